@@ -1,0 +1,318 @@
+"""Clinician calculators: route conversion, refill date, rate from dose, catheter volume."""
+
+from __future__ import annotations
+
+from datetime import date
+from fractions import Fraction
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from idds.cli.output import DISCLAIMER, console, print_json
+from idds.dosing import (
+    PROMETRA_CATHETER_FULL_LENGTH_CM,
+    PROMETRA_CATHETER_ML_PER_CM,
+    ConversionResult,
+    RefillPlan,
+    catheter_volume,
+    dose_from_rate,
+    plan_refill,
+    rate_from_dose,
+)
+from idds.dosing import (
+    convert as convert_dose,
+)
+from idds.drugs import (
+    Drug,
+    HardLimitError,
+    Proposal,
+    Route,
+    TrustStore,
+    check_therapy,
+    load_library,
+)
+from idds.drugs.library import DrugLibrary
+from idds.errors import IddsError
+from idds.units import Kind, exact, parse_quantity
+
+LibraryOption = Annotated[
+    Path | None,
+    typer.Option("--library", help="Signed drug library TOML (default: $IDDS_LIBRARY or the "
+                 "reference library).", show_default=False),
+]
+TrustOption = Annotated[
+    list[Path] | None,
+    typer.Option("--trusted-key", help="Extra trusted public key (.pub); repeatable.",
+                 show_default=False),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+
+
+def open_library(path: Path | None, trusted: list[Path] | None) -> DrugLibrary:
+    return load_library(path, TrustStore.default(tuple(trusted or ())))
+
+
+def _route(text: str, what: str) -> Route:
+    try:
+        return Route(text.strip().lower())
+    except ValueError as exc:
+        raise IddsError(
+            f"{what} route {text!r} is unknown; routes: {', '.join(r.value for r in Route)}"
+        ) from exc
+
+
+def convert(
+    drug: Annotated[str, typer.Option(help="Drug in the library, e.g. morphine.")],
+    dose: Annotated[str, typer.Option(help='Total daily dose, e.g. "300 mg/day".')],
+    from_route: Annotated[str, typer.Option("--from", help="oral, iv, epidural or intrathecal.")],
+    to_route: Annotated[str, typer.Option("--to", help="oral, iv, epidural or intrathecal.")],
+    frail: Annotated[bool, typer.Option(help="Frail or opioid-sensitive: start lower.")] = False,
+    side_effect_switch: Annotated[
+        bool, typer.Option(help="Switching for side effects at a low systemic dose (300:1).")
+    ] = False,
+    library_path: LibraryOption = None,
+    trusted_key: TrustOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Convert an opioid daily dose between routes; suggest a conservative start, with reasons."""
+    daily = parse_quantity(dose, Kind.DOSE_RATE, "dose")
+    source, target = _route(from_route, "--from"), _route(to_route, "--to")
+    library = open_library(library_path, trusted_key)
+    result = convert_dose(library, drug, daily, source, target, frail, side_effect_switch)
+    entry = library.drug(result.drug)
+    if as_json:
+        print_json(_conversion_json(result, entry))
+        return
+    _show_conversion(result, entry)
+
+
+def _limits_json(drug: Drug) -> dict[str, object]:
+    limits: dict[str, object] = {}
+    for name in ("concentration_max", "max_daily_dose", "max_bolus", "max_increase",
+                 "min_interval_between_increases"):
+        limit = getattr(drug, name)
+        if limit is not None:
+            limits[name] = {**limit.value.as_json(), "kind": limit.kind.value,
+                            "source": limit.source}
+    if drug.max_increase_percent is not None:
+        limit = drug.max_increase_percent
+        limits["max_increase_percent"] = {"value": limit.value, "unit": "%",
+                                          "kind": limit.kind.value, "source": limit.source}
+    return limits
+
+
+def _conversion_json(result: ConversionResult, drug: Drug) -> dict[str, object]:
+    start = drug.start_range(tolerant=result.from_route in (Route.ORAL, Route.IV))
+    return {
+        "drug": result.drug,
+        "dose": result.dose.as_json(),
+        "from": result.from_route.value,
+        "to": result.to_route.value,
+        "oral_morphine_equivalent": result.oral_morphine_equivalent.as_json(),
+        "equianalgesic": result.equianalgesic.as_json(),
+        "suggested_start": result.suggested_start.as_json(),
+        "start_ratio": None if result.ratio_used is None else float(result.ratio_used),
+        "reasons": list(result.reasons),
+        "start_range": {"low": start.low.as_json(), "high": start.high.as_json(),
+                        "source": start.source},
+        "limits": _limits_json(drug) if result.to_route is Route.INTRATHECAL else {},
+        "limit_breaches": [
+            {"limit": b.limit_name, "kind": b.kind.value, "message": b.message}
+            for b in result.breaches
+        ],
+    }
+
+
+def _show_conversion(result: ConversionResult, drug: Drug) -> None:
+    out = console()
+    table = Table(title=f"{result.drug}: {result.dose} {result.from_route} -> {result.to_route}")
+    table.add_column("", style="bold")
+    table.add_column("daily dose", justify="right")
+    table.add_row("oral morphine equivalent", result.oral_morphine_equivalent.display())
+    table.add_row("equianalgesic (300:100:10:1)", result.equianalgesic.display())
+    table.add_row("[green]suggested start[/green]", f"[green]{result.suggested_start.display()}")
+    out.print(table)
+    for number, reason in enumerate(result.reasons, 1):
+        out.print(f"  {number}. {reason}", markup=False)
+    if result.to_route is Route.INTRATHECAL:
+        out.print(_limits_table(drug, result.from_route in (Route.ORAL, Route.IV)))
+    out.print(f"[dim]{DISCLAIMER}[/dim]")
+
+
+def _limits_table(drug: Drug, tolerant: bool) -> Table:
+    table = Table(title=f"Drug library limits: {drug.name}")
+    for column in ("limit", "value", "kind", "source"):
+        table.add_column(column)
+    start = drug.start_range(tolerant)
+    table.add_row("starting range", f"{start.low.display()} to {start.high.display()}",
+                  start.kind.value, start.source)
+    for name, limit in _limits_json(drug).items():
+        assert isinstance(limit, dict)
+        table.add_row(name.replace("_", " "), f"{limit['value']:g} {limit['unit']}",
+                      str(limit["kind"]), str(limit["source"]))
+    return table
+
+
+def refill(
+    volume: Annotated[str, typer.Option(help='Volume in the reservoir after refill, "18 mL".')],
+    alarm_volume: Annotated[str, typer.Option(help='Low-reservoir alarm volume, "2 mL".')],
+    concentration: Annotated[str, typer.Option(help='Drug concentration, "10 mg/mL".')],
+    dose: Annotated[str, typer.Option(help='Programmed daily dose, "1 mg/day".')],
+    bolus: Annotated[str | None, typer.Option(help='Patient bolus dose, "0.05 mg".')] = None,
+    max_boluses: Annotated[int, typer.Option(help="Maximum patient boluses per day.")] = 0,
+    start: Annotated[
+        str | None, typer.Option("--from", help="Refill date YYYY-MM-DD (default: today).")
+    ] = None,
+    reservoir: Annotated[str, typer.Option(help='Reservoir capacity, "20 mL" or "40 mL".')] = (
+        "40 mL"
+    ),
+    drug: Annotated[
+        str | None, typer.Option(help="Drug, to check the concentration against the library.")
+    ] = None,
+    library_path: LibraryOption = None,
+    trusted_key: TrustOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Days until the low-reservoir alarm and the refill date (every allowed bolus used)."""
+    strength = parse_quantity(concentration, Kind.CONCENTRATION, "concentration")
+    daily = parse_quantity(dose, Kind.DOSE_RATE, "dose")
+    bolus_dose = None if bolus is None else parse_quantity(bolus, Kind.MASS, "bolus")
+    checked = None
+    if drug is not None:
+        entry = open_library(library_path, trusted_key).drug(drug)
+        result = check_therapy(entry, Proposal(concentration=strength))
+        if result.hard:
+            raise HardLimitError(result.hard)
+        checked = entry.name
+    plan = plan_refill(
+        parse_quantity(volume, Kind.VOLUME, "volume"),
+        parse_quantity(alarm_volume, Kind.VOLUME, "alarm volume"),
+        strength,
+        daily,
+        _parse_date(start) if start else date.today(),
+        bolus_dose,
+        max_boluses,
+        parse_quantity(reservoir, Kind.VOLUME, "reservoir"),
+    )
+    if as_json:
+        print_json(_refill_json(plan, checked))
+        return
+    _show_refill(plan, checked)
+
+
+def _parse_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise IddsError(f"--from {text!r} is not a date like 2026-12-01") from exc
+
+
+def _refill_json(plan: RefillPlan, checked: str | None) -> dict[str, object]:
+    return {
+        "days_to_alarm": float(plan.days_to_alarm),
+        "alarm_date": plan.alarm_date.isoformat(),
+        "days_to_empty": float(plan.days_to_empty),
+        "empty_date": plan.empty_date.isoformat(),
+        "refill_date": plan.start.isoformat(),
+        "usable_volume": plan.usable_volume.as_json(),
+        "basal_rate": plan.basal_flow.as_json(),
+        "bolus_allowance_rate": plan.bolus_flow.as_json(),
+        "total_rate": plan.total_flow.as_json(),
+        "assumption": "every allowed patient bolus is used every day",
+        "library_checked_for": checked,
+    }
+
+
+def _show_refill(plan: RefillPlan, checked: str | None) -> None:
+    out = console()
+    table = Table(title=f"Refill plan from {plan.start.isoformat()}")
+    table.add_column("", style="bold")
+    table.add_column("value", justify="right")
+    table.add_row("basal rate", plan.basal_flow.display("mL/day"))
+    table.add_row("bolus allowance", plan.bolus_flow.display("mL/day"))
+    table.add_row("total (worst case)", plan.total_flow.display("mL/day"))
+    table.add_row("usable volume", plan.usable_volume.display("mL"))
+    table.add_row("days to alarm", f"{float(plan.days_to_alarm):.2f}")
+    table.add_row("[green]low-reservoir alarm on[/green]", f"[green]{plan.alarm_date}")
+    table.add_row("days to empty", f"{float(plan.days_to_empty):.2f}")
+    table.add_row("[red]empty on[/red]", f"[red]{plan.empty_date}")
+    out.print(table)
+    out.print("Assumes every allowed patient bolus is used every day (as real programmers do).")
+    if checked is None:
+        out.print("[yellow]No --drug given: concentration not checked against the library.")
+    out.print(f"[dim]{DISCLAIMER}[/dim]")
+
+
+def rate(
+    concentration: Annotated[str, typer.Option(help='Drug concentration, "10 mg/mL".')],
+    dose: Annotated[str | None, typer.Option(help='Daily dose, "1 mg/day" (gives the rate).')] = (
+        None
+    ),
+    flow: Annotated[
+        str | None, typer.Option("--flow", help='Pump rate, "0.1 mL/day" (gives the dose).')
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Pump rate from a daily dose and concentration, or the dose from a rate."""
+    strength = parse_quantity(concentration, Kind.CONCENTRATION, "concentration")
+    if (dose is None) == (flow is None):
+        raise IddsError("give exactly one of --dose or --flow")
+    if dose is not None:
+        given = parse_quantity(dose, Kind.DOSE_RATE, "dose")
+        pump_rate = rate_from_dose(given, strength)
+        mass = given.unit.symbol.split("/")[0]
+    else:
+        pump_rate = parse_quantity(str(flow), Kind.FLOW, "flow")
+        mass = strength.unit.symbol.split("/")[0]
+        given = dose_from_rate(pump_rate, strength, f"{mass}/day")
+    daily, hourly = given.to(f"{mass}/day"), given.to(f"{mass}/h")
+    if as_json:
+        print_json({"dose_per_day": daily.as_json(), "dose_per_hour": hourly.as_json(),
+                    "rate_per_day": pump_rate.as_json("mL/day"),
+                    "rate_per_hour": pump_rate.as_json("uL/h"),
+                    "concentration": strength.as_json()})
+        return
+    out = console()
+    out.print(f"{daily.display()} (= {hourly.display()}) at {strength.display()} "
+              f"= [bold]{pump_rate.display('mL/day')}[/bold] (= {pump_rate.display('uL/h')})")
+
+
+def catheter(
+    length_cm: Annotated[
+        str | None, typer.Option(help="Implanted catheter length in cm.")
+    ] = None,
+    trimmed_cm: Annotated[
+        str | None,
+        typer.Option(help="Length trimmed off a 110 cm Prometra catheter, in cm."),
+    ] = None,
+    volume_per_cm: Annotated[
+        str, typer.Option(help='Catheter volume per cm, "0.0026 mL" (Prometra).')
+    ] = "0.0026 mL",
+    as_json: JsonOption = False,
+) -> None:
+    """Catheter dead volume (the priming volume) from its length."""
+    if (length_cm is None) == (trimmed_cm is None):
+        raise IddsError("give exactly one of --length-cm or --trimmed-cm")
+    if length_cm is not None:
+        length = _centimetres(length_cm, "--length-cm")
+    else:
+        length = PROMETRA_CATHETER_FULL_LENGTH_CM - _centimetres(str(trimmed_cm), "--trimmed-cm")
+    per_cm = parse_quantity(volume_per_cm, Kind.VOLUME, "volume per cm")
+    volume = catheter_volume(length, per_cm)
+    if as_json:
+        print_json({"length_cm": float(length), "volume": volume.as_json("mL"),
+                    "volume_per_cm": per_cm.as_json("mL")})
+        return
+    note = " (Prometra)" if per_cm == PROMETRA_CATHETER_ML_PER_CM else ""
+    console().print(f"{float(length):g} cm x {per_cm.display('mL')}/cm{note} = "
+                    f"[bold]{volume.display('mL')}[/bold] catheter volume")
+
+
+def _centimetres(text: str, what: str) -> Fraction:
+    value = exact(text)
+    if value < 0:
+        raise IddsError(f"{what} must not be negative, not {text}")
+    return value
+

@@ -1,0 +1,61 @@
+"""The `idds` entry point: every sub-command, and one rule for errors.
+
+Bad input ends with exit status 2 and one line on stderr naming what was wrong, never a
+traceback: typed refusals (`IddsError`) and command-line usage errors both go through `main`.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from idds.cli import calc, demo, library
+from idds.cli.output import error_console
+from idds.errors import IddsError
+
+app = typer.Typer(
+    name="idds",
+    help="IDDS: intrathecal drug delivery, reference system. Research and training software, "
+    "not a medical device.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("convert")(calc.convert)
+app.command("refill")(calc.refill)
+app.command("rate")(calc.rate)
+app.command("catheter")(calc.catheter)
+app.command("demo")(demo.demo)
+app.add_typer(library.app, name="library")
+
+
+def _usage_error(exc: Exception) -> tuple[int, str] | None:
+    """Exit code and message of a command-line usage error (Typer's vendored click), else None."""
+    code, describe = getattr(exc, "exit_code", None), getattr(exc, "format_message", None)
+    if isinstance(code, int) and callable(describe):
+        return code, str(describe())
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI on `argv` and return the exit status."""
+    try:
+        result = app(args=argv, prog_name="idds", standalone_mode=False)
+    except IddsError as exc:
+        error_console().print(f"idds: error: {exc}", markup=False)
+        return 2
+    except Exception as exc:
+        usage = _usage_error(exc)
+        if usage is None:
+            raise
+        code, message = usage
+        if type(exc).__name__ != "NoArgsIsHelpError":  # help was shown: nothing more to say
+            error_console().print(f"idds: error: {message}", markup=False)
+        return code
+    return result if isinstance(result, int) else 0
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

@@ -1,0 +1,23 @@
+"""Where the CLI writes: Rich consoles for people, plain JSON for programs."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rich.console import Console
+
+DISCLAIMER = "Research and training software, not a medical device: not for patient care."
+
+
+def console() -> Console:
+    return Console(highlight=False, emoji=False)
+
+
+def error_console() -> Console:
+    return Console(stderr=True, highlight=False, emoji=False, soft_wrap=True)
+
+
+def print_json(data: Any) -> None:
+    """One JSON document on stdout (no Rich markup, so it parses)."""
+    print(json.dumps(data, indent=2, ensure_ascii=False))

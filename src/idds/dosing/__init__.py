@@ -1,0 +1,24 @@
+"""Clinician calculators on top of units and the drug library: route conversion, pump arithmetic."""
+
+from idds.dosing.conversion import ConversionResult, convert
+from idds.dosing.pump_math import (
+    PROMETRA_CATHETER_FULL_LENGTH_CM,
+    PROMETRA_CATHETER_ML_PER_CM,
+    RefillPlan,
+    catheter_volume,
+    dose_from_rate,
+    plan_refill,
+    rate_from_dose,
+)
+
+__all__ = [
+    "PROMETRA_CATHETER_FULL_LENGTH_CM",
+    "PROMETRA_CATHETER_ML_PER_CM",
+    "ConversionResult",
+    "RefillPlan",
+    "catheter_volume",
+    "convert",
+    "dose_from_rate",
+    "plan_refill",
+    "rate_from_dose",
+]

@@ -1,0 +1,51 @@
+"""The drug library (signed, editable data) and the checks a therapy must pass against it."""
+
+from idds.drugs.checks import (
+    Breach,
+    CheckResult,
+    HardLimitError,
+    Proposal,
+    SoftLimitError,
+    check_therapy,
+    enforce,
+)
+from idds.drugs.library import (
+    ConversionPolicy,
+    DoseRange,
+    Drug,
+    DrugLibrary,
+    LibraryError,
+    LibraryHolder,
+    Limit,
+    LimitKind,
+    Route,
+    load_library,
+    reference_library_path,
+)
+from idds.drugs.signing import SignatureError, TrustStore, generate_keypair, sign_file, verify_file
+
+__all__ = [
+    "Breach",
+    "CheckResult",
+    "ConversionPolicy",
+    "DoseRange",
+    "Drug",
+    "DrugLibrary",
+    "HardLimitError",
+    "LibraryError",
+    "LibraryHolder",
+    "Limit",
+    "LimitKind",
+    "Proposal",
+    "Route",
+    "SignatureError",
+    "SoftLimitError",
+    "TrustStore",
+    "check_therapy",
+    "enforce",
+    "generate_keypair",
+    "load_library",
+    "reference_library_path",
+    "sign_file",
+    "verify_file",
+]

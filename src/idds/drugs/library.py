@@ -1,0 +1,271 @@
+"""The drug library: what may be put in an intrathecal pump, at what strength and dose.
+
+The data is an editable, signed TOML file (`idds/drugs/data/library.toml` is the reference; a
+hospital points IDDS_LIBRARY at its own). Loading parses every quantity through the unit
+allow-list, checks each limit has the right dimension, and verifies the signature first: an
+unsigned, tampered or untrusted library is refused, and `LibraryHolder` keeps the previously
+loaded one in force.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from enum import StrEnum
+from fractions import Fraction
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, model_validator
+
+from idds.drugs.signing import TrustStore, verify_file
+from idds.errors import IddsError
+from idds.units import Kind, Quantity, UnitError, exact, parse_quantity
+
+LIBRARY_ENV = "IDDS_LIBRARY"
+
+
+class LibraryError(IddsError):
+    """The library file is malformed, or a drug asked for is not in it."""
+
+
+class LimitKind(StrEnum):
+    """Hard limits block an entry; soft limits need an explicit override with a reason."""
+
+    HARD = "hard"
+    SOFT = "soft"
+
+
+class Route(StrEnum):
+    ORAL = "oral"
+    IV = "iv"
+    EPIDURAL = "epidural"
+    INTRATHECAL = "intrathecal"
+
+
+def _quantity(value: object) -> Quantity:
+    if isinstance(value, Quantity):
+        return value
+    if not isinstance(value, str):
+        raise ValueError('write a quantity as a string with its unit, like "0.5 mg"')
+    try:
+        return parse_quantity(value)
+    except UnitError as exc:
+        raise ValueError(str(exc)) from exc
+
+
+def _fraction(value: object) -> Fraction:
+    if isinstance(value, int | str | Fraction) and not isinstance(value, bool):
+        try:
+            return exact(value)
+        except UnitError as exc:
+            raise ValueError(str(exc)) from exc
+    raise ValueError("write a ratio as a string or whole number, like \"300\"")
+
+
+QuantityField = Annotated[Quantity, BeforeValidator(_quantity)]
+FractionField = Annotated[Fraction, BeforeValidator(_fraction)]
+
+_FROZEN = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+
+class Limit(BaseModel):
+    """One limit: a quantity, hard or soft, and where it comes from."""
+
+    model_config = _FROZEN
+    value: QuantityField
+    kind: LimitKind
+    source: str
+
+
+class PercentLimit(BaseModel):
+    """A limit on a relative change, in whole percent."""
+
+    model_config = _FROZEN
+    value: int
+    kind: LimitKind
+    source: str
+
+
+class DoseRange(BaseModel):
+    """A recommended range of daily doses (low <= high)."""
+
+    model_config = _FROZEN
+    low: QuantityField
+    high: QuantityField
+    kind: LimitKind
+    source: str
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DoseRange:
+        for end in (self.low, self.high):
+            if end.dimension != Kind.DOSE_RATE.value:
+                raise ValueError(f"{end} is not a daily dose (like \"0.5 mg/day\")")
+        if self.low > self.high:
+            raise ValueError(f"range low {self.low} is above high {self.high}")
+        return self
+
+
+#: The dimension each quantity limit of a drug must have.
+_LIMIT_KINDS: dict[str, Kind] = {
+    "concentration_max": Kind.CONCENTRATION,
+    "max_daily_dose": Kind.DOSE_RATE,
+    "max_bolus": Kind.MASS,
+    "max_increase": Kind.DOSE_RATE,
+    "min_interval_between_increases": Kind.TIME,
+}
+
+
+class Drug(BaseModel):
+    """One drug's entry. Quantities keep the units they were written in."""
+
+    model_config = _FROZEN
+    name: str
+    drug_class: str
+    display_unit: str
+    concentration_max: Limit
+    start_daily_dose: DoseRange
+    start_daily_dose_tolerant: DoseRange | None = None
+    max_daily_dose: Limit | None = None
+    max_bolus: Limit | None = None
+    max_increase_percent: PercentLimit | None = None
+    max_increase: Limit | None = None
+    min_interval_between_increases: Limit | None = None
+    oral_morphine_mg_per_mg: dict[Route, FractionField] | None = None
+    conversion_source: str | None = None
+
+    @model_validator(mode="after")
+    def _dimensions(self) -> Drug:
+        for name, kind in _LIMIT_KINDS.items():
+            limit = getattr(self, name)
+            if limit is not None and limit.value.dimension != kind.value:
+                raise ValueError(f"{name} {limit.value} must be a {kind.label}")
+            if limit is not None and not limit.value.is_positive():
+                raise ValueError(f"{name} {limit.value} must be above zero")
+        if self.display_unit not in ("mg", "mcg"):
+            raise ValueError(f"display_unit {self.display_unit!r} must be mg or mcg")
+        if self.oral_morphine_mg_per_mg is not None:
+            if set(self.oral_morphine_mg_per_mg) != set(Route):
+                raise ValueError("oral_morphine_mg_per_mg needs a factor for every route")
+            if any(factor <= 0 for factor in self.oral_morphine_mg_per_mg.values()):
+                raise ValueError("oral_morphine_mg_per_mg factors must be above zero")
+        return self
+
+    def start_range(self, tolerant: bool) -> DoseRange:
+        """The usual starting range: for opioid-tolerant patients when the library has one."""
+        if tolerant and self.start_daily_dose_tolerant is not None:
+            return self.start_daily_dose_tolerant
+        return self.start_daily_dose
+
+    @property
+    def dose_unit(self) -> str:
+        """Daily-dose display unit: "mg/day" or "mcg/day"."""
+        return f"{self.display_unit}/day"
+
+
+class ConversionPolicy(BaseModel):
+    """How the library converts systemic opioid to a starting intrathecal dose."""
+
+    model_config = _FROZEN
+    start_ratio_oral_to_intrathecal: FractionField
+    start_ratio_range_low: FractionField
+    start_ratio_range_high: FractionField
+    start_ratio_source: str
+    side_effect_switch_ratio: FractionField
+    side_effect_switch_source: str
+    frail_reduction_percent: int
+    frail_reduction_source: str
+    monitoring: str
+
+    @model_validator(mode="after")
+    def _sane(self) -> ConversionPolicy:
+        low, start, high = (
+            self.start_ratio_range_low,
+            self.start_ratio_oral_to_intrathecal,
+            self.start_ratio_range_high,
+        )
+        if not 0 < low <= start <= high:
+            raise ValueError("start ratio must lie inside its range, all above zero")
+        if not 0 <= self.frail_reduction_percent < 100:
+            raise ValueError("frail_reduction_percent must be 0-99")
+        return self
+
+
+class LibraryInfo(BaseModel):
+    model_config = _FROZEN
+    name: str
+    version: str
+    issued_by: str
+
+
+class LibraryData(BaseModel):
+    model_config = _FROZEN
+    library: LibraryInfo
+    conversion: ConversionPolicy
+    drugs: dict[str, Drug]
+
+
+@dataclass(frozen=True)
+class DrugLibrary:
+    """A verified library: its data, the file it came from and the key that signed it."""
+
+    data: LibraryData
+    path: Path
+    signed_by: str
+
+    @property
+    def drugs(self) -> dict[str, Drug]:
+        return self.data.drugs
+
+    @property
+    def conversion(self) -> ConversionPolicy:
+        return self.data.conversion
+
+    def drug(self, key: str) -> Drug:
+        """The entry for `key` (case-insensitive), or a LibraryError listing what is there."""
+        entry = self.data.drugs.get(key.strip().lower())
+        if entry is None:
+            raise LibraryError(
+                f"drug {key!r} is not in the library {self.data.library.name!r}; "
+                f"it has: {', '.join(sorted(self.data.drugs))}"
+            )
+        return entry
+
+
+def reference_library_path() -> Path:
+    """The reference library shipped with the package."""
+    return Path(str(resources.files("idds.drugs") / "data" / "library.toml"))
+
+
+def parse_library(raw: dict[str, Any], origin: Path) -> LibraryData:
+    try:
+        return LibraryData.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise LibraryError(f"{origin}: {where}: {first['msg']}") from exc
+
+
+def load_library(path: Path | None = None, trust: TrustStore | None = None) -> DrugLibrary:
+    """Verify and load a library: `path`, else $IDDS_LIBRARY, else the reference library."""
+    chosen = path or Path(os.environ.get(LIBRARY_ENV) or reference_library_path())
+    raw, signer = verify_file(chosen, trust or TrustStore.default())
+    return DrugLibrary(parse_library(raw, chosen), chosen, signer)
+
+
+@dataclass
+class LibraryHolder:
+    """The library in force. A failed replacement leaves the previous one in force."""
+
+    current: DrugLibrary
+    rejected: list[str] = field(default_factory=list)
+
+    def replace(self, path: Path, trust: TrustStore | None = None) -> DrugLibrary:
+        try:
+            candidate = load_library(path, trust)
+        except IddsError as exc:
+            self.rejected.append(str(exc))
+            raise
+        self.current = candidate
+        return candidate

@@ -1,0 +1,70 @@
+"""`idds library keygen | sign | verify | show` as a hospital would use them."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+from idds.drugs import reference_library_path
+from tests.cli.helpers import assert_clean_refusal, idds, idds_json
+
+
+def test_hospital_signs_and_uses_its_own_library(tmp_path: Path) -> None:
+    prefix = tmp_path / "hospital"
+    assert idds("library", "keygen", "--out", str(prefix)).returncode == 0
+    library = tmp_path / "library.toml"
+    shutil.copy(reference_library_path(), library)
+    library.write_text(library.read_text().replace('"15 mg/day"', '"12 mg/day"'))
+
+    unsigned = idds("library", "verify", str(library), "--key", f"{prefix}.pub")
+    assert_clean_refusal(unsigned, "unsigned")
+
+    signed = idds("library", "sign", str(library), "--key", f"{prefix}.key")
+    assert signed.returncode == 0, signed.stderr
+    verified = idds_json("library", "verify", str(library), "--key", f"{prefix}.pub")
+    assert verified["valid"] is True
+
+    env = {**os.environ, "IDDS_LIBRARY": str(library), "IDDS_TRUSTED_KEYS": f"{prefix}.pub"}
+    shown = idds("library", "show", "--json", env=env)
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout)["drugs"]["morphine"]["max_daily_dose"] == "12 mg/day (soft)"
+
+    library.write_text(library.read_text().replace('"12 mg/day"', '"120 mg/day"'))
+    tampered = idds("library", "show", env=env)
+    assert_clean_refusal(tampered, "changed after signing")
+    # the default trust store does not know the hospital key
+    assert_clean_refusal(idds("library", "verify", str(library)), "not in the trust store")
+
+
+def test_reference_library_shows() -> None:
+    data = idds_json("library", "show")
+    assert len(data["drugs"]) == 8
+    assert data["drugs"]["ziconotide"]["max_daily_dose"] == "19.2 mcg/day (hard)"
+
+
+def test_sign_refuses_a_malformed_library(tmp_path: Path) -> None:
+    prefix = tmp_path / "k"
+    idds("library", "keygen", "--out", str(prefix))
+    library = tmp_path / "library.toml"
+    shutil.copy(reference_library_path(), library)
+    library.write_text(library.read_text().replace('kind = "hard"', 'kind = "firm"', 1))
+    assert_clean_refusal(idds("library", "sign", str(library), "--key", f"{prefix}.key"),
+                         "kind")
+    assert not (tmp_path / "library.toml.sig").exists()
+
+
+def test_keygen_never_overwrites(tmp_path: Path) -> None:
+    prefix = tmp_path / "k"
+    assert idds("library", "keygen", "--out", str(prefix)).returncode == 0
+    before = Path(f"{prefix}.key").read_bytes()
+    assert_clean_refusal(idds("library", "keygen", "--out", str(prefix)), "already exists")
+    assert Path(f"{prefix}.key").read_bytes() == before
+
+
+def test_demo_runs() -> None:
+    done = idds("demo")
+    assert done.returncode == 0, done.stderr
+    assert "not a medical device" in done.stdout
+    assert "suggested start" in done.stdout
