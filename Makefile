@@ -22,7 +22,7 @@ demo: $(VENV)/.installed
 	$(BIN)/idds demo
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check .
 
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy --strict src
@@ -33,7 +33,7 @@ unit: $(VENV)/.installed-test
 test: lint typecheck unit
 
 bench: $(VENV)/.installed-test
-	@for b in bench/bench_*.py; do $(BIN)/python $$b; done
+	@for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .mypy_cache .pytest_cache .ruff_cache
