@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from idds.cli import calc, demo, library
+from idds.cli import calc, demo, library, patient
 from idds.cli.output import error_console
 from idds.errors import IddsError
 
@@ -28,6 +28,7 @@ app.command("rate")(calc.rate)
 app.command("catheter")(calc.catheter)
 app.command("demo")(demo.demo)
 app.add_typer(library.app, name="library")
+app.add_typer(patient.app, name="patient")
 
 
 def _usage_error(exc: Exception) -> tuple[int, str] | None:

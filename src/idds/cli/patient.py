@@ -1,0 +1,155 @@
+"""`idds patient`: simulate one virtual patient given one drug by one route.
+
+Research and training software, not a medical device. Bad input exits with status 2 and one
+line on stderr (also when this app runs on its own, outside `idds.cli.main`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from idds.errors import IddsError
+from idds.physiology import ARCHETYPES, DEFAULT_ARCHETYPE, Regimen, simulate_patient
+from idds.units import Kind, parse_quantity
+
+app = typer.Typer(
+    help="Virtual patients: simulate PK, effects and pain for one patient "
+    "(research and training software, not a medical device).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def patient() -> None:
+    """Virtual patients (research and training software, not a medical device)."""
+
+
+def _fail(message: str) -> NoReturn:
+    print(f"idds: error: {message}", file=sys.stderr)
+    raise typer.Exit(2)
+
+
+def _regimen(drug: str, route: str, bolus: str | None, rate: str | None) -> Regimen:
+    if (bolus is None) == (rate is None):
+        _fail("give exactly one of --bolus DOSE or --rate RATE")
+    if bolus is not None:
+        mg = float(parse_quantity(bolus, Kind.MASS, "--bolus").value_in("mg"))
+        return Regimen(drug=drug, route=route, bolus_mg=mg)
+    assert rate is not None
+    mg_per_min = float(parse_quantity(rate, Kind.DOSE_RATE, "--rate").value_in("mg/min"))
+    return Regimen(drug=drug, route=route, rate_mg_per_min=mg_per_min)
+
+
+def _summary(series: dict[str, list[float]]) -> dict[str, float]:
+    return {
+        "peak_csf_ng_per_ml": max(series["csf_ng_per_ml"]),
+        "peak_plasma_ng_per_ml": max(series["plasma_ng_per_ml"]),
+        "min_respiratory_rate_per_min": min(series["respiratory_rate_per_min"]),
+        "max_sedation_poss": max(series["sedation_poss"]),
+        "max_analgesia": max(series["analgesia"]),
+        "final_pain_nrs": series["pain_nrs"][-1],
+    }
+
+
+def _plot(series: dict[str, list[float]], path: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    hours = [t / 60.0 for t in series["time_min"]]
+    fig, axes = plt.subplots(3, 1, figsize=(8, 9), sharex=True)
+    ax = axes[0]
+    ax.plot(hours, series["csf_ng_per_ml"], label="lumbar CSF")
+    ax.plot(hours, series["plasma_ng_per_ml"], label="plasma")
+    ax.set_yscale("symlog", linthresh=1.0)
+    ax.set_ylabel("concentration (ng/mL)")
+    ax.legend()
+    ax.set_title(title)
+    ax = axes[1]
+    ax.plot(hours, series["pain_nrs"], label="pain (NRS 0-10)")
+    ax.plot(hours, [10 * a for a in series["analgesia"]], label="analgesia x10")
+    ax.set_ylim(0, 10.5)
+    ax.legend()
+    ax = axes[2]
+    ax.plot(hours, series["respiratory_rate_per_min"], label="respiratory rate (/min)")
+    ax.plot(hours, series["sedation_poss"], label="sedation (POSS 1-4)")
+    for key in ("nausea", "pruritus", "constipation", "urinary_retention"):
+        ax.plot(hours, [10 * v for v in series[key]], label=f"{key} x10", lw=0.8)
+    ax.set_xlabel("time (h)")
+    ax.legend(fontsize="small")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+@app.command()
+def simulate(
+    drug: Annotated[str, typer.Option("--drug", help="morphine, hydromorphone or ziconotide.")],
+    route: Annotated[str, typer.Option("--route", help="oral, iv or intrathecal.")],
+    hours: Annotated[float, typer.Option("--hours", help="Simulated hours (> 0).")],
+    bolus: Annotated[
+        str | None, typer.Option("--bolus", help='One dose at time 0, like "0.5 mg".')
+    ] = None,
+    rate: Annotated[
+        str | None, typer.Option("--rate", help='Constant rate, like "1 mg/day" or "20 mcg/h".')
+    ] = None,
+    archetype: Annotated[
+        str, typer.Option("--archetype", help=f"One of: {', '.join(ARCHETYPES)}.")
+    ] = DEFAULT_ARCHETYPE,
+    seed: Annotated[
+        int | None,
+        typer.Option("--seed", help="Sample a patient with this seed (default: typical one)."),
+    ] = None,
+    step_min: Annotated[float, typer.Option("--step-min", help="Step length, min.")] = 1.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    plot: Annotated[
+        Path | None, typer.Option("--plot", help="Write a PNG of concentrations and effects.")
+    ] = None,
+) -> None:
+    """Simulate one patient from a drug-free start (the prior oral regimen stopped)."""
+    if not (math.isfinite(hours) and hours > 0):
+        _fail(f"--hours must be a positive number of hours, got {hours}")
+    if not (math.isfinite(step_min) and 0 < step_min <= 60):
+        _fail(f"--step-min must be in (0, 60] minutes, got {step_min}")
+    if hours * 60.0 / step_min > 200_000:
+        _fail("too many steps: shorten --hours or lengthen --step-min")
+    try:
+        regimen = _regimen(drug, route, bolus, rate)
+        series = simulate_patient(regimen, hours, archetype, seed, step_min)
+    except IddsError as exc:
+        _fail(str(exc))
+    title = f"{regimen.drug} {regimen.route} ({archetype})"
+    if plot is not None:
+        try:
+            _plot(series, plot, title)
+        except OSError as exc:
+            _fail(f"cannot write plot {plot}: {exc.strerror or exc}")
+    summary = _summary(series)
+    if as_json:
+        doc = {
+            "drug": regimen.drug,
+            "route": regimen.route,
+            "bolus_mg": regimen.bolus_mg,
+            "rate_mg_per_min": regimen.rate_mg_per_min,
+            "archetype": archetype,
+            "seed": seed,
+            "step_min": step_min,
+            "summary": summary,
+            **series,
+        }
+        print(json.dumps(doc))
+        return
+    print(f"{title}, {hours:g} h (research and training software, not a medical device)")
+    for key, value in summary.items():
+        print(f"  {key}: {value:.4g}")
+    if plot is not None:
+        print(f"  plot: {plot}")

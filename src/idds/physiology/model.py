@@ -1,0 +1,227 @@
+"""The vectorised virtual-patient step: `step(state, cohort, deliveries, dt_min)`.
+
+Time is the caller's: `CohortState.t_min` (minutes since midnight of day 0) advances by dt_min
+per step and `step_index` counts steps (it is the counter of the random streams, so the same
+seed and schedule give the same result). No wall clock anywhere.
+
+Order within a step (t -> t + dt):
+1. PK advances exactly; inputs (and any oral rescue decided in the previous step) are
+   constant-rate infusions over the step.
+2. Site exposures at t + dt; tolerance states move toward occupancy (t1/2 26 h).
+3. Effects at t + dt; background pain and breakthrough episodes (onsets in (t, t + dt]).
+4. Perceived pain; behaviour (remote press, oral rescue for the next step, diary entry).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from idds.physiology import behaviour, pain
+from idds.physiology.cohort import Cohort, steady_state_states
+from idds.physiology.errors import PhysiologyError
+from idds.physiology.exposure import site_exposure
+from idds.physiology.parameters import PD
+from idds.physiology.pd import Effects, SiteExposure, effects, occupancy, tolerance_update
+from idds.physiology.pk import N_COMPARTMENTS, N_INPUTS, advance, csf_ng_per_ml, plasma_ng_per_ml
+
+Array = NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """Drug delivered to each patient during one step, mg (scalars or arrays of shape (n,)).
+
+    gut_mg: oral; plasma_mg: intravenous; csf_mg: intrathecal (lumbar CSF).
+    """
+
+    drug: str
+    gut_mg: ArrayLike = 0.0
+    plasma_mg: ArrayLike = 0.0
+    csf_mg: ArrayLike = 0.0
+
+
+@dataclass(frozen=True)
+class CohortState:
+    """The state of a cohort at time t_min. Arrays have patients on the last axis."""
+
+    t_min: float
+    step_index: int
+    #: PK states, shape (n_drugs, 7, n): mg in gut, plasma, lumbar and rostral CSF; ng/mL at
+    #: the brain, spinal and brainstem effect sites (see `idds.physiology.pk`).
+    pk: Array
+    #: Dynamic tolerance states (0-1), supraspinal and spinal, shape (n,).
+    tol_supra: Array
+    tol_spinal: Array
+    episodes: pain.Episodes
+    #: Time of the last remote press / oral rescue, min (-inf if none).
+    last_press_min: Array
+    last_rescue_min: Array
+    #: Oral morphine rescue decided at the end of the last step, to be swallowed now, mg.
+    pending_rescue_mg: Array
+    #: Time radiotherapy relief begins for responders, min (+inf: none).
+    relief_start_min: Array
+
+
+@dataclass(frozen=True)
+class StepOutputs:
+    """What a step produces, at the end of the step (t_min). Arrays (n,) unless noted."""
+
+    t_min: float
+    #: Per-drug concentrations, shape (n_drugs, n), ng/mL, in `Cohort.drugs` order.
+    plasma_ng_per_ml: Array
+    csf_ng_per_ml: Array
+    exposure: SiteExposure
+    effects: Effects
+    background_nrs_drive: Array
+    breakthrough_nrs_drive: Array
+    breakthrough_onset: NDArray[np.bool_]
+    #: Perceived pain, NRS 0-10.
+    pain_nrs: Array
+    #: Patient wants a bolus now (the pump decides whether one is given).
+    wants_bolus: NDArray[np.bool_]
+    #: Oral morphine rescue the patient decided to take (swallowed during the next step), mg.
+    oral_rescue_mg: Array
+    #: Diary entry (whole NRS 0-10) or NaN when no diary is due in this step.
+    diary_nrs: Array
+    #: Respiratory depression event now (rate below the event threshold), bool.
+    respiratory_event: NDArray[np.bool_]
+
+
+def initial_state(
+    cohort: Cohort, t0_min: float = 0.0, on_prior_regimen: bool = True
+) -> CohortState:
+    """The state at t0_min (minutes after midnight of day 0).
+
+    on_prior_regimen: PK and tolerance at steady state of the patient's prior continuous oral
+    morphine (`Cohort.prior_oral_morphine_mg_per_day`); stopping it abruptly causes
+    withdrawal. Otherwise drug-free with the dynamic tolerance at zero (chronic tolerance stays
+    in `Sensitivity.tolerance_factor`).
+    """
+    n = cohort.n
+    if on_prior_regimen:
+        pk_state = steady_state_states(
+            cohort.drugs,
+            cohort.pk,
+            cohort.sensitivity,
+            {"morphine": (cohort.prior_oral_morphine_mg_per_day, 0.0, 0.0)},
+        )
+        exp = site_exposure(pk_state, cohort.drug_params, cohort.pk)
+        tol_supra, tol_spinal = occupancy(exp, cohort.sensitivity)
+    else:
+        pk_state = np.zeros((len(cohort.drugs), N_COMPARTMENTS, n))
+        tol_supra, tol_spinal = np.zeros(n), np.zeros(n)
+    return CohortState(
+        t_min=float(t0_min),
+        step_index=0,
+        pk=pk_state,
+        tol_supra=tol_supra,
+        tol_spinal=tol_spinal,
+        episodes=pain.Episodes.none(n),
+        last_press_min=np.full(n, -np.inf),
+        last_rescue_min=np.full(n, -np.inf),
+        pending_rescue_mg=np.zeros(n),
+        relief_start_min=np.full(n, np.inf),
+    )
+
+
+def _inputs(cohort: Cohort, deliveries: Sequence[Delivery], rescue_mg: Array) -> Array:
+    """Delivered mg per drug and route, shape (n_drugs, 3, n); refuses negative amounts."""
+    n = cohort.n
+    out = np.zeros((len(cohort.drugs), N_INPUTS, n))
+    for dl in deliveries:
+        d = cohort.drug_index(dl.drug)
+        for r, amount in enumerate((dl.gut_mg, dl.plasma_mg, dl.csf_mg)):
+            a = np.asarray(amount, dtype=np.float64)
+            if a.ndim > 1 or (a.ndim == 1 and a.shape[0] != n):
+                raise PhysiologyError(f"delivery of {dl.drug} must be a scalar or shape ({n},)")
+            if np.any(a < 0) or not np.all(np.isfinite(a)):
+                raise PhysiologyError(f"delivery of {dl.drug} must be finite and >= 0 mg")
+            out[d, r] += a
+    out[0, 0] += rescue_mg  # morphine is always drug 0; rescue is oral
+    return out
+
+
+def step(
+    state: CohortState, cohort: Cohort, deliveries: Sequence[Delivery], dt_min: float
+) -> tuple[CohortState, StepOutputs]:
+    """Advance the cohort by dt_min minutes with the given deliveries (mg during the step)."""
+    props = cohort.propagators(dt_min)
+    delivered = _inputs(cohort, deliveries, state.pending_rescue_mg)
+    pk_new = np.empty_like(state.pk)
+    for d, prop in enumerate(props):
+        pk_new[d] = advance(state.pk[d], prop, delivered[d])
+    t_new = state.t_min + dt_min
+    counter = state.step_index
+
+    drugs = cohort.drug_params
+    exp = site_exposure(pk_new, drugs, cohort.pk)
+    occ_supra, occ_spinal = occupancy(exp, cohort.sensitivity)
+    tol_supra = tolerance_update(state.tol_supra, occ_supra, dt_min)
+    tol_spinal = tolerance_update(state.tol_spinal, occ_spinal, dt_min)
+    eff = effects(exp, cohort.sensitivity, tol_supra, tol_spinal, occ_supra)
+
+    episodes, onset = pain.advance_episodes(state.episodes, cohort, state.t_min, dt_min, counter)
+    bg = pain.background_drive(cohort.pain, t_new, state.relief_start_min)
+    bt = pain.episode_increment(episodes, t_new)
+    perceived = pain.perceived_nrs(bg + bt, eff.relief)
+
+    press = behaviour.wants_bolus(
+        perceived, cohort.press_threshold_nrs, state.last_press_min, t_new
+    )
+    rescue = behaviour.takes_rescue(
+        perceived,
+        cohort.press_threshold_nrs,
+        bt > 0,
+        cohort.oral_rescue_mg,
+        state.last_rescue_min,
+        t_new,
+    )
+    rescue_mg = np.where(rescue, cohort.oral_rescue_mg, 0.0)
+    if behaviour.diary_due(state.t_min, dt_min):
+        diary = behaviour.diary_entry(perceived, cohort.keys, counter)
+    else:
+        diary = np.full(cohort.n, np.nan)
+
+    new_state = CohortState(
+        t_min=t_new,
+        step_index=state.step_index + 1,
+        pk=pk_new,
+        tol_supra=tol_supra,
+        tol_spinal=tol_spinal,
+        episodes=episodes,
+        last_press_min=np.where(press, t_new, state.last_press_min),
+        last_rescue_min=np.where(rescue, t_new, state.last_rescue_min),
+        pending_rescue_mg=rescue_mg,
+        relief_start_min=state.relief_start_min,
+    )
+    plasma = np.stack([plasma_ng_per_ml(pk_new[d], pk) for d, pk in enumerate(cohort.pk)])
+    csf = np.stack([csf_ng_per_ml(pk_new[d], pk) for d, pk in enumerate(cohort.pk)])
+    out = StepOutputs(
+        t_min=t_new,
+        plasma_ng_per_ml=plasma,
+        csf_ng_per_ml=csf,
+        exposure=exp,
+        effects=eff,
+        background_nrs_drive=bg,
+        breakthrough_nrs_drive=bt,
+        breakthrough_onset=onset,
+        pain_nrs=perceived,
+        wants_bolus=press,
+        oral_rescue_mg=rescue_mg,
+        diary_nrs=diary,
+        respiratory_event=eff.respiratory_rate_per_min < PD.respiratory_event_threshold_per_min,
+    )
+    return new_state, out
+
+
+def start_radiotherapy(state: CohortState, cohort: Cohort, mask: ArrayLike = True) -> CohortState:
+    """Palliative radiotherapy now for patients in mask: ~60% respond after a median 4 weeks
+    (van der Velden 2018, ref); a responder's background drive falls by half over a week."""
+    m = np.broadcast_to(np.asarray(mask, dtype=bool), (cohort.n,))
+    start = pain.radiotherapy_relief_start(cohort, state.t_min, m)
+    relief = np.minimum(start, state.relief_start_min)
+    return replace(state, relief_start_min=relief)

@@ -1,0 +1,306 @@
+"""Every population parameter of the virtual patient, in one place, with its source.
+
+Typical values are for a 70 kg adult. "ref" means /work/shared/reference/pharmacology.md
+(the project's calibration sheet); "assumption" means the reference gives no figure and the
+value is a modelling choice, kept simple and documented in docs/physiology.md; "calibrated"
+means the value was tuned so that a test target from the reference is met (the test names it).
+
+Units are in the names: `_per_min` rate constants, `_l` litres, `_ml` millilitres,
+`_ng_per_ml` concentrations, `_mg` amounts.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from idds.physiology.errors import UnknownDrugError
+
+
+def per_min_from_half_life(half_life_min: float) -> float:
+    """First-order rate constant (1/min) from a half-life in minutes."""
+    return math.log(2.0) / half_life_min
+
+
+@dataclass(frozen=True)
+class DrugPK:
+    """Typical pharmacokinetics of one drug in the seven-compartment structure.
+
+    Compartments: gut depot, plasma, brain effect site, lumbar CSF, spinal effect site,
+    rostral (cisternal / intracranial) CSF, brainstem effect site. See `idds.physiology.pk`.
+    """
+
+    name: str
+    #: Fraction of an oral dose reaching plasma; 0 means no oral route.
+    oral_bioavailability: float
+    #: Gut absorption rate constant, 1/min.
+    ka_per_min: float
+    #: Plasma volume of distribution per kg body weight, L/kg.
+    v_plasma_l_per_kg: float
+    #: Plasma clearance per kg body weight, L/min/kg.
+    cl_plasma_l_per_min_per_kg: float
+    #: Plasma to brain effect-site equilibration, 1/min.
+    ke0_brain_per_min: float
+    #: Volume of the lumbar CSF pool the catheter delivers into, mL.
+    v_csf_lumbar_ml: float
+    #: Total first-order loss from lumbar CSF (to plasma and rostrally), 1/min.
+    k_csf_out_per_min: float
+    #: Fraction of the loss from lumbar CSF that goes rostrally (toward the brainstem).
+    rostral_fraction: float
+    #: Volume of the rostral (cisternal and intracranial) CSF pool, mL.
+    v_csf_rostral_ml: float
+    #: Loss from rostral CSF to plasma, 1/min.
+    k_rostral_out_per_min: float
+    #: Lumbar CSF to spinal (dorsal horn) effect-site equilibration, 1/min.
+    ke0_spinal_per_min: float
+    #: Rostral CSF to brainstem effect-site equilibration, 1/min.
+    ke0_brainstem_per_min: float
+    #: Potency of plasma / brain exposure relative to morphine (morphine = 1; 0 = none).
+    systemic_potency_vs_morphine: float
+    #: Potency at the spinal site relative to IT morphine (morphine = 1; 0 = not an opioid).
+    spinal_potency_vs_morphine: float
+    #: True for mu-opioids (tolerance, withdrawal, respiratory depression apply).
+    opioid: bool = True
+
+
+#: Morphine. Systemic: Stanski 1978 (V 3.2 L/kg, CL 14.7 mL/min/kg -> t1/2 2.5 h, ref);
+#: oral F 0.24 (Hoskin 1989, ref); ke0 t1/2 4.4 h (Dahan 2004, ref).
+#: Lumbar CSF: t1/2 185 min (Nordberg 1984: 175-196 min, ref); V 40 mL calibrated so that
+#: CSF is about 10,000 ng/mL 1 h after 0.5 mg (ref), within lumbosacral CSF 28-81 mL (Hogan
+#: 1996, ref). Rostral pool 100 mL (150 mL total minus the lumbosacral 50 mL, ref).
+#: ka (t1/2 23 min, tmax of immediate-release tablets about 1 h), rostral fraction, rostral
+#: clearance, spinal and brainstem ke0: assumption; rostral fraction calibrated with
+#: `PDParams.brainstem_potency` to Gehling 2009 (ref).
+MORPHINE = DrugPK(
+    name="morphine",
+    oral_bioavailability=0.24,
+    ka_per_min=per_min_from_half_life(23.0),
+    v_plasma_l_per_kg=3.2,
+    cl_plasma_l_per_min_per_kg=14.7e-3,
+    ke0_brain_per_min=per_min_from_half_life(4.4 * 60.0),
+    v_csf_lumbar_ml=40.0,
+    k_csf_out_per_min=per_min_from_half_life(185.0),
+    rostral_fraction=0.15,
+    v_csf_rostral_ml=100.0,
+    k_rostral_out_per_min=per_min_from_half_life(180.0),
+    ke0_spinal_per_min=per_min_from_half_life(30.0),
+    ke0_brainstem_per_min=per_min_from_half_life(60.0),
+    systemic_potency_vs_morphine=1.0,
+    spinal_potency_vs_morphine=1.0,
+)
+
+#: Hydromorphone. The reference gives only lipophilicity (2 vs 1.4 for morphine) and the
+#: IT morphine : IT hydromorphone ratio 5-6 : 1 (weak source): spinal potency 5.5. Systemic
+#: potency 5 x morphine, V 4 L/kg, CL 20 mL/min/kg (t1/2 2.3 h), oral F 0.24, faster
+#: brain equilibration (t1/2 ke0 1.5 h), faster CSF clearance (t1/2 150 min) and less rostral
+#: spread (more lipophilic): assumption (commonly cited values, not checked here).
+HYDROMORPHONE = DrugPK(
+    name="hydromorphone",
+    oral_bioavailability=0.24,
+    ka_per_min=per_min_from_half_life(23.0),
+    v_plasma_l_per_kg=4.0,
+    cl_plasma_l_per_min_per_kg=20.0e-3,
+    ke0_brain_per_min=per_min_from_half_life(90.0),
+    v_csf_lumbar_ml=40.0,
+    k_csf_out_per_min=per_min_from_half_life(150.0),
+    rostral_fraction=0.10,
+    v_csf_rostral_ml=100.0,
+    k_rostral_out_per_min=per_min_from_half_life(150.0),
+    ke0_spinal_per_min=per_min_from_half_life(20.0),
+    ke0_brainstem_per_min=per_min_from_half_life(45.0),
+    systemic_potency_vs_morphine=5.0,
+    spinal_potency_vs_morphine=5.5,
+)
+
+#: Ziconotide (N-type calcium channel blocker, not an opioid). CSF clearance 0.38 mL/min,
+#: volume 155 mL, t1/2 4.6 h (Prialt label, ref): the whole CSF is one pool here. No oral
+#: route (peptide). Plasma V 0.43 L/kg, CL 3.8 mL/min/kg (t1/2 about 1.3 h): assumption. No
+#: supraspinal analgesia from plasma (does not cross the blood-brain barrier).
+ZICONOTIDE = DrugPK(
+    name="ziconotide",
+    oral_bioavailability=0.0,
+    ka_per_min=per_min_from_half_life(23.0),
+    v_plasma_l_per_kg=0.43,
+    cl_plasma_l_per_min_per_kg=3.8e-3,
+    ke0_brain_per_min=per_min_from_half_life(60.0),
+    v_csf_lumbar_ml=155.0,
+    k_csf_out_per_min=0.38 / 155.0,
+    rostral_fraction=0.15,
+    v_csf_rostral_ml=100.0,
+    k_rostral_out_per_min=per_min_from_half_life(180.0),
+    ke0_spinal_per_min=per_min_from_half_life(60.0),
+    ke0_brainstem_per_min=per_min_from_half_life(60.0),
+    systemic_potency_vs_morphine=0.0,
+    spinal_potency_vs_morphine=0.0,
+    opioid=False,
+)
+
+DRUGS: dict[str, DrugPK] = {d.name: d for d in (MORPHINE, HYDROMORPHONE, ZICONOTIDE)}
+
+
+def drug_pk(name: str) -> DrugPK:
+    """The PK parameters of a drug by name; UnknownDrugError names the known drugs."""
+    try:
+        return DRUGS[name.lower()]
+    except KeyError:
+        known = ", ".join(sorted(DRUGS))
+        raise UnknownDrugError(f"unknown drug {name!r}; known: {known}") from None
+
+
+@dataclass(frozen=True)
+class PDParams:
+    """Typical pharmacodynamics in opioid-naive patients, morphine-equivalent concentrations.
+
+    Supraspinal exposure is the brain effect-site concentration (plasma-based, ng/mL) plus
+    `brainstem_potency` x the brainstem CSF effect-site concentration (ng/mL CSF). Spinal
+    exposure is the spinal effect-site concentration (ng/mL lumbar CSF).
+    """
+
+    #: Morphine C50 for analgesia and breathing, shared, ng/mL (Dahan 2004, ref: 32 nM).
+    c50_supraspinal_ng_per_ml: float = 9.1
+    #: Hill coefficient, analgesia (Dahan 2004, ref).
+    hill_analgesia: float = 2.4
+    #: Hill coefficient, breathing (Dahan 2004, ref). Respiratory rate = RR0 * C50/(C50 + C).
+    hill_breathing: float = 1.0
+    #: Spinal C50 of IT morphine, ng/mL lumbar CSF. Calibrated: oral:IT equianalgesic ratio
+    #: 100-300 : 1 for a typical tolerant patient (ref, Krames; MASCC).
+    c50_spinal_ng_per_ml: float = 1300.0
+    #: Plasma-equivalent potency of brainstem CSF morphine, (ng/mL plasma) per (ng/mL CSF).
+    #: Calibrated: Gehling 2009 respiratory depression 7/80 at >= 0.3 mg vs 2/247 below (ref).
+    brainstem_potency: float = 0.019
+    #: Largest fraction of pain intensity analgesia can remove. Assumption.
+    max_relief: float = 0.9
+    #: Tolerance compartment half-life, min (Ekblom 1993, rat, 26 h, ref).
+    tolerance_half_life_min: float = 26.0 * 60.0
+    #: Largest relative C50 shift from the dynamic tolerance state (1 = C50 doubles). Assumption.
+    tolerance_max_shift: float = 1.0
+    #: Respiratory and sedative tolerance factor = analgesic tolerance factor ** this.
+    #: Assumption: tolerance to respiratory depression develops further than to analgesia.
+    respiratory_tolerance_exponent: float = 1.5
+    #: Sedation: C50 as a multiple of the supraspinal analgesic C50, and Hill. Assumption
+    #: (no human concentration-sedation curve in the reference).
+    sedation_c50_multiple: float = 1.5
+    hill_sedation: float = 2.0
+    #: Nausea / vomiting (area postrema, supraspinal exposure). Assumption.
+    nausea_c50_multiple: float = 1.0
+    hill_nausea: float = 1.5
+    #: Constipation: plasma morphine-equivalent C50 ng/mL, no tolerance. Assumption.
+    constipation_c50_ng_per_ml: float = 20.0
+    #: Pruritus and urinary retention: spinal exposure C50 ng/mL CSF and Hill. Assumption.
+    pruritus_c50_ng_per_ml: float = 2500.0
+    urinary_retention_c50_ng_per_ml: float = 3500.0
+    hill_spinal_side_effects: float = 1.5
+    #: Spinal side effects tolerance factor = analgesic tolerance factor ** this. Assumption.
+    spinal_side_effect_tolerance_exponent: float = 1.0
+    #: Ziconotide spinal C50, ng/mL CSF, and Hill. Assumption (label steady state at
+    #: 2.4-19.2 mcg/day is about 4-35 ng/mL CSF; trials show modest relief).
+    ziconotide_c50_ng_per_ml: float = 30.0
+    hill_ziconotide: float = 1.5
+    #: Ziconotide CNS effects (dizziness, confusion) scored as sedation, brainstem C50 ng/mL.
+    ziconotide_cns_c50_ng_per_ml: float = 20.0
+    #: Respiratory rate that defines a respiratory depression event, breaths/min. Assumption
+    #: (a common ward threshold; Gehling 2009 used clinical criteria).
+    respiratory_event_threshold_per_min: float = 8.0
+    #: Withdrawal score: 10 when supraspinal occupancy is this far below the adapted level.
+    withdrawal_full_scale_occupancy: float = 0.5
+    #: Weights of the composite toxicity score (sum 1; score 0-10). Assumption.
+    tox_weight_respiratory: float = 0.35
+    tox_weight_sedation: float = 0.2
+    tox_weight_nausea: float = 0.15
+    tox_weight_constipation: float = 0.1
+    tox_weight_pruritus: float = 0.1
+    tox_weight_urinary: float = 0.1
+
+
+PD = PDParams()
+
+
+@dataclass(frozen=True)
+class PainParams:
+    """Pain process (cancer pain, ref "Cancer pain" table)."""
+
+    #: Background pain of IT candidates on their current therapy, NRS (trial baselines
+    #: 7.4-7.8, ref): median and SD of a normal, clipped to [5, 9.8].
+    baseline_nrs: float = 7.6
+    baseline_nrs_sd: float = 0.6
+    #: Disease progression of the background pain drive, NRS per 30 days (van der Velden 2018,
+    #: ref: rises over months). Median of a log-normal; the value is an assumption.
+    progression_nrs_per_30_days: float = 0.3
+    #: Breakthrough onset rate per day, median of a per-patient log-normal. Calibrated so that
+    #: the realised cohort median is about 4/day, between Davies 2013 (3/day) and Portenoy 1999
+    #: (6/day, range 1-60) (ref); realised < rate because no onset starts during an episode.
+    breakthrough_per_day: float = 5.5
+    #: Patient types (Davies 2013, ref): incident 44%, spontaneous 41.5%, both 14.5%.
+    p_incident: float = 0.44
+    p_spontaneous: float = 0.415
+    #: Time to peak, min: incident about 5, overall 3-10 (Portenoy 1999; Davies 2013, ref).
+    time_to_peak_incident_min: float = 5.0
+    time_to_peak_spontaneous_min: float = 7.0
+    #: Untreated duration, min: 45-60 (Davies 2013, ref). Median of a log-normal.
+    duration_min: float = 52.0
+    #: Peak added pain drive of an episode, NRS points. Assumption (episodes are severe).
+    breakthrough_amplitude_nrs: float = 2.5
+    #: Preferred activity times (min after midnight) of incident pain, and the half-width of
+    #: the biweight kernel around each (SD = half-width / sqrt(7), 23 min). Assumption.
+    activity_times_min: tuple[float, float, float] = (8.0 * 60.0, 13.0 * 60.0, 19.0 * 60.0)
+    activity_half_width_min: float = 60.0
+    #: Radiotherapy: fraction responding and median time to response (van der Velden 2018, ref).
+    radiotherapy_response_fraction: float = 0.6
+    radiotherapy_response_median_days: float = 28.0
+    #: Fraction of the background drive removed in a responder. Assumption.
+    radiotherapy_relief_fraction: float = 0.5
+
+
+PAIN = PainParams()
+
+
+@dataclass(frozen=True)
+class BehaviourParams:
+    """Patient behaviour. All assumptions (no figures in the reference)."""
+
+    #: Pain diary times, min after midnight, and reporting noise SD (NRS points).
+    diary_times_min: tuple[float, float, float] = (8.0 * 60.0, 14.0 * 60.0, 20.0 * 60.0)
+    diary_noise_sd_nrs: float = 0.8
+    #: Personal threshold for wanting a bolus / rescue (NRS): normal, clipped to [3, 9].
+    press_threshold_nrs: float = 6.0
+    press_threshold_sd_nrs: float = 1.0
+    #: A patient presses again no sooner than this after the last press, min.
+    press_interval_min: float = 30.0
+    #: Oral rescue: fraction of the daily oral dose (1/6 is common practice) and interval.
+    rescue_fraction_of_daily: float = 1.0 / 6.0
+    rescue_interval_min: float = 60.0
+
+
+BEHAVIOUR = BehaviourParams()
+
+
+@dataclass(frozen=True)
+class Variability:
+    """Inter-individual variability: SD of log-normal random effects (omega). Assumption,
+    except oral bioavailability (0.15-0.69 in cancer patients, Sawe 1981, ref)."""
+
+    oral_bioavailability: float = 0.4
+    ka: float = 0.4
+    v_plasma: float = 0.25
+    cl_plasma: float = 0.3
+    ke0_brain: float = 0.3
+    v_csf_lumbar: float = 0.25
+    k_csf_out: float = 0.15
+    rostral_fraction: float = 0.35
+    k_rostral_out: float = 0.2
+    ke0_spinal: float = 0.3
+    ke0_brainstem: float = 0.3
+    c50_analgesia: float = 0.35
+    c50_breathing: float = 0.35
+    tolerance_factor: float = 0.4
+    respiratory_rate_sd_per_min: float = 2.0
+    max_relief_sd: float = 0.05
+    progression: float = 0.6
+    breakthrough_rate: float = 0.6
+    time_to_peak: float = 0.35
+    duration: float = 0.2
+    amplitude: float = 0.3
+    activity_shift_sd_min: float = 45.0
+
+
+VARIABILITY = Variability()

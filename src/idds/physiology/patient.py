@@ -1,0 +1,118 @@
+"""A readable single-patient wrapper over the vectorised model (used by `idds patient`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from idds.physiology.archetypes import DEFAULT_ARCHETYPE
+from idds.physiology.cohort import sample_cohort, typical_cohort
+from idds.physiology.errors import PhysiologyError, UnknownRouteError
+from idds.physiology.model import Delivery, initial_state, step
+from idds.physiology.parameters import drug_pk
+
+#: Route names and their aliases -> input column (gut, plasma, lumbar CSF).
+ROUTES: dict[str, str] = {
+    "oral": "gut",
+    "po": "gut",
+    "iv": "plasma",
+    "intravenous": "plasma",
+    "intrathecal": "csf",
+    "it": "csf",
+}
+
+
+@dataclass(frozen=True)
+class Regimen:
+    """One drug by one route: a bolus at time 0 (mg) or a constant rate (mg/min), not both."""
+
+    drug: str
+    route: str
+    bolus_mg: float | None = None
+    rate_mg_per_min: float | None = None
+
+    def validate(self) -> str:
+        """The input column for the route; raises PhysiologyError on bad input."""
+        pk = drug_pk(self.drug)
+        site = ROUTES.get(self.route.lower())
+        if site is None:
+            raise UnknownRouteError(f"unknown route {self.route!r}; known: oral, iv, intrathecal")
+        if site == "gut" and pk.oral_bioavailability <= 0:
+            raise UnknownRouteError(f"{pk.name} has no oral route")
+        if (self.bolus_mg is None) == (self.rate_mg_per_min is None):
+            raise PhysiologyError("give exactly one of a bolus or a rate")
+        amount = self.bolus_mg if self.bolus_mg is not None else self.rate_mg_per_min
+        if amount is None or not np.isfinite(amount) or amount < 0:
+            raise PhysiologyError("dose must be a finite, non-negative amount")
+        return site
+
+
+def simulate_patient(
+    regimen: Regimen,
+    hours: float,
+    archetype_name: str = DEFAULT_ARCHETYPE,
+    seed: int | None = None,
+    dt_min: float = 1.0,
+) -> dict[str, list[float]]:
+    """Simulate one patient for `hours` hours from a drug-free start (prior regimen stopped).
+
+    seed None: the typical patient of the archetype; otherwise patient 0 of a cohort with that
+    seed. Returns time series (lists, one value per step end) keyed with units in the names.
+    """
+    site = regimen.validate()
+    if not (np.isfinite(hours) and hours > 0):
+        raise PhysiologyError(f"hours must be positive, got {hours}")
+    drug = drug_pk(regimen.drug).name
+    if seed is None:
+        cohort = typical_cohort(archetype_name, drugs=(drug,))
+    else:
+        cohort = sample_cohort(1, seed, archetype_name, drugs=(drug,))
+    cohort = cohort.with_oral_rescue(0.0)
+    d = cohort.drug_index(drug)
+    state = initial_state(cohort, on_prior_regimen=False)
+    n_steps = max(1, round(hours * 60.0 / dt_min))
+    series: dict[str, list[float]] = {
+        k: []
+        for k in (
+            "time_min",
+            "csf_ng_per_ml",
+            "plasma_ng_per_ml",
+            "analgesia",
+            "pain_nrs",
+            "respiratory_rate_per_min",
+            "sedation_poss",
+            "nausea",
+            "constipation",
+            "pruritus",
+            "urinary_retention",
+            "toxicity",
+            "withdrawal",
+        )
+    }
+    for i in range(n_steps):
+        if regimen.bolus_mg is not None:
+            amount = regimen.bolus_mg if i == 0 else 0.0
+        else:
+            amount = float(regimen.rate_mg_per_min or 0.0) * dt_min
+        delivery = Delivery(drug, **{f"{site}_mg": amount})
+        state, out = step(state, cohort, [delivery], dt_min)
+        e = out.effects
+        values = {
+            "time_min": out.t_min,
+            "csf_ng_per_ml": out.csf_ng_per_ml[d, 0],
+            "plasma_ng_per_ml": out.plasma_ng_per_ml[d, 0],
+            "analgesia": e.analgesia[0],
+            "pain_nrs": out.pain_nrs[0],
+            "respiratory_rate_per_min": e.respiratory_rate_per_min[0],
+            "sedation_poss": e.sedation_poss[0],
+            "nausea": e.nausea[0],
+            "constipation": e.constipation[0],
+            "pruritus": e.pruritus[0],
+            "urinary_retention": e.urinary_retention[0],
+            "toxicity": e.toxicity[0],
+            "withdrawal": e.withdrawal[0],
+        }
+        for k, v in values.items():
+            series[k].append(float(v))
+    return series

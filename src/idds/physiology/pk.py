@@ -1,0 +1,175 @@
+"""Linear pharmacokinetics, stepped exactly with the matrix exponential.
+
+State per drug and patient, 7 entries (the compartment order of `Compartment`):
+amounts in mg for GUT, PLASMA, LUMBAR (CSF) and ROSTRAL (CSF); concentrations in ng/mL for the
+three effect sites BRAIN (plasma-equivalent), SPINAL (lumbar-CSF-equivalent) and BRAINSTEM
+(rostral-CSF-equivalent). With x the state and u the input rates in mg/min into
+(gut, plasma, lumbar CSF):
+
+    d gut/dt       = u_gut - ka gut                      (a fraction 1 - F is lost to first pass)
+    d plasma/dt    = u_iv + F ka gut - k_el plasma + k_lp lumbar + k_rp rostral
+    d brain/dt     = ke0_b (1000 plasma / V_plasma_L - brain)
+    d lumbar/dt    = u_it - k_out lumbar,   k_out = k_lp + k_lr, k_lr = f_rostral k_out
+    d spinal/dt    = ke0_s (1e6 lumbar / V_lumbar_mL - spinal)
+    d rostral/dt   = k_lr lumbar - k_rp rostral
+    d brainstem/dt = ke0_bs (1e6 rostral / V_rostral_mL - brainstem)
+
+so dx/dt = A x + B u. Over a step of dt minutes with u constant (a dose delivered during a step
+is a constant-rate infusion over it), x(t + dt) = Phi x(t) + Gamma u with Phi = exp(A dt) and
+Gamma = int_0^dt exp(A s) ds B, both read off exp([[A, B], [0, 0]] dt) (the augmented-matrix
+trick). Arrays keep patients on the last axis (state (7, n)) so a step is one einsum.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.linalg import expm
+
+Array = NDArray[np.float64]
+
+
+class Compartment(IntEnum):
+    """Row of each compartment in a PK state vector."""
+
+    GUT = 0
+    PLASMA = 1
+    BRAIN = 2
+    LUMBAR = 3
+    SPINAL = 4
+    ROSTRAL = 5
+    BRAINSTEM = 6
+
+
+N_COMPARTMENTS = 7
+#: Columns of the input: into gut (oral), plasma (iv), lumbar CSF (intrathecal).
+N_INPUTS = 3
+
+
+@dataclass(frozen=True)
+class PatientPK:
+    """Per-patient PK parameters of one drug, each an array of shape (n_patients,)."""
+
+    oral_bioavailability: Array
+    ka_per_min: Array
+    v_plasma_l: Array
+    k_el_per_min: Array
+    ke0_brain_per_min: Array
+    v_csf_lumbar_ml: Array
+    k_csf_out_per_min: Array
+    rostral_fraction: Array
+    v_csf_rostral_ml: Array
+    k_rostral_out_per_min: Array
+    ke0_spinal_per_min: Array
+    ke0_brainstem_per_min: Array
+
+    @property
+    def n(self) -> int:
+        return int(self.ka_per_min.shape[0])
+
+    def take(self, index: NDArray[np.intp]) -> PatientPK:
+        """The parameters of a subset of patients."""
+        return PatientPK(**{k: v[index] for k, v in self.__dict__.items()})
+
+
+def rate_matrix(pk: PatientPK) -> Array:
+    """A of dx/dt = A x + B u, shape (n, 7, 7), units 1/min (with mg -> ng/mL factors)."""
+    c = Compartment
+    a = np.zeros((pk.n, N_COMPARTMENTS, N_COMPARTMENTS))
+    k_lr = pk.rostral_fraction * pk.k_csf_out_per_min
+    k_lp = pk.k_csf_out_per_min - k_lr
+    a[:, c.GUT, c.GUT] = -pk.ka_per_min
+    a[:, c.PLASMA, c.GUT] = pk.oral_bioavailability * pk.ka_per_min
+    a[:, c.PLASMA, c.PLASMA] = -pk.k_el_per_min
+    a[:, c.PLASMA, c.LUMBAR] = k_lp
+    a[:, c.PLASMA, c.ROSTRAL] = pk.k_rostral_out_per_min
+    a[:, c.BRAIN, c.PLASMA] = pk.ke0_brain_per_min * 1e3 / pk.v_plasma_l
+    a[:, c.BRAIN, c.BRAIN] = -pk.ke0_brain_per_min
+    a[:, c.LUMBAR, c.LUMBAR] = -pk.k_csf_out_per_min
+    a[:, c.SPINAL, c.LUMBAR] = pk.ke0_spinal_per_min * 1e6 / pk.v_csf_lumbar_ml
+    a[:, c.SPINAL, c.SPINAL] = -pk.ke0_spinal_per_min
+    a[:, c.ROSTRAL, c.LUMBAR] = k_lr
+    a[:, c.ROSTRAL, c.ROSTRAL] = -pk.k_rostral_out_per_min
+    a[:, c.BRAINSTEM, c.ROSTRAL] = pk.ke0_brainstem_per_min * 1e6 / pk.v_csf_rostral_ml
+    a[:, c.BRAINSTEM, c.BRAINSTEM] = -pk.ke0_brainstem_per_min
+    return a
+
+
+def input_matrix(n: int) -> Array:
+    """B of dx/dt = A x + B u, shape (n, 7, 3): gut, plasma and lumbar CSF take the inputs."""
+    b = np.zeros((n, N_COMPARTMENTS, N_INPUTS))
+    b[:, Compartment.GUT, 0] = 1.0
+    b[:, Compartment.PLASMA, 1] = 1.0
+    b[:, Compartment.LUMBAR, 2] = 1.0
+    return b
+
+
+@dataclass(frozen=True)
+class Propagator:
+    """Exact one-step maps for a step of `dt_min`: x' = phi x + gamma u (patients last)."""
+
+    dt_min: float
+    #: [phi | gamma], shape (7, 10, n): phi = exp(A dt) (7 x 7) and
+    #: gamma = int_0^dt exp(A s) ds B (7 x 3, multiplies input rates in mg/min).
+    matrix: Array
+
+    @property
+    def phi(self) -> Array:
+        return self.matrix[:, :N_COMPARTMENTS]
+
+    @property
+    def gamma(self) -> Array:
+        return self.matrix[:, N_COMPARTMENTS:]
+
+
+def propagator(pk: PatientPK, dt_min: float) -> Propagator:
+    """Compute Phi and Gamma for every patient (batched expm of the augmented matrix)."""
+    n = pk.n
+    size = N_COMPARTMENTS + N_INPUTS
+    aug = np.zeros((n, size, size))
+    aug[:, :N_COMPARTMENTS, :N_COMPARTMENTS] = rate_matrix(pk)
+    aug[:, :N_COMPARTMENTS, N_COMPARTMENTS:] = input_matrix(n)
+    e = expm(aug * dt_min)
+    # A is a Metzler matrix, so exp(A dt) >= 0; clip round-off below zero.
+    matrix = np.maximum(e[:, :N_COMPARTMENTS, :], 0.0).transpose(1, 2, 0)
+    return Propagator(dt_min=dt_min, matrix=np.ascontiguousarray(matrix))
+
+
+def advance(x: Array, prop: Propagator, delivered_mg: Array) -> Array:
+    """State after one step. x: (7, n); delivered_mg: (3, n) mg into gut, plasma, CSF."""
+    xu = np.empty((N_COMPARTMENTS + N_INPUTS, x.shape[1]))
+    xu[:N_COMPARTMENTS] = x
+    np.multiply(delivered_mg, 1.0 / prop.dt_min, out=xu[N_COMPARTMENTS:])
+    out: Array = np.einsum("ijp,jp->ip", prop.matrix, xu)
+    return out
+
+
+def steady_state(pk: PatientPK, rate_mg_per_min: Array) -> Array:
+    """State (7, n) at steady state under constant input rates (3, n) in mg/min."""
+    a = rate_matrix(pk)
+    b = input_matrix(pk.n)
+    rhs = -np.einsum("pij,jp->pi", b, rate_mg_per_min)
+    x = np.linalg.solve(a, rhs[..., None])[..., 0]
+    out: Array = np.maximum(x.T, 0.0)
+    return out
+
+
+def plasma_ng_per_ml(x: Array, pk: PatientPK) -> Array:
+    """Plasma concentration, ng/mL, from a state (7, n)."""
+    out: Array = x[Compartment.PLASMA] * 1e3 / pk.v_plasma_l
+    return out
+
+
+def csf_ng_per_ml(x: Array, pk: PatientPK) -> Array:
+    """Lumbar CSF concentration, ng/mL, from a state (7, n)."""
+    out: Array = x[Compartment.LUMBAR] * 1e6 / pk.v_csf_lumbar_ml
+    return out
+
+
+def rostral_csf_ng_per_ml(x: Array, pk: PatientPK) -> Array:
+    """Rostral (cisternal) CSF concentration, ng/mL, from a state (7, n)."""
+    out: Array = x[Compartment.ROSTRAL] * 1e6 / pk.v_csf_rostral_ml
+    return out
