@@ -9,6 +9,7 @@ from rich.panel import Panel
 
 from idds.cli.calc import _limits_table
 from idds.cli.output import DISCLAIMER, console
+from idds.cli.pump import show_demo_run
 from idds.dosing import catheter_volume, convert, plan_refill, rate_from_dose
 from idds.drugs import Route, load_library
 from idds.units import Kind, parse_quantity
@@ -50,3 +51,5 @@ def demo() -> None:
     out.print(f"   worst-case use {plan.total_flow.display('mL/day')}; low-reservoir alarm "
               f"(2 mL) after {float(plan.days_to_alarm):.1f} days, on [green]{plan.alarm_date}"
               f"[/green]; empty on {plan.empty_date}.")
+    out.print("\n[bold]5. The pump[/bold]: a short run of the implant model")
+    show_demo_run(out)

@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from idds.cli import calc, demo, library, patient
+from idds.cli import calc, demo, library, patient, pump
 from idds.cli.output import error_console
 from idds.errors import IddsError
 
@@ -29,6 +29,7 @@ app.command("catheter")(calc.catheter)
 app.command("demo")(demo.demo)
 app.add_typer(library.app, name="library")
 app.add_typer(patient.app, name="patient")
+app.add_typer(pump.app, name="pump")
 
 
 def _usage_error(exc: Exception) -> tuple[int, str] | None:

@@ -1,0 +1,189 @@
+"""`idds pump`: run the implanted-pump model alone.
+
+- `idds pump simulate --program FILE --days N [--press DAY:HH:MM ...] [--seed S] [--json]`
+- `idds pump trumpet --rate "0.5 mL/day" [--hours H] [--seed S] [--out DIR]`
+
+Bad input exits with status 2 and one line on stderr (typed `IddsError`s are caught here too,
+so the sub-app behaves the same when run on its own).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from fractions import Fraction
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from idds.errors import IddsError
+from idds.pump.clock import DAY, HOUR, MINUTE, format_time
+from idds.pump.errors import PumpError
+from idds.pump.programfile import ProgramFile, load_program, parse_program
+from idds.pump.simulate import SimulationResult, simulate
+from idds.pump.trumpet import run_trumpet, write_outputs
+from idds.units import Kind, parse_quantity
+
+app = typer.Typer(
+    help="The implanted pump model: simulate a program file with patient presses, or measure "
+    "flow accuracy (trumpet curve). Research and training software, not a medical device.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+class PressError(PumpError):
+    """A --press that is not DAY:HH:MM."""
+
+
+@contextmanager
+def _one_line_errors() -> Iterator[None]:
+    try:
+        yield
+    except IddsError as exc:
+        Console(stderr=True, highlight=False, soft_wrap=True).print(
+            f"idds: error: {exc}", markup=False)
+        raise typer.Exit(2) from None
+
+
+def parse_press(text: str) -> Fraction:
+    """'DAY:HH:MM' (day 1 is the first day of the run) -> seconds since the start."""
+    parts = text.split(":")
+    try:
+        day, hh, mm = (int(p) for p in parts)
+    except ValueError:
+        raise PressError(f"--press {text!r} is not DAY:HH:MM (for example 1:08:30)") from None
+    if day < 1 or not 0 <= hh < 24 or not 0 <= mm < 60:
+        raise PressError(f"--press {text!r}: day from 1, HH 00-23, MM 00-59")
+    return (day - 1) * DAY + hh * HOUR + mm * MINUTE
+
+
+def result_json(result: SimulationResult) -> dict[str, object]:
+    """The --json document of a simulation."""
+    pump = result.pump
+    check = pump.log.verify()
+    return {
+        "delivered_mg_per_day": [round(v, 6) for v in result.delivered_mg_per_day],
+        "boluses": [
+            {"time": format_time(p.time), "time_s": float(p.time),
+             "outcome": "given" if p.given else "refused", "reason": p.reason}
+            for p in result.presses
+        ],
+        "alarms": [
+            {"time": format_time(a.time), "time_s": float(a.time), "kind": a.kind,
+             "priority": a.priority}
+            for a in result.alarms
+        ],
+        "reservoir_estimate_mL": float(pump.state.estimate_nl / 1_000_000),
+        "reservoir_actual_mL": float(pump.hardware.reservoir_nl / 1_000_000),
+        "systematic_flow_error_pct": round(pump.state.systematic_error * 100, 3),
+        "log_entries": len(pump.log),
+        "log_verified": check.ok,
+    }
+
+
+def print_result(out: Console, program: ProgramFile, result: SimulationResult) -> None:
+    """Rich tables of a simulation."""
+    out.print(f"[bold]{program.drug}[/bold], {program.therapy.describe()}", highlight=False)
+    days = Table(title="Delivered (out of the catheter tip)")
+    days.add_column("day", justify="right")
+    days.add_column("mg", justify="right")
+    for index, mg in enumerate(result.delivered_mg_per_day, start=1):
+        days.add_row(str(index), f"{mg:.4f}")
+    out.print(days)
+    if result.presses:
+        presses = Table(title="Patient presses")
+        for col in ("time", "outcome", "reason"):
+            presses.add_column(col)
+        for p in result.presses:
+            presses.add_row(format_time(p.time), "given" if p.given else "[red]refused[/red]",
+                            p.reason)
+        out.print(presses)
+    alarms = Table(title="Alarms")
+    for col in ("time", "alarm", "priority"):
+        alarms.add_column(col)
+    for a in result.alarms:
+        alarms.add_row(format_time(a.time), a.kind, a.priority)
+    out.print(alarms if result.alarms else "No alarms.")
+    verified = "verified" if result.pump.log.verify().ok else "[red]FAILED[/red]"
+    out.print(f"Event log: {len(result.pump.log)} entries, hash chain {verified}.")
+
+
+@app.command("simulate")
+def simulate_command(
+    program: Annotated[Path, typer.Option(help="TOML program file (see examples/programs).")],
+    days: Annotated[int, typer.Option(help="Days to run.")] = 7,
+    press: Annotated[list[str] | None, typer.Option(
+        help="Patient press at DAY:HH:MM (day 1 is the first); repeat for more.")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed (flow error, stroke noise).")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Run one pump alone on a program file with scripted patient presses."""
+    with _one_line_errors():
+        presses = [parse_press(p) for p in press or []]
+        parsed = load_program(program)
+        result = simulate(parsed, days, presses, seed)
+    if as_json:
+        print(json.dumps(result_json(result), indent=2))
+    else:
+        print_result(Console(highlight=False, emoji=False), parsed, result)
+
+
+@app.command("trumpet")
+def trumpet_command(
+    rate: Annotated[str, typer.Option(help='Set rate as a flow, like "0.5 mL/day".')],
+    hours: Annotated[float | None, typer.Option(
+        help="Run length (h); default: at least 2 h, longer for low rates.")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    out: Annotated[Path, typer.Option(help="Directory for CSV, JSON and PNG.")] = Path(
+        "trumpet-out"),
+) -> None:
+    """Trumpet curve (IEC 60601-2-24 method): max/min deviation per observation window."""
+    with _one_line_errors():
+        flow = parse_quantity(rate, Kind.FLOW, what="--rate")
+        if hours is not None and not 1.6 <= hours <= 24 * 14:
+            raise PumpError(f"--hours {hours} outside 1.6 to 336 h (windows up to 31 min after "
+                            "the first hour)")
+        if not Fraction(48, 1000) <= flow.value_in("mL/day") <= 24:
+            raise PumpError(f"--rate {rate} outside the device flow range 0.048 to 24 mL/day")
+        result = run_trumpet(flow, Fraction(str(hours)) if hours is not None else None, seed)
+        paths = write_outputs(result, out)
+    console = Console(highlight=False, emoji=False)
+    table = Table(title=f"Trumpet curve at {result.rate}, {float(result.hours):g} h run, "
+                        f"seed {seed}")
+    for col in ("window (min)", "max deviation %", "min deviation %"):
+        table.add_column(col, justify="right")
+    for row in result.rows:
+        table.add_row(str(row.window_min), f"{row.max_deviation_pct:+.2f}",
+                      f"{row.min_deviation_pct:+.2f}")
+    console.print(table)
+    console.print(f"Overall error {result.overall_error_pct:+.2f}% (this pump's systematic "
+                  f"error {result.systematic_error * 100:+.2f}%). Wrote "
+                  + ", ".join(str(p) for p in paths))
+
+
+DEMO_PROGRAM = {
+    "pump": {"reservoir": "20 mL", "catheter_trimmed_cm": 40, "low_reservoir_alarm": "2 mL"},
+    "drug": {"name": "morphine", "concentration": "10 mg/mL", "fill": "2.8 mL"},
+    "therapy": {"mode": "continuous", "dose": "2 mg/day"},
+    "demand": {"dose": "0.1 mg", "duration": "10 min", "lockout": "2 h", "max_per_24h": 3},
+}
+
+
+def show_demo_run(console: Console, emit: Callable[[str], None] | None = None) -> None:
+    """A short pump run for `idds demo`: 2.8 mL of morphine 10 mg/mL at 2 mg/day with patient
+    boluses, some presses (one inside the lockout), a low-reservoir alarm, and the log."""
+    program = parse_program(dict(DEMO_PROGRAM), "demo program")
+    presses = [parse_press(p) for p in ("1:08:00", "1:09:00", "1:12:00", "2:20:00")]
+    result = simulate(program, 4, presses, seed=1)
+    print_result(console, program, result)
+    console.print("[bold]Last log entries[/bold]")
+    for entry in result.pump.log.last(8):
+        console.print(f"  {entry}", markup=False, highlight=False)
+    if emit is not None:
+        emit("pump demo done")

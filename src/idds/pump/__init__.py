@@ -1,0 +1,65 @@
+"""The implanted intrathecal pump: a deterministic firmware model on an injected clock.
+
+Public API: `Pump` (firmware + hardware; `Pump.implant`), therapy records (`Therapy`,
+`Continuous`, `Flex`, `FlexStep`, `MinimumRate`, `Stopped`, `DemandBolus`, `Drug`), `Refusal`
+and `Limit`, alarms (`AlarmKind`, `Priority`, `ALARM_SPECS`), the hash-chained `EventLog`,
+`snapshot`/`restore`, `Telemetry`, and the pure rule functions in `idds.pump.rules`.
+See docs/pump.md. It knows nothing of patients, networks or controllers.
+"""
+
+from idds.pump.alarms import ALARM_SPECS, ActiveAlarm, AlarmKind, Priority, tone_times
+from idds.pump.errors import Limit, PumpError, Refusal, SnapshotError
+from idds.pump.firmware import Pump, RefillReport
+from idds.pump.hardware import HardwareSpec
+from idds.pump.limits import LIMITS, DeviceLimits
+from idds.pump.log import EventKind, EventLog, LogEntry, verify_chain
+from idds.pump.program import (
+    Continuous,
+    DemandBolus,
+    Drug,
+    Flex,
+    FlexStep,
+    MinimumRate,
+    Mode,
+    Stopped,
+    Therapy,
+)
+from idds.pump.snapshot import restore, snapshot
+from idds.pump.state import BolusKind, BolusRun
+from idds.pump.telemetry import Battery, Telemetry
+
+__all__ = [
+    "ALARM_SPECS",
+    "LIMITS",
+    "ActiveAlarm",
+    "AlarmKind",
+    "Battery",
+    "BolusKind",
+    "BolusRun",
+    "Continuous",
+    "DemandBolus",
+    "DeviceLimits",
+    "Drug",
+    "EventKind",
+    "EventLog",
+    "Flex",
+    "FlexStep",
+    "HardwareSpec",
+    "Limit",
+    "LogEntry",
+    "MinimumRate",
+    "Mode",
+    "Priority",
+    "Pump",
+    "PumpError",
+    "RefillReport",
+    "Refusal",
+    "SnapshotError",
+    "Stopped",
+    "Telemetry",
+    "Therapy",
+    "restore",
+    "snapshot",
+    "tone_times",
+    "verify_chain",
+]

@@ -1,0 +1,202 @@
+"""Program files: a pump, a drug fill and a therapy in TOML, units always written as text.
+
+See examples/programs/*.toml and docs/pump.md. Layout:
+
+    [pump]            reservoir = "20 mL"; catheter_trimmed_cm = 40; stroke = "2 uL" (optional);
+                      systematic_error_pct = 0.0 (optional; drawn from the seed if absent);
+                      low_reservoir_alarm = "2 mL"; prime = true; epoch_weekday = "mon"
+    [drug]            name = "morphine"; concentration = "10 mg/mL"; fill = "20 mL";
+                      entered = "20 mL" (optional: what the clinician types, default = fill)
+    [therapy]         mode = "continuous" | "flex" | "minimum rate" | "stopped"
+                      dose = "1.5 mg/day" (continuous)
+                      [[therapy.steps]] start = "08:00", dose = "2 mg/day" (flex, every day)
+                      [therapy.week] mon = [{start = "00:00", dose = "1 mg/day"}, ...] (flex,
+                      per weekday: all seven days)
+    [demand]          dose = "0.1 mg"; duration = "10 min"; lockout = "2 h"; max_per_24h = 4
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from idds.pump.clock import WEEKDAYS
+from idds.pump.convert import volume_nl
+from idds.pump.errors import ProgramFileError
+from idds.pump.hardware import HardwareSpec
+from idds.pump.program import (
+    Basal,
+    Continuous,
+    DemandBolus,
+    Drug,
+    Flex,
+    FlexStep,
+    MinimumRate,
+    Stopped,
+    Therapy,
+)
+from idds.units import Kind, Quantity, parse_quantity
+
+
+@dataclass(frozen=True)
+class ProgramFile:
+    """A parsed program file: everything needed to set up one pump."""
+
+    spec: HardwareSpec
+    drug: Drug
+    fill: Quantity
+    entered: Quantity
+    therapy: Therapy
+    low_reservoir_alarm: Quantity | None
+    prime: bool
+    epoch_weekday: int
+
+
+def load_program(path: Path) -> ProgramFile:
+    """Read and check a program file; ProgramFileError (one line) for anything wrong."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ProgramFileError(f"cannot read program file {path}: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ProgramFileError(f"program file {path} is not valid TOML: {exc}") from None
+    return parse_program(data, str(path))
+
+
+def parse_program(data: dict[str, Any], source: str = "program") -> ProgramFile:
+    """Build a ProgramFile from a TOML table."""
+    known = {"pump", "drug", "therapy", "demand"}
+    extra = set(data) - known
+    if extra:
+        raise ProgramFileError(f"{source}: unknown section(s) {sorted(extra)}; "
+                               f"allowed {sorted(known)}")
+    pump = _table(data, "pump", source, required=False)
+    drug_t = _table(data, "drug", source)
+    therapy_t = _table(data, "therapy", source)
+    spec = _spec(pump, source)
+    drug = Drug(_text(drug_t, "name", "drug", source),
+                _qty(drug_t, "concentration", Kind.CONCENTRATION, "drug", source))
+    fill = _qty(drug_t, "fill", Kind.VOLUME, "drug", source)
+    entered = (_qty(drug_t, "entered", Kind.VOLUME, "drug", source)
+               if "entered" in drug_t else fill)
+    demand = None
+    if "demand" in data:
+        d = _table(data, "demand", source)
+        count = d.get("max_per_24h")
+        if not isinstance(count, int) or isinstance(count, bool):
+            raise ProgramFileError(f"{source}: [demand] max_per_24h must be a whole number")
+        demand = DemandBolus(_qty(d, "dose", Kind.MASS, "demand", source),
+                             _qty(d, "duration", Kind.TIME, "demand", source),
+                             _qty(d, "lockout", Kind.TIME, "demand", source), count)
+    alarm = (_qty(pump, "low_reservoir_alarm", Kind.VOLUME, "pump", source)
+             if "low_reservoir_alarm" in pump else None)
+    prime = pump.get("prime", True)
+    if not isinstance(prime, bool):
+        raise ProgramFileError(f"{source}: [pump] prime must be true or false")
+    day = str(pump.get("epoch_weekday", "mon")).lower()
+    if day not in WEEKDAYS:
+        raise ProgramFileError(f"{source}: [pump] epoch_weekday must be one of {WEEKDAYS}")
+    return ProgramFile(spec, drug, fill, entered, Therapy(_basal(therapy_t, source), demand),
+                       alarm, prime, WEEKDAYS.index(day))
+
+
+def _spec(pump: dict[str, Any], source: str) -> HardwareSpec:
+    reservoir = (_qty(pump, "reservoir", Kind.VOLUME, "pump", source)
+                 if "reservoir" in pump else Quantity.of(20, "mL"))
+    kwargs: dict[str, Any] = {"reservoir_nl": int(volume_nl(reservoir))}
+    if "stroke" in pump:
+        stroke = volume_nl(_qty(pump, "stroke", Kind.VOLUME, "pump", source))
+        if stroke.denominator != 1 or stroke <= 0:
+            raise ProgramFileError(f"{source}: [pump] stroke must be a positive whole nL")
+        kwargs["stroke_nl"] = int(stroke)
+    if "catheter_trimmed_cm" in pump:
+        trimmed = pump["catheter_trimmed_cm"]
+        if not isinstance(trimmed, int | float) or isinstance(trimmed, bool):
+            raise ProgramFileError(f"{source}: [pump] catheter_trimmed_cm must be a number")
+        kwargs["catheter_trimmed_cm"] = Fraction(str(trimmed))
+    if "systematic_error_pct" in pump:
+        err = pump["systematic_error_pct"]
+        if not isinstance(err, int | float) or isinstance(err, bool):
+            raise ProgramFileError(f"{source}: [pump] systematic_error_pct must be a number")
+        kwargs["systematic_error"] = float(err) / 100
+    try:
+        return HardwareSpec(**kwargs)
+    except ValueError as exc:
+        raise ProgramFileError(f"{source}: [pump] {exc}") from None
+
+
+def _basal(t: dict[str, Any], source: str) -> Basal:
+    mode = _text(t, "mode", "therapy", source)
+    if mode == "stopped":
+        return Stopped()
+    if mode == "minimum rate":
+        return MinimumRate()
+    if mode == "continuous":
+        return Continuous(_qty(t, "dose", Kind.DOSE_RATE, "therapy", source))
+    if mode == "flex":
+        if "week" in t:
+            week = t["week"]
+            if not isinstance(week, dict) or set(week) != set(WEEKDAYS):
+                raise ProgramFileError(f"{source}: [therapy.week] needs all of {WEEKDAYS}")
+            return Flex(tuple(_steps(week[d], f"therapy.week.{d}", source) for d in WEEKDAYS))
+        if "steps" not in t:
+            raise ProgramFileError(f"{source}: flex therapy needs [[therapy.steps]] or "
+                                   "[therapy.week]")
+        return Flex((_steps(t["steps"], "therapy.steps", source),))
+    raise ProgramFileError(f"{source}: [therapy] mode {mode!r} is not one of continuous, flex, "
+                           "minimum rate, stopped")
+
+
+def _steps(raw: Any, where: str, source: str) -> tuple[FlexStep, ...]:
+    if not isinstance(raw, list) or not raw:
+        raise ProgramFileError(f"{source}: [{where}] must be a list of steps")
+    steps = []
+    for item in raw:
+        if not isinstance(item, dict):
+            raise ProgramFileError(f"{source}: [{where}] each step is {{start, dose}}")
+        start = _text(item, "start", where, source)
+        try:
+            hh, mm = (int(x) for x in start.split(":"))
+        except ValueError:
+            raise ProgramFileError(f"{source}: [{where}] start {start!r} is not HH:MM") from None
+        if not (0 <= hh < 24 and 0 <= mm < 60):
+            raise ProgramFileError(f"{source}: [{where}] start {start!r} is not HH:MM")
+        steps.append(FlexStep(hh * 60 + mm, _qty(item, "dose", Kind.DOSE_RATE, where, source)))
+    return tuple(steps)
+
+
+def _table(data: dict[str, Any], key: str, source: str, required: bool = True) -> (
+    dict[str, Any]
+):
+    value = data.get(key)
+    if value is None and not required:
+        return {}
+    if not isinstance(value, dict):
+        raise ProgramFileError(f"{source}: missing [{key}] section")
+    return value
+
+
+def _text(t: dict[str, Any], key: str, section: str, source: str) -> str:
+    value = t.get(key)
+    if not isinstance(value, str) or not value:
+        raise ProgramFileError(f"{source}: [{section}] {key} must be given as text")
+    return value
+
+
+def _qty(t: dict[str, Any], key: str, kind: Kind, section: str, source: str) -> Quantity:
+    value = t.get(key)
+    if not isinstance(value, str):
+        raise ProgramFileError(f"{source}: [{section}] {key} must be text with a unit, like "
+                               f"\"{_EXAMPLE[kind]}\"")
+    return parse_quantity(value, kind, what=f"[{section}] {key}")
+
+
+_EXAMPLE = {
+    Kind.VOLUME: "20 mL", Kind.CONCENTRATION: "10 mg/mL", Kind.DOSE_RATE: "1.5 mg/day",
+    Kind.MASS: "0.1 mg", Kind.TIME: "10 min", Kind.FLOW: "0.5 mL/day",
+}

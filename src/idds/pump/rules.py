@@ -1,0 +1,193 @@
+"""The pump's rules, each one small pure function (no clock, no state, no I/O).
+
+The firmware (`idds.pump.firmware`) calls these and nothing else decides the same question, so
+a later vectorised twin can call or mirror them one by one (DESIGN.md principle 2). Units:
+volumes nL, flows nL/s, times s since the epoch, masses ng, concentrations ng/nL (= mg/mL).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from fractions import Fraction
+from itertools import pairwise
+
+from idds.pump.clock import DAY, MINUTE
+from idds.pump.errors import Limit
+from idds.pump.program import Basal, Continuous, Flex, FlexStep, MinimumRate, Stopped
+
+#: Labelled flow accuracy, +/-14.5% (devices.md, SynchroMed II, unconfirmed).
+LABELLED_ACCURACY = 0.145
+#: Per-stroke volume noise, SD 2% clipped at +/-6% (*assumption*: not in devices.md).
+STROKE_NOISE_SD = 0.02
+STROKE_NOISE_CLIP = 0.06
+#: Largest relative over-delivery of any stroke: systematic and noise together.
+FLOW_ERROR_BOUND = (1 + LABELLED_ACCURACY) * (1 + STROKE_NOISE_CLIP) - 1
+#: Prometra catheter: (110 cm - trimmed) x 0.0026 mL/cm (devices.md), i.e. 2600 nL/cm.
+CATHETER_FULL_LENGTH_CM = 110
+CATHETER_NL_PER_CM = 2600
+#: Refill check: flag a withdrawn volume that differs from the expected one by more than
+#: max(1 mL, labelled accuracy x volume pumped since the last fill) (*assumption*; devices.md:
+#: "expected-versus-withdrawn volume mismatch is the warning sign").
+REFILL_MISMATCH_FLOOR_NL = 1_000_000
+
+
+def flex_step_at(days: Sequence[Sequence[FlexStep]], weekday: int, second: Fraction) -> FlexStep:
+    """The flex step in force at `second` after midnight on `weekday` (0 = Monday).
+
+    `days` holds one day (used every day) or seven (Monday first); each day's steps start at
+    increasing minutes, the first at 00:00.
+    """
+    day = days[weekday % len(days)]
+    minute = second / MINUTE
+    current = day[0]
+    for step in day:
+        if step.start_minute <= minute:
+            current = step
+        else:
+            break
+    return current
+
+
+def next_flex_boundary(days: Sequence[Sequence[FlexStep]], weekday: int, second: Fraction) -> (
+    Fraction
+):
+    """Seconds after `second` (within the day) until the next step start or midnight (> 0)."""
+    day = days[weekday % len(days)]
+    for step in day:
+        start = step.start_minute * MINUTE
+        if start > second:
+            return start - second
+    return DAY - second
+
+
+def basal_flow(basal: Basal, concentration: Fraction, weekday: int, second: Fraction,
+               min_flow: Fraction) -> Fraction:
+    """Basal flow (nL/s) at a time of day: dose rate (ng/s) / concentration (ng/nL).
+
+    `min_flow` is the device minimum flow, used by the minimum-rate mode.
+    """
+    if isinstance(basal, Stopped):
+        return Fraction(0)
+    if isinstance(basal, MinimumRate):
+        return min_flow
+    if isinstance(basal, Continuous):
+        dose = basal.dose_rate
+    else:
+        dose = flex_step_at(basal.days, weekday, second).dose_rate
+    return dose.value_in("mg/day") * 1_000_000 / DAY / concentration
+
+
+def max_basal_flow(basal: Basal, concentration: Fraction, min_flow: Fraction) -> Fraction:
+    """The largest basal flow (nL/s) the program ever asks for."""
+    if isinstance(basal, Flex):
+        return max(
+            basal_flow(Continuous(s.dose_rate), concentration, 0, Fraction(0), min_flow)
+            for day in basal.days
+            for s in day
+        )
+    return basal_flow(basal, concentration, 0, Fraction(0), min_flow)
+
+
+def flex_schedule_problem(days: Sequence[Sequence[FlexStep]], max_steps: int) -> str | None:
+    """Why a flex schedule is malformed, or None if it is fine."""
+    if len(days) not in (1, 7):
+        return f"a flex schedule has 1 day (every day) or 7 (Mon-Sun), not {len(days)}"
+    for index, day in enumerate(days):
+        if not 1 <= len(day) <= max_steps:
+            return f"flex day {index + 1} has {len(day)} steps; allowed 1 to {max_steps}"
+        if day[0].start_minute != 0:
+            return f"flex day {index + 1} must start with a step at 00:00"
+        starts = [s.start_minute for s in day]
+        if any(b <= a for a, b in pairwise(starts)) or starts[-1] >= 1440:
+            return f"flex day {index + 1} step starts must increase within 00:00-23:59"
+    return None
+
+
+def stroke_volume_nl(nominal_nl: int, systematic: float, noise: float) -> int:
+    """Actual volume of one stroke (nL, >= 0): nominal x (1 + systematic) x (1 + noise).
+
+    `systematic` is the pump's own flow error (within +/-14.5%, devices.md), `noise` the
+    per-stroke error (clipped to +/-6%). Never negative: no reverse delivery.
+    """
+    clipped = min(max(noise, -STROKE_NOISE_CLIP), STROKE_NOISE_CLIP)
+    return max(0, round(nominal_nl * (1.0 + systematic) * (1.0 + clipped)))
+
+
+def next_stroke_at(now: Fraction, pending_nl: Fraction, stroke_nl: int, flow: Fraction) -> (
+    Fraction | None
+):
+    """When the commanded volume reaches one stroke (s), given `pending_nl` already commanded
+    since the last stroke and a constant `flow` (nL/s); None if nothing flows."""
+    if flow <= 0:
+        return None
+    if pending_nl >= stroke_nl:
+        return now
+    return now + (stroke_nl - pending_nl) / flow
+
+
+def lockout_ends_at(last_start: Fraction | None, lockout_s: Fraction) -> Fraction | None:
+    """End of the patient-bolus lockout: start of the last given bolus + lockout (s)."""
+    return None if last_start is None else last_start + lockout_s
+
+
+def boluses_in_window(starts: Sequence[Fraction], now: Fraction, window_s: Fraction) -> int:
+    """Patient boluses given in the rolling window (now - window, now]."""
+    return sum(1 for s in starts if now - window_s < s <= now)
+
+
+def demand_refusal(starts: Sequence[Fraction], now: Fraction, lockout_s: Fraction,
+                   max_per_window: int, window_s: Fraction) -> Limit | None:
+    """Whether a patient bolus requested at `now` must be refused by lockout or daily maximum.
+
+    `starts` are the start times of the given patient boluses (oldest first).
+    """
+    last = starts[-1] if starts else None
+    ends = lockout_ends_at(last, lockout_s)
+    if ends is not None and now < ends:
+        return Limit.LOCKOUT_ACTIVE
+    if boluses_in_window(starts, now, window_s) >= max_per_window:
+        return Limit.MAX_PER_24H_REACHED
+    return None
+
+
+def catheter_volume_nl(trimmed_cm: Fraction) -> Fraction:
+    """Prometra catheter dead volume: (110 cm - trimmed) x 0.0026 mL/cm (devices.md), nL."""
+    return (CATHETER_FULL_LENGTH_CM - trimmed_cm) * CATHETER_NL_PER_CM
+
+
+def refill_mismatch(expected_nl: int, withdrawn_nl: int, pumped_since_fill_nl: int) -> bool:
+    """True when the withdrawn volume differs from the pump's expected volume by more than
+    max(1 mL, labelled accuracy x volume pumped since the last fill)."""
+    tolerance = max(REFILL_MISMATCH_FLOOR_NL, LABELLED_ACCURACY * pumped_since_fill_nl)
+    return abs(withdrawn_nl - expected_nl) > tolerance
+
+
+def seconds_to_volume(estimate_nl: int, target_nl: int, flow: Fraction) -> Fraction | None:
+    """Seconds until the estimated reservoir falls to `target_nl` at `flow` nL/s (None if no
+    flow); 0 if already there."""
+    if estimate_nl <= target_nl:
+        return Fraction(0)
+    if flow <= 0:
+        return None
+    return (estimate_nl - target_nl) / flow
+
+
+def mean_basal_flow(basal: Basal, concentration: Fraction, min_flow: Fraction) -> Fraction:
+    """Average basal flow (nL/s) over a day (a week for a weekly flex schedule)."""
+    if not isinstance(basal, Flex):
+        return basal_flow(basal, concentration, 0, Fraction(0), min_flow)
+    total = Fraction(0)
+    for day in basal.days:
+        for index, step in enumerate(day):
+            end = day[index + 1].start_minute if index + 1 < len(day) else 1440
+            flow = basal_flow(Continuous(step.dose_rate), concentration, 0, Fraction(0), min_flow)
+            total += flow * (end - step.start_minute) * MINUTE
+    return total / (len(basal.days) * DAY)
+
+
+def refill_due_in(estimate_nl: int, alarm_nl: int, mean_flow: Fraction,
+                  demand_nl_per_day: Fraction) -> Fraction | None:
+    """Seconds until the estimated reservoir reaches the low-reservoir alarm volume, assuming
+    every allowed patient bolus is used (the Prometra convention, devices.md); None if nothing
+    flows."""
+    return seconds_to_volume(estimate_nl, alarm_nl, mean_flow + demand_nl_per_day / DAY)

@@ -1,0 +1,86 @@
+"""The firmware's mutable state and the records it is made of (all JSON-able via snapshot).
+
+Units: times s since the epoch (Fraction), volumes nL (int physical, Fraction commanded),
+flows nL/s.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from fractions import Fraction
+
+from idds.pump.alarms import ActiveAlarm, AlarmKind
+from idds.pump.program import Drug, Therapy
+
+
+class BolusKind(Enum):
+    """Kinds of bolus (devices.md). Clinician, priming and bridge boluses replace the basal
+    flow while they run and then it resumes unchanged; a patient bolus runs on top of it."""
+
+    CLINICIAN = "clinician"
+    PRIMING = "priming"
+    BRIDGE = "bridge"
+    PATIENT = "patient"
+
+    @property
+    def replaces_basal(self) -> bool:
+        return self is not BolusKind.PATIENT
+
+
+@dataclass(frozen=True)
+class BolusRun:
+    """A running bolus: `volume_nl` at `flow` nL/s from `started` to `ends` (s)."""
+
+    kind: BolusKind
+    volume_nl: Fraction
+    flow: Fraction
+    started: Fraction
+    ends: Fraction
+    mass_ng: Fraction
+
+    def describe(self) -> str:
+        return f"{self.kind.value} bolus"
+
+
+class MotorCause(Enum):
+    """Why the motor stalled."""
+
+    RANDOM = "random stall"
+    MRI = "MRI magnet"
+
+
+@dataclass
+class PumpState:
+    """Everything the firmware remembers (kept in non-volatile memory)."""
+
+    now: Fraction
+    epoch_weekday: int
+    systematic_error: float
+    dead_volume_nl: int
+    low_reservoir_nl: int
+    drug: Drug | None = None
+    therapy: Therapy = field(default_factory=Therapy)
+    #: False after a drug or concentration change until a therapy is programmed again.
+    confirmed: bool = False
+    estimate_nl: int = 0
+    pumped_since_fill_nl: int = 0
+    pending_nl: Fraction = Fraction(0)
+    bolus: BolusRun | None = None
+    patient_starts: tuple[Fraction, ...] = ()
+    lockout_until: Fraction | None = None
+    alarms: tuple[ActiveAlarm, ...] = ()
+    stalled: bool = False
+    stall_cause: MotorCause | None = None
+    restart_at: Fraction | None = None
+    next_stall_at: Fraction | None = None
+    eri: bool = False
+    eos: bool = False
+    #: Basal flow (nL/s) before the last drug change, for a bridge bolus.
+    flow_before_change: Fraction | None = None
+
+    def alarm(self, kind: AlarmKind) -> ActiveAlarm | None:
+        for a in self.alarms:
+            if a.kind is kind:
+                return a
+        return None
