@@ -1,0 +1,87 @@
+"""The secure link between the implanted pump and its programmer and patient remote.
+
+Framing, authenticated encryption (ChaCha20-Poly1305), pairing with a physical-presence step
+(X25519 + HKDF-SHA-256), roles, replay protection with durable counters, wake-up rate limiting,
+and transports (in memory, TCP on loopback). It carries commands; it does not decide them: the
+pump side hands each authenticated, authorised, fresh command to an injected handler.
+The wire protocol is specified in docs/protocol.md; the threats it answers are in
+../shared/reference/security.md.
+"""
+
+from idds.link.client import LinkClient
+from idds.link.clientstore import ClientPairing, ClientStore, FileClientStore, MemoryClientStore
+from idds.link.clock import Clock
+from idds.link.counters import CounterStore, FileCounterStore, MemoryCounterStore
+from idds.link.endpoint import CommandRequest, Handler, PumpEndpoint
+from idds.link.errors import (
+    AuthenticationError,
+    ErrorCode,
+    ExpiredError,
+    FrameError,
+    LinkError,
+    NotPermittedError,
+    PairingError,
+    ProtocolError,
+    RefusedError,
+    ReplayError,
+    TransportError,
+)
+from idds.link.events import EventKind, EventSink, MemoryEventSink, SecurityEvent
+from idds.link.frame import MAX_FRAME, MAX_PAYLOAD, Frame, FrameType, Header, parse_frame
+from idds.link.messages import JsonValue
+from idds.link.pairing import PairingWindow
+from idds.link.pairings import FilePairingStore, MemoryPairingStore, PairingStore, PumpPairing
+from idds.link.ratelimit import LinkStats, RateLimits
+from idds.link.roles import PERMISSIONS, Role
+from idds.link.tcp import TcpServer, TcpTransport
+from idds.link.transport import MemoryTransport, Transport
+
+__all__ = [
+    "MAX_FRAME",
+    "MAX_PAYLOAD",
+    "PERMISSIONS",
+    "AuthenticationError",
+    "ClientPairing",
+    "ClientStore",
+    "Clock",
+    "CommandRequest",
+    "CounterStore",
+    "ErrorCode",
+    "EventKind",
+    "EventSink",
+    "ExpiredError",
+    "FileClientStore",
+    "FileCounterStore",
+    "FilePairingStore",
+    "Frame",
+    "FrameError",
+    "FrameType",
+    "Handler",
+    "Header",
+    "JsonValue",
+    "LinkClient",
+    "LinkError",
+    "LinkStats",
+    "MemoryClientStore",
+    "MemoryCounterStore",
+    "MemoryEventSink",
+    "MemoryPairingStore",
+    "MemoryTransport",
+    "NotPermittedError",
+    "PairingError",
+    "PairingStore",
+    "PairingWindow",
+    "ProtocolError",
+    "PumpEndpoint",
+    "PumpPairing",
+    "RateLimits",
+    "RefusedError",
+    "ReplayError",
+    "Role",
+    "SecurityEvent",
+    "TcpServer",
+    "TcpTransport",
+    "Transport",
+    "TransportError",
+    "parse_frame",
+]

@@ -1,0 +1,292 @@
+"""The pump side of the link: admit, parse, authenticate, check freshness and role, deliver.
+
+`PumpEndpoint.handle_frame(data, source)` takes one received frame and returns the frame to
+send back, or None for silence. In order (docs/protocol.md, "Processing order"):
+
+1. rate limit, before any parsing or crypto (security.md: Halperin 2008, battery drain);
+2. strict parse (`parse_frame`); only PAIR_REQUEST and COMMAND are accepted by the pump;
+3. COMMAND: known key, counter above the stored high-water mark, AEAD tag (security.md:
+   unauthenticated, replayed, reordered, truncated or bit-flipped frames deliver nothing);
+4. store the new high-water mark durably, BEFORE anything acts on the command;
+5. expiry, then role permission (security.md: the patient remote may only request a bolus);
+6. the injected handler; its result, or any refusal, goes back encrypted.
+
+Silence for anything that fails steps 1-3 (no transmit energy spent on garbage, no oracle);
+a plaintext ERROR frame only to refuse a well-formed pairing request. Every rejection is logged
+to the injected `EventSink`. The link carries commands, it does not decide them: it never
+imports the pump firmware.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+from idds.errors import IddsError
+from idds.link.aead import Direction, open_frame, seal_frame
+from idds.link.clock import Clock
+from idds.link.counters import CounterStore
+from idds.link.errors import (
+    AuthenticationError,
+    ErrorCode,
+    ExpiredError,
+    FrameError,
+    LinkError,
+    NotPermittedError,
+    PairingError,
+    ProtocolError,
+    ReplayError,
+)
+from idds.link.events import EventKind, EventSink, SecurityEvent
+from idds.link.frame import ZERO_KEY_ID, Frame, FrameType, build_frame, parse_frame, peek_key_id
+from idds.link.keys import confirmation, derive_keys, public_bytes, transcript_hash
+from idds.link.messages import (
+    CommandMessage,
+    JsonValue,
+    decode_command,
+    encode_reply_ok,
+    encode_reply_refused,
+)
+from idds.link.pairing import (
+    DEFAULT_WINDOW_SECONDS,
+    Hello,
+    PairingWindow,
+    check_identifier,
+    decode_hello,
+    encode_error,
+    encode_hello,
+)
+from idds.link.pairings import PairingStore, PumpPairing
+from idds.link.ratelimit import LinkStats, RateLimits, WakeBudget
+from idds.link.roles import Role, known, permitted, refusal
+
+DEFAULT_MAX_LIFETIME_SECONDS = 300.0
+
+
+@dataclass(frozen=True)
+class CommandRequest:
+    """What the handler receives: an authenticated, authorised, fresh command."""
+
+    role: Role
+    command: str
+    args: dict[str, JsonValue]
+    device_id: str
+    key_id: bytes
+    counter: int
+
+
+Handler = Callable[[CommandRequest], Mapping[str, JsonValue]]
+"""Runs one command and returns its result (a JSON object). To refuse, raise an `IddsError`:
+its message goes back to the device, encrypted, with code COMMAND_REFUSED. Any other exception
+is a bug and propagates (the counter is already stored, so the frame cannot be replayed)."""
+
+
+class PumpEndpoint:
+    """The pump-side link endpoint. Time comes only from `clock` (seconds)."""
+
+    def __init__(
+        self,
+        pump_id: str,
+        handler: Handler,
+        clock: Clock,
+        *,
+        counters: CounterStore,
+        pairings: PairingStore,
+        events: EventSink,
+        limits: RateLimits | None = None,
+        window_seconds: float = DEFAULT_WINDOW_SECONDS,
+        max_lifetime_seconds: float = DEFAULT_MAX_LIFETIME_SECONDS,
+        keygen: Callable[[], X25519PrivateKey] = X25519PrivateKey.generate,
+    ) -> None:
+        self.pump_id = check_identifier(pump_id, "pump id")
+        self._handler = handler
+        self._clock = clock
+        self._counters = counters
+        self._store = pairings
+        self._events = events
+        self.limits = limits if limits is not None else RateLimits()
+        self.window_seconds = window_seconds
+        self.max_lifetime_seconds = max_lifetime_seconds
+        self._keygen = keygen
+        self._pairings = pairings.load()
+        self._budget = WakeBudget(self.limits)
+        for key_id in self._pairings:
+            self._budget.add_key(key_id)
+        self._window: PairingWindow | None = None
+        self._rejected = 0
+        self._delivered = 0
+
+    # -- presence, pairings, stats -------------------------------------------------------------
+
+    def presence(self, role: Role) -> PairingWindow:
+        """A magnet or button on the pump: open a pairing window for `role` (security.md)."""
+        now = self._clock()
+        self._window = PairingWindow(role, now, self.window_seconds)
+        self._log(now, "pump", EventKind.PAIRING_OPENED, ErrorCode.OK, role.label)
+        return self._window
+
+    @property
+    def window(self) -> PairingWindow | None:
+        """The last pairing window opened (it may have closed by now)."""
+        return self._window
+
+    def paired(self) -> list[PumpPairing]:
+        """The paired devices."""
+        return list(self._pairings.values())
+
+    def unpair(self, key_id: bytes) -> None:
+        """Forget a device (its frames are then UNKNOWN_KEY)."""
+        pairing = self._pairings.pop(key_id, None)
+        if pairing is None:
+            raise LinkError(ErrorCode.UNKNOWN_KEY, key_id.hex())
+        self._store.remove(key_id)
+        self._counters.forget(key_id)
+        self._budget.remove_key(key_id)
+        self._log(self._clock(), key_id.hex(), EventKind.UNPAIRED, ErrorCode.OK, pairing.device_id)
+
+    @property
+    def stats(self) -> LinkStats:
+        """Processed / dropped / rejected / delivered frame counts."""
+        return LinkStats(
+            processed=self._budget.processed,
+            dropped_unauthenticated=self._budget.dropped_unauthenticated,
+            dropped_paired=self._budget.dropped_paired,
+            rejected=self._rejected,
+            delivered=self._delivered,
+        )
+
+    def report(self, source: str, code: ErrorCode, detail: str = "") -> None:
+        """Log a rejection seen by a transport before a frame existed (e.g. oversized prefix)."""
+        self._rejected += 1
+        self._log(self._clock(), source, EventKind.REJECTED, code, detail)
+
+    # -- frames --------------------------------------------------------------------------------
+
+    def handle_frame(self, data: bytes, source: str = "unknown") -> bytes | None:
+        """Process one received frame; return the reply frame, or None to stay silent."""
+        now = self._clock()
+        claimed = peek_key_id(data)
+        admitted, newly_dry = self._budget.admit(claimed, now)
+        if not admitted:
+            if newly_dry:
+                peer = claimed.hex() if claimed in self._pairings and claimed else source
+                self._log(now, peer, EventKind.RATE_LIMITED, ErrorCode.RATE_LIMITED)
+            return None
+        peer = source
+        try:
+            frame = parse_frame(data)
+            peer = frame.header.key_id.hex() if frame.header.key_id != ZERO_KEY_ID else source
+            if frame.header.type is FrameType.PAIR_REQUEST:
+                return self._pair(frame, data, now, source)
+            if frame.header.type is not FrameType.COMMAND:
+                raise FrameError(ErrorCode.WRONG_DIRECTION, frame.header.type.name)
+            return self._command(frame, now)
+        except PairingError as exc:
+            self._rejected += 1
+            self._log(now, peer, EventKind.PAIRING_REFUSED, exc.code, exc.detail)
+            return build_frame(
+                FrameType.ERROR, ZERO_KEY_ID, 0, encode_error(exc.code, exc.reason)
+            ).encode()
+        except ProtocolError as exc:
+            self._rejected += 1
+            self._log(now, peer, EventKind.REJECTED, exc.code, exc.detail)
+            return None
+
+    def _command(self, frame: Frame, now: float) -> bytes:
+        key_id, counter = frame.header.key_id, frame.header.counter
+        pairing = self._pairings.get(key_id)
+        if pairing is None:
+            raise AuthenticationError(ErrorCode.UNKNOWN_KEY)
+        mark = self._counters.get(key_id, Direction.DEVICE_TO_PUMP)
+        if counter <= mark:
+            raise ReplayError(ErrorCode.REPLAYED, f"counter {counter}, already at {mark}")
+        plaintext = open_frame(pairing.receive_key, frame)
+        # Authentic and fresh: the high-water mark is durable before anything acts on it.
+        self._counters.put(key_id, Direction.DEVICE_TO_PUMP, counter)
+        try:
+            message = decode_command(plaintext)
+            self._authorise(pairing, message, now)
+        except ProtocolError as exc:
+            self._rejected += 1
+            self._log(now, key_id.hex(), EventKind.REFUSED, exc.code, exc.detail)
+            return self._reply(pairing, encode_reply_refused(counter, exc.code, exc.reason))
+        request = CommandRequest(
+            pairing.role, message.command, message.args, pairing.device_id, key_id, counter
+        )
+        try:
+            result = self._handler(request)
+        except IddsError as exc:
+            self._delivered += 1
+            refused = encode_reply_refused(counter, ErrorCode.COMMAND_REFUSED, str(exc))
+            return self._reply(pairing, refused)
+        self._delivered += 1
+        return self._reply(pairing, encode_reply_ok(counter, result))
+
+    def _authorise(self, pairing: PumpPairing, message: CommandMessage, now: float) -> None:
+        if now > message.expires_at:
+            raise ExpiredError(
+                ErrorCode.EXPIRED,
+                f"the command expired {now - message.expires_at:.1f} s before it reached the "
+                "pump; send it again",
+            )
+        if message.expires_at - now > self.max_lifetime_seconds:
+            raise ExpiredError(
+                ErrorCode.EXPIRY_TOO_FAR,
+                f"the command says it is valid for {message.expires_at - now:.0f} s; the pump "
+                f"accepts at most {self.max_lifetime_seconds:g} s (check the device clock)",
+            )
+        if not known(message.command):
+            raise NotPermittedError(
+                ErrorCode.UNKNOWN_COMMAND, f"the pump does not know the command {message.command!r}"
+            )
+        if not permitted(pairing.role, message.command):
+            raise NotPermittedError(ErrorCode.NOT_PERMITTED, refusal(pairing.role, message.command))
+
+    def _reply(self, pairing: PumpPairing, plaintext: bytes) -> bytes:
+        counter = self._counters.get(pairing.key_id, Direction.PUMP_TO_DEVICE) + 1
+        self._counters.put(pairing.key_id, Direction.PUMP_TO_DEVICE, counter)
+        return seal_frame(pairing.send_key, FrameType.REPLY, pairing.key_id, counter, plaintext)
+
+    # -- pairing -------------------------------------------------------------------------------
+
+    def _pair(self, frame: Frame, data: bytes, now: float, source: str) -> bytes:
+        device, _ = decode_hello(frame.payload)
+        if self._window is None:
+            raise PairingError(ErrorCode.PAIRING_NOT_OPEN)
+        self._window.check(device.role, now)
+        replaced = [k for k, p in self._pairings.items() if p.device_id == device.identifier]
+        if len(self._pairings) - len(replaced) >= self.limits.max_pairings:
+            raise PairingError(ErrorCode.PAIRING_FULL, f"at most {self.limits.max_pairings}")
+        private = self._keygen()
+        pump = Hello(device.role, public_bytes(private), self.pump_id)
+        transcript = transcript_hash(data, device.role, pump.public, self.pump_id)
+        keys = derive_keys(
+            private, device.public, transcript, self.pump_id, device.identifier, device.role
+        )
+        if keys.key_id in self._pairings or keys.key_id == ZERO_KEY_ID:
+            raise PairingError(ErrorCode.PAIRING_FAILED, "key id collision; pair again")
+        for key_id in replaced:
+            self.unpair(key_id)
+        pairing = PumpPairing(
+            keys.key_id,
+            device.identifier,
+            device.role,
+            keys.device_to_pump,
+            keys.pump_to_device,
+            now,
+        )
+        self._store.put(pairing)
+        self._pairings[keys.key_id] = pairing
+        self._budget.add_key(keys.key_id)
+        self._window = None  # one device per presence event
+        detail = f"{device.identifier} as {device.role.label} from {source}, code {keys.code}"
+        self._log(now, keys.key_id.hex(), EventKind.PAIRED, ErrorCode.OK, detail)
+        payload = encode_hello(pump, confirmation(keys, transcript))
+        return build_frame(FrameType.PAIR_ACCEPT, keys.key_id, 0, payload).encode()
+
+    def _log(
+        self, now: float, peer: str, kind: EventKind, code: ErrorCode, detail: str = ""
+    ) -> None:
+        self._events.record(SecurityEvent(now, peer, kind, code, detail))
