@@ -4,3 +4,5 @@ Research and training software, not a medical device. See README.md and DESIGN.m
 """
 
 __version__ = "0.1.0"
+
+DISCLAIMER = "Research and training software, not a medical device: not for patient care."

@@ -1,29 +1,42 @@
-"""`idds demo`: the main job. For now, the clinician calculators on a worked example."""
+"""`idds demo`: the main job, run by `make demo`.
+
+The seed article's case (a 47-year-old man with kidney cancer and bone metastases, severe back
+pain despite escalating oral opioids) from his oral dose to an intrathecal pump: conversion,
+pump program and refill plan, a short run of the implant model, then the man day by day on
+oral opioids and on the pump, then a small trial of a few hundred virtual patients across the
+arms, with the report's path at the end.
+"""
 
 from __future__ import annotations
 
 from datetime import date
 from fractions import Fraction
+from pathlib import Path
+from typing import Annotated
 
+import typer
+from rich.console import Console
 from rich.panel import Panel
+from rich.table import Table
 
 from idds.cli.calc import _limits_table
 from idds.cli.output import DISCLAIMER, console
 from idds.cli.pump import show_demo_run
+from idds.cli.trial import run_with_progress, summary_table
 from idds.dosing import catheter_volume, convert, plan_refill, rate_from_dose
-from idds.drugs import Route, load_library
-from idds.units import Kind, parse_quantity
+from idds.drugs import DrugLibrary, Route, load_library
+from idds.trial import ARMS, LocalExecutor, TrialConfig
+from idds.trial.case import Case, follow
+from idds.trial.report import write_report
+from idds.units import Kind, Quantity, parse_quantity
+
+SEED_CASE = "seed-case"
+DEMO_ARMS = ("cmm", "it-standard", "it-intelligent", "oracle")
 
 
-def demo() -> None:
-    """Run the worked example: a patient on 300 mg/day oral morphine moves to a pump."""
-    out = console()
-    out.print(Panel.fit(f"IDDS demo\n{DISCLAIMER}", style="bold"))
-    library = load_library()
-    out.print(f"Drug library: {library.data.library.name} {library.data.library.version}, "
-              f"signature verified (key {library.signed_by}).")
-    oral = parse_quantity("300 mg/day", Kind.DOSE_RATE, "dose")
-    out.print(f"\n[bold]1. Conversion[/bold]: {oral} oral morphine to intrathecal")
+def _calculators(out: Console, library: DrugLibrary, oral_mg_per_day: float) -> Quantity:
+    oral = Quantity.of(round(oral_mg_per_day), "mg/day")
+    out.print(f"\n[bold]1. Conversion[/bold]: his {oral} oral morphine to intrathecal")
     result = convert(library, "morphine", oral, Route.ORAL, Route.INTRATHECAL)
     out.print(f"   equianalgesic {result.equianalgesic.display()}, suggested start "
               f"[green]{result.suggested_start.display()}[/green]")
@@ -32,24 +45,64 @@ def demo() -> None:
     out.print(_limits_table(library.drug("morphine"), tolerant=True))
     concentration = parse_quantity("10 mg/mL", Kind.CONCENTRATION, "concentration")
     flow = rate_from_dose(result.suggested_start, concentration)
-    out.print(f"\n[bold]2. Pump rate[/bold]: {result.suggested_start} at {concentration} = "
-              f"{flow.display('mL/day')} ({flow.display('uL/h')})")
-    dead = catheter_volume(Fraction(48))
-    out.print(f"\n[bold]3. Priming[/bold]: a 48 cm catheter holds {dead.display('mL')} "
+    out.print(f"\n[bold]2. Pump program[/bold]: {result.suggested_start.display()} at "
+              f"{concentration} = {flow.display('mL/day')} ({flow.display('uL/h')}); a 48 cm "
+              f"catheter holds {catheter_volume(Fraction(48)).display('mL')} to prime "
               "(Prometra 0.0026 mL/cm)")
+    bolus = parse_quantity("0.3 mg", Kind.MASS, "bolus")
     plan = plan_refill(
         parse_quantity("20 mL", Kind.VOLUME, "volume"),
         parse_quantity("2 mL", Kind.VOLUME, "alarm volume"),
-        concentration,
-        result.suggested_start,
-        date(2026, 12, 1),
-        parse_quantity("0.1 mg", Kind.MASS, "bolus"),
-        4,
+        concentration, result.suggested_start, date(2026, 12, 1), bolus, 4,
     )
-    out.print(f"\n[bold]4. Refill[/bold]: 20 mL at {concentration}, {result.suggested_start} "
-              "plus up to 4 x 0.1 mg patient boluses a day, from 2026-12-01:")
-    out.print(f"   worst-case use {plan.total_flow.display('mL/day')}; low-reservoir alarm "
-              f"(2 mL) after {float(plan.days_to_alarm):.1f} days, on [green]{plan.alarm_date}"
-              f"[/green]; empty on {plan.empty_date}.")
-    out.print("\n[bold]5. The pump[/bold]: a short run of the implant model")
+    out.print(f"   Refill plan from 2026-12-01 with up to 4 x {bolus} patient boluses a day: "
+              f"worst-case use {plan.total_flow.display('mL/day')}, low-reservoir alarm "
+              f"after {float(plan.days_to_alarm):.1f} days on [green]{plan.alarm_date}[/green], "
+              f"empty on {plan.empty_date}.")
+    return result.suggested_start
+
+
+def _case_table(case: Case, arm: str) -> Table:
+    table = Table(title=f"{arm}: day by day (day 0 = his prior {case.prior_oral_mg_per_day:g} "
+                        "mg/day oral morphine)")
+    for column in ("day", "oral mg", "IT mg", "pain NRS", "toxicity", "resp/min", "presses"):
+        table.add_column(column, justify="right")
+    for r in case.days[arm]:
+        table.add_row(str(r.day), f"{r.oral_mg:.0f}", f"{r.it_mg:.2f}", f"{r.pain_mean:.1f}",
+                      f"{r.toxicity:.2f}", f"{r.respiratory_rate_min:.1f}",
+                      f"{r.given}/{r.presses}")
+    return table
+
+
+def demo(
+    patients: Annotated[int, typer.Option(help="Patients in the closing trial.")] = 300,
+    days: Annotated[int, typer.Option(help="Days of the closing trial.")] = 28,
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the trial report.")] = Path(
+        "out/demo"
+    ),
+) -> None:
+    """The main job: the seed article's case moved to a pump, then a small trial."""
+    out = console()
+    out.print(Panel.fit(f"IDDS demo\n{DISCLAIMER}", style="bold"))
+    library = load_library()
+    out.print(f"Drug library: {library.data.library.name} {library.data.library.version}, "
+              f"signature verified (key {library.signed_by}).")
+    arms = tuple(a for a in DEMO_ARMS if a in ARMS)
+    case_arms = tuple(a for a in ("cmm", "it-standard", "it-intelligent") if a in ARMS)
+    case = follow(SEED_CASE, case_arms, 14, library)
+    out.print(Panel(f"The patient: {case.description}.", title="seed case"))
+    _calculators(out, library, case.prior_oral_mg_per_day)
+    out.print("\n[bold]3. The implant[/bold]: a short run of the pump model")
     show_demo_run(out)
+    out.print("\n[bold]4. Two weeks[/bold]: escalating oral opioids (cmm) against the pump")
+    for arm in case.days:
+        out.print(_case_table(case, arm))
+    out.print(f"\n[bold]5. A small trial[/bold]: {patients} refractory cancer-pain patients x "
+              f"{days} days, arms {', '.join(arms)}")
+    config = TrialConfig(patients=patients, days=days, arms=arms, seed=2026,
+                         batch_size=max(1, (patients + 1) // 2))
+    result = run_with_progress(config, LocalExecutor(2), quiet=False)
+    out.print(summary_table(result))
+    metrics_path, report_path = write_report(result, out_dir)
+    out.print(f"Report: [bold]{report_path}[/bold] (metrics: {metrics_path})")
+    out.print(f"[dim]{DISCLAIMER}[/dim]")

@@ -7,7 +7,9 @@ from typing import Any
 
 from rich.console import Console
 
-DISCLAIMER = "Research and training software, not a medical device: not for patient care."
+from idds import DISCLAIMER
+
+__all__ = ["DISCLAIMER", "console", "error_console", "print_json"]
 
 
 def console() -> Console:

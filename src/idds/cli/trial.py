@@ -1,0 +1,86 @@
+"""`idds trial`: run an in-silico trial and write metrics.json and report.html."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from idds.cli.output import DISCLAIMER, console, error_console, print_json
+from idds.trial import ARMS, DaskExecutor, LocalExecutor, TrialConfig, TrialResult, run_trial
+from idds.trial.report import metrics_json, write_report
+from idds.trial.runner import Executor
+
+SUMMARY = ("time_controlled_percent", "pain_change_percent", "ome_mg_per_day", "it_mg_per_day",
+           "toxicity_change_percent", "respiratory_events_per_100_patient_days",
+           "clinical_success_percent")
+
+
+def run_with_progress(config: TrialConfig, executor: Executor, quiet: bool) -> TrialResult:
+    """Run a trial with a Rich progress bar on stderr (none when quiet)."""
+    if quiet:
+        return run_trial(config, executor)
+    columns = (TextColumn("[bold]trial[/bold] batches"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())
+    with Progress(*columns, console=error_console(), transient=True) as bar:
+        task = bar.add_task("batches", total=len(config.batches()))
+        return run_trial(config, executor, lambda done, total: bar.update(task, completed=done))
+
+
+def summary_table(result: TrialResult) -> Table:
+    table = Table(title=f"{result.config.patients} patients x {result.config.days} days "
+                        f"(seed {result.config.seed}); mean [95% CI]")
+    table.add_column("metric")
+    for name in result.arms:
+        table.add_column(name, justify="right")
+    for key in SUMMARY:
+        cells = []
+        for arm in result.arms.values():
+            est = arm.metrics[key]
+            cells.append(f"{est.mean:.3g} [{est.low:.3g}, {est.high:.3g}]")
+        table.add_row(key.replace("_", " "), *cells)
+    return table
+
+
+def trial(
+    patients: Annotated[int, typer.Option(help="Virtual patients in the cohort.")] = 200,
+    days: Annotated[int, typer.Option(help="Simulated days per arm.")] = 28,
+    arms: Annotated[str, typer.Option(help=f"Comma-separated arms: {', '.join(ARMS)}.")] = (
+        "cmm,it-standard"
+    ),
+    seed: Annotated[int, typer.Option(help="Seed of the cohort and every random stream.")] = 0,
+    archetype: Annotated[str, typer.Option(help="Patient archetype of the cohort.")] = (
+        "typical-tolerant"
+    ),
+    out: Annotated[Path, typer.Option(help="Folder for metrics.json and report.html.")] = Path(
+        "out/trial"
+    ),
+    workers: Annotated[int, typer.Option(help="Local worker processes.")] = 1,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Dask scheduler address (tcp://host:port).")
+    ] = None,
+    batch_size: Annotated[int, typer.Option(help="Patients per batch.")] = 500,
+    as_json: Annotated[bool, typer.Option("--json", help="Print metrics.json to stdout.")] = False,
+) -> None:
+    """Run an in-silico trial: the same virtual patients under each arm, side by side."""
+    config = TrialConfig(
+        patients=patients,
+        days=days,
+        arms=tuple(a.strip() for a in arms.split(",") if a.strip()),
+        seed=seed,
+        archetype=archetype,
+        batch_size=batch_size,
+    )
+    executor: Executor = DaskExecutor(scheduler) if scheduler else LocalExecutor(workers)
+    result = run_with_progress(config, executor, quiet=as_json)
+    metrics_path, report_path = write_report(result, out)
+    if as_json:
+        print_json(metrics_json(result))
+        return
+    out_console = console()
+    out_console.print(summary_table(result))
+    out_console.print(f"Metrics: {metrics_path}\nReport:  {report_path}", markup=False)
+    out_console.print(f"[dim]{DISCLAIMER}[/dim]")

@@ -1,0 +1,35 @@
+"""In-silico trials: cohorts of virtual patients under dosing strategies (arms), vectorised.
+
+`run_trial(TrialConfig(...))` runs every arm on the same patients; `write_report` writes
+metrics.json and a self-contained report.html. See docs/trial.md.
+"""
+
+from idds.trial.arms import ARMS, Arm, ArmContext, Decision, Reason
+from idds.trial.engine import ArmRun, TrialSettings, simulate_batch
+from idds.trial.runner import (
+    DaskExecutor,
+    LocalExecutor,
+    TrialConfig,
+    TrialError,
+    TrialResult,
+    run_trial,
+)
+from idds.trial.therapy import Therapy
+
+__all__ = [
+    "ARMS",
+    "Arm",
+    "ArmContext",
+    "ArmRun",
+    "DaskExecutor",
+    "Decision",
+    "LocalExecutor",
+    "Reason",
+    "Therapy",
+    "TrialConfig",
+    "TrialError",
+    "TrialResult",
+    "TrialSettings",
+    "run_trial",
+    "simulate_batch",
+]

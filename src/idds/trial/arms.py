@@ -1,0 +1,263 @@
+"""Arms: named dosing strategies, each a pure function of what can be observed.
+
+An arm starts a therapy on day 0 from the patient's current regimen and the drug library's
+rules, then decides each evening (`decide`) from `Observations` (never the virtual patient's
+hidden state) whether today was a clinic visit and what the therapy is tomorrow, with one
+reason code per patient. The intelligent controller of the control issue plugs in here through
+the same interface.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from idds.control import Observations
+from idds.drugs import ConversionPolicy, Drug
+from idds.physiology import Cohort
+from idds.trial.therapy import HOURS, Therapy
+
+Array = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
+IntArray = NDArray[np.int64]
+
+
+class Reason(IntEnum):
+    """Why an arm left a patient's therapy as it is, or changed it."""
+
+    NO_VISIT = 0
+    HOLD_CONTROLLED = 1
+    INCREASE_UNCONTROLLED = 2
+    HOLD_SIDE_EFFECTS = 3
+    DECREASE_SIDE_EFFECTS = 4
+    TAPER_SYSTEMIC = 5
+    HOLD_NO_DATA = 6
+
+    @property
+    def text(self) -> str:
+        return _REASON_TEXT[self]
+
+
+_REASON_TEXT = {
+    Reason.NO_VISIT: "no clinic visit today",
+    Reason.HOLD_CONTROLLED: "pain controlled: dose held",
+    Reason.INCREASE_UNCONTROLLED: "pain uncontrolled without limiting side effects: increased",
+    Reason.HOLD_SIDE_EFFECTS: "pain uncontrolled but side effects limit the dose: held",
+    Reason.DECREASE_SIDE_EFFECTS: "sedation, slow breathing or intolerable side effects: reduced",
+    Reason.TAPER_SYSTEMIC: "systemic opioid tapered after the implant",
+    Reason.HOLD_NO_DATA: "no recent diary: dose held",
+}
+
+
+@dataclass(frozen=True)
+class ArmContext:
+    """What an arm may know at the start: the current regimen and the drug library's rules.
+
+    prior_oral_mg_per_day: each patient's oral morphine equivalent before day 0, mg/day.
+    policy: the library's conversion policy; morphine: the library's morphine entry.
+    hidden_cohort: the virtual patients themselves. Only the evaluation-only `oracle` arm may
+        read it; every real arm decides from `Observations` alone.
+    """
+
+    prior_oral_mg_per_day: Array
+    policy: ConversionPolicy
+    morphine: Drug
+    hidden_cohort: Cohort
+
+
+@dataclass(frozen=True)
+class Decision:
+    therapy: Therapy
+    visit: BoolArray
+    reasons: IntArray
+
+
+class Arm(Protocol):
+    """A dosing strategy. `uses_pump`: the patient has an implanted pump from day 0."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def uses_pump(self) -> bool: ...
+
+    def start(self, context: ArmContext) -> Therapy: ...
+
+    def decide(self, obs: Observations, therapy: Therapy, context: ArmContext) -> Decision: ...
+
+
+def is_visit_day(day: int, first: tuple[int, ...], every: int) -> bool:
+    """Clinic visit at the end of 0-based `day`: on the listed days, then every `every` days."""
+    done = day + 1
+    return done in first or (done > max(first) and done % every == 0)
+
+
+@dataclass(frozen=True)
+class Titration:
+    """The clinician's titration rule at a visit (shared by the oral and intrathecal arms).
+
+    target_nrs: mean diary pain above it is uncontrolled (NRS <= 3 counts as controlled).
+    increase, decrease: relative change per visit.
+    burden_hold, burden_reduce: reported side-effect burden (0-10) that stops escalation or
+        calls for a reduction; sedation_reduce: POSS at or above which the dose is reduced;
+        slow_breathing_per_min: respiratory rate below which the dose is reduced.
+    """
+
+    target_nrs: float
+    increase: float
+    decrease: float
+    burden_hold: float
+    burden_reduce: float
+    sedation_reduce: float = 3.0
+    slow_breathing_per_min: float = 10.0
+
+    def factor(self, obs: Observations) -> tuple[Array, IntArray]:
+        """Dose multiplier and reason per patient for a visit today."""
+        reduce = (
+            (obs.sedation_max >= self.sedation_reduce)
+            | (obs.respiratory_rate_min < self.slow_breathing_per_min)
+            | (obs.side_effect_burden >= self.burden_reduce)
+        )
+        no_data = np.isnan(obs.diary_mean_nrs)
+        uncontrolled = ~no_data & (obs.diary_mean_nrs > self.target_nrs)
+        limited = obs.side_effect_burden >= self.burden_hold
+        reasons = np.select(
+            [reduce, no_data, uncontrolled & limited, uncontrolled],
+            [Reason.DECREASE_SIDE_EFFECTS, Reason.HOLD_NO_DATA, Reason.HOLD_SIDE_EFFECTS,
+             Reason.INCREASE_UNCONTROLLED],
+            default=Reason.HOLD_CONTROLLED,
+        ).astype(np.int64)
+        factor = np.select(
+            [reasons == Reason.DECREASE_SIDE_EFFECTS, reasons == Reason.INCREASE_UNCONTROLLED],
+            [1.0 - self.decrease, 1.0 + self.increase],
+            default=1.0,
+        )
+        return factor, reasons
+
+
+@dataclass(frozen=True)
+class ComprehensiveMedicalManagement:
+    """`cmm`: oral morphine around the clock plus rescue, escalated at clinic reviews.
+
+    Reviews after 1 and 2 weeks, then every 2 weeks (assumption). Escalation +30% when pain is
+    uncontrolled (WHO-ladder practice of 25-50% steps; assumption within that range), held when
+    side effects limit, reduced by 25% on sedation, slow breathing or intolerable side effects.
+    Rescue stays 1/6 of the daily dose. Adjuvants: see `idds.trial.engine.Adjuvants`.
+    """
+
+    name: str = "cmm"
+    uses_pump: bool = False
+    titration: Titration = Titration(target_nrs=3.0, increase=0.30, decrease=0.25,
+                                     burden_hold=4.0, burden_reduce=6.0)
+    first_visits: tuple[int, ...] = (7, 14)
+    visit_every_days: int = 14
+    rescue_fraction: float = 1.0 / 6.0
+
+    def start(self, context: ArmContext) -> Therapy:
+        oral = context.prior_oral_mg_per_day
+        return Therapy.oral(oral.copy(), oral * self.rescue_fraction)
+
+    def decide(self, obs: Observations, therapy: Therapy, context: ArmContext) -> Decision:
+        n = therapy.n
+        if not is_visit_day(obs.day, self.first_visits, self.visit_every_days):
+            return Decision(therapy, np.zeros(n, dtype=bool),
+                            np.full(n, Reason.NO_VISIT, dtype=np.int64))
+        factor, reasons = self.titration.factor(obs)
+        oral = therapy.oral_mg_per_day * factor
+        return Decision(
+            therapy.with_(oral_mg_per_day=oral, oral_rescue_mg=oral * self.rescue_fraction),
+            np.ones(n, dtype=bool),
+            reasons,
+        )
+
+
+@dataclass(frozen=True)
+class StandardIntrathecal:
+    """`it-standard`: implant on day 0, conversion by the library's rule, systemic taper,
+    patient remote boluses, clinician titration at scheduled visits, refills when due.
+
+    Start: intrathecal morphine = oral morphine equivalent / the library's start ratio (near
+    100:1, MASCC). Systemic taper: half the prior oral dose on days 0-2, a quarter on days 3-6,
+    none from day 7, with oral rescue until then (abrupt stops cause withdrawal, pharmacology.md).
+    Patient bolus: 10% of the daily dose (never above the library's bolus limit), 10 min,
+    lockout 2 h, at most 4 a day (assumption; PTM practice). Visits on days 3, 7, 14, 21, 28,
+    then every 4 weeks: +the library's maximum step (20% for morphine) when the diary mean is
+    above NRS 3 without sedation or intolerable side effects, -20% on sedation (POSS >= 3),
+    slow breathing (< 10/min) or burden >= 6.
+    """
+
+    name: str = "it-standard"
+    uses_pump: bool = True
+    first_visits: tuple[int, ...] = (3, 7, 14, 21, 28)
+    visit_every_days: int = 28
+    bolus_fraction: float = 0.10
+    lockout_min: float = 120.0
+    max_boluses_per_day: int = 4
+    taper: tuple[tuple[int, float], ...] = ((3, 0.5), (7, 0.25))
+    decrease: float = 0.20
+    burden_hold: float = 4.0
+    burden_reduce: float = 6.0
+
+    def _titration(self, context: ArmContext) -> Titration:
+        step = context.morphine.max_increase_percent
+        increase = 0.2 if step is None else step.value / 100.0
+        return Titration(target_nrs=3.0, increase=increase, decrease=self.decrease,
+                         burden_hold=self.burden_hold, burden_reduce=self.burden_reduce)
+
+    def _oral_share(self, day: int) -> float:
+        for until, share in self.taper:
+            if day < until:
+                return share
+        return 0.0
+
+    def _bolus_mg(self, it_mg_per_day: Array, context: ArmContext) -> Array:
+        bolus = it_mg_per_day * self.bolus_fraction
+        limit = context.morphine.max_bolus
+        if limit is not None:
+            bolus = np.minimum(bolus, float(limit.value.value_in("mg")))
+        return bolus
+
+    def start(self, context: ArmContext) -> Therapy:
+        prior = context.prior_oral_mg_per_day
+        n = prior.shape[0]
+        ratio = float(context.policy.start_ratio_oral_to_intrathecal)
+        it = prior / ratio
+        return Therapy(
+            oral_mg_per_day=prior * self._oral_share(0),
+            oral_rescue_mg=prior / 6.0,
+            it_mg_per_day=it,
+            flex=np.ones((n, HOURS)),
+            bolus_mg=self._bolus_mg(it, context),
+            lockout_min=np.full(n, self.lockout_min),
+            max_boluses_per_day=np.full(n, self.max_boluses_per_day, dtype=np.int64),
+        )
+
+    def decide(self, obs: Observations, therapy: Therapy, context: ArmContext) -> Decision:
+        n = therapy.n
+        tomorrow = obs.day + 1
+        share = self._oral_share(tomorrow)
+        prior = context.prior_oral_mg_per_day
+        taper_changes = not np.allclose(therapy.oral_mg_per_day, prior * share)
+        therapy = therapy.with_(
+            oral_mg_per_day=prior * share,
+            oral_rescue_mg=prior / 6.0 if share > 0 else np.zeros(n),
+        )
+        if not is_visit_day(obs.day, self.first_visits, self.visit_every_days):
+            reason = Reason.TAPER_SYSTEMIC if taper_changes else Reason.NO_VISIT
+            return Decision(therapy, np.zeros(n, dtype=bool), np.full(n, reason, dtype=np.int64))
+        factor, reasons = self._titration(context).factor(obs)
+        it = therapy.it_mg_per_day * factor
+        return Decision(
+            therapy.with_(it_mg_per_day=it, bolus_mg=self._bolus_mg(it, context)),
+            np.ones(n, dtype=bool),
+            reasons,
+        )
+
+
+ARMS: dict[str, Arm] = {
+    arm.name: arm for arm in (ComprehensiveMedicalManagement(), StandardIntrathecal())
+}

@@ -1,0 +1,138 @@
+"""Per-patient daily records of a trial arm, and the observations arms may see.
+
+The engine adds each step's outputs into one `DayAccumulator` and closes it at midnight into a
+row of `History` (arrays of shape (days, n)). Controllers never see the virtual patient's
+hidden state: `observe` builds `Observations` only from what a real system records (diary,
+remote presses given and refused, nurse or wearable sedation and respiratory rate, reported
+side-effect burden).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from idds.control.observations import Observations
+from idds.trial.therapy import HOURS
+
+Array = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+#: Daily fields recorded per patient: name -> what it holds.
+DAILY_FIELDS: dict[str, str] = {
+    "pain_mean": "mean perceived pain over the day, NRS 0-10",
+    "controlled_fraction": "share of the day with pain NRS <= 3",
+    "severe_fraction": "share of the day with pain NRS >= 7",
+    "toxicity_mean": "mean composite toxicity over the day, 0-10 (adjuvants applied)",
+    "respiratory_events": "onsets of respiratory depression (rate below 8/min)",
+    "presses": "patient remote presses",
+    "refused": "patient remote presses refused by the pump",
+    "given": "patient boluses given",
+    "it_mg": "intrathecal morphine delivered, mg",
+    "oral_mg": "oral morphine taken (around the clock + rescue), mg",
+    "diary_sum": "sum of the day's diary NRS entries",
+    "diary_count": "number of diary entries",
+    "sedation_max": "highest POSS sedation score (1-4)",
+    "respiratory_rate_min": "lowest respiratory rate, breaths/min",
+    "withdrawal_max": "highest withdrawal score, 0-10",
+    "it_programmed_mg_per_day": "programmed intrathecal morphine basal dose that day, mg/day",
+    "oral_programmed_mg_per_day": "prescribed around-the-clock oral morphine that day, mg/day",
+}
+
+
+@dataclass
+class DayAccumulator:
+    """Sums over the steps of one day for n patients (reset at each midnight)."""
+
+    n: int
+    values: dict[str, Array] = field(default_factory=dict)
+    steps: int = 0
+
+    def __post_init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.steps = 0
+        for name in DAILY_FIELDS:
+            self.values[name] = np.zeros(self.n)
+        self.values["sedation_max"][:] = 1.0
+        self.values["respiratory_rate_min"][:] = np.inf
+
+    def close(self) -> dict[str, Array]:
+        """The day's row: sums turned into means and fractions where they are defined so."""
+        row = {name: value.copy() for name, value in self.values.items()}
+        for name in ("pain_mean", "controlled_fraction", "severe_fraction", "toxicity_mean"):
+            row[name] /= max(self.steps, 1)
+        self.reset()
+        return row
+
+
+@dataclass
+class History:
+    """Daily rows for n patients over the days simulated so far (float32 to save memory)."""
+
+    n: int
+    days: int
+    rows: dict[str, NDArray[np.float32]] = field(default_factory=dict)
+    filled: int = 0
+    #: Presses and refused presses by hour of day over the last `hour_window` days, shape
+    #: (hour_window, n, 24) (rings indexed by day).
+    presses_by_hour: NDArray[np.float32] = field(init=False)
+    refused_by_hour: NDArray[np.float32] = field(init=False)
+    hour_window: int = 7
+
+    def __post_init__(self) -> None:
+        for name in DAILY_FIELDS:
+            self.rows[name] = np.zeros((self.days, self.n), dtype=np.float32)
+        shape = (self.hour_window, self.n, HOURS)
+        self.presses_by_hour = np.zeros(shape, dtype=np.float32)
+        self.refused_by_hour = np.zeros(shape, dtype=np.float32)
+
+    def append(self, row: dict[str, Array], presses_by_hour: Array, refused_by_hour: Array) -> None:
+        day = self.filled
+        for name, values in row.items():
+            self.rows[name][day] = values
+        self.presses_by_hour[day % self.hour_window] = presses_by_hour
+        self.refused_by_hour[day % self.hour_window] = refused_by_hour
+        self.filled += 1
+
+    def window(self, name: str, days: int) -> NDArray[np.float32]:
+        """The last `days` rows of a field, shape (k, n), k <= days."""
+        start = max(0, self.filled - days)
+        return self.rows[name][start:self.filled]
+
+
+def observe(history: History, window_days: int = 3) -> Observations:
+    """Observations at the end of the last recorded day."""
+    if history.filled == 0:
+        raise ValueError("no day recorded yet")
+    diary_sum = history.window("diary_sum", window_days).sum(axis=0, dtype=np.float64)
+    diary_n = history.window("diary_count", window_days).sum(axis=0, dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        diary_mean = np.where(diary_n > 0, diary_sum / diary_n, np.nan)
+    counts = history.rows["diary_count"][: history.filled]
+    has_entry = counts > 0
+    last = np.where(has_entry.any(axis=0), history.filled - 1 - np.argmax(has_entry[::-1], axis=0),
+                    -1)
+    since = np.where(last >= 0, history.filled - 1 - last, np.inf).astype(np.float64)
+    k = history.window("presses", window_days).shape[0]
+    yesterday = history.filled - 1
+    return Observations(
+        day=yesterday,
+        window_days=window_days,
+        diary_mean_nrs=diary_mean,
+        diary_entries=diary_n,
+        days_since_diary=since,
+        presses_per_day=history.window("presses", window_days).sum(axis=0) / k,
+        refused_per_day=history.window("refused", window_days).sum(axis=0) / k,
+        presses_by_hour=history.presses_by_hour.sum(axis=0, dtype=np.float64),
+        refused_by_hour=history.refused_by_hour.sum(axis=0, dtype=np.float64),
+        sedation_max=history.rows["sedation_max"][yesterday].astype(np.float64),
+        respiratory_rate_min=history.rows["respiratory_rate_min"][yesterday].astype(np.float64),
+        side_effect_burden=history.window("toxicity_mean", window_days).mean(axis=0,
+                                                                             dtype=np.float64),
+        respiratory_events=history.window("respiratory_events", window_days).sum(
+            axis=0, dtype=np.float64),
+    )

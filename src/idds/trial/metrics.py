@@ -1,0 +1,196 @@
+"""Trial metrics per arm, with 95% confidence intervals across the cohort.
+
+Definitions (documented key by key in docs/trial.md):
+- baseline: the run-in day on the prior oral regimen (the same for every arm);
+- end of trial: the last 7 days (or all days if fewer);
+- pain change (%): per patient, (mean pain at the end - baseline) / baseline x 100;
+- time controlled / severe (%): share of all trial time with NRS <= 3 / >= 7;
+- doses: mean daily oral and intrathecal morphine actually taken or delivered, and the oral
+  morphine equivalent (OME) = oral + intrathecal x the library's intrathecal factor (300:1);
+- toxicity change (%): as pain change, on the composite toxicity score;
+- respiratory depression events per 100 patient-days (onsets of a rate below 8/min);
+- clinical success (as in trials of these pumps): a >= 20% fall in pain, or no rise in pain
+  with a >= 20% fall in toxicity;
+- drug per unit of relief: mean OME (mg/day) divided by the mean fall in pain (NRS points).
+Means use a t interval; shares use the Wilson interval; the ratio uses a seeded bootstrap.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import stats
+
+Array = NDArray[np.float64]
+
+END_DAYS = 7
+SUCCESS_PAIN_FALL_PERCENT = 20.0
+SUCCESS_TOXICITY_FALL_PERCENT = 20.0
+BOOTSTRAP_RESAMPLES = 1000
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A mean (or share, or ratio) with its 95% confidence interval and sample size."""
+
+    mean: float
+    low: float
+    high: float
+    n: int
+
+    def as_json(self) -> dict[str, float | int | None]:
+        return {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
+                for k, v in asdict(self).items()}
+
+
+def mean_ci(values: Array, confidence: float = 0.95) -> Estimate:
+    """Mean and t interval of the finite values."""
+    finite = values[np.isfinite(values)]
+    n = int(finite.size)
+    if n == 0:
+        return Estimate(math.nan, math.nan, math.nan, 0)
+    mean = float(finite.mean())
+    if n == 1:
+        return Estimate(mean, math.nan, math.nan, 1)
+    sem = float(finite.std(ddof=1)) / math.sqrt(n)
+    half = float(stats.t.ppf(0.5 + confidence / 2, n - 1)) * sem
+    return Estimate(mean, mean - half, mean + half, n)
+
+
+def share_ci(successes: NDArray[np.bool_], confidence: float = 0.95) -> Estimate:
+    """Share in percent with the Wilson score interval."""
+    n = int(successes.size)
+    if n == 0:
+        return Estimate(math.nan, math.nan, math.nan, 0)
+    p = float(successes.mean())
+    z = float(stats.norm.ppf(0.5 + confidence / 2))
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return Estimate(100 * p, 100 * (centre - half), 100 * (centre + half), n)
+
+
+def ratio_ci(numerator: Array, denominator: Array, seed: int = 0) -> Estimate:
+    """mean(numerator) / mean(denominator) with a seeded percentile bootstrap interval."""
+    n = int(numerator.size)
+    if n == 0:
+        return Estimate(math.nan, math.nan, math.nan, 0)
+
+    def ratio(num: Array, den: Array) -> Array:
+        """num / den where den > 0, else NaN (no relief: the ratio is undefined)."""
+        out: Array = np.full(num.shape, np.nan)
+        np.divide(num, den, out=out, where=den > 0)
+        return out
+
+    point = float(ratio(np.array([numerator.mean()]), np.array([denominator.mean()]))[0])
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 0x7A710]))
+    picks = rng.integers(0, n, size=(BOOTSTRAP_RESAMPLES, n))
+    boot = ratio(numerator[picks].mean(axis=1), denominator[picks].mean(axis=1))
+    if np.isnan(boot).mean() > 0.025:  # relief is often absent: no meaningful interval
+        return Estimate(point, math.nan, math.nan, n)
+    low, high = np.nanpercentile(boot, [2.5, 97.5])
+    return Estimate(point, float(low), float(high), n)
+
+
+def _percent_change(end: Array, base: Array) -> Array:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out: Array = np.where(base > 0, (end - base) / base * 100.0, np.nan)
+    return out
+
+
+@dataclass(frozen=True)
+class PatientOutcomes:
+    """Per-patient summaries of one arm (arrays (n,)), from which the metrics follow."""
+
+    pain_change_percent: Array
+    pain_fall_nrs: Array
+    toxicity_change_percent: Array
+    time_controlled_percent: Array
+    time_severe_percent: Array
+    oral_mg_per_day: Array
+    it_mg_per_day: Array
+    ome_mg_per_day: Array
+    respiratory_events_per_100_patient_days: Array
+    presses_per_day: Array
+    refused_per_day: Array
+    clinic_visits: Array
+    refills: Array
+    success: NDArray[np.bool_]
+
+
+def patient_outcomes(
+    history: dict[str, NDArray[np.float32]],
+    baseline: dict[str, Array],
+    visits: Array,
+    refills: Array,
+    it_to_oral: float,
+) -> PatientOutcomes:
+    """Per-patient outcomes from daily records (days, n) and the run-in baseline (n,)."""
+    days = history["pain_mean"].shape[0]
+    end = slice(max(0, days - END_DAYS), days)
+
+    def mean(name: str, part: slice = slice(None)) -> Array:
+        out: Array = history[name][part].astype(np.float64).mean(axis=0)
+        return out
+
+    pain_end, tox_end = mean("pain_mean", end), mean("toxicity_mean", end)
+    pain_change = _percent_change(pain_end, baseline["pain_mean"])
+    tox_change = _percent_change(tox_end, baseline["toxicity_mean"])
+    oral, it = mean("oral_mg"), mean("it_mg")
+    success = (pain_change <= -SUCCESS_PAIN_FALL_PERCENT) | (
+        (pain_change <= 0.0) & (tox_change <= -SUCCESS_TOXICITY_FALL_PERCENT)
+    )
+    return PatientOutcomes(
+        pain_change_percent=pain_change,
+        pain_fall_nrs=baseline["pain_mean"] - pain_end,
+        toxicity_change_percent=tox_change,
+        time_controlled_percent=100.0 * mean("controlled_fraction"),
+        time_severe_percent=100.0 * mean("severe_fraction"),
+        oral_mg_per_day=oral,
+        it_mg_per_day=it,
+        ome_mg_per_day=oral + it * it_to_oral,
+        respiratory_events_per_100_patient_days=100.0 * mean("respiratory_events"),
+        presses_per_day=mean("presses"),
+        refused_per_day=mean("refused"),
+        clinic_visits=visits.astype(np.float64),
+        refills=refills.astype(np.float64),
+        success=success,
+    )
+
+
+#: Metric keys of metrics.json, in report order, with what each one is.
+METRIC_KEYS: dict[str, str] = {
+    "pain_change_percent": "change in mean pain from baseline to the last 7 days, %",
+    "time_controlled_percent": "share of time with pain controlled (NRS <= 3), %",
+    "time_severe_percent": "share of time with severe pain (NRS >= 7), %",
+    "oral_mg_per_day": "oral morphine taken (around the clock + rescue), mg/day",
+    "it_mg_per_day": "intrathecal morphine delivered, mg/day",
+    "ome_mg_per_day": "total oral morphine equivalent (oral + IT x 300), mg/day",
+    "toxicity_change_percent": "change in composite toxicity from baseline to the last 7 days, %",
+    "respiratory_events_per_100_patient_days": "respiratory depression onsets per 100 "
+    "patient-days",
+    "presses_per_day": "patient remote presses per day",
+    "refused_per_day": "patient remote presses refused per day",
+    "clinic_visits": "clinic visits per patient over the trial",
+    "refills": "pump refills per patient over the trial",
+    "clinical_success_percent": "patients with >= 20% less pain, or no more pain and >= 20% "
+    "less toxicity, %",
+    "ome_mg_per_nrs_point_relief": "drug per unit of pain relief: OME mg/day per NRS point of "
+    "pain fall",
+}
+
+
+def arm_metrics(outcomes: PatientOutcomes, seed: int = 0) -> dict[str, Estimate]:
+    """Every metric of METRIC_KEYS for one arm."""
+    out = {
+        name: mean_ci(getattr(outcomes, name))
+        for name in METRIC_KEYS
+        if name not in ("clinical_success_percent", "ome_mg_per_nrs_point_relief")
+    }
+    out["clinical_success_percent"] = share_ci(outcomes.success)
+    out["ome_mg_per_nrs_point_relief"] = ratio_ci(
+        outcomes.ome_mg_per_day, outcomes.pain_fall_nrs, seed
+    )
+    return {name: out[name] for name in METRIC_KEYS}

@@ -1,0 +1,198 @@
+"""Running a whole trial: seeded batches of patients behind an executor seam, then merged.
+
+A patient's result depends only on (seed, archetype, patient index) and the arm, never on the
+batch it ran in, so the same seed gives the same numbers with 1 worker, a process pool or a
+Dask cluster (DESIGN.md principle 7). Batches are merged in patient order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from idds.drugs import Route, load_library
+from idds.errors import IddsError
+from idds.physiology import ARCHETYPES, sample_cohort
+from idds.trial.arms import ARMS, Arm, Reason
+from idds.trial.engine import ArmRun, TrialSettings, simulate_batch
+from idds.trial.metrics import Estimate, PatientOutcomes, arm_metrics, patient_outcomes
+
+Array = NDArray[np.float64]
+
+
+class TrialError(IddsError):
+    """A trial that cannot run as asked (unknown arm, bad size, unreachable scheduler)."""
+
+
+@dataclass(frozen=True)
+class TrialConfig:
+    """What to run. Sizes are patients and days; dt_min is the step in minutes."""
+
+    patients: int
+    days: int
+    arms: tuple[str, ...]
+    seed: int = 0
+    archetype: str = "typical-tolerant"
+    dt_min: float = 5.0
+    batch_size: int = 500
+    library: Path | None = None
+
+    def __post_init__(self) -> None:
+        if self.patients < 1:
+            raise TrialError(f"--patients must be at least 1, not {self.patients}")
+        if self.days < 1:
+            raise TrialError(f"--days must be at least 1, not {self.days}")
+        if self.batch_size < 1:
+            raise TrialError("batch size must be at least 1")
+        unknown = [a for a in self.arms if a not in ARMS]
+        if unknown or not self.arms:
+            raise TrialError(
+                f"unknown arm(s) {', '.join(unknown) or '(none given)'}; arms: "
+                f"{', '.join(ARMS)}"
+            )
+        if len(set(self.arms)) != len(self.arms):
+            raise TrialError("each arm may be given once")
+        if self.archetype not in ARCHETYPES:
+            raise TrialError(f"unknown archetype {self.archetype!r}; known: "
+                             f"{', '.join(ARCHETYPES)}")
+        try:
+            TrialSettings(days=self.days, dt_min=self.dt_min)
+        except ValueError as exc:
+            raise TrialError(str(exc)) from exc
+
+    def batches(self) -> list[tuple[int, int]]:
+        return [(start, min(start + self.batch_size, self.patients))
+                for start in range(0, self.patients, self.batch_size)]
+
+
+@dataclass(frozen=True)
+class BatchTask:
+    config: TrialConfig
+    start: int
+    stop: int
+
+
+def run_batch(task: BatchTask) -> list[ArmRun]:
+    """One batch, every arm (runs in a worker: it loads what it needs itself)."""
+    config = task.config
+    cohort = sample_cohort(indices=range(task.start, task.stop), seed=config.seed,
+                           archetype_name=config.archetype)
+    arms: list[Arm] = [ARMS[name] for name in config.arms]
+    settings = TrialSettings(days=config.days, dt_min=config.dt_min)
+    return simulate_batch(cohort, arms, load_library(config.library), settings)
+
+
+class Executor(Protocol):
+    """Runs batch tasks; yields (task position, result) as each one finishes."""
+
+    def run(self, tasks: Sequence[BatchTask]) -> Iterator[tuple[int, list[ArmRun]]]: ...
+
+
+@dataclass(frozen=True)
+class LocalExecutor:
+    """In this process (workers=1) or a local process pool."""
+
+    workers: int = 1
+
+    def run(self, tasks: Sequence[BatchTask]) -> Iterator[tuple[int, list[ArmRun]]]:
+        if self.workers <= 1 or len(tasks) == 1:
+            for position, task in enumerate(tasks):
+                yield position, run_batch(task)
+            return
+        with ProcessPoolExecutor(max_workers=self.workers) as pool:
+            futures = {pool.submit(run_batch, task): i for i, task in enumerate(tasks)}
+            for future in as_completed(futures):
+                yield futures[future], future.result()
+
+
+@dataclass(frozen=True)
+class DaskExecutor:
+    """On a Dask distributed cluster at `address` (e.g. tcp://127.0.0.1:8786)."""
+
+    address: str
+
+    def run(self, tasks: Sequence[BatchTask]) -> Iterator[tuple[int, list[ArmRun]]]:
+        from distributed import Client
+        from distributed import as_completed as dask_completed
+
+        try:
+            client = Client(self.address, timeout="10s")  # type: ignore[no-untyped-call]
+        except (OSError, TimeoutError) as exc:
+            raise TrialError(f"cannot reach the Dask scheduler at {self.address}: {exc}") from exc
+        with client:
+            futures = client.map(run_batch, list(tasks), pure=False)
+            positions = {future.key: i for i, future in enumerate(futures)}
+            for future in dask_completed(futures):  # type: ignore[no-untyped-call]
+                yield positions[future.key], future.result()
+
+
+@dataclass(frozen=True)
+class ArmResult:
+    """One arm over the whole cohort (patients in index order)."""
+
+    name: str
+    history: dict[str, NDArray[np.float32]]
+    baseline: dict[str, Array]
+    outcomes: PatientOutcomes
+    metrics: dict[str, Estimate]
+    reasons: dict[str, int]
+    pain_by_hour: Array
+    presses_by_hour: Array
+    refused_by_hour: Array
+
+
+@dataclass(frozen=True)
+class TrialResult:
+    config: TrialConfig
+    arms: dict[str, ArmResult] = field(default_factory=dict)
+
+
+def _merge(name: str, runs: list[ArmRun], it_to_oral: float, seed: int) -> ArmResult:
+    history = {key: np.concatenate([r.history[key] for r in runs], axis=1)
+               for key in runs[0].history}
+    baseline = {key: np.concatenate([r.baseline[key] for r in runs]) for key in runs[0].baseline}
+    visits = np.concatenate([r.visits for r in runs])
+    refills = np.concatenate([r.refills for r in runs])
+    outcomes = patient_outcomes(history, baseline, visits, refills, it_to_oral)
+    reasons = np.sum([r.reasons for r in runs], axis=0)
+    pain_sum = np.sum([r.pain_by_hour_sum for r in runs], axis=0)
+    pain_count = np.sum([r.pain_by_hour_count for r in runs], axis=0)
+    return ArmResult(
+        name=name,
+        history=history,
+        baseline=baseline,
+        outcomes=outcomes,
+        metrics=arm_metrics(outcomes, seed),
+        reasons={Reason(i).name.lower(): int(c) for i, c in enumerate(reasons) if c},
+        pain_by_hour=pain_sum / np.maximum(pain_count, 1),
+        presses_by_hour=np.sum([r.presses_by_hour for r in runs], axis=0),
+        refused_by_hour=np.sum([r.refused_by_hour for r in runs], axis=0),
+    )
+
+
+def run_trial(
+    config: TrialConfig,
+    executor: Executor | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> TrialResult:
+    """Run every batch, then merge per arm in patient order and compute the metrics."""
+    tasks = [BatchTask(config, start, stop) for start, stop in config.batches()]
+    results: list[list[ArmRun] | None] = [None] * len(tasks)
+    for done, (position, runs) in enumerate((executor or LocalExecutor()).run(tasks), 1):
+        results[position] = runs
+        if progress is not None:
+            progress(done, len(tasks))
+    library = load_library(config.library)
+    factors = library.drug("morphine").oral_morphine_mg_per_mg
+    it_to_oral = 300.0 if factors is None else float(factors[Route.INTRATHECAL])
+    merged = {}
+    for a, name in enumerate(config.arms):
+        runs = [batch[a] for batch in results if batch is not None]
+        merged[name] = _merge(name, runs, it_to_oral, config.seed)
+    return TrialResult(config, merged)

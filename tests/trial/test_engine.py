@@ -1,0 +1,110 @@
+"""The trial engine: reproducible, independent of batching and workers, arms as specified."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from idds.drugs import load_library
+from idds.physiology import sample_cohort
+from idds.trial import LocalExecutor, TrialConfig, TrialError, TrialSettings, run_trial
+from idds.trial.arms import ARMS
+from idds.trial.engine import PumpSetup, run_in, simulate_batch
+from idds.trial.therapy import Therapy
+
+LIBRARY = load_library()
+
+
+def _same(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> None:
+    assert a.keys() == b.keys()
+    for key in a:
+        np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+
+
+def test_same_seed_same_numbers_whatever_the_batches_and_workers() -> None:
+    base = dict(patients=12, days=3, arms=("cmm", "it-standard"), seed=5)
+    one = run_trial(TrialConfig(**base, batch_size=12))  # type: ignore[arg-type]
+    split = run_trial(TrialConfig(**base, batch_size=5), LocalExecutor(2))  # type: ignore[arg-type]
+    for arm in one.arms:
+        _same(one.arms[arm].history, split.arms[arm].history)
+        assert one.arms[arm].metrics == split.arms[arm].metrics
+    other = run_trial(TrialConfig(**{**base, "seed": 6}, batch_size=12))  # type: ignore[arg-type]
+    assert not np.array_equal(one.arms["cmm"].history["pain_mean"],
+                              other.arms["cmm"].history["pain_mean"])
+
+
+def test_arms_share_the_run_in_baseline() -> None:
+    result = run_trial(TrialConfig(patients=6, days=1, arms=("cmm", "it-standard"), seed=1))
+    _same(result.arms["cmm"].baseline, result.arms["it-standard"].baseline)
+
+
+def test_it_standard_starts_at_the_library_ratio_and_tapers() -> None:
+    cohort = sample_cohort(8, seed=2)
+    [run] = simulate_batch(cohort, [ARMS["it-standard"]], LIBRARY, TrialSettings(days=9))
+    prior = cohort.prior_oral_morphine_mg_per_day
+    ratio = float(LIBRARY.conversion.start_ratio_oral_to_intrathecal)
+    np.testing.assert_allclose(run.history["it_programmed_mg_per_day"][0], prior / ratio,
+                               rtol=1e-6)
+    np.testing.assert_allclose(run.history["oral_programmed_mg_per_day"][0], prior * 0.5,
+                               rtol=1e-6)
+    assert np.all(run.history["oral_programmed_mg_per_day"][7:] == 0)
+    assert np.all(run.history["it_mg"] > 0)
+
+
+def test_cmm_never_uses_a_pump_and_escalates_only_at_reviews() -> None:
+    cohort = sample_cohort(8, seed=3)
+    [run] = simulate_batch(cohort, [ARMS["cmm"]], LIBRARY, TrialSettings(days=8))
+    assert np.all(run.history["it_mg"] == 0)
+    assert np.all(run.history["presses"] == 0)
+    oral = run.history["oral_programmed_mg_per_day"]
+    assert np.array_equal(oral[0], oral[6])  # no change before the first review (day 7)
+    assert np.all(run.visits == 1)
+
+
+def test_patient_boluses_respect_lockout_and_daily_maximum() -> None:
+    cohort = sample_cohort(30, seed=4)
+    [run] = simulate_batch(cohort, [ARMS["it-standard"]], LIBRARY, TrialSettings(days=4))
+    arm = ARMS["it-standard"]
+    assert np.all(run.history["given"] <= arm.max_boluses_per_day)  # type: ignore[attr-defined]
+    assert np.all(run.history["given"] + run.history["refused"] == run.history["presses"])
+    assert run.history["refused"].sum() > 0  # some presses meet the lockout
+
+
+def test_concentration_respects_the_library_and_device() -> None:
+    setup = PumpSetup()
+    n = 4
+    therapy = Therapy.oral(np.zeros(n), np.zeros(n)).with_(
+        it_mg_per_day=np.array([0.1, 1.0, 10.0, 100.0]),
+        bolus_mg=np.array([0.01, 0.1, 0.5, 0.5]),
+        max_boluses_per_day=np.full(n, 4, dtype=np.int64),
+    )
+    strength = setup.concentration(therapy, 20.0)
+    assert np.all(strength <= 20.0)
+    assert strength[0] < strength[2] <= strength[3] == 20.0
+    lasts = (setup.reservoir_ml - setup.alarm_ml) / (therapy.daily_it_mg() / strength)
+    assert np.all(lasts[:3] >= setup.min_days_per_fill)
+
+
+def test_run_in_is_the_prior_regimen() -> None:
+    cohort = sample_cohort(5, seed=7)
+    _, row = run_in(cohort, TrialSettings(days=1))
+    assert np.all(row["oral_mg"] >= cohort.prior_oral_morphine_mg_per_day - 1e-9)
+    assert np.all(row["it_mg"] == 0)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"patients": 0}, "--patients must be at least 1"),
+        ({"days": 0}, "--days must be at least 1"),
+        ({"arms": ("cmm", "laser")}, "unknown arm"),
+        ({"arms": ("cmm", "cmm")}, "once"),
+        ({"archetype": "astronaut"}, "unknown archetype"),
+        ({"dt_min": 7.0}, "divide an hour"),
+    ],
+)
+def test_bad_configs_are_refused(kwargs: dict[str, object], message: str) -> None:
+    args: dict[str, object] = {"patients": 5, "days": 2, "arms": ("cmm",)}
+    args.update(kwargs)
+    with pytest.raises(TrialError, match=message):
+        TrialConfig(**args)  # type: ignore[arg-type]

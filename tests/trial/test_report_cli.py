@@ -1,0 +1,42 @@
+"""The report renders offline with every figure; the CLI writes it; bad input exits 2."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from idds.trial import TrialConfig, run_trial
+from idds.trial.metrics import METRIC_KEYS
+from idds.trial.report import FIGURES, write_report
+from tests.cli.helpers import assert_clean_refusal, idds
+
+
+def test_report_has_every_figure_and_documented_keys(tmp_path: Path) -> None:
+    result = run_trial(TrialConfig(patients=6, days=8, arms=("cmm", "it-standard"), seed=3))
+    metrics_path, report_path = write_report(result, tmp_path)
+    page = report_path.read_text()
+    for name in FIGURES:
+        assert f"id='fig-{name}'" in page
+    assert len(re.findall(r"src='data:image/png;base64,", page)) == len(FIGURES)
+    assert "http://" not in page and "https://" not in page  # works offline
+    assert "not a medical device" in page
+    data = json.loads(metrics_path.read_text())
+    assert data["metric_keys"] == METRIC_KEYS
+    for arm in ("cmm", "it-standard"):
+        assert set(data["arms"][arm]["metrics"]) == set(METRIC_KEYS)
+
+
+def test_trial_cli_json(tmp_path: Path) -> None:
+    done = idds("trial", "--patients", "8", "--days", "2", "--out", str(tmp_path), "--json")
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert set(data["arms"]) == {"cmm", "it-standard"}
+    assert (tmp_path / "report.html").exists() and (tmp_path / "metrics.json").exists()
+
+
+def test_trial_cli_bad_input() -> None:
+    assert_clean_refusal(idds("trial", "--arms", "cmm,laser"), "unknown arm")
+    assert_clean_refusal(idds("trial", "--patients", "0"), "--patients must be at least 1")
+    assert_clean_refusal(idds("trial", "--patients", "2", "--days", "1", "--scheduler",
+                              "tcp://127.0.0.1:9"), "cannot reach the Dask scheduler")
