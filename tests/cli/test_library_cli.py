@@ -63,8 +63,11 @@ def test_keygen_never_overwrites(tmp_path: Path) -> None:
     assert Path(f"{prefix}.key").read_bytes() == before
 
 
-def test_demo_runs() -> None:
-    done = idds("demo")
+def test_demo_runs(tmp_path: Path) -> None:
+    """The main job end to end (a smaller closing trial than `make demo` runs)."""
+    done = idds("demo", "--patients", "20", "--days", "3", "--out", str(tmp_path))
     assert done.returncode == 0, done.stderr
     assert "not a medical device" in done.stdout
     assert "suggested start" in done.stdout
+    assert "47-year-old man" in done.stdout
+    assert (tmp_path / "report.html").exists()

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date
 from fractions import Fraction
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -25,10 +25,10 @@ from idds.cli.pump import show_demo_run
 from idds.cli.trial import run_with_progress, summary_table
 from idds.dosing import catheter_volume, convert, plan_refill, rate_from_dose
 from idds.drugs import DrugLibrary, Route, load_library
-from idds.trial import ARMS, LocalExecutor, TrialConfig
-from idds.trial.case import Case, follow
-from idds.trial.report import write_report
 from idds.units import Kind, Quantity, parse_quantity
+
+if TYPE_CHECKING:  # the trial stack loads only when the demo runs
+    from idds.trial.case import Case
 
 SEED_CASE = "seed-case"
 DEMO_ARMS = ("cmm", "it-standard", "it-intelligent", "oracle")
@@ -82,6 +82,10 @@ def demo(
     ),
 ) -> None:
     """The main job: the seed article's case moved to a pump, then a small trial."""
+    from idds.trial import ARMS, LocalExecutor, TrialConfig
+    from idds.trial.case import follow
+    from idds.trial.report import write_report
+
     out = console()
     out.print(Panel.fit(f"IDDS demo\n{DISCLAIMER}", style="bold"))
     library = load_library()

@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from idds.cli import calc, demo, library, patient, pump, trial
+from idds.cli import calc, demo, library, patient, program, pump, remote, trial
 from idds.cli.output import error_console
 from idds.errors import IddsError
 
@@ -31,6 +31,8 @@ app.command("trial")(trial.trial)
 app.add_typer(library.app, name="library")
 app.add_typer(patient.app, name="patient")
 app.add_typer(pump.app, name="pump")
+app.add_typer(program.app, name="program")
+app.add_typer(remote.app, name="remote")
 
 
 def _usage_error(exc: Exception) -> tuple[int, str] | None:

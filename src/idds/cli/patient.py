@@ -10,13 +10,15 @@ import json
 import math
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from idds.errors import IddsError
-from idds.physiology import ARCHETYPES, DEFAULT_ARCHETYPE, Regimen, simulate_patient
 from idds.units import Kind, parse_quantity
+
+if TYPE_CHECKING:
+    from idds.physiology import Regimen
 
 app = typer.Typer(
     help="Virtual patients: simulate PK, effects and pain for one patient "
@@ -38,6 +40,8 @@ def _fail(message: str) -> NoReturn:
 
 
 def _regimen(drug: str, route: str, bolus: str | None, rate: str | None) -> Regimen:
+    from idds.physiology import Regimen
+
     if (bolus is None) == (rate is None):
         _fail("give exactly one of --bolus DOSE or --rate RATE")
     if bolus is not None:
@@ -103,8 +107,10 @@ def simulate(
         str | None, typer.Option("--rate", help='Constant rate, like "1 mg/day" or "20 mcg/h".')
     ] = None,
     archetype: Annotated[
-        str, typer.Option("--archetype", help=f"One of: {', '.join(ARCHETYPES)}.")
-    ] = DEFAULT_ARCHETYPE,
+        str | None,
+        typer.Option("--archetype", help="Patient archetype (default: the refractory "
+                     "typical-tolerant patient; an unknown name lists them all)."),
+    ] = None,
     seed: Annotated[
         int | None,
         typer.Option("--seed", help="Sample a patient with this seed (default: typical one)."),
@@ -116,6 +122,9 @@ def simulate(
     ] = None,
 ) -> None:
     """Simulate one patient from a drug-free start (the prior oral regimen stopped)."""
+    from idds.physiology import DEFAULT_ARCHETYPE, simulate_patient  # scipy loads only here
+
+    archetype = archetype or DEFAULT_ARCHETYPE
     if not (math.isfinite(hours) and hours > 0):
         _fail(f"--hours must be a positive number of hours, got {hours}")
     if not (math.isfinite(step_min) and 0 < step_min <= 60):

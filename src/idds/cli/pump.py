@@ -2,6 +2,10 @@
 
 - `idds pump simulate --program FILE --days N [--press DAY:HH:MM ...] [--seed S] [--json]`
 - `idds pump trumpet --rate "0.5 mL/day" [--hours H] [--seed S] [--out DIR]`
+- `idds pump serve --state DIR [--port P] [--speed X] [--seed S] [--drug-library FILE]`: run
+  one emulated pump on 127.0.0.1 (prints the port on the first line, writes DIR/port)
+- `idds pump magnet --state DIR --role clinician|patient`: physical presence (opens the
+  running emulator's pairing window for that role)
 
 Bad input exits with status 2 and one line on stderr (typed `IddsError`s are caught here too,
 so the sub-app behaves the same when run on its own).
@@ -165,6 +169,57 @@ def trumpet_command(
     console.print(f"Overall error {result.overall_error_pct:+.2f}% (this pump's systematic "
                   f"error {result.systematic_error * 100:+.2f}%). Wrote "
                   + ", ".join(str(p) for p in paths))
+
+
+@app.command("serve")
+def serve_command(
+    state: Annotated[Path, typer.Option(help="State directory (created at first start).")],
+    port: Annotated[int, typer.Option(help="TCP port on 127.0.0.1 (0: any free port).")] = 0,
+    speed: Annotated[float, typer.Option(help="Pump seconds per wall second.")] = 1.0,
+    seed: Annotated[int, typer.Option(help="Implant seed (first start only).")] = 0,
+    drug_library: Annotated[Path | None, typer.Option(
+        help="Signed drug library the pump checks (default: $IDDS_LIBRARY or reference).")]
+    = None,
+) -> None:
+    """Run one emulated pump you can pair with and program (see docs/programmer.md)."""
+    import asyncio
+
+    from idds.emulator import EmulatorOptions, run_emulator
+
+    with _one_line_errors():
+        if not 0 <= port < 65536:
+            raise PumpError(f"--port {port} outside 0 to 65535")
+        if not 0 < speed <= 1_000_000:
+            raise PumpError(f"--speed {speed} outside above 0 to 1000000")
+        options = EmulatorOptions(state, port, speed, seed, drug_library)
+        asyncio.run(run_emulator(options, lambda line: print(line, flush=True)))
+
+
+@app.command("magnet")
+def magnet_command(
+    state: Annotated[Path, typer.Option(help="The running emulator's state directory.")],
+    role: Annotated[str, typer.Option(help="clinician or patient.")],
+    wait: Annotated[float, typer.Option(help="Seconds to wait for the pump.")] = 5.0,
+) -> None:
+    """Hold the magnet over the pump: open a 60 s pairing window for one device of `role`."""
+    import time
+
+    from idds.emulator import StateDir, parse_role, request_presence
+
+    with _one_line_errors():
+        chosen = parse_role(role)
+        folder = StateDir(state)
+        if not folder.identity_path.exists():
+            raise PumpError(f"no emulated pump in {state} (start `idds pump serve --state "
+                            f"{state}` first)")
+        path = request_presence(state, chosen, time.time())
+        deadline = time.monotonic() + max(0.0, min(wait, 60.0))
+        while path.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if path.exists():
+            path.unlink(missing_ok=True)
+            raise PumpError(f"no running emulator on {state} took the magnet within {wait:g} s")
+    Console(highlight=False).print(f"Pairing window open for 60 s for one {chosen.label}.")
 
 
 DEMO_PROGRAM = {

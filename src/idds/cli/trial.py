@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from idds.cli.output import DISCLAIMER, console, error_console, print_json
-from idds.trial import ARMS, DaskExecutor, LocalExecutor, TrialConfig, TrialResult, run_trial
-from idds.trial.report import metrics_json, write_report
-from idds.trial.runner import Executor
+
+if TYPE_CHECKING:  # the trial stack (scipy, matplotlib) loads only when a trial runs
+    from idds.trial import TrialConfig, TrialResult
+    from idds.trial.runner import Executor
+
+ARM_NAMES = "cmm, it-standard, it-intelligent, oracle"
 
 SUMMARY = ("time_controlled_percent", "pain_change_percent", "ome_mg_per_day", "it_mg_per_day",
            "toxicity_change_percent", "respiratory_events_per_100_patient_days",
@@ -21,6 +24,8 @@ SUMMARY = ("time_controlled_percent", "pain_change_percent", "ome_mg_per_day", "
 
 def run_with_progress(config: TrialConfig, executor: Executor, quiet: bool) -> TrialResult:
     """Run a trial with a Rich progress bar on stderr (none when quiet)."""
+    from idds.trial import run_trial
+
     if quiet:
         return run_trial(config, executor)
     columns = (TextColumn("[bold]trial[/bold] batches"), BarColumn(), MofNCompleteColumn(),
@@ -48,7 +53,7 @@ def summary_table(result: TrialResult) -> Table:
 def trial(
     patients: Annotated[int, typer.Option(help="Virtual patients in the cohort.")] = 200,
     days: Annotated[int, typer.Option(help="Simulated days per arm.")] = 28,
-    arms: Annotated[str, typer.Option(help=f"Comma-separated arms: {', '.join(ARMS)}.")] = (
+    arms: Annotated[str, typer.Option(help=f"Comma-separated arms: {ARM_NAMES}.")] = (
         "cmm,it-standard"
     ),
     seed: Annotated[int, typer.Option(help="Seed of the cohort and every random stream.")] = 0,
@@ -66,6 +71,9 @@ def trial(
     as_json: Annotated[bool, typer.Option("--json", help="Print metrics.json to stdout.")] = False,
 ) -> None:
     """Run an in-silico trial: the same virtual patients under each arm, side by side."""
+    from idds.trial import DaskExecutor, LocalExecutor, TrialConfig
+    from idds.trial.report import metrics_json, write_report
+
     config = TrialConfig(
         patients=patients,
         days=days,

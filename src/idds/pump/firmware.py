@@ -141,6 +141,11 @@ class Pump:
             total += bolus.flow
         return total
 
+    def eri_at(self) -> Fraction:
+        """When the battery reaches ERI (s): the built-in life, less the life used by radio
+        wake-ups (`charge_wakeups`)."""
+        return self.spec.eri_at_s - self.state.radio_wakeups * self.spec.wake_cost_s
+
     # ---------------------------------------------------------------- time
     def advance(self, to: TimeLike) -> None:
         """Run to time `to` (s since the epoch), handling every event at its own instant."""
@@ -180,9 +185,9 @@ class Pump:
         if s.lockout_until is not None:
             candidates.append((s.lockout_until, 3, self._on_lockout_end))
         if not s.eri:
-            candidates.append((max(s.now, self.spec.eri_at_s), 4, self._on_eri))
+            candidates.append((max(s.now, self.eri_at()), 4, self._on_eri))
         elif not s.eos:
-            candidates.append((max(s.now, self.spec.eri_at_s + EOS_AFTER_ERI_S), 5,
+            candidates.append((max(s.now, self.eri_at() + EOS_AFTER_ERI_S), 5,
                                self._on_eos))
         if s.restart_at is not None:
             candidates.append((s.restart_at, 6, self._on_restart))
@@ -551,6 +556,28 @@ class Pump:
         s.lockout_until = s.now + lockout
         return run
 
+    # ---------------------------------------------------------------- radio and annotations
+    def charge_wakeups(self, count: int) -> None:
+        """Charge `count` processed radio wake-ups to the battery (Halperin 2008): each uses
+        `spec.wake_cost_s` seconds of battery life, so ERI and EOS come that much earlier."""
+        if count < 0:
+            self._refuse("charge wake-ups", Limit.BAD_VALUE, f"{count} wake-ups")
+        self.state.radio_wakeups += count
+
+    def alarm_test(self) -> tuple[str, ...]:
+        """Clinician alarm test: sound each tone once (logged); returns what was sounded."""
+        tones = ("critical: two-tone, 3 s", "non-critical: single tone")
+        self._log(EventKind.ALARM_TEST, tones="; ".join(tones))
+        return tones
+
+    def annotate(self, event: EventKind, /, **details: object) -> None:
+        """Record what the external side did or refused, in the pump's own log: a drug-library
+        override, the volumes entered at a refill, or a command the link refused. Only these
+        kinds: nothing outside can write a bolus, refill or program entry."""
+        if event not in ANNOTATIONS:
+            self._refuse("annotate", Limit.BAD_VALUE, f"{event.value} is not an annotation")
+        self._log(event, **details)
+
     # ---------------------------------------------------------------- faults and service
     def mri_exposure(self) -> None:
         """The pump enters an MRI magnet: the rotor stalls, restarts 2-24 h later (devices.md);
@@ -603,6 +630,10 @@ class Pump:
         pump = restore(snapshot(self))
         pump._log(EventKind.RESTARTED, therapy=pump.state.therapy.describe())
         return pump
+
+
+ANNOTATIONS = frozenset({EventKind.LIBRARY_OVERRIDE, EventKind.REFILL_CHECKED,
+                         EventKind.LINK_REFUSED})
 
 
 def _nothing() -> None:

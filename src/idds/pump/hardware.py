@@ -25,6 +25,15 @@ DEFAULT_STROKE_NL = 2_000
 #: End of Service follows 90 days later (devices.md).
 DEFAULT_ERI_S = 6 * 365 * DAY
 EOS_AFTER_ERI_S = 90 * DAY
+#: Battery energy: a lithium thionyl chloride implant cell of about 2 Ah at 3.6 V = 25 920 J
+#: (*assumption*: chosen so a 6-year life to ERI plus 90 days to EOS is a baseline drain of
+#: about 131 uW; devices.md gives the 5-7 year life, not the cell).
+BATTERY_ENERGY_J = Fraction(25_920)
+#: Energy of one processed radio wake-up (receive, parse, AEAD, reply): 30 uJ (*assumption*:
+#: a MICS-band transceiver at about 5 mA and 3 V for about 2 ms; Halperin 2008 shows repeated
+#: radio requests drain an implant). Frames dropped by the link's rate limiter before parsing
+#: are not charged (they cost only the receive of a 22-byte header peek).
+WAKE_ENERGY_J = Fraction(30, 1_000_000)
 #: Motor stall hazard: 2.4% by 78 months with on-label drugs (devices.md) ->
 #: -ln(1 - 0.024) / (78 x 30.44 days) = 1.0e-5 per day; 7.0% off-label -> 3.1e-5 per day.
 STALL_HAZARD_ON_LABEL_PER_DAY = 1.0e-5
@@ -48,6 +57,12 @@ class HardwareSpec:
     systematic_error: float | None = None
     eri_at_s: Fraction = DEFAULT_ERI_S
     stall_hazard_per_day: float = STALL_HAZARD_ON_LABEL_PER_DAY
+
+    @property
+    def wake_cost_s(self) -> Fraction:
+        """Seconds of battery life (at the baseline drain) one processed wake-up uses:
+        WAKE_ENERGY_J / (BATTERY_ENERGY_J / (eri_at_s + 90 days))."""
+        return WAKE_ENERGY_J * (self.eri_at_s + EOS_AFTER_ERI_S) / BATTERY_ENERGY_J
 
     def __post_init__(self) -> None:
         if self.reservoir_nl not in RESERVOIR_SIZES_NL:

@@ -46,6 +46,10 @@ class EventKind(Enum):
     MOTOR_RESTARTED = "motor restarted"
     INTERROGATED = "interrogated"
     RESTARTED = "restarted after power loss"
+    ALARM_TEST = "alarm test"
+    LIBRARY_OVERRIDE = "drug library override"
+    REFILL_CHECKED = "refill volumes entered"
+    LINK_REFUSED = "link refused"
 
 
 @dataclass(frozen=True)

@@ -78,6 +78,9 @@ class PumpState:
     eos: bool = False
     #: Basal flow (nL/s) before the last drug change, for a bridge bolus.
     flow_before_change: Fraction | None = None
+    #: Radio wake-ups processed (charged to the battery: each brings ERI and EOS earlier by
+    #: `HardwareSpec.wake_cost_s`).
+    radio_wakeups: int = 0
 
     def alarm(self, kind: AlarmKind) -> ActiveAlarm | None:
         for a in self.alarms:

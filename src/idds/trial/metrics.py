@@ -22,7 +22,6 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats
 
 Array = NDArray[np.float64]
 
@@ -52,6 +51,8 @@ def mean_ci(values: Array, confidence: float = 0.95) -> Estimate:
     n = int(finite.size)
     if n == 0:
         return Estimate(math.nan, math.nan, math.nan, 0)
+    from scipy import stats  # imported here: scipy.stats is slow to load
+
     mean = float(finite.mean())
     if n == 1:
         return Estimate(mean, math.nan, math.nan, 1)
@@ -65,6 +66,8 @@ def share_ci(successes: NDArray[np.bool_], confidence: float = 0.95) -> Estimate
     n = int(successes.size)
     if n == 0:
         return Estimate(math.nan, math.nan, math.nan, 0)
+    from scipy import stats
+
     p = float(successes.mean())
     z = float(stats.norm.ppf(0.5 + confidence / 2))
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)

@@ -1,0 +1,80 @@
+"""What `idds program` and `idds remote` share: one-line errors, the event loop, the link.
+
+The CLI is an edge: it reads the wall clock (link clock `time.time`, today's date) and
+passes it into the programmer API, which never reads a clock itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import typer
+
+from idds.cli.output import error_console
+from idds.errors import IddsError
+from idds.link import LinkClient, TcpTransport
+from idds.programmer import DeviceDir
+
+T = TypeVar("T")
+
+
+class NotConfirmedError(IddsError):
+    """The clinician did not confirm: nothing was sent."""
+
+
+@contextmanager
+def one_line_errors() -> Iterator[None]:
+    """Typed refusals -> one line on stderr, exit status 2 (also when run as a sub-app)."""
+    try:
+        yield
+    except IddsError as exc:
+        error_console().print(f"idds: error: {exc}", markup=False)
+        raise typer.Exit(2) from None
+
+
+def check_port(port: int | None) -> None:
+    """A TCP port, 1-65535."""
+    if port is not None and not 0 < port < 65536:
+        raise IddsError(f"--port {port} outside 1 to 65535")
+
+
+def client_for(device: DeviceDir, port: int | None) -> LinkClient:
+    """A link client to the device's paired pump (`port` overrides the stored one)."""
+    check_port(port)
+    target = device.target(port)
+    return LinkClient(TcpTransport(target.host, target.port), device.store(target), time.time)
+
+
+def pairing_client(device: DeviceDir, port: int) -> LinkClient:
+    """A link client for pairing with the pump on `port` (loopback)."""
+    check_port(port)
+    return LinkClient(TcpTransport("127.0.0.1", port), device.capture("127.0.0.1", port),
+                      time.time)
+
+
+def run_with(client: LinkClient, make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run one coroutine, then close the connection."""
+
+    async def go() -> T:
+        try:
+            return await make()
+        finally:
+            await client.aclose()
+
+    return asyncio.run(go())
+
+
+def confirm(question: str, yes: bool) -> None:
+    """The confirm step: `--yes`, or an interactive yes; anything else sends nothing."""
+    if yes:
+        return
+    try:
+        ok = typer.confirm(question, default=False)
+    except typer.Abort:
+        ok = False
+    if not ok:
+        raise NotConfirmedError("not confirmed: nothing was sent to the pump")

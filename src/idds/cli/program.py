@@ -1,0 +1,294 @@
+"""`idds program`: the clinician programmer against a running pump emulator.
+
+- `idds program pair --port P` (after `idds pump magnet --role clinician`)
+- `idds program interrogate [--json]`
+- `idds program therapy --drug D --concentration C --dose "1 mg/day" [--mode continuous|flex
+  --flex "HH:MM=DOSE,..."] [--bolus-dose X --bolus-duration "10 min" --lockout "2 h"
+  --max-per-day N] [--override "reason"] [--tolerant] [--yes] [--json]`
+- `idds program refill --withdrawn V --volume V --concentration C [--drug D] [--no-bridge]
+  [--yes] [--json]`
+- `idds program prime [--yes] [--json]`, `idds program alarm-test [--json]`,
+  `idds program log [--verify] [--json]`
+
+Every command takes `--device DIR` (default ~/.idds/programmer: pairing, target, audit log)
+and `--port P` (the emulator's port; remembered). Nothing changes the pump until the finish
+screen is confirmed (interactive, or `--yes`). Bad input: one line on stderr, exit 2.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from idds.cli.devices import client_for, confirm, one_line_errors, pairing_client, run_with
+from idds.cli.output import console, print_json
+from idds.drugs import load_library
+from idds.errors import IddsError
+from idds.programmer import (
+    DeviceDir,
+    Programmer,
+    RefillRequest,
+    TherapyPlan,
+    TherapyRequest,
+    parse_flex,
+)
+from idds.programmer.screens import finish_table, log_table, refill_table, status_table
+from idds.programmer.status import PumpStatus
+from idds.pump import Continuous, DemandBolus, Therapy
+from idds.pump.program import Basal
+from idds.units import Kind, parse_quantity
+
+DEFAULT_DEVICE = Path("~/.idds/programmer")
+
+app = typer.Typer(
+    help="Clinician programmer: pair, interrogate, program therapy, refill, prime, alarm test, "
+    "read the log. Research and training software, not a medical device.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+Device = Annotated[Path, typer.Option(help="Programmer directory (pairing, audit log).")]
+Port = Annotated[int | None, typer.Option(help="Emulator TCP port (default: the stored one).")]
+Json = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+Yes = Annotated[bool, typer.Option("--yes", help="Confirm without asking (scripts).")]
+Library = Annotated[Path | None, typer.Option(
+    "--drug-library", help="Signed drug library (default: $IDDS_LIBRARY or the reference).")]
+
+
+class OptionError(IddsError):
+    """Options that do not go together."""
+
+
+def _programmer(device: Path, port: int | None, library: Path | None = None) -> Programmer:
+    import asyncio
+
+    dev = DeviceDir(device, "programmer")
+    return Programmer(client_for(dev, port), dev.log, load_library(library), date.today,
+                      sleep=asyncio.sleep)
+
+
+def _out() -> Console:
+    return console()
+
+
+@app.command("pair")
+def pair_command(port: Annotated[int, typer.Option(help="Emulator TCP port.")],
+                 device: Device = DEFAULT_DEVICE, as_json: Json = False) -> None:
+    """Pair this programmer (the pump's window must be open: `idds pump magnet`)."""
+    with one_line_errors():
+        dev = DeviceDir(device, "programmer")
+        client = pairing_client(dev, port)
+        prog = Programmer(client, dev.log, load_library(), date.today)
+        pairing = run_with(client, lambda: prog.pair(dev.device_id))
+    if as_json:
+        print_json({"pump_id": pairing.pump_id, "device_id": pairing.device_id,
+                    "role": "clinician", "code": pairing.code})
+        return
+    _out().print(f"Paired with {pairing.pump_id} as a clinician programmer.\n"
+                 f"Pairing code: [bold]{pairing.code}[/bold] (it must match the code the pump "
+                 "shows; if not, unpair and report it).")
+
+
+@app.command("interrogate")
+def interrogate_command(device: Device = DEFAULT_DEVICE, port: Port = None,
+                        as_json: Json = False) -> None:
+    """Read therapy, reservoir estimate, battery, alarms and the last events."""
+    with one_line_errors():
+        prog = _programmer(device, port)
+        status = run_with(prog.client, prog.interrogate)
+    if as_json:
+        print_json(status.raw)
+        return
+    show_status(_out(), status)
+
+
+def show_status(out: Console, status: PumpStatus) -> None:
+    """The interrogation screen."""
+    out.print(status_table(status))
+    out.print("[bold]Last events[/bold]")
+    for line in status.last_events:
+        out.print(f"  {line}", markup=False)
+
+
+def _demand(bolus_dose: str | None, bolus_duration: str | None, lockout: str | None,
+            max_per_day: int | None) -> DemandBolus | None:
+    given = [bolus_dose, bolus_duration, lockout, max_per_day]
+    if all(v is None for v in given):
+        return None
+    if any(v is None for v in given):
+        raise OptionError("patient boluses need all of --bolus-dose, --bolus-duration, "
+                          "--lockout and --max-per-day")
+    assert bolus_dose and bolus_duration and lockout and max_per_day is not None
+    return DemandBolus(parse_quantity(bolus_dose, Kind.MASS, "--bolus-dose"),
+                       parse_quantity(bolus_duration, Kind.TIME, "--bolus-duration"),
+                       parse_quantity(lockout, Kind.TIME, "--lockout"), max_per_day)
+
+
+def _basal(mode: str, dose: str | None, flex: str | None) -> Basal:
+    if mode == "continuous":
+        if dose is None or flex is not None:
+            raise OptionError("continuous mode needs --dose (and no --flex)")
+        return Continuous(parse_quantity(dose, Kind.DOSE_RATE, "--dose"))
+    if mode == "flex":
+        if flex is None or dose is not None:
+            raise OptionError('flex mode needs --flex "HH:MM=DOSE,..." (and no --dose)')
+        return parse_flex(flex)
+    raise OptionError(f"--mode {mode!r}: use continuous or flex")
+
+
+def plan_json(plan: TherapyPlan) -> dict[str, Any]:
+    """The finish screen as JSON."""
+    return {
+        "rows": [{"setting": r.setting, "old": r.old, "new": r.new} for r in plan.rows],
+        "notes": list(plan.notes),
+        "overridden": list(plan.overridden),
+        "next_refill": plan.refill.alarm_date.isoformat() if plan.refill else None,
+    }
+
+
+@app.command("therapy")
+def therapy_command(
+    drug: Annotated[str, typer.Option(help="Drug (library name) in the pump.")],
+    concentration: Annotated[str, typer.Option(help='Concentration in the pump, "10 mg/mL".')],
+    dose: Annotated[str | None, typer.Option(help='Basal dose per day, "1 mg/day".')] = None,
+    mode: Annotated[str, typer.Option(help="continuous or flex.")] = "continuous",
+    flex: Annotated[str | None, typer.Option(
+        help='Flex steps "HH:MM=DOSE,..." (first at 00:00), every day.')] = None,
+    bolus_dose: Annotated[str | None, typer.Option(help='Patient bolus "0.1 mg".')] = None,
+    bolus_duration: Annotated[str | None, typer.Option(help='"10 min".')] = None,
+    lockout: Annotated[str | None, typer.Option(help='"2 h".')] = None,
+    max_per_day: Annotated[int | None, typer.Option(help="Boluses per 24 h.")] = None,
+    override: Annotated[str | None, typer.Option(
+        help="Reason for overriding soft drug-library limits (logged).")] = None,
+    tolerant: Annotated[bool, typer.Option(
+        "--tolerant", help="Opioid-tolerant patient (starting-dose range).")] = False,
+    yes: Yes = False, as_json: Json = False, device: Device = DEFAULT_DEVICE,
+    port: Port = None, library: Library = None,
+) -> None:
+    """Program a therapy: library checks, finish screen, confirm, send."""
+    with one_line_errors():
+        if as_json and not yes:
+            raise OptionError("--json needs --yes (there is no interactive confirm in JSON)")
+        therapy = Therapy(_basal(mode, dose, flex),
+                          _demand(bolus_dose, bolus_duration, lockout, max_per_day))
+        request = TherapyRequest(drug, parse_quantity(concentration, Kind.CONCENTRATION,
+                                                      "--concentration"),
+                                 therapy, override, tolerant)
+        prog = _programmer(device, port, library)
+
+        async def go() -> tuple[TherapyPlan, dict[str, Any]]:
+            plan = await prog.plan_therapy(request)
+            if not as_json:
+                out = _out()
+                out.print(finish_table(plan))
+                for note in plan.notes:
+                    out.print(f"  {note}", markup=False)
+            confirm("Send this therapy to the pump?", yes)
+            return plan, await prog.send_therapy(plan)
+
+        plan, result = run_with(prog.client, go)
+    if as_json:
+        print_json({"finish": plan_json(plan), "result": result})
+        return
+    _out().print(f"Sent and confirmed by the pump: {result.get('new')} "
+                 f"(was: {result.get('old')}).", markup=False)
+
+
+@app.command("refill")
+def refill_command(
+    withdrawn: Annotated[str, typer.Option(help='Volume withdrawn, measured, "12.4 mL".')],
+    volume: Annotated[str, typer.Option(help='Volume filled, "20 mL".')],
+    concentration: Annotated[str, typer.Option(help='New concentration, "10 mg/mL".')],
+    drug: Annotated[str | None, typer.Option(help="Drug (default: the one in the pump).")] = None,
+    no_bridge: Annotated[bool, typer.Option(
+        "--no-bridge", help="No bridge bolus after a concentration change.")] = False,
+    yes: Yes = False, as_json: Json = False, device: Device = DEFAULT_DEVICE,
+    port: Port = None, library: Library = None,
+) -> None:
+    """Refill: expected versus withdrawn, new volume and concentration, bridge bolus."""
+    with one_line_errors():
+        if as_json and not yes:
+            raise OptionError("--json needs --yes (there is no interactive confirm in JSON)")
+        request = RefillRequest(parse_quantity(withdrawn, Kind.VOLUME, "--withdrawn"),
+                                parse_quantity(volume, Kind.VOLUME, "--volume"),
+                                parse_quantity(concentration, Kind.CONCENTRATION,
+                                               "--concentration"),
+                                drug, keep_dose=True, bridge=not no_bridge)
+        prog = _programmer(device, port, library)
+
+        async def go() -> tuple[Any, dict[str, Any]]:
+            change = await prog.plan_refill(request)
+            if not as_json:
+                out = _out()
+                out.print(refill_table(change))
+                for warning in change.warnings:
+                    out.print(f"[bold red]WARNING[/bold red] {warning}", highlight=False)
+            question = "Mismatch: fill anyway?" if change.mismatch else "Send this refill?"
+            confirm(question, yes)
+            return change, await prog.send_refill(change)
+
+        change, result = run_with(prog.client, go)
+    if as_json:
+        print_json({"warnings": list(change.warnings), "result": result})
+        return
+    _out().print(f"Refilled: {result.get('drug')}; infusing: "
+                 f"{'yes' if result.get('infusing') else 'NO'}; bridge bolus: "
+                 f"{'yes' if result.get('bridge_bolus') else 'no'}.", markup=False)
+
+
+@app.command("prime")
+def prime_command(yes: Yes = False, as_json: Json = False, device: Device = DEFAULT_DEVICE,
+                  port: Port = None) -> None:
+    """Priming bolus: fill the catheter (after implant or catheter revision)."""
+    with one_line_errors():
+        confirm("Start the priming bolus?", yes or as_json)
+        prog = _programmer(device, port)
+        result = run_with(prog.client, prog.prime)
+    if as_json:
+        print_json(result)
+        return
+    _out().print(f"Priming bolus started: {result.get('volume')} over "
+                 f"{result.get('minutes')} min.", markup=False)
+
+
+@app.command("alarm-test")
+def alarm_test_command(as_json: Json = False, device: Device = DEFAULT_DEVICE,
+                       port: Port = None) -> None:
+    """Sound each alarm tone once (logged)."""
+    with one_line_errors():
+        prog = _programmer(device, port)
+        result = run_with(prog.client, prog.alarm_test)
+    if as_json:
+        print_json(result)
+        return
+    tones = result.get("tones")
+    _out().print("Alarm test: " + "; ".join(str(t) for t in tones)
+                 if isinstance(tones, list) else "Alarm test done.", markup=False)
+
+
+@app.command("log")
+def log_command(
+    verify: Annotated[bool, typer.Option("--verify", help="Exit 2 unless the chain verifies.")]
+    = False,
+    as_json: Json = False, device: Device = DEFAULT_DEVICE, port: Port = None,
+) -> None:
+    """Download the pump's hash-chained event log and verify it."""
+    with one_line_errors():
+        prog = _programmer(device, port)
+        download = run_with(prog.client, prog.read_log)
+        if verify and not download.verified:
+            raise IddsError(f"the pump's log does NOT verify: {download.reason}")
+    if as_json:
+        print_json({"verified": download.verified, "reason": download.reason,
+                    "head": download.head, "entries": [e.as_json() for e in download.entries]})
+        return
+    out = _out()
+    out.print(log_table(download.entries))
+    out.print(f"{len(download.entries)} entries; hash chain "
+              + ("verified." if download.verified else f"FAILED: {download.reason}"),
+              markup=False)

@@ -1,0 +1,72 @@
+"""`idds remote`: the patient remote. One action: request a bolus.
+
+- `idds remote pair --port P` (after `idds pump magnet --role patient`)
+- `idds remote bolus [--json]`: given (exit 0) or refused with the reason in plain words
+  (exit 1): lockout with minutes left, daily maximum, alarm.
+
+`--device DIR` (default ~/.idds/remote) keeps the pairing and the remote's audit log. A
+patient-paired key can do nothing else: the pump's role table refuses it. Bad input or a
+link failure: one line on stderr, exit 2.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from idds.cli.devices import client_for, one_line_errors, pairing_client, run_with
+from idds.cli.output import console, print_json
+from idds.programmer import DeviceDir, Remote
+
+DEFAULT_DEVICE = Path("~/.idds/remote")
+
+app = typer.Typer(
+    help="Patient remote: request a bolus. Research and training software, not a medical "
+    "device.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+Device = Annotated[Path, typer.Option(help="Remote directory (pairing, audit log).")]
+Json = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+
+
+@app.command("pair")
+def pair_command(port: Annotated[int, typer.Option(help="Emulator TCP port.")],
+                 device: Device = DEFAULT_DEVICE, as_json: Json = False) -> None:
+    """Pair this remote (the pump's window must be open for a patient remote)."""
+    with one_line_errors():
+        dev = DeviceDir(device, "remote")
+        client = pairing_client(dev, port)
+        remote = Remote(client, dev.log)
+        pairing = run_with(client, lambda: remote.pair(dev.device_id))
+    if as_json:
+        print_json({"pump_id": pairing.pump_id, "device_id": pairing.device_id,
+                    "role": "patient", "code": pairing.code})
+        return
+    console().print(f"Paired with {pairing.pump_id} as a patient remote. Pairing code: "
+                    f"[bold]{pairing.code}[/bold]")
+
+
+@app.command("bolus")
+def bolus_command(
+    device: Device = DEFAULT_DEVICE,
+    port: Annotated[int | None, typer.Option(help="Emulator TCP port (default: stored).")]
+    = None,
+    as_json: Json = False,
+) -> None:
+    """Request a bolus: shows whether it was given, or why not."""
+    with one_line_errors():
+        dev = DeviceDir(device, "remote")
+        remote = Remote(client_for(dev, port), dev.log, sleep=asyncio.sleep)
+        outcome = run_with(remote.client, remote.bolus)
+    if as_json:
+        print_json({"given": outcome.given, "message": outcome.message, **outcome.details})
+    else:
+        console().print(outcome.message, markup=False)
+    if not outcome.given:
+        raise typer.Exit(1)

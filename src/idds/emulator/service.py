@@ -1,0 +1,314 @@
+"""The pump side of each link command: what the firmware does for `interrogate`, `program`,
+`refill`, `prime`, `alarm_test`, `read_log`, `bolus_request` and `bolus_status`.
+
+`PumpService.handle` is the `PumpEndpoint` handler. For every command it first runs the pump
+up to now (the injected pump clock), acts, and then stores the pump's non-volatile image
+through the injected `persist` BEFORE returning, so a command is acknowledged only once its
+effect (or its logged refusal) is durable. A refusal is an `IddsError` whose sentence goes back
+to the device (COMMAND_REFUSED) and is already in the pump's log.
+
+The pump re-checks the drug library itself (defence in depth): a `program` or `refill` that
+breaks a hard limit is refused even if a programmer skipped its own checks; soft breaches need
+the override reason in the command, and the override is logged in the pump's log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from fractions import Fraction
+from typing import Any
+
+from idds.drugs import DrugLibrary, enforce
+from idds.errors import IddsError
+from idds.link import CommandRequest, JsonValue
+from idds.link.messages import encode_json
+from idds.programmer.checks import check
+from idds.programmer.pagedlog import encode_page
+from idds.programmer.wire import quantity_arg, text_arg, therapy_from_json
+from idds.programmer.wire import therapy_to_json as wire_therapy
+from idds.pump import (
+    Drug,
+    EventKind,
+    Pump,
+    RefillReport,
+    Refusal,
+    Stopped,
+    Therapy,
+    restore,
+    snapshot,
+)
+from idds.pump import rules as pump_rules
+from idds.pump.clock import DAY, format_time
+from idds.pump.convert import volume_nl, volume_q
+from idds.units import Kind, Quantity
+
+PumpClock = Callable[[], Fraction]
+#: Largest reply result (bytes of JSON): the sealed reply must fit one 2048-byte payload.
+MAX_RESULT_BYTES = 1800
+
+
+class CommandError(IddsError):
+    """A command the pump refuses before the firmware sees it (wrong drug, bad arguments)."""
+
+
+class PumpService:
+    """Runs link commands on one pump. `clock` gives pump time (s); `persist` stores the pump
+    durably; `wakeups` gives the number of processed radio wake-ups so far (charged to the
+    battery before each command)."""
+
+    def __init__(
+        self,
+        pump: Pump,
+        library: DrugLibrary,
+        clock: PumpClock,
+        persist: Callable[[Pump], None],
+        pump_id: str,
+    ) -> None:
+        self.pump = pump
+        self.library = library
+        self.clock = clock
+        self.persist = persist
+        self.pump_id = pump_id
+        self.wakeups: Callable[[], int] = lambda: 0
+        self.link_stats: Callable[[], dict[str, JsonValue]] = dict
+        self._charged = 0
+
+    # -- time and battery ----------------------------------------------------------------------
+
+    def catch_up(self) -> None:
+        """Run the pump to now and charge the radio wake-ups processed since the last call."""
+        self.pump.advance(max(self.pump.now, self.clock()))
+        total = self.wakeups()
+        if total > self._charged:
+            self.pump.charge_wakeups(total - self._charged)
+            self._charged = total
+
+    def note_link_refusal(self, peer: str, code: str, detail: str) -> None:
+        """Put a command the link refused (role, expiry, pairing) into the pump's log too."""
+        self.catch_up()
+        self.pump.annotate(EventKind.LINK_REFUSED, peer=peer, code=code, reason=detail)
+        self.persist(self.pump)
+
+    # -- the handler ---------------------------------------------------------------------------
+
+    def handle(self, request: CommandRequest) -> Mapping[str, JsonValue]:
+        """The `PumpEndpoint` handler: act, persist, then answer."""
+        self.catch_up()
+        try:
+            action = _COMMANDS[request.command]
+            result = action(self, request.args)
+        except Refusal:
+            raise  # the firmware has logged its own refusal
+        except IddsError as exc:  # library limits, wrong drug, malformed arguments
+            self.pump.annotate(EventKind.LINK_REFUSED, command=request.command,
+                               device=request.device_id, reason=str(exc))
+            raise
+        finally:
+            self.persist(self.pump)  # durable before the reply is sealed and sent
+        return fit(result)
+
+    # -- commands ------------------------------------------------------------------------------
+
+    def interrogate(self, args: dict[str, Any]) -> dict[str, JsonValue]:
+        """Telemetry (logged as an interrogation), in text quantities with units."""
+        pump = self.pump
+        t = pump.interrogate()
+        s = pump.state
+        alarms: list[JsonValue] = [
+            {"kind": a.kind.value, "priority": a.spec.priority.value,
+             "raised": format_time(a.raised_at)} for a in t.alarms]
+        events: list[JsonValue] = [_short(str(e)) for e in pump.log.last(6)]
+        return {
+            "pump_id": self.pump_id,
+            "time": format_time(t.time),
+            "time_s": float(t.time),
+            "drug": t.drug.name if t.drug else None,
+            "concentration": str(t.drug.concentration) if t.drug else None,
+            "therapy": wire_therapy(t.therapy),
+            "therapy_text": t.therapy.describe(),
+            "therapy_drug": therapy_drug(pump),
+            "confirmed": t.confirmed,
+            "infusing": t.infusing,
+            "flow": t.flow.display("mL/day"),
+            "dose_rate": t.dose_rate.display("mg/day"),
+            "bolus": t.bolus,
+            "reservoir_estimate": str(t.reservoir_estimate),
+            "reservoir_capacity": str(volume_q(pump.spec.reservoir_nl)),
+            "low_reservoir_alarm": str(t.low_reservoir_alarm),
+            "pumped_since_fill": str(volume_q(s.pumped_since_fill_nl)),
+            "refill_due_in_days": (float(t.refill_due_in.value_in("day"))
+                                   if t.refill_due_in is not None else None),
+            "battery": t.battery.value,
+            "battery_eri_in_days": round(float((pump.eri_at() - t.time) / DAY), 3),
+            "radio_wakeups": s.radio_wakeups,
+            "motor_stalled": t.motor_stalled,
+            "alarms": alarms,
+            "last_events": events,
+            "log_head": t.log_head,
+            "log_length": len(pump.log),
+            "link": self.link_stats(),
+        }
+
+    def program(self, args: dict[str, Any]) -> dict[str, JsonValue]:
+        """Set (and confirm) a therapy for the drug in the reservoir, after the library check."""
+        pump, s = self.pump, self.pump.state
+        name = text_arg(args, "drug").lower()
+        concentration = quantity_arg(args, "concentration", Kind.CONCENTRATION)
+        therapy = therapy_from_json(args.get("therapy"))
+        if s.drug is None:
+            raise CommandError("no drug in the pump: refill before programming")
+        if s.drug.name != name or s.drug.concentration != concentration:
+            raise CommandError(
+                f"the pump holds {s.drug}, the program is for {name} {concentration}: check the "
+                "drug and concentration (refill first to change them)")
+        entry = self.library.drug(name)
+        current = s.therapy if therapy_drug(pump) == name else None
+        result = check(entry, therapy, concentration, current,
+                       opioid_tolerant=args.get("opioid_tolerant") is True)
+        reason = _optional_text(args, "override_reason")
+        enforce(result, reason)
+        if result.soft:
+            pump.annotate(EventKind.LIBRARY_OVERRIDE, device_reason=reason or "",
+                          breaches="; ".join(b.message for b in result.soft))
+        old = s.therapy.describe() if s.confirmed else "not confirmed"
+        pump.set_therapy(therapy)
+        return {"old": old, "new": therapy.describe(), "drug": str(s.drug),
+                "overridden": [b.message for b in result.soft]}
+
+    def refill(self, args: dict[str, Any]) -> dict[str, JsonValue]:
+        """Refill: the withdrawn volume entered is compared with the expected one (logged),
+        the reservoir is filled; after a concentration change of the same drug, `keep_dose`
+        re-programs the same dose (new flow) and `bridge` starts the bridge bolus."""
+        pump, s = self.pump, self.pump.state
+        name = text_arg(args, "drug").lower()
+        concentration = quantity_arg(args, "concentration", Kind.CONCENTRATION)
+        volume = quantity_arg(args, "volume", Kind.VOLUME)
+        withdrawn = quantity_arg(args, "withdrawn", Kind.VOLUME)
+        entry = self.library.drug(name)
+        enforce(check(entry, Therapy(Stopped()), concentration, None), None)
+        expected = s.estimate_nl
+        withdrawn_nl = int(volume_nl(withdrawn))
+        mismatch = s.drug is not None and pump_rules.refill_mismatch(
+            expected, withdrawn_nl, s.pumped_since_fill_nl)
+        keep, bridge = args.get("keep_dose") is True, args.get("bridge") is True
+        try:  # all or nothing: rehearse on a copy, so a refusal half-way changes nothing
+            _refill_steps(restore(snapshot(pump)), volume, Drug(name, concentration), keep,
+                          bridge)
+        except Refusal as exc:
+            raise CommandError(f"refill not done: {exc}") from None
+        pump.annotate(EventKind.REFILL_CHECKED, expected=volume_q(expected),
+                      withdrawn_entered=withdrawn, mismatch="yes" if mismatch else "no")
+        report, changed, kept, bridged = _refill_steps(pump, volume, Drug(name, concentration),
+                                                       keep, bridge)
+        return {
+            "expected": str(volume_q(report.expected_nl)),
+            "withdrawn_entered": str(withdrawn),
+            "mismatch": mismatch,
+            "changed": changed,
+            "dose_kept": kept,
+            "bridge_bolus": bridged,
+            "confirmed": s.confirmed,
+            "infusing": pump.flow() > 0,
+            "drug": str(s.drug),
+        }
+
+    def prime(self, args: dict[str, Any]) -> dict[str, JsonValue]:
+        """Priming bolus: fills the catheter (dead volume) at the priming flow."""
+        run = self.pump.priming_bolus()
+        return {"volume": str(volume_q(run.volume_nl)),
+                "minutes": round(float((run.ends - run.started) / 60), 2)}
+
+    def alarm_test(self, args: dict[str, Any]) -> dict[str, JsonValue]:
+        """Sound each alarm tone once."""
+        return {"tones": list(self.pump.alarm_test())}
+
+    def read_log(self, args: dict[str, Any]) -> dict[str, JsonValue]:
+        """One page of the event log from entry `start`."""
+        start = args.get("start", 0)
+        entries = self.pump.log.entries
+        if type(start) is not int or not 0 <= start <= len(entries):
+            raise CommandError(f"log start {start!r} outside 0 to {len(entries)}")
+        page, count = encode_page(entries, start) if start < len(entries) else ("", 0)
+        return {"start": start, "count": count, "total": len(entries), "page": page,
+                "head": self.pump.log.head}
+
+    def bolus_request(self, args: dict[str, Any]) -> dict[str, JsonValue]:
+        """A patient bolus: given, or refused with the reason (lockout, daily maximum, alarm)."""
+        run = self.pump.patient_bolus()
+        return {"given": True, "volume": str(volume_q(run.volume_nl)),
+                "minutes": round(float((run.ends - run.started) / 60), 2),
+                "time": format_time(run.started)}
+
+    def bolus_status(self, args: dict[str, Any]) -> dict[str, JsonValue]:
+        """Lockout left and boluses in the last 24 h."""
+        s = self.pump.state
+        left = (float((s.lockout_until - s.now) / 60) if s.lockout_until is not None else 0.0)
+        demand = s.therapy.demand
+        window = self.pump.limits.demand_window_s
+        return {"lockout_minutes_left": round(left, 1),
+                "boluses_24h": sum(1 for t in s.patient_starts if t > s.now - window),
+                "max_per_24h": demand.max_per_24h if demand else 0,
+                "bolus_running": s.bolus is not None}
+
+
+_COMMANDS: dict[str, Callable[[PumpService, dict[str, Any]], dict[str, JsonValue]]] = {
+    "interrogate": PumpService.interrogate,
+    "program": PumpService.program,
+    "refill": PumpService.refill,
+    "prime": PumpService.prime,
+    "alarm_test": PumpService.alarm_test,
+    "read_log": PumpService.read_log,
+    "bolus_request": PumpService.bolus_request,
+    "bolus_status": PumpService.bolus_status,
+}
+
+
+def _refill_steps(pump: Pump, volume: Quantity, drug: Drug, keep: bool,
+                  bridge: bool) -> tuple[RefillReport, bool, bool, bool]:
+    """Refill; after a concentration change of the same drug with the therapy running,
+    optionally keep the dose (new flow) and start the bridge bolus.
+    Returns (report, changed, dose kept, bridged)."""
+    s = pump.state
+    old_drug, old_therapy = s.drug, s.therapy
+    was_running = s.confirmed and not isinstance(s.therapy.basal, Stopped)
+    report = pump.refill(volume, drug)
+    changed = old_drug != drug
+    if not (changed and keep and was_running and old_drug is not None
+            and old_drug.name == drug.name):
+        return report, changed, False, False
+    pump.set_therapy(old_therapy)
+    if bridge:
+        pump.bridge_bolus()
+    return report, changed, True, bridge
+
+
+def therapy_drug(pump: Pump) -> str | None:
+    """The drug the stored therapy was programmed for: the reservoir's drug when confirmed,
+    else the drug before the last change (from the log), else None."""
+    s = pump.state
+    if s.drug is not None and s.confirmed:
+        return s.drug.name
+    changes = pump.log.of_kind(EventKind.DRUG_CHANGED)
+    if not changes:
+        return None
+    old = changes[-1].detail("old") or "none"
+    return None if old == "none" else old.split(" ")[0]
+
+
+def _optional_text(args: dict[str, Any], name: str) -> str | None:
+    value = args.get(name)
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def _short(text: str, limit: int = 110) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def fit(result: dict[str, JsonValue]) -> dict[str, JsonValue]:
+    """Trim the list of recent events until the result fits one link frame."""
+    while len(encode_json(result)) > MAX_RESULT_BYTES:
+        events = result.get("last_events")
+        if not isinstance(events, list) or not events:
+            raise CommandError("the pump's answer does not fit one link message")
+        result = {**result, "last_events": events[1:]}
+    return result

@@ -1,0 +1,231 @@
+"""The clinician programmer and the patient remote as Python objects over a `LinkClient`.
+
+`Programmer`: pair, interrogate, plan and send a therapy, plan and send a refill, prime, alarm
+test, download and verify the log. `Remote`: pair and request a bolus, nothing else (the
+link's role table refuses anything else from a patient key).
+
+Nothing is sent by a `plan_*` method; `send_*` sends a plan the caller has confirmed. Every
+refusal (library limit, pump, link) is written to the device's own log (`DeviceLog`) before
+it is raised; the pump logs its side. Reads (interrogate, log pages) are retried once after a
+silence (the pump's rate limiter may have dropped the frame); commands that change the pump
+are never retried automatically (a lost reply must not give a second bolus or refill).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from idds.drugs import DrugLibrary
+from idds.errors import IddsError
+from idds.link import (
+    ClientPairing,
+    ErrorCode,
+    JsonValue,
+    LinkClient,
+    RefusedError,
+    Role,
+    TransportError,
+)
+from idds.programmer.devicelog import DeviceLog
+from idds.programmer.pagedlog import GENESIS, decode_page
+from idds.programmer.plans import (
+    RefillChange,
+    RefillRequest,
+    TherapyPlan,
+    TherapyRequest,
+    plan_refill_change,
+    plan_therapy,
+)
+from idds.programmer.status import PumpStatus, parse_status
+from idds.programmer.wire import therapy_to_json
+from idds.pump import LogEntry, verify_chain
+
+Sleep = Callable[[float], Awaitable[None]]
+#: Wait before retrying a read after silence (s): one paired-key token refills in 2 s.
+READ_RETRY_S = 2.5
+
+
+async def _no_sleep(seconds: float) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class LogDownload:
+    """The pump's event log as downloaded, and whether its hash chain verifies."""
+
+    entries: tuple[LogEntry, ...]
+    head: str
+    verified: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class BolusOutcome:
+    """A bolus request's outcome: given, or refused with the pump's reason in words."""
+
+    given: bool
+    message: str
+    details: dict[str, JsonValue]
+
+
+class _Device:
+    """What both devices share: a link client and the device's own log."""
+
+    role: Role
+
+    def __init__(self, client: LinkClient, log: DeviceLog, sleep: Sleep = _no_sleep) -> None:
+        self.client = client
+        self.log = log
+        self.sleep = sleep
+
+    async def pair(self, device_id: str) -> ClientPairing:
+        """Pair in the pump's open window for this role; returns the pairing (its `code` is
+        the 6-digit short authentication code to compare with the pump's)."""
+        try:
+            pairing = await self.client.pair(device_id, self.role)
+        except IddsError as exc:
+            self.log.append("refused", command="pair", reason=str(exc))
+            raise
+        self.log.append("paired", pump=pairing.pump_id, role=self.role.label, code=pairing.code)
+        return pairing
+
+    async def send(self, command: str, args: Mapping[str, JsonValue] | None = None, *,
+                   read: bool = False) -> dict[str, JsonValue]:
+        """Send one command; log the refusal (then raise) or the result."""
+        try:
+            try:
+                result = await self.client.send(command, args)
+            except TransportError as exc:
+                if not read or exc.code is not ErrorCode.NO_REPLY:
+                    raise
+                await self.sleep(READ_RETRY_S)
+                result = await self.client.send(command, args)
+        except IddsError as exc:
+            self.log.append("refused", command=command, reason=str(exc))
+            raise
+        if not read:
+            self.log.append("sent", command=command, args=dict(args or {}))
+        return result
+
+
+class Programmer(_Device):
+    """The clinician programmer. `library` is the drug library in force; `today` gives the
+    calendar date for refill dates (injected: the CLI passes `date.today`)."""
+
+    role = Role.CLINICIAN
+
+    def __init__(self, client: LinkClient, log: DeviceLog, library: DrugLibrary,
+                 today: Callable[[], date], sleep: Sleep = _no_sleep) -> None:
+        super().__init__(client, log, sleep)
+        self.library = library
+        self.today = today
+
+    async def interrogate(self) -> PumpStatus:
+        """Read the pump (logged by the pump as an interrogation)."""
+        return parse_status(await self.send("interrogate", read=True))
+
+    async def plan_therapy(self, request: TherapyRequest) -> TherapyPlan:
+        """Interrogate, then check and lay out the therapy; nothing is sent. A library
+        refusal is logged here and raised."""
+        status = await self.interrogate()
+        try:
+            plan = plan_therapy(status, request, self.library, self.today())
+        except IddsError as exc:
+            self.log.append("refused", command="program", reason=str(exc))
+            raise
+        return plan
+
+    async def send_therapy(self, plan: TherapyPlan) -> dict[str, JsonValue]:
+        """Send a confirmed therapy plan; the override (if any) is logged on both sides."""
+        request = plan.request
+        if plan.overridden:
+            self.log.append("override", reason=request.override_reason,
+                            breaches=list(plan.overridden))
+        args: dict[str, JsonValue] = {
+            "drug": request.drug.strip().lower(),
+            "concentration": str(request.concentration),
+            "therapy": therapy_to_json(request.therapy),
+            "opioid_tolerant": request.opioid_tolerant,
+        }
+        if request.override_reason:
+            args["override_reason"] = request.override_reason
+        return await self.send("program", args)
+
+    async def plan_refill(self, request: RefillRequest) -> RefillChange:
+        """Interrogate, then check the refill (expected versus withdrawn); nothing is sent."""
+        status = await self.interrogate()
+        try:
+            change = plan_refill_change(status, request, self.library, self.today())
+        except IddsError as exc:
+            self.log.append("refused", command="refill", reason=str(exc))
+            raise
+        for warning in change.warnings:
+            self.log.append("warning", command="refill", warning=warning)
+        return change
+
+    async def send_refill(self, change: RefillChange) -> dict[str, JsonValue]:
+        """Send a confirmed refill."""
+        request = change.request
+        return await self.send("refill", {
+            "drug": change.drug,
+            "concentration": str(request.concentration),
+            "volume": str(request.volume),
+            "withdrawn": str(request.withdrawn),
+            "keep_dose": change.keep_dose,
+            "bridge": change.bridge,
+        })
+
+    async def prime(self) -> dict[str, JsonValue]:
+        """Priming bolus (fills the catheter)."""
+        return await self.send("prime")
+
+    async def alarm_test(self) -> dict[str, JsonValue]:
+        """Sound the alarm tones once."""
+        return await self.send("alarm_test")
+
+    async def read_log(self) -> LogDownload:
+        """Download the whole event log, page by page, and verify its hash chain."""
+        entries: list[LogEntry] = []
+        head = GENESIS
+        while True:
+            page = await self.send("read_log", {"start": len(entries)}, read=True)
+            head = str(page["head"])
+            total, count = _int(page, "total"), _int(page, "count")
+            if count:
+                previous = entries[-1].hash if entries else GENESIS
+                entries.extend(decode_page(str(page["page"]), previous))
+            if len(entries) >= total or count == 0:
+                break
+        check = verify_chain(entries, head)
+        if not check.ok:
+            self.log.append("warning", command="read_log",
+                            warning=f"log fails verification at {check.bad_index}: {check.reason}")
+        return LogDownload(tuple(entries), head, check.ok, check.reason)
+
+
+class Remote(_Device):
+    """The patient remote: one action, request a bolus."""
+
+    role = Role.PATIENT
+
+    async def bolus(self) -> BolusOutcome:
+        """Request a bolus: given, or refused with the reason (lockout with minutes left,
+        daily maximum, alarm). Link failures (not paired, no answer) still raise."""
+        try:
+            result = await self.send("bolus_request")
+        except RefusedError as exc:
+            if exc.code is not ErrorCode.COMMAND_REFUSED:
+                raise
+            return BolusOutcome(False, f"Bolus NOT given: {exc.reason}", {"reason": exc.reason})
+        return BolusOutcome(True, f"Bolus given: {result.get('volume')} over "
+                                  f"{result.get('minutes')} min", result)
+
+
+def _int(result: dict[str, Any], name: str) -> int:
+    value = result.get(name)
+    if type(value) is not int:
+        raise IddsError(f"the pump's answer has no whole number {name}")
+    return value

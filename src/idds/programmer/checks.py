@@ -1,0 +1,54 @@
+"""Drug-library checks of a therapy, the same on the programmer and on the pump emulator.
+
+Builds the `Proposal` for `idds.drugs.check_therapy` from a therapy: the concentration, the
+basal dose per day (continuous rate, or the time-weighted mean of a flex day), the patient
+bolus dose, and the pump's current dose per day for the size-of-change check (devices.md:
+"60 mcg/day programmed as 60 mcg/hour" is a 24-fold increase, held by the increase limit).
+Pure: no clock, no I/O.
+"""
+
+from __future__ import annotations
+
+from idds.drugs import CheckResult, Drug, Proposal, check_therapy
+from idds.programmer.wire import daily_dose
+from idds.pump import Therapy
+from idds.units import Quantity
+
+
+def proposal_for(
+    entry: Drug,
+    therapy: Therapy,
+    concentration: Quantity,
+    current: Therapy | None,
+    *,
+    opioid_tolerant: bool = False,
+) -> Proposal:
+    """The proposal a therapy makes; `current` is the therapy running now for the same drug
+    (None for a first program or after a change of drug)."""
+    unit = entry.dose_unit
+    new = daily_dose(therapy, unit)
+    old = daily_dose(current, unit) if current is not None else None
+    if old is not None and not old.is_positive():
+        old = None
+    return Proposal(
+        concentration=concentration,
+        daily_dose=new if new is not None and new.is_positive() else None,
+        bolus=therapy.demand.dose if therapy.demand is not None else None,
+        current_daily_dose=old,
+        opioid_tolerant=opioid_tolerant,
+    )
+
+
+def check(
+    entry: Drug,
+    therapy: Therapy,
+    concentration: Quantity,
+    current: Therapy | None,
+    *,
+    opioid_tolerant: bool = False,
+) -> CheckResult:
+    """Every library limit the therapy breaks (hard and soft)."""
+    return check_therapy(
+        entry,
+        proposal_for(entry, therapy, concentration, current, opioid_tolerant=opioid_tolerant),
+    )

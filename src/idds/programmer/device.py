@@ -1,0 +1,104 @@
+"""A programmer's or remote's directory (`--device DIR`): identity, pairing, target, log.
+
+| file | content |
+|---|---|
+| `device.json` | this device's id (made once: `programmer-<hex>` or `remote-<hex>`) |
+| `<pump id>.pairing.json` | the pairing with that pump (`FileClientStore`, 0600, atomic) |
+| `target.json` | the pump in use: its id, host and port (set at pairing, `--port` updates it) |
+| `device-log.jsonl` | the device's own append-only, hash-chained audit log (`DeviceLog`) |
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from idds.errors import IddsError
+from idds.link import ClientPairing, ErrorCode, FileClientStore, LinkError
+from idds.link.atomic import read_json, write_json
+from idds.programmer.devicelog import DeviceLog
+
+
+class DeviceError(IddsError):
+    """The device directory is unusable."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """The pump this device talks to."""
+
+    pump_id: str
+    host: str
+    port: int
+
+
+def utc_now_text() -> str:
+    """Wall-clock time for device log entries (the CLI is the edge that reads the clock)."""
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+
+
+class PairingCapture:
+    """A ClientStore used while pairing: the pump id is known only from the pump's answer;
+    on save the pairing goes to `<pump id>.pairing.json` and becomes the target."""
+
+    def __init__(self, device: DeviceDir, host: str, port: int) -> None:
+        self.device = device
+        self.host = host
+        self.port = port
+        self.pairing: ClientPairing | None = None
+
+    def load(self) -> ClientPairing | None:
+        return self.pairing
+
+    def save(self, pairing: ClientPairing) -> None:
+        FileClientStore.in_directory(self.device.path, pairing.pump_id).save(pairing)
+        self.device.set_target(Target(pairing.pump_id, self.host, self.port))
+        self.pairing = pairing
+
+
+class DeviceDir:
+    """One device's directory; `kind` is "programmer" or "remote"."""
+
+    def __init__(self, path: Path, kind: str) -> None:
+        self.path = Path(path).expanduser()
+        self.kind = kind
+        self.log = DeviceLog(self.path / "device-log.jsonl", utc_now_text)
+
+    @property
+    def device_id(self) -> str:
+        """This device's id, made once."""
+        value = read_json(self.path / "device.json")
+        if isinstance(value, dict) and isinstance(value.get("device_id"), str):
+            return str(value["device_id"])
+        made = f"{self.kind}-{secrets.token_hex(4)}"
+        write_json(self.path / "device.json", {"device_id": made})
+        return made
+
+    def target(self, port: int | None = None) -> Target:
+        """The pump in use (`port` overrides and is remembered); NOT_PAIRED if none."""
+        value = read_json(self.path / "target.json")
+        if not isinstance(value, dict):
+            raise LinkError(ErrorCode.NOT_PAIRED,
+                            f"no pairing in {self.path}: run pair first (after the magnet)")
+        try:
+            target = Target(str(value["pump_id"]), str(value["host"]), int(value["port"]))
+        except (KeyError, TypeError, ValueError):
+            raise DeviceError(f"{self.path / 'target.json'} is not a target record") from None
+        if port is not None and port != target.port:
+            target = Target(target.pump_id, target.host, port)
+            self.set_target(target)
+        return target
+
+    def set_target(self, target: Target) -> None:
+        write_json(self.path / "target.json",
+                   {"pump_id": target.pump_id, "host": target.host, "port": target.port})
+
+    def store(self, target: Target) -> FileClientStore:
+        """The pairing store for `target`'s pump."""
+        return FileClientStore.in_directory(self.path, target.pump_id)
+
+    def capture(self, host: str, port: int) -> PairingCapture:
+        """A store that files a new pairing under its pump's id."""
+        return PairingCapture(self, host, port)

@@ -1,0 +1,96 @@
+"""What an interrogation tells the programmer, parsed from the pump's answer.
+
+Quantities arrive as text with units and are parsed through the allow-list; the therapy in
+wire form (`idds.programmer.wire`). Anything malformed raises `WireError`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from idds.programmer.wire import WireError, therapy_from_json
+from idds.pump import Therapy
+from idds.units import Kind, Quantity, parse_quantity
+
+
+@dataclass(frozen=True)
+class PumpStatus:
+    """One interrogation. Volumes are Quantities; `refill_due_in_days` is days (float)."""
+
+    pump_id: str
+    time: str
+    drug: str | None
+    concentration: Quantity | None
+    therapy: Therapy
+    therapy_text: str
+    therapy_drug: str | None
+    confirmed: bool
+    infusing: bool
+    flow: str
+    dose_rate: str
+    bolus: str | None
+    reservoir_estimate: Quantity
+    reservoir_capacity: Quantity
+    low_reservoir_alarm: Quantity
+    pumped_since_fill: Quantity
+    refill_due_in_days: float | None
+    battery: str
+    battery_eri_in_days: float
+    radio_wakeups: int
+    alarms: tuple[str, ...]
+    last_events: tuple[str, ...]
+    log_head: str
+    log_length: int
+    raw: dict[str, Any]
+
+    @property
+    def drug_text(self) -> str:
+        """'morphine 10 mg/mL', or 'none'."""
+        return f"{self.drug} {self.concentration}" if self.drug else "none"
+
+
+def _volume(raw: dict[str, Any], name: str) -> Quantity:
+    value = raw.get(name)
+    if not isinstance(value, str):
+        raise WireError(f"the pump's answer has no {name}")
+    return parse_quantity(value, Kind.VOLUME, what=name)
+
+
+def parse_status(raw: dict[str, Any]) -> PumpStatus:
+    """A PumpStatus from the `interrogate` result."""
+    try:
+        conc = raw.get("concentration")
+        alarms = tuple(f"{a['kind']} ({a['priority']} priority, since {a['raised']})"
+                       for a in raw["alarms"])
+        due = raw.get("refill_due_in_days")
+        return PumpStatus(
+            pump_id=str(raw["pump_id"]),
+            time=str(raw["time"]),
+            drug=raw.get("drug"),
+            concentration=(parse_quantity(conc, Kind.CONCENTRATION, what="concentration")
+                           if isinstance(conc, str) else None),
+            therapy=therapy_from_json(raw["therapy"]),
+            therapy_text=str(raw["therapy_text"]),
+            therapy_drug=raw.get("therapy_drug"),
+            confirmed=bool(raw["confirmed"]),
+            infusing=bool(raw["infusing"]),
+            flow=str(raw["flow"]),
+            dose_rate=str(raw["dose_rate"]),
+            bolus=raw.get("bolus"),
+            reservoir_estimate=_volume(raw, "reservoir_estimate"),
+            reservoir_capacity=_volume(raw, "reservoir_capacity"),
+            low_reservoir_alarm=_volume(raw, "low_reservoir_alarm"),
+            pumped_since_fill=_volume(raw, "pumped_since_fill"),
+            refill_due_in_days=float(due) if isinstance(due, int | float) else None,
+            battery=str(raw["battery"]),
+            battery_eri_in_days=float(raw["battery_eri_in_days"]),
+            radio_wakeups=int(raw["radio_wakeups"]),
+            alarms=alarms,
+            last_events=tuple(str(e) for e in raw["last_events"]),
+            log_head=str(raw["log_head"]),
+            log_length=int(raw["log_length"]),
+            raw=raw,
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise WireError(f"the pump's interrogation answer is malformed: {exc}") from None

@@ -1,0 +1,164 @@
+"""The command vocabulary between the programmer (or remote) and the pump, as JSON.
+
+Quantities travel as text with their unit ("0.5 mg/day", "10 mg/mL"), parsed on arrival
+through the unit allow-list (DESIGN.md principle 1), so a per-hour rate can never be read as a
+per-day one. A therapy is:
+
+    {"mode": "continuous", "dose": "0.5 mg/day",
+     "demand": {"dose": "0.1 mg", "duration": "10 min", "lockout": "2 h", "max_per_24h": 4}}
+    {"mode": "flex", "steps": [["00:00", "0.4 mg/day"], ["08:00", "0.6 mg/day"]], ...}
+    {"mode": "stopped"} / {"mode": "minimum rate"}
+
+Both the programmer (to send) and the pump emulator (to receive) use these functions: one
+truth for the format. Anything malformed raises `WireError` (an `IddsError`, one line).
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+from idds.errors import IddsError
+from idds.link import JsonValue
+from idds.pump import Continuous, DemandBolus, Flex, FlexStep, MinimumRate, Stopped, Therapy
+from idds.units import Kind, Quantity, parse_quantity
+
+DAY_MINUTES = 24 * 60
+
+
+class WireError(IddsError):
+    """A command argument that is missing or malformed."""
+
+
+def text_arg(args: dict[str, Any], name: str) -> str:
+    """A required text argument."""
+    value = args.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise WireError(f"{name} must be given as text")
+    return value.strip()
+
+
+def quantity_arg(args: dict[str, Any], name: str, kind: Kind) -> Quantity:
+    """A required quantity argument of `kind`, written as text with its unit."""
+    return parse_quantity(text_arg(args, name), kind, what=name.replace("_", " "))
+
+
+def parse_clock(text: str) -> int:
+    """'HH:MM' -> minutes after midnight (0-1439)."""
+    parts = text.strip().split(":")
+    try:
+        hh, mm = (int(p) for p in parts)
+    except ValueError:
+        raise WireError(f"flex step time {text!r} is not HH:MM (like 08:00)") from None
+    if not (0 <= hh < 24 and 0 <= mm < 60):
+        raise WireError(f"flex step time {text!r}: HH 00-23 and MM 00-59")
+    return hh * 60 + mm
+
+
+def parse_flex(text: str) -> Flex:
+    """'HH:MM=DOSE,HH:MM=DOSE,...' (every day; the first step at 00:00) -> Flex.
+
+    Each DOSE is a dose rate with its unit ("0.5 mg/day"); a per-hour rate is accepted as what
+    it says (the drug library's size-of-change check is what catches a slip)."""
+    steps: list[FlexStep] = []
+    for part in text.split(","):
+        if "=" not in part:
+            raise WireError(f"flex step {part.strip()!r} is not HH:MM=DOSE (like 08:00=1 mg/day)")
+        clock, dose = part.split("=", 1)
+        rate = parse_quantity(dose.strip(), Kind.DOSE_RATE, what=f"flex dose at {clock.strip()}")
+        steps.append(FlexStep(parse_clock(clock), rate))
+    return Flex((tuple(steps),))
+
+
+def therapy_to_json(therapy: Therapy) -> dict[str, JsonValue]:
+    """A therapy as wire JSON (quantities as text)."""
+    basal = therapy.basal
+    out: dict[str, JsonValue] = {"mode": basal.mode.value}
+    if isinstance(basal, Continuous):
+        out["dose"] = str(basal.dose_rate)
+    elif isinstance(basal, Flex):
+        if len(basal.days) != 1:
+            raise WireError("weekly flex schedules are not carried by the link (daily only)")
+        out["steps"] = [
+            [f"{s.start_minute // 60:02d}:{s.start_minute % 60:02d}", str(s.dose_rate)]
+            for s in basal.days[0]
+        ]
+    demand = therapy.demand
+    if demand is not None:
+        out["demand"] = {
+            "dose": str(demand.dose),
+            "duration": str(demand.duration),
+            "lockout": str(demand.lockout),
+            "max_per_24h": demand.max_per_24h,
+        }
+    return out
+
+
+def therapy_from_json(value: Any) -> Therapy:
+    """Wire JSON -> Therapy; `WireError` (or a unit error) for anything malformed."""
+    if not isinstance(value, dict):
+        raise WireError("therapy must be an object")
+    mode = value.get("mode")
+    basal: Stopped | Continuous | Flex | MinimumRate
+    if mode == "stopped":
+        basal = Stopped()
+    elif mode == "minimum rate":
+        basal = MinimumRate()
+    elif mode == "continuous":
+        basal = Continuous(quantity_arg(value, "dose", Kind.DOSE_RATE))
+    elif mode == "flex":
+        steps = value.get("steps")
+        if not isinstance(steps, list) or not steps:
+            raise WireError("a flex therapy needs a list of steps")
+        pieces = []
+        for step in steps:
+            if not (isinstance(step, list) and len(step) == 2 and all(
+                    isinstance(x, str) for x in step)):
+                raise WireError("each flex step is [\"HH:MM\", \"DOSE\"]")
+            pieces.append(f"{step[0]}={step[1]}")
+        basal = parse_flex(",".join(pieces))
+    else:
+        raise WireError(f"unknown therapy mode {mode!r}; use continuous, flex, minimum rate or "
+                        "stopped")
+    demand = None
+    raw = value.get("demand")
+    if raw is not None:
+        if not isinstance(raw, dict):
+            raise WireError("demand must be an object")
+        count = raw.get("max_per_24h")
+        if type(count) is not int:
+            raise WireError("max_per_24h must be a whole number")
+        demand = DemandBolus(
+            quantity_arg(raw, "dose", Kind.MASS),
+            quantity_arg(raw, "duration", Kind.TIME),
+            quantity_arg(raw, "lockout", Kind.TIME),
+            count,
+        )
+    return Therapy(basal, demand)
+
+
+def daily_dose(therapy: Therapy, unit: str = "mg/day") -> Quantity | None:
+    """The basal dose delivered per day (mass/day, shown in `unit`): the continuous rate, or
+    the time-weighted mean of a daily flex schedule. None when stopped or at minimum rate (no
+    dose set; the flow is the device minimum)."""
+    basal = therapy.basal
+    if isinstance(basal, Continuous):
+        return basal.dose_rate.to(unit)
+    if isinstance(basal, Flex):
+        day = basal.days[0]
+        total = Quantity.of(0, unit)
+        for index, step in enumerate(day):
+            end = day[index + 1].start_minute if index + 1 < len(day) else DAY_MINUTES
+            total = total + step.dose_rate * Fraction(end - step.start_minute, DAY_MINUTES)
+        return total.to(unit)
+    return None
+
+
+def highest_rate(therapy: Therapy, unit: str = "mg/day") -> Quantity | None:
+    """The highest basal dose rate anywhere in the schedule (a flex step's peak)."""
+    basal = therapy.basal
+    if isinstance(basal, Continuous):
+        return basal.dose_rate.to(unit)
+    if isinstance(basal, Flex):
+        return max(s.dose_rate for day in basal.days for s in day).to(unit)
+    return None

@@ -1,0 +1,50 @@
+"""Bad input on every new CLI command: exit 2, one line on stderr, no traceback (in-process,
+through `idds.cli.main.main`, so no process start-up per case)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from idds.cli.main import main
+
+
+def cases(tmp: Path) -> list[tuple[list[str], str]]:
+    dev = ["--device", str(tmp / "dev")]
+    therapy = ["program", "therapy", "--drug", "morphine", "--concentration", "10 mg/mL"]
+    return [
+        (["pump", "serve", "--state", str(tmp / "s"), "--speed", "0"], "--speed 0"),
+        (["pump", "serve", "--state", str(tmp / "s"), "--port", "70000"], "--port 70000"),
+        (["pump", "magnet", "--state", str(tmp / "s"), "--role", "doctor"], "role 'doctor'"),
+        (["pump", "magnet", "--state", str(tmp / "none"), "--role", "patient"],
+         "no emulated pump"),
+        (["program", "pair", "--port", "0", *dev], "--port 0"),
+        (["program", "pair", "--port", "abc", *dev], "--port"),
+        (["program", "interrogate", *dev], "NOT_PAIRED"),
+        ([*therapy, "--dose", "60 mcg", *dev], "must be a dose rate"),
+        ([*therapy, "--dose", "1 mg/day", "--bolus-dose", "0.1 mg", *dev], "--lockout"),
+        ([*therapy, "--mode", "flex", "--flex", "08:00-1 mg/day", *dev], "HH:MM=DOSE"),
+        ([*therapy, "--dose", "1 mg/day", "--json", *dev], "--json needs --yes"),
+        (["program", "refill", "--withdrawn", "x", "--volume", "20 mL", "--concentration",
+          "10 mg/mL", *dev], "--withdrawn"),
+        (["program", "prime", "--yes", *dev], "NOT_PAIRED"),
+        (["program", "alarm-test", *dev], "NOT_PAIRED"),
+        (["program", "log", "--verify", *dev], "NOT_PAIRED"),
+        (["remote", "pair", "--port", "-1", "--device", str(tmp / "r")], "--port -1"),
+        (["remote", "bolus", "--device", str(tmp / "r")], "NOT_PAIRED"),
+    ]
+
+
+@pytest.mark.parametrize("index", range(17))
+def test_bad_input_exits_2_with_one_line(index: int, tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    argv, fragment = cases(tmp_path)[index]
+    (tmp_path / "s").mkdir()
+    (tmp_path / "s" / "emulator.json").write_text('{"pump_id": "p", "seed": 0}')
+    code = main(argv)
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert code == 2, (argv, err)
+    assert len(lines) == 1 and fragment in lines[0], (argv, err)
+    assert "Traceback" not in err

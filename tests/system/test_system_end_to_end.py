@@ -1,0 +1,94 @@
+"""End to end with real processes: emulator, magnet, programmer and remote CLIs, therapy with
+patient boluses, lockout, refill with a concentration change (bridge bolus), log download."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from idds.programmer import RefillRequest
+from idds.pump.log import GENESIS
+from idds.units import parse_quantity as q
+from tests.system.system_helpers import (
+    Emulator,
+    call,
+    idds,
+    programmer,
+)
+
+SPEED = 30  # pump s per wall s: the 10 min lockout lasts 20 wall s
+
+
+def test_program_bolus_lockout_refill_and_log(tmp_path: Path) -> None:
+    state, prog_dir, rem_dir = tmp_path / "pump", tmp_path / "prog", tmp_path / "rem"
+    emu = Emulator(state, SPEED)
+    port = emu.start()
+    try:
+        assert idds("pump", "magnet", "--state", str(state), "--role", "clinician"
+                    ).returncode == 0
+        done = idds("program", "pair", "--port", str(port), "--device", str(prog_dir), "--json")
+        assert done.returncode == 0, done.stderr
+        code = json.loads(done.stdout)["code"]
+        assert len(code) == 6 and f"code {code}" in (tmp_path / "pump.out").read_text()
+
+        dev = ["--device", str(prog_dir)]
+        prog = programmer(prog_dir, port)  # the first fill in-process (saves a start-up)
+        change = call(prog, prog.plan_refill(
+            RefillRequest(q("0 mL"), q("20 mL"), q("10 mg/mL"), "morphine")))
+        call(prog, prog.send_refill(change))
+        done = idds("program", "therapy", "--drug", "morphine", "--concentration", "10 mg/mL",
+                    "--dose", "0.5 mg/day", "--bolus-dose", "0.1 mg", "--bolus-duration",
+                    "2 min", "--lockout", "10 min", "--max-per-day", "6", "--yes", "--json",
+                    *dev)
+        assert done.returncode == 0, done.stderr
+        finish = json.loads(done.stdout)["finish"]
+        rows = {r["setting"]: r["new"] for r in finish["rows"]}
+        assert rows["Basal dose per DAY (mg/day)"] == "0.5 mg/day"
+        assert rows["Basal dose per HOUR (mg/h)"] == "0.02083 mg/h"
+        assert rows["Flow (mL/day)"] == "0.05 mL/day"
+
+        assert idds("pump", "magnet", "--state", str(state), "--role", "patient"
+                    ).returncode == 0
+        assert idds("remote", "pair", "--port", str(port), "--device", str(rem_dir)
+                    ).returncode == 0
+        rdev = ["--device", str(rem_dir)]
+        first = idds("remote", "bolus", "--json", *rdev)
+        assert first.returncode == 0, first.stdout + first.stderr
+        assert json.loads(first.stdout)["given"] is True
+        given_at = time.monotonic()
+        second = idds("remote", "bolus", "--json", *rdev)
+        outcome = json.loads(second.stdout)
+        assert second.returncode == 1 and outcome["given"] is False
+        assert outcome["reason"].startswith("lockout: next bolus allowed in")
+        # wait out the lockout (10 pump min = 20 wall s), then a bolus is given again
+        time.sleep(max(0.0, 10 * 60 / SPEED + 1 - (time.monotonic() - given_at)))
+        third = idds("remote", "bolus", "--json", *rdev)
+        assert third.returncode == 0 and json.loads(third.stdout)["given"] is True
+        time.sleep(120 / SPEED + 1)  # let the 2 min bolus finish before the refill
+
+        status = call(programmer(prog_dir, port), programmer(prog_dir, port).interrogate())
+        withdrawn = status.reservoir_estimate.display("mL")
+        done = idds("program", "refill", "--withdrawn", withdrawn, "--volume", "20 mL",
+                    "--concentration", "5 mg/mL", "--yes", "--json", *dev)
+        assert done.returncode == 0, done.stderr
+        result = json.loads(done.stdout)
+        assert result["warnings"] == []
+        assert result["result"]["bridge_bolus"] is True and result["result"]["confirmed"]
+
+        done = idds("program", "log", "--verify", "--json", *dev)
+        assert done.returncode == 0, done.stderr
+        log = json.loads(done.stdout)
+        assert log["verified"] is True and log["head"] != GENESIS
+        kinds = [e["kind"] for e in log["entries"]]
+        for kind in ("program changed", "bolus refused", "refill", "drug changed",
+                     "refill volumes entered"):
+            assert kind in kinds, kind
+        starts = [e["details"]["kind"] for e in log["entries"] if e["kind"] == "bolus started"]
+        assert starts.count("patient") == 2 and "bridge" in starts
+        refused = [e for e in log["entries"] if e["kind"] == "bolus refused"]
+        assert "lockout" in refused[0]["details"]["reason"]
+        # the remote logged its refusal on its side
+        assert "lockout" in (rem_dir / "device-log.jsonl").read_text()
+    finally:
+        emu.stop()
