@@ -57,6 +57,9 @@ def test_program_bolus_lockout_refill_and_log(tmp_path: Path) -> None:
         assert first.returncode == 0, first.stdout + first.stderr
         assert json.loads(first.stdout)["given"] is True
         given_at = time.monotonic()
+        # inside the lockout but after the 2 min bolus itself has finished (a running bolus
+        # is refused for that reason first, as the firmware checks it before the lockout)
+        time.sleep(max(0.0, 120 / SPEED + 1 - (time.monotonic() - given_at)))
         second = idds("remote", "bolus", "--json", *rdev)
         outcome = json.loads(second.stdout)
         assert second.returncode == 1 and outcome["given"] is False
