@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from idds.control.therapy import Therapy
 from idds.drugs import load_library
 from idds.physiology import sample_cohort
 from idds.trial import LocalExecutor, TrialConfig, TrialError, TrialSettings, run_trial
-from idds.trial.arms import ARMS
 from idds.trial.engine import PumpSetup, run_in, simulate_batch
-from idds.trial.therapy import Therapy
+from idds.trial.registry import ARMS
 
 LIBRARY = load_library()
 

@@ -12,6 +12,8 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from idds.control.therapy import HOURS
+from idds.control.therapy import Therapy as TwinTherapy
 from idds.pump import (
     Continuous,
     DemandBolus,
@@ -24,8 +26,6 @@ from idds.pump import (
 )
 from idds.trial import pump_twin
 from idds.trial.pump_twin import PumpArrays
-from idds.trial.therapy import HOURS
-from idds.trial.therapy import Therapy as TwinTherapy
 from idds.units import Quantity
 
 DT_MIN = 5

@@ -7,6 +7,8 @@ whether a bolus is given is the pump's decision.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -20,7 +22,7 @@ def diary_due(t_min: float, dt_min: float) -> bool:
     """True if a diary time of day falls in (t_min, t_min + dt_min]."""
     for at in BEHAVIOUR.diary_times_min:
         # first occurrence of `at` strictly after t_min
-        k = np.floor((t_min - at) / 1440.0) + 1.0
+        k = math.floor((t_min - at) / 1440.0) + 1.0
         if at + 1440.0 * k <= t_min + dt_min:
             return True
     return False

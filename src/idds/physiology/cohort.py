@@ -6,8 +6,9 @@ patients 0-9 at once or as 0-4 and 5-9 gives the same patients (`idds.physiology
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TypeVar, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -28,6 +29,7 @@ from idds.physiology.pk import N_INPUTS, PatientPK, Propagator, propagator, stea
 from idds.physiology.streams import Stream, normal, patient_keys, uniform
 
 Array = NDArray[np.float64]
+T = TypeVar("T")
 
 #: Random-effect names; the position is the parameter stream number (do not reorder).
 _ETA_NAMES = (
@@ -87,7 +89,8 @@ class Cohort:
     """A cohort of virtual patients: parameter arrays of shape (n,), immutable.
 
     drugs: drug names whose PK is simulated (morphine always first: prior regimen, rescue).
-    pk: per-drug `PatientPK`, same order. Propagators per step length are cached.
+    pk: per-drug `PatientPK`, same order. Propagators and other per-step-length constants
+    are cached (`cached`).
     """
 
     seed: int
@@ -103,7 +106,7 @@ class Cohort:
     prior_oral_morphine_mg_per_day: Array
     #: Oral morphine rescue dose a patient takes when in pain (0 = no oral rescue), mg.
     oral_rescue_mg: Array
-    _cache: dict[float, tuple[Propagator, ...]] = field(
+    _cache: dict[float | tuple[str, float], object] = field(
         default_factory=dict, compare=False, repr=False
     )
 
@@ -129,7 +132,18 @@ class Cohort:
         key = float(dt_min)
         if key not in self._cache:
             self._cache[key] = tuple(propagator(pk, key) for pk in self.pk)
-        return self._cache[key]
+        return cast(tuple[Propagator, ...], self._cache[key])
+
+    def cached(
+        self, name: str, dt_min: float, build: Callable[[], T], valid: Callable[[T], bool]
+    ) -> T:
+        """The value `build()` computed once per (name, step length) for this cohort; rebuilt
+        if `valid` rejects the cached one (`dataclasses.replace` shares the cache)."""
+        key = (name, float(dt_min))
+        value = self._cache.get(key)
+        if value is None or not valid(cast(T, value)):
+            value = self._cache[key] = build()
+        return cast(T, value)
 
     def take(self, index: NDArray[np.intp] | Sequence[int]) -> Cohort:
         """The sub-cohort of the given positions (patients keep their global index)."""

@@ -20,13 +20,22 @@ from dataclasses import dataclass, replace
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from idds.physiology import behaviour, pain
+from idds.physiology import behaviour, kernel, pain
 from idds.physiology.cohort import Cohort, steady_state_states
 from idds.physiology.errors import PhysiologyError
 from idds.physiology.exposure import site_exposure
 from idds.physiology.parameters import PD
 from idds.physiology.pd import Effects, SiteExposure, effects, occupancy, tolerance_update
-from idds.physiology.pk import N_COMPARTMENTS, N_INPUTS, advance, csf_ng_per_ml, plasma_ng_per_ml
+from idds.physiology.pk import (
+    N_COMPARTMENTS,
+    N_INPUTS,
+    Propagator,
+    advance,
+    advance_terms,
+    csf_ng_per_ml,
+    plasma_ng_per_ml,
+)
+from idds.physiology.streams import Stream, uniform
 
 Array = NDArray[np.float64]
 
@@ -145,10 +154,11 @@ def _inputs(cohort: Cohort, deliveries: Sequence[Delivery], rescue_mg: Array) ->
     return out
 
 
-def step(
+def reference_step(
     state: CohortState, cohort: Cohort, deliveries: Sequence[Delivery], dt_min: float
 ) -> tuple[CohortState, StepOutputs]:
-    """Advance the cohort by dt_min minutes with the given deliveries (mg during the step)."""
+    """The readable form of `step` (same model, same results to round-off), composed of the
+    per-topic modules; `tests/physiology/test_physiology_kernel.py` keeps the two equal."""
     props = cohort.propagators(dt_min)
     delivered = _inputs(cohort, deliveries, state.pending_rescue_mg)
     pk_new = np.empty_like(state.pk)
@@ -200,6 +210,145 @@ def step(
     )
     plasma = np.stack([plasma_ng_per_ml(pk_new[d], pk) for d, pk in enumerate(cohort.pk)])
     csf = np.stack([csf_ng_per_ml(pk_new[d], pk) for d, pk in enumerate(cohort.pk)])
+    out = StepOutputs(
+        t_min=t_new,
+        plasma_ng_per_ml=plasma,
+        csf_ng_per_ml=csf,
+        exposure=exp,
+        effects=eff,
+        background_nrs_drive=bg,
+        breakthrough_nrs_drive=bt,
+        breakthrough_onset=onset,
+        pain_nrs=perceived,
+        wants_bolus=press,
+        oral_rescue_mg=rescue_mg,
+        diary_nrs=diary,
+        respiratory_event=eff.respiratory_rate_per_min < PD.respiratory_event_threshold_per_min,
+    )
+    return new_state, out
+
+
+def _input_rates(
+    cohort: Cohort, deliveries: Sequence[Delivery], rescue_mg: Array, dt_min: float
+) -> list[list[Array | float | None]]:
+    """Input rates in mg/min per drug and route (gut, plasma, lumbar CSF), as `_inputs` / dt;
+    None where nothing is delivered (exact zeros are left out). Refuses negative amounts."""
+    n = cohort.n
+    total: list[list[Array | float | None]] = [[None] * N_INPUTS for _ in cohort.drugs]
+    for dl in deliveries:
+        d = cohort.drug_index(dl.drug)
+        for r, amount in enumerate((dl.gut_mg, dl.plasma_mg, dl.csf_mg)):
+            a = np.asarray(amount, dtype=np.float64)
+            if a.ndim > 1 or (a.ndim == 1 and a.shape[0] != n):
+                raise PhysiologyError(f"delivery of {dl.drug} must be a scalar or shape ({n},)")
+            added: Array | float = float(a) if a.ndim == 0 else a
+            lo, hi = (added, added) if a.ndim == 0 or n == 0 else (a.min(), a.max())
+            if not (lo >= 0.0 and hi < np.inf):  # also refuses NaN
+                raise PhysiologyError(f"delivery of {dl.drug} must be finite and >= 0 mg")
+            if a.ndim == 0 and added == 0.0:
+                continue
+            old = total[d][r]
+            total[d][r] = added if old is None else old + added
+    if rescue_mg.any():  # morphine is always drug 0; rescue is oral
+        old = total[0][0]
+        total[0][0] = rescue_mg if old is None else old + rescue_mg
+    per_min = 1.0 / dt_min
+    return [[None if v is None else v * per_min for v in routes] for routes in total]
+
+
+def _advance_pk(
+    state: CohortState, k: kernel.StepConstants, rates: list[list[Array | float | None]]
+) -> Array:
+    """PK states after the step, (n_drugs, 7, n); a drug-free drug without input stays 0."""
+    pk_new = np.empty_like(state.pk)
+    for d, prop in enumerate(k.propagators):
+        if all(r is None for r in rates[d]) and not state.pk[d].any():
+            pk_new[d] = 0.0
+        else:
+            advance_terms(state.pk[d], prop, rates[d], out=pk_new[d])
+    return pk_new
+
+
+def _onsets(
+    state: CohortState, cohort: Cohort, k: kernel.StepConstants, dt_min: float
+) -> tuple[pain.Episodes, NDArray[np.bool_]]:
+    """`pain.advance_episodes` with the onset rate from `kernel.onsets_per_step`."""
+    t = state.t_min
+    ep = state.episodes
+    p = kernel.onsets_per_step(k, (t + 0.5 * dt_min) % 1440.0)
+    # P(at least one onset) = 1 - exp(-rate dt), to second order, as in pain.advance_episodes
+    q = p * -0.5
+    q += 1.0
+    p *= q
+    onset = uniform(cohort.keys, Stream.ONSET, state.step_index) < p
+    onset &= t - ep.onset_min >= ep.duration_min  # no onset during an episode
+    return pain.start_episodes(ep, cohort, t, onset, state.step_index), onset
+
+
+def step(
+    state: CohortState, cohort: Cohort, deliveries: Sequence[Delivery], dt_min: float
+) -> tuple[CohortState, StepOutputs]:
+    """Advance the cohort by dt_min minutes with the given deliveries (mg during the step).
+
+    The fast form (`idds.physiology.kernel`) of `reference_step`; same order of operations.
+    """
+    if not all(isinstance(p, Propagator) for p in cohort.propagators(dt_min)):
+        # a stand-in propagator (e.g. an ODE-solver oracle in a benchmark) takes the
+        # readable path, whose `advance` is the seam
+        return reference_step(state, cohort, deliveries, dt_min)
+    k = kernel.constants(cohort, dt_min)
+    rates = _input_rates(cohort, deliveries, state.pending_rescue_mg, dt_min)
+    pk_new = _advance_pk(state, k, rates)
+    t_new = state.t_min + dt_min
+    counter = state.step_index
+    drugs = cohort.drug_params
+
+    plasma, csf = kernel.concentrations(pk_new, k)
+    sites, exp = kernel.site_exposure(pk_new, plasma, drugs)
+    occ, tol = kernel.occupancy_and_tolerance(sites, state.tol_supra, state.tol_spinal, k)
+    with_zic = any(not d.opioid for d in drugs)
+    eff = kernel.effects(sites, exp, cohort, k, tol, occ[0], with_zic)
+
+    episodes, onset = _onsets(state, cohort, k, dt_min)
+    bg = pain.background_drive(cohort.pain, t_new, state.relief_start_min)
+    bt = pain.episode_increment(episodes, t_new)
+    drive = bg + bt
+    perceived = pain.perceived_nrs(drive, eff.relief)
+
+    press = behaviour.wants_bolus(
+        perceived, cohort.press_threshold_nrs, state.last_press_min, t_new
+    )
+    if cohort.oral_rescue_mg.any():
+        rescue = behaviour.takes_rescue(
+            perceived,
+            cohort.press_threshold_nrs,
+            bt > 0,
+            cohort.oral_rescue_mg,
+            state.last_rescue_min,
+            t_new,
+        )
+        rescue_mg = np.where(rescue, cohort.oral_rescue_mg, 0.0)
+        last_rescue = np.where(rescue, t_new, state.last_rescue_min)
+    else:
+        rescue_mg = np.zeros(cohort.n)
+        last_rescue = state.last_rescue_min
+    if behaviour.diary_due(state.t_min, dt_min):
+        diary = behaviour.diary_entry(perceived, cohort.keys, counter)
+    else:
+        diary = np.full(cohort.n, np.nan)
+
+    new_state = CohortState(
+        t_min=t_new,
+        step_index=state.step_index + 1,
+        pk=pk_new,
+        tol_supra=tol[0],
+        tol_spinal=tol[1],
+        episodes=episodes,
+        last_press_min=np.where(press, t_new, state.last_press_min),
+        last_rescue_min=last_rescue,
+        pending_rescue_mg=rescue_mg,
+        relief_start_min=state.relief_start_min,
+    )
     out = StepOutputs(
         t_min=t_new,
         plasma_ng_per_ml=plasma,

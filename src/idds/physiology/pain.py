@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 
 from idds.physiology.cohort import Cohort, PainTraits
 from idds.physiology.parameters import PAIN
-from idds.physiology.streams import Stream, normal, uniform
+from idds.physiology.streams import Stream, normal, normals, uniform
 
 Array = NDArray[np.float64]
 _MIN_PER_DAY = 1440.0
@@ -56,7 +56,10 @@ def background_drive(traits: PainTraits, t_min: float, relief_start_min: Array) 
     `radiotherapy_relief_fraction` of it over one week from their response time
     (relief_start_min, +inf for none).
     """
-    drive = traits.drive0_nrs + traits.progression_nrs_per_day * (t_min / _MIN_PER_DAY)
+    drive = traits.progression_nrs_per_day * (t_min / _MIN_PER_DAY)
+    drive += traits.drive0_nrs
+    if relief_start_min.size == 0 or relief_start_min.min() >= t_min:
+        return drive  # no relief yet for anyone: the factor below is exactly 1
     since = t_min - relief_start_min
     ramp = np.clip(since / (7.0 * _MIN_PER_DAY), 0.0, 1.0)
     out: Array = drive * (1.0 - PAIN.radiotherapy_relief_fraction * ramp)
@@ -83,11 +86,13 @@ def onset_rate_per_min(traits: PainTraits, time_of_day_min: float) -> Array:
 def episode_increment(ep: Episodes, t_min: float) -> Array:
     """Added pain drive (NRS points) of the current episode at t_min; 0 outside an episode."""
     s = t_min - ep.onset_min
-    rise = s / ep.time_to_peak_min
-    fall = (ep.duration_min - s) / (ep.duration_min - ep.time_to_peak_min)
-    shape = np.minimum(rise, fall)
-    out: Array = ep.amplitude_nrs * np.clip(shape, 0.0, 1.0)
-    return out
+    fall = ep.duration_min - s
+    fall /= ep.duration_min - ep.time_to_peak_min
+    np.divide(s, ep.time_to_peak_min, out=s)  # rise
+    np.minimum(s, fall, out=s)
+    np.clip(s, 0.0, 1.0, out=s)
+    s *= ep.amplitude_nrs
+    return s
 
 
 def advance_episodes(
@@ -101,27 +106,29 @@ def advance_episodes(
     p = rate_dt * (1.0 - 0.5 * rate_dt)
     active = t_min - ep.onset_min < ep.duration_min
     onset = (uniform(cohort.keys, Stream.ONSET, counter) < p) & ~active
+    return start_episodes(ep, cohort, t_min, onset, counter), onset
+
+
+def start_episodes(
+    ep: Episodes, cohort: Cohort, t_min: float, onset: NDArray[np.bool_], counter: int
+) -> Episodes:
+    """Episodes with new ones starting at t_min for the patients in onset (ep if none)."""
     if not onset.any():
-        return ep, onset
-    keys = cohort.keys[onset]
-    ttp = traits.time_to_peak_min[onset] * np.exp(
-        0.5 * normal(keys, Stream.TIME_TO_PEAK, counter) * 0.7
-    )
-    ttp = np.clip(ttp, 2.0, 15.0)
-    dur = traits.duration_min[onset] * np.exp(0.2 * normal(keys, Stream.DURATION, counter))
-    dur = np.clip(dur, np.maximum(ttp + 5.0, 20.0), 120.0)
-    amp = traits.amplitude_nrs[onset] * np.exp(0.25 * normal(keys, Stream.AMPLITUDE, counter))
-    new = Episodes(
-        onset_min=ep.onset_min.copy(),
-        time_to_peak_min=ep.time_to_peak_min.copy(),
-        duration_min=ep.duration_min.copy(),
-        amplitude_nrs=ep.amplitude_nrs.copy(),
-    )
-    new.onset_min[onset] = t_min
-    new.time_to_peak_min[onset] = ttp
-    new.duration_min[onset] = dur
-    new.amplitude_nrs[onset] = amp
-    return new, onset
+        return ep
+    traits = cohort.pain
+    idx = np.flatnonzero(onset)
+    z = normals(cohort.keys[idx], (Stream.TIME_TO_PEAK, Stream.DURATION, Stream.AMPLITUDE), counter)
+    ttp = traits.time_to_peak_min[idx] * np.exp(0.5 * z[0] * 0.7)
+    ttp = np.minimum(np.maximum(ttp, 2.0), 15.0)  # np.clip, without its overhead
+    dur = traits.duration_min[idx] * np.exp(0.2 * z[1])
+    dur = np.minimum(np.maximum(dur, np.maximum(ttp + 5.0, 20.0)), 120.0)
+    amp = traits.amplitude_nrs[idx] * np.exp(0.25 * z[2])
+    new = np.stack((ep.onset_min, ep.time_to_peak_min, ep.duration_min, ep.amplitude_nrs))
+    new[0, idx] = t_min
+    new[1, idx] = ttp
+    new[2, idx] = dur
+    new[3, idx] = amp
+    return Episodes(*new)
 
 
 def perceived_nrs(drive: Array, relief: Array) -> Array:

@@ -10,6 +10,7 @@ global random state is touched.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import IntEnum
 
 import numpy as np
@@ -20,6 +21,8 @@ _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 _STREAM_MULT = np.uint64(0xD1B54A32D192ED03)
+_MASK = 2**64 - 1
+_S11, _S27, _S30, _S31 = (np.uint64(s) for s in (11, 27, 30, 31))
 
 
 class Stream(IntEnum):
@@ -36,10 +39,20 @@ class Stream(IntEnum):
 
 
 def _mix(z: NDArray[np.uint64]) -> NDArray[np.uint64]:
-    """The splitmix64 finaliser (wrapping uint64 arithmetic)."""
-    z = (z ^ (z >> np.uint64(30))) * _M1
-    z = (z ^ (z >> np.uint64(27))) * _M2
-    return z ^ (z >> np.uint64(31))
+    """The splitmix64 finaliser (wrapping uint64 arithmetic), a new array."""
+    return _mix_inplace(z.copy())
+
+
+def _mix_inplace(z: NDArray[np.uint64]) -> NDArray[np.uint64]:
+    """The splitmix64 finaliser applied to z in place (returns z)."""
+    t = np.empty_like(z)
+    for shift, mult in ((_S30, _M1), (_S27, _M2)):
+        np.right_shift(z, shift, out=t)
+        z ^= t
+        z *= mult
+    np.right_shift(z, _S31, out=t)
+    z ^= t
+    return z
 
 
 def patient_keys(seed: int, indices: NDArray[np.int64]) -> NDArray[np.uint64]:
@@ -50,15 +63,46 @@ def patient_keys(seed: int, indices: NDArray[np.int64]) -> NDArray[np.uint64]:
         return _mix(_mix(idx * _GOLDEN + root[0]) ^ root[1])
 
 
+def _mix_int(z: int) -> int:
+    """`_mix` of one 64-bit number, in Python integers (no array overhead)."""
+    z = ((z ^ (z >> 30)) * int(_M1)) & _MASK
+    z = ((z ^ (z >> 27)) * int(_M2)) & _MASK
+    return z ^ (z >> 31)
+
+
+def uniforms(keys: NDArray[np.uint64], streams: Sequence[int], counter: int) -> NDArray[np.float64]:
+    """Uniform numbers in (0, 1), shape (len(streams), len(keys)): row s is
+    `uniform(keys, streams[s], counter)` (one pass for several streams)."""
+    salts = [
+        _mix_int(
+            ((stream * 0x632BE59BD9B4E019 + counter * 0x9E3779B97F4A7C15) % 2**64)
+            * int(_STREAM_MULT)
+            & _MASK
+        )
+        for stream in streams
+    ]
+    # uint64 array arithmetic wraps silently (only numpy scalars warn on overflow)
+    z = _mix_inplace(keys[None, :] ^ np.asarray(salts, dtype=np.uint64)[:, None])
+    z >>= _S11
+    out = z.astype(np.float64)
+    out += 0.5
+    out *= 1.0 / 2.0**53
+    return out
+
+
 def uniform(keys: NDArray[np.uint64], stream: int, counter: int) -> NDArray[np.float64]:
     """Uniform numbers in (0, 1), one per key, for this stream and counter."""
-    salt = np.uint64((stream * 0x632BE59BD9B4E019 + counter * 0x9E3779B97F4A7C15) % 2**64)
-    with np.errstate(over="ignore"):
-        z = _mix(keys ^ _mix(np.asarray([salt], dtype=np.uint64) * _STREAM_MULT))
-    return ((z >> np.uint64(11)).astype(np.float64) + 0.5) * (1.0 / 2.0**53)
+    out: NDArray[np.float64] = uniforms(keys, (stream,), counter)[0]
+    return out
 
 
 def normal(keys: NDArray[np.uint64], stream: int, counter: int) -> NDArray[np.float64]:
     """Standard normal numbers, one per key (inverse CDF of `uniform`)."""
     out: NDArray[np.float64] = ndtri(uniform(keys, stream, counter))
+    return out
+
+
+def normals(keys: NDArray[np.uint64], streams: Sequence[int], counter: int) -> NDArray[np.float64]:
+    """Standard normal numbers, shape (len(streams), len(keys)), as `normal` per stream."""
+    out: NDArray[np.float64] = ndtri(uniforms(keys, streams, counter))
     return out

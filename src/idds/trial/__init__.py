@@ -4,8 +4,10 @@
 metrics.json and a self-contained report.html. See docs/trial.md.
 """
 
-from idds.trial.arms import ARMS, Arm, ArmContext, Decision, Reason
+from idds.control.therapy import Therapy
+from idds.trial.arms import Arm, ArmContext, Decision, Reason
 from idds.trial.engine import ArmRun, TrialSettings, simulate_batch
+from idds.trial.registry import ARMS
 from idds.trial.runner import (
     DaskExecutor,
     LocalExecutor,
@@ -14,7 +16,6 @@ from idds.trial.runner import (
     TrialResult,
     run_trial,
 )
-from idds.trial.therapy import Therapy
 
 __all__ = [
     "ARMS",

@@ -17,9 +17,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from idds.control import Observations
+from idds.control.therapy import HOURS, Therapy
 from idds.drugs import ConversionPolicy, Drug
 from idds.physiology import Cohort
-from idds.trial.therapy import HOURS, Therapy
 
 Array = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -36,6 +36,8 @@ class Reason(IntEnum):
     DECREASE_SIDE_EFFECTS = 4
     TAPER_SYSTEMIC = 5
     HOLD_NO_DATA = 6
+    HELD_FOR_CLINICIAN = 7
+    ALARM_STOP = 8
 
     @property
     def text(self) -> str:
@@ -50,6 +52,8 @@ _REASON_TEXT = {
     Reason.DECREASE_SIDE_EFFECTS: "sedation, slow breathing or intolerable side effects: reduced",
     Reason.TAPER_SYSTEMIC: "systemic opioid tapered after the implant",
     Reason.HOLD_NO_DATA: "no recent diary: dose held",
+    Reason.HELD_FOR_CLINICIAN: "recommendation outside the clinician's bounds: held for review",
+    Reason.ALARM_STOP: "physiological alarm: delivery stopped or reduced, latched until reset",
 }
 
 
@@ -71,9 +75,13 @@ class ArmContext:
 
 @dataclass(frozen=True)
 class Decision:
+    """Tomorrow's therapy, whether today was a clinic visit, a `Reason` per patient, and the
+    arm's own memory to be handed back at the next decision (None for memoryless arms)."""
+
     therapy: Therapy
     visit: BoolArray
     reasons: IntArray
+    memory: object = None
 
 
 class Arm(Protocol):
@@ -87,7 +95,10 @@ class Arm(Protocol):
 
     def start(self, context: ArmContext) -> Therapy: ...
 
-    def decide(self, obs: Observations, therapy: Therapy, context: ArmContext) -> Decision: ...
+    def decide(self, obs: Observations, therapy: Therapy, context: ArmContext,
+               memory: object) -> Decision:
+        """Tomorrow's therapy. `memory` is what the previous decision returned (None first)."""
+        ...
 
 
 def is_visit_day(day: int, first: tuple[int, ...], every: int) -> bool:
@@ -161,7 +172,8 @@ class ComprehensiveMedicalManagement:
         oral = context.prior_oral_mg_per_day
         return Therapy.oral(oral.copy(), oral * self.rescue_fraction)
 
-    def decide(self, obs: Observations, therapy: Therapy, context: ArmContext) -> Decision:
+    def decide(self, obs: Observations, therapy: Therapy, context: ArmContext,
+               memory: object = None) -> Decision:
         n = therapy.n
         if not is_visit_day(obs.day, self.first_visits, self.visit_every_days):
             return Decision(therapy, np.zeros(n, dtype=bool),
@@ -208,7 +220,8 @@ class StandardIntrathecal:
         return Titration(target_nrs=3.0, increase=increase, decrease=self.decrease,
                          burden_hold=self.burden_hold, burden_reduce=self.burden_reduce)
 
-    def _oral_share(self, day: int) -> float:
+    def oral_share(self, day: int) -> float:
+        """Share of the prior oral dose taken on 0-based trial `day` (the systemic taper)."""
         for until, share in self.taper:
             if day < until:
                 return share
@@ -227,7 +240,7 @@ class StandardIntrathecal:
         ratio = float(context.policy.start_ratio_oral_to_intrathecal)
         it = prior / ratio
         return Therapy(
-            oral_mg_per_day=prior * self._oral_share(0),
+            oral_mg_per_day=prior * self.oral_share(0),
             oral_rescue_mg=prior / 6.0,
             it_mg_per_day=it,
             flex=np.ones((n, HOURS)),
@@ -236,10 +249,11 @@ class StandardIntrathecal:
             max_boluses_per_day=np.full(n, self.max_boluses_per_day, dtype=np.int64),
         )
 
-    def decide(self, obs: Observations, therapy: Therapy, context: ArmContext) -> Decision:
+    def decide(self, obs: Observations, therapy: Therapy, context: ArmContext,
+               memory: object = None) -> Decision:
         n = therapy.n
         tomorrow = obs.day + 1
-        share = self._oral_share(tomorrow)
+        share = self.oral_share(tomorrow)
         prior = context.prior_oral_mg_per_day
         taper_changes = not np.allclose(therapy.oral_mg_per_day, prior * share)
         therapy = therapy.with_(
@@ -257,7 +271,3 @@ class StandardIntrathecal:
             reasons,
         )
 
-
-ARMS: dict[str, Arm] = {
-    arm.name: arm for arm in (ComprehensiveMedicalManagement(), StandardIntrathecal())
-}

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 from idds.drugs import DrugLibrary
 from idds.physiology import archetype, typical_cohort
-from idds.trial.arms import ARMS
 from idds.trial.engine import TrialSettings, simulate_batch
+from idds.trial.registry import ARMS
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from numpy.typing import NDArray
 
+from idds.control.therapy import HOURS, Therapy
 from idds.drugs import DrugLibrary
 from idds.errors import IddsError
 from idds.physiology import Cohort, CohortState, Delivery, initial_state, step
@@ -23,7 +24,6 @@ from idds.trial import pump_twin
 from idds.trial.arms import Arm, ArmContext, Reason
 from idds.trial.history import DayAccumulator, History, observe
 from idds.trial.pump_twin import PumpArrays, Refusal
-from idds.trial.therapy import HOURS, Therapy
 
 Array = NDArray[np.float64]
 
@@ -294,9 +294,11 @@ def run_arm(
     run = _new_run(cohort, start, therapy, pumps, settings.days)
     if arm.uses_pump:
         _program(run, settings, arm.name)
+    memory: object = None
     for _ in range(settings.days):
         _step_day(run, settings, arm.uses_pump)
-        decision = arm.decide(observe(run.history), run.therapy, context)
+        decision = arm.decide(observe(run.history), run.therapy, context, memory)
+        memory = decision.memory
         decision.therapy.check()
         run.therapy = decision.therapy
         run.cohort = _with_rescue(run.cohort, run.therapy.oral_rescue_mg)

@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from idds.control.observations import Observations
-from idds.trial.therapy import HOURS
+from idds.control.therapy import HOURS
 
 Array = NDArray[np.float64]
 IntArray = NDArray[np.int64]

@@ -26,9 +26,9 @@ from enum import IntEnum
 import numpy as np
 from numpy.typing import NDArray
 
+from idds.control.therapy import HOURS, Therapy
 from idds.physiology.streams import normal
 from idds.pump.limits import LIMITS
-from idds.trial.therapy import HOURS, Therapy
 
 Array = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]

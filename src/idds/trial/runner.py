@@ -19,9 +19,10 @@ from numpy.typing import NDArray
 from idds.drugs import Route, load_library
 from idds.errors import IddsError
 from idds.physiology import ARCHETYPES, sample_cohort
-from idds.trial.arms import ARMS, Arm, Reason
+from idds.trial.arms import Arm, Reason
 from idds.trial.engine import ArmRun, TrialSettings, simulate_batch
 from idds.trial.metrics import Estimate, PatientOutcomes, arm_metrics, patient_outcomes
+from idds.trial.registry import ARMS
 
 Array = NDArray[np.float64]
 

@@ -1,0 +1,178 @@
+"""Bayesian estimate of one patient's dose-response, tolerance drift and disease progression.
+
+Model of the diary (daily mean NRS y on day d at intrathecal-equivalent dose x_d, mg/day):
+
+    y_d = D_d * (1 - r * H(x_d / theta))  + noise,   H(u) = u^g / (1 + u^g)
+    D_{d+1} = D_d + s_d + w_D,   s_{d+1} = s_d + w_s
+
+D is the pain drive (NRS before analgesia, it grows with the disease), s its daily slope
+(progression), theta the patient's ED50 (dose giving half the maximal relief: potency), r the
+maximal relief. The form is the sigmoid Emax of Dahan 2004 (pharmacology.md) at steady state,
+where the CSF concentration is proportional to the dose (linear PK); r = 0.9 and g = 2.1 are
+fixed (g a little below the receptor Hill of 2.4 because tolerance grows with occupancy: the
+dose-response flattens). Tolerance shows as theta drifting: the weights over theta diffuse a
+little each day.
+
+Inference is exact for this model given theta: for each theta on a log grid, (D, s) follow a
+linear Gaussian state-space model (a Kalman filter), and the grid weights are the marginal
+likelihoods (a Rao-Blackwellised grid filter). Vectorised as (n patients, K grid points).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.special import ndtr
+
+Array = NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class ResponseModel:
+    """Priors and noise of the model (population figures of the virtual-patient docs and
+    pharmacology.md; values are assumptions where marked).
+
+    theta_grid: ED50 grid, mg/day IT; theta_median, theta_log_sd: log-normal prior
+    (assumption: a typical tolerant patient needs a few mg/day, 1.5-10 mg/day IT in practice);
+    drive_mean, drive_sd: prior pain drive (background NRS 7.4-7.8 on systemic opioids,
+    pharmacology.md, before the relief they give); slope_mean, slope_sd: progression NRS/day
+    (0.3 NRS per 30 days median, faster in some: assumption after van der Velden 2018);
+    drive_step_sd, slope_step_sd: daily random walk; diary_sd: one entry's noise (reporting
+    noise plus breakthrough hits); model_sd: day-level misfit; diffusion: share of each theta
+    weight moving to each neighbour per day (tolerance drift).
+    """
+
+    theta_grid: tuple[float, ...] = tuple(np.geomspace(0.3, 40.0, 48).tolist())
+    theta_median: float = 3.5
+    theta_log_sd: float = 0.8
+    max_relief: float = 0.9
+    hill: float = 2.1
+    drive_mean: float = 10.5
+    drive_sd: float = 3.5
+    slope_mean: float = 0.01
+    slope_sd: float = 0.02
+    drive_step_sd: float = 0.05
+    slope_step_sd: float = 0.002
+    diary_sd: float = 1.2
+    model_sd: float = 0.35
+    diffusion: float = 0.02
+
+    @property
+    def theta(self) -> Array:
+        return np.asarray(self.theta_grid, dtype=np.float64)
+
+    def response(self, dose: Array) -> Array:
+        """Share of the drive still felt, 1 - r H(x/theta), at doses broadcast against the
+        grid: dose (..., 1) or (..., K) -> (..., K)."""
+        u = np.maximum(dose, 0.0) / self.theta
+        h = u**self.hill
+        out: Array = 1.0 - self.max_relief * h / (1.0 + h)
+        return out
+
+
+@dataclass(frozen=True)
+class ResponseEstimate:
+    """Posterior per patient: log weights over the theta grid (n, K); mean (n, K, 2) and
+    covariance (n, K, 2, 2) of (drive, slope) given each theta."""
+
+    log_weight: Array
+    mean: Array
+    cov: Array
+
+    @staticmethod
+    def prior(n: int, model: ResponseModel) -> ResponseEstimate:
+        theta = model.theta
+        lw = -0.5 * ((np.log(theta) - np.log(model.theta_median)) / model.theta_log_sd) ** 2
+        lw = np.tile(lw - np.logaddexp.reduce(lw), (n, 1))
+        k = theta.size
+        mean = np.zeros((n, k, 2))
+        mean[..., 0] = model.drive_mean
+        mean[..., 1] = model.slope_mean
+        cov = np.zeros((n, k, 2, 2))
+        cov[..., 0, 0] = model.drive_sd**2
+        cov[..., 1, 1] = model.slope_sd**2
+        return ResponseEstimate(lw, mean, cov)
+
+    @property
+    def weights(self) -> Array:
+        w: Array = np.exp(self.log_weight - self.log_weight.max(axis=1, keepdims=True))
+        out: Array = w / w.sum(axis=1, keepdims=True)
+        return out
+
+
+def predict(est: ResponseEstimate, model: ResponseModel) -> ResponseEstimate:
+    """One day ahead: drive moves by its slope, both random-walk; theta weights diffuse."""
+    m, p = est.mean, est.cov
+    mean = np.stack([m[..., 0] + m[..., 1], m[..., 1]], axis=-1)
+    p00, p01, p11 = p[..., 0, 0], p[..., 0, 1], p[..., 1, 1]
+    cov = np.empty_like(p)
+    cov[..., 0, 0] = p00 + 2 * p01 + p11 + model.drive_step_sd**2
+    cov[..., 0, 1] = cov[..., 1, 0] = p01 + p11
+    cov[..., 1, 1] = p11 + model.slope_step_sd**2
+    w = est.weights
+    e = model.diffusion
+    left = np.concatenate([w[:, :1], w[:, :-1]], axis=1)
+    right = np.concatenate([w[:, 1:], w[:, -1:]], axis=1)
+    mixed = (1 - 2 * e) * w + e * (left + right)
+    return ResponseEstimate(np.log(np.maximum(mixed, 1e-300)), mean, cov)
+
+
+def update(est: ResponseEstimate, model: ResponseModel, dose: Array, nrs: Array,
+           entries: Array) -> ResponseEstimate:
+    """Condition on one day's diary mean `nrs` (NaN: none) of `entries` entries at the day's
+    IT-equivalent dose (n,) mg/day."""
+    has = ~np.isnan(nrs) & (entries > 0)
+    if not has.any():
+        return est
+    g = model.response(dose[:, None])  # (n, K)
+    r = model.diary_sd**2 / np.maximum(entries, 1.0) + model.model_sd**2
+    m, p = est.mean, est.cov
+    s = g * g * p[..., 0, 0] + r[:, None]
+    innov = np.nan_to_num(nrs)[:, None] - g * m[..., 0]
+    k0 = p[..., 0, 0] * g / s
+    k1 = p[..., 1, 0] * g / s
+    mean = m.copy()
+    mean[..., 0] += k0 * innov
+    mean[..., 1] += k1 * innov
+    cov = p.copy()
+    # P - K g P[0, :]
+    cov[..., 0, 0] = p[..., 0, 0] - k0 * g * p[..., 0, 0]
+    cov[..., 0, 1] = p[..., 0, 1] - k0 * g * p[..., 0, 1]
+    cov[..., 1, 0] = cov[..., 0, 1]
+    cov[..., 1, 1] = p[..., 1, 1] - k1 * g * p[..., 0, 1]
+    loglik = -0.5 * (np.log(2 * np.pi * s) + innov * innov / s)
+    lw = est.log_weight + loglik
+    lw = lw - np.logaddexp.reduce(lw, axis=1, keepdims=True)
+    sel = has[:, None]
+    return ResponseEstimate(
+        np.where(sel, lw, est.log_weight),
+        np.where(sel[..., None], mean, m),
+        np.where(sel[..., None, None], cov, p),
+    )
+
+
+def prob_controlled(est: ResponseEstimate, model: ResponseModel, doses: Array,
+                    horizon_days: float, target_nrs: float, day_sd: float = 0.3) -> Array:
+    """P(mean pain <= target) `horizon_days` ahead at each candidate dose: doses (n, m) ->
+    (n, m). day_sd: spread of the true daily mean around the model (not diary noise)."""
+    w = est.weights  # (n, K)
+    m, p = est.mean, est.cov
+    h = horizon_days
+    drive = m[..., 0] + h * m[..., 1]  # (n, K)
+    var = p[..., 0, 0] + 2 * h * p[..., 0, 1] + h * h * p[..., 1, 1] + h * model.drive_step_sd**2
+    g = model.response(doses[:, :, None])  # (n, m, K)
+    mu = g * drive[:, None, :]
+    sd = np.sqrt(g * g * var[:, None, :] + day_sd**2)
+    prob = ndtr((target_nrs - mu) / sd)
+    out: Array = np.einsum("nmk,nk->nm", prob, w)
+    return out
+
+
+def expected_nrs(est: ResponseEstimate, model: ResponseModel, dose: Array,
+                 horizon_days: float) -> Array:
+    """Posterior mean pain at one dose per patient (n,), `horizon_days` ahead."""
+    drive = est.mean[..., 0] + horizon_days * est.mean[..., 1]
+    out: Array = np.sum(est.weights * drive * model.response(dose[:, None]), axis=1)
+    return out

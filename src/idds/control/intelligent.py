@@ -1,0 +1,197 @@
+"""The intelligent controller: the smallest intrathecal dose that controls this patient's pain.
+
+Each evening it
+1. recovers the day's own diary mean and boluses given from the windowed observations
+   (`idds.control.daily`);
+2. updates a Bayesian estimate of the patient's dose-response, tolerance drift and disease
+   progression from the diary at the day's IT-equivalent dose (basal + boluses given + oral
+   morphine / the library's oral:IT ratio) (`idds.control.estimator`), and of how breathing
+   slows with the dose from the lowest respiratory rate (`idds.control.breathing`);
+3. finds the smallest dose whose probability of mean pain <= target `horizon_days` ahead (the
+   next possible increase after the monitoring window) is at least `confidence`, below the
+   breathing cap (predicted rate above the interlock warning limit with 95% probability);
+4. moves toward it by at most one library step up (or `max_cut` down, only when the diary
+   already shows pain controlled); holds on missing diary; reduces on sedation, slow
+   breathing or intolerable side effects (Pasero 2009: POSS 3 -> reduce 25-50%);
+5. shapes the flex schedule from remote presses by hour (`idds.control.flex`: same daily dose,
+   moved ahead of the busy hours) and meets refused presses (unmet need) with one more
+   allowed bolus a day rather than a higher basal rate.
+The supervisor checks everything it returns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from idds.control import breathing, estimator
+from idds.control.breathing import BreathingEstimate, BreathingModel
+from idds.control.daily import DailyState, recover
+from idds.control.estimator import ResponseEstimate, ResponseModel
+from idds.control.flex import FlexShaper
+from idds.control.observations import Observations
+from idds.control.recommendation import ControlReason, Recommendation
+from idds.control.therapy import Therapy
+
+Array = NDArray[np.float64]
+
+#: Candidate daily doses searched, mg/day.
+CANDIDATES_MG = np.geomspace(0.05, 30.0, 90)
+
+
+@dataclass(frozen=True)
+class IntelligentState:
+    """The controller's carried estimate: recovered days, dose-response and breathing
+    posteriors, and the oral dose it saw last (the dose of the day it will next observe)."""
+
+    daily: DailyState
+    response: ResponseEstimate
+    breathing: BreathingEstimate
+    last_oral_mg_per_day: Array
+    started: bool
+
+
+@dataclass(frozen=True)
+class IntelligentController:
+    """See the module docstring. Doses in mg/day, NRS 0-10, rates in breaths/min.
+
+    oral_per_it_mg: oral morphine mg per IT mg (library ladder, 300, Krames).
+    baseline_nrs, baseline_sd: pain on the prior systemic regimen (pharmacology.md: 7.4-7.8),
+    used as a first observation at the prior oral dose when `prior_oral_mg_per_day` is given.
+    """
+
+    name: str = "intelligent"
+    target_nrs: float = 3.0
+    confidence: float = 0.5
+    confidence_down: float = 0.85
+    min_daily_mg: float = 0.0
+    min_rate_mg_per_day: float = 0.0
+    horizon_days: float = 3.0
+    max_step: float = 0.2
+    max_cut: float = 0.1
+    deadband: float = 0.05
+    breathing_floor_per_min: float = 10.5
+    breathing_z: float = 1.64
+    sedation_reduce_poss: float = 3.0
+    slow_breathing_per_min: float = 10.0
+    burden_hold: float = 4.0
+    burden_reduce: float = 6.0
+    reduce: float = 0.25
+    oral_per_it_mg: float = 300.0
+    bolus_fraction: float = 0.1
+    max_bolus_mg: float = 0.5
+    max_boluses_per_day: int = 6
+    refused_for_more_boluses: float = 0.5
+    baseline_nrs: float = 7.6
+    baseline_sd: float = 1.5
+    prior_oral_mg_per_day: Array | None = None
+    model: ResponseModel = field(default_factory=ResponseModel)
+    breathing_model: BreathingModel = field(default_factory=BreathingModel)
+    flex: FlexShaper = field(default_factory=FlexShaper)
+
+    def initial(self, therapy: Therapy) -> IntelligentState:
+        n = therapy.n
+        response = ResponseEstimate.prior(n, self.model)
+        if self.prior_oral_mg_per_day is not None:
+            dose = self.prior_oral_mg_per_day / self.oral_per_it_mg
+            entries = np.full(n, (self.model.diary_sd / self.baseline_sd) ** 2)
+            response = estimator.update(response, self.model, dose,
+                                        np.full(n, self.baseline_nrs), entries)
+        return IntelligentState(
+            daily=DailyState.start(n),
+            response=response,
+            breathing=BreathingEstimate.prior(n, self.breathing_model),
+            last_oral_mg_per_day=therapy.oral_mg_per_day.copy(),
+            started=False,
+        )
+
+    def learn(self, state: IntelligentState, obs: Observations, therapy: Therapy
+              ) -> IntelligentState:
+        """Update the estimates with the day just observed (therapy: the one delivered)."""
+        day, daily = recover(state.daily, obs)
+        dose = (therapy.it_mg_per_day + day.boluses_given * therapy.bolus_mg
+                + state.last_oral_mg_per_day / self.oral_per_it_mg)
+        response = state.response
+        if state.started:
+            response = estimator.predict(response, self.model)
+        response = estimator.update(response, self.model, dose, day.diary_mean_nrs,
+                                    day.diary_entries)
+        no_oral = state.last_oral_mg_per_day <= 0
+        breath = breathing.update(state.breathing, self.breathing_model, dose,
+                                  obs.respiratory_rate_min, no_oral)
+        return IntelligentState(daily, response, breath, therapy.oral_mg_per_day.copy(), True)
+
+    def target_dose(self, state: IntelligentState, therapy: Therapy
+                    ) -> tuple[Array, Array, Array]:
+        """(smallest dose meeting the target with `confidence`, the same with
+        `confidence_down`, breathing cap), mg/day IT. Tomorrow's oral (in `therapy`) counts
+        toward the dose."""
+        n = therapy.n
+        oral_eq = therapy.oral_mg_per_day / self.oral_per_it_mg
+        doses = np.tile(CANDIDATES_MG, (n, 1)) + oral_eq[:, None]
+        prob = estimator.prob_controlled(state.response, self.model, doses, self.horizon_days,
+                                         self.target_nrs)
+        picks = []
+        for level in (self.confidence, self.confidence_down):
+            ok = prob >= level
+            first = np.where(ok.any(axis=1), np.argmax(ok, axis=1), CANDIDATES_MG.size - 1)
+            picks.append(np.maximum(CANDIDATES_MG[first], self.min_daily_mg))
+        cap = breathing.dose_cap(state.breathing, self.breathing_floor_per_min,
+                                 self.breathing_z)
+        return picks[0], picks[1], cap
+
+    def recommend(self, state: IntelligentState, obs: Observations, therapy: Therapy
+                  ) -> tuple[Recommendation, IntelligentState]:
+        state = self.learn(state, obs, therapy)
+        cur = therapy.it_mg_per_day
+        best, sure, cap = self.target_dose(state, therapy)
+        goal = np.minimum(best, cap)
+        floor = np.minimum(np.minimum(sure, cap), cur)
+        nrs = obs.diary_mean_nrs
+        no_data = np.isnan(nrs)
+        with np.errstate(invalid="ignore"):
+            unsafe = (
+                (obs.sedation_max >= self.sedation_reduce_poss)
+                | (obs.respiratory_rate_min < self.slow_breathing_per_min)
+                | (obs.side_effect_burden >= self.burden_reduce)
+            )
+            controlled_now = nrs <= self.target_nrs
+        wants_up = best > cur * (1 + self.deadband)
+        can_up = (goal > cur * (1 + self.deadband)) & (obs.side_effect_burden < self.burden_hold)
+        down = (floor < cur * (1 - self.deadband)) & (controlled_now | (cap < cur))
+        reasons = np.select(
+            [unsafe, no_data, wants_up & can_up, wants_up, down],
+            [ControlReason.DECREASE_SIDE_EFFECTS, ControlReason.HOLD_NO_DATA,
+             ControlReason.INCREASE_UNCONTROLLED, ControlReason.HOLD_SIDE_EFFECTS,
+             ControlReason.DECREASE_OVERCONTROLLED],
+            default=ControlReason.HOLD_CONTROLLED,
+        ).astype(np.int64)
+        it = np.select(
+            [reasons == ControlReason.DECREASE_SIDE_EFFECTS,
+             reasons == ControlReason.INCREASE_UNCONTROLLED,
+             reasons == ControlReason.DECREASE_OVERCONTROLLED],
+            [cur * (1 - self.reduce), np.minimum(goal, cur * (1 + self.max_step)),
+             np.maximum(floor, cur * (1 - self.max_cut))],
+            default=cur,
+        )
+        it = np.where(it > 0, np.maximum(it, self.min_daily_mg), it)
+        low = self.min_rate_mg_per_day / np.maximum(it, 1e-12)
+        flex = self.flex.shape(obs, therapy.flex, low)
+        flex = np.where((reasons == ControlReason.DECREASE_SIDE_EFFECTS)[:, None], 1.0, flex)
+        bolus = np.minimum(it * self.bolus_fraction, self.max_bolus_mg)
+        unmet = (obs.refused_per_day >= self.refused_for_more_boluses) & ~unsafe
+        more = unmet & (therapy.max_boluses_per_day < self.max_boluses_per_day) & (
+            reasons != ControlReason.INCREASE_UNCONTROLLED)
+        maxb = np.where(more, therapy.max_boluses_per_day + 1, therapy.max_boluses_per_day)
+        held = reasons == ControlReason.HOLD_CONTROLLED
+        reshaped = held & (np.abs(flex - therapy.flex).max(axis=1) > 0.05)
+        reasons = np.where(reshaped, ControlReason.RESHAPE_FLEX, reasons)
+        reasons = np.where(held & more, ControlReason.ADJUST_BOLUS, reasons).astype(np.int64)
+        rec = therapy.with_(it_mg_per_day=it, flex=flex, bolus_mg=bolus,
+                            max_boluses_per_day=maxb.astype(np.int64))
+        predicted = estimator.expected_nrs(
+            state.response, self.model, it + therapy.oral_mg_per_day / self.oral_per_it_mg,
+            self.horizon_days)
+        return Recommendation(rec, reasons, predicted), state

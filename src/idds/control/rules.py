@@ -1,0 +1,85 @@
+"""The rule-based baseline: titration as good clinical practice does it, every day.
+
+Pain above NRS 3 on the diary without limiting side effects: +20% (the library's step;
+clinician steps of 10-20%, library source). Sedation POSS >= 3 (Pasero 2009: unacceptable,
+reduce), breathing below 10/min, or side-effect burden >= 6 of 10: -25% (Pasero: 25-50%).
+Burden >= 4: hold. No diary: hold. Pain at NRS <= 1.5 (well below target) without presses:
+-10% toward the smallest effective dose (assumption). Bolus dose 10% of the daily dose (never
+above the library bolus limit, the supervisor checks). The supervisor decides whether a
+recommendation may be delivered (monitoring window, per-week change, interlock...).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from idds.control.observations import Observations
+from idds.control.recommendation import ControlReason, Recommendation
+from idds.control.therapy import Therapy
+
+Array = NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class RuleState:
+    """The rule-based controller carries nothing but the day it last decided."""
+
+    day: int
+
+
+@dataclass(frozen=True)
+class RuleBasedController:
+    """Daily rule-based titration; see the module docstring. Doses mg/day, NRS 0-10."""
+
+    name: str = "rule-based"
+    target_nrs: float = 3.0
+    low_nrs: float = 1.5
+    increase: float = 0.2
+    decrease: float = 0.25
+    trim: float = 0.1
+    burden_hold: float = 4.0
+    burden_reduce: float = 6.0
+    sedation_reduce_poss: float = 3.0
+    slow_breathing_per_min: float = 10.0
+    bolus_fraction: float = 0.1
+    min_daily_mg: float = 0.0
+
+    def initial(self, therapy: Therapy) -> RuleState:
+        return RuleState(day=-1)
+
+    def recommend(self, state: RuleState, obs: Observations, therapy: Therapy
+                  ) -> tuple[Recommendation, RuleState]:
+        nrs = obs.diary_mean_nrs
+        no_data = np.isnan(nrs)
+        with np.errstate(invalid="ignore"):
+            reduce = (
+                (obs.sedation_max >= self.sedation_reduce_poss)
+                | (obs.respiratory_rate_min < self.slow_breathing_per_min)
+                | (obs.side_effect_burden >= self.burden_reduce)
+            )
+            uncontrolled = ~no_data & (nrs > self.target_nrs)
+            limited = obs.side_effect_burden >= self.burden_hold
+            low = ~no_data & (nrs <= self.low_nrs) & (obs.presses_per_day < 0.5)
+        reasons = np.select(
+            [reduce, no_data, uncontrolled & limited, uncontrolled, low],
+            [ControlReason.DECREASE_SIDE_EFFECTS, ControlReason.HOLD_NO_DATA,
+             ControlReason.HOLD_SIDE_EFFECTS, ControlReason.INCREASE_UNCONTROLLED,
+             ControlReason.DECREASE_OVERCONTROLLED],
+            default=ControlReason.HOLD_CONTROLLED,
+        ).astype(np.int64)
+        factor = np.select(
+            [reasons == ControlReason.DECREASE_SIDE_EFFECTS,
+             reasons == ControlReason.INCREASE_UNCONTROLLED,
+             reasons == ControlReason.DECREASE_OVERCONTROLLED],
+            [1.0 - self.decrease, 1.0 + self.increase, 1.0 - self.trim],
+            default=1.0,
+        )
+        it = therapy.it_mg_per_day * factor
+        trimmed = reasons == ControlReason.DECREASE_OVERCONTROLLED
+        it = np.where(trimmed, np.maximum(it, np.minimum(self.min_daily_mg, therapy.it_mg_per_day)),
+                      it)
+        rec = therapy.with_(it_mg_per_day=it, bolus_mg=it * self.bolus_fraction)
+        return Recommendation(rec, reasons, np.full(therapy.n, np.nan)), RuleState(obs.day)

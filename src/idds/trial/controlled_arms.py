@@ -1,0 +1,224 @@
+"""Closed-loop arms: a controller behind the safety supervisor, deciding every day.
+
+`it-intelligent` (the estimating controller of `idds.control.intelligent`), `oracle` (the
+evaluation-only controller that reads the virtual patients' hidden parameters) and
+`it-rule-based` (daily rule-based titration) share the implant, conversion, systemic taper and
+refill conventions of `it-standard` (its `start` and taper schedule are reused). Each evening
+the arm applies the taper, lets a simulated clinician act where one is needed, runs one
+bounded closed-loop step (`idds.control.loop`) and returns the supervisor's therapy.
+
+Clinic visits are counted only where a clinician is needed: resetting a latched alarm (once
+yesterday's readings are clear again; a stopped pump is restarted at half the dose before the
+alarm, assumption) and reviewing a hold for out-of-bounds recommendations (at most one review
+a week per patient; the simulated clinician keeps the bounds).
+
+Each run's loop state (controller estimates, latched alarms) travels as the arm's memory in
+`Decision.memory`, created at the first decision from the start therapy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from idds.control import Observations
+from idds.control.bounds import ClinicianBounds, LibraryLimits
+from idds.control.controller import Controller
+from idds.control.intelligent import IntelligentController
+from idds.control.interlock import Level, assess
+from idds.control.loop import LoopState, closed_loop_step, start_loop
+from idds.control.oracle import OracleController
+from idds.control.recommendation import ControlReason
+from idds.control.rules import RuleBasedController
+from idds.control.supervisor import Check, Verdict, reset_alarm
+from idds.control.therapy import Therapy
+from idds.drugs import Route
+from idds.pump.limits import LIMITS
+from idds.trial.arms import ArmContext, Decision, Reason, StandardIntrathecal
+
+IntArray = NDArray[np.int64]
+Array = NDArray[np.float64]
+
+#: Days between two reviews of held recommendations for one patient.
+HOLD_REVIEW_DAYS = 7
+#: Share of the pre-alarm dose a clinician restarts a stopped pump at (assumption).
+RESTART_FRACTION = 0.5
+
+
+@dataclass
+class _Run:
+    """Per-run working state of a closed-loop arm (engine-internal)."""
+
+    context: ArmContext
+    bounds: ClinicianBounds
+    controller: Controller[Any]
+    loop: LoopState[Any]
+    last_review_day: Array
+    verdicts: IntArray
+    checks: IntArray
+
+
+def _reasons(ctl: IntArray, verdict: IntArray, checks: IntArray, taper: bool) -> IntArray:
+    """Map controller reasons and verdicts onto the trial's `Reason` codes."""
+    stale = (checks & int(Check.STALE_DIARY)) != 0
+    blocked = (verdict == Verdict.REFUSED) | (verdict == Verdict.HELD_FOR_CLINICIAN)
+    out = np.select(
+        [
+            verdict == Verdict.ALARM,
+            verdict == Verdict.HELD_FOR_CLINICIAN,
+            stale | (ctl == ControlReason.HOLD_NO_DATA),
+            (ctl == ControlReason.INCREASE_UNCONTROLLED) & blocked,
+            ctl == ControlReason.INCREASE_UNCONTROLLED,
+            (ctl == ControlReason.DECREASE_SIDE_EFFECTS)
+            | (ctl == ControlReason.DECREASE_OVERCONTROLLED),
+            ctl == ControlReason.HOLD_SIDE_EFFECTS,
+        ],
+        [Reason.ALARM_STOP, Reason.HELD_FOR_CLINICIAN, Reason.HOLD_NO_DATA,
+         Reason.HOLD_SIDE_EFFECTS,
+         Reason.INCREASE_UNCONTROLLED, Reason.DECREASE_SIDE_EFFECTS, Reason.HOLD_SIDE_EFFECTS],
+        default=Reason.TAPER_SYSTEMIC if taper else Reason.HOLD_CONTROLLED,
+    ).astype(np.int64)
+    return out
+
+
+@dataclass(frozen=True)
+class _ClosedLoopArm:
+    """Shared mechanics of the closed-loop arms (subclasses choose the controller)."""
+
+    name: str = "closed-loop"
+    uses_pump: bool = True
+    standard: StandardIntrathecal = field(default_factory=StandardIntrathecal)
+    bounds: ClinicianBounds = field(default_factory=ClinicianBounds)
+
+    def controller(self, context: ArmContext, bounds: ClinicianBounds) -> Controller[Any]:
+        raise NotImplementedError
+
+    def run_bounds(self, context: ArmContext) -> ClinicianBounds:
+        """The arm's bounds with the lowest deliverable rate: the device's minimum flow at the
+        library's strongest concentration (so any strength in the pump can deliver it)."""
+        strongest = float(context.morphine.concentration_max.value.value_in("mg/mL"))
+        floor = LIMITS.min_flow_nl_per_day / 1e6 * strongest
+        return replace(self.bounds,
+                       min_rate_mg_per_day=max(self.bounds.min_rate_mg_per_day, floor),
+                       min_daily_mg=max(self.bounds.min_daily_mg, floor))
+
+    def start(self, context: ArmContext) -> Therapy:
+        return self.standard.start(context)
+
+    def _new_run(self, context: ArmContext, therapy: Therapy) -> _Run:
+        bounds = self.run_bounds(context)
+        controller = self.controller(context, bounds)
+        return _Run(
+            context=context,
+            bounds=bounds,
+            controller=controller,
+            loop=start_loop(controller, therapy),
+            last_review_day=np.full(therapy.n, -np.inf),
+            verdicts=np.zeros(len(Verdict), dtype=np.int64),
+            checks=np.zeros(len(Check.__members__), dtype=np.int64),
+        )
+
+    def decide(self, obs: Observations, therapy: Therapy, context: ArmContext,
+               memory: object = None) -> Decision:
+        run = memory if isinstance(memory, _Run) else self._new_run(context, therapy)
+        n = therapy.n
+        share = self.standard.oral_share(obs.day + 1)
+        prior = context.prior_oral_mg_per_day
+        taper = not np.allclose(therapy.oral_mg_per_day, prior * share)
+        therapy = therapy.with_(
+            oral_mg_per_day=prior * share,
+            oral_rescue_mg=prior / 6.0 if share > 0 else np.zeros(n),
+        )
+        # A clinician resets a latched alarm once the readings are clear again.
+        sup = run.loop.supervisor
+        bounds = run.bounds
+        clear = assess(obs, bounds.interlock).level == Level.CLEAR
+        reset = (sup.latched >= Level.ALARM) & clear
+        visit = reset.copy()
+        if reset.any():
+            restart = reset & (therapy.it_mg_per_day <= 0)
+            again = np.maximum(sup.pre_alarm_mg * RESTART_FRACTION, bounds.min_daily_mg)
+            it = np.where(restart, again, therapy.it_mg_per_day)
+            therapy = therapy.with_(it_mg_per_day=it)
+            sup = reset_alarm(sup, reset)
+            run.loop = LoopState(run.loop.controller, sup)
+        step, run.loop = closed_loop_step(
+            run.controller, run.loop, obs, therapy, bounds,
+            LibraryLimits.from_drug(context.morphine),
+        )
+        decision = step.decision
+        out = decision.therapy
+        # While an alarm is latched every opioid is held, the systemic taper and rescue too
+        # (Pasero 2009: stop the opioid at POSS 4 or respiratory depression); early alarms come
+        # mostly from the systemic opioid still being tapered.
+        alarmed = run.loop.supervisor.latched >= Level.ALARM
+        if alarmed.any():
+            out = out.with_(oral_mg_per_day=np.where(alarmed, 0.0, out.oral_mg_per_day),
+                            oral_rescue_mg=np.where(alarmed, 0.0, out.oral_rescue_mg))
+        held = decision.verdict == Verdict.HELD_FOR_CLINICIAN
+        review = held & (obs.day - run.last_review_day >= HOLD_REVIEW_DAYS)
+        run.last_review_day = np.where(review, float(obs.day), run.last_review_day)
+        visit |= review
+        run.verdicts += np.bincount(decision.verdict, minlength=len(Verdict))
+        for k, flag in enumerate(Check.__members__.values()):
+            run.checks[k] += int(np.count_nonzero(decision.checks & int(flag)))
+        reasons = _reasons(step.recommendation.reasons, decision.verdict, decision.checks, taper)
+        return Decision(out, visit, reasons, memory=run)
+
+    @staticmethod
+    def counts(memory: object) -> tuple[dict[str, int], dict[str, int]]:
+        """Verdict and check counts of one run so far (from the arm's memory), for reports."""
+        assert isinstance(memory, _Run)
+        run = memory
+        verdicts = {v.name: int(run.verdicts[v]) for v in Verdict}
+        checks = {name: int(c) for name, c in zip(Check.__members__, run.checks, strict=True)}
+        return verdicts, checks
+
+
+def _oral_per_it(context: ArmContext) -> float:
+    """Oral morphine mg equivalent to 1 mg intrathecal, from the library's ladder (300:1,
+    Krames) for estimation; the start itself uses the library's conservative start ratio."""
+    table = context.morphine.oral_morphine_mg_per_mg
+    if table is None:
+        return 300.0
+    return float(table[Route.INTRATHECAL] / table[Route.ORAL])
+
+
+@dataclass(frozen=True)
+class IntelligentArm(_ClosedLoopArm):
+    """`it-intelligent`: the estimating controller behind the supervisor, daily."""
+
+    name: str = "it-intelligent"
+
+    def controller(self, context: ArmContext, bounds: ClinicianBounds) -> Controller[Any]:
+        return IntelligentController(oral_per_it_mg=_oral_per_it(context),
+                                     prior_oral_mg_per_day=context.prior_oral_mg_per_day,
+                                     max_bolus_mg=bounds.max_bolus_mg,
+                                     max_boluses_per_day=bounds.max_boluses_per_day,
+                                     min_daily_mg=bounds.min_daily_mg,
+                                     min_rate_mg_per_day=bounds.min_rate_mg_per_day)
+
+
+@dataclass(frozen=True)
+class RuleBasedArm(_ClosedLoopArm):
+    """`it-rule-based`: daily rule-based titration behind the same supervisor."""
+
+    name: str = "it-rule-based"
+
+    def controller(self, context: ArmContext, bounds: ClinicianBounds) -> Controller[Any]:
+        return RuleBasedController(min_daily_mg=bounds.min_daily_mg)
+
+
+@dataclass(frozen=True)
+class OracleArm(_ClosedLoopArm):
+    """`oracle`, evaluation only: reads `ArmContext.hidden_cohort` to pick the smallest dose
+    meeting the same pain target, behind the same supervisor."""
+
+    name: str = "oracle"
+
+    def controller(self, context: ArmContext, bounds: ClinicianBounds) -> Controller[Any]:
+        return OracleController(cohort=context.hidden_cohort, min_daily_mg=bounds.min_daily_mg,
+                                min_rate_mg_per_day=bounds.min_rate_mg_per_day)

@@ -1,0 +1,130 @@
+"""Controller scenarios in the LoopAlgorithm fixture style: observations in (JSON files under
+tests/fixtures/control/), recommendations and reasons out."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from idds.control.bounds import ClinicianBounds, LibraryLimits
+from idds.control.controller import Controller
+from idds.control.estimator import expected_nrs
+from idds.control.intelligent import IntelligentController
+from idds.control.loop import closed_loop_step, start_loop
+from idds.control.recommendation import ControlReason, Recommendation
+from idds.control.rules import RuleBasedController
+from idds.control.supervisor import Check, SupervisorState, Verdict, supervise
+from idds.control.therapy import HOURS
+from idds.drugs import load_library
+from tests.control.helpers import observations, therapy
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "control"
+CONTROLLERS: dict[str, Controller[Any]] = {
+    "rule-based": RuleBasedController(),
+    "intelligent": IntelligentController(),
+}
+LIBRARY = LibraryLimits.from_drug(load_library().drug("morphine"))
+
+
+def load(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((FIXTURES / name).read_text())
+    return data
+
+
+def day_obs(spec: dict[str, Any]) -> Any:
+    values = {k: v for k, v in spec.items() if k != "day"}
+    return observations(day=spec["day"], **values)
+
+
+@pytest.mark.parametrize("name", ["stale_diary.json", "sedation_warning.json"])
+def test_single_day_scenarios(name: str) -> None:
+    case = load(name)
+    start = therapy(it_mg=case["therapy"]["it_mg"])
+    obs = day_obs(case["days"][0])
+    for ctl_name, ctl in CONTROLLERS.items():
+        expect = case["expect"][ctl_name]
+        rec, _ = ctl.recommend(ctl.initial(start), obs, start)
+        assert ControlReason(int(rec.reasons[0])).name == expect["reason"], ctl_name
+        ratio = rec.therapy.it_mg_per_day[0] / start.it_mg_per_day[0]
+        assert expect["it_ratio_min"] - 1e-9 <= ratio <= expect["it_ratio_max"] + 1e-9, ctl_name
+        assert rec.text(0)
+    # An increase recommended anyway is refused by the supervisor, naming the limit.
+    sup_expect = case["expect"]["supervisor_on_increase"]
+    up = Recommendation(start.with_(it_mg_per_day=start.it_mg_per_day * 1.2),
+                        np.array([ControlReason.INCREASE_UNCONTROLLED]), np.array([np.nan]))
+    state = SupervisorState.start(start, day=0)
+    decision, _ = supervise(state, obs, start, up, ClinicianBounds(), LIBRARY)
+    assert Verdict(int(decision.verdict[0])).name == sup_expect["verdict"]
+    for flag in sup_expect["checks"]:
+        assert decision.checks[0] & Check[flag]
+    assert decision.therapy.it_mg_per_day[0] == start.it_mg_per_day[0]
+    assert decision.text(0).startswith("refused")
+
+
+def test_same_hour_presses_move_dose_before_that_hour() -> None:
+    case = load("same_hour_presses.json")
+    each = case["each_day"]
+    ctl = IntelligentController()
+    cur = therapy(it_mg=case["therapy"]["it_mg"])
+    state = ctl.initial(cur)
+    reasons = []
+    for k in range(case["repeat_days"]):
+        days_seen = min(k + 1, 7)
+        by_hour = np.zeros(HOURS)
+        by_hour[each["press_hour"]] = each["presses_per_hour_per_day"] * days_seen
+        refused = np.zeros(HOURS)
+        refused[each["press_hour"]] = each["refused_per_hour_per_day"] * days_seen
+        obs = observations(day=case["first_day"] + k, diary_mean_nrs=each["diary_mean_nrs"],
+                           presses_per_day=each["presses_per_day"],
+                           refused_per_day=each["refused_per_day"],
+                           presses_by_hour=by_hour, refused_by_hour=refused)
+        rec, state = ctl.recommend(state, obs, cur)
+        reasons.append(ControlReason(int(rec.reasons[0])).name)
+        cur = rec.therapy
+    expect = case["expect"]["intelligent"]
+    assert cur.it_mg_per_day[0] <= case["therapy"]["it_mg"] * expect["it_ratio_max"] + 1e-9
+    flex = cur.flex[0]
+    assert abs(flex.mean() - 1.0) < 1e-9
+    assert flex[expect["flex_peak_hours"]].min() >= expect["flex_peak_min"]
+    assert flex[expect["flex_low_hours"]].max() < 1.0
+    assert int(np.argmax(flex)) < each["press_hour"]
+    assert "RESHAPE_FLEX" in reasons
+    assert set(reasons) <= set(expect["reason_any"])
+
+
+def test_fast_progression_dose_follows_within_limits() -> None:
+    case = load("fast_progression.json")
+    p = case["patient"]
+    ctl = IntelligentController()
+    bounds = ClinicianBounds()
+    cur = therapy(it_mg=case["therapy"]["it_mg"])
+    loop = start_loop(ctl, cur)
+    first = case["first_day"]
+    doses = [float(cur.it_mg_per_day[0])]
+    nrs = 0.0
+    for k in range(case["days"]):
+        t = first + k
+        x = cur.it_mg_per_day[0]
+        u = (x / p["ed50_mg_per_day"]) ** p["hill"]
+        nrs = (p["drive0_nrs"] + p["slope_nrs_per_day"] * t) * (1 - p["max_relief"] * u / (1 + u))
+        obs = observations(day=t, window_days=1, diary_mean_nrs=round(nrs, 1), diary_entries=3)
+        step, loop = closed_loop_step(ctl, loop, obs, cur, bounds, LIBRARY)
+        cur = step.decision.therapy
+        doses.append(float(cur.it_mg_per_day[0]))
+    expect = case["expect"]["intelligent"]
+    d = np.array(doses)
+    assert d[-1] >= d[0] * expect["final_it_ratio_min"]
+    assert nrs <= expect["final_nrs_max"]
+    steps = d[1:] / d[:-1] - 1
+    assert steps.max() <= expect["max_daily_increase"] + 1e-9
+    up_days = np.flatnonzero(steps > 1e-9)
+    assert np.all(np.diff(up_days) >= expect["min_days_between_increases"])
+    est = loop.controller.response
+    slope = float(np.sum(est.weights[0] * est.mean[0, :, 1]))
+    assert slope >= expect["slope_estimate_min"]
+    predicted = expected_nrs(est, ctl.model, cur.it_mg_per_day, 0.0)[0]
+    assert abs(predicted - nrs) <= expect["prediction_error_max"]
