@@ -197,3 +197,18 @@ def arm_metrics(outcomes: PatientOutcomes, seed: int = 0) -> dict[str, Estimate]
         outcomes.ome_mg_per_day, outcomes.pain_fall_nrs, seed
     )
     return {name: out[name] for name in METRIC_KEYS}
+
+
+#: Per-patient outcomes compared with the oracle arm (same patients, paired differences).
+ORACLE_DISTANCE_KEYS: dict[str, str] = {
+    "time_controlled_percent": "time with pain controlled, arm minus oracle, percentage points",
+    "it_mg_per_day": "intrathecal morphine, arm minus oracle, mg/day",
+    "ome_mg_per_day": "oral morphine equivalent, arm minus oracle, mg/day",
+    "pain_change_percent": "pain change from baseline, arm minus oracle, percentage points",
+}
+
+
+def distance_from(reference: PatientOutcomes, arm: PatientOutcomes) -> dict[str, Estimate]:
+    """Paired differences arm - reference per patient (the same virtual patients)."""
+    return {key: mean_ci(getattr(arm, key) - getattr(reference, key))
+            for key in ORACLE_DISTANCE_KEYS}

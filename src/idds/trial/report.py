@@ -22,12 +22,22 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from idds import DISCLAIMER
-from idds.trial.metrics import METRIC_KEYS
+from idds.trial.metrics import METRIC_KEYS, ORACLE_DISTANCE_KEYS, Estimate, distance_from
 from idds.trial.runner import TrialResult
 
-FIGURES = ("pain", "dose", "side_effects", "comparison", "hour_of_day")
+FIGURES = ("pain", "dose", "side_effects", "comparison", "hour_of_day", "oracle_distance")
+ORACLE = "oracle"
 COMPARED = ("time_controlled_percent", "pain_change_percent", "toxicity_change_percent",
             "clinical_success_percent")
+
+
+def oracle_distances(result: TrialResult) -> dict[str, dict[str, Estimate]]:
+    """Each real arm's paired distance from the oracle (empty without an oracle arm)."""
+    oracle = result.arms.get(ORACLE)
+    if oracle is None:
+        return {}
+    return {name: distance_from(oracle.outcomes, arm.outcomes)
+            for name, arm in result.arms.items() if name != ORACLE}
 
 
 def metrics_json(result: TrialResult) -> dict[str, Any]:
@@ -37,6 +47,11 @@ def metrics_json(result: TrialResult) -> dict[str, Any]:
         "disclaimer": DISCLAIMER,
         "config": config,
         "metric_keys": METRIC_KEYS,
+        "oracle_distance_keys": ORACLE_DISTANCE_KEYS,
+        "oracle_distance": {
+            name: {key: est.as_json() for key, est in distances.items()}
+            for name, distances in oracle_distances(result).items()
+        },
         "arms": {
             name: {
                 "metrics": {key: est.as_json() for key, est in arm.metrics.items()},
@@ -74,17 +89,22 @@ def _figure_pain(result: TrialResult) -> str:
 
 
 def _figure_dose(result: TrialResult) -> str:
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
+    fig, (left, middle, right) = plt.subplots(1, 3, figsize=(13, 3.6))
     it_factor = 300.0
-    for name, arm in result.arms.items():
+    for i, (name, arm) in enumerate(result.arms.items()):
         oral = arm.history["oral_mg"].astype(np.float64).mean(axis=1)
         it = arm.history["it_mg"].astype(np.float64).mean(axis=1)
         days = np.arange(1, oral.shape[0] + 1)
         left.plot(days, oral + it * it_factor, label=name)
-        right.plot(days, it, label=name)
-    left.set(xlabel="day", ylabel="mg/day", title="Oral morphine equivalent (oral + IT x 300)",
-             yscale="log")
-    right.set(xlabel="day", ylabel="mg/day", title="Intrathecal morphine delivered")
+        middle.plot(days, it, label=name)
+        programmed = arm.history["it_programmed_mg_per_day"].astype(np.float64)
+        if programmed.any():
+            low, mid, high = np.percentile(programmed, [10, 50, 90], axis=1)
+            right.plot(days, mid, color=f"C{i}", label=name)
+            right.fill_between(days, low, high, color=f"C{i}", alpha=0.12)
+    left.set(xlabel="day", ylabel="mg/day", title="OME (oral + IT x 300)", yscale="log")
+    middle.set(xlabel="day", ylabel="mg/day", title="IT morphine delivered (mean)")
+    right.set(xlabel="day", ylabel="mg/day", title="Programmed IT basal (median, 10-90%)")
     left.legend()
     return _png(fig)
 
@@ -137,6 +157,28 @@ def _figure_hours(result: TrialResult) -> str:
     return _png(fig)
 
 
+def _figure_oracle(result: TrialResult) -> str:
+    distances = oracle_distances(result)
+    fig, axes = plt.subplots(1, len(ORACLE_DISTANCE_KEYS), figsize=(12, 3.4))
+    if not distances:
+        for ax in axes:
+            ax.text(0.5, 0.5, "no oracle arm in this trial", ha="center", va="center")
+            ax.set_axis_off()
+        return _png(fig)
+    names = list(distances)
+    for ax, key in zip(axes, ORACLE_DISTANCE_KEYS, strict=True):
+        estimates = [distances[n][key] for n in names]
+        means = [e.mean for e in estimates]
+        errors = np.array([[e.mean - e.low for e in estimates],
+                           [e.high - e.mean for e in estimates]])
+        ax.bar(names, means, yerr=np.clip(np.nan_to_num(errors), 0, None), capsize=4,
+               color=[f"C{i}" for i in range(len(names))])
+        ax.axhline(0, color="black", lw=0.6)
+        ax.set_title(f"{key.replace('_', ' ')} vs oracle", fontsize=9)
+        ax.tick_params(axis="x", rotation=30, labelsize=8)
+    return _png(fig)
+
+
 def figures(result: TrialResult) -> dict[str, str]:
     """Every figure as base64 PNG, by name (FIGURES order)."""
     return {
@@ -145,7 +187,23 @@ def figures(result: TrialResult) -> dict[str, str]:
         "side_effects": _figure_side_effects(result),
         "comparison": _figure_comparison(result),
         "hour_of_day": _figure_hours(result),
+        "oracle_distance": _figure_oracle(result),
     }
+
+
+def _oracle_table(result: TrialResult) -> str:
+    distances = oracle_distances(result)
+    if not distances:
+        return "<p>No oracle arm in this trial.</p>"
+    head = "".join(f"<th>{html.escape(n)}</th>" for n in distances)
+    rows = []
+    for key, meaning in ORACLE_DISTANCE_KEYS.items():
+        cells = "".join(
+            f"<td>{d[key].mean:+.3g}<br><small>[{d[key].low:.3g}, {d[key].high:.3g}]</small></td>"
+            for d in distances.values()
+        )
+        rows.append(f"<tr><th>{html.escape(meaning)}</th>{cells}</tr>")
+    return f"<table><tr><th>paired difference (95% CI)</th>{head}</tr>{''.join(rows)}</table>"
 
 
 def _metrics_table(result: TrialResult) -> str:
@@ -185,6 +243,10 @@ is documented in docs/physiology.md and docs/trial.md.</p>
 {config.dt_min:g} min, seed {config.seed}; arms: {html.escape(', '.join(config.arms))}.
 Baseline: one run-in day on each patient's prior oral morphine.</p>
 <h2>Metrics</h2>{_metrics_table(result)}
+<h2>Distance from the oracle</h2>
+<p>The oracle knows each virtual patient's hidden parameters and picks the smallest dose that
+meets the same pain target under the same supervisor (evaluation only). Paired differences on
+the same patients:</p>{_oracle_table(result)}
 <h2>Figures</h2>{figures_html}
 </body></html>
 """
