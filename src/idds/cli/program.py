@@ -7,6 +7,8 @@
   --max-per-day N] [--override "reason"] [--tolerant] [--yes] [--json]`
 - `idds program refill --withdrawn V --volume V --concentration C [--drug D] [--no-bridge]
   [--yes] [--json]`
+- `idds program advise --observations FILE [--controller intelligent|rule-based] [--accept |
+  --reject "reason"] [--clinician NAME] [--now ISO] [--yes] [--json]` (advisory mode)
 - `idds program prime [--yes] [--json]`, `idds program alarm-test [--json]`,
   `idds program log [--verify] [--json]`
 
@@ -17,6 +19,9 @@ screen is confirmed (interactive, or `--yes`). Bad input: one line on stderr, ex
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
+import getpass
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -36,7 +41,32 @@ from idds.programmer import (
     TherapyRequest,
     parse_flex,
 )
-from idds.programmer.screens import finish_table, log_table, refill_table, status_table
+from idds.programmer.advisory import (
+    AdvisoryRun,
+    accept_advice,
+    advice_summary,
+    check_controller,
+    flex_rows,
+    gather,
+    load_observations,
+    load_state,
+    log_decision,
+    parse_time,
+    prepare,
+    pump_day,
+    reject_advice,
+    save_state,
+    setting_rows,
+    state_path,
+)
+from idds.programmer.screens import (
+    advice_table,
+    finish_table,
+    flex_table,
+    log_table,
+    refill_table,
+    status_table,
+)
 from idds.programmer.status import PumpStatus
 from idds.pump import Continuous, DemandBolus, Therapy
 from idds.pump.program import Basal
@@ -292,3 +322,147 @@ def log_command(
     out.print(f"{len(download.entries)} entries; hash chain "
               + ("verified." if download.verified else f"FAILED: {download.reason}"),
               markup=False)
+
+
+_VERDICT_WORDS = {
+    "accepted": "accepted: the recommendation may be programmed as it is",
+    "reduced": "reduced: a smaller change than recommended may be programmed",
+    "refused": "refused: the current program stays",
+    "held_for_clinician": "held for a clinician: outside the clinician's bounds or a soft limit",
+    "alarm": "ALARM: interlock alarm: delivery reduced or stopped, boluses off",
+}
+
+
+def show_advice(out: Console, run: AdvisoryRun, state_note: str) -> None:
+    """The advisory screen: settings side by side, flex by hour, why, data, verdict, checks."""
+    a = run.advice
+    out.print(advice_table(f"Advice for pump {run.status.pump_id} ({run.controller} controller, "
+                           f"pump day {a.day + 1})", setting_rows(run)))
+    flex = flex_rows(run)
+    if flex:
+        out.print(flex_table(flex))
+    out.print("[bold]Why[/bold]")
+    out.print(f"  {a.reason_text}", markup=False)
+    if a.predicted_nrs is None:
+        out.print("  Predicted effect: none (this controller makes no prediction)", markup=False)
+    else:
+        out.print(f"  Predicted effect: mean diary pain NRS {a.predicted_nrs:.1f} in 3 days "
+                  "at the recommended dose", markup=False)
+    out.print("[bold]Data used[/bold] (missing or stale entries count as missing)")
+    for note in run.data_notes:
+        out.print(f"  {note}", markup=False)
+    for signal in run.interlock:
+        out.print(f"  Interlock: {signal}", markup=False)
+    out.print(f"[bold]Supervisor verdict[/bold]: {_VERDICT_WORDS[a.verdict.name.lower()]}",
+              highlight=False)
+    out.print("  Checks applied:")
+    for name, hit, text in run.checks:
+        mark = "LIMIT" if hit else "ok   "
+        out.print(f"    {mark} {name}" + (f": {text}" if hit else ""), markup=False)
+    out.print(f"  {state_note}", markup=False)
+
+
+def _login() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "unknown clinician"
+
+
+@app.command("advise")
+def advise_command(
+    observations: Annotated[Path, typer.Option(
+        "--observations", help="Clinician observations, TOML (examples/advice/patient.toml).")],
+    controller: Annotated[str, typer.Option(help="intelligent or rule-based.")] = "intelligent",
+    accept_: Annotated[bool, typer.Option(
+        "--accept", help="Accept: program the advised therapy (library checks, confirm).")]
+    = False,
+    reject_: Annotated[str | None, typer.Option(
+        "--reject", help="Reject, with this reason: nothing is sent.")] = None,
+    clinician: Annotated[str | None, typer.Option(
+        help="Who decides (default: the file's clinician, else the login name).")] = None,
+    now: Annotated[str | None, typer.Option(
+        "--now", help="Visit time, ISO 8601 (default: now; local time without an offset).")]
+    = None,
+    yes: Yes = False, as_json: Json = False, device: Device = DEFAULT_DEVICE,
+    port: Port = None, library: Library = None,
+) -> None:
+    """Advisory mode: observations -> controller -> safety supervisor -> advice; accept or
+    reject it (the decision is logged). Research and training software, not a medical device."""
+    with one_line_errors():
+        if accept_ and reject_ is not None:
+            raise OptionError("--accept and --reject exclude each other: choose one")
+        if reject_ is not None and not reject_.strip():
+            raise OptionError('--reject needs a reason, like --reject "pain acceptable"')
+        if as_json and accept_ and not yes:
+            raise OptionError("--json --accept needs --yes (there is no interactive confirm in "
+                              "JSON)")
+        check_controller(controller)
+        clinical = load_observations(observations)
+        visit = parse_time(now) if now else dt.datetime.now().astimezone()
+        at = visit.isoformat(timespec="seconds")
+        who = clinician or clinical.clinician or _login()
+        lib = load_library(library)
+        dev = DeviceDir(device, "programmer")
+        device_id = dev.device_id
+        prog = Programmer(client_for(dev, port), dev.log, lib, date.today, sleep=asyncio.sleep)
+        out = _out()
+
+        async def go() -> dict[str, Any]:
+            status, log = await gather(prog)
+            path = state_path(dev.path, status.pump_id, controller)
+            source = clinical.state_file or path
+            carried = load_state(source, status.pump_id, controller, pump_day(status))
+            run = prepare(status, log, clinical, controller, lib, visit, carried)
+            save_state(path, run.state)
+            note = (f"Controller state: {'resumed from ' + str(source) if run.resumed else 'new'}"
+                    f"; updated state saved to {path}")
+            if not as_json:
+                show_advice(out, run, note)
+            report: dict[str, Any] = {"advice": advice_summary(run), "state_file": str(path),
+                                      "checks": [{"check": n, "applied": h, "text": t}
+                                                 for n, h, t in run.checks]}
+            if reject_ is not None:
+                reject_advice(prog, run, who, at, device_id, reject_.strip())
+                report["decision"] = {"outcome": "rejected", "clinician": who, "at": at,
+                                      "reason": reject_.strip(), "sent": False}
+                return report
+
+            if not accept_:
+                log_decision(prog, run, None, device_id)
+                report["decision"] = None
+                return report
+
+            def finish(plan: TherapyPlan) -> None:
+                if not as_json:
+                    out.print(finish_table(plan))
+                    for line in plan.notes:
+                        out.print(f"  {line}", markup=False)
+                confirm("Send this therapy to the pump?", yes)
+
+            outcome = await accept_advice(prog, run, who, at, device_id, finish)
+            report["decision"] = {"outcome": "accepted", "clinician": who, "at": at,
+                                  "sent": outcome.result is not None}
+            if outcome.plan is not None:
+                report["finish"] = plan_json(outcome.plan)
+                report["result"] = outcome.result
+            return report
+
+        report = run_with(prog.client, go)
+    if as_json:
+        print_json(report)
+        return
+    decision = report["decision"]
+    if decision is None:
+        out.print('Nothing sent. Decide with --accept or --reject "reason" (the advice was '
+                  "logged as shown).", markup=False)
+    elif decision["outcome"] == "rejected":
+        out.print(f"Rejected by {who}: {decision['reason']}. Nothing was sent; the rejection "
+                  "is in the device log.", markup=False)
+    elif not decision["sent"]:
+        out.print(f"Accepted by {who}: the advice keeps the current program; nothing to send. "
+                  "Logged.", markup=False)
+    else:
+        result = report["result"]
+        out.print(f"Accepted by {who}; sent and confirmed by the pump: {result.get('new')} "
+                  f"(was: {result.get('old')}). Logged.", markup=False)

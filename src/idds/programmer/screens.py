@@ -70,3 +70,25 @@ def log_table(entries: Sequence[LogEntry], last: int = 30) -> Table:
         table.add_row(str(e.seq), format_time(e.time),
                       e.kind.value, ", ".join(f"{k}={v}" for k, v in e.details))
     return table
+
+
+def advice_table(title: str, rows: Sequence[tuple[str, str, str, str]]) -> Table:
+    """Advisory mode: current, recommended and to-program (the supervisor's) side by side."""
+    table = Table(title=title, title_justify="left")
+    for col in ("Setting", "Current", "Recommended", "To program (supervisor)"):
+        table.add_column(col, style="bold" if col.startswith("To") else None)
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+def flex_table(rows: Sequence[tuple[str, str, str, str]]) -> Table:
+    """Advisory mode: the basal rate by hour of day (mg/day rates; the daily dose is their
+    mean), current, recommended and to program."""
+    table = Table(title="Flex shape by hour (rates in mg/day; x = multiplier of the daily dose)",
+                  title_justify="left")
+    for col in ("Hour", "Current", "Recommended", "To program"):
+        table.add_column(col)
+    for row in rows:
+        table.add_row(*row)
+    return table
