@@ -173,8 +173,8 @@ def _step_day(run: _Run, settings: TrialSettings, uses_pump: bool) -> dict[str, 
     w_const = 10.0 * PD.tox_weight_constipation * adj.laxative
     w_naus = 10.0 * PD.tox_weight_nausea * adj.antiemetic
     values = run.acc.values
-    presses_by_hour = np.zeros((run.cohort.n, HOURS))
-    refused_by_hour = np.zeros((run.cohort.n, HOURS))
+    presses_by_hour = np.zeros((HOURS, run.cohort.n))  # hour-major: contiguous row updates
+    refused_by_hour = np.zeros((HOURS, run.cohort.n))
     dose_per_intake = run.therapy.oral_mg_per_day / len(ORAL_TIMES_MIN)
     for s in range(steps):
         hour = int((s * dt) // 60)
@@ -216,15 +216,15 @@ def _step_day(run: _Run, settings: TrialSettings, uses_pump: bool) -> dict[str, 
             values["presses"] += pressed
             values["refused"] += refused
             values["given"] += codes == Refusal.GIVEN
-            presses_by_hour[:, hour] += pressed
-            refused_by_hour[:, hour] += refused
+            presses_by_hour[hour] += pressed
+            refused_by_hour[hour] += refused
             run.presses_by_hour[hour] += pressed.sum()
             run.refused_by_hour[hour] += refused.sum()
         run.acc.steps += 1
     row = run.acc.close()
     row["it_programmed_mg_per_day"] = run.therapy.it_mg_per_day.copy()
     row["oral_programmed_mg_per_day"] = run.therapy.oral_mg_per_day.copy()
-    run.history.append(row, presses_by_hour, refused_by_hour)
+    run.history.append(row, presses_by_hour.T, refused_by_hour.T)
     return row
 
 

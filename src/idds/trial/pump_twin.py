@@ -191,20 +191,20 @@ def demand(
     who = np.flatnonzero(press & pumps.implanted)
     if who.size == 0:
         return codes
-    no_program = (therapy.bolus_mg[who] <= 0) | (therapy.max_boluses_per_day[who] <= 0)
     starts = pumps.starts[who]
-    last = starts.max(axis=1)
-    locked = now_min < last + therapy.lockout_min[who]
-    in_window = (starts > now_min - DAY_MIN) & (starts <= now_min)
-    at_max = in_window.sum(axis=1) >= therapy.max_boluses_per_day[who]
-    empty = pumps.reservoir_ml[who] <= 0
-    running = pumps.bolus_left_mg[who] > BOLUS_DONE_MG
-    result = np.select(
-        [empty, running, no_program, locked, at_max],
-        [Refusal.EMPTY, Refusal.BOLUS_IN_PROGRESS, Refusal.NO_PATIENT_BOLUS, Refusal.LOCKOUT,
-         Refusal.MAX_PER_24H],
-        default=Refusal.GIVEN,
+    maximum = therapy.max_boluses_per_day[who]
+    # the checks, lowest priority first: a later (higher-priority) one overwrites
+    checks = (
+        (Refusal.MAX_PER_24H, ((starts > now_min - DAY_MIN) & (starts <= now_min)).sum(axis=1)
+         >= maximum),
+        (Refusal.LOCKOUT, now_min < starts.max(axis=1) + therapy.lockout_min[who]),
+        (Refusal.NO_PATIENT_BOLUS, (therapy.bolus_mg[who] <= 0) | (maximum <= 0)),
+        (Refusal.BOLUS_IN_PROGRESS, pumps.bolus_left_mg[who] > BOLUS_DONE_MG),
+        (Refusal.EMPTY, pumps.reservoir_ml[who] <= 0),
     )
+    result = np.full(who.size, Refusal.GIVEN, dtype=np.int64)
+    for code, failed in checks:
+        result[failed] = code
     codes[who] = result
     given = who[result == Refusal.GIVEN]
     pumps.starts[given, pumps.slot[given]] = now_min
