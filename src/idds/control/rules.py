@@ -24,6 +24,66 @@ Array = NDArray[np.float64]
 
 
 @dataclass(frozen=True)
+class Titration:
+    """A clinician's titration rule, from what can be observed (shared by the rule-based
+    controller and the trial's clinic-visit arms).
+
+    target_nrs: a diary mean above it is uncontrolled (NRS <= 3 counts as controlled).
+    increase, decrease: relative change when uncontrolled / on limiting side effects.
+    burden_hold, burden_reduce: side-effect burden (0-10) that stops escalation / calls for a
+        reduction; sedation_reduce_poss: POSS at or above which the dose is reduced (Pasero
+        2009); slow_breathing_per_min: respiratory rate below which it is reduced.
+    low_nrs, trim: when set, a diary at or below `low_nrs` without remote presses trims the
+        dose by `trim` toward the smallest effective dose (assumption).
+    """
+
+    target_nrs: float
+    increase: float
+    decrease: float
+    burden_hold: float
+    burden_reduce: float
+    sedation_reduce_poss: float = 3.0
+    slow_breathing_per_min: float = 10.0
+    low_nrs: float | None = None
+    trim: float = 0.0
+
+    def decide(self, obs: Observations) -> tuple[Array, NDArray[np.int64]]:
+        """Dose multiplier and `ControlReason` per patient."""
+        nrs = obs.diary_mean_nrs
+        no_data = np.isnan(nrs)
+        with np.errstate(invalid="ignore"):
+            reduce = (
+                (obs.sedation_max >= self.sedation_reduce_poss)
+                | (obs.respiratory_rate_min < self.slow_breathing_per_min)
+                | (obs.side_effect_burden >= self.burden_reduce)
+            )
+            uncontrolled = ~no_data & (nrs > self.target_nrs)
+            limited = obs.side_effect_burden >= self.burden_hold
+            low = (np.zeros(nrs.shape, dtype=bool) if self.low_nrs is None
+                   else ~no_data & (nrs <= self.low_nrs) & (obs.presses_per_day < 0.5))
+        reasons = np.select(
+            [reduce, no_data, uncontrolled & limited, uncontrolled, low],
+            [ControlReason.DECREASE_SIDE_EFFECTS, ControlReason.HOLD_NO_DATA,
+             ControlReason.HOLD_SIDE_EFFECTS, ControlReason.INCREASE_UNCONTROLLED,
+             ControlReason.DECREASE_OVERCONTROLLED],
+            default=ControlReason.HOLD_CONTROLLED,
+        ).astype(np.int64)
+        factor: Array = np.select(
+            [reasons == ControlReason.DECREASE_SIDE_EFFECTS,
+             reasons == ControlReason.INCREASE_UNCONTROLLED,
+             reasons == ControlReason.DECREASE_OVERCONTROLLED],
+            [1.0 - self.decrease, 1.0 + self.increase, 1.0 - self.trim],
+            default=1.0,
+        )
+        return factor, reasons
+
+
+#: Good practice as the module docstring states it.
+PRACTICE = Titration(target_nrs=3.0, increase=0.2, decrease=0.25, burden_hold=4.0,
+                     burden_reduce=6.0, low_nrs=1.5, trim=0.1)
+
+
+@dataclass(frozen=True)
 class RuleState:
     """The rule-based controller carries nothing but the day it last decided."""
 
@@ -35,15 +95,7 @@ class RuleBasedController:
     """Daily rule-based titration; see the module docstring. Doses mg/day, NRS 0-10."""
 
     name: str = "rule-based"
-    target_nrs: float = 3.0
-    low_nrs: float = 1.5
-    increase: float = 0.2
-    decrease: float = 0.25
-    trim: float = 0.1
-    burden_hold: float = 4.0
-    burden_reduce: float = 6.0
-    sedation_reduce_poss: float = 3.0
-    slow_breathing_per_min: float = 10.0
+    titration: Titration = PRACTICE
     bolus_fraction: float = 0.1
     min_daily_mg: float = 0.0
 
@@ -52,31 +104,7 @@ class RuleBasedController:
 
     def recommend(self, state: RuleState, obs: Observations, therapy: Therapy
                   ) -> tuple[Recommendation, RuleState]:
-        nrs = obs.diary_mean_nrs
-        no_data = np.isnan(nrs)
-        with np.errstate(invalid="ignore"):
-            reduce = (
-                (obs.sedation_max >= self.sedation_reduce_poss)
-                | (obs.respiratory_rate_min < self.slow_breathing_per_min)
-                | (obs.side_effect_burden >= self.burden_reduce)
-            )
-            uncontrolled = ~no_data & (nrs > self.target_nrs)
-            limited = obs.side_effect_burden >= self.burden_hold
-            low = ~no_data & (nrs <= self.low_nrs) & (obs.presses_per_day < 0.5)
-        reasons = np.select(
-            [reduce, no_data, uncontrolled & limited, uncontrolled, low],
-            [ControlReason.DECREASE_SIDE_EFFECTS, ControlReason.HOLD_NO_DATA,
-             ControlReason.HOLD_SIDE_EFFECTS, ControlReason.INCREASE_UNCONTROLLED,
-             ControlReason.DECREASE_OVERCONTROLLED],
-            default=ControlReason.HOLD_CONTROLLED,
-        ).astype(np.int64)
-        factor = np.select(
-            [reasons == ControlReason.DECREASE_SIDE_EFFECTS,
-             reasons == ControlReason.INCREASE_UNCONTROLLED,
-             reasons == ControlReason.DECREASE_OVERCONTROLLED],
-            [1.0 - self.decrease, 1.0 + self.increase, 1.0 - self.trim],
-            default=1.0,
-        )
+        factor, reasons = self.titration.decide(obs)
         it = therapy.it_mg_per_day * factor
         trimmed = reasons == ControlReason.DECREASE_OVERCONTROLLED
         it = np.where(trimmed, np.maximum(it, np.minimum(self.min_daily_mg, therapy.it_mg_per_day)),

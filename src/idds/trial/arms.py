@@ -17,6 +17,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from idds.control import Observations
+from idds.control.recommendation import ControlReason
+from idds.control.rules import Titration
 from idds.control.therapy import HOURS, Therapy
 from idds.drugs import ConversionPolicy, Drug
 from idds.physiology import Cohort
@@ -107,47 +109,29 @@ def is_visit_day(day: int, first: tuple[int, ...], every: int) -> bool:
     return done in first or (done > max(first) and done % every == 0)
 
 
-@dataclass(frozen=True)
-class Titration:
-    """The clinician's titration rule at a visit (shared by the oral and intrathecal arms).
+#: The trial's `Reason` for each `ControlReason` of a titration rule.
+FROM_CONTROL: dict[ControlReason, Reason] = {
+    ControlReason.HOLD_CONTROLLED: Reason.HOLD_CONTROLLED,
+    ControlReason.INCREASE_UNCONTROLLED: Reason.INCREASE_UNCONTROLLED,
+    ControlReason.DECREASE_SIDE_EFFECTS: Reason.DECREASE_SIDE_EFFECTS,
+    ControlReason.HOLD_SIDE_EFFECTS: Reason.HOLD_SIDE_EFFECTS,
+    ControlReason.HOLD_NO_DATA: Reason.HOLD_NO_DATA,
+}
 
-    target_nrs: mean diary pain above it is uncontrolled (NRS <= 3 counts as controlled).
-    increase, decrease: relative change per visit.
-    burden_hold, burden_reduce: reported side-effect burden (0-10) that stops escalation or
-        calls for a reduction; sedation_reduce: POSS at or above which the dose is reduced;
-        slow_breathing_per_min: respiratory rate below which the dose is reduced.
-    """
 
-    target_nrs: float
-    increase: float
-    decrease: float
-    burden_hold: float
-    burden_reduce: float
-    sedation_reduce: float = 3.0
-    slow_breathing_per_min: float = 10.0
+def visit_decision(titration: Titration, obs: Observations) -> tuple[Array, IntArray]:
+    """A clinic visit's dose multiplier and trial `Reason` per patient."""
+    factor, reasons = titration.decide(obs)
+    lookup = np.zeros(len(ControlReason), dtype=np.int64)
+    for control, reason in FROM_CONTROL.items():
+        lookup[control] = reason
+    return factor, lookup[reasons]
 
-    def factor(self, obs: Observations) -> tuple[Array, IntArray]:
-        """Dose multiplier and reason per patient for a visit today."""
-        reduce = (
-            (obs.sedation_max >= self.sedation_reduce)
-            | (obs.respiratory_rate_min < self.slow_breathing_per_min)
-            | (obs.side_effect_burden >= self.burden_reduce)
-        )
-        no_data = np.isnan(obs.diary_mean_nrs)
-        uncontrolled = ~no_data & (obs.diary_mean_nrs > self.target_nrs)
-        limited = obs.side_effect_burden >= self.burden_hold
-        reasons = np.select(
-            [reduce, no_data, uncontrolled & limited, uncontrolled],
-            [Reason.DECREASE_SIDE_EFFECTS, Reason.HOLD_NO_DATA, Reason.HOLD_SIDE_EFFECTS,
-             Reason.INCREASE_UNCONTROLLED],
-            default=Reason.HOLD_CONTROLLED,
-        ).astype(np.int64)
-        factor = np.select(
-            [reasons == Reason.DECREASE_SIDE_EFFECTS, reasons == Reason.INCREASE_UNCONTROLLED],
-            [1.0 - self.decrease, 1.0 + self.increase],
-            default=1.0,
-        )
-        return factor, reasons
+
+#: Oral escalation at reviews: +30% (WHO-ladder practice of 25-50% steps; assumption within
+#: that range), -25% on limiting side effects.
+ORAL_TITRATION = Titration(target_nrs=3.0, increase=0.30, decrease=0.25, burden_hold=4.0,
+                           burden_reduce=6.0)
 
 
 @dataclass(frozen=True)
@@ -162,8 +146,7 @@ class ComprehensiveMedicalManagement:
 
     name: str = "cmm"
     uses_pump: bool = False
-    titration: Titration = Titration(target_nrs=3.0, increase=0.30, decrease=0.25,
-                                     burden_hold=4.0, burden_reduce=6.0)
+    titration: Titration = ORAL_TITRATION
     first_visits: tuple[int, ...] = (7, 14)
     visit_every_days: int = 14
     rescue_fraction: float = 1.0 / 6.0
@@ -178,7 +161,7 @@ class ComprehensiveMedicalManagement:
         if not is_visit_day(obs.day, self.first_visits, self.visit_every_days):
             return Decision(therapy, np.zeros(n, dtype=bool),
                             np.full(n, Reason.NO_VISIT, dtype=np.int64))
-        factor, reasons = self.titration.factor(obs)
+        factor, reasons = visit_decision(self.titration, obs)
         oral = therapy.oral_mg_per_day * factor
         return Decision(
             therapy.with_(oral_mg_per_day=oral, oral_rescue_mg=oral * self.rescue_fraction),
@@ -263,7 +246,7 @@ class StandardIntrathecal:
         if not is_visit_day(obs.day, self.first_visits, self.visit_every_days):
             reason = Reason.TAPER_SYSTEMIC if taper_changes else Reason.NO_VISIT
             return Decision(therapy, np.zeros(n, dtype=bool), np.full(n, reason, dtype=np.int64))
-        factor, reasons = self._titration(context).factor(obs)
+        factor, reasons = visit_decision(self._titration(context), obs)
         it = therapy.it_mg_per_day * factor
         return Decision(
             therapy.with_(it_mg_per_day=it, bolus_mg=self._bolus_mg(it, context)),
