@@ -9,7 +9,7 @@ from idds.control.therapy import Therapy
 from idds.drugs import load_library
 from idds.physiology import sample_cohort
 from idds.trial import LocalExecutor, TrialConfig, TrialError, TrialSettings, run_trial
-from idds.trial.engine import PumpSetup, run_in, simulate_batch
+from idds.trial.engine import DeviceLimitError, PumpSetup, run_in, simulate_batch
 from idds.trial.registry import ARMS
 
 LIBRARY = load_library()
@@ -108,3 +108,32 @@ def test_bad_configs_are_refused(kwargs: dict[str, object], message: str) -> Non
     args.update(kwargs)
     with pytest.raises(TrialError, match=message):
         TrialConfig(**args)  # type: ignore[arg-type]
+
+
+def test_a_dose_the_pump_cannot_deliver_at_its_strength_means_a_new_strength() -> None:
+    """Halving the dose every day soon falls below the minimum flow at the filled strength:
+    the pump is refilled with a weaker one (counted), never programmed outside its limits."""
+    from dataclasses import dataclass
+
+    from idds.trial.arms import Decision, Reason, StandardIntrathecal
+
+    @dataclass(frozen=True)
+    class Halving(StandardIntrathecal):
+        name: str = "halving"
+
+        def decide(self, obs, therapy, context, memory=None):  # type: ignore[no-untyped-def]
+            it = therapy.it_mg_per_day * 0.5
+            n = therapy.n
+            return Decision(therapy.with_(it_mg_per_day=it, bolus_mg=it * 0.1,
+                                          oral_mg_per_day=np.zeros(n),
+                                          oral_rescue_mg=np.zeros(n)),
+                            np.zeros(n, dtype=bool), np.full(n, Reason.NO_VISIT))
+
+    cohort = sample_cohort(4, seed=8)
+    [run] = simulate_batch(cohort, [Halving()], LIBRARY, TrialSettings(days=5))
+    assert np.all(run.refills >= 1)
+    programmed = run.history["it_programmed_mg_per_day"]
+    assert np.all(programmed[-1] < programmed[0] / 7)
+    # a dose no usual strength can deliver stops the trial with the reason
+    with pytest.raises(DeviceLimitError, match="outside the device limits"):
+        simulate_batch(cohort, [Halving()], LIBRARY, TrialSettings(days=10))

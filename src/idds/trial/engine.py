@@ -139,21 +139,36 @@ class DeviceLimitError(IddsError):
     """An arm asked for a pump program the firmware would refuse."""
 
 
-def _program(run: _Run, settings: TrialSettings, arm: str) -> None:
+def _program(run: _Run, settings: TrialSettings, arm: str, max_conc: float) -> None:
     """Check the arm's program against the device limits, as the firmware would, and set the
-    shortest bolus duration (from `PumpSetup.bolus_duration_min`) the device allows."""
+    shortest bolus duration (from `PumpSetup.bolus_duration_min`) the device allows.
+
+    A program the pump cannot deliver at its present strength (a dose cut below the minimum
+    flow, say) is what a clinician meets at the programmer: the pump is emptied and refilled
+    with a strength that can deliver it (counted as a refill). Only a program no usual
+    strength can deliver stops the trial."""
     assert run.pumps is not None
-    conc = run.pumps.concentration_mg_per_ml
-    duration = pump_twin.shortest_bolus_duration(run.therapy, conc,
-                                                 settings.pump.bolus_duration_min)
-    problems = pump_twin.program_problems(run.therapy, conc, duration)
+    problems = _problems(run, settings)
+    if problems.any():
+        fix = problems > 0
+        setup = settings.pump
+        run.pumps.fill(fix, setup.reservoir_ml, setup.concentration(run.therapy, max_conc))
+        run.refills += fix
+        problems = _problems(run, settings)
     if problems.any():
         worst = pump_twin.ProgramProblem(int(problems[problems > 0][0]))
         raise DeviceLimitError(
             f"arm {arm} programmed {int((problems > 0).sum())} pump(s) outside the device "
             f"limits ({worst.name.lower().replace('_', ' ')})"
         )
-    run.bolus_duration_min = duration
+
+
+def _problems(run: _Run, settings: TrialSettings) -> NDArray[np.int64]:
+    assert run.pumps is not None
+    conc = run.pumps.concentration_mg_per_ml
+    run.bolus_duration_min = pump_twin.shortest_bolus_duration(
+        run.therapy, conc, settings.pump.bolus_duration_min)
+    return pump_twin.program_problems(run.therapy, conc, run.bolus_duration_min)
 
 
 def _with_rescue(cohort: Cohort, rescue_mg: Array) -> Cohort:
@@ -293,7 +308,7 @@ def run_arm(
         pumps.fill(np.ones(cohort.n, dtype=bool), settings.pump.reservoir_ml, strength)
     run = _new_run(cohort, start, therapy, pumps, settings.days)
     if arm.uses_pump:
-        _program(run, settings, arm.name)
+        _program(run, settings, arm.name, max_conc)
     memory: object = None
     for _ in range(settings.days):
         _step_day(run, settings, arm.uses_pump)
@@ -306,7 +321,7 @@ def run_arm(
         run.reasons += np.bincount(decision.reasons, minlength=len(Reason))
         if arm.uses_pump:
             _refill_due(run, settings, max_conc)
-            _program(run, settings, arm.name)
+            _program(run, settings, arm.name, max_conc)
     return ArmRun(
         arm=arm.name,
         indices=cohort.indices.copy(),
