@@ -11,7 +11,9 @@ from collections.abc import Sequence
 from fractions import Fraction
 from itertools import pairwise
 
+from idds.dosing import PROMETRA_CATHETER_FULL_LENGTH_CM, catheter_volume
 from idds.pump.clock import DAY, MINUTE
+from idds.pump.convert import volume_nl
 from idds.pump.errors import Limit
 from idds.pump.program import Basal, Continuous, Flex, FlexStep, MinimumRate, Stopped
 
@@ -22,9 +24,6 @@ STROKE_NOISE_SD = 0.02
 STROKE_NOISE_CLIP = 0.06
 #: Largest relative over-delivery of any stroke: systematic and noise together.
 FLOW_ERROR_BOUND = (1 + LABELLED_ACCURACY) * (1 + STROKE_NOISE_CLIP) - 1
-#: Prometra catheter: (110 cm - trimmed) x 0.0026 mL/cm (devices.md), i.e. 2600 nL/cm.
-CATHETER_FULL_LENGTH_CM = 110
-CATHETER_NL_PER_CM = 2600
 #: Refill check: flag a withdrawn volume that differs from the expected one by more than
 #: max(1 mL, labelled accuracy x volume pumped since the last fill) (*assumption*; devices.md:
 #: "expected-versus-withdrawn volume mismatch is the warning sign").
@@ -151,8 +150,11 @@ def demand_refusal(starts: Sequence[Fraction], now: Fraction, lockout_s: Fractio
 
 
 def catheter_volume_nl(trimmed_cm: Fraction) -> Fraction:
-    """Prometra catheter dead volume: (110 cm - trimmed) x 0.0026 mL/cm (devices.md), nL."""
-    return (CATHETER_FULL_LENGTH_CM - trimmed_cm) * CATHETER_NL_PER_CM
+    """Prometra catheter dead volume: (110 cm - trimmed) x 0.0026 mL/cm (devices.md), nL.
+
+    The formula is the programmer's calculator's (`idds.dosing.catheter_volume`): one truth."""
+    length = PROMETRA_CATHETER_FULL_LENGTH_CM - trimmed_cm
+    return volume_nl(catheter_volume(length))
 
 
 def refill_mismatch(expected_nl: int, withdrawn_nl: int, pumped_since_fill_nl: int) -> bool:

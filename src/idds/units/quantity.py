@@ -1,7 +1,7 @@
 """Quantities with units: exact values, explicit dimensions, never a bare number.
 
 A `Quantity` stores its magnitude as an exact `fractions.Fraction` in base units
-(nanograms, nanolitres, seconds), so no volume or dose bookkeeping ever drifts the way a
+(nanograms, microlitres, seconds), so no volume or dose bookkeeping ever drifts the way a
 binary float does: 0.1 mL + 0.2 mL is exactly 0.3 mL, and 60 mcg/h is exactly 24 x 60 mcg/day.
 It also remembers the unit it was written in, for display only; equality and arithmetic use
 the base magnitude, so "1 mg/day" == "1000 mcg/day" while "1 mg/h" != "1 mg/day".
@@ -51,7 +51,7 @@ def exact(value: Number | float) -> Fraction:
 class Quantity:
     """An exact amount with a dimension, shown in the unit it was given in.
 
-    `base` is the magnitude in base units (ng, nL, s and their ratios); `unit` is only for display.
+    `base` is the magnitude in base units (ng, uL, s and their ratios); `unit` is only for display.
     """
 
     base: Fraction

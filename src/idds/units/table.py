@@ -1,6 +1,6 @@
 """The allow-list of units: dimensions, unit sizes and the parser of unit text.
 
-Base units are the nanogram, the nanolitre and the second, so every allowed unit is an exact
+Base units are the nanogram, the microlitre and the second, so every allowed unit is an exact
 integer multiple of its base and a ratio of them is an exact Fraction. The allow-list is the one
 in the foundation issue: g, mg, mcg (ug and µg accepted as input, shown as mcg), ng; L, mL, uL;
 min, h, day; and mass/time, volume/time, mass/volume ratios of them. Nothing else parses:
@@ -69,7 +69,7 @@ def describe(dimension: Dimension) -> str:
 
 @dataclass(frozen=True)
 class Unit:
-    """A unit: its display symbol, dimension and size in base units (ng, nL, s)."""
+    """A unit: its display symbol, dimension and size in base units (ng, uL, s)."""
 
     symbol: str
     dimension: Dimension
@@ -176,5 +176,5 @@ def default_unit(dimension: Dimension) -> Unit:
     symbol = DEFAULT_UNITS.get(dimension)
     if symbol is not None:
         return parse_unit(symbol)
-    return Unit(f"ng^{dimension.mass} nL^{dimension.volume} s^{dimension.time}", dimension,
+    return Unit(f"ng^{dimension.mass} uL^{dimension.volume} s^{dimension.time}", dimension,
                 Fraction(1))
