@@ -76,7 +76,7 @@ def straightforward(patients: int, days: int) -> float:
 def fast(patients: int, days: int, workers: int) -> tuple[float, float]:
     """Patient-days per second of the vectorised engine, and the elapsed seconds."""
     config = TrialConfig(patients=patients, days=days, arms=(ARM,), seed=0,
-                         batch_size=max(1, patients // (2 * workers)))
+                         batch_size=max(1, patients // workers))
     start = time.perf_counter()
     run_trial(config, LocalExecutor(workers))
     elapsed = time.perf_counter() - start

@@ -101,3 +101,16 @@ def test_zero_or_negative_is_refused() -> None:
         check_therapy(LIBRARY.drug("morphine"), Proposal(daily_dose=q("0 mg/day")))
     with pytest.raises(IddsError, match="concentration must be above zero"):
         check_therapy(LIBRARY.drug("morphine"), Proposal(concentration=q("-1 mg/mL")))
+
+
+def test_the_daily_maximum_counts_every_allowed_bolus() -> None:
+    entry = LIBRARY.drug("morphine")  # soft maximum 15 mg/day
+    basal_only = check_therapy(entry, Proposal(daily_dose=q("14 mg/day"),
+                                               current_daily_dose=q("14 mg/day")))
+    assert basal_only.clear
+    with_boluses = check_therapy(entry, Proposal(daily_dose=q("14 mg/day"), bolus=q("0.5 mg"),
+                                                 boluses_per_day=4,
+                                                 current_daily_dose=q("14 mg/day")))
+    [breach] = with_boluses.breaches
+    assert breach.limit_name == "max_daily_dose"
+    assert "daily dose with every allowed bolus 16 mg/day" in breach.message

@@ -182,3 +182,22 @@ def test_wakeups_are_charged_to_the_battery(rig: Rig) -> None:
     processed = rig.endpoint.stats.processed
     assert status.radio_wakeups >= processed - 1
     assert rig.pump.eri_at() < before
+
+
+def test_pump_holds_a_second_increase_inside_the_library_interval(rig: Rig) -> None:
+    """The library's minimum interval between increases (morphine: 24 h after a start or an
+    increase, soft) is enforced on the programming path by the pump, which remembers when it
+    last raised the dose (the programmer cannot know)."""
+    prog = rig.programmer()
+    filled(rig, prog)
+    run(prog.send_therapy(run(prog.plan_therapy(morphine("0.5 mg/day")))))  # the start
+    plan = run(prog.plan_therapy(morphine("0.55 mg/day")))
+    with pytest.raises(RefusedError, match="increases need at least 24 h"):
+        run(prog.send_therapy(plan))
+    assert rig.pump.state.therapy.basal == Continuous(q("0.5 mg/day"))
+    run(prog.send_therapy(run(prog.plan_therapy(morphine("0.49 mg/day")))))  # a cut is fine
+    rig.pump.advance(rig.pump.now + 25 * 3600)
+    run(prog.send_therapy(run(prog.plan_therapy(morphine("0.5 mg/day")))))
+    assert rig.pump.state.therapy.basal == Continuous(q("0.5 mg/day"))
+    with pytest.raises(RefusedError, match="increases need at least 24 h"):
+        run(prog.send_therapy(run(prog.plan_therapy(morphine("0.55 mg/day")))))

@@ -40,3 +40,12 @@ def test_trial_cli_bad_input() -> None:
     assert_clean_refusal(idds("trial", "--patients", "0"), "--patients must be at least 1")
     assert_clean_refusal(idds("trial", "--patients", "2", "--days", "1", "--scheduler",
                               "tcp://127.0.0.1:9"), "cannot reach the Dask scheduler")
+
+
+def test_trial_cli_refuses_a_negative_seed_and_an_unwritable_out(tmp_path: Path) -> None:
+    assert_clean_refusal(idds("trial", "--patients", "2", "--days", "1", "--seed", "-1"),
+                         "--seed must be a whole number >= 0")
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert_clean_refusal(idds("trial", "--patients", "2", "--days", "1", "--out",
+                              str(blocker / "sub")), "is not a writable folder")

@@ -153,7 +153,8 @@ def _demand(bolus_dose: str | None, bolus_duration: str | None, lockout: str | N
     if any(v is None for v in given):
         raise OptionError("patient boluses need all of --bolus-dose, --bolus-duration, "
                           "--lockout and --max-per-day")
-    assert bolus_dose and bolus_duration and lockout and max_per_day is not None
+    assert bolus_dose is not None and bolus_duration is not None and lockout is not None
+    assert max_per_day is not None
     return DemandBolus(parse_quantity(bolus_dose, Kind.MASS, "--bolus-dose"),
                        parse_quantity(bolus_duration, Kind.TIME, "--bolus-duration"),
                        parse_quantity(lockout, Kind.TIME, "--lockout"), max_per_day)

@@ -10,6 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from idds.cli.output import DISCLAIMER, console, error_console, print_json
+from idds.errors import IddsError
 
 if TYPE_CHECKING:  # the trial stack (scipy, matplotlib) loads only when a trial runs
     from idds.trial import TrialConfig, TrialResult
@@ -50,6 +51,17 @@ def summary_table(result: TrialResult) -> Table:
     return table
 
 
+def _writable_folder(out: Path) -> None:
+    """Refuse an unusable --out before the trial runs, not after."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".idds-write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise IddsError(f"--out {out} is not a writable folder: {exc.strerror or exc}") from exc
+
+
 def trial(
     patients: Annotated[int, typer.Option(help="Virtual patients in the cohort.")] = 200,
     days: Annotated[int, typer.Option(help="Simulated days per arm.")] = 28,
@@ -67,7 +79,7 @@ def trial(
     scheduler: Annotated[
         str | None, typer.Option(help="Dask scheduler address (tcp://host:port).")
     ] = None,
-    batch_size: Annotated[int, typer.Option(help="Patients per batch.")] = 500,
+    batch_size: Annotated[int, typer.Option(help="Patients per batch (larger: faster).")] = 2000,
     as_json: Annotated[bool, typer.Option("--json", help="Print metrics.json to stdout.")] = False,
 ) -> None:
     """Run an in-silico trial: the same virtual patients under each arm, side by side."""
@@ -82,6 +94,7 @@ def trial(
         archetype=archetype,
         batch_size=batch_size,
     )
+    _writable_folder(out)
     executor: Executor = DaskExecutor(scheduler) if scheduler else LocalExecutor(workers)
     result = run_with_progress(config, executor, quiet=as_json)
     metrics_path, report_path = write_report(result, out)

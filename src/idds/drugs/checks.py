@@ -40,6 +40,9 @@ class Proposal:
     current_daily_dose: Quantity | None = None
     time_since_last_increase: Quantity | None = None
     opioid_tolerant: bool = False
+    #: Patient boluses allowed per 24 h: the maximum daily dose counts every one of them
+    #: (the conservative convention of devices.md: assume every allowed bolus is used).
+    boluses_per_day: int = 0
 
 
 @dataclass(frozen=True)
@@ -167,7 +170,11 @@ def check_therapy(drug: Drug, proposal: Proposal) -> CheckResult:
         )
     if proposal.daily_dose is not None:
         dose = proposal.daily_dose.require(Kind.DOSE_RATE, "daily dose")
-        found += _over("max_daily_dose", "daily dose", dose, drug.max_daily_dose, unit)
+        total, what = dose, "daily dose"
+        if proposal.bolus is not None and proposal.boluses_per_day > 0:
+            allowance = proposal.bolus * proposal.boluses_per_day / Quantity.of(1, "day")
+            total, what = (dose + allowance).to(dose.unit), "daily dose with every allowed bolus"
+        found += _over("max_daily_dose", what, total, drug.max_daily_dose, unit)
         if proposal.current_daily_dose is None:
             found += _above_range(dose, drug.start_range(proposal.opioid_tolerant), unit)
         found += _increase(drug, proposal, unit)

@@ -68,7 +68,9 @@ def read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(handle)
     except FileNotFoundError as exc:
         raise SignatureError(f"no such file: {path}") from exc
-    except tomllib.TOMLDecodeError as exc:
+    except OSError as exc:
+        raise SignatureError(f"cannot read {path}: {exc.strerror}") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise SignatureError(f"{path} is not valid TOML: {exc}") from exc
 
 

@@ -163,8 +163,11 @@ class PumpService:
                 "drug and concentration (refill first to change them)")
         entry = self.library.drug(name)
         current = s.therapy if therapy_drug(pump) == name else None
+        since = (None if s.last_increase_at is None
+                 else Quantity.of((s.now - s.last_increase_at) / 3600, "h"))
         result = check(entry, therapy, concentration, current,
-                       opioid_tolerant=args.get("opioid_tolerant") is True)
+                       opioid_tolerant=args.get("opioid_tolerant") is True,
+                       since_last_increase=since)
         reason = _optional_text(args, "override_reason")
         enforce(result, reason)
         if result.soft:

@@ -234,6 +234,8 @@ def sample_cohort(
         idx = np.asarray(indices, dtype=np.int64)
     names = ["morphine", *[drug_pk(d).name for d in drugs if drug_pk(d).name != "morphine"]]
     drug_names = tuple(dict.fromkeys(names))
+    if seed < 0:
+        raise PhysiologyError(f"the seed must be a whole number >= 0, not {seed}")
     keys = patient_keys(seed, idx)
     count = idx.shape[0]
     eta = {

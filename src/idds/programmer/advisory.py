@@ -27,7 +27,7 @@ import math
 import re
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -45,7 +45,7 @@ from idds.control.interlock import assess
 from idds.control.interlock import describe as describe_signals
 from idds.control.observations import Observations
 from idds.control.recommendation import Recommendation
-from idds.control.rules import RuleBasedController, RuleState
+from idds.control.rules import PRACTICE, RuleBasedController, RuleState
 from idds.control.supervisor import WEEK, Check, SupervisorState, describe, supervise
 from idds.control.therapy import HOURS
 from idds.control.therapy import Therapy as ControlTherapy
@@ -712,7 +712,8 @@ def _controller(name: str, bounds: ClinicianBounds, library: LibraryLimits
                                      min_daily_mg=bounds.min_daily_mg,
                                      min_rate_mg_per_day=bounds.min_rate_mg_per_day)
     if name == "rule-based":
-        return RuleBasedController(increase=step, min_daily_mg=bounds.min_daily_mg)
+        return RuleBasedController(titration=replace(PRACTICE, increase=step),
+                                   min_daily_mg=bounds.min_daily_mg)
     raise AdvisoryError(f"unknown controller {name!r}; use intelligent or rule-based")
 
 

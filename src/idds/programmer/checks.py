@@ -22,9 +22,11 @@ def proposal_for(
     current: Therapy | None,
     *,
     opioid_tolerant: bool = False,
+    since_last_increase: Quantity | None = None,
 ) -> Proposal:
     """The proposal a therapy makes; `current` is the therapy running now for the same drug
-    (None for a first program or after a change of drug)."""
+    (None for a first program or after a change of drug); `since_last_increase` is the time
+    since the pump last raised the dose (None: never, or unknown to the caller)."""
     unit = entry.dose_unit
     new = daily_dose(therapy, unit)
     old = daily_dose(current, unit) if current is not None else None
@@ -35,7 +37,9 @@ def proposal_for(
         daily_dose=new if new is not None and new.is_positive() else None,
         bolus=therapy.demand.dose if therapy.demand is not None else None,
         current_daily_dose=old,
+        time_since_last_increase=since_last_increase if old is not None else None,
         opioid_tolerant=opioid_tolerant,
+        boluses_per_day=therapy.demand.max_per_24h if therapy.demand is not None else 0,
     )
 
 
@@ -46,9 +50,11 @@ def check(
     current: Therapy | None,
     *,
     opioid_tolerant: bool = False,
+    since_last_increase: Quantity | None = None,
 ) -> CheckResult:
     """Every library limit the therapy breaks (hard and soft)."""
     return check_therapy(
         entry,
-        proposal_for(entry, therapy, concentration, current, opioid_tolerant=opioid_tolerant),
+        proposal_for(entry, therapy, concentration, current, opioid_tolerant=opioid_tolerant,
+                     since_last_increase=since_last_increase),
     )

@@ -145,6 +145,9 @@ def daily_dose(therapy: Therapy, unit: str = "mg/day") -> Quantity | None:
     if isinstance(basal, Continuous):
         return basal.dose_rate.to(unit)
     if isinstance(basal, Flex):
+        if len(basal.days) != 1:
+            raise WireError("a weekly flex schedule has no single daily dose: program a daily "
+                            "schedule")
         day = basal.days[0]
         total = Quantity.of(0, unit)
         for index, step in enumerate(day):

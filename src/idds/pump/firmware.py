@@ -337,6 +337,10 @@ class Pump:
         if therapy.demand is not None:
             self._check_demand(therapy, conc)
         old = s.therapy.describe() if s.confirmed else f"unconfirmed ({s.therapy.describe()})"
+        before = (rules.mean_basal_flow(s.therapy.basal, conc, lim.min_flow) if s.confirmed
+                  else Fraction(0))
+        if rules.mean_basal_flow(therapy.basal, conc, lim.min_flow) > before:
+            s.last_increase_at = s.now
         s.therapy, s.confirmed = therapy, True
         self._log(EventKind.PROGRAM_CHANGED, old=old, new=therapy.describe(),
                   drug=str(s.drug) if s.drug else "none")

@@ -61,6 +61,8 @@ def load_program(path: Path) -> ProgramFile:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ProgramFileError(f"cannot read program file {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ProgramFileError(f"program file {path} is not UTF-8 text") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -81,6 +81,9 @@ class PumpState:
     #: Radio wake-ups processed (charged to the battery: each brings ERI and EOS earlier by
     #: `HardwareSpec.wake_cost_s`).
     radio_wakeups: int = 0
+    #: When a program last raised the mean daily dose of the same drug (s), for the drug
+    #: library's minimum interval between increases; None before any.
+    last_increase_at: Fraction | None = None
 
     def alarm(self, kind: AlarmKind) -> ActiveAlarm | None:
         for a in self.alarms:

@@ -49,6 +49,8 @@ class TrialConfig:
             raise TrialError(f"--patients must be at least 1, not {self.patients}")
         if self.days < 1:
             raise TrialError(f"--days must be at least 1, not {self.days}")
+        if self.seed < 0:
+            raise TrialError(f"--seed must be a whole number >= 0, not {self.seed}")
         if self.batch_size < 1:
             raise TrialError("batch size must be at least 1")
         unknown = [a for a in self.arms if a not in ARMS]
