@@ -380,3 +380,20 @@ def test_tip_delivery_within_flow_error_bound() -> None:
     per_day = float(pump.hardware.delivered_ng - start) / 5 / 1_000_000
     assert 2 * (1 - FLOW_ERROR_BOUND) <= per_day <= 2 * (1 + FLOW_ERROR_BOUND)
     assert per_day == pytest.approx(2 * (1 + pump.state.systematic_error), rel=0.01)
+
+
+def test_catheter_revision_then_priming_fills_the_new_catheter() -> None:
+    """Catheter revision (devices.md): the new catheter's dead volume is (110 cm - trimmed) x
+    0.0026 mL/cm; the old catheter's drug leaves the system as withdrawn; a priming bolus then
+    fills exactly the new dead volume; drug stays conserved through two revisions."""
+    pump = running_pump()
+    pump.advance(pump.now + 3600)
+    for trimmed in (60, 30):
+        pump.replace_catheter(trimmed)
+        expected_nl = (110 - trimmed) * 2600 + pump.spec.internal_volume_nl
+        assert pump.state.dead_volume_nl == expected_nl
+        run = pump.priming_bolus()
+        assert run.volume_nl == expected_nl
+        pump.advance(run.ends)
+        assert pump.hardware.balanced()
+    assert pump.log.of_kind(EventKind.CATHETER_CHANGED)

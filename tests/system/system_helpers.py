@@ -93,7 +93,7 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
 
 def programmer(device: Path, port: int) -> Programmer:
     """An in-process programmer using the device directory the CLI uses."""
-    dev = DeviceDir(device, "programmer")
+    dev = DeviceDir(device, "programmer", lambda: "t")
     target = dev.target(port) if (device / "target.json").exists() else None
     store = dev.store(target) if target else dev.capture("127.0.0.1", port)
     client = LinkClient(TcpTransport("127.0.0.1", port), store, time.time)
@@ -101,7 +101,7 @@ def programmer(device: Path, port: int) -> Programmer:
 
 
 def remote(device: Path, port: int) -> Remote:
-    dev = DeviceDir(device, "remote")
+    dev = DeviceDir(device, "remote", lambda: "t")
     target = dev.target(port) if (device / "target.json").exists() else None
     store = dev.store(target) if target else dev.capture("127.0.0.1", port)
     return Remote(LinkClient(TcpTransport("127.0.0.1", port), store, time.time), dev.log,

@@ -7,9 +7,11 @@ passes it into the programmer API, which never reads a clock itself.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import time
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
@@ -78,3 +80,13 @@ def confirm(question: str, yes: bool) -> None:
         ok = False
     if not ok:
         raise NotConfirmedError("not confirmed: nothing was sent to the pump")
+
+
+def utc_now_text() -> str:
+    """Wall-clock time for device log entries: the CLI is the edge that reads the clock."""
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+
+
+def device_dir(path: Path, kind: str) -> DeviceDir:
+    """A programmer or remote directory whose log is stamped with the wall clock."""
+    return DeviceDir(path, kind, utc_now_text)

@@ -29,12 +29,18 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from idds.cli.devices import client_for, confirm, one_line_errors, pairing_client, run_with
+from idds.cli.devices import (
+    client_for,
+    confirm,
+    device_dir,
+    one_line_errors,
+    pairing_client,
+    run_with,
+)
 from idds.cli.output import console, print_json
 from idds.drugs import load_library
 from idds.errors import IddsError
 from idds.programmer import (
-    DeviceDir,
     Programmer,
     RefillRequest,
     TherapyPlan,
@@ -97,7 +103,7 @@ class OptionError(IddsError):
 def _programmer(device: Path, port: int | None, library: Path | None = None) -> Programmer:
     import asyncio
 
-    dev = DeviceDir(device, "programmer")
+    dev = device_dir(device, "programmer")
     return Programmer(client_for(dev, port), dev.log, load_library(library), date.today,
                       sleep=asyncio.sleep)
 
@@ -111,7 +117,7 @@ def pair_command(port: Annotated[int, typer.Option(help="Emulator TCP port.")],
                  device: Device = DEFAULT_DEVICE, as_json: Json = False) -> None:
     """Pair this programmer (the pump's window must be open: `idds pump magnet`)."""
     with one_line_errors():
-        dev = DeviceDir(device, "programmer")
+        dev = device_dir(device, "programmer")
         client = pairing_client(dev, port)
         prog = Programmer(client, dev.log, load_library(), date.today)
         pairing = run_with(client, lambda: prog.pair(dev.device_id))
@@ -404,7 +410,7 @@ def advise_command(
         at = visit.isoformat(timespec="seconds")
         who = clinician or clinical.clinician or _login()
         lib = load_library(library)
-        dev = DeviceDir(device, "programmer")
+        dev = device_dir(device, "programmer")
         device_id = dev.device_id
         prog = Programmer(client_for(dev, port), dev.log, lib, date.today, sleep=asyncio.sleep)
         out = _out()

@@ -14,8 +14,7 @@ so the sub-app behaves the same when run on its own).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 from typing import Annotated
@@ -24,7 +23,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from idds.errors import IddsError
+from idds.cli.devices import one_line_errors
 from idds.pump.clock import DAY, HOUR, MINUTE, format_time
 from idds.pump.errors import PumpError
 from idds.pump.programfile import ProgramFile, load_program, parse_program
@@ -43,16 +42,6 @@ app = typer.Typer(
 
 class PressError(PumpError):
     """A --press that is not DAY:HH:MM."""
-
-
-@contextmanager
-def _one_line_errors() -> Iterator[None]:
-    try:
-        yield
-    except IddsError as exc:
-        Console(stderr=True, highlight=False, soft_wrap=True).print(
-            f"idds: error: {exc}", markup=False)
-        raise typer.Exit(2) from None
 
 
 def parse_press(text: str) -> Fraction:
@@ -128,7 +117,7 @@ def simulate_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Run one pump alone on a program file with scripted patient presses."""
-    with _one_line_errors():
+    with one_line_errors():
         presses = [parse_press(p) for p in press or []]
         parsed = load_program(program)
         result = simulate(parsed, days, presses, seed)
@@ -148,7 +137,7 @@ def trumpet_command(
         "trumpet-out"),
 ) -> None:
     """Trumpet curve (IEC 60601-2-24 method): max/min deviation per observation window."""
-    with _one_line_errors():
+    with one_line_errors():
         flow = parse_quantity(rate, Kind.FLOW, what="--rate")
         if hours is not None and not 1.6 <= hours <= 24 * 14:
             raise PumpError(f"--hours {hours} outside 1.6 to 336 h (windows up to 31 min after "
@@ -186,7 +175,7 @@ def serve_command(
 
     from idds.emulator import EmulatorOptions, run_emulator
 
-    with _one_line_errors():
+    with one_line_errors():
         if not 0 <= port < 65536:
             raise PumpError(f"--port {port} outside 0 to 65535")
         if not 0 < speed <= 1_000_000:
@@ -206,7 +195,7 @@ def magnet_command(
 
     from idds.emulator import StateDir, parse_role, request_presence
 
-    with _one_line_errors():
+    with one_line_errors():
         chosen = parse_role(role)
         folder = StateDir(state)
         if not folder.identity_path.exists():

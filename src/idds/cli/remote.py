@@ -17,9 +17,9 @@ from typing import Annotated
 
 import typer
 
-from idds.cli.devices import client_for, one_line_errors, pairing_client, run_with
+from idds.cli.devices import client_for, device_dir, one_line_errors, pairing_client, run_with
 from idds.cli.output import console, print_json
-from idds.programmer import DeviceDir, Remote
+from idds.programmer import Remote
 
 DEFAULT_DEVICE = Path("~/.idds/remote")
 
@@ -40,7 +40,7 @@ def pair_command(port: Annotated[int, typer.Option(help="Emulator TCP port.")],
                  device: Device = DEFAULT_DEVICE, as_json: Json = False) -> None:
     """Pair this remote (the pump's window must be open for a patient remote)."""
     with one_line_errors():
-        dev = DeviceDir(device, "remote")
+        dev = device_dir(device, "remote")
         client = pairing_client(dev, port)
         remote = Remote(client, dev.log)
         pairing = run_with(client, lambda: remote.pair(dev.device_id))
@@ -61,7 +61,7 @@ def bolus_command(
 ) -> None:
     """Request a bolus: shows whether it was given, or why not."""
     with one_line_errors():
-        dev = DeviceDir(device, "remote")
+        dev = device_dir(device, "remote")
         remote = Remote(client_for(dev, port), dev.log, sleep=asyncio.sleep)
         outcome = run_with(remote.client, remote.bolus)
     if as_json:

@@ -33,6 +33,7 @@ from idds.control.estimator import ResponseEstimate, ResponseModel
 from idds.control.flex import FlexShaper
 from idds.control.observations import Observations
 from idds.control.recommendation import ControlReason, Recommendation
+from idds.control.rules import must_reduce
 from idds.control.therapy import Therapy
 
 Array = NDArray[np.float64]
@@ -151,12 +152,9 @@ class IntelligentController:
         floor = np.minimum(np.minimum(sure, cap), cur)
         nrs = obs.diary_mean_nrs
         no_data = np.isnan(nrs)
+        unsafe = must_reduce(obs, self.sedation_reduce_poss, self.slow_breathing_per_min,
+                             self.burden_reduce)
         with np.errstate(invalid="ignore"):
-            unsafe = (
-                (obs.sedation_max >= self.sedation_reduce_poss)
-                | (obs.respiratory_rate_min < self.slow_breathing_per_min)
-                | (obs.side_effect_burden >= self.burden_reduce)
-            )
             controlled_now = nrs <= self.target_nrs
         wants_up = best > cur * (1 + self.deadband)
         can_up = (goal > cur * (1 + self.deadband)) & (obs.side_effect_burden < self.burden_hold)

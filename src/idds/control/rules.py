@@ -23,6 +23,19 @@ from idds.control.therapy import Therapy
 Array = NDArray[np.float64]
 
 
+def must_reduce(obs: Observations, sedation_poss: float, slow_breathing_per_min: float,
+                burden: float) -> NDArray[np.bool_]:
+    """Per patient: sedation at or above `sedation_poss` (POSS, Pasero 2009), breathing below
+    `slow_breathing_per_min`, or side-effect burden at or above `burden` calls for a cut."""
+    with np.errstate(invalid="ignore"):
+        out: NDArray[np.bool_] = (
+            (obs.sedation_max >= sedation_poss)
+            | (obs.respiratory_rate_min < slow_breathing_per_min)
+            | (obs.side_effect_burden >= burden)
+        )
+    return out
+
+
 @dataclass(frozen=True)
 class Titration:
     """A clinician's titration rule, from what can be observed (shared by the rule-based
@@ -51,12 +64,9 @@ class Titration:
         """Dose multiplier and `ControlReason` per patient."""
         nrs = obs.diary_mean_nrs
         no_data = np.isnan(nrs)
+        reduce = must_reduce(obs, self.sedation_reduce_poss, self.slow_breathing_per_min,
+                             self.burden_reduce)
         with np.errstate(invalid="ignore"):
-            reduce = (
-                (obs.sedation_max >= self.sedation_reduce_poss)
-                | (obs.respiratory_rate_min < self.slow_breathing_per_min)
-                | (obs.side_effect_burden >= self.burden_reduce)
-            )
             uncontrolled = ~no_data & (nrs > self.target_nrs)
             limited = obs.side_effect_burden >= self.burden_hold
             low = (np.zeros(nrs.shape, dtype=bool) if self.low_nrs is None

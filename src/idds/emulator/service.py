@@ -249,7 +249,7 @@ class PumpService:
         demand = s.therapy.demand
         window = self.pump.limits.demand_window_s
         return {"lockout_minutes_left": round(left, 1),
-                "boluses_24h": sum(1 for t in s.patient_starts if t > s.now - window),
+                "boluses_24h": pump_rules.boluses_in_window(s.patient_starts, s.now, window),
                 "max_per_24h": demand.max_per_24h if demand else 0,
                 "bolus_running": s.bolus is not None}
 

@@ -64,10 +64,6 @@ class StateDir:
         return self.path / "port"
 
     @property
-    def magnet_path(self) -> Path:
-        return self.path / "magnet.json"
-
-    @property
     def security_path(self) -> Path:
         return self.path / "security.jsonl"
 
@@ -123,12 +119,6 @@ class StateDir:
 
     def write_port(self, port: int) -> None:
         write_atomic(self.port_path, f"{port}\n".encode(), mode=0o644)
-
-    def read_port(self) -> int | None:
-        try:
-            return int(self.port_path.read_text().strip())
-        except (FileNotFoundError, ValueError):
-            return None
 
 
 class SecurityLog:

@@ -236,9 +236,3 @@ def csf_ng_per_ml(x: Array, pk: PatientPK) -> Array:
     """Lumbar CSF concentration, ng/mL, from a state (7, n)."""
     out: Array = x[Compartment.LUMBAR] * 1e6 / pk.v_csf_lumbar_ml
     return out
-
-
-def rostral_csf_ng_per_ml(x: Array, pk: PatientPK) -> Array:
-    """Rostral (cisternal) CSF concentration, ng/mL, from a state (7, n)."""
-    out: Array = x[Compartment.ROSTRAL] * 1e6 / pk.v_csf_rostral_ml
-    return out

@@ -695,10 +695,6 @@ class AdvisoryRun:
         """Whether acceptance would change the pump's program."""
         return self.proposed != self.current
 
-    @property
-    def verdict_text(self) -> str:
-        return self.advice.verdict.name.lower().replace("_", " ")
-
 
 def _controller(name: str, bounds: ClinicianBounds, library: LibraryLimits
                 ) -> IntelligentController | RuleBasedController:

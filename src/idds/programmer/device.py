@@ -10,8 +10,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,11 +34,6 @@ class Target:
     port: int
 
 
-def utc_now_text() -> str:
-    """Wall-clock time for device log entries (the CLI is the edge that reads the clock)."""
-    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
-
-
 class PairingCapture:
     """A ClientStore used while pairing: the pump id is known only from the pump's answer;
     on save the pairing goes to `<pump id>.pairing.json` and becomes the target."""
@@ -59,12 +54,13 @@ class PairingCapture:
 
 
 class DeviceDir:
-    """One device's directory; `kind` is "programmer" or "remote"."""
+    """One device's directory; `kind` is "programmer" or "remote"; `clock` gives the time
+    stamp of each device log entry (injected: the CLI, the edge, passes the wall clock)."""
 
-    def __init__(self, path: Path, kind: str) -> None:
+    def __init__(self, path: Path, kind: str, clock: Callable[[], str]) -> None:
         self.path = Path(path).expanduser()
         self.kind = kind
-        self.log = DeviceLog(self.path / "device-log.jsonl", utc_now_text)
+        self.log = DeviceLog(self.path / "device-log.jsonl", clock)
 
     @property
     def device_id(self) -> str:

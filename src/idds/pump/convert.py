@@ -38,11 +38,6 @@ def flow_nl_per_s(q: Quantity, what: str = "flow") -> Fraction:
     return q.require(Kind.FLOW, what).value_in("mL/day") * NL_PER_ML / S_PER_DAY
 
 
-def dose_ng_per_s(q: Quantity, what: str = "dose rate") -> Fraction:
-    """ng/s of a dose-rate Quantity."""
-    return q.require(Kind.DOSE_RATE, what).value_in("mg/day") * NG_PER_MG / S_PER_DAY
-
-
 def seconds(q: Quantity, what: str = "duration") -> Fraction:
     """Exact seconds of a time Quantity."""
     return q.require(Kind.TIME, what).value_in("min") * 60
@@ -51,11 +46,6 @@ def seconds(q: Quantity, what: str = "duration") -> Fraction:
 def volume_q(nl: int | Fraction) -> Quantity:
     """A volume Quantity shown in mL."""
     return Quantity.of(Fraction(nl) / NL_PER_ML, "mL")
-
-
-def mass_q(ng: int | Fraction) -> Quantity:
-    """A mass Quantity shown in mg."""
-    return Quantity.of(Fraction(ng) / NG_PER_MG, "mg")
 
 
 def flow_q(nl_per_s: Fraction) -> Quantity:

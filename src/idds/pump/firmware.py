@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 import numpy as np
 
+from idds.dosing import PROMETRA_CATHETER_FULL_LENGTH_CM
 from idds.pump import rules
 from idds.pump.alarms import ALARM_SPECS, ActiveAlarm, AlarmKind
 from idds.pump.clock import DAY, as_time, second_of_day, weekday
@@ -54,10 +55,6 @@ class RefillReport:
     expected_nl: int
     withdrawn_nl: int
     mismatch: bool
-
-    @property
-    def discrepancy_nl(self) -> int:
-        return self.withdrawn_nl - self.expected_nl
 
 
 class Pump:
@@ -438,14 +435,14 @@ class Pump:
         """Catheter revision: a new catheter (drug-free) of (110 cm - trimmed) x 0.0026 mL/cm.
         The old catheter's contents leave the system (counted as withdrawn)."""
         trimmed = Fraction(trimmed_cm)
-        if not 0 <= trimmed < 110:
+        if not 0 <= trimmed < PROMETRA_CATHETER_FULL_LENGTH_CM:
             self._refuse("replace catheter", Limit.BAD_VALUE,
                          f"trimmed length {float(trimmed)} cm outside 0 to 110 cm")
-        volume = self.state.dead_volume_nl - int(rules.catheter_volume_nl(
-            self.spec.catheter_trimmed_cm)) + int(rules.catheter_volume_nl(trimmed))
+        catheter = int(rules.catheter_volume_nl(trimmed))
+        volume = self.spec.internal_volume_nl + catheter  # the pump's own pathway stays
         hw = self.hardware
         hw.withdrawn_ng += hw.catheter_ng
-        hw.install_catheter(int(rules.catheter_volume_nl(trimmed)))
+        hw.install_catheter(catheter)
         old = volume_q(self.state.dead_volume_nl)
         self.state.dead_volume_nl = volume
         self._log(EventKind.CATHETER_CHANGED, old_dead_volume=old, new_dead_volume=volume_q(volume))

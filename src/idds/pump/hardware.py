@@ -13,6 +13,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from idds.dosing import PROMETRA_CATHETER_FULL_LENGTH_CM
 from idds.pump.clock import DAY, HOUR
 from idds.pump.rules import LABELLED_ACCURACY, catheter_volume_nl
 
@@ -69,7 +70,7 @@ class HardwareSpec:
             raise ValueError("reservoir must be 20 or 40 mL (devices.md)")
         if self.stroke_nl <= 0:
             raise ValueError("stroke volume must be positive")
-        if not 0 <= self.catheter_trimmed_cm < 110:
+        if not 0 <= self.catheter_trimmed_cm < PROMETRA_CATHETER_FULL_LENGTH_CM:
             raise ValueError("catheter trimmed length must be 0 to < 110 cm")
         if self.systematic_error is not None and abs(self.systematic_error) > LABELLED_ACCURACY:
             raise ValueError("systematic flow error must be within the labelled +/-14.5%")
@@ -115,10 +116,6 @@ class Hardware:
     @property
     def catheter_ng(self) -> Fraction:
         return sum((v * c for v, c in self.catheter), Fraction(0))
-
-    @property
-    def catheter_nl(self) -> int:
-        return sum(v for v, _ in self.catheter)
 
     def balanced(self) -> bool:
         """Drug conservation, exactly."""

@@ -28,19 +28,17 @@ from numpy.typing import NDArray
 
 from idds.control.therapy import HOURS, Therapy
 from idds.physiology.streams import normal
+from idds.pump.hardware import SYSTEMATIC_SD
 from idds.pump.limits import LIMITS
+from idds.pump.rules import LABELLED_ACCURACY
 
 Array = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
 
-#: Labelled accuracy of the implant's flow (devices.md) and the SD of the systematic error the
-#: firmware draws (`idds.pump.hardware.draw_systematic_error`: normal SD 5%, redrawn outside).
-LABELLED_ACCURACY = 0.145
-SYSTEMATIC_SD = 0.05
 #: Random stream of the per-pump systematic error (physiology streams use < 1000).
 PUMP_STREAM = 2001
-#: Most patient boluses any program may allow in 24 h (ring size).
-MAX_BOLUSES_PER_DAY = 24
+#: Most patient boluses any program may allow in 24 h (ring size): the firmware's limit.
+MAX_BOLUSES_PER_DAY = LIMITS.max_demand_per_24h
 DAY_MIN = 1440.0
 #: A bolus with less than this left is finished (float residue of splitting it into steps), mg.
 BOLUS_DONE_MG = 1e-12
@@ -124,7 +122,9 @@ class Refusal(IntEnum):
 
 
 def systematic_errors(keys: NDArray[np.uint64]) -> Array:
-    """One systematic flow error per pump: normal(0, 5%) redrawn until within +/-14.5%."""
+    """One systematic flow error per pump, distributed as the firmware draws it
+    (`idds.pump.hardware.draw_systematic_error`: normal(0, 5%) redrawn until within the
+    labelled +/-14.5%, devices.md), from the trial's counter-based streams."""
     error = SYSTEMATIC_SD * normal(keys, PUMP_STREAM, 0)
     counter = 1
     while np.any(outside := np.abs(error) > LABELLED_ACCURACY):
