@@ -85,3 +85,15 @@ def test_end_of_trial_is_the_last_week() -> None:
                            np.zeros(1), np.zeros(1), 300.0)
     assert out.pain_change_percent[0] == pytest.approx(-50.0)
     assert out.pain_fall_nrs[0] == pytest.approx(4.0)
+
+
+def test_event_rate_uses_the_exact_poisson_interval() -> None:
+    from idds.trial.metrics import event_rate_ci
+
+    none = event_rate_ci(0, 1000.0)
+    assert none.mean == 0 and none.low == 0
+    assert none.high == pytest.approx(100 * 3.689 / 1000, rel=1e-3)  # 0 events: upper 3.689
+    some = event_rate_ci(4, 200.0)
+    assert some.mean == pytest.approx(2.0)
+    assert some.low == pytest.approx(100 * 1.0899 / 200, rel=1e-3)  # Garwood 1.090-10.242
+    assert some.high == pytest.approx(100 * 10.2416 / 200, rel=1e-3)

@@ -12,7 +12,8 @@ Definitions (documented key by key in docs/trial.md):
 - clinical success (as in trials of these pumps): a >= 20% fall in pain, or no rise in pain
   with a >= 20% fall in toxicity;
 - drug per unit of relief: mean OME (mg/day) divided by the mean fall in pain (NRS points).
-Means use a t interval; shares use the Wilson interval; the ratio uses a seeded bootstrap.
+Means use a t interval; shares use the Wilson interval; the event rate uses the exact Poisson
+(Garwood) interval; the ratio uses a seeded bootstrap.
 """
 
 from __future__ import annotations
@@ -97,6 +98,21 @@ def ratio_ci(numerator: Array, denominator: Array, seed: int = 0) -> Estimate:
     return Estimate(point, float(low), float(high), n)
 
 
+def event_rate_ci(events: int, patient_days: float, per: float = 100.0,
+                  confidence: float = 0.95) -> Estimate:
+    """Events per `per` patient-days with the exact (Garwood) Poisson interval: never below 0,
+    and honest when events are rare."""
+    from scipy import stats
+
+    if patient_days <= 0:
+        return Estimate(math.nan, math.nan, math.nan, 0)
+    alpha = 1.0 - confidence
+    low = 0.0 if events == 0 else float(stats.chi2.ppf(alpha / 2, 2 * events)) / 2
+    high = float(stats.chi2.ppf(1 - alpha / 2, 2 * events + 2)) / 2
+    scale = per / patient_days
+    return Estimate(events * scale, low * scale, high * scale, round(patient_days))
+
+
 def _percent_change(end: Array, base: Array) -> Array:
     with np.errstate(divide="ignore", invalid="ignore"):
         out: Array = np.where(base > 0, (end - base) / base * 100.0, np.nan)
@@ -121,6 +137,8 @@ class PatientOutcomes:
     clinic_visits: Array
     refills: Array
     success: NDArray[np.bool_]
+    respiratory_events: Array
+    days: int
 
 
 def patient_outcomes(
@@ -160,6 +178,8 @@ def patient_outcomes(
         clinic_visits=visits.astype(np.float64),
         refills=refills.astype(np.float64),
         success=success,
+        respiratory_events=history["respiratory_events"].astype(np.float64).sum(axis=0),
+        days=days,
     )
 
 
@@ -187,11 +207,13 @@ METRIC_KEYS: dict[str, str] = {
 
 def arm_metrics(outcomes: PatientOutcomes, seed: int = 0) -> dict[str, Estimate]:
     """Every metric of METRIC_KEYS for one arm."""
-    out = {
-        name: mean_ci(getattr(outcomes, name))
-        for name in METRIC_KEYS
-        if name not in ("clinical_success_percent", "ome_mg_per_nrs_point_relief")
-    }
+    special = ("clinical_success_percent", "ome_mg_per_nrs_point_relief",
+               "respiratory_events_per_100_patient_days")
+    out = {name: mean_ci(getattr(outcomes, name)) for name in METRIC_KEYS if name not in special}
+    out["respiratory_events_per_100_patient_days"] = event_rate_ci(
+        int(outcomes.respiratory_events.sum()),
+        outcomes.days * outcomes.respiratory_events.size,
+    )
     out["clinical_success_percent"] = share_ci(outcomes.success)
     out["ome_mg_per_nrs_point_relief"] = ratio_ci(
         outcomes.ome_mg_per_day, outcomes.pain_fall_nrs, seed
