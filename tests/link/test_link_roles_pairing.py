@@ -20,7 +20,8 @@ from idds.link.roles import permitted, refusal
 from idds.link.session import start_pairing
 from tests.link.link_helpers import Rig, make_rig
 
-CLINICIAN_ONLY = ["interrogate", "program", "refill", "prime", "alarm_test", "read_log"]
+CLINICIAN_ONLY = ["interrogate", "program", "refill", "prime", "alarm_test", "read_log",
+                  "record_advice"]
 
 
 def test_permission_table() -> None:
@@ -56,7 +57,7 @@ def test_clinician_can_give_every_command_and_handler_sees_role_and_args(rig: Ri
         "programmer-1",
         {"value": "1 mL"},
     )
-    assert [c.counter for c in rig.handler.calls] == list(range(1, 9))
+    assert [c.counter for c in rig.handler.calls] == list(range(1, len(CLINICIAN_ONLY) + 3))
 
 
 def test_patient_remote_requests_a_bolus_and_reads_its_outcome(rig: Rig) -> None:

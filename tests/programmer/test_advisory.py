@@ -130,10 +130,11 @@ def test_uncontrolled_pain_gets_an_increase_within_bounds_and_accept_programs_it
     assert 2.0 < daily(rig) <= 2.4 + 1e-9
     changes = [e for e in rig.pump.log.last(20) if e.kind is EventKind.PROGRAM_CHANGED]
     assert changes and "continuous 2 mg/day" in (changes[-1].detail("old") or "")
-    entry = prog.log.entries()[-1]
-    assert entry["kind"] == "advice"
+    entry = [e for e in prog.log.entries() if e["kind"] == "advice"][-1]
     details = entry["details"]
     assert details["outcome"] == "accepted" and details["programmed"] is True
+    [on_pump] = rig.pump.log.of_kind(EventKind.ADVICE_DECISION)  # logged on both sides
+    assert on_pump.detail("outcome") == "accepted"
     assert details["clinician"] == "Dr Test" and details["device"] == "programmer-1"
     assert details["verdict"] in ("accepted", "reduced")
     assert details["recommendation"]["daily_mg_per_day"] > 2.0
@@ -191,17 +192,25 @@ def test_reject_sends_nothing_and_logs_the_reason(rig: Rig, tmp_path: Path) -> N
     prog = pump_on(rig)
     adv = advise_now(prog, observations(tmp_path))
     before = rig.pump.state.therapy
-    sent_before = sum(1 for e in prog.log.entries() if e["kind"] == "sent")
-    decision = reject_advice(prog, adv, "Dr Test", NOW.isoformat(), "programmer-1",
-                             "patient prefers current dose")
+    def programs_sent() -> int:
+        return sum(1 for e in prog.log.entries()
+                   if e["kind"] == "sent" and e["details"].get("command") == "program")
+
+    sent_before = programs_sent()
+    decision = run(reject_advice(prog, adv, "Dr Test", NOW.isoformat(), "programmer-1",
+                                 "patient prefers current dose"))
     assert decision.program == adv.advice.current
     assert rig.pump.state.therapy == before
-    assert sum(1 for e in prog.log.entries() if e["kind"] == "sent") == sent_before
-    entry = prog.log.entries()[-1]["details"]
+    assert programs_sent() == sent_before
+    entry = [e for e in prog.log.entries() if e["kind"] == "advice"][-1]["details"]
     assert entry["outcome"] == "rejected" and entry["reason"] == "patient prefers current dose"
     assert entry["programmed"] is False and entry["verdict"] in ("accepted", "reduced")
+    [on_pump] = rig.pump.log.of_kind(EventKind.ADVICE_DECISION)  # logged on both sides
+    assert on_pump.detail("outcome") == "rejected"
+    assert on_pump.detail("reason") == "patient prefers current dose"
+    assert on_pump.detail("clinician") == "Dr Test"
     with pytest.raises(Exception, match="reason"):
-        reject_advice(prog, adv, "Dr Test", NOW.isoformat(), "programmer-1", " ")
+        run(reject_advice(prog, adv, "Dr Test", NOW.isoformat(), "programmer-1", " "))
 
 
 def test_presses_at_the_same_hour_move_dose_before_that_hour(rig: Rig, tmp_path: Path) -> None:

@@ -430,7 +430,7 @@ def advise_command(
                                       "checks": [{"check": n, "applied": h, "text": t}
                                                  for n, h, t in run.checks]}
             if reject_ is not None:
-                reject_advice(prog, run, who, at, device_id, reject_.strip())
+                await reject_advice(prog, run, who, at, device_id, reject_.strip())
                 report["decision"] = {"outcome": "rejected", "clinician": who, "at": at,
                                       "reason": reject_.strip(), "sent": False}
                 return report

@@ -254,6 +254,26 @@ class PumpService:
                 "bolus_running": s.bolus is not None}
 
 
+    def record_advice(self, args: dict[str, Any]) -> dict[str, JsonValue]:
+        """Write a clinician's decision on dose advice into the pump's own log (annotation
+        only: it changes no setting; an accepted advice is programmed by `program`)."""
+        outcome = text_arg(args, "outcome")
+        if outcome not in ADVICE_OUTCOMES:
+            raise CommandError(f"advice outcome must be accepted or rejected, not {outcome!r}")
+        details = {"outcome": outcome, "clinician": _short(text_arg(args, "clinician")),
+                   "device": _short(text_arg(args, "device")),
+                   "advice": _short(text_arg(args, "advice"), 300)}
+        reason = _optional_text(args, "reason")
+        if outcome == "rejected" and reason is None:
+            raise CommandError("a rejected advice needs the reason")
+        if reason is not None:
+            details["reason"] = _short(reason, 300)
+        self.pump.annotate(EventKind.ADVICE_DECISION, **details)
+        return {"logged": True}
+
+ADVICE_OUTCOMES = ("accepted", "rejected")
+
+
 _COMMANDS: dict[str, Callable[[PumpService, dict[str, Any]], dict[str, JsonValue]]] = {
     "interrogate": PumpService.interrogate,
     "program": PumpService.program,
@@ -263,6 +283,7 @@ _COMMANDS: dict[str, Callable[[PumpService, dict[str, Any]], dict[str, JsonValue
     "read_log": PumpService.read_log,
     "bolus_request": PumpService.bolus_request,
     "bolus_status": PumpService.bolus_status,
+    "record_advice": PumpService.record_advice,
 }
 
 

@@ -39,6 +39,7 @@ PERMISSIONS: Final = MappingProxyType(
         "prime": _CLINICIAN,
         "alarm_test": _CLINICIAN,
         "read_log": _CLINICIAN,
+        "record_advice": _CLINICIAN,
     }
 )
 

@@ -928,6 +928,7 @@ async def accept_advice(prog: Programmer, run: AdvisoryRun, clinician: str, at: 
     if not run.changes:
         log_decision(prog, run, decision, device, programmed=False,
                      note="the advice keeps the current program: nothing to send")
+        await record_on_pump(prog, run, decision, device)
         return AcceptOutcome(decision, None, None)
     conc = run.status.concentration
     assert conc is not None  # checked in prepare
@@ -940,15 +941,27 @@ async def accept_advice(prog: Programmer, run: AdvisoryRun, clinician: str, at: 
         log_decision(prog, run, decision, device, programmed=False, refused=str(exc))
         raise
     log_decision(prog, run, decision, device, programmed=True, pump_result=dict(result))
+    await record_on_pump(prog, run, decision, device)
     return AcceptOutcome(decision, plan, dict(result))
 
 
-def reject_advice(prog: Programmer, run: AdvisoryRun, clinician: str, at: str, device: str,
-                  reason: str) -> ClinicianDecision:
-    """Reject with a reason: nothing is sent; the rejection is logged."""
+async def reject_advice(prog: Programmer, run: AdvisoryRun, clinician: str, at: str,
+                        device: str, reason: str) -> ClinicianDecision:
+    """Reject with a reason: no therapy is sent; the rejection is logged on both sides."""
     decision = reject(run.advice, clinician, at, reason)
     log_decision(prog, run, decision, device, programmed=False)
+    await record_on_pump(prog, run, decision, device)
     return decision
+
+
+async def record_on_pump(prog: Programmer, run: AdvisoryRun, decision: ClinicianDecision,
+                         device: str) -> None:
+    """The decision in the pump's own log too (an annotation: it changes nothing there)."""
+    summary = advice_summary(run)
+    advice = (f"{run.controller}: {summary['reason']}; verdict {summary['verdict']}; "
+              f"program {summary['program']}")
+    await prog.record_advice(decision.outcome.value, decision.clinician, device, advice,
+                             decision.note or None)
 
 
 __all__ = [
@@ -975,6 +988,7 @@ __all__ = [
     "pump_day",
     "pump_history",
     "pump_therapy",
+    "record_on_pump",
     "reject_advice",
     "save_state",
     "setting_rows",

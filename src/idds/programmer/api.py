@@ -182,6 +182,15 @@ class Programmer(_Device):
         """Priming bolus (fills the catheter)."""
         return await self.send("prime")
 
+    async def record_advice(self, outcome: str, clinician: str, device: str, advice: str,
+                            reason: str | None = None) -> dict[str, JsonValue]:
+        """Write a decision on dose advice into the pump's own log."""
+        args: dict[str, JsonValue] = {"outcome": outcome, "clinician": clinician,
+                                      "device": device, "advice": advice}
+        if reason is not None:
+            args["reason"] = reason
+        return await self.send("record_advice", args)
+
     async def alarm_test(self) -> dict[str, JsonValue]:
         """Sound the alarm tones once."""
         return await self.send("alarm_test")

@@ -573,8 +573,9 @@ class Pump:
 
     def annotate(self, event: EventKind, /, **details: object) -> None:
         """Record what the external side did or refused, in the pump's own log: a drug-library
-        override, the volumes entered at a refill, or a command the link refused. Only these
-        kinds: nothing outside can write a bolus, refill or program entry."""
+        override, the volumes entered at a refill, a command the link refused, or a clinician's
+        decision on dose advice. Only these kinds: nothing outside can write a bolus, refill or
+        program entry."""
         if event not in ANNOTATIONS:
             self._refuse("annotate", Limit.BAD_VALUE, f"{event.value} is not an annotation")
         self._log(event, **details)
@@ -634,7 +635,7 @@ class Pump:
 
 
 ANNOTATIONS = frozenset({EventKind.LIBRARY_OVERRIDE, EventKind.REFILL_CHECKED,
-                         EventKind.LINK_REFUSED})
+                         EventKind.LINK_REFUSED, EventKind.ADVICE_DECISION})
 
 
 def _nothing() -> None:

@@ -50,6 +50,7 @@ class EventKind(Enum):
     LIBRARY_OVERRIDE = "drug library override"
     REFILL_CHECKED = "refill volumes entered"
     LINK_REFUSED = "link refused"
+    ADVICE_DECISION = "advice decision"
 
 
 @dataclass(frozen=True)
