@@ -410,10 +410,8 @@ def _hourly_mg(therapy: Therapy) -> Array:
         if len(basal.days) != 1:
             raise AdvisoryError("weekly flex schedules are not supported in advisory mode")
         minute = np.zeros(1440)
-        day = basal.days[0]
-        for i, step in enumerate(day):
-            end = day[i + 1].start_minute if i + 1 < len(day) else 1440
-            minute[step.start_minute:end] = float(step.dose_rate.value_in("mg/day"))
+        for start, end, rate in basal.spans():
+            minute[start:end] = float(rate.value_in("mg/day"))
         out: Array = minute.reshape(HOURS, 60).mean(axis=1)
         return out
     return np.zeros(HOURS)

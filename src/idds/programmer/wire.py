@@ -15,15 +15,12 @@ truth for the format. Anything malformed raises `WireError` (an `IddsError`, one
 
 from __future__ import annotations
 
-from fractions import Fraction
 from typing import Any
 
 from idds.errors import IddsError
 from idds.link import JsonValue
 from idds.pump import Continuous, DemandBolus, Flex, FlexStep, MinimumRate, Stopped, Therapy
 from idds.units import Kind, Quantity, parse_quantity
-
-DAY_MINUTES = 24 * 60
 
 
 class WireError(IddsError):
@@ -148,12 +145,7 @@ def daily_dose(therapy: Therapy, unit: str = "mg/day") -> Quantity | None:
         if len(basal.days) != 1:
             raise WireError("a weekly flex schedule has no single daily dose: program a daily "
                             "schedule")
-        day = basal.days[0]
-        total = Quantity.of(0, unit)
-        for index, step in enumerate(day):
-            end = day[index + 1].start_minute if index + 1 < len(day) else DAY_MINUTES
-            total = total + step.dose_rate * Fraction(end - step.start_minute, DAY_MINUTES)
-        return total.to(unit)
+        return basal.mean_dose_rate(unit)
     return None
 
 

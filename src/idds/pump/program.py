@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+from fractions import Fraction
 
 from idds.units import Kind, Quantity
 
@@ -83,6 +84,22 @@ class Flex:
 
     days: tuple[tuple[FlexStep, ...], ...]
     mode: Mode = field(default=Mode.FLEX, init=False)
+
+    def spans(self, day: int = 0) -> tuple[tuple[int, int, Quantity], ...]:
+        """(start, end, dose rate) of each step of one day, minutes after midnight."""
+        steps = self.days[day]
+        ends = [s.start_minute for s in steps[1:]] + [1440]
+        return tuple((s.start_minute, end, s.dose_rate) for s, end in zip(steps, ends,
+                                                                        strict=True))
+
+    def mean_dose_rate(self, unit: str = "mg/day") -> Quantity:
+        """The time-weighted mean dose rate over the schedule (a week for a weekly one):
+        the daily dose a flex program delivers. The one formula every caller uses."""
+        total = Quantity.of(0, unit)
+        for day in range(len(self.days)):
+            for start, end, rate in self.spans(day):
+                total = total + rate * Fraction(end - start, 1440 * len(self.days))
+        return total.to(unit)
 
     def describe(self) -> str:
         parts = ["; ".join(s.describe() for s in day) for day in self.days]

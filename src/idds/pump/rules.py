@@ -178,13 +178,8 @@ def mean_basal_flow(basal: Basal, concentration: Fraction, min_flow: Fraction) -
     """Average basal flow (nL/s) over a day (a week for a weekly flex schedule)."""
     if not isinstance(basal, Flex):
         return basal_flow(basal, concentration, 0, Fraction(0), min_flow)
-    total = Fraction(0)
-    for day in basal.days:
-        for index, step in enumerate(day):
-            end = day[index + 1].start_minute if index + 1 < len(day) else 1440
-            flow = basal_flow(Continuous(step.dose_rate), concentration, 0, Fraction(0), min_flow)
-            total += flow * (end - step.start_minute) * MINUTE
-    return total / (len(basal.days) * DAY)
+    return basal_flow(Continuous(basal.mean_dose_rate()), concentration, 0, Fraction(0),
+                      min_flow)
 
 
 def refill_due_in(estimate_nl: int, alarm_nl: int, mean_flow: Fraction,
