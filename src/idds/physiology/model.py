@@ -164,7 +164,6 @@ def reference_step(
     pk_new = np.empty_like(state.pk)
     for d, prop in enumerate(props):
         pk_new[d] = advance(state.pk[d], prop, delivered[d])
-    t_new = state.t_min + dt_min
     counter = state.step_index
 
     drugs = cohort.drug_params
@@ -175,57 +174,10 @@ def reference_step(
     eff = effects(exp, cohort.sensitivity, tol_supra, tol_spinal, occ_supra)
 
     episodes, onset = pain.advance_episodes(state.episodes, cohort, state.t_min, dt_min, counter)
-    bg = pain.background_drive(cohort.pain, t_new, state.relief_start_min)
-    bt = pain.episode_increment(episodes, t_new)
-    perceived = pain.perceived_nrs(bg + bt, eff.relief)
-
-    press = behaviour.wants_bolus(
-        perceived, cohort.press_threshold_nrs, state.last_press_min, t_new
-    )
-    rescue = behaviour.takes_rescue(
-        perceived,
-        cohort.press_threshold_nrs,
-        bt > 0,
-        cohort.oral_rescue_mg,
-        state.last_rescue_min,
-        t_new,
-    )
-    rescue_mg = np.where(rescue, cohort.oral_rescue_mg, 0.0)
-    if behaviour.diary_due(state.t_min, dt_min):
-        diary = behaviour.diary_entry(perceived, cohort.keys, counter)
-    else:
-        diary = np.full(cohort.n, np.nan)
-
-    new_state = CohortState(
-        t_min=t_new,
-        step_index=state.step_index + 1,
-        pk=pk_new,
-        tol_supra=tol_supra,
-        tol_spinal=tol_spinal,
-        episodes=episodes,
-        last_press_min=np.where(press, t_new, state.last_press_min),
-        last_rescue_min=np.where(rescue, t_new, state.last_rescue_min),
-        pending_rescue_mg=rescue_mg,
-        relief_start_min=state.relief_start_min,
-    )
     plasma = np.stack([plasma_ng_per_ml(pk_new[d], pk) for d, pk in enumerate(cohort.pk)])
     csf = np.stack([csf_ng_per_ml(pk_new[d], pk) for d, pk in enumerate(cohort.pk)])
-    out = StepOutputs(
-        t_min=t_new,
-        plasma_ng_per_ml=plasma,
-        csf_ng_per_ml=csf,
-        exposure=exp,
-        effects=eff,
-        background_nrs_drive=bg,
-        breakthrough_nrs_drive=bt,
-        breakthrough_onset=onset,
-        pain_nrs=perceived,
-        wants_bolus=press,
-        oral_rescue_mg=rescue_mg,
-        diary_nrs=diary,
-        respiratory_event=eff.respiratory_rate_per_min < PD.respiratory_event_threshold_per_min,
-    )
-    return new_state, out
+    return _finish(state, cohort, dt_min, pk_new, (tol_supra, tol_spinal), episodes, onset,
+                   (plasma, csf, exp, eff))
 
 
 def _input_rates(
@@ -299,8 +251,6 @@ def step(
     k = kernel.constants(cohort, dt_min)
     rates = _input_rates(cohort, deliveries, state.pending_rescue_mg, dt_min)
     pk_new = _advance_pk(state, k, rates)
-    t_new = state.t_min + dt_min
-    counter = state.step_index
     drugs = cohort.drug_params
 
     plasma, csf = kernel.concentrations(pk_new, k)
@@ -310,10 +260,27 @@ def step(
     eff = kernel.effects(sites, exp, cohort, k, tol, occ[0], with_zic)
 
     episodes, onset = _onsets(state, cohort, k, dt_min)
+    return _finish(state, cohort, dt_min, pk_new, (tol[0], tol[1]), episodes, onset,
+                   (plasma, csf, exp, eff))
+
+
+def _finish(
+    state: CohortState,
+    cohort: Cohort,
+    dt_min: float,
+    pk_new: Array,
+    tol: tuple[Array, Array],
+    episodes: pain.Episodes,
+    onset: NDArray[np.bool_],
+    exposure: tuple[Array, Array, SiteExposure, Effects],
+) -> tuple[CohortState, StepOutputs]:
+    """The part of a step both forms share: perceived pain, behaviour (remote press, oral
+    rescue, diary) and the new state and outputs at t + dt."""
+    plasma, csf, exp, eff = exposure
+    t_new = state.t_min + dt_min
     bg = pain.background_drive(cohort.pain, t_new, state.relief_start_min)
     bt = pain.episode_increment(episodes, t_new)
-    drive = bg + bt
-    perceived = pain.perceived_nrs(drive, eff.relief)
+    perceived = pain.perceived_nrs(bg + bt, eff.relief)
 
     press = behaviour.wants_bolus(
         perceived, cohort.press_threshold_nrs, state.last_press_min, t_new
@@ -329,11 +296,11 @@ def step(
         )
         rescue_mg = np.where(rescue, cohort.oral_rescue_mg, 0.0)
         last_rescue = np.where(rescue, t_new, state.last_rescue_min)
-    else:
+    else:  # nobody has oral rescue: nothing to decide
         rescue_mg = np.zeros(cohort.n)
         last_rescue = state.last_rescue_min
     if behaviour.diary_due(state.t_min, dt_min):
-        diary = behaviour.diary_entry(perceived, cohort.keys, counter)
+        diary = behaviour.diary_entry(perceived, cohort.keys, state.step_index)
     else:
         diary = np.full(cohort.n, np.nan)
 
