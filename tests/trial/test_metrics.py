@@ -84,7 +84,8 @@ def test_end_of_trial_is_the_last_week() -> None:
                                      "toxicity_mean": np.array([5.0])},
                            np.zeros(1), np.zeros(1), 300.0)
     assert out.pain_change_percent[0] == pytest.approx(-50.0)
-    assert out.pain_fall_nrs[0] == pytest.approx(4.0)
+    # Relief per unit of drug is over the same days as the drug: the whole trial.
+    assert out.pain_fall_nrs[0] == pytest.approx(2.0)
 
 
 def test_event_rate_uses_the_exact_poisson_interval() -> None:
@@ -97,3 +98,20 @@ def test_event_rate_uses_the_exact_poisson_interval() -> None:
     assert some.mean == pytest.approx(2.0)
     assert some.low == pytest.approx(100 * 1.0899 / 200, rel=1e-3)  # Garwood 1.090-10.242
     assert some.high == pytest.approx(100 * 10.2416 / 200, rel=1e-3)
+
+
+def test_drug_per_unit_of_relief_weighs_the_drug_against_the_relief_of_the_same_days() -> None:
+    # A fast titration: 1 mg/day IT (300 mg OME) from day 0, pain 8 -> 4 at once; a slow one:
+    # 0.5 mg/day for a week, then 1.5 mg/day, pain 8 -> 6 then 4. Same mean dose, but the slow
+    # one had less relief over those days; its end pain is the same.
+    days = 14
+    history = _history([[4.0] * days, [6.0] * 7 + [4.0] * 7], [[5.0] * days] * 2, days)
+    history["it_mg"][:, 0] = 1.0
+    history["it_mg"][:7, 1] = 0.5
+    history["it_mg"][7:, 1] = 1.5
+    baseline = {"pain_mean": np.full(2, 8.0), "toxicity_mean": np.full(2, 5.0)}
+    out = patient_outcomes(history, baseline, np.zeros(2), np.zeros(2), 300.0)
+    assert out.pain_change_percent == pytest.approx([-50.0, -50.0])
+    metrics = arm_metrics(out)  # both patients: (300 + 300) / 2 per (4 + 3) / 2 NRS points
+    assert metrics["ome_mg_per_nrs_point_relief"].mean == pytest.approx(600.0 / 7.0)
+    assert out.ome_mg_per_day / out.pain_fall_nrs == pytest.approx([75.0, 100.0])

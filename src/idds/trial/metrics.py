@@ -11,7 +11,9 @@ Definitions (documented key by key in docs/trial.md):
 - respiratory depression events per 100 patient-days (onsets of a rate below 8/min);
 - clinical success (as in trials of these pumps): a >= 20% fall in pain, or no rise in pain
   with a >= 20% fall in toxicity;
-- drug per unit of relief: mean OME (mg/day) divided by the mean fall in pain (NRS points).
+- drug per unit of relief: mean OME (mg/day) divided by the mean fall in pain (NRS points),
+  both over the whole trial (the same days: drug given early is weighed against the relief it
+  gave early, not against the pain of the last week only).
 Means use a t interval; shares use the Wilson interval; the event rate uses the exact Poisson
 (Garwood) interval; the ratio uses a seeded bootstrap.
 """
@@ -124,6 +126,7 @@ class PatientOutcomes:
     """Per-patient summaries of one arm (arrays (n,)), from which the metrics follow."""
 
     pain_change_percent: Array
+    #: Baseline pain minus mean pain over the whole trial, NRS points (the days of the doses).
     pain_fall_nrs: Array
     toxicity_change_percent: Array
     time_controlled_percent: Array
@@ -165,7 +168,7 @@ def patient_outcomes(
     )
     return PatientOutcomes(
         pain_change_percent=pain_change,
-        pain_fall_nrs=baseline["pain_mean"] - pain_end,
+        pain_fall_nrs=baseline["pain_mean"] - mean("pain_mean"),
         toxicity_change_percent=tox_change,
         time_controlled_percent=100.0 * mean("controlled_fraction"),
         time_severe_percent=100.0 * mean("severe_fraction"),
@@ -201,7 +204,7 @@ METRIC_KEYS: dict[str, str] = {
     "clinical_success_percent": "patients with >= 20% less pain, or no more pain and >= 20% "
     "less toxicity, %",
     "ome_mg_per_nrs_point_relief": "drug per unit of pain relief: OME mg/day per NRS point of "
-    "pain fall",
+    "pain fall, both over the whole trial",
 }
 
 
