@@ -96,27 +96,33 @@ def test_same_hour_presses_move_dose_before_that_hour() -> None:
     assert set(reasons) <= set(expect["reason_any"])
 
 
-def test_fast_progression_dose_follows_within_limits() -> None:
-    case = load("fast_progression.json")
+def run_synthetic(ctl: IntelligentController, case: dict[str, Any]
+                  ) -> tuple[np.ndarray, float, list[str], Any]:
+    """The closed loop on a synthetic patient of a fixture (diary = the model's mean pain at
+    the dose): daily doses (mg/day, first = start), last NRS, reasons, the loop."""
     p = case["patient"]
-    ctl = IntelligentController()
-    bounds = ClinicianBounds()
     cur = therapy(it_mg=case["therapy"]["it_mg"])
     loop = start_loop(ctl, cur)
-    first = case["first_day"]
     doses = [float(cur.it_mg_per_day[0])]
+    reasons = []
     nrs = 0.0
     for k in range(case["days"]):
-        t = first + k
-        x = cur.it_mg_per_day[0]
-        u = (x / p["ed50_mg_per_day"]) ** p["hill"]
+        t = case["first_day"] + k
+        u = (cur.it_mg_per_day[0] / p["ed50_mg_per_day"]) ** p["hill"]
         nrs = (p["drive0_nrs"] + p["slope_nrs_per_day"] * t) * (1 - p["max_relief"] * u / (1 + u))
         obs = observations(day=t, window_days=1, diary_mean_nrs=round(nrs, 1), diary_entries=3)
-        step, loop = closed_loop_step(ctl, loop, obs, cur, bounds, LIBRARY)
+        step, loop = closed_loop_step(ctl, loop, obs, cur, ClinicianBounds(), LIBRARY)
+        reasons.append(ControlReason(int(step.recommendation.reasons[0])).name)
         cur = step.decision.therapy
         doses.append(float(cur.it_mg_per_day[0]))
+    return np.array(doses), nrs, reasons, loop
+
+
+def test_fast_progression_dose_follows_within_limits() -> None:
+    case = load("fast_progression.json")
+    ctl = IntelligentController()
+    d, nrs, _, loop = run_synthetic(ctl, case)
     expect = case["expect"]["intelligent"]
-    d = np.array(doses)
     assert d[-1] >= d[0] * expect["final_it_ratio_min"]
     assert nrs <= expect["final_nrs_max"]
     steps = d[1:] / d[:-1] - 1
@@ -126,5 +132,27 @@ def test_fast_progression_dose_follows_within_limits() -> None:
     est = loop.controller.response
     slope = float(np.sum(est.weights[0] * est.mean[0, :, 1]))
     assert slope >= expect["slope_estimate_min"]
-    predicted = expected_nrs(est, ctl.model, cur.it_mg_per_day, 0.0)[0]
+    predicted = expected_nrs(est, ctl.model, d[-1:], 0.0)[0]
     assert abs(predicted - nrs) <= expect["prediction_error_max"]
+
+
+def test_poor_responder_is_not_escalated_past_the_benefit_limit() -> None:
+    case = load("poor_responder.json")
+    expect = case["expect"]["intelligent"]
+    d, nrs, reasons, _ = run_synthetic(IntelligentController(), case)
+    unlimited, nrs_unlimited, _, _ = run_synthetic(
+        IntelligentController(min_benefit_nrs_per_mg=0.0), case)
+    assert d[-1] <= d[0] * expect["final_it_ratio_max"]
+    assert unlimited[-1] >= d[-1] * expect["unlimited_over_limited_min"]
+    assert nrs - nrs_unlimited <= expect["unlimited_relief_max_nrs"]  # the extra drug bought little
+    assert expect["reason"] in reasons[-expect["last_days"]:]
+
+
+def test_poor_responder_started_high_is_brought_down_to_the_benefit_limit() -> None:
+    case = load("poor_responder.json")
+    high = {**case, "therapy": {"it_mg": 15.0}, "days": 20}
+    d, _, reasons, _ = run_synthetic(IntelligentController(), high)
+    assert reasons[0] == "DECREASE_LITTLE_BENEFIT"
+    cuts = d[1:] / d[:-1] - 1
+    assert cuts.min() >= -IntelligentController().max_cut - 1e-9  # gradual: no withdrawal
+    assert d[-1] < 0.9 * d[0]

@@ -173,6 +173,15 @@ def prob_controlled(est: ResponseEstimate, model: ResponseModel, doses: Array,
 def expected_nrs(est: ResponseEstimate, model: ResponseModel, dose: Array,
                  horizon_days: float) -> Array:
     """Posterior mean pain at one dose per patient (n,), `horizon_days` ahead."""
-    drive = est.mean[..., 0] + horizon_days * est.mean[..., 1]
-    out: Array = np.sum(est.weights * drive * model.response(dose[:, None]), axis=1)
+    out: Array = expected_nrs_at(est, model, dose[:, None], horizon_days)[:, 0]
+    return out
+
+
+def expected_nrs_at(est: ResponseEstimate, model: ResponseModel, doses: Array,
+                    horizon_days: float) -> Array:
+    """Posterior mean pain `horizon_days` ahead at each candidate dose: doses (n, m) mg/day
+    -> (n, m) NRS."""
+    drive = est.mean[..., 0] + horizon_days * est.mean[..., 1]  # (n, K)
+    weighted = est.weights * drive
+    out: Array = np.einsum("nmk,nk->nm", model.response(doses[:, :, None]), weighted)
     return out

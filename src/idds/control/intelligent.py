@@ -9,10 +9,14 @@ Each evening it
    slows with the dose from the lowest respiratory rate (`idds.control.breathing`);
 3. finds the smallest dose whose probability of mean pain <= target `horizon_days` ahead (the
    next possible increase after the monitoring window) is at least `confidence`, below the
-   breathing cap (predicted rate above the interlock warning limit with 95% probability);
-4. moves toward it by at most one library step up (or `max_cut` down, only when the diary
-   already shows pain controlled); holds on missing diary; reduces on sedation, slow
-   breathing or intolerable side effects (Pasero 2009: POSS 3 -> reduce 25-50%);
+   breathing cap (predicted rate above the interlock warning limit with 95% probability) and
+   below the benefit limit: the dose past which one more mg/day is predicted to lower pain by
+   less than `min_benefit_nrs_per_mg` (the flat top of the Emax curve, where drug buys side
+   effects rather than relief; docs/control.md);
+4. moves toward it by at most one library step up (or `max_cut` down, when the diary already
+   shows pain controlled or the dose is past the benefit limit); holds on missing diary;
+   reduces on sedation, slow breathing or intolerable side effects (Pasero 2009: POSS 3 ->
+   reduce 25-50%);
 5. shapes the flex schedule from remote presses by hour (`idds.control.flex`: same daily dose,
    moved ahead of the busy hours) and meets refused presses (unmet need) with one more
    allowed bolus a day rather than a higher basal rate.
@@ -43,6 +47,19 @@ CANDIDATES_MG = np.geomspace(0.05, 30.0, 90)
 
 
 @dataclass(frozen=True)
+class DoseTargets:
+    """Per patient, mg/day IT: the smallest dose meeting the pain target with `confidence`
+    (best) and with `confidence_down` (sure, the floor of any cut), the breathing cap, and the
+    benefit limit (the largest dose whose last increment still buys `min_benefit_nrs_per_mg`;
+    +inf when that limit is off)."""
+
+    best: Array
+    sure: Array
+    breathing_cap: Array
+    benefit_limit: Array
+
+
+@dataclass(frozen=True)
 class IntelligentState:
     """The controller's carried estimate: recovered days, dose-response and breathing
     posteriors, and the oral dose it saw last (the dose of the day it will next observe)."""
@@ -61,6 +78,10 @@ class IntelligentController:
     oral_per_it_mg: oral morphine mg per IT mg (library ladder, 300, Krames).
     baseline_nrs, baseline_sd: pain on the prior systemic regimen (pharmacology.md: 7.4-7.8),
     used as a first observation at the prior oral dose when `prior_oral_mg_per_day` is given.
+    min_benefit_nrs_per_mg: least predicted fall in mean pain (NRS points) that one more mg/day
+    of intrathecal morphine must buy (assumption, chosen on the refractory cohort: 0.4 NRS per
+    mg/day IT, i.e. per 120 mg/day oral morphine; 0 turns the limit off; docs/control.md shows
+    the trade-off between time in control and drug per unit of relief).
     """
 
     name: str = "intelligent"
@@ -85,6 +106,7 @@ class IntelligentController:
     max_bolus_mg: float = 0.5
     max_boluses_per_day: int = 6
     refused_for_more_boluses: float = 0.5
+    min_benefit_nrs_per_mg: float = 0.4
     baseline_nrs: float = 7.6
     baseline_sd: float = 1.5
     prior_oral_mg_per_day: Array | None = None
@@ -124,11 +146,9 @@ class IntelligentController:
                                   obs.respiratory_rate_min, no_oral)
         return IntelligentState(daily, response, breath, therapy.oral_mg_per_day.copy(), True)
 
-    def target_dose(self, state: IntelligentState, therapy: Therapy
-                    ) -> tuple[Array, Array, Array]:
-        """(smallest dose meeting the target with `confidence`, the same with
-        `confidence_down`, breathing cap), mg/day IT. Tomorrow's oral (in `therapy`) counts
-        toward the dose."""
+    def target_dose(self, state: IntelligentState, therapy: Therapy) -> DoseTargets:
+        """The doses this patient's estimate points to (mg/day IT, see `DoseTargets`).
+        Tomorrow's oral (in `therapy`) counts toward the dose."""
         n = therapy.n
         oral_eq = therapy.oral_mg_per_day / self.oral_per_it_mg
         doses = np.tile(CANDIDATES_MG, (n, 1)) + oral_eq[:, None]
@@ -141,37 +161,53 @@ class IntelligentController:
             picks.append(np.maximum(CANDIDATES_MG[first], self.min_daily_mg))
         cap = breathing.dose_cap(state.breathing, self.breathing_floor_per_min,
                                  self.breathing_z)
-        return picks[0], picks[1], cap
+        benefit = np.full(n, np.inf)
+        if self.min_benefit_nrs_per_mg > 0:
+            expected = estimator.expected_nrs_at(state.response, self.model, doses,
+                                                 self.horizon_days)
+            gain = -np.diff(expected, axis=1) / np.diff(CANDIDATES_MG)  # NRS per mg/day
+            worth = gain >= self.min_benefit_nrs_per_mg
+            last = np.where(worth.any(axis=1),
+                            worth.shape[1] - np.argmax(worth[:, ::-1], axis=1), 0)
+            benefit = np.maximum(CANDIDATES_MG[last], self.min_daily_mg)
+        return DoseTargets(picks[0], picks[1], cap, benefit)
 
     def recommend(self, state: IntelligentState, obs: Observations, therapy: Therapy
                   ) -> tuple[Recommendation, IntelligentState]:
         state = self.learn(state, obs, therapy)
         cur = therapy.it_mg_per_day
-        best, sure, cap = self.target_dose(state, therapy)
-        goal = np.minimum(best, cap)
-        floor = np.minimum(np.minimum(sure, cap), cur)
+        t = self.target_dose(state, therapy)
+        limit = np.minimum(t.breathing_cap, t.benefit_limit)
+        goal = np.minimum(t.best, limit)
+        floor = np.minimum(np.minimum(t.sure, limit), cur)
         nrs = obs.diary_mean_nrs
         no_data = np.isnan(nrs)
         unsafe = must_reduce(obs, self.sedation_reduce_poss, self.slow_breathing_per_min,
                              self.burden_reduce)
         with np.errstate(invalid="ignore"):
             controlled_now = nrs <= self.target_nrs
-        wants_up = best > cur * (1 + self.deadband)
+        wants_up = t.best > cur * (1 + self.deadband)
         can_up = (goal > cur * (1 + self.deadband)) & (obs.side_effect_burden < self.burden_hold)
-        down = (floor < cur * (1 - self.deadband)) & (controlled_now | (cap < cur))
+        little_benefit = t.benefit_limit <= np.minimum(t.breathing_cap, cur * (1 + self.deadband))
+        down = (floor < cur * (1 - self.deadband)) & (controlled_now | (t.breathing_cap < cur))
+        past_benefit = t.benefit_limit < cur * (1 - self.deadband)
         reasons = np.select(
-            [unsafe, no_data, wants_up & can_up, wants_up, down],
+            [unsafe, no_data, wants_up & can_up, past_benefit, wants_up & little_benefit,
+             wants_up, down],
             [ControlReason.DECREASE_SIDE_EFFECTS, ControlReason.HOLD_NO_DATA,
-             ControlReason.INCREASE_UNCONTROLLED, ControlReason.HOLD_SIDE_EFFECTS,
+             ControlReason.INCREASE_UNCONTROLLED, ControlReason.DECREASE_LITTLE_BENEFIT,
+             ControlReason.HOLD_LITTLE_BENEFIT, ControlReason.HOLD_SIDE_EFFECTS,
              ControlReason.DECREASE_OVERCONTROLLED],
             default=ControlReason.HOLD_CONTROLLED,
         ).astype(np.int64)
         it = np.select(
             [reasons == ControlReason.DECREASE_SIDE_EFFECTS,
              reasons == ControlReason.INCREASE_UNCONTROLLED,
-             reasons == ControlReason.DECREASE_OVERCONTROLLED],
+             reasons == ControlReason.DECREASE_OVERCONTROLLED,
+             reasons == ControlReason.DECREASE_LITTLE_BENEFIT],
             [cur * (1 - self.reduce), np.minimum(goal, cur * (1 + self.max_step)),
-             np.maximum(floor, cur * (1 - self.max_cut))],
+             np.maximum(floor, cur * (1 - self.max_cut)),
+             np.maximum(t.benefit_limit, cur * (1 - self.max_cut))],
             default=cur,
         )
         it = np.where(it > 0, np.maximum(it, self.min_daily_mg), it)

@@ -32,6 +32,8 @@ class ControlReason(IntEnum):
     RESHAPE_FLEX = 6
     ADJUST_BOLUS = 7
     HOLD_LEARNING = 8
+    HOLD_LITTLE_BENEFIT = 9
+    DECREASE_LITTLE_BENEFIT = 10
 
     @property
     def text(self) -> str:
@@ -52,6 +54,10 @@ _TEXT = {
     ControlReason.ADJUST_BOLUS: "refused remote presses (unmet need): patient bolus settings "
     "changed",
     ControlReason.HOLD_LEARNING: "too little data to estimate the response yet: dose held",
+    ControlReason.HOLD_LITTLE_BENEFIT: "pain above target but more drug is predicted to buy "
+    "little relief (flat top of the dose-response): held",
+    ControlReason.DECREASE_LITTLE_BENEFIT: "the last part of the dose is predicted to buy little "
+    "relief: reduced",
 }
 
 

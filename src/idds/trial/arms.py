@@ -40,6 +40,8 @@ class Reason(IntEnum):
     HOLD_NO_DATA = 6
     HELD_FOR_CLINICIAN = 7
     ALARM_STOP = 8
+    HOLD_LITTLE_BENEFIT = 9
+    DECREASE_LITTLE_BENEFIT = 10
 
     @property
     def text(self) -> str:
@@ -56,6 +58,8 @@ _REASON_TEXT = {
     Reason.HOLD_NO_DATA: "no recent diary: dose held",
     Reason.HELD_FOR_CLINICIAN: "recommendation outside the clinician's bounds: held for review",
     Reason.ALARM_STOP: "physiological alarm: delivery stopped or reduced, latched until reset",
+    Reason.HOLD_LITTLE_BENEFIT: "pain uncontrolled but more drug would buy little relief: held",
+    Reason.DECREASE_LITTLE_BENEFIT: "part of the dose bought little relief: reduced",
 }
 
 

@@ -75,10 +75,13 @@ def _reasons(ctl: IntArray, verdict: IntArray, checks: IntArray, taper: bool) ->
             (ctl == ControlReason.DECREASE_SIDE_EFFECTS)
             | (ctl == ControlReason.DECREASE_OVERCONTROLLED),
             ctl == ControlReason.HOLD_SIDE_EFFECTS,
+            ctl == ControlReason.HOLD_LITTLE_BENEFIT,
+            ctl == ControlReason.DECREASE_LITTLE_BENEFIT,
         ],
         [Reason.ALARM_STOP, Reason.HELD_FOR_CLINICIAN, Reason.HOLD_NO_DATA,
          Reason.HOLD_SIDE_EFFECTS,
-         Reason.INCREASE_UNCONTROLLED, Reason.DECREASE_SIDE_EFFECTS, Reason.HOLD_SIDE_EFFECTS],
+         Reason.INCREASE_UNCONTROLLED, Reason.DECREASE_SIDE_EFFECTS, Reason.HOLD_SIDE_EFFECTS,
+         Reason.HOLD_LITTLE_BENEFIT, Reason.DECREASE_LITTLE_BENEFIT],
         default=Reason.TAPER_SYSTEMIC if taper else Reason.HOLD_CONTROLLED,
     ).astype(np.int64)
     return out
