@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from idds.cli.output import DISCLAIMER, console, print_json
+from idds.cli.output import DISCLAIMER, JsonOption, console, print_json
 from idds.dosing import (
     PROMETRA_CATHETER_FULL_LENGTH_CM,
     PROMETRA_CATHETER_ML_PER_CM,
@@ -47,7 +47,6 @@ TrustOption = Annotated[
     typer.Option("--trusted-key", help="Extra trusted public key (.pub); repeatable.",
                  show_default=False),
 ]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 
 
 def open_library(path: Path | None, trusted: list[Path] | None) -> DrugLibrary:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
+import typer
 from rich.console import Console
 
 from idds import DISCLAIMER
 
-__all__ = ["DISCLAIMER", "console", "error_console", "print_json"]
+__all__ = ["DISCLAIMER", "JsonOption", "console", "error_console", "print_json"]
+
+#: The `--json` flag of every command that prints data.
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 
 
 def console() -> Console:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
+from idds.cli.output import JsonOption
 from idds.errors import IddsError
 from idds.units import Kind, parse_quantity
 
@@ -116,7 +117,7 @@ def simulate(
         typer.Option("--seed", help="Sample a patient with this seed (default: typical one)."),
     ] = None,
     step_min: Annotated[float, typer.Option("--step-min", help="Step length, min.")] = 1.0,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    as_json: JsonOption = False,
     plot: Annotated[
         Path | None, typer.Option("--plot", help="Write a PNG of concentrations and effects.")
     ] = None,

@@ -37,7 +37,7 @@ from idds.cli.devices import (
     pairing_client,
     run_with,
 )
-from idds.cli.output import console, print_json
+from idds.cli.output import JsonOption, console, print_json
 from idds.drugs import load_library
 from idds.errors import IddsError
 from idds.programmer import (
@@ -90,7 +90,6 @@ app = typer.Typer(
 
 Device = Annotated[Path, typer.Option(help="Programmer directory (pairing, audit log).")]
 Port = Annotated[int | None, typer.Option(help="Emulator TCP port (default: the stored one).")]
-Json = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 Yes = Annotated[bool, typer.Option("--yes", help="Confirm without asking (scripts).")]
 Library = Annotated[Path | None, typer.Option(
     "--drug-library", help="Signed drug library (default: $IDDS_LIBRARY or the reference).")]
@@ -112,9 +111,22 @@ def _out() -> Console:
     return console()
 
 
+def _json_needs_yes(refused: bool, flags: str) -> None:
+    """JSON output has no interactive confirm: a command that sends needs --yes with it."""
+    if refused:
+        raise OptionError(f"{flags} needs --yes (there is no interactive confirm in JSON)")
+
+
+def _show_finish(out: Console, plan: TherapyPlan) -> None:
+    """The finish screen of a therapy: the old and new settings, then the plan's notes."""
+    out.print(finish_table(plan))
+    for note in plan.notes:
+        out.print(f"  {note}", markup=False)
+
+
 @app.command("pair")
 def pair_command(port: Annotated[int, typer.Option(help="Emulator TCP port.")],
-                 device: Device = DEFAULT_DEVICE, as_json: Json = False) -> None:
+                 device: Device = DEFAULT_DEVICE, as_json: JsonOption = False) -> None:
     """Pair this programmer (the pump's window must be open: `idds pump magnet`)."""
     with one_line_errors():
         dev = device_dir(device, "programmer")
@@ -132,7 +144,7 @@ def pair_command(port: Annotated[int, typer.Option(help="Emulator TCP port.")],
 
 @app.command("interrogate")
 def interrogate_command(device: Device = DEFAULT_DEVICE, port: Port = None,
-                        as_json: Json = False) -> None:
+                        as_json: JsonOption = False) -> None:
     """Read therapy, reservoir estimate, battery, alarms and the last events."""
     with one_line_errors():
         prog = _programmer(device, port)
@@ -204,13 +216,12 @@ def therapy_command(
         help="Reason for overriding soft drug-library limits (logged).")] = None,
     tolerant: Annotated[bool, typer.Option(
         "--tolerant", help="Opioid-tolerant patient (starting-dose range).")] = False,
-    yes: Yes = False, as_json: Json = False, device: Device = DEFAULT_DEVICE,
+    yes: Yes = False, as_json: JsonOption = False, device: Device = DEFAULT_DEVICE,
     port: Port = None, library: Library = None,
 ) -> None:
     """Program a therapy: library checks, finish screen, confirm, send."""
     with one_line_errors():
-        if as_json and not yes:
-            raise OptionError("--json needs --yes (there is no interactive confirm in JSON)")
+        _json_needs_yes(as_json and not yes, "--json")
         therapy = Therapy(_basal(mode, dose, flex),
                           _demand(bolus_dose, bolus_duration, lockout, max_per_day))
         request = TherapyRequest(drug, parse_quantity(concentration, Kind.CONCENTRATION,
@@ -221,10 +232,7 @@ def therapy_command(
         async def go() -> tuple[TherapyPlan, dict[str, Any]]:
             plan = await prog.plan_therapy(request)
             if not as_json:
-                out = _out()
-                out.print(finish_table(plan))
-                for note in plan.notes:
-                    out.print(f"  {note}", markup=False)
+                _show_finish(_out(), plan)
             confirm("Send this therapy to the pump?", yes)
             return plan, await prog.send_therapy(plan)
 
@@ -244,13 +252,12 @@ def refill_command(
     drug: Annotated[str | None, typer.Option(help="Drug (default: the one in the pump).")] = None,
     no_bridge: Annotated[bool, typer.Option(
         "--no-bridge", help="No bridge bolus after a concentration change.")] = False,
-    yes: Yes = False, as_json: Json = False, device: Device = DEFAULT_DEVICE,
+    yes: Yes = False, as_json: JsonOption = False, device: Device = DEFAULT_DEVICE,
     port: Port = None, library: Library = None,
 ) -> None:
     """Refill: expected versus withdrawn, new volume and concentration, bridge bolus."""
     with one_line_errors():
-        if as_json and not yes:
-            raise OptionError("--json needs --yes (there is no interactive confirm in JSON)")
+        _json_needs_yes(as_json and not yes, "--json")
         request = RefillRequest(parse_quantity(withdrawn, Kind.VOLUME, "--withdrawn"),
                                 parse_quantity(volume, Kind.VOLUME, "--volume"),
                                 parse_quantity(concentration, Kind.CONCENTRATION,
@@ -279,7 +286,7 @@ def refill_command(
 
 
 @app.command("prime")
-def prime_command(yes: Yes = False, as_json: Json = False, device: Device = DEFAULT_DEVICE,
+def prime_command(yes: Yes = False, as_json: JsonOption = False, device: Device = DEFAULT_DEVICE,
                   port: Port = None) -> None:
     """Priming bolus: fill the catheter (after implant or catheter revision)."""
     with one_line_errors():
@@ -294,7 +301,7 @@ def prime_command(yes: Yes = False, as_json: Json = False, device: Device = DEFA
 
 
 @app.command("alarm-test")
-def alarm_test_command(as_json: Json = False, device: Device = DEFAULT_DEVICE,
+def alarm_test_command(as_json: JsonOption = False, device: Device = DEFAULT_DEVICE,
                        port: Port = None) -> None:
     """Sound each alarm tone once (logged)."""
     with one_line_errors():
@@ -312,7 +319,7 @@ def alarm_test_command(as_json: Json = False, device: Device = DEFAULT_DEVICE,
 def log_command(
     verify: Annotated[bool, typer.Option("--verify", help="Exit 2 unless the chain verifies.")]
     = False,
-    as_json: Json = False, device: Device = DEFAULT_DEVICE, port: Port = None,
+    as_json: JsonOption = False, device: Device = DEFAULT_DEVICE, port: Port = None,
 ) -> None:
     """Download the pump's hash-chained event log and verify it."""
     with one_line_errors():
@@ -391,7 +398,7 @@ def advise_command(
     now: Annotated[str | None, typer.Option(
         "--now", help="Visit time, ISO 8601 (default: now; local time without an offset).")]
     = None,
-    yes: Yes = False, as_json: Json = False, device: Device = DEFAULT_DEVICE,
+    yes: Yes = False, as_json: JsonOption = False, device: Device = DEFAULT_DEVICE,
     port: Port = None, library: Library = None,
 ) -> None:
     """Advisory mode: observations -> controller -> safety supervisor -> advice; accept or
@@ -401,9 +408,7 @@ def advise_command(
             raise OptionError("--accept and --reject exclude each other: choose one")
         if reject_ is not None and not reject_.strip():
             raise OptionError('--reject needs a reason, like --reject "pain acceptable"')
-        if as_json and accept_ and not yes:
-            raise OptionError("--json --accept needs --yes (there is no interactive confirm in "
-                              "JSON)")
+        _json_needs_yes(as_json and accept_ and not yes, "--json --accept")
         check_controller(controller)
         clinical = load_observations(observations)
         visit = parse_time(now) if now else dt.datetime.now().astimezone()
@@ -442,9 +447,7 @@ def advise_command(
 
             def finish(plan: TherapyPlan) -> None:
                 if not as_json:
-                    out.print(finish_table(plan))
-                    for line in plan.notes:
-                        out.print(f"  {line}", markup=False)
+                    _show_finish(out, plan)
                 confirm("Send this therapy to the pump?", yes)
 
             outcome = await accept_advice(prog, run, who, at, device_id, finish)

@@ -24,6 +24,7 @@ from rich.console import Console
 from rich.table import Table
 
 from idds.cli.devices import one_line_errors
+from idds.cli.output import JsonOption
 from idds.pump.clock import DAY, HOUR, MINUTE, format_time
 from idds.pump.errors import PumpError
 from idds.pump.programfile import ProgramFile, load_program, parse_program
@@ -114,7 +115,7 @@ def simulate_command(
     press: Annotated[list[str] | None, typer.Option(
         help="Patient press at DAY:HH:MM (day 1 is the first); repeat for more.")] = None,
     seed: Annotated[int, typer.Option(help="Random seed (flow error, stroke noise).")] = 0,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Run one pump alone on a program file with scripted patient presses."""
     with one_line_errors():

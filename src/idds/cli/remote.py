@@ -18,7 +18,7 @@ from typing import Annotated
 import typer
 
 from idds.cli.devices import client_for, device_dir, one_line_errors, pairing_client, run_with
-from idds.cli.output import console, print_json
+from idds.cli.output import JsonOption, console, print_json
 from idds.programmer import Remote
 
 DEFAULT_DEVICE = Path("~/.idds/remote")
@@ -32,12 +32,11 @@ app = typer.Typer(
 )
 
 Device = Annotated[Path, typer.Option(help="Remote directory (pairing, audit log).")]
-Json = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 
 
 @app.command("pair")
 def pair_command(port: Annotated[int, typer.Option(help="Emulator TCP port.")],
-                 device: Device = DEFAULT_DEVICE, as_json: Json = False) -> None:
+                 device: Device = DEFAULT_DEVICE, as_json: JsonOption = False) -> None:
     """Pair this remote (the pump's window must be open for a patient remote)."""
     with one_line_errors():
         dev = device_dir(device, "remote")
@@ -57,7 +56,7 @@ def bolus_command(
     device: Device = DEFAULT_DEVICE,
     port: Annotated[int | None, typer.Option(help="Emulator TCP port (default: stored).")]
     = None,
-    as_json: Json = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Request a bolus: shows whether it was given, or why not."""
     with one_line_errors():
