@@ -14,7 +14,7 @@ Order within a step (t -> t + dt):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -137,19 +137,28 @@ def initial_state(
     )
 
 
-def _inputs(cohort: Cohort, deliveries: Sequence[Delivery], rescue_mg: Array) -> Array:
-    """Delivered mg per drug and route, shape (n_drugs, 3, n); refuses negative amounts."""
+def _amounts(cohort: Cohort, deliveries: Sequence[Delivery]) -> Iterator[tuple[int, int, Array]]:
+    """Each delivered amount as (drug index, route: gut, plasma, lumbar CSF, mg: a scalar array
+    or shape (n,)); refuses another shape, and negative, infinite or NaN amounts."""
     n = cohort.n
-    out = np.zeros((len(cohort.drugs), N_INPUTS, n))
     for dl in deliveries:
         d = cohort.drug_index(dl.drug)
         for r, amount in enumerate((dl.gut_mg, dl.plasma_mg, dl.csf_mg)):
             a = np.asarray(amount, dtype=np.float64)
             if a.ndim > 1 or (a.ndim == 1 and a.shape[0] != n):
                 raise PhysiologyError(f"delivery of {dl.drug} must be a scalar or shape ({n},)")
-            if np.any(a < 0) or not np.all(np.isfinite(a)):
-                raise PhysiologyError(f"delivery of {dl.drug} must be finite and >= 0 mg")
-            out[d, r] += a
+            if a.size:
+                lo, hi = (float(a), float(a)) if a.ndim == 0 else (a.min(), a.max())
+                if not (lo >= 0.0 and hi < np.inf):  # also refuses NaN
+                    raise PhysiologyError(f"delivery of {dl.drug} must be finite and >= 0 mg")
+            yield d, r, a
+
+
+def _inputs(cohort: Cohort, deliveries: Sequence[Delivery], rescue_mg: Array) -> Array:
+    """Delivered mg per drug and route, shape (n_drugs, 3, n); refuses negative amounts."""
+    out = np.zeros((len(cohort.drugs), N_INPUTS, cohort.n))
+    for d, r, a in _amounts(cohort, deliveries):
+        out[d, r] += a
     out[0, 0] += rescue_mg  # morphine is always drug 0; rescue is oral
     return out
 
@@ -185,22 +194,13 @@ def _input_rates(
 ) -> list[list[Array | float | None]]:
     """Input rates in mg/min per drug and route (gut, plasma, lumbar CSF), as `_inputs` / dt;
     None where nothing is delivered (exact zeros are left out). Refuses negative amounts."""
-    n = cohort.n
     total: list[list[Array | float | None]] = [[None] * N_INPUTS for _ in cohort.drugs]
-    for dl in deliveries:
-        d = cohort.drug_index(dl.drug)
-        for r, amount in enumerate((dl.gut_mg, dl.plasma_mg, dl.csf_mg)):
-            a = np.asarray(amount, dtype=np.float64)
-            if a.ndim > 1 or (a.ndim == 1 and a.shape[0] != n):
-                raise PhysiologyError(f"delivery of {dl.drug} must be a scalar or shape ({n},)")
-            added: Array | float = float(a) if a.ndim == 0 else a
-            lo, hi = (added, added) if a.ndim == 0 or n == 0 else (a.min(), a.max())
-            if not (lo >= 0.0 and hi < np.inf):  # also refuses NaN
-                raise PhysiologyError(f"delivery of {dl.drug} must be finite and >= 0 mg")
-            if a.ndim == 0 and added == 0.0:
-                continue
-            old = total[d][r]
-            total[d][r] = added if old is None else old + added
+    for d, r, a in _amounts(cohort, deliveries):
+        added: Array | float = float(a) if a.ndim == 0 else a
+        if a.ndim == 0 and added == 0.0:
+            continue
+        old = total[d][r]
+        total[d][r] = added if old is None else old + added
     if rescue_mg.any():  # morphine is always drug 0; rescue is oral
         old = total[0][0]
         total[0][0] = rescue_mg if old is None else old + rescue_mg
