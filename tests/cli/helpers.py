@@ -21,10 +21,15 @@ def idds_json(*args: str) -> Any:
     return json.loads(done.stdout)
 
 
+def assert_refused(code: int, stderr: str, fragment: str, context: object = None) -> None:
+    """Exit status 2, one line on stderr naming the problem (`fragment`), no traceback.
+    `context` (e.g. the argv) is shown when an assertion fails."""
+    assert code == 2, (context, stderr)
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and fragment in lines[0], (context, stderr)
+    assert "Traceback" not in stderr
+
+
 def assert_clean_refusal(done: subprocess.CompletedProcess[str], fragment: str) -> None:
-    """Exit 2, one line on stderr naming the problem, no traceback."""
-    assert done.returncode == 2, (done.stdout, done.stderr)
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1, done.stderr
-    assert fragment in lines[0], lines[0]
-    assert "Traceback" not in done.stderr
+    """`assert_refused` for a finished `idds` process."""
+    assert_refused(done.returncode, done.stderr, fragment, done.stdout)

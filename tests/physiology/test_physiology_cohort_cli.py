@@ -155,48 +155,19 @@ def test_cli_bad_input_exit_2_one_line(args: list[str]) -> None:
     assert result.stderr.startswith("idds: error:")
 
 
-def test_cli_subprocess() -> None:
+def _simulate(rate: str, *extra: str) -> subprocess.CompletedProcess[str]:
+    """`simulate` of the patient CLI in its own process: 1 h of oral morphine at `rate`."""
     code = "from idds.cli.patient import app; app()"
-    ok = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            code,
-            "simulate",
-            "--drug",
-            "morphine",
-            "--route",
-            "oral",
-            "--rate",
-            "300 mg/day",
-            "--hours",
-            "1",
-            "--json",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    args = ["simulate", "--drug", "morphine", "--route", "oral", "--rate", rate, "--hours", "1",
+            *extra]
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
+                          check=False)
+
+
+def test_cli_subprocess() -> None:
+    ok = _simulate("300 mg/day", "--json")
     assert ok.returncode == 0, ok.stderr
     assert "plasma_ng_per_ml" in json.loads(ok.stdout)
-    bad = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            code,
-            "simulate",
-            "--drug",
-            "morphine",
-            "--route",
-            "oral",
-            "--rate",
-            "300 mg",
-            "--hours",
-            "1",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    bad = _simulate("300 mg")
     assert bad.returncode == 2
     assert len(bad.stderr.strip().splitlines()) == 1 and "Traceback" not in bad.stderr

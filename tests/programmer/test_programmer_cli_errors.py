@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from idds.cli.main import main
+from tests.cli.helpers import assert_refused
 
 
 def cases(tmp: Path) -> list[tuple[list[str], str]]:
@@ -43,8 +44,4 @@ def test_bad_input_exits_2_with_one_line(index: int, tmp_path: Path,
     (tmp_path / "s").mkdir()
     (tmp_path / "s" / "emulator.json").write_text('{"pump_id": "p", "seed": 0}')
     code = main(argv)
-    err = capsys.readouterr().err
-    lines = err.strip().splitlines()
-    assert code == 2, (argv, err)
-    assert len(lines) == 1 and fragment in lines[0], (argv, err)
-    assert "Traceback" not in err
+    assert_refused(code, capsys.readouterr().err, fragment, argv)
