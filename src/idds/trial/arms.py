@@ -42,6 +42,7 @@ class Reason(IntEnum):
     ALARM_STOP = 8
     HOLD_LITTLE_BENEFIT = 9
     DECREASE_LITTLE_BENEFIT = 10
+    DECREASE_OVERCONTROLLED = 11
 
     @property
     def text(self) -> str:
@@ -60,6 +61,8 @@ _REASON_TEXT = {
     Reason.ALARM_STOP: "physiological alarm: delivery stopped or reduced, latched until reset",
     Reason.HOLD_LITTLE_BENEFIT: "pain uncontrolled but more drug would buy little relief: held",
     Reason.DECREASE_LITTLE_BENEFIT: "part of the dose bought little relief: reduced",
+    Reason.DECREASE_OVERCONTROLLED: "pain controlled with room to spare: reduced toward the "
+    "smallest effective dose",
 }
 
 
@@ -113,23 +116,32 @@ def is_visit_day(day: int, first: tuple[int, ...], every: int) -> bool:
     return done in first or (done > max(first) and done % every == 0)
 
 
-#: The trial's `Reason` for each `ControlReason` of a titration rule.
+#: The trial's `Reason` for a controller's or titration rule's `ControlReason`; the others
+#: (dose held, flex reshaped, bolus settings changed, still learning) take the caller's default.
 FROM_CONTROL: dict[ControlReason, Reason] = {
-    ControlReason.HOLD_CONTROLLED: Reason.HOLD_CONTROLLED,
     ControlReason.INCREASE_UNCONTROLLED: Reason.INCREASE_UNCONTROLLED,
+    ControlReason.DECREASE_OVERCONTROLLED: Reason.DECREASE_OVERCONTROLLED,
     ControlReason.DECREASE_SIDE_EFFECTS: Reason.DECREASE_SIDE_EFFECTS,
     ControlReason.HOLD_SIDE_EFFECTS: Reason.HOLD_SIDE_EFFECTS,
     ControlReason.HOLD_NO_DATA: Reason.HOLD_NO_DATA,
+    ControlReason.HOLD_LITTLE_BENEFIT: Reason.HOLD_LITTLE_BENEFIT,
+    ControlReason.DECREASE_LITTLE_BENEFIT: Reason.DECREASE_LITTLE_BENEFIT,
 }
+
+
+def from_control(reasons: IntArray, default: Reason) -> IntArray:
+    """`ControlReason` codes (n,) as trial `Reason` codes, by `FROM_CONTROL`."""
+    lookup = np.full(len(ControlReason), int(default), dtype=np.int64)
+    for control, reason in FROM_CONTROL.items():
+        lookup[control] = reason
+    out: IntArray = lookup[reasons]
+    return out
 
 
 def visit_decision(titration: Titration, obs: Observations) -> tuple[Array, IntArray]:
     """A clinic visit's dose multiplier and trial `Reason` per patient."""
     factor, reasons = titration.decide(obs)
-    lookup = np.zeros(len(ControlReason), dtype=np.int64)
-    for control, reason in FROM_CONTROL.items():
-        lookup[control] = reason
-    return factor, lookup[reasons]
+    return factor, from_control(reasons, Reason.HOLD_CONTROLLED)
 
 
 #: Oral escalation at reviews: +30% (WHO-ladder practice of 25-50% steps; assumption within

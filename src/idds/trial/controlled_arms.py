@@ -37,7 +37,7 @@ from idds.control.supervisor import Check, Verdict, reset_alarm
 from idds.control.therapy import Therapy
 from idds.drugs import Route
 from idds.pump.limits import LIMITS
-from idds.trial.arms import ArmContext, Decision, Reason, StandardIntrathecal
+from idds.trial.arms import ArmContext, Decision, Reason, StandardIntrathecal, from_control
 
 IntArray = NDArray[np.int64]
 Array = NDArray[np.float64]
@@ -71,18 +71,10 @@ def _reasons(ctl: IntArray, verdict: IntArray, checks: IntArray, taper: bool) ->
             verdict == Verdict.HELD_FOR_CLINICIAN,
             stale | (ctl == ControlReason.HOLD_NO_DATA),
             (ctl == ControlReason.INCREASE_UNCONTROLLED) & blocked,
-            ctl == ControlReason.INCREASE_UNCONTROLLED,
-            (ctl == ControlReason.DECREASE_SIDE_EFFECTS)
-            | (ctl == ControlReason.DECREASE_OVERCONTROLLED),
-            ctl == ControlReason.HOLD_SIDE_EFFECTS,
-            ctl == ControlReason.HOLD_LITTLE_BENEFIT,
-            ctl == ControlReason.DECREASE_LITTLE_BENEFIT,
         ],
         [Reason.ALARM_STOP, Reason.HELD_FOR_CLINICIAN, Reason.HOLD_NO_DATA,
-         Reason.HOLD_SIDE_EFFECTS,
-         Reason.INCREASE_UNCONTROLLED, Reason.DECREASE_SIDE_EFFECTS, Reason.HOLD_SIDE_EFFECTS,
-         Reason.HOLD_LITTLE_BENEFIT, Reason.DECREASE_LITTLE_BENEFIT],
-        default=Reason.TAPER_SYSTEMIC if taper else Reason.HOLD_CONTROLLED,
+         Reason.HOLD_SIDE_EFFECTS],
+        default=from_control(ctl, Reason.TAPER_SYSTEMIC if taper else Reason.HOLD_CONTROLLED),
     ).astype(np.int64)
     return out
 
