@@ -37,19 +37,19 @@ class Summary:
 
 
 def summarise(run: ArmRun) -> Summary:
-    h = run.history
-    relief = float((run.baseline["pain_mean"][None, :] - h["pain_mean"]).sum())
-    events = h["respiratory_events"].sum(axis=0)
+    h = run.history  # NaN after death: every sum and mean is over the days alive
+    relief = float(np.nansum(run.baseline.row["pain_mean"][None, :] - h["pain_mean"]))
+    events = np.nansum(h["respiratory_events"], axis=0)
     return Summary(
         arm=run.arm,
-        controlled=float(h["controlled_fraction"].mean()),
-        pain=float(h["pain_mean"].mean()),
+        controlled=float(np.nanmean(h["controlled_fraction"])),
+        pain=float(np.nanmean(h["pain_mean"])),
         respiratory_events=int(events.sum()),
         patients_with_event=int((events > 0).sum()),
-        it_mg_per_day=float(h["it_mg"].mean()),
-        mg_per_relief=float(h["it_mg"].sum()) / relief if relief > 0 else float("nan"),
+        it_mg_per_day=float(np.nanmean(h["it_mg"])),
+        mg_per_relief=float(np.nansum(h["it_mg"])) / relief if relief > 0 else float("nan"),
         visits=float(run.visits.mean()),
-        toxicity=float(h["toxicity_mean"].mean()),
+        toxicity=float(np.nanmean(h["toxicity_composite"])),
     )
 
 

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from idds.physiology import Delivery, initial_state, sample_cohort, step, typical_cohort
 from idds.physiology.cohort import Cohort, steady_state_states
 from idds.physiology.exposure import site_exposure
-from idds.physiology.pd import Effects, daily_toxicity, effects, occupancy
+from idds.physiology.pd import Effects, effects, occupancy
 
 
 def _steady_effects(cohort: Cohort, routes: tuple[float, float, float]) -> Effects:
@@ -119,13 +119,6 @@ def test_hydromorphone_more_potent_than_morphine_it() -> None:
         s_m, o_m = step(s_m, cohort, [Delivery("morphine", csf_mg=0.05 * (i == 0))], 1.0)
         s_h, o_h = step(s_h, cohort, [Delivery("hydromorphone", csf_mg=0.05 * (i == 0))], 1.0)
     assert o_h.effects.analgesia[0] > o_m.effects.analgesia[0]
-
-
-def test_daily_toxicity_shape_and_range() -> None:
-    tox = np.random.default_rng(0).uniform(0, 10, size=(288 * 2 + 5, 3))
-    daily = daily_toxicity(tox, 5.0)
-    assert daily.shape == (2, 3)
-    assert np.all((daily >= 0) & (daily <= 10))
 
 
 def test_withdrawal_after_abrupt_stop_of_oral_opioids() -> None:

@@ -38,7 +38,8 @@ def test_concentrations_non_negative_and_pain_bounded(seed: int, doses: list) ->
         assert np.all((out.pain_nrs >= 0) & (out.pain_nrs <= 10))
         assert np.all((out.effects.sedation_poss >= 1) & (out.effects.sedation_poss <= 4))
         assert np.all(out.effects.respiratory_rate_per_min > 0)
-        assert np.all((out.effects.toxicity >= 0) & (out.effects.toxicity <= 10))
+        assert np.all((out.effects.sedation >= 0) & (out.effects.sedation <= 1))
+        assert np.all((out.effects.withdrawal >= 0) & (out.effects.withdrawal <= 10))
 
 
 @settings(max_examples=5, deadline=None)

@@ -17,7 +17,8 @@ from idds.trial.engine import TrialSettings, run_in
 
 def test_stable_regimen_rarely_depresses_breathing() -> None:
     cohort = sample_cohort(1000, seed=11)
-    _, day = run_in(cohort, TrialSettings(days=1))
+    _, baseline = run_in(cohort, TrialSettings(days=1))
+    day = baseline.row
     events_per_100_patient_days = 100 * day["respiratory_events"].sum() / cohort.n
     assert events_per_100_patient_days < 1.0
     assert np.percentile(day["respiratory_rate_min"], 5) >= 10.0

@@ -19,4 +19,5 @@ def test_dask_cluster_matches_local_run() -> None:
     for arm in config.arms:
         for key, values in local.arms[arm].history.items():
             np.testing.assert_array_equal(values, remote.arms[arm].history[key], err_msg=key)
-        assert local.arms[arm].metrics == remote.arms[arm].metrics
+        assert ({k: e.as_json() for k, e in local.arms[arm].metrics.items()}
+                == {k: e.as_json() for k, e in remote.arms[arm].metrics.items()})

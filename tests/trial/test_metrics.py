@@ -47,7 +47,7 @@ def _history(pain: list[list[float]], tox: list[list[float]], days: int) -> dict
         "controlled_fraction", "severe_fraction", "respiratory_events", "presses", "refused",
         "it_mg", "oral_mg")}
     history["pain_mean"] = np.array(pain, dtype=np.float32).T
-    history["toxicity_mean"] = np.array(tox, dtype=np.float32).T
+    history["toxicity_composite"] = np.array(tox, dtype=np.float32).T
     return history
 
 
@@ -63,7 +63,7 @@ def test_outcomes_and_clinical_success() -> None:
     history["respiratory_events"][0, 2] = 2
     history["oral_mg"][:, 1] = 100.0
     history["it_mg"][:, 1] = 1.0
-    baseline = {"pain_mean": np.full(4, 8.0), "toxicity_mean": np.full(4, 5.0)}
+    baseline = {"pain_mean": np.full(4, 8.0), "toxicity_composite": np.full(4, 5.0)}
     out = patient_outcomes(history, baseline, np.array([1.0, 2, 3, 4]), np.zeros(4), 300.0)
     assert out.pain_change_percent == pytest.approx([-25.0, 0.0, -12.5, 12.5])
     assert out.toxicity_change_percent == pytest.approx([0.0, -40.0, 0.0, -60.0])
@@ -81,7 +81,7 @@ def test_end_of_trial_is_the_last_week() -> None:
     pain = [[8.0] * 7 + [4.0] * 7]
     history = _history(pain, [[5.0] * days], days)
     out = patient_outcomes(history, {"pain_mean": np.array([8.0]),
-                                     "toxicity_mean": np.array([5.0])},
+                                     "toxicity_composite": np.array([5.0])},
                            np.zeros(1), np.zeros(1), 300.0)
     assert out.pain_change_percent[0] == pytest.approx(-50.0)
     # Relief per unit of drug is over the same days as the drug: the whole trial.
@@ -109,7 +109,7 @@ def test_drug_per_unit_of_relief_weighs_the_drug_against_the_relief_of_the_same_
     history["it_mg"][:, 0] = 1.0
     history["it_mg"][:7, 1] = 0.5
     history["it_mg"][7:, 1] = 1.5
-    baseline = {"pain_mean": np.full(2, 8.0), "toxicity_mean": np.full(2, 5.0)}
+    baseline = {"pain_mean": np.full(2, 8.0), "toxicity_composite": np.full(2, 5.0)}
     out = patient_outcomes(history, baseline, np.zeros(2), np.zeros(2), 300.0)
     assert out.pain_change_percent == pytest.approx([-50.0, -50.0])
     metrics = arm_metrics(out)  # both patients: (300 + 300) / 2 per (4 + 3) / 2 NRS points

@@ -62,15 +62,25 @@ def _calculators(out: Console, library: DrugLibrary, oral_mg_per_day: float) -> 
     return result.suggested_start
 
 
+def _grade(g: int) -> str:
+    return "-" if g <= 0 else f"G{g}"
+
+
 def _case_table(case: Case, arm: str) -> Table:
     table = Table(title=f"{arm}: day by day (day 0 = his prior {case.prior_oral_mg_per_day:g} "
                         "mg/day oral morphine)")
-    for column in ("day", "oral mg", "IT mg", "pain NRS", "toxicity", "resp/min", "presses"):
+    columns = ("day", "oral mg", "IT mg", "pain NRS", "slept", "appetite lost", "drowsy",
+               "fatigue", "constip.", "nausea", "itch", "urinary", "toxicity", "resp/min",
+               "boluses")
+    for column in columns:
         table.add_column(column, justify="right")
     for r in case.days[arm]:
         table.add_row(str(r.day), f"{r.oral_mg:.0f}", f"{r.it_mg:.2f}", f"{r.pain_mean:.1f}",
-                      f"{r.toxicity:.2f}", f"{r.respiratory_rate_min:.1f}",
-                      f"{r.given}/{r.presses}")
+                      "yes" if r.slept else "woken", f"{r.lack_of_appetite:.1f}",
+                      f"{r.drowsiness:.1f}", f"{r.fatigue:.1f}", _grade(r.constipation_grade),
+                      _grade(r.nausea_grade), _grade(r.pruritus_grade),
+                      _grade(r.urinary_retention_grade), f"{r.toxicity:.0f}",
+                      f"{r.respiratory_rate_min:.1f}", f"{r.given}/{r.presses}")
     return table
 
 

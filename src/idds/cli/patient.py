@@ -87,8 +87,8 @@ def _plot(series: dict[str, list[float]], path: Path, title: str) -> None:
     ax = axes[2]
     ax.plot(hours, series["respiratory_rate_per_min"], label="respiratory rate (/min)")
     ax.plot(hours, series["sedation_poss"], label="sedation (POSS 1-4)")
-    for key in ("nausea", "pruritus", "constipation", "urinary_retention"):
-        ax.plot(hours, [10 * v for v in series[key]], label=f"{key} x10", lw=0.8)
+    for key in ("nausea", "somnolence", "pruritus", "urinary_retention"):
+        ax.plot(hours, series[key], label=f"{key} (0-10)", lw=0.8)
     ax.set_xlabel("time (h)")
     ax.legend(fontsize="small")
     fig.tight_layout()

@@ -18,9 +18,20 @@ if TYPE_CHECKING:  # the trial stack (scipy, matplotlib) loads only when a trial
 
 ARM_NAMES = "cmm, it-standard, it-intelligent, oracle"
 
-SUMMARY = ("time_controlled_percent", "pain_change_percent", "ome_mg_per_day", "it_mg_per_day",
-           "toxicity_change_percent", "respiratory_events_per_100_patient_days",
-           "clinical_success_percent")
+SUMMARY = ("pain_change_percent", "time_controlled_percent", "it_mg_per_day",
+           "prior_oral_per_it", "oral_mg_per_day", "ome_mg_per_day", "toxicity_composite",
+           "toxicity_change_percent", "off_systemic_end_percent", "nights_without_waking_percent",
+           "respiratory_events_per_100_patient_days", "clinical_success_percent")
+
+
+def _cell(mean: float, low: float, high: float) -> str:
+    import math
+
+    if not math.isfinite(mean):
+        return "-"
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return f"{mean:.3g}"
+    return f"{mean:.3g} [{low:.3g}, {high:.3g}]"
 
 
 def run_with_progress(config: TrialConfig, executor: Executor, quiet: bool) -> TrialResult:
@@ -46,8 +57,12 @@ def summary_table(result: TrialResult) -> Table:
         cells = []
         for arm in result.arms.values():
             est = arm.metrics[key]
-            cells.append(f"{est.mean:.3g} [{est.low:.3g}, {est.high:.3g}]")
+            cells.append(_cell(est.mean, est.low, est.high))
         table.add_row(key.replace("_", " "), *cells)
+    days = result.config.days
+    table.add_row(f"alive on day {days}, % (Kaplan-Meier)",
+                  *(_cell(100 * a.survival.at(days), 100 * a.survival.low[-1],
+                          100 * a.survival.high[-1]) for a in result.arms.values()))
     return table
 
 

@@ -55,6 +55,7 @@ def predict_steady(cohort: Cohort, doses_mg_per_day: Array, day: float) -> Stead
     d = doses_mg_per_day[:, None]
     exp = SiteExposure(
         supraspinal=d * e1.supraspinal, spinal=d * e1.spinal, plasma=d * e1.plasma,
+        gut_mg=d * e1.gut_mg,
         ziconotide_spinal=np.zeros_like(d * e1.spinal),
         ziconotide_brainstem=np.zeros_like(d * e1.spinal),
     )

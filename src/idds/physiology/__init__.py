@@ -6,7 +6,8 @@ Public API for the trial engine (see docs/physiology.md):
 - `initial_state(cohort, t0_min, on_prior_regimen)` -> `CohortState`
 - `step(state, cohort, deliveries, dt_min)` -> `(CohortState, StepOutputs)`, with
   `Delivery(drug, gut_mg, plasma_mg, csf_mg)` (mg during the step per patient)
-- `start_radiotherapy(state, cohort, mask)`, `daily_toxicity(tox_per_step, dt_min)`
+- `start_radiotherapy(state, cohort, mask)`
+- `symptoms.advance`, `symptoms.grades`: symptoms over a day, graded 0-4 (CTCAE)
 - `simulate_patient(...)` single-patient readable wrapper.
 """
 
@@ -28,7 +29,6 @@ from idds.physiology.model import (
 )
 from idds.physiology.parameters import DRUGS, drug_pk
 from idds.physiology.patient import ROUTES, Regimen, simulate_patient
-from idds.physiology.pd import daily_toxicity
 
 __all__ = [
     "ARCHETYPES",
@@ -46,7 +46,6 @@ __all__ = [
     "UnknownDrugError",
     "UnknownRouteError",
     "archetype",
-    "daily_toxicity",
     "drug_pk",
     "initial_state",
     "sample_cohort",

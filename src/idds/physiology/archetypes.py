@@ -41,6 +41,10 @@ class Archetype:
     respiratory_rate_per_min: float = 16.0
     #: Whether the patient takes oral morphine rescue (1/6 of the prior daily dose).
     oral_rescue: bool = True
+    #: Median survival of a cohort of such patients from day 0, days; None: no disease
+    #: hazard. 103 days: median after implant of patients crossed over from CMM (Smith &
+    #: Coyne 2005, ref).
+    median_survival_days: float | None = 103.0
 
 
 ARCHETYPES: dict[str, Archetype] = {
@@ -62,6 +66,7 @@ ARCHETYPES: dict[str, Archetype] = {
             baseline_nrs=6.0,
             min_baseline_nrs=3.0,
             oral_rescue=False,
+            median_survival_days=None,
         ),
         Archetype(
             name="frail-elderly",

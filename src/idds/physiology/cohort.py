@@ -27,6 +27,8 @@ from idds.physiology.parameters import (
 from idds.physiology.pd import Sensitivity, effects, occupancy
 from idds.physiology.pk import N_INPUTS, PatientPK, Propagator, propagator, steady_state
 from idds.physiology.streams import Stream, normal, patient_keys, uniform
+from idds.physiology.survival import death_days
+from idds.physiology.symptoms import TRAIT_STREAMS, SymptomTraits, sample_traits
 
 Array = NDArray[np.float64]
 T = TypeVar("T")
@@ -106,6 +108,10 @@ class Cohort:
     prior_oral_morphine_mg_per_day: Array
     #: Oral morphine rescue dose a patient takes when in pain (0 = no oral rescue), mg.
     oral_rescue_mg: Array
+    #: Symptom susceptibilities and the cancer's own symptom burden.
+    symptoms: SymptomTraits
+    #: Day of death from the disease, days from day 0 (+inf: none).
+    death_day: Array
     _cache: dict[float | tuple[str, float], object] = field(
         default_factory=dict, compare=False, repr=False
     )
@@ -163,6 +169,8 @@ class Cohort:
             press_threshold_nrs=self.press_threshold_nrs[idx],
             prior_oral_morphine_mg_per_day=self.prior_oral_morphine_mg_per_day[idx],
             oral_rescue_mg=self.oral_rescue_mg[idx],
+            symptoms=self.symptoms.take(idx),
+            death_day=self.death_day[idx],
         )
 
     def with_oral_rescue(self, rescue_mg: Array | float) -> Cohort:
@@ -327,6 +335,11 @@ def sample_cohort(
         9.0,
     )
     rescue = prior * BEHAVIOUR.rescue_fraction_of_daily if arch.oral_rescue else np.zeros(count)
+    first_trait = Stream.SYMPTOM_TRAIT
+    traits = sample_traits({
+        name: variability * normal(keys, first_trait + j, 0)
+        for j, name in enumerate(TRAIT_STREAMS)
+    })
     return Cohort(
         seed=seed,
         archetype=arch.name,
@@ -340,6 +353,8 @@ def sample_cohort(
         press_threshold_nrs=threshold,
         prior_oral_morphine_mg_per_day=prior,
         oral_rescue_mg=rescue,
+        symptoms=traits,
+        death_day=death_days(keys, arch.median_survival_days, variability),
     )
 
 

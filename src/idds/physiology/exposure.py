@@ -29,6 +29,7 @@ def site_exposure(
     supra = np.zeros(n)
     spinal = np.zeros(n)
     plasma = np.zeros(n)
+    gut = np.zeros(n)
     zic_spinal = np.zeros(n)
     zic_bs = np.zeros(n)
     for d, (drug, pk) in enumerate(zip(drugs, pks, strict=True)):
@@ -40,6 +41,7 @@ def site_exposure(
             )
             spinal += drug.spinal_potency_vs_morphine * xd[Compartment.SPINAL]
             plasma += drug.systemic_potency_vs_morphine * plasma_ng_per_ml(xd, pk)
+            gut += drug.systemic_potency_vs_morphine * xd[Compartment.GUT]
         else:
             zic_spinal += xd[Compartment.SPINAL]
             zic_bs += xd[Compartment.BRAINSTEM]
@@ -47,6 +49,7 @@ def site_exposure(
         supraspinal=supra,
         spinal=spinal,
         plasma=plasma,
+        gut_mg=gut,
         ziconotide_spinal=zic_spinal,
         ziconotide_brainstem=zic_bs,
     )

@@ -47,15 +47,12 @@ class StepConstants:
     plasma_ng_per_ml_per_mg: tuple[Array, ...]
     csf_ng_per_ml_per_mg: tuple[Array, ...]
     #: C50 x chronic tolerance factor, ng/mL: supraspinal and spinal stacked (2, n)
-    #: (occupancy, analgesia), breathing (x TF^1.5), sedation (multiple x supraspinal C50 x
-    #: TF^1.5).
+    #: (occupancy, analgesia), breathing (x TF^2.5), sedation (multiple x supraspinal C50 x
+    #: TF^sedation exponent); the naive floor of the apnoea C50 (multiple x breathing C50).
     c50_sites: Array
     c50_breathing: Array
     c50_sedation: Array
-    #: Pruritus: 1 / (C50 x TF^spinal exponent), mL/ng; urinary retention has the same
-    #: exponent, so its (C / C50)^gamma is pruritus's times (C50_pruritus / C50_urinary)^gamma.
-    inv_c50_pruritus: Array
-    urinary_per_pruritus_power: float
+    apnoea_floor: Array
     #: Fraction of the tolerance gap left after one step.
     tolerance_decay: float
     #: Expected breakthrough onsets per step, spontaneous part (n,).
@@ -96,12 +93,8 @@ class StepConstants:
             c50_breathing=s.c50_breathing_ng_per_ml * s.tolerance_factor_breathing,
             c50_sedation=p.sedation_c50_multiple
             * s.c50_supraspinal_ng_per_ml
-            * s.tolerance_factor_breathing,
-            inv_c50_pruritus=1.0 / (p.pruritus_c50_ng_per_ml * s.tolerance_factor_spinal_side),
-            urinary_per_pruritus_power=float(
-                (p.pruritus_c50_ng_per_ml / p.urinary_retention_c50_ng_per_ml)
-                ** p.hill_spinal_side_effects
-            ),
+            * s.tolerance_factor_sedation,
+            apnoea_floor=p.apnoea_naive_multiple * s.c50_breathing_ng_per_ml,
             tolerance_decay=float(np.exp(-np.log(2.0) * dt_min / p.tolerance_half_life_min)),
             spontaneous_per_step=daily_dt * (1.0 - traits.incident_fraction) / _MIN_PER_DAY,
             activity_order=order,
@@ -165,12 +158,14 @@ def site_exposure(
     n = x.shape[2]
     sites = np.empty((2, n))
     plasma = np.empty(n)
+    gut = np.empty(n)
     zic = np.empty((2, n))  # ziconotide: spinal, brainstem
     opioids = [(d, drug) for d, drug in enumerate(drugs) if drug.opioid]
     others = [d for d, drug in enumerate(drugs) if not drug.opioid]
     if not opioids:
         sites.fill(0.0)
         plasma.fill(0.0)
+        gut.fill(0.0)
     for k, (d, drug) in enumerate(opioids):
         xd = x[d]
         sys_ = drug.systemic_potency_vs_morphine
@@ -179,6 +174,7 @@ def site_exposure(
         _accumulate(sites[0], xd[Compartment.BRAINSTEM], sp * p.brainstem_potency, False)
         _accumulate(sites[1], xd[Compartment.SPINAL], sp, k == 0)
         _accumulate(plasma, plasma_ng_per_ml[d], sys_, k == 0)
+        _accumulate(gut, xd[Compartment.GUT], sys_, k == 0)
     if not others:
         zic.fill(0.0)
     for k, d in enumerate(others):
@@ -188,6 +184,7 @@ def site_exposure(
         supraspinal=sites[0],
         spinal=sites[1],
         plasma=plasma,
+        gut_mg=gut,
         ziconotide_spinal=zic[0],
         ziconotide_brainstem=zic[1],
     )
@@ -210,7 +207,7 @@ def occupancy_and_tolerance(
 def power(r: Array, gamma: float) -> Array:
     """r ** gamma for r >= 0 (a new array).
 
-    Exponents 1, 1.5 and 2 use products and a square root; 2.4 = 12/5 (the analgesia Hill
+    Exponents 1, 1.5, 2 and 4 use products and a square root; 2.4 = 12/5 (the analgesia Hill
     coefficient) is r^2 y with y = (r^2)^(1/5): a float32 estimate exp(0.4 log r), refined by
     one Newton step y <- (4 y + r^2 / y^4) / 5 in float64 (relative error below 1e-11 for r in
     1e-30..1e30; r below 1e-30 is treated as 1e-30 for the estimate only, giving
@@ -224,6 +221,10 @@ def power(r: Array, gamma: float) -> Array:
     if gamma == 1.5:
         out = np.sqrt(r)
         out *= r
+        return out
+    if gamma == 4.0:
+        out = r * r
+        out *= out
         return out
     if gamma == 2.4:
         est = np.maximum(r, 1e-30).astype(np.float32)
@@ -252,7 +253,7 @@ def _saturate(x: Array) -> Array:
 
 
 def _pasero(sedation: Array) -> NDArray[np.int64]:
-    """POSS 1-4: 1 + the number of the thresholds 0.25, 0.5, 0.75 reached (as `pd.effects`)."""
+    """POSS 1-4: 1 + the number of the thresholds 0.25, 0.5, 0.75 reached (as `pd.poss`)."""
     count = (sedation >= 0.25).view(np.int8)
     count += (sedation >= 0.5).view(np.int8)
     count += (sedation >= 0.75).view(np.int8)
@@ -300,6 +301,18 @@ def effects(
     np.divide(c_su, depression, out=depression)  # Hill 1
     rr = 1.0 - depression
     rr *= s.respiratory_rate_baseline_per_min
+    # apnoea C50: max(naive floor, multiple x adapted exposure C50 TF tau / (1 - tau)); its
+    # ratio uses the unshifted exposure (sites[0] = c_su g)
+    adapted = np.subtract(1.0, tol[0], out=depression)
+    np.maximum(adapted, 1e-12, out=adapted)
+    np.divide(tol[0], adapted, out=adapted)
+    adapted *= k.c50_sites[0]
+    adapted *= p.apnoea_adapted_multiple
+    np.maximum(adapted, k.apnoea_floor, out=adapted)
+    np.divide(sites[0], adapted, out=adapted)
+    apnoea = _saturate(power(adapted, p.hill_apnoea))
+    np.subtract(1.0, apnoea, out=apnoea)
+    rr *= apnoea
     r_sed = np.divide(c_su, k.c50_sedation, out=x[1])
     sedation = _saturate(power(r_sed, p.hill_sedation))
     if with_ziconotide:
@@ -307,43 +320,17 @@ def effects(
         sed_zic = _saturate(power(r_zb, 1.5))
         sedation = 1.0 - (1.0 - sedation) * (1.0 - sed_zic)
 
-    r_n = np.multiply(r[0], 1.0 / p.nausea_c50_multiple, out=r[0])
-    nausea = _saturate(power(r_n, p.hill_nausea))
-    constipation = exposure.plasma + p.constipation_c50_ng_per_ml
-    np.divide(exposure.plasma, constipation, out=constipation)  # Hill 1
-    r_p = np.multiply(exposure.spinal, k.inv_c50_pruritus, out=r[1])
-    x_p = power(r_p, p.hill_spinal_side_effects)
-    urinary = _saturate(x_p * k.urinary_per_pruritus_power)
-    pruritus = _saturate(x_p)
-
     withdrawal = tol[0] - occ_supra
     np.maximum(withdrawal, 0.0, out=withdrawal)
     np.minimum(withdrawal, p.withdrawal_full_scale_occupancy, out=withdrawal)
     withdrawal *= 10.0 / p.withdrawal_full_scale_occupancy
-
-    toxicity = depression * p.tox_weight_respiratory
-    tmp = np.empty_like(toxicity)
-    for weight, effect in (
-        (p.tox_weight_sedation, sedation),
-        (p.tox_weight_nausea, nausea),
-        (p.tox_weight_constipation, constipation),
-        (p.tox_weight_pruritus, pruritus),
-        (p.tox_weight_urinary, urinary),
-    ):
-        toxicity += np.multiply(effect, weight, out=tmp)
-    toxicity *= 10.0
     return Effects(
         analgesia=analgesia,
         relief=s.max_relief * analgesia,
         respiratory_rate_per_min=rr,
         sedation=sedation,
         sedation_poss=_pasero(sedation),
-        nausea=nausea,
-        constipation=constipation,
-        pruritus=pruritus,
-        urinary_retention=urinary,
         withdrawal=withdrawal,
-        toxicity=toxicity,
     )
 
 

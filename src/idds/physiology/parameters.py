@@ -69,8 +69,11 @@ class DrugPK:
 #: CSF is about 10,000 ng/mL 1 h after 0.5 mg (ref), within lumbosacral CSF 28-81 mL (Hogan
 #: 1996, ref). Rostral pool 100 mL (150 mL total minus the lumbosacral 50 mL, ref).
 #: ka (t1/2 23 min, tmax of immediate-release tablets about 1 h), rostral fraction, rostral
-#: clearance, spinal and brainstem ke0: assumption; rostral fraction calibrated with
-#: `PDParams.brainstem_potency` to Gehling 2009 (ref).
+#: clearance, brainstem ke0: assumption; rostral fraction calibrated with
+#: `PDParams.brainstem_potency` to Gehling 2009 (ref). Spinal ke0 t1/2 120 min: hydrophilic
+#: morphine enters and leaves the dorsal horn slowly; calibrated so that one 0.5 mg IT dose in
+#: an opioid-naive patient relieves pain for 12-24 h (label and clinical experience, ref),
+#: which the CSF half-life of about 3 h alone cannot give (at 30 min: about 10 h).
 MORPHINE = DrugPK(
     name="morphine",
     oral_bioavailability=0.24,
@@ -83,7 +86,7 @@ MORPHINE = DrugPK(
     rostral_fraction=0.15,
     v_csf_rostral_ml=100.0,
     k_rostral_out_per_min=per_min_from_half_life(180.0),
-    ke0_spinal_per_min=per_min_from_half_life(30.0),
+    ke0_spinal_per_min=per_min_from_half_life(120.0),
     ke0_brainstem_per_min=per_min_from_half_life(60.0),
     systemic_potency_vs_morphine=1.0,
     spinal_potency_vs_morphine=1.0,
@@ -181,21 +184,28 @@ class PDParams:
     #: (< 1 event per 100 patient-days; 1.5 gave 15, which no stable-regimen cohort shows).
     #: No figure in the reference: an assumption of this model.
     respiratory_tolerance_exponent: float = 2.5
-    #: Sedation: C50 as a multiple of the supraspinal analgesic C50, and Hill. Assumption
-    #: (no human concentration-sedation curve in the reference).
+    #: Sedation (somnolence, the per-step POSS): C50 as a multiple of the supraspinal analgesic
+    #: C50, Hill, and partial tolerance: sedative C50 x TF ** this (the analgesic exponent is
+    #: 1, the respiratory one 2.5). Assumption (no human concentration-sedation curve in the
+    #: reference; "partial" tolerance to somnolence, ref); calibrated with the somnolence
+    #: susceptibility of `SymptomParams` to the point prevalence of sedation or constipation
+    #: on opioids in palliative patients, 88% (Glare 2006, ref).
     sedation_c50_multiple: float = 1.5
     hill_sedation: float = 2.0
-    #: Nausea / vomiting (area postrema, supraspinal exposure). Assumption.
-    nausea_c50_multiple: float = 1.0
-    hill_nausea: float = 1.5
-    #: Constipation: plasma morphine-equivalent C50 ng/mL, no tolerance. Assumption.
-    constipation_c50_ng_per_ml: float = 20.0
-    #: Pruritus and urinary retention: spinal exposure C50 ng/mL CSF and Hill. Assumption.
-    pruritus_c50_ng_per_ml: float = 2500.0
-    urinary_retention_c50_ng_per_ml: float = 3500.0
-    hill_spinal_side_effects: float = 1.5
-    #: Spinal side effects tolerance factor = analgesic tolerance factor ** this. Assumption.
-    spinal_side_effect_tolerance_exponent: float = 1.0
+    sedation_tolerance_exponent: float = 1.3
+    #: Hypercapnic respiratory failure at large overdoses: breathing is further multiplied by
+    #: 1 - Hill(C_su, C_apnoea, 4), C_apnoea = the larger of `apnoea_naive_multiple` x the
+    #: patient's naive breathing C50 and `apnoea_adapted_multiple` x the exposure the patient
+    #: is adapted to (C50 x TF x tau / (1 - tau), tau the dynamic tolerance state: at a stable
+    #: regimen, the exposure itself). Assumption: Dahan's Hill-1 curve (volunteers, low
+    #: concentrations) alone leaves a tolerant patient breathing 12/min after 50 mg IT, where
+    #: refill-size amounts in the CSF are life-threatening, tolerant or not (ISMP 2004, ref);
+    #: tolerance protects against a few times the exposure a patient is used to, not against
+    #: ten times it. Calibrated: 50 mg IT gives a rate below 4/min in the typical tolerant
+    #: patient; Gehling 2009 and the rare events on a stable regimen still hold (tests).
+    apnoea_naive_multiple: float = 3.0
+    apnoea_adapted_multiple: float = 5.0
+    hill_apnoea: float = 4.0
     #: Ziconotide spinal C50, ng/mL CSF, and Hill. Assumption (label steady state at
     #: 2.4-19.2 mcg/day is about 4-35 ng/mL CSF; trials show modest relief).
     ziconotide_c50_ng_per_ml: float = 30.0
@@ -207,13 +217,6 @@ class PDParams:
     respiratory_event_threshold_per_min: float = 8.0
     #: Withdrawal score: 10 when supraspinal occupancy is this far below the adapted level.
     withdrawal_full_scale_occupancy: float = 0.5
-    #: Weights of the composite toxicity score (sum 1; score 0-10). Assumption.
-    tox_weight_respiratory: float = 0.35
-    tox_weight_sedation: float = 0.2
-    tox_weight_nausea: float = 0.15
-    tox_weight_constipation: float = 0.1
-    tox_weight_pruritus: float = 0.1
-    tox_weight_urinary: float = 0.1
 
 
 PD = PDParams()
@@ -279,14 +282,189 @@ BEHAVIOUR = BehaviourParams()
 
 
 @dataclass(frozen=True)
+class SymptomParams:
+    """Symptoms of long-term therapy and of the cancer, graded as trials grade them.
+
+    Each symptom has an intensity on the 0-10 scale of the MD Anderson Symptom Inventory
+    (MDASI, Cleeland 2000, ref), driven by the exposure that causes it, with its own tolerance
+    (ref: none for constipation; days for nausea and vomiting; spinal effects that resolve on
+    a steady dose; partial for somnolence). Tolerance that develops over days is an
+    adaptation level A that follows the exposure C (first order); the symptom is driven by
+    max(C - f A, 0), f the adapted fraction (f = 1: it resolves at a steady dose and returns
+    after an increase). Unless a line says otherwise each value is an assumption: the
+    reference gives prevalences and tolerance times, not concentration-effect curves.
+    """
+
+    # -- grading (NCI CTCAE wording summarised in the reference) --------------------------
+    #: Intensity (0-10) at which a symptom is grade 1 (mild), 2 (moderate: limits
+    #: instrumental activities, regular treatment) and 3 (severe: limits self-care). The
+    #: mild / moderate / severe cut-points 1-4 / 5-6 / 7-10 are the ones commonly used for
+    #: 0-10 symptom ratings (Serlin 1995, for pain); assumption for the other symptoms.
+    grade1_from: float = 1.0
+    grade2_from: float = 5.0
+    grade3_from: float = 7.0
+    #: Grade 4 (life-threatening) for the symptoms whose CTCAE scale has one (constipation,
+    #: somnolence / depressed level of consciousness). Assumption.
+    grade4_from: float = 9.5
+    #: Respiratory depression counts only below these rates (lowest of the day), breaths/min:
+    #: grade 1 below 10, 2 below 8 (the event threshold), 3 below 6 (naloxone in practice),
+    #: 4 below 4 (life-threatening). Assumption ("graded by rate and intervention", ref).
+    respiratory_grade_below_per_min: tuple[float, float, float, float] = (10.0, 8.0, 6.0, 4.0)
+    #: Vomiting graded by episodes a day as CTCAE (ref): 1-2 grade 1, 3-5 grade 2, >= 6 grade 3.
+    vomiting_grade_from_episodes: tuple[float, float, float] = (1.0, 3.0, 6.0)
+
+    # -- constipation: plasma and gut, no tolerance (Sykes 1998, ref) ----------------------
+    #: C50 of the plasma morphine-equivalent exposure, ng/mL, Hill 1. Low, so that the effect
+    #: is near its maximum over the whole oral range (plasma 20-100 ng/mL at 120-600 mg/day):
+    #: constipation has weak or no relation to the oral dose (Roeland 2020, r 0.01-0.27, ref).
+    constipation_c50_ng_per_ml: float = 5.0
+    #: Local enteric exposure of swallowed drug still in the gut, plasma-equivalent ng/mL per
+    #: mg in the gut depot. Assumption (about a seventh of the plasma term on oral dosing).
+    constipation_gut_ng_per_ml_per_mg: float = 1.0
+    #: Per-patient susceptibility: maximal intensity, log-normal median and omega.
+    #: Calibrated: 72% of cancer patients on oral morphine are constipated (grade >= 1) under
+    #: usual laxatives (Droney 2008, ref).
+    constipation_max_median: float = 2.65
+    constipation_max_omega: float = 0.9
+    #: Share of the intensity that laxatives remove: usual prophylaxis for every patient on
+    #: opioids, and intensified treatment (a second agent) once constipation reaches grade 2.
+    laxative_relief: float = 0.3
+    laxative_intensified_relief: float = 0.5
+
+    # -- nausea and vomiting: supraspinal (area postrema), tolerance in days ----------------
+    #: C50 as a multiple of the patient's analgesic supraspinal C50 (x chronic tolerance), and
+    #: Hill. The susceptibility below is calibrated: nausea in about 25% of patients starting
+    #: oral opioids (Swegle 2006, ref), here opioid-naive patients starting 60 mg/day oral
+    #: morphine, nausea on any of the first 3 days.
+    nausea_c50_multiple: float = 1.0
+    hill_nausea: float = 1.5
+    #: Adaptation: half-life 1.5 days, complete (f = 1): nausea resolves within 3-7 days at a
+    #: constant dose and returns after increases (Fast Fact #25, ref).
+    nausea_adaptation_half_life_days: float = 1.5
+    nausea_adapted_fraction: float = 1.0
+    nausea_max_median: float = 1.2
+    nausea_max_omega: float = 1.0
+    #: Antiemetic (given once nausea reaches grade 2): share of the intensity removed.
+    antiemetic_relief: float = 0.5
+    #: Vomiting episodes a day per intensity point of nausea above this level.
+    vomiting_from_nausea: float = 4.0
+    vomiting_episodes_per_point: float = 1.0
+
+    # -- somnolence and confusion: supraspinal, partial tolerance ---------------------------
+    #: Somnolence intensity = 10 x the odds form of the day's mean sedation s (`PDParams`: Hill
+    #: of the supraspinal exposure, partial chronic tolerance, 26 h dynamic tolerance, so it is
+    #: worst after dose increases, Glare 2006, ref), odds s / (1 - s) times a log-normal
+    #: susceptibility (a C50 shift: deep sedation is 10 in everyone). Calibrated: somnolence
+    #: or constipation in 88% of palliative patients on opioids (Glare 2006, ref), on the
+    #: refractory cohort's stable prior regimen.
+    somnolence_median: float = 3.0
+    somnolence_omega: float = 0.5
+    #: Psychostimulant (given once somnolence reaches grade 2): share removed.
+    psychostimulant_relief: float = 0.3
+    #: Confusion ("difficulty remembering"): the somnolence exposure with this multiple of its
+    #: C50 (confusion is rarer than drowsiness), Hill 2, and its own susceptibility.
+    confusion_c50_multiple: float = 2.0
+    confusion_median: float = 1.0
+    confusion_omega: float = 0.5
+
+    # -- pruritus and urinary retention: spinal exposure, resolve on a steady dose ----------
+    #: C50 of the spinal exposure, ng/mL lumbar CSF, x chronic tolerance factor ** exponent
+    #: (cross-tolerance from systemic opioids), Hill. "Pruritus rises with dose" (ref).
+    pruritus_c50_ng_per_ml: float = 2500.0
+    urinary_retention_c50_ng_per_ml: float = 3500.0
+    hill_spinal: float = 1.5
+    spinal_tolerance_exponent: float = 1.0
+    #: Adaptation of spinal effects: half-life 4 days, 90% adapted ("typically resolve with
+    #: time", PACC 2017, ref; one retention resolved within days of a dose cut).
+    spinal_adaptation_half_life_days: float = 4.0
+    spinal_adapted_fraction: float = 0.9
+    #: Susceptibilities (maximal intensity, log-normal). Urinary retention calibrated: mild
+    #: retention in about 42% and severe in about 2.6% of patients on an IT pump (case-series
+    #: review 2021, ref), here as the share ever at grade >= 1 / >= 2 in the first 4 weeks
+    #: of a fixed starting dose (100:1) in the tolerant cohort.
+    pruritus_max_median: float = 4.0
+    pruritus_max_omega: float = 0.8
+    urinary_max_median: float = 3.5
+    urinary_max_omega: float = 0.8
+
+    # -- the cancer's own burden, and how opioid effects add to it --------------------------
+    #: Fatigue, lack of appetite and disturbed sleep of advanced cancer without opioid
+    #: effects or pain: normal (mean, SD) on the 0-10 scale, clipped to [0, 8]. Assumption.
+    fatigue_cancer: tuple[float, float] = (3.5, 1.5)
+    anorexia_cancer: tuple[float, float] = (3.0, 1.5)
+    sleep_cancer: tuple[float, float] = (2.0, 1.5)
+    #: Fatigue adds these shares of somnolence and of disturbed sleep.
+    fatigue_from_somnolence: float = 0.5
+    fatigue_from_sleep: float = 0.2
+    #: Lack of appetite adds these shares of nausea and constipation.
+    anorexia_from_nausea: float = 0.3
+    anorexia_from_constipation: float = 0.2
+    #: Disturbed sleep adds this much on a night woken by pain. A night (22:00-06:00) is
+    #: woken when pain reaches the patient's own bolus threshold (the pain that would make
+    #: them reach for the remote).
+    sleep_from_woken_night: float = 5.0
+    night_start_min: float = 22.0 * 60.0
+    night_end_min: float = 6.0 * 60.0
+
+    # -- eating and weight -------------------------------------------------------------------
+    #: Share of usual intake lost per intensity point of lack of appetite and of nausea.
+    intake_loss_per_anorexia: float = 0.06
+    intake_loss_per_nausea: float = 0.03
+    #: Weight change a day: cancer cachexia plus the shortfall of intake, fraction of weight.
+    cachexia_per_day: float = 0.0002
+    weight_loss_per_day_at_no_intake: float = 0.003
+
+    # -- interference items of the inventory (weights of the core items) -------------------
+    #: General activity = weighted mean of pain, fatigue, drowsiness; mood = of pain, fatigue,
+    #: disturbed sleep, nausea. Assumption (MDASI interference follows symptom severity).
+    activity_weights: tuple[float, float, float] = (0.5, 0.3, 0.2)
+    mood_weights: tuple[float, float, float, float] = (0.4, 0.2, 0.2, 0.2)
+
+    # -- dependence proxy, detection -------------------------------------------------------
+    #: A day with a withdrawal score at or above this (0-10) is a withdrawal episode.
+    withdrawal_episode_from: float = 3.0
+    #: Plasma opioid below this is undetectable, ng/mL (Brogan 2020 reports < 2 ng/mL, ref).
+    detectable_plasma_ng_per_ml: float = 2.0
+
+
+SYMPTOMS = SymptomParams()
+
+
+@dataclass(frozen=True)
+class SurvivalParams:
+    """Survival of late-stage cancer patients referred for IT therapy.
+
+    Each patient has a constant disease hazard (exponential survival) with log-normal
+    inter-individual variability; the typical hazard is solved (`idds.physiology.survival`)
+    so that the cohort's median survival from day 0 is the archetype's: 103 days for the
+    refractory cohort, the median after implant of patients crossed over from CMM (Smith &
+    Coyne 2005, ref). Check: about 87% of such a cohort then dies within a year, as in the
+    registry where 87% were followed until death (Stearns 2020, ref).
+
+    Pain and symptom burden do not change the hazard (hazard ratio 1.0): whether better pain
+    control lengthens life is debated (ref), and the model makes no such claim. With common
+    random numbers every patient dies on the same day in every arm; deaths caused by the
+    treatment itself are not modelled.
+    """
+
+    #: SD of the log hazard between patients. Assumption.
+    omega: float = 0.5
+
+
+SURVIVAL = SurvivalParams()
+
+
+@dataclass(frozen=True)
 class Variability:
     """Inter-individual variability: SD of log-normal random effects (omega). Assumption,
-    except oral bioavailability (0.15-0.69 in cancer patients, Sawe 1981, ref)."""
+    except oral bioavailability (0.15-0.69 in cancer patients, Sawe 1981, ref) and plasma
+    clearance, calibrated: IT morphine above 4.2 mg/day always gave detectable plasma levels
+    (>= 2 ng/mL, Brogan 2020, ref), here >= 90% of the cohort at 4.2 mg/day (0.3 gave 88%)."""
 
     oral_bioavailability: float = 0.4
     ka: float = 0.4
     v_plasma: float = 0.25
-    cl_plasma: float = 0.3
+    cl_plasma: float = 0.25
     ke0_brain: float = 0.3
     v_csf_lumbar: float = 0.25
     k_csf_out: float = 0.15

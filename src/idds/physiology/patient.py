@@ -11,6 +11,19 @@ from idds.physiology.cohort import sample_cohort, typical_cohort
 from idds.physiology.errors import PhysiologyError, UnknownRouteError
 from idds.physiology.model import Delivery, initial_state, step
 from idds.physiology.parameters import drug_pk
+from idds.physiology.symptoms import (
+    Care,
+    IntervalExposure,
+    Symptom,
+    SymptomState,
+    advance,
+    composite,
+    grades,
+)
+
+#: Symptom series of `simulate_patient` (intensity 0-10 each step).
+SERIES_SYMPTOMS = (Symptom.NAUSEA, Symptom.VOMITING, Symptom.SOMNOLENCE, Symptom.CONFUSION,
+                   Symptom.CONSTIPATION, Symptom.PRURITUS, Symptom.URINARY_RETENTION)
 
 #: Route names and their aliases -> input column (gut, plasma, lumbar CSF).
 ROUTES: dict[str, str] = {
@@ -59,6 +72,9 @@ def simulate_patient(
 
     seed None: the typical patient of the archetype; otherwise patient 0 of a cohort with that
     seed. Returns time series (lists, one value per step end) keyed with units in the names.
+    Symptoms (0-10 intensities) are evaluated over each step from the step's exposures, with
+    their adaptation carried from step to step; `toxicity_composite` is the sum of the CTCAE
+    grades of that step's symptoms.
     """
     site = regimen.validate()
     if not (np.isfinite(hours) and hours > 0):
@@ -82,14 +98,14 @@ def simulate_patient(
             "pain_nrs",
             "respiratory_rate_per_min",
             "sedation_poss",
-            "nausea",
-            "constipation",
-            "pruritus",
-            "urinary_retention",
-            "toxicity",
+            *(sym.label for sym in SERIES_SYMPTOMS),
+            "toxicity_composite",
             "withdrawal",
         )
     }
+    sens = cohort.sensitivity
+    symptoms = SymptomState.adapted_to(np.zeros(1), np.zeros(1))
+    care = Care.usual(1)
     for i in range(n_steps):
         if regimen.bolus_mg is not None:
             amount = regimen.bolus_mg if i == 0 else 0.0
@@ -98,6 +114,17 @@ def simulate_patient(
         delivery = Delivery(drug, **{f"{site}_mg": amount})
         state, out = step(state, cohort, [delivery], dt_min)
         e = out.effects
+        x = out.exposure
+        exposure = IntervalExposure(
+            supraspinal=x.supraspinal, spinal=x.spinal, plasma=x.plasma, gut_mg=x.gut_mg,
+            sedation=e.sedation, respiratory_rate_min=e.respiratory_rate_per_min,
+            respiratory_rate_baseline=sens.respiratory_rate_baseline_per_min,
+            woken_night=np.zeros(1),
+        )
+        symptoms, felt = advance(symptoms, exposure,
+                                 sens.c50_supraspinal_ng_per_ml * sens.tolerance_factor,
+                                 sens.tolerance_factor, cohort.symptoms, care, dt_min)
+        grade = grades(felt, e.respiratory_rate_per_min)
         values = {
             "time_min": out.t_min,
             "csf_ng_per_ml": out.csf_ng_per_ml[d, 0],
@@ -106,11 +133,8 @@ def simulate_patient(
             "pain_nrs": out.pain_nrs[0],
             "respiratory_rate_per_min": e.respiratory_rate_per_min[0],
             "sedation_poss": e.sedation_poss[0],
-            "nausea": e.nausea[0],
-            "constipation": e.constipation[0],
-            "pruritus": e.pruritus[0],
-            "urinary_retention": e.urinary_retention[0],
-            "toxicity": e.toxicity[0],
+            **{sym.label: felt.intensity[sym, 0] for sym in SERIES_SYMPTOMS},
+            "toxicity_composite": composite(grade)[0],
             "withdrawal": e.withdrawal[0],
         }
         for k, v in values.items():

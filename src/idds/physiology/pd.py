@@ -8,12 +8,12 @@ Analgesia (Dahan 2004 sigmoid Emax, ref): E_site = (C/C50)^g / (1 + (C/C50)^g) a
 and supraspinal sites, combined as independent actions E = 1 - (1 - E_spinal)(1 - E_supra)
 (1 - E_ziconotide). C50 = C50_naive x tolerance factor x (1 + shift x tolerance state).
 
-Side effects: the literature gives no human concentration-effect curve for sedation, nausea,
-constipation, pruritus or urinary retention (ref). Each is a saturating Emax (0-1 severity) of
-the exposure at the site that causes it, monotone, with assumed C50s:
-sedation and nausea (supraspinal), constipation (plasma: gut receptors, no tolerance),
-pruritus and urinary retention (spinal). Breathing follows Dahan 2004 (Hill 1, shared C50):
-respiratory rate = RR0 x C50 / (C50 + C_supraspinal).
+Breathing follows Dahan 2004 (Hill 1, shared C50): respiratory rate = RR0 x C50 / (C50 +
+C_supraspinal), times 1 - Hill(C_supraspinal, apnoea C50, 4) for the hypercapnic failure of
+large overdoses: a few times the exposure the patient is adapted to (`PDParams.apnoea_*`).
+Sedation (the POSS a nurse scores) is a Hill of the supraspinal exposure with partial
+tolerance. Symptoms that change over hours to weeks (constipation, nausea, pruritus, ...)
+are in `idds.physiology.symptoms`.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ Array = NDArray[np.float64]
 def hill(c: Array, c50: Array | float, gamma: float) -> Array:
     """Sigmoid Emax (0-1) of a non-negative concentration; monotone non-decreasing in c.
 
-    Exponents 1, 1.5 and 2 avoid the (slow) general power; all-zero exposure short-cuts.
+    Exponents 1, 1.5, 2 and 4 avoid the (slow) general power; all-zero exposure short-cuts.
     """
     if not c.any():
         return np.zeros(c.shape)
@@ -42,6 +42,9 @@ def hill(c: Array, c50: Array | float, gamma: float) -> Array:
         x = r * r
     elif gamma == 1.5:
         x = r * np.sqrt(r)
+    elif gamma == 4.0:
+        x = r * r
+        x *= x
     else:
         x = np.exp(gamma * np.log(np.maximum(r, 1e-300)))
     out: Array = x / (1.0 + x)
@@ -55,12 +58,14 @@ class SiteExposure:
     supraspinal: morphine-equivalent brain effect-site (plasma-based) concentration plus
     `brainstem_potency` x brainstem CSF effect-site concentration. spinal: morphine-equivalent
     spinal effect-site concentration (lumbar CSF based). plasma: morphine-equivalent plasma
-    concentration. ziconotide_spinal / ziconotide_brainstem: ziconotide effect-site ng/mL.
+    concentration. gut_mg: morphine-equivalent mg of swallowed drug in the gut depot.
+    ziconotide_spinal / ziconotide_brainstem: ziconotide effect-site ng/mL.
     """
 
     supraspinal: Array
     spinal: Array
     plasma: Array
+    gut_mg: Array
     ziconotide_spinal: Array
     ziconotide_brainstem: Array
 
@@ -75,10 +80,10 @@ class Sensitivity:
     tolerance_factor: Array
     respiratory_rate_baseline_per_min: Array
     max_relief: Array
-    #: tolerance_factor ** respiratory_tolerance_exponent (breathing and sedation).
+    #: tolerance_factor ** respiratory_tolerance_exponent (breathing).
     tolerance_factor_breathing: Array
-    #: tolerance_factor ** spinal_side_effect_tolerance_exponent (pruritus, urinary retention).
-    tolerance_factor_spinal_side: Array
+    #: tolerance_factor ** sedation_tolerance_exponent (sedation: partial tolerance).
+    tolerance_factor_sedation: Array
 
     @staticmethod
     def build(
@@ -99,7 +104,7 @@ class Sensitivity:
             respiratory_rate_baseline_per_min=respiratory_rate_baseline_per_min,
             max_relief=max_relief,
             tolerance_factor_breathing=tolerance_factor**p.respiratory_tolerance_exponent,
-            tolerance_factor_spinal_side=tolerance_factor**p.spinal_side_effect_tolerance_exponent,
+            tolerance_factor_sedation=tolerance_factor**p.sedation_tolerance_exponent,
         )
 
 
@@ -127,8 +132,7 @@ class Effects:
     analgesia 0-1 (combined fraction of maximal effect); relief 0-1 (fraction of pain removed);
     respiratory_rate_per_min; sedation 0-1 and sedation_poss (Pasero Opioid-induced Sedation
     Scale 1-4: 1 awake and alert, 2 slightly drowsy, 3 frequently drowsy, 4 somnolent);
-    nausea, constipation, pruritus, urinary_retention 0-1 severities; withdrawal 0-10;
-    toxicity 0-10 composite.
+    withdrawal 0-10.
     """
 
     analgesia: Array
@@ -136,12 +140,15 @@ class Effects:
     respiratory_rate_per_min: Array
     sedation: Array
     sedation_poss: NDArray[np.int64]
-    nausea: Array
-    constipation: Array
-    pruritus: Array
-    urinary_retention: Array
     withdrawal: Array
-    toxicity: Array
+
+
+def poss(sedation: Array) -> NDArray[np.int64]:
+    """POSS 1-4 from sedation 0-1: 1 + the number of the thresholds 0.25, 0.5, 0.75 reached."""
+    out: NDArray[np.int64] = (
+        1 + (sedation >= 0.25).astype(np.int64) + (sedation >= 0.5) + (sedation >= 0.75)
+    )
+    return out
 
 
 def effects(
@@ -153,72 +160,38 @@ def effects(
     p: PDParams = PD,
 ) -> Effects:
     """All effects from site exposures, tolerance states (0-1) and supraspinal occupancy."""
-    shift_supra = s.tolerance_factor * (1.0 + p.tolerance_max_shift * tol_supra)
+    dynamic_supra = 1.0 + p.tolerance_max_shift * tol_supra
     shift_spinal = s.tolerance_factor * (1.0 + p.tolerance_max_shift * tol_spinal)
-    c50_supra = s.c50_supraspinal_ng_per_ml * shift_supra
+    c50_supra = s.c50_supraspinal_ng_per_ml * s.tolerance_factor * dynamic_supra
     e_supra = hill(exposure.supraspinal, c50_supra, p.hill_analgesia)
     e_spinal = hill(exposure.spinal, s.c50_spinal_ng_per_ml * shift_spinal, p.hill_analgesia)
     e_zic = hill(exposure.ziconotide_spinal, p.ziconotide_c50_ng_per_ml, p.hill_ziconotide)
     analgesia = 1.0 - (1.0 - e_supra) * (1.0 - e_spinal) * (1.0 - e_zic)
 
-    resp_shift = s.tolerance_factor_breathing * (1.0 + p.tolerance_max_shift * tol_supra)
-    c50_breath = s.c50_breathing_ng_per_ml * resp_shift
-    rr0 = s.respiratory_rate_baseline_per_min
+    c50_breath = s.c50_breathing_ng_per_ml * s.tolerance_factor_breathing * dynamic_supra
     depression = hill(exposure.supraspinal, c50_breath, p.hill_breathing)
-    rr = rr0 * (1.0 - depression)
+    adapted = (s.c50_supraspinal_ng_per_ml * s.tolerance_factor * tol_supra
+               / np.maximum(1.0 - tol_supra, 1e-12))
+    c50_apnoea = np.maximum(p.apnoea_naive_multiple * s.c50_breathing_ng_per_ml,
+                            p.apnoea_adapted_multiple * adapted)
+    apnoea = hill(exposure.supraspinal, c50_apnoea, p.hill_apnoea)
+    rr = s.respiratory_rate_baseline_per_min * (1.0 - depression) * (1.0 - apnoea)
 
     sed_opioid = hill(
         exposure.supraspinal,
-        p.sedation_c50_multiple * s.c50_supraspinal_ng_per_ml * resp_shift,
+        p.sedation_c50_multiple * s.c50_supraspinal_ng_per_ml * s.tolerance_factor_sedation
+        * dynamic_supra,
         p.hill_sedation,
     )
     sed_zic = hill(exposure.ziconotide_brainstem, p.ziconotide_cns_c50_ng_per_ml, 1.5)
     sedation = 1.0 - (1.0 - sed_opioid) * (1.0 - sed_zic)
-    poss = 1 + (sedation >= 0.25).astype(np.int64) + (sedation >= 0.5) + (sedation >= 0.75)
-
-    nausea = hill(exposure.supraspinal, p.nausea_c50_multiple * c50_supra, p.hill_nausea)
-    constipation = hill(exposure.plasma, p.constipation_c50_ng_per_ml, 1.0)
-    spinal_tf = s.tolerance_factor_spinal_side
-    pruritus = hill(
-        exposure.spinal, p.pruritus_c50_ng_per_ml * spinal_tf, p.hill_spinal_side_effects
-    )
-    urinary = hill(
-        exposure.spinal, p.urinary_retention_c50_ng_per_ml * spinal_tf, p.hill_spinal_side_effects
-    )
 
     withdrawal = 10.0 * np.clip((tol_supra - occ_supra) / p.withdrawal_full_scale_occupancy, 0, 1)
-
-    toxicity = 10.0 * (
-        p.tox_weight_respiratory * depression
-        + p.tox_weight_sedation * sedation
-        + p.tox_weight_nausea * nausea
-        + p.tox_weight_constipation * constipation
-        + p.tox_weight_pruritus * pruritus
-        + p.tox_weight_urinary * urinary
-    )
     return Effects(
         analgesia=analgesia,
         relief=s.max_relief * analgesia,
         respiratory_rate_per_min=rr,
         sedation=sedation,
-        sedation_poss=poss,
-        nausea=nausea,
-        constipation=constipation,
-        pruritus=pruritus,
-        urinary_retention=urinary,
+        sedation_poss=poss(sedation),
         withdrawal=withdrawal,
-        toxicity=toxicity,
     )
-
-
-def daily_toxicity(toxicity_per_step: Array, dt_min: float) -> Array:
-    """Composite toxicity per day (0-10): the mean of the per-step score over each whole day.
-
-    toxicity_per_step: shape (n_steps, n_patients), consecutive steps of dt_min from midnight;
-    returns (n_days, n_patients). Trailing steps short of a whole day are dropped.
-    """
-    per_day = round(1440.0 / dt_min)
-    n_days = toxicity_per_step.shape[0] // per_day
-    days = toxicity_per_step[: n_days * per_day].reshape(n_days, per_day, -1)
-    out: Array = days.mean(axis=1)
-    return out

@@ -26,7 +26,8 @@ _S11, _S27, _S30, _S31 = (np.uint64(s) for s in (11, 27, 30, 31))
 
 
 class Stream(IntEnum):
-    """Stream identifiers; parameter sampling uses PARAMETER + parameter number."""
+    """Stream identifiers; parameter sampling uses PARAMETER + parameter number, symptom
+    traits SYMPTOM_TRAIT + trait number."""
 
     ONSET = 1
     TIME_TO_PEAK = 2
@@ -35,6 +36,9 @@ class Stream(IntEnum):
     DIARY = 5
     RADIOTHERAPY_RESPONDER = 6
     RADIOTHERAPY_DELAY = 7
+    SURVIVAL_HAZARD = 8
+    SURVIVAL_TIME = 9
+    SYMPTOM_TRAIT = 500
     PARAMETER = 1000
 
 

@@ -43,6 +43,8 @@ class Reason(IntEnum):
     HOLD_LITTLE_BENEFIT = 9
     DECREASE_LITTLE_BENEFIT = 10
     DECREASE_OVERCONTROLLED = 11
+    ROTATE_SIDE_EFFECTS = 12
+    RESCUE_KEPT = 13
 
     @property
     def text(self) -> str:
@@ -63,6 +65,9 @@ _REASON_TEXT = {
     Reason.DECREASE_LITTLE_BENEFIT: "part of the dose bought little relief: reduced",
     Reason.DECREASE_OVERCONTROLLED: "pain controlled with room to spare: reduced toward the "
     "smallest effective dose",
+    Reason.ROTATE_SIDE_EFFECTS: "side effects limit the oral opioid: rotated to another opioid "
+    "at an equianalgesic dose",
+    Reason.RESCUE_KEPT: "pain not yet controlled on the pump: oral rescue kept after the taper",
 }
 
 
@@ -84,13 +89,63 @@ class ArmContext:
 
 @dataclass(frozen=True)
 class Decision:
-    """Tomorrow's therapy, whether today was a clinic visit, a `Reason` per patient, and the
-    arm's own memory to be handed back at the next decision (None for memoryless arms)."""
+    """Tomorrow's therapy, whether today was a clinic visit, a `Reason` per patient, the
+    arm's own memory to be handed back at the next decision (None for memoryless arms), and
+    the patients rotated today to another systemic opioid (None: nobody)."""
 
     therapy: Therapy
     visit: BoolArray
     reasons: IntArray
     memory: object = None
+    rotate: BoolArray | None = None
+
+
+@dataclass(frozen=True)
+class Taper:
+    """The systemic opioid after the implant. Around the clock: 1/2 of the prior oral dose on
+    days 0-2, 1/4 on days 3-6, none from day 7 (abrupt stops cause withdrawal, ref). Oral
+    rescue follows the taper (1/6 of the current around-the-clock dose); from day 7 it is kept,
+    at 1/6 of the last step, only for patients whose diary pain at a weekly review (days 7, 14,
+    ...) is above `controlled_nrs`, and withdrawn at the first review that finds it
+    controlled. Whether a patient is off systemic opioids is then what they take, not a
+    schedule. The steps and the threshold are assumptions (practice: taper over 1-2 weeks,
+    keep a rescue while pain is not yet controlled)."""
+
+    schedule: tuple[tuple[int, float], ...] = ((3, 0.5), (7, 0.25))
+    review_every_days: int = 7
+    controlled_nrs: float = 4.0
+    rescue_fraction: float = 1.0 / 6.0
+
+    def share(self, day: int) -> float:
+        """Share of the prior oral dose taken around the clock on 0-based trial `day`."""
+        for until, share in self.schedule:
+            if day < until:
+                return share
+        return 0.0
+
+    def start(self, n: int) -> BoolArray:
+        """Who keeps an oral rescue after the taper (decided at the reviews): everyone yet."""
+        return np.ones(n, dtype=bool)
+
+    def is_review(self, day: int) -> bool:
+        """Whether the rescue is reviewed for 0-based trial `day` (weekly from the taper's end)."""
+        return day >= self.schedule[-1][0] and day % self.review_every_days == 0
+
+    def review(self, obs: Observations, keep: BoolArray) -> BoolArray:
+        """Who keeps the rescue from tomorrow (unchanged except at a review)."""
+        if not self.is_review(obs.day + 1):
+            return keep
+        uncontrolled = ~(obs.diary_mean_nrs <= self.controlled_nrs)  # no diary: keep it
+        return keep & uncontrolled
+
+    def therapy(self, therapy: Therapy, prior_mg_per_day: Array, day: int,
+                keep: BoolArray) -> Therapy:
+        """The therapy on 0-based trial `day`: around-the-clock dose and rescue."""
+        share = self.share(day)
+        last = self.schedule[-1][1]
+        oral = prior_mg_per_day * share
+        rescue = np.where(keep, prior_mg_per_day * (share if share > 0 else last), 0.0)
+        return therapy.with_(oral_mg_per_day=oral, oral_rescue_mg=rescue * self.rescue_fraction)
 
 
 class Arm(Protocol):
@@ -152,12 +207,20 @@ ORAL_TITRATION = Titration(target_nrs=3.0, increase=0.30, decrease=0.25, burden_
 
 @dataclass(frozen=True)
 class ComprehensiveMedicalManagement:
-    """`cmm`: oral morphine around the clock plus rescue, escalated at clinic reviews.
+    """`cmm`: comprehensive medical management by pain specialists, each part simply:
 
-    Reviews after 1 and 2 weeks, then every 2 weeks (assumption). Escalation +30% when pain is
-    uncontrolled (WHO-ladder practice of 25-50% steps; assumption within that range), held when
-    side effects limit, reduced by 25% on sedation, slow breathing or intolerable side effects.
-    Rescue stays 1/6 of the daily dose. Adjuvants: see `idds.trial.engine.Adjuvants`.
+    - titration: oral morphine around the clock plus rescue (1/6 of the daily dose), reviewed
+      after 1 and 2 weeks, then every 2 weeks: +30% when the diary mean is above NRS 3 without
+      limiting side effects (burden < 4), held when side effects limit, -25% on sedation
+      (POSS >= 3), slow breathing (< 10/min) or burden >= 6 (assumptions within practice:
+      WHO-ladder steps of 25-50%);
+    - opioid rotation when side effects limit (a hold or a cut for side effects): once per
+      patient, to another opioid at an equianalgesic dose (the morphine equivalent is kept);
+      the patient then has that opioid's own susceptibility to nausea, somnolence and
+      confusion (`SymptomTraits.*_rotated`), which is why rotation helps some patients;
+    - active treatment of side effects: `engine.SupportiveCare`, the same in every arm (the
+      pump arms of the trials were pump plus CMM);
+    - co-analgesics: taken by the cohort before day 0 (refractory despite them); not changed.
     """
 
     name: str = "cmm"
@@ -174,15 +237,22 @@ class ComprehensiveMedicalManagement:
     def decide(self, obs: Observations, therapy: Therapy, context: ArmContext,
                memory: object = None) -> Decision:
         n = therapy.n
+        rotated = memory if isinstance(memory, np.ndarray) else np.zeros(n, dtype=bool)
         if not is_visit_day(obs.day, self.first_visits, self.visit_every_days):
             return Decision(therapy, np.zeros(n, dtype=bool),
-                            np.full(n, Reason.NO_VISIT, dtype=np.int64))
+                            np.full(n, Reason.NO_VISIT, dtype=np.int64), rotated)
         factor, reasons = visit_decision(self.titration, obs)
+        limited = (reasons == Reason.HOLD_SIDE_EFFECTS) | (reasons == Reason.DECREASE_SIDE_EFFECTS)
+        rotate = limited & ~rotated
+        factor = np.where(rotate, 1.0, factor)
+        reasons = np.where(rotate, Reason.ROTATE_SIDE_EFFECTS, reasons).astype(np.int64)
         oral = therapy.oral_mg_per_day * factor
         return Decision(
             therapy.with_(oral_mg_per_day=oral, oral_rescue_mg=oral * self.rescue_fraction),
             np.ones(n, dtype=bool),
             reasons,
+            rotated | rotate,
+            rotate,
         )
 
 
@@ -192,13 +262,14 @@ class StandardIntrathecal:
     patient remote boluses, clinician titration at scheduled visits, refills when due.
 
     Start: intrathecal morphine = oral morphine equivalent / the library's start ratio (near
-    100:1, MASCC). Systemic taper: half the prior oral dose on days 0-2, a quarter on days 3-6,
-    none from day 7, with oral rescue until then (abrupt stops cause withdrawal, pharmacology.md).
-    Patient bolus: 10% of the daily dose (never above the library's bolus limit), 10 min,
-    lockout 2 h, at most 4 a day (assumption; PTM practice). Visits on days 3, 7, 14, 21, 28,
-    then every 4 weeks: +the library's maximum step (20% for morphine) when the diary mean is
-    above NRS 3 without sedation or intolerable side effects, -20% on sedation (POSS >= 3),
-    slow breathing (< 10/min) or burden >= 6.
+    100:1, MASCC). Systemic taper: `Taper` (1/2 of the prior oral dose, then 1/4 from day 3,
+    none from day 7; rescue follows it, and is kept after day 7 only while pain is not
+    controlled). Patient bolus: 10% of the daily dose (never above the library's
+    bolus limit), 10 min, lockout 2 h, at most 4 a day (assumption; PTM practice). Visits on
+    days 3, 7, 14, 21, 28, then every 4 weeks: +the library's maximum step (20% for morphine)
+    when the diary mean is above NRS 3 without sedation or intolerable side effects, -20% on
+    sedation (POSS >= 3), slow breathing (< 10/min) or burden >= 6. The arm's memory is who
+    keeps an oral rescue after the taper.
     """
 
     name: str = "it-standard"
@@ -208,7 +279,7 @@ class StandardIntrathecal:
     bolus_fraction: float = 0.10
     lockout_min: float = 120.0
     max_boluses_per_day: int = 4
-    taper: tuple[tuple[int, float], ...] = ((3, 0.5), (7, 0.25))
+    taper: Taper = Taper()
     decrease: float = 0.20
     burden_hold: float = 4.0
     burden_reduce: float = 6.0
@@ -218,13 +289,6 @@ class StandardIntrathecal:
         increase = 0.2 if step is None else step.value / 100.0
         return Titration(target_nrs=3.0, increase=increase, decrease=self.decrease,
                          burden_hold=self.burden_hold, burden_reduce=self.burden_reduce)
-
-    def oral_share(self, day: int) -> float:
-        """Share of the prior oral dose taken on 0-based trial `day` (the systemic taper)."""
-        for until, share in self.taper:
-            if day < until:
-                return share
-        return 0.0
 
     def _bolus_mg(self, it_mg_per_day: Array, context: ArmContext) -> Array:
         bolus = it_mg_per_day * self.bolus_fraction
@@ -238,35 +302,44 @@ class StandardIntrathecal:
         n = prior.shape[0]
         ratio = float(context.policy.start_ratio_oral_to_intrathecal)
         it = prior / ratio
-        return Therapy(
-            oral_mg_per_day=prior * self.oral_share(0),
-            oral_rescue_mg=prior / 6.0,
+        implant = Therapy(
+            oral_mg_per_day=prior,
+            oral_rescue_mg=prior,
             it_mg_per_day=it,
             flex=np.ones((n, HOURS)),
             bolus_mg=self._bolus_mg(it, context),
             lockout_min=np.full(n, self.lockout_min),
             max_boluses_per_day=np.full(n, self.max_boluses_per_day, dtype=np.int64),
         )
+        return self.taper.therapy(implant, prior, 0, self.taper.start(n))
+
+    def tapered(self, obs: Observations, therapy: Therapy, context: ArmContext,
+                keep: BoolArray | None) -> tuple[Therapy, BoolArray, IntArray]:
+        """Tomorrow's taper (`Taper`): the therapy, who keeps a rescue, and a reason per
+        patient (`TAPER_SYSTEMIC` where the oral therapy changes, `RESCUE_KEPT` where a review
+        kept the rescue, else `NO_VISIT`)."""
+        before = self.taper.start(therapy.n) if keep is None else keep
+        after = self.taper.review(obs, before)
+        out = self.taper.therapy(therapy, context.prior_oral_mg_per_day, obs.day + 1, after)
+        changed = ((out.oral_mg_per_day != therapy.oral_mg_per_day)
+                   | (out.oral_rescue_mg != therapy.oral_rescue_mg))
+        kept = after & self.taper.is_review(obs.day + 1)
+        reasons = np.select([changed, kept], [Reason.TAPER_SYSTEMIC, Reason.RESCUE_KEPT],
+                            Reason.NO_VISIT).astype(np.int64)
+        return out, after, reasons
 
     def decide(self, obs: Observations, therapy: Therapy, context: ArmContext,
                memory: object = None) -> Decision:
         n = therapy.n
-        tomorrow = obs.day + 1
-        share = self.oral_share(tomorrow)
-        prior = context.prior_oral_mg_per_day
-        taper_changes = not np.allclose(therapy.oral_mg_per_day, prior * share)
-        therapy = therapy.with_(
-            oral_mg_per_day=prior * share,
-            oral_rescue_mg=prior / 6.0 if share > 0 else np.zeros(n),
-        )
+        keep = memory if isinstance(memory, np.ndarray) else None
+        therapy, keep, taper_reasons = self.tapered(obs, therapy, context, keep)
         if not is_visit_day(obs.day, self.first_visits, self.visit_every_days):
-            reason = Reason.TAPER_SYSTEMIC if taper_changes else Reason.NO_VISIT
-            return Decision(therapy, np.zeros(n, dtype=bool), np.full(n, reason, dtype=np.int64))
+            return Decision(therapy, np.zeros(n, dtype=bool), taper_reasons, keep)
         factor, reasons = visit_decision(self._titration(context), obs)
         it = therapy.it_mg_per_day * factor
         return Decision(
             therapy.with_(it_mg_per_day=it, bolus_mg=self._bolus_mg(it, context)),
             np.ones(n, dtype=bool),
             reasons,
+            keep,
         )
-

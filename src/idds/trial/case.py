@@ -1,30 +1,47 @@
 """One patient followed day by day under several arms (the seed article's case, for the demo).
 
 The patient is the typical patient of an archetype (no inter-individual variability), run
-through the same engine as a cohort of one, so the story and the trial use one model.
+through the same engine as a cohort of one, so the story and the trial use one model. Each
+day shows what the seed case tells: pain, sleep, appetite, drowsiness and constipation, and
+the spinal side effects an implant may bring.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+from numpy.typing import NDArray
+
 from idds.drugs import DrugLibrary
 from idds.physiology import archetype, typical_cohort
+from idds.physiology.symptoms import Item, Symptom
 from idds.trial.engine import TrialSettings, simulate_batch
 from idds.trial.registry import ARMS
 
 
 @dataclass(frozen=True)
 class CaseDay:
-    """One day of one arm for the followed patient (day 0 = the run-in on the prior regimen)."""
+    """One day of one arm for the followed patient (day 0 = the run-in on the prior regimen).
+
+    Doses in mg that day; pain NRS 0-10 (mean); slept: the night was not woken by pain;
+    appetite, drowsiness, fatigue: inventory items 0-10 (lack of appetite, drowsiness,
+    fatigue); grades: CTCAE grade of constipation, nausea, pruritus and urinary retention;
+    toxicity: composite (sum of the ten grades)."""
 
     day: int
     oral_mg: float
     it_mg: float
     pain_mean: float
-    controlled_percent: float
+    slept: bool
+    lack_of_appetite: float
+    drowsiness: float
+    fatigue: float
+    constipation_grade: int
+    nausea_grade: int
+    pruritus_grade: int
+    urinary_retention_grade: int
     toxicity: float
-    sedation_max: int
     respiratory_rate_min: float
     presses: int
     given: int
@@ -38,6 +55,23 @@ class Case:
     days: dict[str, list[CaseDay]]
 
 
+def _day(day: int, row: dict[str, NDArray[np.float64]], grades: NDArray[np.int8],
+         items: NDArray[np.float64]) -> CaseDay:
+    return CaseDay(
+        day=day, oral_mg=float(row["oral_mg"][0]), it_mg=float(row["it_mg"][0]),
+        pain_mean=float(row["pain_mean"][0]), slept=bool(row["woken_night"][0] == 0),
+        lack_of_appetite=float(items[Item.LACK_OF_APPETITE, 0]),
+        drowsiness=float(items[Item.DROWSINESS, 0]), fatigue=float(items[Item.FATIGUE, 0]),
+        constipation_grade=int(grades[Symptom.CONSTIPATION, 0]),
+        nausea_grade=int(grades[Symptom.NAUSEA, 0]),
+        pruritus_grade=int(grades[Symptom.PRURITUS, 0]),
+        urinary_retention_grade=int(grades[Symptom.URINARY_RETENTION, 0]),
+        toxicity=float(row["toxicity_composite"][0]),
+        respiratory_rate_min=float(row["respiratory_rate_min"][0]),
+        presses=int(row["presses"][0]), given=int(row["given"][0]),
+    )
+
+
 def follow(archetype_name: str, arms: tuple[str, ...], days: int, library: DrugLibrary,
            dt_min: float = 5.0) -> Case:
     """Run the archetype's typical patient under each arm for `days` days."""
@@ -46,18 +80,11 @@ def follow(archetype_name: str, arms: tuple[str, ...], days: int, library: DrugL
                           TrialSettings(days=days, dt_min=dt_min))
     out: dict[str, list[CaseDay]] = {}
     for run in runs:
-        h, b = run.history, run.baseline
-        rows = [CaseDay(0, float(b["oral_mg"][0]), 0.0, float(b["pain_mean"][0]),
-                        100 * float(b["controlled_fraction"][0]), float(b["toxicity_mean"][0]),
-                        int(b["sedation_max"][0]), float(b["respiratory_rate_min"][0]), 0, 0)]
+        b = run.baseline
+        rows = [_day(0, b.row, b.grades, b.inventory)]
         for d in range(days):
-            rows.append(CaseDay(
-                d + 1, float(h["oral_mg"][d, 0]), float(h["it_mg"][d, 0]),
-                float(h["pain_mean"][d, 0]), 100 * float(h["controlled_fraction"][d, 0]),
-                float(h["toxicity_mean"][d, 0]), int(h["sedation_max"][d, 0]),
-                float(h["respiratory_rate_min"][d, 0]), int(h["presses"][d, 0]),
-                int(h["given"][d, 0]),
-            ))
+            row = {k: v[d].astype(np.float64) for k, v in run.history.items()}
+            rows.append(_day(d + 1, row, run.grades[d], run.inventory[d].astype(np.float64)))
         out[run.arm] = rows
     arch = archetype(archetype_name)
     return Case(archetype_name, arch.description,

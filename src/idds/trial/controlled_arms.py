@@ -57,12 +57,15 @@ class _Run:
     controller: Controller[Any]
     loop: LoopState[Any]
     last_review_day: Array
+    #: Who keeps an oral rescue after the systemic taper (`Taper`).
+    taper_keep: NDArray[np.bool_]
     verdicts: IntArray
     checks: IntArray
 
 
-def _reasons(ctl: IntArray, verdict: IntArray, checks: IntArray, taper: bool) -> IntArray:
-    """Map controller reasons and verdicts onto the trial's `Reason` codes."""
+def _reasons(ctl: IntArray, verdict: IntArray, checks: IntArray, taper: IntArray) -> IntArray:
+    """Map controller reasons and verdicts onto the trial's `Reason` codes; `taper` is the
+    taper review's reason per patient (`Reason.NO_VISIT` where it changed nothing)."""
     stale = (checks & int(Check.STALE_DIARY)) != 0
     blocked = (verdict == Verdict.REFUSED) | (verdict == Verdict.HELD_FOR_CLINICIAN)
     out = np.select(
@@ -74,7 +77,9 @@ def _reasons(ctl: IntArray, verdict: IntArray, checks: IntArray, taper: bool) ->
         ],
         [Reason.ALARM_STOP, Reason.HELD_FOR_CLINICIAN, Reason.HOLD_NO_DATA,
          Reason.HOLD_SIDE_EFFECTS],
-        default=from_control(ctl, Reason.TAPER_SYSTEMIC if taper else Reason.HOLD_CONTROLLED),
+        default=np.where(
+            (from_control(ctl, Reason.NO_VISIT) == Reason.NO_VISIT) & (taper != Reason.NO_VISIT),
+            taper, from_control(ctl, Reason.HOLD_CONTROLLED)),
     ).astype(np.int64)
     return out
 
@@ -112,6 +117,7 @@ class _ClosedLoopArm:
             controller=controller,
             loop=start_loop(controller, therapy),
             last_review_day=np.full(therapy.n, -np.inf),
+            taper_keep=self.standard.taper.start(therapy.n),
             verdicts=np.zeros(len(Verdict), dtype=np.int64),
             checks=np.zeros(len(Check.__members__), dtype=np.int64),
         )
@@ -119,14 +125,8 @@ class _ClosedLoopArm:
     def decide(self, obs: Observations, therapy: Therapy, context: ArmContext,
                memory: object = None) -> Decision:
         run = memory if isinstance(memory, _Run) else self._new_run(context, therapy)
-        n = therapy.n
-        share = self.standard.oral_share(obs.day + 1)
-        prior = context.prior_oral_mg_per_day
-        taper = not np.allclose(therapy.oral_mg_per_day, prior * share)
-        therapy = therapy.with_(
-            oral_mg_per_day=prior * share,
-            oral_rescue_mg=prior / 6.0 if share > 0 else np.zeros(n),
-        )
+        therapy, run.taper_keep, taper_reasons = self.standard.tapered(
+            obs, therapy, context, run.taper_keep)
         # A clinician resets a latched alarm once the readings are clear again.
         sup = run.loop.supervisor
         bounds = run.bounds
@@ -160,7 +160,8 @@ class _ClosedLoopArm:
         run.verdicts += np.bincount(decision.verdict, minlength=len(Verdict))
         for k, flag in enumerate(Check.__members__.values()):
             run.checks[k] += int(np.count_nonzero(decision.checks & int(flag)))
-        reasons = _reasons(step.recommendation.reasons, decision.verdict, decision.checks, taper)
+        reasons = _reasons(step.recommendation.reasons, decision.verdict, decision.checks,
+                           taper_reasons)
         return Decision(out, visit, reasons, memory=run)
 
     @staticmethod

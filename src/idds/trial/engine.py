@@ -4,8 +4,11 @@ A batch of patients first runs one day on their prior oral regimen (the run-in, 
 of every arm: same patients, same random streams), then each arm runs `days` days from that
 state. Each step: the oral schedule and the pump twin give the deliveries, the physiology
 steps, the pump twin decides the remote presses, the day's sums are updated. Each midnight the
-day is recorded, pumps due are refilled, and the arm decides tomorrow's therapy from what can
-be observed. No Python object per patient in the hot loop.
+day's symptoms are evaluated and graded (`idds.physiology.symptoms`), side effects at grade 2
+are treated from the next day (`SupportiveCare`), the day is recorded, pumps due are
+refilled, and the arm decides tomorrow's therapy from what can be observed. Days after a
+patient's death (`Cohort.death_day`) are recorded as missing (NaN, grade -1): every metric
+treats death as censoring. No Python object per patient in the hot loop.
 """
 
 from __future__ import annotations
@@ -19,7 +22,11 @@ from idds.control.therapy import HOURS, Therapy
 from idds.drugs import DrugLibrary
 from idds.errors import IddsError
 from idds.physiology import Cohort, CohortState, Delivery, initial_state, step
-from idds.physiology.parameters import PD
+from idds.physiology import symptoms as sx
+from idds.physiology.cohort import steady_state_states
+from idds.physiology.exposure import site_exposure
+from idds.physiology.parameters import SYMPTOMS
+from idds.physiology.symptoms import Care, Symptom, SymptomState
 from idds.trial import pump_twin
 from idds.trial.arms import Arm, ArmContext, Reason
 from idds.trial.history import DayAccumulator, History, observe
@@ -32,14 +39,32 @@ DAY_MIN = 1440
 ORAL_TIMES_MIN = (480, 1200)
 
 
-@dataclass(frozen=True)
-class Adjuvants:
-    """The usual adjuvants, represented simply (assumption, no curve in the reference):
-    prophylactic laxative and antiemetic for every patient on opioids remove these shares of
-    the constipation and nausea contributions to the composite toxicity score."""
+#: Side effects a clinician reduces the opioid for (the others are treated, not dose-limiting):
+#: their worst intensity of the day is the patient-reported side-effect burden (0-10).
+DOSE_LIMITING = (Symptom.NAUSEA, Symptom.VOMITING, Symptom.SOMNOLENCE, Symptom.CONFUSION,
+                 Symptom.PRURITUS, Symptom.URINARY_RETENTION)
 
-    laxative: float = 0.3
-    antiemetic: float = 0.3
+
+@dataclass(frozen=True)
+class SupportiveCare:
+    """Active treatment of side effects, the same in every arm (comprehensive medical
+    management, ref): every patient on opioids has a prophylactic laxative; a symptom that
+    reaches `treat_from_grade` on a day is treated from the next day on (a second laxative,
+    an antiemetic, a psychostimulant for somnolence). The effects are `SymptomParams`'s
+    `laxative_intensified_relief`, `antiemetic_relief` and `psychostimulant_relief`.
+    Assumption: the reference names the treatments, not their timing or effect."""
+
+    treat_from_grade: int = 2
+
+    def update(self, care: Care, grades: NDArray[np.int8]) -> Care:
+        """The care in force tomorrow after today's grades (N_SYMPTOMS, n)."""
+        g = grades >= self.treat_from_grade
+        return replace(
+            care,
+            laxative_intensified=care.laxative_intensified | g[Symptom.CONSTIPATION],
+            antiemetic=care.antiemetic | g[Symptom.NAUSEA] | g[Symptom.VOMITING],
+            psychostimulant=care.psychostimulant | g[Symptom.SOMNOLENCE],
+        )
 
 
 @dataclass(frozen=True)
@@ -81,7 +106,7 @@ class PumpSetup:
 class TrialSettings:
     days: int
     dt_min: float = 5.0
-    adjuvants: Adjuvants = field(default_factory=Adjuvants)
+    care: SupportiveCare = field(default_factory=SupportiveCare)
     pump: PumpSetup = field(default_factory=PumpSetup)
 
     def __post_init__(self) -> None:
@@ -95,8 +120,11 @@ class TrialSettings:
 class ArmRun:
     """One arm on one batch of patients: everything the metrics and report need.
 
-    history: daily fields (days, n); baseline: the run-in day's fields (n,);
-    visits, refills: per patient counts; reasons: count per `Reason`;
+    history: daily fields (days, n), NaN after death; grades: (days, N_SYMPTOMS, n), -1 after
+    death; inventory: (days, N_ITEMS, n), NaN after death; baseline: the run-in day's fields
+    (n,) with its grades (N_SYMPTOMS, n) and inventory (N_ITEMS, n); death_day: days from day
+    0 (+inf: alive throughout); prior_oral_mg_per_day: each patient's oral dose before day 0;
+    visits, refills: per patient counts while alive; reasons: count per `Reason`;
     pain_by_hour: mean perceived pain per hour of day over the trial (sum and count, (24,));
     presses_by_hour, refused_by_hour: totals per hour of day (24,).
     """
@@ -104,7 +132,11 @@ class ArmRun:
     arm: str
     indices: NDArray[np.int64]
     history: dict[str, NDArray[np.float32]]
-    baseline: dict[str, Array]
+    grades: NDArray[np.int8]
+    inventory: NDArray[np.float32]
+    baseline: Baseline
+    death_day: Array
+    prior_oral_mg_per_day: Array
     visits: Array
     refills: Array
     reasons: NDArray[np.int64]
@@ -114,12 +146,36 @@ class ArmRun:
     refused_by_hour: Array
 
 
+@dataclass(frozen=True)
+class Baseline:
+    """The run-in day (on the prior oral regimen) shared by every arm: its daily fields (n,),
+    grades (N_SYMPTOMS, n) and inventory (N_ITEMS, n)."""
+
+    row: dict[str, Array]
+    grades: NDArray[np.int8]
+    inventory: Array
+
+
+@dataclass(frozen=True)
+class Start:
+    """Where every arm starts: the patient model's state, the symptoms' adaptation, supportive
+    care and body weight after the run-in."""
+
+    state: CohortState
+    symptoms: SymptomState
+    care: Care
+    weight_kg: Array
+
+
 @dataclass
 class _Run:
     """Mutable per-arm working state of one batch (engine-internal)."""
 
     cohort: Cohort
     state: CohortState
+    symptoms: SymptomState
+    care: Care
+    weight_kg: Array
     therapy: Therapy
     pumps: PumpArrays | None
     acc: DayAccumulator
@@ -128,6 +184,7 @@ class _Run:
     visits: Array
     refills: Array
     reasons: NDArray[np.int64]
+    alive: NDArray[np.bool_]
     pain_by_hour_sum: Array = field(default_factory=lambda: np.zeros(HOURS))
     pain_by_hour_count: Array = field(default_factory=lambda: np.zeros(HOURS))
     presses_by_hour: Array = field(default_factory=lambda: np.zeros(HOURS))
@@ -153,7 +210,7 @@ def _program(run: _Run, settings: TrialSettings, arm: str, max_conc: float) -> N
         fix = problems > 0
         setup = settings.pump
         run.pumps.fill(fix, setup.reservoir_ml, setup.concentration(run.therapy, max_conc))
-        run.refills += fix
+        run.refills += fix & run.alive
         problems = _problems(run, settings)
     if problems.any():
         worst = pump_twin.ProgramProblem(int(problems[problems > 0][0]))
@@ -179,18 +236,20 @@ def _with_rescue(cohort: Cohort, rescue_mg: Array) -> Cohort:
     return replace(cohort, oral_rescue_mg=rescue_mg.astype(np.float64))
 
 
-def _step_day(run: _Run, settings: TrialSettings, uses_pump: bool) -> dict[str, Array]:
-    """Simulate one day for one arm; return the closed day row."""
+def _step_day(run: _Run, settings: TrialSettings, uses_pump: bool
+              ) -> tuple[dict[str, Array], dict[str, Array]]:
+    """Simulate one day for one arm; return the closed day row and its mean exposures."""
     dt = settings.dt_min
     steps = int(DAY_MIN // dt)
     oral_steps = {int(t // dt): t for t in ORAL_TIMES_MIN}
-    adj = settings.adjuvants
-    w_const = 10.0 * PD.tox_weight_constipation * adj.laxative
-    w_naus = 10.0 * PD.tox_weight_nausea * adj.antiemetic
-    values = run.acc.values
+    values, exposure = run.acc.values, run.acc.exposure
+    threshold = run.cohort.press_threshold_nrs
     presses_by_hour = np.zeros((HOURS, run.cohort.n))  # hour-major: contiguous row updates
     refused_by_hour = np.zeros((HOURS, run.cohort.n))
     dose_per_intake = run.therapy.oral_mg_per_day / len(ORAL_TIMES_MIN)
+    night_end, night_start = SYMPTOMS.night_end_min, SYMPTOMS.night_start_min
+    alive = run.alive.astype(np.float64)
+    alive_count = float(alive.sum())
     for s in range(steps):
         hour = int((s * dt) // 60)
         gut = dose_per_intake if s in oral_steps else 0.0
@@ -201,13 +260,19 @@ def _step_day(run: _Run, settings: TrialSettings, uses_pump: bool) -> dict[str, 
         values["oral_mg"] += gut
         run.state, out = step(run.state, run.cohort, [Delivery("morphine", gut_mg=gut,
                                                                csf_mg=csf)], dt)
-        eff = out.effects
+        eff, exp = out.effects, out.exposure
         pain = out.pain_nrs
         values["oral_mg"] += out.oral_rescue_mg
         values["pain_mean"] += pain
         values["controlled_fraction"] += pain <= 3.0
         values["severe_fraction"] += pain >= 7.0
-        values["toxicity_mean"] += eff.toxicity - w_const * eff.constipation - w_naus * eff.nausea
+        values["plasma_mean"] += exp.plasma
+        exposure["supraspinal"] += exp.supraspinal
+        exposure["spinal"] += exp.spinal
+        exposure["gut_mg"] += exp.gut_mg
+        exposure["sedation"] += eff.sedation
+        if not night_end <= (s + 1) * dt < night_start:
+            np.maximum(values["woken_night"], pain >= threshold, out=values["woken_night"])
         event = out.respiratory_event
         values["respiratory_events"] += event & ~run.previous_event
         run.previous_event = event
@@ -220,8 +285,8 @@ def _step_day(run: _Run, settings: TrialSettings, uses_pump: bool) -> dict[str, 
         np.minimum(values["respiratory_rate_min"], eff.respiratory_rate_per_min,
                    out=values["respiratory_rate_min"])
         np.maximum(values["withdrawal_max"], eff.withdrawal, out=values["withdrawal_max"])
-        run.pain_by_hour_sum[hour] += pain.sum()
-        run.pain_by_hour_count[hour] += pain.size
+        run.pain_by_hour_sum[hour] += pain @ alive
+        run.pain_by_hour_count[hour] += alive_count
         if uses_pump and run.pumps is not None:
             press = out.wants_bolus
             codes = pump_twin.demand(run.pumps, press, out.t_min, run.therapy,
@@ -236,11 +301,43 @@ def _step_day(run: _Run, settings: TrialSettings, uses_pump: bool) -> dict[str, 
             run.presses_by_hour[hour] += pressed.sum()
             run.refused_by_hour[hour] += refused.sum()
         run.acc.steps += 1
-    row = run.acc.close()
+    row, means = run.acc.close()
     row["it_programmed_mg_per_day"] = run.therapy.it_mg_per_day.copy()
     row["oral_programmed_mg_per_day"] = run.therapy.oral_mg_per_day.copy()
-    run.history.append(row, presses_by_hour.T, refused_by_hour.T)
-    return row
+    row["rescue_prescribed_mg"] = run.therapy.oral_rescue_mg.copy()
+    grades, inventory = _symptoms_of_day(run, row, means, settings)
+    run.history.append(row, presses_by_hour.T, refused_by_hour.T, grades, inventory)
+    return row, means
+
+
+def _day_exposure(cohort: Cohort, row: dict[str, Array], means: dict[str, Array]
+                  ) -> sx.IntervalExposure:
+    return sx.IntervalExposure(
+        supraspinal=means["supraspinal"], spinal=means["spinal"], plasma=row["plasma_mean"],
+        gut_mg=means["gut_mg"], sedation=means["sedation"],
+        respiratory_rate_min=row["respiratory_rate_min"],
+        respiratory_rate_baseline=cohort.sensitivity.respiratory_rate_baseline_per_min,
+        woken_night=row["woken_night"],
+    )
+
+
+def _symptoms_of_day(run: _Run, row: dict[str, Array], means: dict[str, Array],
+                     settings: TrialSettings) -> tuple[NDArray[np.int8], Array]:
+    """The day's symptoms: graded, written into the row (composite, burden, intake, weight),
+    and the adaptation, supportive care and weight carried to tomorrow."""
+    sens = run.cohort.sensitivity
+    run.symptoms, day = sx.advance(
+        run.symptoms, _day_exposure(run.cohort, row, means),
+        sens.c50_supraspinal_ng_per_ml * sens.tolerance_factor, sens.tolerance_factor,
+        run.cohort.symptoms, run.care, float(DAY_MIN))
+    grades = sx.grades(day, row["respiratory_rate_min"])
+    row["toxicity_composite"] = sx.composite(grades)
+    row["side_effect_burden"] = day.intensity[list(DOSE_LIMITING)].max(axis=0)
+    row["intake"] = day.intake
+    run.weight_kg = sx.weight_after(run.weight_kg, day.intake, float(DAY_MIN))
+    row["weight_kg"] = run.weight_kg.copy()
+    run.care = settings.care.update(run.care, grades)
+    return grades, sx.inventory(day, row["pain_mean"])
 
 
 def _refill_due(run: _Run, settings: TrialSettings, max_conc: float) -> None:
@@ -253,25 +350,36 @@ def _refill_due(run: _Run, settings: TrialSettings, max_conc: float) -> None:
     if due.any():
         strength = setup.concentration(run.therapy, max_conc)
         run.pumps.fill(due, setup.reservoir_ml, strength)
-        run.refills += due
+        run.refills += due & run.alive
 
 
-def run_in(cohort: Cohort, settings: TrialSettings) -> tuple[CohortState, dict[str, Array]]:
-    """One day on the prior oral regimen from steady state: the shared baseline."""
+def run_in(cohort: Cohort, settings: TrialSettings) -> tuple[Start, Baseline]:
+    """One day on the prior oral regimen from steady state (symptoms adapted to it): the
+    shared baseline, and where every arm starts."""
     state = initial_state(cohort, 0.0, on_prior_regimen=True)
     prior = cohort.prior_oral_morphine_mg_per_day
+    x = steady_state_states(cohort.drugs, cohort.pk, cohort.sensitivity,
+                            {"morphine": (prior, 0.0, 0.0)})
+    steady = site_exposure(x, cohort.drug_params, cohort.pk)
+    start = Start(state, SymptomState.adapted_to(steady.supraspinal, steady.spinal),
+                  Care.usual(cohort.n), cohort.weight_kg.copy())
     therapy = Therapy.oral(prior, cohort.oral_rescue_mg)
-    run = _new_run(cohort, state, therapy, None, 1)
-    row = _step_day(run, settings, uses_pump=False)
-    return run.state, row
+    run = _new_run(cohort, start, therapy, None, 1)
+    row, _ = _step_day(run, settings, uses_pump=False)
+    after = Start(run.state, run.symptoms, run.care, run.weight_kg)
+    return after, Baseline(row, run.history.grades[0].copy(),
+                           run.history.inventory[0].astype(np.float64))
 
 
-def _new_run(cohort: Cohort, state: CohortState, therapy: Therapy, pumps: PumpArrays | None,
+def _new_run(cohort: Cohort, start: Start, therapy: Therapy, pumps: PumpArrays | None,
              days: int) -> _Run:
     n = cohort.n
     return _Run(
         cohort=_with_rescue(cohort, therapy.oral_rescue_mg),
-        state=state,
+        state=start.state,
+        symptoms=start.symptoms,
+        care=start.care,
+        weight_kg=start.weight_kg.copy(),
         therapy=therapy,
         pumps=pumps,
         acc=DayAccumulator(n),
@@ -280,13 +388,25 @@ def _new_run(cohort: Cohort, state: CohortState, therapy: Therapy, pumps: PumpAr
         visits=np.zeros(n),
         refills=np.zeros(n),
         reasons=np.zeros(len(Reason), dtype=np.int64),
+        alive=np.ones(n, dtype=bool),
     )
+
+
+def _censor(history: History, death_day: Array) -> None:
+    """Mark the days on and after each patient's death as missing (NaN; grades -1)."""
+    dead = np.arange(history.days)[:, None] >= np.floor(death_day)[None, :]
+    if not dead.any():
+        return
+    for values in history.rows.values():
+        values[dead] = np.nan
+    history.grades[np.broadcast_to(dead[:, None, :], history.grades.shape)] = -1
+    history.inventory[np.broadcast_to(dead[:, None, :], history.inventory.shape)] = np.nan
 
 
 def run_arm(
     cohort: Cohort,
-    start: CohortState,
-    baseline: dict[str, Array],
+    start: Start,
+    baseline: Baseline,
     arm: Arm,
     library: DrugLibrary,
     settings: TrialSettings,
@@ -310,23 +430,31 @@ def run_arm(
     if arm.uses_pump:
         _program(run, settings, arm.name, max_conc)
     memory: object = None
-    for _ in range(settings.days):
+    for day in range(settings.days):
+        run.alive = day < np.floor(cohort.death_day)
         _step_day(run, settings, arm.uses_pump)
         decision = arm.decide(observe(run.history), run.therapy, context, memory)
         memory = decision.memory
         decision.therapy.check()
         run.therapy = decision.therapy
         run.cohort = _with_rescue(run.cohort, run.therapy.oral_rescue_mg)
-        run.visits += decision.visit
-        run.reasons += np.bincount(decision.reasons, minlength=len(Reason))
+        if decision.rotate is not None:
+            run.care = replace(run.care, rotated=run.care.rotated | decision.rotate)
+        run.visits += decision.visit & run.alive
+        run.reasons += np.bincount(decision.reasons[run.alive], minlength=len(Reason))
         if arm.uses_pump:
             _refill_due(run, settings, max_conc)
             _program(run, settings, arm.name, max_conc)
+    _censor(run.history, cohort.death_day)
     return ArmRun(
         arm=arm.name,
         indices=cohort.indices.copy(),
         history=run.history.rows,
+        grades=run.history.grades,
+        inventory=run.history.inventory,
         baseline=baseline,
+        death_day=cohort.death_day.copy(),
+        prior_oral_mg_per_day=cohort.prior_oral_morphine_mg_per_day.copy(),
         visits=run.visits,
         refills=run.refills,
         reasons=run.reasons,

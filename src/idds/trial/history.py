@@ -4,7 +4,8 @@ The engine adds each step's outputs into one `DayAccumulator` and closes it at m
 row of `History` (arrays of shape (days, n)). Controllers never see the virtual patient's
 hidden state: `observe` builds `Observations` only from what a real system records (diary,
 remote presses given and refused, nurse or wearable sedation and respiratory rate, reported
-side-effect burden).
+side-effect burden). Each day also has every symptom's CTCAE grade (`History.grades`) and the
+symptom inventory's items (`History.inventory`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from numpy.typing import NDArray
 
 from idds.control.observations import Observations
 from idds.control.therapy import HOURS
+from idds.physiology.symptoms import N_ITEMS, N_SYMPTOMS
 
 Array = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -25,7 +27,10 @@ DAILY_FIELDS: dict[str, str] = {
     "pain_mean": "mean perceived pain over the day, NRS 0-10",
     "controlled_fraction": "share of the day with pain NRS <= 3",
     "severe_fraction": "share of the day with pain NRS >= 7",
-    "toxicity_mean": "mean composite toxicity over the day, 0-10 (adjuvants applied)",
+    "toxicity_composite": "composite toxicity: sum of the day's CTCAE grades of the ten "
+    "treatment-related toxicities (0-33)",
+    "side_effect_burden": "worst dose-limiting side effect of the day (nausea, vomiting, "
+    "somnolence, confusion, pruritus, urinary retention), patient-reported 0-10",
     "respiratory_events": "onsets of respiratory depression (rate below 8/min)",
     "presses": "patient remote presses",
     "refused": "patient remote presses refused by the pump",
@@ -39,7 +44,17 @@ DAILY_FIELDS: dict[str, str] = {
     "withdrawal_max": "highest withdrawal score, 0-10",
     "it_programmed_mg_per_day": "programmed intrathecal morphine basal dose that day, mg/day",
     "oral_programmed_mg_per_day": "prescribed around-the-clock oral morphine that day, mg/day",
+    "rescue_prescribed_mg": "oral morphine rescue dose prescribed that day, mg (0: none)",
+    "plasma_mean": "mean plasma morphine (equivalent) over the day, ng/mL",
+    "woken_night": "1 if pain woke the patient in the night (22:00-06:00), else 0",
+    "intake": "share of usual eating, 0-1",
+    "weight_kg": "body weight at the end of the day, kg",
 }
+#: Per-step sums of one day that feed the day's symptoms but are not kept (exposures at the
+#: sites, morphine-equivalent ng/mL, gut mg, and sedation 0-1).
+EXPOSURE_SUMS = ("supraspinal", "spinal", "gut_mg", "sedation")
+#: Fields closed as means over the day's steps.
+_MEANS = ("pain_mean", "controlled_fraction", "severe_fraction", "plasma_mean")
 
 
 @dataclass
@@ -48,6 +63,7 @@ class DayAccumulator:
 
     n: int
     values: dict[str, Array] = field(default_factory=dict)
+    exposure: dict[str, Array] = field(default_factory=dict)
     steps: int = 0
 
     def __post_init__(self) -> None:
@@ -57,16 +73,21 @@ class DayAccumulator:
         self.steps = 0
         for name in DAILY_FIELDS:
             self.values[name] = np.zeros(self.n)
+        for name in EXPOSURE_SUMS:
+            self.exposure[name] = np.zeros(self.n)
         self.values["sedation_max"][:] = 1.0
         self.values["respiratory_rate_min"][:] = np.inf
 
-    def close(self) -> dict[str, Array]:
-        """The day's row: sums turned into means and fractions where they are defined so."""
+    def close(self) -> tuple[dict[str, Array], dict[str, Array]]:
+        """The day's row (sums turned into means and fractions where they are defined so) and
+        the day's mean exposures (`EXPOSURE_SUMS`)."""
+        steps = max(self.steps, 1)
         row = {name: value.copy() for name, value in self.values.items()}
-        for name in ("pain_mean", "controlled_fraction", "severe_fraction", "toxicity_mean"):
-            row[name] /= max(self.steps, 1)
+        for name in _MEANS:
+            row[name] /= steps
+        means = {name: value / steps for name, value in self.exposure.items()}
         self.reset()
-        return row
+        return row, means
 
 
 @dataclass
@@ -83,17 +104,27 @@ class History:
     refused_by_hour: NDArray[np.float32] = field(init=False)
     hour_window: int = 7
 
+    #: CTCAE grade of every symptom per day, (days, N_SYMPTOMS, n), -1 where not recorded.
+    grades: NDArray[np.int8] = field(init=False)
+    #: Symptom inventory items per day, (days, N_ITEMS, n), 0-10.
+    inventory: NDArray[np.float32] = field(init=False)
+
     def __post_init__(self) -> None:
         for name in DAILY_FIELDS:
             self.rows[name] = np.zeros((self.days, self.n), dtype=np.float32)
         shape = (self.hour_window, self.n, HOURS)
         self.presses_by_hour = np.zeros(shape, dtype=np.float32)
         self.refused_by_hour = np.zeros(shape, dtype=np.float32)
+        self.grades = np.full((self.days, N_SYMPTOMS, self.n), -1, dtype=np.int8)
+        self.inventory = np.zeros((self.days, N_ITEMS, self.n), dtype=np.float32)
 
-    def append(self, row: dict[str, Array], presses_by_hour: Array, refused_by_hour: Array) -> None:
+    def append(self, row: dict[str, Array], presses_by_hour: Array, refused_by_hour: Array,
+               grades: NDArray[np.int8], inventory: Array) -> None:
         day = self.filled
         for name, values in row.items():
             self.rows[name][day] = values
+        self.grades[day] = grades
+        self.inventory[day] = inventory
         self.presses_by_hour[day % self.hour_window] = presses_by_hour
         self.refused_by_hour[day % self.hour_window] = refused_by_hour
         self.filled += 1
@@ -131,7 +162,7 @@ def observe(history: History, window_days: int = 3) -> Observations:
         refused_by_hour=history.refused_by_hour.sum(axis=0, dtype=np.float64),
         sedation_max=history.rows["sedation_max"][yesterday].astype(np.float64),
         respiratory_rate_min=history.rows["respiratory_rate_min"][yesterday].astype(np.float64),
-        side_effect_burden=history.window("toxicity_mean", window_days).mean(axis=0,
+        side_effect_burden=history.window("side_effect_burden", window_days).mean(axis=0,
                                                                              dtype=np.float64),
         respiratory_events=history.window("respiratory_events", window_days).sum(
             axis=0, dtype=np.float64),

@@ -2,12 +2,18 @@
 
 Definitions (documented key by key in docs/trial.md):
 - baseline: the run-in day on the prior oral regimen (the same for every arm);
-- end of trial: the last 7 days (or all days if fewer);
+- death is censoring: a patient counts only on the days alive (the history holds NaN after
+  death), "the end" is a patient's last 7 days alive, and patients who died before day 1
+  have no outcome;
+- end of trial: the last 7 days alive (or all of them if fewer);
 - pain change (%): per patient, (mean pain at the end - baseline) / baseline x 100;
-- time controlled / severe (%): share of all trial time with NRS <= 3 / >= 7;
+- time controlled / severe (%): share of all trial time alive with NRS <= 3 / >= 7;
 - doses: mean daily oral and intrathecal morphine actually taken or delivered, and the oral
-  morphine equivalent (OME) = oral + intrathecal x the library's intrathecal factor (300:1);
-- toxicity change (%): as pain change, on the composite toxicity score;
+  morphine equivalent (OME) = oral + intrathecal x the library's intrathecal factor (300 mg
+  oral per mg IT, the 300:1 ladder); the intrathecal dose is also said as a fraction of the
+  same patients' prior oral dose (prior oral mg/day per IT mg/day: "1/N");
+- composite toxicity: the sum of the CTCAE grades of the ten treatment-related toxicities
+  (`idds.physiology.symptoms`); its change (%) as pain change;
 - respiratory depression events per 100 patient-days (onsets of a rate below 8/min);
 - clinical success (as in trials of these pumps): a >= 20% fall in pain, or no rise in pain
   with a >= 20% fall in toxicity;
@@ -121,6 +127,25 @@ def _percent_change(end: Array, base: Array) -> Array:
     return out
 
 
+def _nanmean(values: Array, where: NDArray[np.bool_] | None = None) -> Array:
+    """Mean over axis 0 of the finite values (and `where`), NaN where there are none."""
+    ok = np.isfinite(values) if where is None else np.isfinite(values) & where
+    count = ok.sum(axis=0)
+    total = np.where(ok, values, 0.0).sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out: Array = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+    return out
+
+
+def end_window(alive: NDArray[np.bool_], days: int = END_DAYS) -> NDArray[np.bool_]:
+    """Per patient the last `days` days alive (alive days are a prefix: death censors the
+    rest), mask of shape alive.shape (days_total, n)."""
+    alive_days = alive.sum(axis=0)
+    index = np.arange(alive.shape[0])[:, None]
+    out: NDArray[np.bool_] = alive & (index >= alive_days[None, :] - days)
+    return out
+
+
 @dataclass(frozen=True)
 class PatientOutcomes:
     """Per-patient summaries of one arm (arrays (n,)), from which the metrics follow."""
@@ -139,8 +164,18 @@ class PatientOutcomes:
     refused_per_day: Array
     clinic_visits: Array
     refills: Array
+    #: Clinical success; only defined (`has_outcome`) for patients alive on day 1.
     success: NDArray[np.bool_]
+    has_outcome: NDArray[np.bool_]
     respiratory_events: Array
+    #: Days alive in the trial per patient.
+    alive_days: Array
+    toxicity_composite: Array
+    nights_without_waking_percent: Array
+    weight_change_percent: Array
+    withdrawal_episodes: Array
+    off_systemic_end: NDArray[np.bool_]
+    prior_oral_mg_per_day: Array
     days: int
 
 
@@ -150,22 +185,42 @@ def patient_outcomes(
     visits: Array,
     refills: Array,
     it_to_oral: float,
+    prior_oral_mg_per_day: Array | None = None,
 ) -> PatientOutcomes:
-    """Per-patient outcomes from daily records (days, n) and the run-in baseline (n,)."""
-    days = history["pain_mean"].shape[0]
-    end = slice(max(0, days - END_DAYS), days)
+    """Per-patient outcomes from daily records (days, n; NaN after death) and the run-in
+    baseline (n,). Means are over each patient's days alive; the end is the last 7 of them."""
+    from idds.physiology.parameters import SYMPTOMS
 
-    def mean(name: str, part: slice = slice(None)) -> Array:
-        out: Array = history[name][part].astype(np.float64).mean(axis=0)
+    days, n = history["pain_mean"].shape
+    alive = np.isfinite(history["pain_mean"].astype(np.float64))
+    end = end_window(alive)
+
+    def field(name: str, default: float = 0.0) -> Array:
+        if name not in history:
+            return np.where(alive, default, np.nan)
+        out: Array = history[name].astype(np.float64)
         return out
 
-    pain_end, tox_end = mean("pain_mean", end), mean("toxicity_mean", end)
+    def mean(name: str, where: NDArray[np.bool_] | None = None) -> Array:
+        return _nanmean(field(name), where)
+
+    pain_end, tox_end = mean("pain_mean", end), mean("toxicity_composite", end)
     pain_change = _percent_change(pain_end, baseline["pain_mean"])
-    tox_change = _percent_change(tox_end, baseline["toxicity_mean"])
+    tox_change = _percent_change(tox_end, baseline["toxicity_composite"])
     oral, it = mean("oral_mg"), mean("it_mg")
-    success = (pain_change <= -SUCCESS_PAIN_FALL_PERCENT) | (
-        (pain_change <= 0.0) & (tox_change <= -SUCCESS_TOXICITY_FALL_PERCENT)
-    )
+    has_outcome: NDArray[np.bool_] = np.asarray(alive.any(axis=0))
+    success = has_outcome & ((pain_change <= -SUCCESS_PAIN_FALL_PERCENT) | (
+        (pain_change <= 0.0) & (tox_change <= -SUCCESS_TOXICITY_FALL_PERCENT)))
+    alive_days = alive.sum(axis=0).astype(np.float64)
+    weight = field("weight_kg", np.nan)
+    last_weight = _nanmean(weight, end_window(alive, 1))
+    base_weight = baseline.get("weight_kg", np.full(n, np.nan))
+    withdrawal = field("withdrawal_max")
+    oral_daily = field("oral_mg")
+    with np.errstate(invalid="ignore"):
+        off_end = has_outcome & ~np.any(end & (oral_daily > 0), axis=0)
+    prior = (np.full(n, np.nan) if prior_oral_mg_per_day is None
+             else prior_oral_mg_per_day.astype(np.float64))
     return PatientOutcomes(
         pain_change_percent=pain_change,
         pain_fall_nrs=baseline["pain_mean"] - mean("pain_mean"),
@@ -181,46 +236,74 @@ def patient_outcomes(
         clinic_visits=visits.astype(np.float64),
         refills=refills.astype(np.float64),
         success=success,
-        respiratory_events=history["respiratory_events"].astype(np.float64).sum(axis=0),
+        has_outcome=has_outcome,
+        respiratory_events=np.nansum(field("respiratory_events"), axis=0),
+        alive_days=alive_days,
+        toxicity_composite=tox_end,
+        nights_without_waking_percent=100.0 * (1.0 - mean("woken_night")),
+        weight_change_percent=_percent_change(last_weight, base_weight),
+        withdrawal_episodes=(alive & (np.nan_to_num(withdrawal)
+                                      >= SYMPTOMS.withdrawal_episode_from)).sum(axis=0)
+        .astype(np.float64),
+        off_systemic_end=off_end,
+        prior_oral_mg_per_day=prior,
         days=days,
     )
 
 
 #: Metric keys of metrics.json, in report order, with what each one is.
 METRIC_KEYS: dict[str, str] = {
-    "pain_change_percent": "change in mean pain from baseline to the last 7 days, %",
-    "time_controlled_percent": "share of time with pain controlled (NRS <= 3), %",
-    "time_severe_percent": "share of time with severe pain (NRS >= 7), %",
+    "pain_change_percent": "change in mean pain from baseline to the last 7 days alive, %",
+    "time_controlled_percent": "share of time alive with pain controlled (NRS <= 3), %",
+    "time_severe_percent": "share of time alive with severe pain (NRS >= 7), %",
     "oral_mg_per_day": "oral morphine taken (around the clock + rescue), mg/day",
     "it_mg_per_day": "intrathecal morphine delivered, mg/day",
-    "ome_mg_per_day": "total oral morphine equivalent (oral + IT x 300), mg/day",
-    "toxicity_change_percent": "change in composite toxicity from baseline to the last 7 days, %",
-    "respiratory_events_per_100_patient_days": "respiratory depression onsets per 100 "
-    "patient-days",
+    "prior_oral_per_it": "the IT dose as a fraction of the same patients' prior oral dose: "
+    "mean prior oral mg/day per mean IT mg/day (N in '1/N')",
+    "ome_mg_per_day": "total oral morphine equivalent, oral + IT x 300 (the library's 300 mg "
+    "oral per mg IT), mg/day",
+    "toxicity_composite": "composite toxicity in the last 7 days alive: sum of the CTCAE grades "
+    "of the ten treatment-related toxicities (baseline in metrics.json 'baseline')",
+    "toxicity_change_percent": "change in composite toxicity from baseline to the last 7 days "
+    "alive, %",
+    "respiratory_events_per_100_patient_days": "respiratory depression onsets (below 8/min) "
+    "per 100 patient-days alive",
     "presses_per_day": "patient remote presses per day",
     "refused_per_day": "patient remote presses refused per day",
-    "clinic_visits": "clinic visits per patient over the trial",
-    "refills": "pump refills per patient over the trial",
+    "clinic_visits": "clinic visits per patient while alive",
+    "refills": "pump refills per patient while alive",
     "clinical_success_percent": "patients with >= 20% less pain, or no more pain and >= 20% "
-    "less toxicity, %",
+    "less composite toxicity, % of those alive on day 1",
+    "off_systemic_end_percent": "patients taking no systemic (oral) opioid in their last 7 days "
+    "alive, %",
+    "nights_without_waking_percent": "nights not woken by pain, % of nights alive",
+    "weight_change_percent": "body weight change from baseline to the last day alive, %",
+    "withdrawal_episodes_per_100_patient_days": "days with a withdrawal score >= 3 per 100 "
+    "patient-days alive",
     "ome_mg_per_nrs_point_relief": "drug per unit of pain relief: OME mg/day per NRS point of "
     "pain fall, both over the whole trial",
 }
 
 
 def arm_metrics(outcomes: PatientOutcomes, seed: int = 0) -> dict[str, Estimate]:
-    """Every metric of METRIC_KEYS for one arm."""
+    """Every metric of METRIC_KEYS for one arm (patients without an outcome left out)."""
+    o = outcomes
     special = ("clinical_success_percent", "ome_mg_per_nrs_point_relief",
-               "respiratory_events_per_100_patient_days")
-    out = {name: mean_ci(getattr(outcomes, name)) for name in METRIC_KEYS if name not in special}
+               "respiratory_events_per_100_patient_days", "prior_oral_per_it",
+               "off_systemic_end_percent", "withdrawal_episodes_per_100_patient_days")
+    out = {name: mean_ci(getattr(o, name)[o.has_outcome]) for name in METRIC_KEYS
+           if name not in special}
+    patient_days = float(o.alive_days.sum())
     out["respiratory_events_per_100_patient_days"] = event_rate_ci(
-        int(outcomes.respiratory_events.sum()),
-        outcomes.days * outcomes.respiratory_events.size,
-    )
-    out["clinical_success_percent"] = share_ci(outcomes.success)
+        int(o.respiratory_events.sum()), patient_days)
+    out["withdrawal_episodes_per_100_patient_days"] = event_rate_ci(
+        int(o.withdrawal_episodes.sum()), patient_days)
+    out["clinical_success_percent"] = share_ci(o.success[o.has_outcome])
+    out["off_systemic_end_percent"] = share_ci(o.off_systemic_end[o.has_outcome])
     out["ome_mg_per_nrs_point_relief"] = ratio_ci(
-        outcomes.ome_mg_per_day, outcomes.pain_fall_nrs, seed
-    )
+        o.ome_mg_per_day[o.has_outcome], o.pain_fall_nrs[o.has_outcome], seed)
+    out["prior_oral_per_it"] = ratio_ci(
+        o.prior_oral_mg_per_day[o.has_outcome], o.it_mg_per_day[o.has_outcome], seed)
     return {name: out[name] for name in METRIC_KEYS}
 
 
@@ -235,5 +318,6 @@ ORACLE_DISTANCE_KEYS: dict[str, str] = {
 
 def distance_from(reference: PatientOutcomes, arm: PatientOutcomes) -> dict[str, Estimate]:
     """Paired differences arm - reference per patient (the same virtual patients)."""
-    return {key: mean_ci(getattr(arm, key) - getattr(reference, key))
+    both = arm.has_outcome & reference.has_outcome
+    return {key: mean_ci((getattr(arm, key) - getattr(reference, key))[both])
             for key in ORACLE_DISTANCE_KEYS}

@@ -1,8 +1,10 @@
 """Trial outputs: metrics.json (keys documented) and a self-contained report.html.
 
 The HTML embeds its figures as PNG data URIs and its style inline, so it opens offline from
-any folder. Figures: pain over time, dose over time, side effects over time, the arm
-comparison with 95% intervals, and pain and remote presses by hour of day.
+any folder. Figures: pain over time, dose over time, composite toxicity and respiratory
+depression over time, side effects by week per arm (prevalence at grade >= 2), survival
+(Kaplan-Meier), the weekly symptom inventory, the arm comparison with 95% intervals, pain
+and remote presses by hour of day, and the distance of each arm from the oracle.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import base64
 import html
 import io
 import json
+import warnings
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -22,10 +25,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from idds import DISCLAIMER
+from idds.physiology.symptoms import Item, Symptom
 from idds.trial.metrics import METRIC_KEYS, ORACLE_DISTANCE_KEYS, Estimate, distance_from
-from idds.trial.runner import TrialResult
+from idds.trial.runner import ArmResult, TrialResult
+from idds.trial.weekly import WEEKLY_KEYS
 
-FIGURES = ("pain", "dose", "side_effects", "comparison", "hour_of_day", "oracle_distance")
+FIGURES = ("pain", "dose", "side_effects", "prevalence", "survival", "inventory", "comparison",
+           "hour_of_day", "oracle_distance")
 ORACLE = "oracle"
 COMPARED = ("time_controlled_percent", "pain_change_percent", "toxicity_change_percent",
             "clinical_success_percent")
@@ -47,6 +53,9 @@ def metrics_json(result: TrialResult) -> dict[str, Any]:
         "disclaimer": DISCLAIMER,
         "config": config,
         "metric_keys": METRIC_KEYS,
+        "weekly_keys": WEEKLY_KEYS,
+        "symptoms": [s.label for s in Symptom],
+        "inventory_items": [i.label for i in Item],
         "oracle_distance_keys": ORACLE_DISTANCE_KEYS,
         "oracle_distance": {
             name: {key: est.as_json() for key, est in distances.items()}
@@ -55,11 +64,23 @@ def metrics_json(result: TrialResult) -> dict[str, Any]:
         "arms": {
             name: {
                 "metrics": {key: est.as_json() for key, est in arm.metrics.items()},
+                "baseline": _baseline(arm),
+                "weekly": arm.weekly,
+                "survival": arm.survival.as_json(),
                 "reasons": arm.reasons,
             }
             for name, arm in result.arms.items()
         },
     }
+
+
+def _baseline(arm: ArmResult) -> dict[str, float]:
+    """The run-in day's means (the same in every arm)."""
+    row = arm.baseline.row
+    return {"pain_mean": float(row["pain_mean"].mean()),
+            "toxicity_composite": float(row["toxicity_composite"].mean()),
+            "oral_mg_per_day": float(row["oral_mg"].mean()),
+            "plasma_ng_per_ml": float(row["plasma_mean"].mean())}
 
 
 def _png(figure: Any) -> str:
@@ -70,8 +91,24 @@ def _png(figure: Any) -> str:
 
 
 def _daily(result: TrialResult, field: str, scale: float = 1.0) -> dict[str, np.ndarray]:
-    return {name: arm.history[field].astype(np.float64).mean(axis=1) * scale
+    return {name: _nanmean(arm.history[field].astype(np.float64)) * scale
             for name, arm in result.arms.items()}
+
+
+def _nanmean(values: np.ndarray) -> np.ndarray:
+    """Mean over the patients alive each day (axis 1); NaN on a day nobody is alive."""
+    alive = np.isfinite(values)
+    count = alive.sum(axis=1)
+    total = np.where(alive, values, 0.0).sum(axis=1)
+    return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+
+def _nanpercentile(values: np.ndarray, q: list[float]) -> np.ndarray:
+    """Percentiles over the patients alive each day (axis 1)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a day nobody is alive: NaN
+        out: np.ndarray = np.nanpercentile(values, q, axis=1)
+        return out
 
 
 def _figure_pain(result: TrialResult) -> str:
@@ -79,8 +116,8 @@ def _figure_pain(result: TrialResult) -> str:
     for name, arm in result.arms.items():
         pain = arm.history["pain_mean"].astype(np.float64)
         days = np.arange(1, pain.shape[0] + 1)
-        ax.plot(days, pain.mean(axis=1), label=name)
-        low, high = np.percentile(pain, [25, 75], axis=1)
+        ax.plot(days, _nanmean(pain), label=name)
+        low, high = _nanpercentile(pain, [25, 75])
         ax.fill_between(days, low, high, alpha=0.15)
     ax.axhline(3, color="grey", lw=0.8, ls="--")
     ax.set(xlabel="day", ylabel="pain NRS (mean, IQR)", ylim=(0, 10), title="Pain over time")
@@ -90,19 +127,20 @@ def _figure_pain(result: TrialResult) -> str:
 
 def _figure_dose(result: TrialResult) -> str:
     fig, (left, middle, right) = plt.subplots(1, 3, figsize=(13, 3.6))
-    it_factor = 300.0
+    it_factor = result.it_to_oral
     for i, (name, arm) in enumerate(result.arms.items()):
-        oral = arm.history["oral_mg"].astype(np.float64).mean(axis=1)
-        it = arm.history["it_mg"].astype(np.float64).mean(axis=1)
+        oral = _nanmean(arm.history["oral_mg"].astype(np.float64))
+        it = _nanmean(arm.history["it_mg"].astype(np.float64))
         days = np.arange(1, oral.shape[0] + 1)
         left.plot(days, oral + it * it_factor, label=name)
         middle.plot(days, it, label=name)
         programmed = arm.history["it_programmed_mg_per_day"].astype(np.float64)
-        if programmed.any():
-            low, mid, high = np.percentile(programmed, [10, 50, 90], axis=1)
+        if np.nansum(programmed) > 0:
+            low, mid, high = _nanpercentile(programmed, [10, 50, 90])
             right.plot(days, mid, color=f"C{i}", label=name)
             right.fill_between(days, low, high, color=f"C{i}", alpha=0.12)
-    left.set(xlabel="day", ylabel="mg/day", title="OME (oral + IT x 300)", yscale="log")
+    left.set(xlabel="day", ylabel="mg/day",
+             title=f"OME (oral + IT x {it_factor:g}, library factor)", yscale="log")
     middle.set(xlabel="day", ylabel="mg/day", title="IT morphine delivered (mean)")
     right.set(xlabel="day", ylabel="mg/day", title="Programmed IT basal (median, 10-90%)")
     left.legend()
@@ -111,15 +149,69 @@ def _figure_dose(result: TrialResult) -> str:
 
 def _figure_side_effects(result: TrialResult) -> str:
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
-    for name, values in _daily(result, "toxicity_mean").items():
-        left.plot(np.arange(1, values.size + 1), values, label=name)
+    for name, arm in result.arms.items():
+        w = arm.weekly
+        left.plot(w["weeks"], w["toxicity_composite"], marker="o", label=name)
     for name, values in _daily(result, "respiratory_events", 100.0).items():
         weeks = values[: values.size // 7 * 7].reshape(-1, 7).mean(axis=1) if values.size >= 7 \
             else values
         right.plot(np.arange(1, weeks.size + 1), weeks, marker="o", label=name)
-    left.set(xlabel="day", ylabel="score 0-10", title="Composite toxicity")
+    left.set(xlabel="week (0 = baseline)", ylabel="sum of CTCAE grades",
+             title="Composite toxicity (patients alive)")
     right.set(xlabel="week", ylabel="per 100 patient-days", title="Respiratory depression")
     left.legend()
+    return _png(fig)
+
+
+def _figure_prevalence(result: TrialResult) -> str:
+    symptoms = [s for s in Symptom]
+    cols = 5
+    fig, axes = plt.subplots(2, cols, figsize=(14, 5.4), sharex=True)
+    for ax, symptom in zip(axes.flat, symptoms, strict=True):
+        for i, (name, arm) in enumerate(result.arms.items()):
+            w = arm.weekly
+            ax.plot(w["weeks"], 100 * np.array(w["prevalence_grade1"][symptom.label]),
+                    color=f"C{i}", ls=":", lw=1)
+            ax.plot(w["weeks"], 100 * np.array(w["prevalence_grade2"][symptom.label]),
+                    color=f"C{i}", marker=".", label=name)
+        ax.set_title(symptom.label.replace("_", " "), fontsize=9)
+        ax.set_ylim(0, 100)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("% of patients")
+    for ax in axes[-1]:
+        ax.set_xlabel("week")
+    axes[0, 0].legend(fontsize=7)
+    fig.suptitle("Side effects by week: grade >= 2 (solid), grade >= 1 (dotted)", fontsize=10)
+    return _png(fig)
+
+
+def _figure_survival(result: TrialResult) -> str:
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    for i, (name, arm) in enumerate(result.arms.items()):
+        curve = arm.survival
+        ax.step(curve.times, 100 * curve.survival, where="post", color=f"C{i}", label=name)
+        ax.fill_between(curve.times, 100 * np.nan_to_num(curve.low, nan=1.0),
+                        100 * np.nan_to_num(curve.high, nan=1.0), step="post",
+                        color=f"C{i}", alpha=0.1)
+    ax.set(xlabel="day", ylabel="% alive", ylim=(0, 101),
+           title="Survival (Kaplan-Meier, 95% CI)")
+    ax.legend()
+    return _png(fig)
+
+
+def _figure_inventory(result: TrialResult) -> str:
+    items = [i for i in Item]
+    fig, axes = plt.subplots(2, 5, figsize=(14, 5.4), sharex=True)
+    for ax, item in zip(axes.flat, items, strict=True):
+        for i, (name, arm) in enumerate(result.arms.items()):
+            w = arm.weekly
+            ax.plot(w["weeks"], w["inventory"][item.label], color=f"C{i}", marker=".",
+                    label=name)
+        ax.set_title(item.label.replace("_", " "), fontsize=9)
+        ax.set_ylim(0, 10)
+    axes[0, 0].legend(fontsize=7)
+    fig.suptitle("Weekly symptom inventory (MDASI-like items, 0-10, mean of patients alive)",
+                 fontsize=10)
     return _png(fig)
 
 
@@ -185,6 +277,9 @@ def figures(result: TrialResult) -> dict[str, str]:
         "pain": _figure_pain(result),
         "dose": _figure_dose(result),
         "side_effects": _figure_side_effects(result),
+        "prevalence": _figure_prevalence(result),
+        "survival": _figure_survival(result),
+        "inventory": _figure_inventory(result),
         "comparison": _figure_comparison(result),
         "hour_of_day": _figure_hours(result),
         "oracle_distance": _figure_oracle(result),
@@ -221,6 +316,41 @@ def _metrics_table(result: TrialResult) -> str:
     return f"<table><tr><th>metric (95% CI)</th>{head}</tr>{''.join(rows)}</table>"
 
 
+def _week4_table(result: TrialResult) -> str:
+    """Per-symptom prevalence (grade >= 1 / >= 2) in week 4 (or the last week), per arm."""
+    names = list(result.arms)
+    any_arm = next(iter(result.arms.values()))
+    week = min(4, len(any_arm.weekly["weeks"]) - 1)
+    head = "".join(f"<th>{html.escape(n)}<br><small>G>=1 / G>=2</small></th>" for n in names)
+    rows = []
+    for symptom in Symptom:
+        cells = []
+        for n in names:
+            w = result.arms[n].weekly
+            g1 = 100 * w["prevalence_grade1"][symptom.label][week]
+            g2 = 100 * w["prevalence_grade2"][symptom.label][week]
+            base = 100 * w["prevalence_grade1"][symptom.label][0]
+            cells.append(f"<td>{g1:.0f}% / {g2:.0f}%<br><small>baseline {base:.0f}%</small></td>")
+        rows.append(f"<tr><th>{html.escape(symptom.label.replace('_', ' '))}</th>"
+                    f"{''.join(cells)}</tr>")
+    return (f"<p>Week {week} (week 0 = baseline), share of patient-days of the patients alive."
+            f"</p><table><tr><th>symptom</th>{head}</tr>{''.join(rows)}</table>")
+
+
+def _survival_text(result: TrialResult) -> str:
+    parts = []
+    for name, arm in result.arms.items():
+        end = arm.survival.at(result.config.days)
+        median = arm.survival.median_days()
+        median_text = "not reached" if np.isnan(median) else f"{median:.0f} days"
+        parts.append(f"<li>{html.escape(name)}: {100 * end:.1f}% alive on day "
+                     f"{result.config.days}; median survival {median_text}</li>")
+    return (f"<ul>{''.join(parts)}</ul><p>Every metric treats death as censoring: a patient "
+            "counts only on the days alive. The disease hazard does not depend on pain or "
+            "symptoms (hazard ratio 1.0, an assumption), so with common random numbers the "
+            "same patients die on the same days in every arm.</p>")
+
+
 def render_html(result: TrialResult, images: dict[str, str]) -> str:
     config = result.config
     figures_html = "".join(
@@ -243,6 +373,8 @@ is documented in docs/physiology.md and docs/trial.md.</p>
 {config.dt_min:g} min, seed {config.seed}; arms: {html.escape(', '.join(config.arms))}.
 Baseline: one run-in day on each patient's prior oral morphine.</p>
 <h2>Metrics</h2>{_metrics_table(result)}
+<h2>Side effects</h2>{_week4_table(result)}
+<h2>Survival</h2>{_survival_text(result)}
 <h2>Distance from the oracle</h2>
 <p>The oracle knows each virtual patient's hidden parameters and picks the smallest dose that
 meets the same pain target under the same supervisor (evaluation only). Paired differences on

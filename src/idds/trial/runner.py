@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -20,9 +20,11 @@ from idds.drugs import Route, load_library
 from idds.errors import IddsError
 from idds.physiology import ARCHETYPES, sample_cohort
 from idds.trial.arms import Arm, Reason
-from idds.trial.engine import ArmRun, TrialSettings, simulate_batch
+from idds.trial.engine import ArmRun, Baseline, TrialSettings, simulate_batch
 from idds.trial.metrics import Estimate, PatientOutcomes, arm_metrics, patient_outcomes
 from idds.trial.registry import ARMS
+from idds.trial.survival import SurvivalCurve, trial_survival
+from idds.trial.weekly import weekly_series
 
 Array = NDArray[np.float64]
 
@@ -137,45 +139,71 @@ class DaskExecutor:
 
 @dataclass(frozen=True)
 class ArmResult:
-    """One arm over the whole cohort (patients in index order)."""
+    """One arm over the whole cohort (patients in index order): daily records (NaN after
+    death), grades and inventory per day, the baseline, outcomes and metrics, the weekly
+    series (`idds.trial.weekly`) and the Kaplan-Meier survival."""
 
     name: str
     history: dict[str, NDArray[np.float32]]
-    baseline: dict[str, Array]
+    grades: NDArray[np.int8]
+    inventory: NDArray[np.float32]
+    baseline: Baseline
+    death_day: Array
     outcomes: PatientOutcomes
     metrics: dict[str, Estimate]
     reasons: dict[str, int]
     pain_by_hour: Array
     presses_by_hour: Array
     refused_by_hour: Array
+    weekly: dict[str, Any]
+    survival: SurvivalCurve
 
 
 @dataclass(frozen=True)
 class TrialResult:
+    """A whole trial: its config, each arm, and the oral morphine mg per mg IT that OME
+    figures use (from the drug library; 300 for the classic ladder)."""
+
     config: TrialConfig
     arms: dict[str, ArmResult] = field(default_factory=dict)
+    it_to_oral: float = 300.0
 
 
 def _merge(name: str, runs: list[ArmRun], it_to_oral: float, seed: int) -> ArmResult:
     history = {key: np.concatenate([r.history[key] for r in runs], axis=1)
                for key in runs[0].history}
-    baseline = {key: np.concatenate([r.baseline[key] for r in runs]) for key in runs[0].baseline}
+    grades = np.concatenate([r.grades for r in runs], axis=2)
+    inventory = np.concatenate([r.inventory for r in runs], axis=2)
+    base = [r.baseline for r in runs]
+    baseline = Baseline(
+        row={key: np.concatenate([b.row[key] for b in base]) for key in base[0].row},
+        grades=np.concatenate([b.grades for b in base], axis=1),
+        inventory=np.concatenate([b.inventory for b in base], axis=1),
+    )
+    death_day = np.concatenate([r.death_day for r in runs])
+    prior = np.concatenate([r.prior_oral_mg_per_day for r in runs])
     visits = np.concatenate([r.visits for r in runs])
     refills = np.concatenate([r.refills for r in runs])
-    outcomes = patient_outcomes(history, baseline, visits, refills, it_to_oral)
+    outcomes = patient_outcomes(history, baseline.row, visits, refills, it_to_oral, prior)
     reasons = np.sum([r.reasons for r in runs], axis=0)
     pain_sum = np.sum([r.pain_by_hour_sum for r in runs], axis=0)
     pain_count = np.sum([r.pain_by_hour_count for r in runs], axis=0)
     return ArmResult(
         name=name,
         history=history,
+        grades=grades,
+        inventory=inventory,
         baseline=baseline,
+        death_day=death_day,
         outcomes=outcomes,
         metrics=arm_metrics(outcomes, seed),
         reasons={Reason(i).name.lower(): int(c) for i, c in enumerate(reasons) if c},
         pain_by_hour=pain_sum / np.maximum(pain_count, 1),
         presses_by_hour=np.sum([r.presses_by_hour for r in runs], axis=0),
         refused_by_hour=np.sum([r.refused_by_hour for r in runs], axis=0),
+        weekly=weekly_series(history, grades, inventory, baseline.row, baseline.grades,
+                             baseline.inventory, it_to_oral),
+        survival=trial_survival(death_day, outcomes.days),
     )
 
 
@@ -198,4 +226,4 @@ def run_trial(
     for a, name in enumerate(config.arms):
         runs = [batch[a] for batch in results if batch is not None]
         merged[name] = _merge(name, runs, it_to_oral, config.seed)
-    return TrialResult(config, merged)
+    return TrialResult(config, merged, it_to_oral)

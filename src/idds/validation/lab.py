@@ -1,0 +1,142 @@
+"""The simulations behind the calibration targets, each run once and shared (`Lab`).
+
+Every experiment is a fixed protocol on seeded virtual patients, never a trial's comparison
+of arms: single doses in typical patients, cohorts at steady state on their prior regimen,
+cohorts started on a fixed dose, and the standard intrathecal arm for the figures the
+reference reports from standard care after an implant (Brogan 2020).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+from numpy.typing import NDArray
+
+from idds.control import Observations
+from idds.control.therapy import Therapy
+from idds.drugs import DrugLibrary, load_library
+from idds.physiology import Delivery, initial_state, sample_cohort, step, typical_cohort
+from idds.physiology.cohort import Cohort, steady_state_states
+from idds.physiology.pk import plasma_ng_per_ml
+from idds.trial.arms import Arm, ArmContext, Decision, Reason, StandardIntrathecal
+from idds.trial.engine import ArmRun, Baseline, TrialSettings, run_arm, run_in
+
+Array = NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class Series:
+    """One patient's time series after a dose (steps of dt_min from time 0)."""
+
+    t_min: Array
+    csf: Array
+    plasma: Array
+    analgesia: Array
+    respiratory_rate: Array
+    sedation_poss: Array
+
+
+def single_dose(archetype: str, route: str, dose_mg: float, hours: float, dt_min: float = 1.0,
+                on_prior_regimen: bool = False) -> Series:
+    """The typical patient of an archetype after one morphine dose at time 0 (no rescue).
+
+    route: "gut", "plasma" or "csf". on_prior_regimen: start at steady state of the prior oral
+    regimen and keep taking it (tolerant patients); else drug-free."""
+    cohort = typical_cohort(archetype).with_oral_rescue(0.0)
+    state = initial_state(cohort, on_prior_regimen=on_prior_regimen)
+    regular = cohort.prior_oral_morphine_mg_per_day[0] * dt_min / 1440.0 if on_prior_regimen \
+        else 0.0
+    rows = []
+    for i in range(round(hours * 60 / dt_min)):
+        amount = dose_mg if i == 0 else 0.0
+        delivery = Delivery("morphine", gut_mg=regular + (amount if route == "gut" else 0.0),
+                            plasma_mg=amount if route == "plasma" else 0.0,
+                            csf_mg=amount if route == "csf" else 0.0)
+        state, out = step(state, cohort, [delivery], dt_min)
+        e = out.effects
+        rows.append((out.t_min, out.csf_ng_per_ml[0, 0], out.plasma_ng_per_ml[0, 0],
+                     e.analgesia[0], e.respiratory_rate_per_min[0], e.sedation_poss[0]))
+    a = np.array(rows)
+    return Series(*(a[:, k] for k in range(6)))
+
+
+@dataclass(frozen=True)
+class FixedOral:
+    """A fixed oral morphine dose from day 0, mg/day (no titration, no rescue)."""
+
+    mg_per_day: float
+    name: str = "fixed-oral"
+    uses_pump: bool = False
+
+    def start(self, context: ArmContext) -> Therapy:
+        n = context.prior_oral_mg_per_day.shape[0]
+        return Therapy.oral(np.full(n, self.mg_per_day), np.zeros(n))
+
+    def decide(self, obs: Observations, therapy: Therapy, context: ArmContext,
+               memory: object = None) -> Decision:
+        return Decision(therapy, np.zeros(therapy.n, dtype=bool),
+                        np.full(therapy.n, Reason.NO_VISIT, dtype=np.int64))
+
+
+@dataclass(frozen=True)
+class FixedIntrathecal(StandardIntrathecal):
+    """`it-standard`'s implant, start dose and systemic taper, without titration visits: the
+    starting dose (prior oral / the library's start ratio) held for the whole run."""
+
+    name: str = "fixed-intrathecal"
+
+    def decide(self, obs: Observations, therapy: Therapy, context: ArmContext,
+               memory: object = None) -> Decision:
+        keep = memory if isinstance(memory, np.ndarray) else None
+        therapy, keep, reasons = self.tapered(obs, therapy, context, keep)
+        return Decision(therapy, np.zeros(therapy.n, dtype=bool), reasons, keep)
+
+
+@dataclass
+class Lab:
+    """Seeded experiments, computed when first asked for. `patients` sizes the cohorts."""
+
+    patients: int = 1000
+    seed: int = 2026
+    library: DrugLibrary = field(default_factory=load_library)
+
+    def _run(self, cohort: Cohort, arm: Arm, days: int) -> ArmRun:
+        settings = TrialSettings(days=days)
+        start, baseline = run_in(cohort, settings)
+        return run_arm(cohort, start, baseline, arm, self.library, settings)
+
+    @cached_property
+    def tolerant(self) -> Cohort:
+        return sample_cohort(self.patients, seed=self.seed)
+
+    @cached_property
+    def baseline(self) -> Baseline:
+        """The refractory cohort's run-in day on its stable prior oral regimen."""
+        return run_in(self.tolerant, TrialSettings(days=1))[1]
+
+    @cached_property
+    def naive_oral_start(self) -> ArmRun:
+        """Opioid-naive patients starting 60 mg/day oral morphine (sustained release q12h),
+        for 14 days: a usual strong-opioid start (10 mg every 4 h)."""
+        cohort = sample_cohort(self.patients, seed=self.seed, archetype_name="opioid-naive")
+        return self._run(cohort, FixedOral(60.0), 14)
+
+    @cached_property
+    def fixed_intrathecal(self) -> ArmRun:
+        """The refractory cohort on its starting intrathecal dose for 28 days."""
+        return self._run(self.tolerant, FixedIntrathecal(), 28)
+
+    @cached_property
+    def standard_care(self) -> ArmRun:
+        """The refractory cohort under `it-standard` for 56 days (Brogan 2020's follow-up)."""
+        return self._run(self.tolerant, StandardIntrathecal(), 56)
+
+    def steady_plasma(self, oral_mg_per_day: float, it_mg_per_day: float) -> Array:
+        """Steady-state plasma morphine of the refractory cohort at fixed doses, ng/mL."""
+        c = self.tolerant
+        x = steady_state_states(c.drugs, c.pk, c.sensitivity,
+                                {"morphine": (oral_mg_per_day, 0.0, it_mg_per_day)})
+        out: Array = plasma_ng_per_ml(x[0], c.pk[0])
+        return out
