@@ -148,3 +148,60 @@ def test_a_dose_the_pump_cannot_deliver_at_its_strength_means_a_new_strength() -
     # a dose no usual strength can deliver stops the trial with the reason
     with pytest.raises(DeviceLimitError, match="outside the device limits"):
         simulate_batch(cohort, [Halving()], LIBRARY, TrialSettings(days=10))
+
+
+def test_rescue_follows_the_taper_and_stays_only_while_pain_is_uncontrolled() -> None:
+    cohort = sample_cohort(40, seed=12)
+    [run] = simulate_batch(cohort, [ARMS["it-standard"]], LIBRARY, TrialSettings(days=15))
+    h = run.history
+    prior = cohort.prior_oral_morphine_mg_per_day
+    alive = np.isfinite(h["pain_mean"][14])  # alive throughout (death censors a suffix)
+    np.testing.assert_allclose(h["rescue_prescribed_mg"][0][alive], prior[alive] * 0.5 / 6,
+                               rtol=1e-6)
+    np.testing.assert_allclose(h["rescue_prescribed_mg"][4][alive], prior[alive] * 0.25 / 6,
+                               rtol=1e-6)
+    kept = h["rescue_prescribed_mg"][7] > 0  # decided at the day-7 review
+    assert 0 < kept[alive].sum() < alive.sum()
+    np.testing.assert_allclose(h["rescue_prescribed_mg"][7][kept], prior[kept] * 0.25 / 6,
+                               rtol=1e-6)
+    # a rescue once withdrawn is not given back; nobody takes oral without one
+    assert np.all(h["rescue_prescribed_mg"][14][alive & ~kept] == 0)
+    assert np.all(h["oral_mg"][8:][:, ~kept & alive] == 0)
+
+
+def test_cmm_rotates_once_when_side_effects_limit_and_treats_them() -> None:
+    from idds.trial.arms import Reason
+
+    cohort = sample_cohort(300, seed=13)
+    [run] = simulate_batch(cohort, [ARMS["cmm"]], LIBRARY, TrialSettings(days=21))
+    assert run.reasons[Reason.ROTATE_SIDE_EFFECTS] > 0
+    assert run.reasons[Reason.ROTATE_SIDE_EFFECTS] <= cohort.n
+
+
+def test_days_after_death_are_missing_everywhere() -> None:
+    cohort = sample_cohort(200, seed=14)
+    [run] = simulate_batch(cohort, [ARMS["it-standard"]], LIBRARY, TrialSettings(days=20))
+    died = np.floor(run.death_day) < 20
+    assert died.any()
+    p = int(np.flatnonzero(died)[0])
+    day = int(np.floor(run.death_day[p]))
+    assert np.isnan(run.history["pain_mean"][day:, p]).all()
+    assert np.isfinite(run.history["pain_mean"][:day, p]).all()
+    assert (run.grades[day:, :, p] == -1).all() and (run.grades[:day, :, p] >= 0).all()
+
+
+def test_the_pump_takes_away_systemic_side_effects_of_the_seed_case() -> None:
+    """The seed case's story in numbers: after the implant and the taper, constipation and
+    drowsiness fall and he sleeps, where escalating oral morphine keeps them."""
+    from idds.trial.case import follow
+
+    case = follow("seed-case", ("cmm", "it-standard"), 21, LIBRARY)
+    oral, pump = case.days["cmm"], case.days["it-standard"]
+    late = slice(15, 22)
+    assert max(d.constipation_grade for d in pump[late]) < pump[0].constipation_grade
+    assert min(d.constipation_grade for d in oral[late]) >= 1
+    assert np.mean([d.drowsiness for d in pump[late]]) < 0.5 * np.mean(
+        [d.drowsiness for d in oral[late]])
+    assert all(d.slept for d in pump[late])
+    assert np.mean([d.pain_mean for d in pump[late]]) < np.mean(
+        [d.pain_mean for d in oral[late]])

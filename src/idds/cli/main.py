@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from idds.cli import calc, demo, library, patient, program, pump, remote, trial
+from idds.cli import calc, demo, library, patient, program, pump, remote, trial, validate
 from idds.cli.output import error_console
 from idds.errors import IddsError
 
@@ -28,6 +28,7 @@ app.command("rate")(calc.rate)
 app.command("catheter")(calc.catheter)
 app.command("demo")(demo.demo)
 app.command("trial")(trial.trial)
+app.command("validate")(validate.validate)
 app.add_typer(library.app, name="library")
 app.add_typer(patient.app, name="patient")
 app.add_typer(pump.app, name="pump")

@@ -251,6 +251,10 @@ TARGETS: tuple[Target, ...] = (
            "prior regimen", "assumption of this model (rare in tolerant patients)",
            "< 1 per 100 patient-days", 0, 1, "/100 patient-days", A,
            lambda lab: float(100 * lab.baseline.row["respiratory_events"].mean())),
+    Target("stable_regimen_lowest_rate", "5th percentile of the day's lowest respiratory rate "
+           "on the stable prior regimen", "assumption of this model (tolerant patients breathe "
+           "normally on their regimen)", ">= 10/min", 10, 30, "/min", A,
+           lambda lab: float(np.percentile(lab.baseline.row["respiratory_rate_min"], 5))),
     Target("constipation_on_oral", "constipation (grade >= 1) on the prior oral regimen",
            "Droney, Support Care Cancer 2008", "about 72%", 64, 80, "%", C,
            lambda lab: _share(lab.baseline.grades, Symptom.CONSTIPATION, 1)),
@@ -307,7 +311,19 @@ TARGETS: tuple[Target, ...] = (
 )
 
 #: Targets the model is known to miss, and why (the validation report shows them failing).
-KNOWN_FAILURES: dict[str, str] = {}
+KNOWN_FAILURES: dict[str, str] = {
+    "off_systemic_4w": (
+        "the model's standard arm leaves more patients above NRS 4 at the weekly reviews than "
+        "Brogan's cohort, and the taper keeps an oral rescue while pain is uncontrolled (an "
+        "assumption, not tuned to this figure); see undetectable_4w for the IT doses"),
+    "off_systemic_8w": "as off_systemic_4w",
+    "undetectable_4w": (
+        "the standard arm titrates to a median of about 5.6 mg/day IT by week 4 (start: prior "
+        "oral / 100, median prior 300 mg/day), above the 4.2 mg/day beyond which plasma is "
+        "always detectable; Brogan's cohort (prior median 240 mg/day) must have been on lower "
+        "IT doses. The PK side agrees: see detectable_above_4_2"),
+    "undetectable_8w": "as undetectable_4w",
+}
 
 
 def evaluate(lab: Lab) -> list[Result]:
