@@ -90,7 +90,8 @@ def _brogan(lab: Lab) -> str:
     days = np.arange(1, h["pain_mean"].shape[0] + 1)
 
     def share(mask: np.ndarray) -> np.ndarray:
-        return 100 * (mask & alive).sum(axis=1) / np.maximum(alive.sum(axis=1), 1)
+        out: np.ndarray = 100 * (mask & alive).sum(axis=1) / np.maximum(alive.sum(axis=1), 1)
+        return out
 
     left.plot(days, share((h["oral_programmed_mg_per_day"] <= 0)
                           & (h["rescue_prescribed_mg"] <= 0)), label="off systemic (model)")
