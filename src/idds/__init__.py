@@ -1,6 +1,6 @@
 """IDDS: an open reference system for intrathecal drug delivery.
 
-Research and training software, not a medical device. See README.md and DESIGN.md.
+Research and training software, not a medical device. See README.md and docs/design.md.
 """
 
 __version__ = "0.1.0"

@@ -32,6 +32,8 @@ if TYPE_CHECKING:  # the trial stack loads only when the demo runs
 
 SEED_CASE = "seed-case"
 DEMO_ARMS = ("cmm", "it-standard", "it-intelligent", "oracle")
+#: Days the seed case is followed on each arm.
+CASE_DAYS = 14
 
 
 def _calculators(out: Console, library: DrugLibrary, oral_mg_per_day: float) -> Quantity:
@@ -67,20 +69,21 @@ def _grade(g: int) -> str:
 
 
 def _case_table(case: Case, arm: str) -> Table:
-    table = Table(title=f"{arm}: day by day (day 0 = his prior {case.prior_oral_mg_per_day:g} "
-                        "mg/day oral morphine)")
-    columns = ("day", "oral mg", "IT mg", "pain NRS", "slept", "appetite lost", "drowsy",
-               "fatigue", "constip.", "nausea", "itch", "urinary", "toxicity", "resp/min",
-               "boluses")
-    for column in columns:
+    table = Table(title=f"{arm}, day by day (day 0: his {case.prior_oral_mg_per_day:g} mg/day "
+                        "oral morphine). Doses mg that day; pain NRS; drowsy, appetite lost "
+                        "0-10; G = CTCAE grade; spinal = itch or urinary retention",
+                  title_justify="left", box=None, padding=(0, 1, 0, 0),
+                  header_style="bold underline")
+    for column in ("day", "oral", "IT", "pain", "night", "drowsy", "appetite", "constip",
+                   "nausea", "spinal", "tox", "bolus"):
         table.add_column(column, justify="right")
     for r in case.days[arm]:
-        table.add_row(str(r.day), f"{r.oral_mg:.0f}", f"{r.it_mg:.2f}", f"{r.pain_mean:.1f}",
-                      "yes" if r.slept else "woken", f"{r.lack_of_appetite:.1f}",
-                      f"{r.drowsiness:.1f}", f"{r.fatigue:.1f}", _grade(r.constipation_grade),
-                      _grade(r.nausea_grade), _grade(r.pruritus_grade),
-                      _grade(r.urinary_retention_grade), f"{r.toxicity:.0f}",
-                      f"{r.respiratory_rate_min:.1f}", f"{r.given}/{r.presses}")
+        spinal = max(r.pruritus_grade, r.urinary_retention_grade)
+        table.add_row(str(r.day), f"{r.oral_mg:.0f}", f"{r.it_mg:.1f}", f"{r.pain_mean:.1f}",
+                      "ok" if r.slept else "woken", f"{r.drowsiness:.1f}",
+                      f"{r.lack_of_appetite:.1f}", _grade(r.constipation_grade),
+                      _grade(r.nausea_grade), _grade(spinal), f"{r.toxicity:.0f}",
+                      f"{r.given}/{r.presses}")
     return table
 
 
@@ -93,7 +96,8 @@ def demo(
 ) -> None:
     """The main job: the seed article's case moved to a pump, then a small trial."""
     from idds.trial import ARMS, LocalExecutor, TrialConfig
-    from idds.trial.case import follow
+    from idds.trial.case import follow, story
+    from idds.trial.claims import check
     from idds.trial.report import write_report
 
     out = console()
@@ -102,21 +106,29 @@ def demo(
     out.print(f"Drug library: {library.data.library.name} {library.data.library.version}, "
               f"signature verified (key {library.signed_by}).")
     arms = tuple(a for a in DEMO_ARMS if a in ARMS)
-    case_arms = tuple(a for a in ("cmm", "it-standard", "it-intelligent") if a in ARMS)
-    case = follow(SEED_CASE, case_arms, 14, library)
+    case = follow(SEED_CASE, ("cmm", "it-standard"), CASE_DAYS, library)
     out.print(Panel(f"The patient: {case.description}.", title="seed case"))
     _calculators(out, library, case.prior_oral_mg_per_day)
     out.print("\n[bold]3. The implant[/bold]: a short run of the pump model")
     show_demo_run(out)
-    out.print("\n[bold]4. Two weeks[/bold]: escalating oral opioids (cmm) against the pump")
+    out.print(f"\n[bold]4. His next {CASE_DAYS} days[/bold], twice: on escalating oral "
+              "morphine (cmm), and after the implant (it-standard: taper, pump, remote)")
     for arm in case.days:
         out.print(_case_table(case, arm))
+    for line in story(case):
+        out.print(f"   {line}", markup=False)
     out.print(f"\n[bold]5. A small trial[/bold]: {patients} refractory cancer-pain patients x "
               f"{days} days, arms {', '.join(arms)}")
     config = TrialConfig(patients=patients, days=days, arms=arms, seed=2026,
                          batch_size=max(1, (patients + 1) // 2))
     result = run_with_progress(config, LocalExecutor(2), quiet=False)
     out.print(summary_table(result))
+    out.print("\n[bold]Does the seed's claim hold in the model?[/bold] (it-standard against "
+              "cmm, the same patients)")
+    for claim in check(result):
+        verdict = "[green]holds[/green]" if claim.holds else "[red]does not hold[/red]"
+        out.print(f" - {claim.statement}: {verdict}")
+        out.print(f"   {claim.evidence}", markup=False)
     metrics_path, report_path = write_report(result, out_dir)
     out.print(f"Report: [bold]{report_path}[/bold] (metrics: {metrics_path})")
     out.print(f"[dim]{DISCLAIMER}[/dim]")

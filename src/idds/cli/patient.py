@@ -54,12 +54,16 @@ def _regimen(drug: str, route: str, bolus: str | None, rate: str | None) -> Regi
 
 
 def _summary(series: dict[str, list[float]]) -> dict[str, float]:
+    peak = max(series["analgesia"])
+    above = [t for t, a in zip(series["time_min"], series["analgesia"], strict=True)
+             if peak > 0 and a >= 0.5 * peak]
     return {
         "peak_csf_ng_per_ml": max(series["csf_ng_per_ml"]),
         "peak_plasma_ng_per_ml": max(series["plasma_ng_per_ml"]),
         "min_respiratory_rate_per_min": min(series["respiratory_rate_per_min"]),
         "max_sedation_poss": max(series["sedation_poss"]),
-        "max_analgesia": max(series["analgesia"]),
+        "max_analgesia": peak,
+        "analgesia_above_half_peak_until_h": above[-1] / 60.0 if above else 0.0,
         "final_pain_nrs": series["pain_nrs"][-1],
     }
 

@@ -4,7 +4,7 @@
 the units the therapy uses (mg, mg/day, h), each with its hard or soft kind. `ClinicianBounds`
 holds what the clinician set for the closed loop (dose range, bolus settings, change limits,
 the monitoring window, interlock limits, the soft limits they allow the loop to pass).
-Defaults are the conservative end of the literature (DESIGN.md principle 6); where the
+Defaults are the conservative end of the literature (docs/design.md principle 6); where the
 reference gives no figure the default is marked as an assumption.
 """
 

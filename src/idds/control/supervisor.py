@@ -2,7 +2,7 @@
 
 Pure: `supervise(state, obs, therapy, recommendation, bounds, library)` returns a
 `SupervisorDecision` (the therapy to deliver, a `Verdict` and `Check` flags per patient) and a
-new `SupervisorState`. It never clamps silently (DESIGN.md principle 5): wherever the delivered
+new `SupervisorState`. It never clamps silently (docs/design.md principle 5): wherever the delivered
 therapy differs from the recommendation, the flags name the limit that made it differ.
 
 Checks, per patient:

@@ -2,7 +2,7 @@
 
 Two answers, both from the drug library's data (so a hospital's library changes them):
 - the equianalgesic dose on the classic ladder oral:IV:epidural:IT = 300:100:10:1 (Krames,
-  ../shared/reference/pharmacology.md), through each drug's `oral_morphine_mg_per_mg` factors;
+  docs/references.md (pharmacology)), through each drug's `oral_morphine_mg_per_mg` factors;
 - a suggested starting dose. Into the intrathecal space from a systemic route, practice starts
   near 100:1 (75-150) from the total daily oral morphine equivalent, 300:1 when switching for
   side effects at low systemic doses (MASCC guidance), and lower for frail or opioid-sensitive

@@ -1,8 +1,8 @@
 """Pump arithmetic a clinician programmer does: rates, catheter volume, refill dates.
 
 All exact (Fractions of base units), so boundaries land exactly: a real recall came from a
-wrong replace-by date (../shared/reference/security.md). Refill planning follows what real
-programmers do (../shared/reference/devices.md): the refill date is the date the reservoir
+wrong replace-by date (docs/references.md (security)). Refill planning follows what real
+programmers do (docs/references.md (devices)): the refill date is the date the reservoir
 reaches the low-reservoir alarm volume, assuming every allowed patient bolus is used.
 """
 

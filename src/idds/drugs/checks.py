@@ -2,10 +2,10 @@
 
 A pure function: proposal in, every breached limit out, each with its kind (hard blocks,
 soft needs an override with a reason), the limit, the value and the limit's source. It never
-changes the proposal (DESIGN.md principle 5: refuse, do not clamp).
+changes the proposal (docs/design.md principle 5: refuse, do not clamp).
 
 The size-of-change limits are what catch the classic unit slip of
-../shared/reference/devices.md: a flex dose meant as 60 mcg/day programmed as 60 mcg/hour is a
+docs/references.md (devices): a flex dose meant as 60 mcg/day programmed as 60 mcg/hour is a
 24-fold increase on the current dose.
 """
 

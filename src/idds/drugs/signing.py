@@ -9,7 +9,7 @@ The signature lives beside the file, in FILE.sig (JSON: algorithm, key_id, signa
 is trusted only if the key that signed it is in the trust store: the project's reference key
 shipped in `idds/drugs/data/trusted/`, plus the public keys a site lists in the environment
 variable IDDS_TRUSTED_KEYS (paths separated by the OS path separator) or passes explicitly.
-No private key is shipped or hard-coded (../shared/reference/security.md: unsigned drug
+No private key is shipped or hard-coded (docs/references.md (security): unsigned drug
 libraries were pushed to real infusion pumps).
 """
 

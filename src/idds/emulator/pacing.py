@@ -1,6 +1,6 @@
 """Pump time from the wall clock: the one place the emulator reads a clock for the pump.
 
-DESIGN.md principle 4: domain code never reads the wall clock; this pacing wrapper is the
+docs/design.md principle 4: domain code never reads the wall clock; this pacing wrapper is the
 edge that does. Pump time (exact seconds, a Fraction, millisecond steps) runs `speed` times
 faster than the monotonic wall clock, from the pump's own time when the emulator started:
 after a restart the pump continues from its stored time (the time the emulator was down is

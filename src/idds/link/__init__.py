@@ -5,7 +5,7 @@ Framing, authenticated encryption (ChaCha20-Poly1305), pairing with a physical-p
 and transports (in memory, TCP on loopback). It carries commands; it does not decide them: the
 pump side hands each authenticated, authorised, fresh command to an injected handler.
 The wire protocol is specified in docs/protocol.md; the threats it answers are in
-../shared/reference/security.md.
+docs/references.md (security).
 """
 
 from idds.link.client import LinkClient

@@ -1,4 +1,4 @@
-"""The link clock: an injected callable returning seconds (DESIGN.md principle 4).
+"""The link clock: an injected callable returning seconds (docs/design.md principle 4).
 
 The protocol logic never reads the wall clock. The emulator passes `time.time` (wall-clock
 seconds, so a programmer and a pump on one machine agree on command expiry); tests pass a fake.

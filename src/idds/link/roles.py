@@ -1,4 +1,4 @@
-"""Roles and the permission table: who may give which command. ONE place (DESIGN.md: one truth
+"""Roles and the permission table: who may give which command. ONE place (docs/design.md: one truth
 per rule).
 
 A device's role is fixed when it pairs (by the role the pump's pairing window was opened for)

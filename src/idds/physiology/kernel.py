@@ -1,4 +1,4 @@
-"""The fast pieces of `idds.physiology.model.step` (DESIGN.md principle 8).
+"""The fast pieces of `idds.physiology.model.step` (docs/design.md principle 8).
 
 `model.step` computes the same model as `model.reference_step`, the readable form built from
 `pk.advance`, `exposure.site_exposure`, `pd.occupancy`, `pd.effects` and

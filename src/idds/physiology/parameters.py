@@ -1,6 +1,6 @@
 """Every population parameter of the virtual patient, in one place, with its source.
 
-Typical values are for a 70 kg adult. "ref" means /work/shared/reference/pharmacology.md
+Typical values are for a 70 kg adult. "ref" means docs/references.md
 (the project's calibration sheet); "assumption" means the reference gives no figure and the
 value is a modelling choice, kept simple and documented in docs/physiology.md; "calibrated"
 means the value was tuned so that a test target from the reference is met (the test names it).

@@ -4,7 +4,7 @@
 Why not one `np.random.Generator` per patient: 10,000 generator calls per step would be a
 Python loop. Instead each patient gets a 64-bit key derived from `SeedSequence(seed)` and the
 patient's global index, and a number is the splitmix64 hash of (key, stream, counter). Results
-therefore do not depend on how a cohort is split into batches or workers (DESIGN.md, 7), and no
+therefore do not depend on how a cohort is split into batches or workers (docs/design.md, 7), and no
 global random state is touched.
 """
 

@@ -7,7 +7,7 @@ labelled, never confused), the flow in mL/day, and the next refill date (`idds.d
 `plan_refill` compares the withdrawn volume with the pump's expected volume
 (`idds.pump.rules.refill_mismatch`: beyond max(1 mL, 14.5% of the volume pumped since the last
 fill) is a warning: leak or pocket fill, devices.md) and says what happens to the therapy.
-Sources: ../shared/reference/devices.md (finish screen, library checks, refill, bridge bolus).
+Sources: docs/references.md (devices) (finish screen, library checks, refill, bridge bolus).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The command vocabulary between the programmer (or remote) and the pump, as JSON.
 
 Quantities travel as text with their unit ("0.5 mg/day", "10 mg/mL"), parsed on arrival
-through the unit allow-list (DESIGN.md principle 1), so a per-hour rate can never be read as a
+through the unit allow-list (docs/design.md principle 1), so a per-hour rate can never be read as a
 per-day one. A therapy is:
 
     {"mode": "continuous", "dose": "0.5 mg/day",

@@ -1,6 +1,6 @@
 """Simulated time: exact seconds (a Fraction) since an epoch the caller gives.
 
-The pump never reads the wall clock (DESIGN.md principle 4). Time t = 0 is midnight at the
+The pump never reads the wall clock (docs/design.md principle 4). Time t = 0 is midnight at the
 start of the epoch day; `epoch_weekday` (0 = Monday) says which day of the week that is, for
 day-of-week flex schedules.
 """

@@ -1,6 +1,6 @@
 """Typed refusals of the pump: every refused command names the limit it hit.
 
-DESIGN.md principle 5 (refuse, do not clamp): a command outside limits raises a `Refusal`;
+docs/design.md principle 5 (refuse, do not clamp): a command outside limits raises a `Refusal`;
 nothing changes except one log entry recording the refusal.
 """
 

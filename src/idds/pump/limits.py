@@ -1,6 +1,6 @@
 """Device limits of the implant: what the firmware accepts, and where each number comes from.
 
-Sources: ../shared/reference/devices.md ("devices.md"); values marked *assumption* are not
+Sources: docs/references.md (devices) ("devices.md"); values marked *assumption* are not
 given there and are stated here so that they can be changed in one place.
 """
 

@@ -1,7 +1,7 @@
 """The pump's rules, each one small pure function (no clock, no state, no I/O).
 
 The firmware (`idds.pump.firmware`) calls these and nothing else decides the same question, so
-a later vectorised twin can call or mirror them one by one (DESIGN.md principle 2). Units:
+a later vectorised twin can call or mirror them one by one (docs/design.md principle 2). Units:
 volumes nL, flows nL/s, times s since the epoch, masses ng, concentrations ng/nL (= mg/mL).
 """
 

@@ -89,3 +89,39 @@ def follow(archetype_name: str, arms: tuple[str, ...], days: int, library: DrugL
     arch = archetype(archetype_name)
     return Case(archetype_name, arch.description,
                 float(cohort.prior_oral_morphine_mg_per_day[0]), out)
+
+
+def story(case: Case, oral_arm: str = "cmm", pump_arm: str = "it-standard") -> list[str]:
+    """The case in plain sentences: the last week on each arm, and the spinal side effects
+    after the implant (how many days, and when they faded)."""
+    oral, pump = case.days[oral_arm][1:], case.days[pump_arm][1:]
+    week = slice(max(0, len(oral) - 7), len(oral))
+
+    def mean(rows: list[CaseDay], name: str) -> float:
+        return float(np.mean([getattr(r, name) for r in rows[week]]))
+
+    def nights(rows: list[CaseDay]) -> str:
+        return f"{sum(r.slept for r in rows[week])} of {len(rows[week])} nights"
+
+    base = case.days[oral_arm][0]
+    lines = [
+        f"Before: pain {base.pain_mean:.1f}, woken by pain at night, drowsiness "
+        f"{base.drowsiness:.1f}/10, constipation grade {base.constipation_grade}, lack of "
+        f"appetite {base.lack_of_appetite:.1f}/10 on {case.prior_oral_mg_per_day:g} mg/day "
+        "oral morphine.",
+    ]
+    for label, rows in (("Escalating oral morphine", oral), ("On the pump", pump)):
+        lines.append(
+            f"{label}, last week: pain {mean(rows, 'pain_mean'):.1f}, slept "
+            f"{nights(rows)}, drowsiness {mean(rows, 'drowsiness'):.1f}/10, constipation "
+            f"grade {mean(rows, 'constipation_grade'):.1f}, lack of appetite "
+            f"{mean(rows, 'lack_of_appetite'):.1f}/10, oral {mean(rows, 'oral_mg'):.0f} mg/day, "
+            f"IT {mean(rows, 'it_mg'):.2f} mg/day.")
+    spinal = [r.day for r in pump if r.pruritus_grade > 0 or r.urinary_retention_grade > 0]
+    if spinal:
+        lines.append(f"Spinal side effects after the implant (itch or urinary retention) on "
+                     f"{len(spinal)} days, the last on day {spinal[-1]}: they fade on a steady "
+                     "dose.")
+    else:
+        lines.append("No spinal side effects (itch, urinary retention) after the implant.")
+    return lines

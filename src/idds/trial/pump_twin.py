@@ -1,6 +1,6 @@
 """The implanted pump's rules in vectorised form, for whole cohorts in the trial hot loop.
 
-This is the fast twin of `idds.pump` (DESIGN.md principle 2): the same rules, on arrays of
+This is the fast twin of `idds.pump` (docs/design.md principle 2): the same rules, on arrays of
 patients, in float64 mg, mL and minutes instead of the firmware's exact nanolitres and seconds.
 `tests/trial/test_pump_twin_differential.py` keeps it equal to the firmware on random programs
 and presses: the same bolus decisions (given, or refused for the same reason) and the same

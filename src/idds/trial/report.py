@@ -337,6 +337,18 @@ def _week4_table(result: TrialResult) -> str:
             f"</p><table><tr><th>symptom</th>{head}</tr>{''.join(rows)}</table>")
 
 
+def _claims(result: TrialResult) -> str:
+    from idds.trial.claims import check
+
+    claims = check(result)
+    if not claims:
+        return "<p>Needs the arms cmm and it-standard.</p>"
+    items = "".join(
+        f"<li><b>{html.escape(c.statement)}</b>: {'holds' if c.holds else 'does not hold'}. "
+        f"{html.escape(c.evidence)}</li>" for c in claims)
+    return f"<p>it-standard against cmm, the same patients:</p><ul>{items}</ul>"
+
+
 def _survival_text(result: TrialResult) -> str:
     parts = []
     for name, arm in result.arms.items():
@@ -373,6 +385,7 @@ is documented in docs/physiology.md and docs/trial.md.</p>
 {config.dt_min:g} min, seed {config.seed}; arms: {html.escape(', '.join(config.arms))}.
 Baseline: one run-in day on each patient's prior oral morphine.</p>
 <h2>Metrics</h2>{_metrics_table(result)}
+<h2>The seed's claims</h2>{_claims(result)}
 <h2>Side effects</h2>{_week4_table(result)}
 <h2>Survival</h2>{_survival_text(result)}
 <h2>Distance from the oracle</h2>

@@ -2,7 +2,7 @@
 
 A patient's result depends only on (seed, archetype, patient index) and the arm, never on the
 batch it ran in, so the same seed gives the same numbers with 1 worker, a process pool or a
-Dask cluster (DESIGN.md principle 7). Batches are merged in patient order.
+Dask cluster (docs/design.md principle 7). Batches are merged in patient order.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ It also remembers the unit it was written in, for display only; equality and ari
 the base magnitude, so "1 mg/day" == "1000 mcg/day" while "1 mg/h" != "1 mg/day".
 
 Why: unit errors caused real intrathecal overdoses (a flex dose meant as 60 mcg/day programmed
-as 60 mcg/hour, ISMP; ../shared/reference/devices.md). DESIGN.md principle 1.
+as 60 mcg/hour, ISMP; docs/references.md (devices)). docs/design.md principle 1.
 """
 
 from __future__ import annotations
