@@ -63,16 +63,22 @@ def single_dose(archetype: str, route: str, dose_mg: float, hours: float, dt_min
 
 
 @dataclass(frozen=True)
-class FixedOral:
-    """A fixed oral morphine dose from day 0, mg/day (no titration, no rescue)."""
+class FixedRegimen:
+    """A fixed dose from day 0, unchanged, no rescue, no patient bolus: oral morphine around
+    the clock and / or intrathecal morphine by the pump, mg/day."""
 
-    mg_per_day: float
-    name: str = "fixed-oral"
-    uses_pump: bool = False
+    oral_mg_per_day: float = 0.0
+    it_mg_per_day: float = 0.0
+    name: str = "fixed-regimen"
+
+    @property
+    def uses_pump(self) -> bool:
+        return self.it_mg_per_day > 0
 
     def start(self, context: ArmContext) -> Therapy:
         n = context.prior_oral_mg_per_day.shape[0]
-        return Therapy.oral(np.full(n, self.mg_per_day), np.zeros(n))
+        return Therapy.oral(np.full(n, self.oral_mg_per_day), np.zeros(n)).with_(
+            it_mg_per_day=np.full(n, self.it_mg_per_day))
 
     def decide(self, obs: Observations, therapy: Therapy, context: ArmContext,
                memory: object = None) -> Decision:
@@ -117,11 +123,20 @@ class Lab:
         return run_in(self.tolerant, TrialSettings(days=1))[1]
 
     @cached_property
+    def naive(self) -> Cohort:
+        return sample_cohort(self.patients, seed=self.seed, archetype_name="opioid-naive")
+
+    @cached_property
     def naive_oral_start(self) -> ArmRun:
         """Opioid-naive patients starting 60 mg/day oral morphine (sustained release q12h),
         for 14 days: a usual strong-opioid start (10 mg every 4 h)."""
-        cohort = sample_cohort(self.patients, seed=self.seed, archetype_name="opioid-naive")
-        return self._run(cohort, FixedOral(60.0), 14)
+        return self._run(self.naive, FixedRegimen(oral_mg_per_day=60.0), 14)
+
+    @cached_property
+    def naive_intrathecal_start(self) -> ArmRun:
+        """Opioid-naive patients starting 0.5 mg/day IT morphine (label start for the naive:
+        0.2-1 mg/day), held for 28 days."""
+        return self._run(self.naive, FixedRegimen(it_mg_per_day=0.5), 28)
 
     @cached_property
     def fixed_intrathecal(self) -> ArmRun:
