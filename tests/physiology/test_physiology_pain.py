@@ -114,3 +114,22 @@ def test_diary_remote_and_rescue_behaviour() -> None:
     assert len(diary) == 3
     assert presses > 0 and rescue > 0
     assert np.all((np.array(diary) >= 0) & (np.array(diary) <= 10))
+
+
+def test_coanalgesics_lower_the_background_drive_once() -> None:
+    from idds.physiology.model import start_coanalgesics
+    from idds.physiology.parameters import PAIN
+
+    cohort = sample_cohort(4, seed=9)
+    state = initial_state(cohort)
+    mask = np.array([True, False, True, False])
+    once = start_coanalgesics(state, mask)
+    twice = start_coanalgesics(once, np.ones(4, dtype=bool))
+    _, before = step(state, cohort, [], 5.0)
+    _, after = step(once, cohort, [], 5.0)
+    ratio = after.background_nrs_drive / before.background_nrs_drive
+    np.testing.assert_allclose(ratio, np.where(mask, 1 - PAIN.coanalgesic_relief_fraction, 1.0))
+    assert twice.coanalgesic_factor is not None
+    np.testing.assert_allclose(twice.coanalgesic_factor[mask], 1 - PAIN.coanalgesic_relief_fraction)
+    np.testing.assert_allclose(twice.coanalgesic_factor[~mask], 1 - PAIN.coanalgesic_relief_fraction)
+    assert start_coanalgesics(state, np.zeros(4, dtype=bool)) is state

@@ -24,7 +24,7 @@ from idds.physiology import behaviour, kernel, pain
 from idds.physiology.cohort import Cohort, steady_state_states
 from idds.physiology.errors import PhysiologyError
 from idds.physiology.exposure import site_exposure
-from idds.physiology.parameters import PD
+from idds.physiology.parameters import PAIN, PD
 from idds.physiology.pd import Effects, SiteExposure, effects, occupancy, tolerance_update
 from idds.physiology.pk import (
     N_COMPARTMENTS,
@@ -73,6 +73,8 @@ class CohortState:
     pending_rescue_mg: Array
     #: Time radiotherapy relief begins for responders, min (+inf: none).
     relief_start_min: Array
+    #: Multiplier of the background pain drive from co-analgesics, (n,); None: nobody on one.
+    coanalgesic_factor: Array | None = None
 
 
 @dataclass(frozen=True)
@@ -278,7 +280,8 @@ def _finish(
     rescue, diary) and the new state and outputs at t + dt."""
     plasma, csf, exp, eff = exposure
     t_new = state.t_min + dt_min
-    bg = pain.background_drive(cohort.pain, t_new, state.relief_start_min)
+    bg = pain.background_drive(cohort.pain, t_new, state.relief_start_min,
+                               state.coanalgesic_factor)
     bt = pain.episode_increment(episodes, t_new)
     perceived = pain.perceived_nrs(bg + bt, eff.relief)
 
@@ -315,6 +318,7 @@ def _finish(
         last_rescue_min=last_rescue,
         pending_rescue_mg=rescue_mg,
         relief_start_min=state.relief_start_min,
+        coanalgesic_factor=state.coanalgesic_factor,
     )
     out = StepOutputs(
         t_min=t_new,
@@ -341,3 +345,15 @@ def start_radiotherapy(state: CohortState, cohort: Cohort, mask: ArrayLike = Tru
     start = pain.radiotherapy_relief_start(cohort, state.t_min, m)
     relief = np.minimum(start, state.relief_start_min)
     return replace(state, relief_start_min=relief)
+
+
+def start_coanalgesics(state: CohortState, mask: ArrayLike) -> CohortState:
+    """An optimised co-analgesic from now for the patients in mask (once per patient): the
+    background drive falls by `PainParams.coanalgesic_relief_fraction` (assumption)."""
+    m = np.asarray(mask, dtype=bool)
+    if not m.any():
+        return state
+    old = np.ones(m.shape) if state.coanalgesic_factor is None else state.coanalgesic_factor
+    on = old < 1.0
+    factor = np.where(m & ~on, old * (1.0 - PAIN.coanalgesic_relief_fraction), old)
+    return replace(state, coanalgesic_factor=factor)

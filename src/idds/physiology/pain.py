@@ -49,15 +49,18 @@ class Episodes:
         return Episodes(np.full(n, NO_EPISODE), np.ones(n), np.full(n, 2.0), np.zeros(n))
 
 
-def background_drive(traits: PainTraits, t_min: float, relief_start_min: Array) -> Array:
+def background_drive(traits: PainTraits, t_min: float, relief_start_min: Array,
+                     factor: Array | None = None) -> Array:
     """Background pain drive (NRS points) at time t_min.
 
-    Linear progression from drive0 (patient-specific pace); radiotherapy responders lose
-    `radiotherapy_relief_fraction` of it over one week from their response time
-    (relief_start_min, +inf for none).
+    Linear progression from drive0 (patient-specific pace), times `factor` (co-analgesics;
+    None: 1); radiotherapy responders lose `radiotherapy_relief_fraction` of it over one week
+    from their response time (relief_start_min, +inf for none).
     """
     drive = traits.progression_nrs_per_day * (t_min / _MIN_PER_DAY)
     drive += traits.drive0_nrs
+    if factor is not None:
+        drive *= factor
     if relief_start_min.size == 0 or relief_start_min.min() >= t_min:
         return drive  # no relief yet for anyone: the factor below is exactly 1
     since = t_min - relief_start_min

@@ -256,6 +256,10 @@ class PainParams:
     radiotherapy_response_median_days: float = 28.0
     #: Fraction of the background drive removed in a responder. Assumption.
     radiotherapy_relief_fraction: float = 0.5
+    #: Fraction of the background drive an optimised co-analgesic (an adjuvant analgesic such
+    #: as a gabapentinoid, an NSAID or a corticosteroid, added by a pain specialist) removes.
+    #: Assumption: the reference names co-analgesics as part of CMM without an effect size.
+    coanalgesic_relief_fraction: float = 0.15
 
 
 PAIN = PainParams()

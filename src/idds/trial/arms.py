@@ -218,9 +218,9 @@ class ComprehensiveMedicalManagement:
       patient, to another opioid at an equianalgesic dose (the morphine equivalent is kept);
       the patient then has that opioid's own susceptibility to nausea, somnolence and
       confusion (`SymptomTraits.*_rotated`), which is why rotation helps some patients;
-    - active treatment of side effects: `engine.SupportiveCare`, the same in every arm (the
-      pump arms of the trials were pump plus CMM);
-    - co-analgesics: taken by the cohort before day 0 (refractory despite them); not changed.
+    - co-analgesics and active treatment of side effects: `engine.SupportiveCare`, the same
+      in every arm (the pump arms of the trials were pump plus CMM).
+    The arm's memory is who has been rotated.
     """
 
     name: str = "cmm"

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from numpy.typing import NDArray
 
+from idds.control import Observations
 from idds.control.therapy import HOURS, Therapy
 from idds.drugs import DrugLibrary
 from idds.errors import IddsError
@@ -25,6 +26,7 @@ from idds.physiology import Cohort, CohortState, Delivery, initial_state, step
 from idds.physiology import symptoms as sx
 from idds.physiology.cohort import steady_state_states
 from idds.physiology.exposure import site_exposure
+from idds.physiology.model import start_coanalgesics
 from idds.physiology.parameters import SYMPTOMS
 from idds.physiology.symptoms import Care, Symptom, SymptomState
 from idds.trial import pump_twin
@@ -47,14 +49,28 @@ DOSE_LIMITING = (Symptom.NAUSEA, Symptom.VOMITING, Symptom.SOMNOLENCE, Symptom.C
 
 @dataclass(frozen=True)
 class SupportiveCare:
-    """Active treatment of side effects, the same in every arm (comprehensive medical
-    management, ref): every patient on opioids has a prophylactic laxative; a symptom that
-    reaches `treat_from_grade` on a day is treated from the next day on (a second laxative,
-    an antiemetic, a psychostimulant for somnolence). The effects are `SymptomParams`'s
-    `laxative_intensified_relief`, `antiemetic_relief` and `psychostimulant_relief`.
+    """Co-analgesics and active treatment of side effects, the same in every arm
+    (comprehensive medical management, ref; the pump arms of the trials were pump plus CMM):
+
+    - every patient on opioids has a prophylactic laxative; a symptom that reaches
+      `treat_from_grade` on a day is treated from the next day on (a second laxative, an
+      antiemetic, a psychostimulant for somnolence): `SymptomParams`'s
+      `laxative_intensified_relief`, `antiemetic_relief` and `psychostimulant_relief`;
+    - at the end of week 1 (`coanalgesic_review_day`) a pain specialist adds an optimised
+      co-analgesic for the patients whose diary pain is still above `coanalgesic_above_nrs`
+      (`PainParams.coanalgesic_relief_fraction` of the background drive).
     Assumption: the reference names the treatments, not their timing or effect."""
 
     treat_from_grade: int = 2
+    coanalgesic_review_day: int = 7
+    coanalgesic_above_nrs: float = 3.0
+
+    def coanalgesics(self, state: CohortState, obs: Observations) -> CohortState:
+        """The state with co-analgesics started after today's review (unchanged on other
+        days); `obs` are the observations at the end of today."""
+        if obs.day + 1 != self.coanalgesic_review_day:
+            return state
+        return start_coanalgesics(state, obs.diary_mean_nrs > self.coanalgesic_above_nrs)
 
     def update(self, care: Care, grades: NDArray[np.int8]) -> Care:
         """The care in force tomorrow after today's grades (N_SYMPTOMS, n)."""
@@ -433,13 +449,15 @@ def run_arm(
     for day in range(settings.days):
         run.alive = day < np.floor(cohort.death_day)
         _step_day(run, settings, arm.uses_pump)
-        decision = arm.decide(observe(run.history), run.therapy, context, memory)
+        obs = observe(run.history)
+        decision = arm.decide(obs, run.therapy, context, memory)
         memory = decision.memory
         decision.therapy.check()
         run.therapy = decision.therapy
         run.cohort = _with_rescue(run.cohort, run.therapy.oral_rescue_mg)
         if decision.rotate is not None:
             run.care = replace(run.care, rotated=run.care.rotated | decision.rotate)
+        run.state = settings.care.coanalgesics(run.state, obs)
         run.visits += decision.visit & run.alive
         run.reasons += np.bincount(decision.reasons[run.alive], minlength=len(Reason))
         if arm.uses_pump:
