@@ -130,6 +130,6 @@ def test_coanalgesics_lower_the_background_drive_once() -> None:
     ratio = after.background_nrs_drive / before.background_nrs_drive
     np.testing.assert_allclose(ratio, np.where(mask, 1 - PAIN.coanalgesic_relief_fraction, 1.0))
     assert twice.coanalgesic_factor is not None
-    np.testing.assert_allclose(twice.coanalgesic_factor[mask], 1 - PAIN.coanalgesic_relief_fraction)
-    np.testing.assert_allclose(twice.coanalgesic_factor[~mask], 1 - PAIN.coanalgesic_relief_fraction)
+    # each patient once: the first call's four and the second call's others
+    np.testing.assert_allclose(twice.coanalgesic_factor, 1 - PAIN.coanalgesic_relief_fraction)
     assert start_coanalgesics(state, np.zeros(4, dtype=bool)) is state
