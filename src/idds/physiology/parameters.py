@@ -177,9 +177,10 @@ class PDParams:
     tolerance_half_life_min: float = 26.0 * 60.0
     #: Largest relative C50 shift from the dynamic tolerance state (1 = C50 doubles). Assumption.
     tolerance_max_shift: float = 1.0
-    #: Respiratory and sedative tolerance factor = analgesic tolerance factor ** this.
-    #: Assumption: tolerance to respiratory depression develops further than to analgesia.
-    #: Calibrated (tests/physiology/test_physiology_tolerant_breathing.py) so that
+    #: Respiratory tolerance factor (the Hill-1 part of breathing) = analgesic tolerance
+    #: factor ** this. Assumption: tolerance to respiratory depression develops further than to
+    #: analgesia. Calibrated (`idds validate`: stable_regimen_breathing and
+    #: stable_regimen_lowest_rate) so that
     #: opioid-tolerant patients on their stable prior regimen rarely breathe below 8/min
     #: (< 1 event per 100 patient-days; 1.5 gave 15, which no stable-regimen cohort shows).
     #: No figure in the reference: an assumption of this model.
