@@ -60,20 +60,18 @@ def _exposure(n: int, supra: float = 0.0, spinal: float = 0.0, plasma: float = 0
     return IntervalExposure(
         supraspinal=np.full(n, supra), spinal=np.full(n, spinal), plasma=np.full(n, plasma),
         gut_mg=np.zeros(n), sedation=np.full(n, sedation),
-        respiratory_rate_min=np.full(n, 16.0), respiratory_rate_baseline=np.full(n, 16.0),
+        respiratory_rate_min=np.full(n, 16.0),
         woken_night=np.zeros(n))
 
 
 def _days(cohort_n: int, days: int, **exposure: float) -> np.ndarray:
     """Intensities (days, N_SYMPTOMS, n) under a constant exposure from a drug-free start."""
     cohort = sample_cohort(cohort_n, seed=3)
-    s = cohort.sensitivity
     state = SymptomState.adapted_to(np.zeros(cohort_n), np.zeros(cohort_n))
     out = []
     for _ in range(days):
-        state, day = advance(state, _exposure(cohort_n, **exposure),
-                             s.c50_supraspinal_ng_per_ml * s.tolerance_factor,
-                             s.tolerance_factor, cohort.symptoms, Care.usual(cohort_n), DAY)
+        state, day = advance(state, _exposure(cohort_n, **exposure), cohort.sensitivity,
+                             cohort.symptoms, Care.usual(cohort_n), DAY)
         out.append(day.intensity)
     return np.array(out)
 
@@ -84,10 +82,8 @@ def test_nausea_fades_within_a_week_and_returns_after_an_increase() -> None:
     assert nausea[0].mean() > 0.5
     assert nausea[6].mean() < 0.1 * nausea[0].mean()
     cohort = sample_cohort(200, seed=3)
-    s = cohort.sensitivity
     state = SymptomState.adapted_to(np.full(200, 60.0), np.zeros(200))
-    _, after = advance(state, _exposure(200, supra=120.0),
-                       s.c50_supraspinal_ng_per_ml * s.tolerance_factor, s.tolerance_factor,
+    _, after = advance(state, _exposure(200, supra=120.0), cohort.sensitivity,
                        cohort.symptoms, Care.usual(200), DAY)
     assert after.intensity[Symptom.NAUSEA].mean() > 0.2  # a doubling brings it back
 
@@ -102,11 +98,9 @@ def test_constipation_never_fades_and_spinal_effects_do() -> None:
 
 def test_treatment_removes_its_share() -> None:
     cohort = sample_cohort(50, seed=4)
-    s = cohort.sensitivity
     state = SymptomState.adapted_to(np.zeros(50), np.zeros(50))
     exposure = _exposure(50, supra=60.0, plasma=40.0, sedation=0.4)
-    args = (s.c50_supraspinal_ng_per_ml * s.tolerance_factor, s.tolerance_factor,
-            cohort.symptoms)
+    args = (cohort.sensitivity, cohort.symptoms)
     _, usual = advance(state, exposure, *args, Care.usual(50), DAY)
     yes = np.ones(50, dtype=bool)
     no = np.zeros(50, dtype=bool)
@@ -125,10 +119,8 @@ def test_treatment_removes_its_share() -> None:
 def test_more_exposure_never_less_symptom(plasma: float, extra: float, supra: float,
                                           spinal: float, sedation: float) -> None:
     cohort = sample_cohort(8, seed=5)
-    s = cohort.sensitivity
     state = SymptomState.adapted_to(np.zeros(8), np.zeros(8))
-    args = (s.c50_supraspinal_ng_per_ml * s.tolerance_factor, s.tolerance_factor,
-            cohort.symptoms, Care.usual(8), DAY)
+    args = (cohort.sensitivity, cohort.symptoms, Care.usual(8), DAY)
     _, low = advance(state, _exposure(8, supra, spinal, plasma, sedation), *args)
     _, high = advance(state, _exposure(8, supra + extra, spinal + 100 * extra, plasma + extra,
                                        min(sedation + extra / 400, 0.99)), *args)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from idds.physiology.symptoms import N_ITEMS, N_SYMPTOMS, Symptom
+from idds.trial.engine import Baseline
 from idds.trial.metrics import arm_metrics, patient_outcomes
 from idds.trial.survival import kaplan_meier, trial_survival
 from idds.trial.weekly import WEEKLY_KEYS, weekly_series
@@ -82,8 +83,9 @@ def test_weekly_series_are_means_over_the_patients_alive() -> None:
     baseline_row = {k: np.zeros(n) for k in history}
     baseline_row["pain_mean"] = np.full(n, 8.0)
     baseline_row["oral_mg"] = np.full(n, 300.0)
-    w = weekly_series(history, grades, inventory, baseline_row,
-                      np.zeros((N_SYMPTOMS, n), dtype=np.int8), np.zeros((N_ITEMS, n)), 300.0)
+    baseline = Baseline(baseline_row, np.zeros((N_SYMPTOMS, n), dtype=np.int8),
+                        np.zeros((N_ITEMS, n)))
+    w = weekly_series(history, grades, inventory, baseline, 300.0)
     assert set(w) == set(WEEKLY_KEYS)
     assert w["weeks"] == [0, 1, 2]
     assert w["alive_fraction"] == [1.0, 1.0, 0.5]

@@ -9,6 +9,7 @@ import numpy as np
 from idds.physiology.archetypes import DEFAULT_ARCHETYPE
 from idds.physiology.cohort import sample_cohort, typical_cohort
 from idds.physiology.errors import PhysiologyError, UnknownRouteError
+from idds.physiology.exposure import site_exposure
 from idds.physiology.model import Delivery, initial_state, step
 from idds.physiology.parameters import drug_pk
 from idds.physiology.symptoms import (
@@ -67,11 +68,15 @@ def simulate_patient(
     archetype_name: str = DEFAULT_ARCHETYPE,
     seed: int | None = None,
     dt_min: float = 1.0,
+    on_prior_regimen: bool = False,
 ) -> dict[str, list[float]]:
-    """Simulate one patient for `hours` hours from a drug-free start (prior regimen stopped).
+    """Simulate one patient for `hours` hours given one drug by one route.
 
-    seed None: the typical patient of the archetype; otherwise patient 0 of a cohort with that
-    seed. Returns time series (lists, one value per step end) keyed with units in the names.
+    on_prior_regimen False: from a drug-free start (prior regimen stopped); True: from steady
+    state on the archetype's prior oral morphine, still taken (continuously) throughout, with
+    the symptoms adapted to it. seed None: the typical patient of the archetype; otherwise
+    patient 0 of a cohort with that seed. Returns time series (lists, one value per step end)
+    keyed with units in the names.
     Symptoms (0-10 intensities) are evaluated over each step from the step's exposures, with
     their adaptation carried from step to step; `toxicity_composite` is the sum of the CTCAE
     grades of that step's symptoms.
@@ -86,7 +91,9 @@ def simulate_patient(
         cohort = sample_cohort(1, seed, archetype_name, drugs=(drug,))
     cohort = cohort.with_oral_rescue(0.0)
     d = cohort.drug_index(drug)
-    state = initial_state(cohort, on_prior_regimen=False)
+    state = initial_state(cohort, on_prior_regimen=on_prior_regimen)
+    regular_mg = float(cohort.prior_oral_morphine_mg_per_day[0]) * dt_min / 1440.0 \
+        if on_prior_regimen else 0.0
     n_steps = max(1, round(hours * 60.0 / dt_min))
     series: dict[str, list[float]] = {
         k: []
@@ -103,27 +110,27 @@ def simulate_patient(
             "withdrawal",
         )
     }
-    sens = cohort.sensitivity
-    symptoms = SymptomState.adapted_to(np.zeros(1), np.zeros(1))
+    start = site_exposure(state.pk, cohort.drug_params, cohort.pk)
+    symptoms = SymptomState.adapted_to(start.supraspinal, start.spinal)
     care = Care.usual(1)
     for i in range(n_steps):
         if regimen.bolus_mg is not None:
             amount = regimen.bolus_mg if i == 0 else 0.0
         else:
             amount = float(regimen.rate_mg_per_min or 0.0) * dt_min
-        delivery = Delivery(drug, **{f"{site}_mg": amount})
-        state, out = step(state, cohort, [delivery], dt_min)
+        deliveries = [Delivery(drug, **{f"{site}_mg": amount})]
+        if regular_mg:
+            deliveries.append(Delivery("morphine", gut_mg=regular_mg))
+        state, out = step(state, cohort, deliveries, dt_min)
         e = out.effects
         x = out.exposure
         exposure = IntervalExposure(
             supraspinal=x.supraspinal, spinal=x.spinal, plasma=x.plasma, gut_mg=x.gut_mg,
             sedation=e.sedation, respiratory_rate_min=e.respiratory_rate_per_min,
-            respiratory_rate_baseline=sens.respiratory_rate_baseline_per_min,
             woken_night=np.zeros(1),
         )
-        symptoms, felt = advance(symptoms, exposure,
-                                 sens.c50_supraspinal_ng_per_ml * sens.tolerance_factor,
-                                 sens.tolerance_factor, cohort.symptoms, care, dt_min)
+        symptoms, felt = advance(symptoms, exposure, cohort.sensitivity, cohort.symptoms, care,
+                                 dt_min)
         grade = grades(felt, e.respiratory_rate_per_min)
         values = {
             "time_min": out.t_min,

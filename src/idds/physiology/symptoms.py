@@ -30,6 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from idds.physiology.parameters import SYMPTOMS, SymptomParams
+from idds.physiology.pd import Sensitivity, hill
 
 Array = NDArray[np.float64]
 _MIN_PER_DAY = 1440.0
@@ -126,8 +127,8 @@ class IntervalExposure:
 
     supraspinal, spinal, plasma: morphine-equivalent ng/mL (as `pd.SiteExposure`); gut_mg:
     morphine-equivalent mg in the gut depot; sedation: mean of the step model's sedation
-    (0-1); respiratory_rate_min: lowest rate, breaths/min; respiratory_rate_baseline: the
-    patient's drug-free rate; woken_night: 1 if pain woke the patient in the night (0-1)."""
+    (0-1); respiratory_rate_min: lowest rate, breaths/min; woken_night: 1 if pain woke the
+    patient in the night (0-1)."""
 
     supraspinal: Array
     spinal: Array
@@ -135,7 +136,6 @@ class IntervalExposure:
     gut_mg: Array
     sedation: Array
     respiratory_rate_min: Array
-    respiratory_rate_baseline: Array
     woken_night: Array
 
 
@@ -177,18 +177,10 @@ def _adapt(level: Array, exposure: Array, dt_min: float, half_life_days: float) 
     return out
 
 
-def _emax(c: Array, c50: Array | float, gamma: float) -> Array:
-    r = np.maximum(c, 0.0) / c50
-    x = r**gamma
-    out: Array = x / (1.0 + x)
-    return out
-
-
 def advance(
     state: SymptomState,
     exposure: IntervalExposure,
-    c50_supraspinal_tolerant: Array,
-    tolerance_factor: Array,
+    sensitivity: Sensitivity,
     traits: SymptomTraits,
     care: Care,
     dt_min: float,
@@ -196,21 +188,24 @@ def advance(
 ) -> tuple[SymptomState, SymptomInterval]:
     """Symptoms over an interval of dt_min minutes and the adaptation state after it.
 
-    c50_supraspinal_tolerant: the patient's analgesic supraspinal C50 x chronic tolerance
-    factor, ng/mL; tolerance_factor: the chronic tolerance factor (spinal cross-tolerance).
-    Intensities use the adaptation at the start of the interval.
+    sensitivity: the patients' PD parameters (the analgesic supraspinal C50 x chronic
+    tolerance factor scales nausea; the tolerance factor gives spinal cross-tolerance; the
+    drug-free respiratory rate grades breathing). Intensities use the adaptation at the start
+    of the interval.
     """
     e = exposure
+    tolerance_factor = sensitivity.tolerance_factor
+    c50_supraspinal_tolerant = sensitivity.c50_supraspinal_ng_per_ml * tolerance_factor
     # constipation: no tolerance
     drive = e.plasma + p.constipation_gut_ng_per_ml_per_mg * e.gut_mg
     laxative = np.where(care.laxative_intensified, p.laxative_intensified_relief,
                         p.laxative_relief)
-    constipation = traits.constipation_max * _emax(drive, p.constipation_c50_ng_per_ml, 1.0)
+    constipation = traits.constipation_max * hill(drive, p.constipation_c50_ng_per_ml, 1.0)
     constipation *= 1.0 - laxative
     # nausea: adapts completely over days
     new_naus = e.supraspinal - p.nausea_adapted_fraction * state.nausea_adapted
     nausea_max = np.where(care.rotated, traits.nausea_max_rotated, traits.nausea_max)
-    nausea = nausea_max * _emax(new_naus, p.nausea_c50_multiple * c50_supraspinal_tolerant,
+    nausea = nausea_max * hill(new_naus, p.nausea_c50_multiple * c50_supraspinal_tolerant,
                                 p.hill_nausea)
     nausea *= np.where(care.antiemetic, 1.0 - p.antiemetic_relief, 1.0)
     vomiting = np.maximum(nausea - p.vomiting_from_nausea, 0.0) * p.vomiting_episodes_per_point
@@ -227,9 +222,9 @@ def advance(
     # pruritus and urinary retention: spinal, adapt 90% over about a week
     new_spinal = e.spinal - p.spinal_adapted_fraction * state.spinal_adapted
     spinal_tf = tolerance_factor**p.spinal_tolerance_exponent
-    pruritus = traits.pruritus_max * _emax(new_spinal, p.pruritus_c50_ng_per_ml * spinal_tf,
+    pruritus = traits.pruritus_max * hill(new_spinal, p.pruritus_c50_ng_per_ml * spinal_tf,
                                            p.hill_spinal)
-    urinary = traits.urinary_max * _emax(
+    urinary = traits.urinary_max * hill(
         new_spinal, p.urinary_retention_c50_ng_per_ml * spinal_tf, p.hill_spinal)
     # the cancer's own burden plus what opioid effects and pain at night add
     sleep = traits.sleep_cancer + p.sleep_from_woken_night * e.woken_night
@@ -237,8 +232,8 @@ def advance(
                + p.fatigue_from_sleep * sleep)
     anorexia = (traits.anorexia_cancer + p.anorexia_from_nausea * nausea
                 + p.anorexia_from_constipation * constipation)
-    breathing = 10.0 * np.clip(1.0 - e.respiratory_rate_min / e.respiratory_rate_baseline,
-                               0.0, 1.0)
+    breathing = 10.0 * np.clip(
+        1.0 - e.respiratory_rate_min / sensitivity.respiratory_rate_baseline_per_min, 0.0, 1.0)
     intensity = np.clip(np.stack([
         constipation, nausea, np.minimum(vomiting, 10.0), somnolence, fatigue, confusion,
         anorexia, pruritus, urinary, breathing,

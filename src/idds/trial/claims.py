@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from idds.physiology.symptoms import Symptom
-from idds.trial.metrics import Estimate, mean_ci
+from idds.trial.metrics import Estimate, paired_difference
 from idds.trial.runner import ArmResult, TrialResult
 
 #: The symptoms of systemic opioid exposure the seed names (constipation, nausea and vomiting,
@@ -28,11 +28,6 @@ class Claim:
     statement: str
     holds: bool
     evidence: str
-
-
-def _paired(a: ArmResult, b: ArmResult, key: str) -> Estimate:
-    both = a.outcomes.has_outcome & b.outcomes.has_outcome
-    return mean_ci((getattr(a.outcomes, key) - getattr(b.outcomes, key))[both])
 
 
 def _ci(e: Estimate) -> str:
@@ -52,14 +47,14 @@ def check(result: TrialResult, it_arm: str = "it-standard") -> list[Claim]:
     if it_arm not in result.arms or "cmm" not in result.arms:
         return []
     it, cmm = result.arms[it_arm], result.arms["cmm"]
-    pain = _paired(it, cmm, "pain_change_percent")
+    pain = paired_difference(cmm.outcomes, it.outcomes, "pain_change_percent")
     relief = Claim(
         "same or better relief",
         holds=pain.low <= 0,  # not worse: the paired interval reaches 0 or lies below it
         evidence=f"pain change {it.metrics['pain_change_percent'].mean:+.0f}% on {it_arm} vs "
                  f"{cmm.metrics['pain_change_percent'].mean:+.0f}% on cmm; paired difference "
                  f"{_ci(pain)} percentage points")
-    tox = _paired(it, cmm, "toxicity_composite")
+    tox = paired_difference(cmm.outcomes, it.outcomes, "toxicity_composite")
     base = cmm.metrics["toxicity_composite"].mean
     relative = 100.0 * tox.mean / base if base > 0 else math.nan
     systemic = "; ".join(f"{s.label} {_last_week(it, s)} vs {_last_week(cmm, s)}"

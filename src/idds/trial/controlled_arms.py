@@ -66,6 +66,7 @@ class _Run:
 def _reasons(ctl: IntArray, verdict: IntArray, checks: IntArray, taper: IntArray) -> IntArray:
     """Map controller reasons and verdicts onto the trial's `Reason` codes; `taper` is the
     taper review's reason per patient (`Reason.NO_VISIT` where it changed nothing)."""
+    mapped = from_control(ctl, Reason.NO_VISIT)  # NO_VISIT: no trial reason of its own
     stale = (checks & int(Check.STALE_DIARY)) != 0
     blocked = (verdict == Verdict.REFUSED) | (verdict == Verdict.HELD_FOR_CLINICIAN)
     out = np.select(
@@ -77,9 +78,8 @@ def _reasons(ctl: IntArray, verdict: IntArray, checks: IntArray, taper: IntArray
         ],
         [Reason.ALARM_STOP, Reason.HELD_FOR_CLINICIAN, Reason.HOLD_NO_DATA,
          Reason.HOLD_SIDE_EFFECTS],
-        default=np.where(
-            (from_control(ctl, Reason.NO_VISIT) == Reason.NO_VISIT) & (taper != Reason.NO_VISIT),
-            taper, from_control(ctl, Reason.HOLD_CONTROLLED)),
+        default=np.where(mapped != Reason.NO_VISIT, mapped,
+                         np.where(taper != Reason.NO_VISIT, taper, Reason.HOLD_CONTROLLED)),
     ).astype(np.int64)
     return out
 

@@ -24,7 +24,6 @@ from idds.drugs import DrugLibrary
 from idds.errors import IddsError
 from idds.physiology import Cohort, CohortState, Delivery, initial_state, step
 from idds.physiology import symptoms as sx
-from idds.physiology.cohort import steady_state_states
 from idds.physiology.exposure import site_exposure
 from idds.physiology.model import start_coanalgesics
 from idds.physiology.parameters import SYMPTOMS
@@ -252,9 +251,8 @@ def _with_rescue(cohort: Cohort, rescue_mg: Array) -> Cohort:
     return replace(cohort, oral_rescue_mg=rescue_mg.astype(np.float64))
 
 
-def _step_day(run: _Run, settings: TrialSettings, uses_pump: bool
-              ) -> tuple[dict[str, Array], dict[str, Array]]:
-    """Simulate one day for one arm; return the closed day row and its mean exposures."""
+def _step_day(run: _Run, settings: TrialSettings, uses_pump: bool) -> dict[str, Array]:
+    """Simulate one day for one arm; return the closed day row."""
     dt = settings.dt_min
     steps = int(DAY_MIN // dt)
     oral_steps = {int(t // dt): t for t in ORAL_TIMES_MIN}
@@ -323,17 +321,14 @@ def _step_day(run: _Run, settings: TrialSettings, uses_pump: bool
     row["rescue_prescribed_mg"] = run.therapy.oral_rescue_mg.copy()
     grades, inventory = _symptoms_of_day(run, row, means, settings)
     run.history.append(row, presses_by_hour.T, refused_by_hour.T, grades, inventory)
-    return row, means
+    return row
 
 
-def _day_exposure(cohort: Cohort, row: dict[str, Array], means: dict[str, Array]
-                  ) -> sx.IntervalExposure:
+def _day_exposure(row: dict[str, Array], means: dict[str, Array]) -> sx.IntervalExposure:
     return sx.IntervalExposure(
         supraspinal=means["supraspinal"], spinal=means["spinal"], plasma=row["plasma_mean"],
         gut_mg=means["gut_mg"], sedation=means["sedation"],
-        respiratory_rate_min=row["respiratory_rate_min"],
-        respiratory_rate_baseline=cohort.sensitivity.respiratory_rate_baseline_per_min,
-        woken_night=row["woken_night"],
+        respiratory_rate_min=row["respiratory_rate_min"], woken_night=row["woken_night"],
     )
 
 
@@ -341,11 +336,9 @@ def _symptoms_of_day(run: _Run, row: dict[str, Array], means: dict[str, Array],
                      settings: TrialSettings) -> tuple[NDArray[np.int8], Array]:
     """The day's symptoms: graded, written into the row (composite, burden, intake, weight),
     and the adaptation, supportive care and weight carried to tomorrow."""
-    sens = run.cohort.sensitivity
-    run.symptoms, day = sx.advance(
-        run.symptoms, _day_exposure(run.cohort, row, means),
-        sens.c50_supraspinal_ng_per_ml * sens.tolerance_factor, sens.tolerance_factor,
-        run.cohort.symptoms, run.care, float(DAY_MIN))
+    run.symptoms, day = sx.advance(run.symptoms, _day_exposure(row, means),
+                                   run.cohort.sensitivity, run.cohort.symptoms, run.care,
+                                   float(DAY_MIN))
     grades = sx.grades(day, row["respiratory_rate_min"])
     row["toxicity_composite"] = sx.composite(grades)
     row["side_effect_burden"] = day.intensity[list(DOSE_LIMITING)].max(axis=0)
@@ -374,14 +367,12 @@ def run_in(cohort: Cohort, settings: TrialSettings) -> tuple[Start, Baseline]:
     shared baseline, and where every arm starts."""
     state = initial_state(cohort, 0.0, on_prior_regimen=True)
     prior = cohort.prior_oral_morphine_mg_per_day
-    x = steady_state_states(cohort.drugs, cohort.pk, cohort.sensitivity,
-                            {"morphine": (prior, 0.0, 0.0)})
-    steady = site_exposure(x, cohort.drug_params, cohort.pk)
+    steady = site_exposure(state.pk, cohort.drug_params, cohort.pk)  # the regimen's steady state
     start = Start(state, SymptomState.adapted_to(steady.supraspinal, steady.spinal),
                   Care.usual(cohort.n), cohort.weight_kg.copy())
     therapy = Therapy.oral(prior, cohort.oral_rescue_mg)
     run = _new_run(cohort, start, therapy, None, 1)
-    row, _ = _step_day(run, settings, uses_pump=False)
+    row = _step_day(run, settings, uses_pump=False)
     after = Start(run.state, run.symptoms, run.care, run.weight_kg)
     return after, Baseline(row, run.history.grades[0].copy(),
                            run.history.inventory[0].astype(np.float64))

@@ -127,11 +127,12 @@ def _percent_change(end: Array, base: Array) -> Array:
     return out
 
 
-def _nanmean(values: Array, where: NDArray[np.bool_] | None = None) -> Array:
-    """Mean over axis 0 of the finite values (and `where`), NaN where there are none."""
+def alive_mean(values: Array, where: NDArray[np.bool_] | None = None, axis: int = 0) -> Array:
+    """Mean along `axis` of the finite values (and `where`): over the days or patients alive,
+    since the history holds NaN after death. NaN where there are none."""
     ok = np.isfinite(values) if where is None else np.isfinite(values) & where
-    count = ok.sum(axis=0)
-    total = np.where(ok, values, 0.0).sum(axis=0)
+    count = ok.sum(axis=axis)
+    total = np.where(ok, values, 0.0).sum(axis=axis)
     with np.errstate(divide="ignore", invalid="ignore"):
         out: Array = np.where(count > 0, total / np.maximum(count, 1), np.nan)
     return out
@@ -202,7 +203,7 @@ def patient_outcomes(
         return out
 
     def mean(name: str, where: NDArray[np.bool_] | None = None) -> Array:
-        return _nanmean(field(name), where)
+        return alive_mean(field(name), where)
 
     pain_end, tox_end = mean("pain_mean", end), mean("toxicity_composite", end)
     pain_change = _percent_change(pain_end, baseline["pain_mean"])
@@ -213,7 +214,7 @@ def patient_outcomes(
         (pain_change <= 0.0) & (tox_change <= -SUCCESS_TOXICITY_FALL_PERCENT)))
     alive_days = alive.sum(axis=0).astype(np.float64)
     weight = field("weight_kg", np.nan)
-    last_weight = _nanmean(weight, end_window(alive, 1))
+    last_weight = alive_mean(weight, end_window(alive, 1))
     base_weight = baseline.get("weight_kg", np.full(n, np.nan))
     withdrawal = field("withdrawal_max")
     oral_daily = field("oral_mg")
@@ -316,8 +317,13 @@ ORACLE_DISTANCE_KEYS: dict[str, str] = {
 }
 
 
+def paired_difference(reference: PatientOutcomes, arm: PatientOutcomes, key: str) -> Estimate:
+    """Mean and interval of arm - reference per patient for one outcome (the same virtual
+    patients; those with an outcome in both arms)."""
+    both = arm.has_outcome & reference.has_outcome
+    return mean_ci((getattr(arm, key) - getattr(reference, key))[both])
+
+
 def distance_from(reference: PatientOutcomes, arm: PatientOutcomes) -> dict[str, Estimate]:
     """Paired differences arm - reference per patient (the same virtual patients)."""
-    both = arm.has_outcome & reference.has_outcome
-    return {key: mean_ci((getattr(arm, key) - getattr(reference, key))[both])
-            for key in ORACLE_DISTANCE_KEYS}
+    return {key: paired_difference(reference, arm, key) for key in ORACLE_DISTANCE_KEYS}

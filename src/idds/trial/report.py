@@ -26,7 +26,13 @@ import numpy as np
 
 from idds import DISCLAIMER
 from idds.physiology.symptoms import Item, Symptom
-from idds.trial.metrics import METRIC_KEYS, ORACLE_DISTANCE_KEYS, Estimate, distance_from
+from idds.trial.metrics import (
+    METRIC_KEYS,
+    ORACLE_DISTANCE_KEYS,
+    Estimate,
+    alive_mean,
+    distance_from,
+)
 from idds.trial.runner import ArmResult, TrialResult
 from idds.trial.weekly import WEEKLY_KEYS
 
@@ -91,16 +97,13 @@ def _png(figure: Any) -> str:
 
 
 def _daily(result: TrialResult, field: str, scale: float = 1.0) -> dict[str, np.ndarray]:
-    return {name: _nanmean(arm.history[field].astype(np.float64)) * scale
+    return {name: _daily_mean(arm.history[field].astype(np.float64)) * scale
             for name, arm in result.arms.items()}
 
 
-def _nanmean(values: np.ndarray) -> np.ndarray:
+def _daily_mean(values: np.ndarray) -> np.ndarray:
     """Mean over the patients alive each day (axis 1); NaN on a day nobody is alive."""
-    alive = np.isfinite(values)
-    count = alive.sum(axis=1)
-    total = np.where(alive, values, 0.0).sum(axis=1)
-    return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+    return alive_mean(values, axis=1)
 
 
 def _nanpercentile(values: np.ndarray, q: list[float]) -> np.ndarray:
@@ -116,7 +119,7 @@ def _figure_pain(result: TrialResult) -> str:
     for name, arm in result.arms.items():
         pain = arm.history["pain_mean"].astype(np.float64)
         days = np.arange(1, pain.shape[0] + 1)
-        ax.plot(days, _nanmean(pain), label=name)
+        ax.plot(days, _daily_mean(pain), label=name)
         low, high = _nanpercentile(pain, [25, 75])
         ax.fill_between(days, low, high, alpha=0.15)
     ax.axhline(3, color="grey", lw=0.8, ls="--")
@@ -129,8 +132,8 @@ def _figure_dose(result: TrialResult) -> str:
     fig, (left, middle, right) = plt.subplots(1, 3, figsize=(13, 3.6))
     it_factor = result.it_to_oral
     for i, (name, arm) in enumerate(result.arms.items()):
-        oral = _nanmean(arm.history["oral_mg"].astype(np.float64))
-        it = _nanmean(arm.history["it_mg"].astype(np.float64))
+        oral = _daily_mean(arm.history["oral_mg"].astype(np.float64))
+        it = _daily_mean(arm.history["it_mg"].astype(np.float64))
         days = np.arange(1, oral.shape[0] + 1)
         left.plot(days, oral + it * it_factor, label=name)
         middle.plot(days, it, label=name)

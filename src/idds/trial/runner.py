@@ -201,8 +201,7 @@ def _merge(name: str, runs: list[ArmRun], it_to_oral: float, seed: int) -> ArmRe
         pain_by_hour=pain_sum / np.maximum(pain_count, 1),
         presses_by_hour=np.sum([r.presses_by_hour for r in runs], axis=0),
         refused_by_hour=np.sum([r.refused_by_hour for r in runs], axis=0),
-        weekly=weekly_series(history, grades, inventory, baseline.row, baseline.grades,
-                             baseline.inventory, it_to_oral),
+        weekly=weekly_series(history, grades, inventory, baseline, it_to_oral),
         survival=trial_survival(death_day, outcomes.days),
     )
 

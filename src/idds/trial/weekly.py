@@ -16,6 +16,8 @@ from numpy.typing import NDArray
 
 from idds.physiology.parameters import SYMPTOMS
 from idds.physiology.symptoms import Item, Symptom
+from idds.trial.engine import Baseline
+from idds.trial.metrics import alive_mean
 
 Array = NDArray[np.float64]
 
@@ -49,27 +51,21 @@ def _weeks(days: int) -> list[slice]:
 
 
 def _mean(values: NDArray[Any], alive: NDArray[np.bool_]) -> float:
-    count = int(alive.sum())
-    return float(np.where(alive, values, 0.0).sum() / count) if count else float("nan")
+    """Mean over the patient-days alive of a block (days, n)."""
+    return float(alive_mean(np.asarray(values, dtype=np.float64).ravel(), alive.ravel()))
 
 
 def weekly_series(history: dict[str, NDArray[np.float32]], grades: NDArray[np.int8],
-                  inventory: NDArray[np.float32], baseline_row: dict[str, Array],
-                  baseline_grades: NDArray[np.int8], baseline_inventory: Array,
+                  inventory: NDArray[np.float32], baseline: Baseline,
                   it_to_oral: float) -> dict[str, Any]:
     """The weekly series of one arm (see `WEEKLY_KEYS`), lists of equal length."""
     days, n = history["pain_mean"].shape
     alive = np.isfinite(history["pain_mean"])
-    base_alive = np.ones(n, dtype=bool)
-
-    def fields() -> dict[str, Array]:
-        return {k: v.astype(np.float64) for k, v in history.items()}
-
-    rows = fields()
+    rows = {k: v.astype(np.float64) for k, v in history.items()}
     detect = SYMPTOMS.detectable_plasma_ng_per_ml
     periods: list[tuple[dict[str, Array], NDArray[np.int8], Array, NDArray[np.bool_], int]] = [
-        ({k: v[None, :] for k, v in baseline_row.items()}, baseline_grades[None],
-         baseline_inventory[None], base_alive[None], n)]
+        ({k: v[None, :] for k, v in baseline.row.items()}, baseline.grades[None],
+         baseline.inventory[None], np.ones((1, n), dtype=bool), n)]
     for week in _weeks(days):
         a = alive[week]
         periods.append(({k: v[week] for k, v in rows.items()}, grades[week],

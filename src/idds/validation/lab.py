@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 from idds.control import Observations
 from idds.control.therapy import Therapy
 from idds.drugs import DrugLibrary, load_library
-from idds.physiology import Delivery, initial_state, sample_cohort, step, typical_cohort
+from idds.physiology import Regimen, sample_cohort, simulate_patient
 from idds.physiology.cohort import Cohort, steady_state_states
 from idds.physiology.pk import plasma_ng_per_ml
 from idds.trial.arms import Arm, ArmContext, Decision, Reason, StandardIntrathecal
@@ -40,26 +40,16 @@ class Series:
 
 def single_dose(archetype: str, route: str, dose_mg: float, hours: float, dt_min: float = 1.0,
                 on_prior_regimen: bool = False) -> Series:
-    """The typical patient of an archetype after one morphine dose at time 0 (no rescue).
+    """The typical patient of an archetype after one morphine dose at time 0 (no rescue), by
+    `simulate_patient`.
 
-    route: "gut", "plasma" or "csf". on_prior_regimen: start at steady state of the prior oral
-    regimen and keep taking it (tolerant patients); else drug-free."""
-    cohort = typical_cohort(archetype).with_oral_rescue(0.0)
-    state = initial_state(cohort, on_prior_regimen=on_prior_regimen)
-    regular = cohort.prior_oral_morphine_mg_per_day[0] * dt_min / 1440.0 if on_prior_regimen \
-        else 0.0
-    rows = []
-    for i in range(round(hours * 60 / dt_min)):
-        amount = dose_mg if i == 0 else 0.0
-        delivery = Delivery("morphine", gut_mg=regular + (amount if route == "gut" else 0.0),
-                            plasma_mg=amount if route == "plasma" else 0.0,
-                            csf_mg=amount if route == "csf" else 0.0)
-        state, out = step(state, cohort, [delivery], dt_min)
-        e = out.effects
-        rows.append((out.t_min, out.csf_ng_per_ml[0, 0], out.plasma_ng_per_ml[0, 0],
-                     e.analgesia[0], e.respiratory_rate_per_min[0], e.sedation_poss[0]))
-    a = np.array(rows)
-    return Series(*(a[:, k] for k in range(6)))
+    route: "oral", "iv" or "intrathecal". on_prior_regimen: start at steady state of the prior
+    oral regimen and keep taking it (tolerant patients); else drug-free."""
+    s = simulate_patient(Regimen("morphine", route, bolus_mg=dose_mg), hours, archetype,
+                         dt_min=dt_min, on_prior_regimen=on_prior_regimen)
+    return Series(*(np.array(s[k]) for k in (
+        "time_min", "csf_ng_per_ml", "plasma_ng_per_ml", "analgesia",
+        "respiratory_rate_per_min", "sedation_poss")))
 
 
 @dataclass(frozen=True)

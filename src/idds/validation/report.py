@@ -40,7 +40,7 @@ def _png(fig: Any) -> str:
 
 def _single_doses() -> str:
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.4))
-    s = single_dose("opioid-naive", "csf", 0.5, 24.0)
+    s = single_dose("opioid-naive", "intrathecal", 0.5, 24.0)
     hours = s.t_min / 60
     left.plot(hours, s.analgesia, label="analgesia (0-1)")
     left.axhline(0.5 * s.analgesia.max(), color="grey", ls=":", lw=0.8)
@@ -49,7 +49,7 @@ def _single_doses() -> str:
              title="Duration of one IT dose")
     left.legend(fontsize=8)
     for arch, regimen in (("typical-tolerant", True), ("opioid-naive", False)):
-        od = single_dose(arch, "csf", 50.0, 24.0, 5.0, regimen)
+        od = single_dose(arch, "intrathecal", 50.0, 24.0, 5.0, regimen)
         right.plot(od.t_min / 60, od.respiratory_rate, label=arch)
     right.axhline(4, color="red", ls=":", lw=0.8, label="4/min: life-threatening")
     right.set(xlabel="hours after 50 mg IT", ylabel="breaths/min",

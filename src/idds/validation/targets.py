@@ -71,7 +71,7 @@ def _half_life_min(t: Array, c: Array, start_min: float, end_min: float) -> floa
 @cache
 def _it_bolus() -> Series:
     """The typical opioid-naive patient after one 0.5 mg IT dose, 1-min steps, 24 h."""
-    return single_dose("opioid-naive", "csf", 0.5, 24.0)
+    return single_dose("opioid-naive", "intrathecal", 0.5, 24.0)
 
 
 def _relief_hours(s: Series) -> float:
@@ -82,7 +82,7 @@ def _relief_hours(s: Series) -> float:
 
 def _auc_ratio(route: str, dose: float) -> float:
     po = single_dose("opioid-naive", route, dose, 48.0, dt_min=5.0).plasma.sum()
-    iv = single_dose("opioid-naive", "plasma", dose, 48.0, dt_min=5.0).plasma.sum()
+    iv = single_dose("opioid-naive", "iv", dose, 48.0, dt_min=5.0).plasma.sum()
     return float(po / iv)
 
 
@@ -218,11 +218,11 @@ TARGETS: tuple[Target, ...] = (
            lambda lab: float(_it_bolus().plasma.max())),
     Target("oral_bioavailability", "oral bioavailability (AUC oral / AUC iv)",
            "Hoskin 1989", "0.24 (+-2%)", 0.2352, 0.2448, "-", C,
-           lambda lab: _auc_ratio("gut", 10.0)),
+           lambda lab: _auc_ratio("oral", 10.0)),
     Target("plasma_half_life", "plasma half-life of morphine", "Stanski 1978", "2.2-2.9 h",
            2.2, 2.9, "h", C,
            lambda lab: _half_life_min(*(lambda s: (s.t_min, s.plasma))(
-               single_dose("opioid-naive", "plasma", 10.0, 12.0, 5.0)), 60, 600) / 60.0),
+               single_dose("opioid-naive", "iv", 10.0, 12.0, 5.0)), 60, 600) / 60.0),
     Target("oral_to_it_ratio", "oral:IT equianalgesic ratio, typical tolerant patient",
            "Krames; MASCC guidance", "100-300 : 1", 100, 300, ": 1", C, _equianalgesic_ratio),
     Target("gehling_high", "respiratory rate < 8/min within 24 h, IT 0.3-0.5 mg, naive",
@@ -242,11 +242,11 @@ TARGETS: tuple[Target, ...] = (
     Target("overdose_tolerant", "lowest respiratory rate after 50 mg IT in the typical "
            "tolerant patient on his regimen", "ISMP 2004 (refill-size amounts in CSF killed "
            "patients)", "life-threatening: < 4/min", 0, 4, "/min", C,
-           lambda lab: float(single_dose("typical-tolerant", "csf", 50.0, 24.0, 5.0, True)
+           lambda lab: float(single_dose("typical-tolerant", "intrathecal", 50.0, 24.0, 5.0, True)
                              .respiratory_rate.min())),
     Target("overdose_naive", "lowest respiratory rate after 50 mg IT, naive", "ISMP 2004",
            "life-threatening: < 4/min", 0, 4, "/min", K,
-           lambda lab: float(single_dose("opioid-naive", "csf", 50.0, 24.0, 5.0)
+           lambda lab: float(single_dose("opioid-naive", "intrathecal", 50.0, 24.0, 5.0)
                              .respiratory_rate.min())),
     Target("stable_regimen_breathing", "respiratory depression (< 8/min) onsets on the stable "
            "prior regimen", "assumption of this model (rare in tolerant patients)",
