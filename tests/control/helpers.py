@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from idds.control.observations import Observations
-from idds.control.therapy import HOURS, Therapy
+from idds.control.prescription import HOURS, Prescription
 
 _FIELDS = {
     "diary_mean_nrs": 3.0,
@@ -38,9 +38,9 @@ def observations(n: int = 1, day: int = 10, window_days: int = 3, **values: Any)
 
 def therapy(n: int = 1, it_mg: float | list[float] = 4.0, oral_mg: float = 0.0,
             bolus_mg: float | None = None, max_boluses: int = 4,
-            lockout_min: float = 120.0) -> Therapy:
+            lockout_min: float = 120.0) -> Prescription:
     it = np.broadcast_to(np.asarray(it_mg, dtype=np.float64), (n,)).copy()
-    return Therapy(
+    return Prescription(
         oral_mg_per_day=np.full(n, oral_mg),
         oral_rescue_mg=np.zeros(n),
         it_mg_per_day=it,

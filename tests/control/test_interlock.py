@@ -52,9 +52,9 @@ def test_missing_counts_as_warning() -> None:
 
 
 def _up(t: object) -> Recommendation:
-    from idds.control.therapy import Therapy
+    from idds.control.prescription import Prescription
 
-    assert isinstance(t, Therapy)
+    assert isinstance(t, Prescription)
     return Recommendation(t.with_(it_mg_per_day=t.it_mg_per_day * 1.2),
                           np.array([ControlReason.INCREASE_UNCONTROLLED]), np.array([np.nan]))
 

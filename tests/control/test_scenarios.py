@@ -15,10 +15,10 @@ from idds.control.controller import Controller
 from idds.control.estimator import expected_nrs
 from idds.control.intelligent import IntelligentController
 from idds.control.loop import closed_loop_step, start_loop
+from idds.control.prescription import HOURS
 from idds.control.recommendation import ControlReason, Recommendation
 from idds.control.rules import RuleBasedController
 from idds.control.supervisor import Check, SupervisorState, Verdict, supervise
-from idds.control.therapy import HOURS
 from idds.drugs import load_library
 from tests.control.helpers import observations, therapy
 

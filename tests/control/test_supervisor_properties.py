@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from idds.control.bounds import ClinicianBounds, LibraryLimits
+from idds.control.prescription import HOURS, Prescription
 from idds.control.recommendation import ControlReason, Recommendation
 from idds.control.supervisor import SupervisorState, reset_alarm, supervise
-from idds.control.therapy import HOURS, Therapy
 from idds.drugs import load_library
 from tests.control.helpers import observations
 
@@ -55,7 +55,7 @@ class SupervisorMachine(RuleBasedStateMachine):
     @initialize(start=st.lists(st.floats(1.0, 14.0), min_size=N, max_size=N))
     def begin(self, start: list[float]) -> None:
         it = np.array(start)
-        self.cur = Therapy(
+        self.cur = Prescription(
             oral_mg_per_day=np.zeros(N), oral_rescue_mg=np.zeros(N), it_mg_per_day=it,
             flex=np.ones((N, HOURS)), bolus_mg=np.minimum(0.1 * it, 0.5),
             lockout_min=np.full(N, 120.0),

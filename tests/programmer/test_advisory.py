@@ -30,7 +30,7 @@ from idds.programmer.advisory import (
     reject_advice,
     save_state,
 )
-from idds.programmer.wire import daily_dose
+from idds.protocol.wire import daily_dose
 from idds.pump import Continuous, DemandBolus, EventKind, Flex, Therapy
 from idds.units import parse_quantity as q
 from tests.cli.helpers import assert_refused

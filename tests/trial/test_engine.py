@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from idds.control.therapy import Therapy
+from idds.control.prescription import Prescription
 from idds.drugs import load_library
 from idds.physiology import sample_cohort
 from idds.trial import LocalExecutor, TrialConfig, TrialError, TrialSettings, run_trial
@@ -83,7 +83,7 @@ def test_patient_boluses_respect_lockout_and_daily_maximum() -> None:
 def test_concentration_respects_the_library_and_device() -> None:
     setup = PumpSetup()
     n = 4
-    therapy = Therapy.oral(np.zeros(n), np.zeros(n)).with_(
+    therapy = Prescription.oral(np.zeros(n), np.zeros(n)).with_(
         it_mg_per_day=np.array([0.1, 1.0, 10.0, 100.0]),
         bolus_mg=np.array([0.01, 0.1, 0.5, 0.5]),
         max_boluses_per_day=np.full(n, 4, dtype=np.int64),

@@ -12,8 +12,8 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from idds.control.therapy import HOURS
-from idds.control.therapy import Therapy as TwinTherapy
+from idds.control.prescription import HOURS
+from idds.control.prescription import Prescription as TwinTherapy
 from idds.pump import (
     Continuous,
     DemandBolus,

@@ -16,9 +16,9 @@ from enum import StrEnum
 
 import numpy as np
 
+from idds.control.prescription import Prescription
 from idds.control.recommendation import ControlReason, Recommendation
 from idds.control.supervisor import SupervisorDecision, Verdict, describe
-from idds.control.therapy import Therapy
 from idds.errors import IddsError
 
 
@@ -43,7 +43,7 @@ class Setting:
     max_boluses_per_day: int
 
     @staticmethod
-    def of(therapy: Therapy, i: int) -> Setting:
+    def of(therapy: Prescription, i: int) -> Setting:
         return Setting(
             daily_mg=float(therapy.it_mg_per_day[i]),
             flex=tuple(float(x) for x in therapy.flex[i]),
@@ -88,7 +88,7 @@ class ClinicianDecision:
     program: Setting
 
 
-def advise(rec: Recommendation, decision: SupervisorDecision, current: Therapy, i: int,
+def advise(rec: Recommendation, decision: SupervisorDecision, current: Prescription, i: int,
            day: int) -> Advice:
     """The advice for patient i from a recommendation and the supervisor's decision on it."""
     predicted = float(rec.predicted_nrs[i])

@@ -2,7 +2,7 @@
 
 A controller is an immutable configuration with two pure methods: `initial` builds its carried
 state for patients on a therapy, `recommend` takes that state, the day's `Observations` and the
-current `Therapy` and returns a `Recommendation` and the new state. No clock, I/O or globals;
+current `Prescription` and returns a `Recommendation` and the new state. No clock, I/O or globals;
 arrays over n patients (n = 1 for the programmer).
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Protocol, TypeVar
 
 from idds.control.observations import Observations
+from idds.control.prescription import Prescription
 from idds.control.recommendation import Recommendation
-from idds.control.therapy import Therapy
 
 S = TypeVar("S")
 
@@ -23,7 +23,7 @@ class Controller(Protocol[S]):
     @property
     def name(self) -> str: ...
 
-    def initial(self, therapy: Therapy) -> S: ...
+    def initial(self, therapy: Prescription) -> S: ...
 
-    def recommend(self, state: S, obs: Observations, therapy: Therapy
+    def recommend(self, state: S, obs: Observations, therapy: Prescription
                   ) -> tuple[Recommendation, S]: ...

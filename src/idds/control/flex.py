@@ -5,7 +5,7 @@ twice: unmet need) show when breakthrough pain comes. Incident pain clusters aro
 activity times (docs/physiology.md; Davies 2013: 44% incident). Intrathecal morphine acts
 slowly: lumbar CSF half-life about 3 h (Nordberg 1984), so a rate change reaches the spinal
 site over hours; the shape therefore raises the rate over the `lead_hours` before each busy
-hour. The result averages 1 over the day (`Therapy.flex`: same daily dose, moved), stays in
+hour. The result averages 1 over the day (`Prescription.flex`: same daily dose, moved), stays in
 [min_flex, max_flex], and moves halfway from the current shape each day (no jumps).
 """
 
@@ -17,7 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from idds.control.observations import Observations
-from idds.control.therapy import HOURS
+from idds.control.prescription import HOURS
 
 Array = NDArray[np.float64]
 

@@ -36,9 +36,9 @@ from idds.control.daily import DailyState, recover
 from idds.control.estimator import ResponseEstimate, ResponseModel
 from idds.control.flex import FlexShaper
 from idds.control.observations import Observations
+from idds.control.prescription import Prescription
 from idds.control.recommendation import ControlReason, Recommendation
 from idds.control.rules import must_reduce
-from idds.control.therapy import Therapy
 
 Array = NDArray[np.float64]
 
@@ -114,7 +114,7 @@ class IntelligentController:
     breathing_model: BreathingModel = field(default_factory=BreathingModel)
     flex: FlexShaper = field(default_factory=FlexShaper)
 
-    def initial(self, therapy: Therapy) -> IntelligentState:
+    def initial(self, therapy: Prescription) -> IntelligentState:
         n = therapy.n
         response = ResponseEstimate.prior(n, self.model)
         if self.prior_oral_mg_per_day is not None:
@@ -130,7 +130,7 @@ class IntelligentController:
             started=False,
         )
 
-    def learn(self, state: IntelligentState, obs: Observations, therapy: Therapy
+    def learn(self, state: IntelligentState, obs: Observations, therapy: Prescription
               ) -> IntelligentState:
         """Update the estimates with the day just observed (therapy: the one delivered)."""
         day, daily = recover(state.daily, obs)
@@ -146,7 +146,7 @@ class IntelligentController:
                                   obs.respiratory_rate_min, no_oral)
         return IntelligentState(daily, response, breath, therapy.oral_mg_per_day.copy(), True)
 
-    def target_dose(self, state: IntelligentState, therapy: Therapy) -> DoseTargets:
+    def target_dose(self, state: IntelligentState, therapy: Prescription) -> DoseTargets:
         """The doses this patient's estimate points to (mg/day IT, see `DoseTargets`).
         Tomorrow's oral (in `therapy`) counts toward the dose."""
         n = therapy.n
@@ -172,7 +172,7 @@ class IntelligentController:
             benefit = np.maximum(CANDIDATES_MG[last], self.min_daily_mg)
         return DoseTargets(picks[0], picks[1], cap, benefit)
 
-    def recommend(self, state: IntelligentState, obs: Observations, therapy: Therapy
+    def recommend(self, state: IntelligentState, obs: Observations, therapy: Prescription
                   ) -> tuple[Recommendation, IntelligentState]:
         state = self.learn(state, obs, therapy)
         cur = therapy.it_mg_per_day

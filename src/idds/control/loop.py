@@ -16,9 +16,9 @@ from numpy.typing import NDArray
 from idds.control.bounds import ClinicianBounds, LibraryLimits
 from idds.control.controller import Controller
 from idds.control.observations import Observations
+from idds.control.prescription import Prescription
 from idds.control.recommendation import Recommendation
 from idds.control.supervisor import SupervisorDecision, SupervisorState, supervise
-from idds.control.therapy import Therapy
 
 S = TypeVar("S")
 BoolArray = NDArray[np.bool_]
@@ -42,7 +42,7 @@ class LoopStep:
     needs_clinician: BoolArray
 
 
-def start_loop(controller: Controller[S], therapy: Therapy) -> LoopState[S]:
+def start_loop(controller: Controller[S], therapy: Prescription) -> LoopState[S]:
     """Loop state for patients starting on `therapy`."""
     return LoopState(controller.initial(therapy), SupervisorState.start(therapy))
 
@@ -51,7 +51,7 @@ def closed_loop_step(
     controller: Controller[S],
     state: LoopState[S],
     obs: Observations,
-    therapy: Therapy,
+    therapy: Prescription,
     bounds: ClinicianBounds,
     library: LibraryLimits,
 ) -> tuple[LoopStep, LoopState[S]]:

@@ -19,8 +19,8 @@ from numpy.typing import NDArray
 
 from idds.control.flex import FlexShaper
 from idds.control.observations import Observations
+from idds.control.prescription import Prescription
 from idds.control.recommendation import ControlReason, Recommendation
-from idds.control.therapy import Therapy
 from idds.physiology import Cohort
 from idds.physiology.cohort import steady_state_states
 from idds.physiology.exposure import site_exposure
@@ -97,7 +97,7 @@ class OracleController:
     min_rate_mg_per_day: float = 0.0
     flex: FlexShaper = field(default_factory=FlexShaper)
 
-    def initial(self, therapy: Therapy) -> OracleState:
+    def initial(self, therapy: Prescription) -> OracleState:
         return OracleState(day=-1)
 
     def best_dose(self, day: float) -> Array:
@@ -113,7 +113,7 @@ class OracleController:
         out: Array = np.maximum(CANDIDATES_MG[pick], self.min_daily_mg)
         return out
 
-    def recommend(self, state: OracleState, obs: Observations, therapy: Therapy
+    def recommend(self, state: OracleState, obs: Observations, therapy: Prescription
                   ) -> tuple[Recommendation, OracleState]:
         cur = therapy.it_mg_per_day
         best = self.best_dose(obs.day + self.horizon_days)

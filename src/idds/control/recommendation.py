@@ -1,6 +1,6 @@
 """What a controller returns: a recommended therapy with one reason per patient.
 
-A recommendation is a whole `Therapy` (the intrathecal part is what controllers change: daily
+A recommendation is a whole `Prescription` (the intrathecal part is what controllers change: daily
 dose, 24-hour flex shape, patient bolus dose, lockout, boluses per day), a `ControlReason` per
 patient and the controller's predicted diary pain at that therapy (NaN when it makes no
 prediction). It is only a proposal: the safety supervisor decides what is delivered.
@@ -14,7 +14,7 @@ from enum import IntEnum
 import numpy as np
 from numpy.typing import NDArray
 
-from idds.control.therapy import Therapy
+from idds.control.prescription import Prescription
 
 Array = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -70,7 +70,7 @@ class Recommendation:
     expects at the recommended therapy (NaN: no prediction), (n,).
     """
 
-    therapy: Therapy
+    therapy: Prescription
     reasons: IntArray
     predicted_nrs: Array
 
@@ -79,7 +79,7 @@ class Recommendation:
         return ControlReason(int(self.reasons[i])).text
 
     @staticmethod
-    def hold(therapy: Therapy, reason: ControlReason) -> Recommendation:
+    def hold(therapy: Prescription, reason: ControlReason) -> Recommendation:
         """Keep the therapy as it is, with one reason for everyone."""
         n = therapy.n
         return Recommendation(therapy, np.full(n, reason, dtype=np.int64), np.full(n, np.nan))

@@ -17,8 +17,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from idds.control.observations import Observations
+from idds.control.prescription import Prescription
 from idds.control.recommendation import ControlReason, Recommendation
-from idds.control.therapy import Therapy
 
 Array = NDArray[np.float64]
 
@@ -109,10 +109,10 @@ class RuleBasedController:
     bolus_fraction: float = 0.1
     min_daily_mg: float = 0.0
 
-    def initial(self, therapy: Therapy) -> RuleState:
+    def initial(self, therapy: Prescription) -> RuleState:
         return RuleState(day=-1)
 
-    def recommend(self, state: RuleState, obs: Observations, therapy: Therapy
+    def recommend(self, state: RuleState, obs: Observations, therapy: Prescription
                   ) -> tuple[Recommendation, RuleState]:
         factor, reasons = self.titration.decide(obs)
         it = therapy.it_mg_per_day * factor

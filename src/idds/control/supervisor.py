@@ -33,8 +33,8 @@ from numpy.typing import NDArray
 from idds.control.bounds import ClinicianBounds, LibraryLimit, LibraryLimits
 from idds.control.interlock import Level, assess
 from idds.control.observations import Observations
+from idds.control.prescription import HOURS, Prescription
 from idds.control.recommendation import Recommendation
-from idds.control.therapy import HOURS, Therapy
 
 Array = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -125,7 +125,7 @@ class SupervisorState:
     pre_alarm_mg: Array
 
     @staticmethod
-    def start(therapy: Therapy, day: int = -1) -> SupervisorState:
+    def start(therapy: Prescription, day: int = -1) -> SupervisorState:
         """A fresh state for patients on `therapy` (treated as just started: the monitoring
         window after a start runs as after an increase, label: 24-72 h after the start)."""
         n = therapy.n
@@ -144,7 +144,7 @@ class SupervisorDecision:
     """The supervisor's answer: the therapy to deliver, and per patient a `Verdict` and the
     `Check` flags naming every limit applied."""
 
-    therapy: Therapy
+    therapy: Prescription
     verdict: IntArray
     checks: IntArray
 
@@ -169,7 +169,7 @@ def reset_alarm(state: SupervisorState, mask: BoolArray) -> SupervisorState:
     )
 
 
-def _valid(rec: Therapy, n: int) -> BoolArray:
+def _valid(rec: Prescription, n: int) -> BoolArray:
     """Rows of the recommendation that are well formed."""
     ok = np.ones(n, dtype=bool)
     for values in (rec.it_mg_per_day, rec.bolus_mg, rec.lockout_min):
@@ -182,7 +182,7 @@ def _valid(rec: Therapy, n: int) -> BoolArray:
     return ok
 
 
-def _shapes_ok(rec: Therapy, n: int) -> bool:
+def _shapes_ok(rec: Prescription, n: int) -> bool:
     return (
         rec.n == n
         and rec.flex.shape == (n, HOURS)
@@ -204,7 +204,7 @@ def _library_cap(limit: LibraryLimit | None, bounds: ClinicianBounds) -> tuple[f
 def supervise(
     state: SupervisorState,
     obs: Observations,
-    therapy: Therapy,
+    therapy: Prescription,
     recommendation: Recommendation,
     bounds: ClinicianBounds,
     library: LibraryLimits,
@@ -393,7 +393,7 @@ def supervise(
     return SupervisorDecision(out, verdict, checks), new_state
 
 
-def _same(a: Therapy, b: Therapy) -> BoolArray:
+def _same(a: Prescription, b: Prescription) -> BoolArray:
     """Rows where two therapies program the pump identically."""
     out: BoolArray = (
         np.isclose(a.it_mg_per_day, b.it_mg_per_day, rtol=1e-9, atol=0)
@@ -405,7 +405,7 @@ def _same(a: Therapy, b: Therapy) -> BoolArray:
     return out
 
 
-def _verdict(out: Therapy, cur: Therapy, rec: Therapy, checks: IntArray,
+def _verdict(out: Prescription, cur: Prescription, rec: Prescription, checks: IntArray,
              alarm: BoolArray) -> IntArray:
     n = out.n
     if rec.n != n or rec.flex.shape != out.flex.shape:

@@ -22,10 +22,10 @@ from idds.drugs import DrugLibrary, enforce
 from idds.errors import IddsError
 from idds.link import CommandRequest, JsonValue
 from idds.link.messages import encode_json
-from idds.programmer.checks import check
-from idds.programmer.pagedlog import encode_page
-from idds.programmer.wire import quantity_arg, text_arg, therapy_from_json
-from idds.programmer.wire import therapy_to_json as wire_therapy
+from idds.protocol.checks import check
+from idds.protocol.pagedlog import encode_page
+from idds.protocol.wire import quantity_arg, text_arg, therapy_from_json
+from idds.protocol.wire import therapy_to_json as wire_therapy
 from idds.pump import (
     Drug,
     EventKind,

@@ -3,8 +3,8 @@
 `Programmer` (interrogate; therapy with drug-library checks, a finish screen and a confirm
 step; refill with the expected-versus-withdrawn check and a bridge bolus; prime; alarm test;
 log download with hash-chain verification) and `Remote` (request a bolus, nothing else).
-Pure planning in `plans` (no I/O), wire format in `wire`, screens in `screens`, the device
-directory and its audit log in `device` / `devicelog`. See docs/programmer.md.
+Pure planning in `plans` (no I/O), the wire format in `idds.protocol`, screens in `screens`,
+the device directory and its audit log in `device` / `devicelog`. See docs/programmer.md.
 """
 
 from idds.programmer.api import BolusOutcome, LogDownload, Programmer, Remote
@@ -21,7 +21,7 @@ from idds.programmer.plans import (
     plan_therapy,
 )
 from idds.programmer.status import PumpStatus, parse_status
-from idds.programmer.wire import WireError, parse_flex, therapy_from_json, therapy_to_json
+from idds.protocol.wire import WireError, parse_flex, therapy_from_json, therapy_to_json
 
 __all__ = [
     "BolusOutcome",

@@ -44,11 +44,11 @@ from idds.control.intelligent import IntelligentController, IntelligentState
 from idds.control.interlock import assess
 from idds.control.interlock import describe as describe_signals
 from idds.control.observations import Observations
+from idds.control.prescription import HOURS
+from idds.control.prescription import Prescription as ControlTherapy
 from idds.control.recommendation import Recommendation
 from idds.control.rules import PRACTICE, RuleBasedController, RuleState
 from idds.control.supervisor import WEEK, Check, SupervisorState, describe, supervise
-from idds.control.therapy import HOURS
-from idds.control.therapy import Therapy as ControlTherapy
 from idds.drugs import DrugLibrary
 from idds.errors import IddsError
 from idds.link.atomic import read_json, write_json

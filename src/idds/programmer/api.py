@@ -30,7 +30,6 @@ from idds.link import (
     TransportError,
 )
 from idds.programmer.devicelog import DeviceLog
-from idds.programmer.pagedlog import GENESIS, decode_page
 from idds.programmer.plans import (
     RefillChange,
     RefillRequest,
@@ -40,7 +39,8 @@ from idds.programmer.plans import (
     plan_therapy,
 )
 from idds.programmer.status import PumpStatus, parse_status
-from idds.programmer.wire import therapy_to_json
+from idds.protocol.pagedlog import GENESIS, decode_page
+from idds.protocol.wire import therapy_to_json
 from idds.pump import LogEntry, verify_chain
 
 Sleep = Callable[[float], Awaitable[None]]

@@ -20,9 +20,9 @@ from idds.dosing import RefillPlan, plan_refill, rate_from_dose
 from idds.drugs import CheckResult, DrugLibrary, enforce
 from idds.drugs import Drug as LibraryDrug
 from idds.errors import IddsError
-from idds.programmer.checks import check
 from idds.programmer.status import PumpStatus
-from idds.programmer.wire import daily_dose, highest_rate
+from idds.protocol.checks import check
+from idds.protocol.wire import daily_dose, highest_rate
 from idds.pump import LIMITS, Continuous, Flex, Stopped, Therapy
 from idds.pump import rules as pump_rules
 from idds.pump.convert import volume_nl, volume_q

@@ -1,7 +1,7 @@
 """What an interrogation tells the programmer, parsed from the pump's answer.
 
 Quantities arrive as text with units and are parsed through the allow-list; the therapy in
-wire form (`idds.programmer.wire`). Anything malformed raises `WireError`.
+wire form (`idds.protocol.wire`). Anything malformed raises `WireError`.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from idds.programmer.wire import WireError, therapy_from_json
+from idds.protocol.wire import WireError, therapy_from_json
 from idds.pump import Therapy
 from idds.units import Kind, Quantity, parse_quantity
 

@@ -4,7 +4,7 @@
 metrics.json and a self-contained report.html. See docs/trial.md.
 """
 
-from idds.control.therapy import Therapy
+from idds.control.prescription import Prescription
 from idds.trial.arms import Arm, ArmContext, Decision, Reason
 from idds.trial.engine import ArmRun, TrialSettings, simulate_batch
 from idds.trial.registry import ARMS
@@ -25,8 +25,8 @@ __all__ = [
     "DaskExecutor",
     "Decision",
     "LocalExecutor",
+    "Prescription",
     "Reason",
-    "Therapy",
     "TrialConfig",
     "TrialError",
     "TrialResult",

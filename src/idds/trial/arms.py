@@ -17,9 +17,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from idds.control import Observations
+from idds.control.prescription import HOURS, Prescription
 from idds.control.recommendation import ControlReason
 from idds.control.rules import Titration
-from idds.control.therapy import HOURS, Therapy
 from idds.drugs import ConversionPolicy, Drug
 from idds.physiology import Cohort
 
@@ -93,7 +93,7 @@ class Decision:
     arm's own memory to be handed back at the next decision (None for memoryless arms), and
     the patients rotated today to another systemic opioid (None: nobody)."""
 
-    therapy: Therapy
+    therapy: Prescription
     visit: BoolArray
     reasons: IntArray
     memory: object = None
@@ -138,8 +138,8 @@ class Taper:
         uncontrolled = ~(obs.diary_mean_nrs <= self.controlled_nrs)  # no diary: keep it
         return keep & uncontrolled
 
-    def therapy(self, therapy: Therapy, prior_mg_per_day: Array, day: int,
-                keep: BoolArray) -> Therapy:
+    def therapy(self, therapy: Prescription, prior_mg_per_day: Array, day: int,
+                keep: BoolArray) -> Prescription:
         """The therapy on 0-based trial `day`: around-the-clock dose and rescue."""
         share = self.share(day)
         last = self.schedule[-1][1]
@@ -157,9 +157,9 @@ class Arm(Protocol):
     @property
     def uses_pump(self) -> bool: ...
 
-    def start(self, context: ArmContext) -> Therapy: ...
+    def start(self, context: ArmContext) -> Prescription: ...
 
-    def decide(self, obs: Observations, therapy: Therapy, context: ArmContext,
+    def decide(self, obs: Observations, therapy: Prescription, context: ArmContext,
                memory: object) -> Decision:
         """Tomorrow's therapy. `memory` is what the previous decision returned (None first)."""
         ...
@@ -230,11 +230,11 @@ class ComprehensiveMedicalManagement:
     visit_every_days: int = 14
     rescue_fraction: float = 1.0 / 6.0
 
-    def start(self, context: ArmContext) -> Therapy:
+    def start(self, context: ArmContext) -> Prescription:
         oral = context.prior_oral_mg_per_day
-        return Therapy.oral(oral.copy(), oral * self.rescue_fraction)
+        return Prescription.oral(oral.copy(), oral * self.rescue_fraction)
 
-    def decide(self, obs: Observations, therapy: Therapy, context: ArmContext,
+    def decide(self, obs: Observations, therapy: Prescription, context: ArmContext,
                memory: object = None) -> Decision:
         n = therapy.n
         rotated = memory if isinstance(memory, np.ndarray) else np.zeros(n, dtype=bool)
@@ -297,12 +297,12 @@ class StandardIntrathecal:
             bolus = np.minimum(bolus, float(limit.value.value_in("mg")))
         return bolus
 
-    def start(self, context: ArmContext) -> Therapy:
+    def start(self, context: ArmContext) -> Prescription:
         prior = context.prior_oral_mg_per_day
         n = prior.shape[0]
         ratio = float(context.policy.start_ratio_oral_to_intrathecal)
         it = prior / ratio
-        implant = Therapy(
+        implant = Prescription(
             oral_mg_per_day=prior,
             oral_rescue_mg=prior,
             it_mg_per_day=it,
@@ -313,8 +313,8 @@ class StandardIntrathecal:
         )
         return self.taper.therapy(implant, prior, 0, self.taper.start(n))
 
-    def tapered(self, obs: Observations, therapy: Therapy, context: ArmContext,
-                keep: BoolArray | None) -> tuple[Therapy, BoolArray, IntArray]:
+    def tapered(self, obs: Observations, therapy: Prescription, context: ArmContext,
+                keep: BoolArray | None) -> tuple[Prescription, BoolArray, IntArray]:
         """Tomorrow's taper (`Taper`): the therapy, who keeps a rescue, and a reason per
         patient (`TAPER_SYSTEMIC` where the oral therapy changes, `RESCUE_KEPT` where a review
         kept the rescue, else `NO_VISIT`)."""
@@ -328,7 +328,7 @@ class StandardIntrathecal:
                             Reason.NO_VISIT).astype(np.int64)
         return out, after, reasons
 
-    def decide(self, obs: Observations, therapy: Therapy, context: ArmContext,
+    def decide(self, obs: Observations, therapy: Prescription, context: ArmContext,
                memory: object = None) -> Decision:
         n = therapy.n
         keep = memory if isinstance(memory, np.ndarray) else None

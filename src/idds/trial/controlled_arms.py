@@ -31,10 +31,10 @@ from idds.control.intelligent import IntelligentController
 from idds.control.interlock import Level, assess
 from idds.control.loop import LoopState, closed_loop_step, start_loop
 from idds.control.oracle import OracleController
+from idds.control.prescription import Prescription
 from idds.control.recommendation import ControlReason
 from idds.control.rules import RuleBasedController
 from idds.control.supervisor import Check, Verdict, reset_alarm
-from idds.control.therapy import Therapy
 from idds.drugs import Route
 from idds.pump.limits import LIMITS
 from idds.trial.arms import ArmContext, Decision, Reason, StandardIntrathecal, from_control
@@ -105,10 +105,10 @@ class _ClosedLoopArm:
                        min_rate_mg_per_day=max(self.bounds.min_rate_mg_per_day, floor),
                        min_daily_mg=max(self.bounds.min_daily_mg, floor))
 
-    def start(self, context: ArmContext) -> Therapy:
+    def start(self, context: ArmContext) -> Prescription:
         return self.standard.start(context)
 
-    def _new_run(self, context: ArmContext, therapy: Therapy) -> _Run:
+    def _new_run(self, context: ArmContext, therapy: Prescription) -> _Run:
         bounds = self.run_bounds(context)
         controller = self.controller(context, bounds)
         return _Run(
@@ -122,7 +122,7 @@ class _ClosedLoopArm:
             checks=np.zeros(len(Check.__members__), dtype=np.int64),
         )
 
-    def decide(self, obs: Observations, therapy: Therapy, context: ArmContext,
+    def decide(self, obs: Observations, therapy: Prescription, context: ArmContext,
                memory: object = None) -> Decision:
         run = memory if isinstance(memory, _Run) else self._new_run(context, therapy)
         therapy, run.taper_keep, taper_reasons = self.standard.tapered(

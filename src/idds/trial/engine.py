@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from idds.control import Observations
-from idds.control.therapy import HOURS, Therapy
+from idds.control.prescription import HOURS, Prescription
 from idds.drugs import DrugLibrary
 from idds.errors import IddsError
 from idds.physiology import Cohort, CohortState, Delivery, initial_state, step
@@ -94,7 +94,7 @@ class PumpSetup:
     strengths_mg_per_ml: tuple[float, ...] = (0.5, 1.0, 2.0, 5.0, 10.0, 15.0, 20.0)
     min_days_per_fill: float = 28.0
 
-    def concentration(self, therapy: Therapy, max_mg_per_ml: float) -> Array:
+    def concentration(self, therapy: Prescription, max_mg_per_ml: float) -> Array:
         """Per patient, the weakest usual strength (never above the library's hard maximum)
         that the device can deliver (basal flow and bolus volume in range) and that lasts
         `min_days_per_fill` with every bolus used; else the strongest deliverable one."""
@@ -191,7 +191,7 @@ class _Run:
     symptoms: SymptomState
     care: Care
     weight_kg: Array
-    therapy: Therapy
+    therapy: Prescription
     pumps: PumpArrays | None
     acc: DayAccumulator
     history: History
@@ -370,7 +370,7 @@ def run_in(cohort: Cohort, settings: TrialSettings) -> tuple[Start, Baseline]:
     steady = site_exposure(state.pk, cohort.drug_params, cohort.pk)  # the regimen's steady state
     start = Start(state, SymptomState.adapted_to(steady.supraspinal, steady.spinal),
                   Care.usual(cohort.n), cohort.weight_kg.copy())
-    therapy = Therapy.oral(prior, cohort.oral_rescue_mg)
+    therapy = Prescription.oral(prior, cohort.oral_rescue_mg)
     run = _new_run(cohort, start, therapy, None, 1)
     row = _step_day(run, settings, uses_pump=False)
     after = Start(run.state, run.symptoms, run.care, run.weight_kg)
@@ -378,7 +378,7 @@ def run_in(cohort: Cohort, settings: TrialSettings) -> tuple[Start, Baseline]:
                            run.history.inventory[0].astype(np.float64))
 
 
-def _new_run(cohort: Cohort, start: Start, therapy: Therapy, pumps: PumpArrays | None,
+def _new_run(cohort: Cohort, start: Start, therapy: Prescription, pumps: PumpArrays | None,
              days: int) -> _Run:
     n = cohort.n
     return _Run(

@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from idds.control.observations import Observations
-from idds.control.therapy import HOURS
+from idds.control.prescription import HOURS
 from idds.physiology.symptoms import N_ITEMS, N_SYMPTOMS
 
 Array = NDArray[np.float64]

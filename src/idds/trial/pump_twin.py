@@ -26,7 +26,7 @@ from enum import IntEnum
 import numpy as np
 from numpy.typing import NDArray
 
-from idds.control.therapy import HOURS, Therapy
+from idds.control.prescription import HOURS, Prescription
 from idds.physiology.streams import normal
 from idds.pump.hardware import SYSTEMATIC_SD
 from idds.pump.limits import LIMITS
@@ -67,7 +67,7 @@ class ProgramProblem(IntEnum):
     BOLUS_FLOW = 6
 
 
-def program_problems(therapy: Therapy, concentration_mg_per_ml: Array,
+def program_problems(therapy: Prescription, concentration_mg_per_ml: Array,
                      duration_min: Array) -> NDArray[np.int64]:
     """Per patient, the first reason the firmware would refuse this program (in its order).
 
@@ -99,7 +99,7 @@ def program_problems(therapy: Therapy, concentration_mg_per_ml: Array,
     return out
 
 
-def shortest_bolus_duration(therapy: Therapy, concentration_mg_per_ml: Array,
+def shortest_bolus_duration(therapy: Prescription, concentration_mg_per_ml: Array,
                             at_least_min: float) -> Array:
     """The shortest whole-minute bolus duration, not under `at_least_min`, that keeps basal plus
     bolus within the device's maximum flow (the firmware refuses a faster bolus), min."""
@@ -178,7 +178,7 @@ class PumpArrays:
 
 
 def demand(
-    pumps: PumpArrays, press: BoolArray, now_min: float, therapy: Therapy,
+    pumps: PumpArrays, press: BoolArray, now_min: float, therapy: Prescription,
     duration_min: Array | float,
 ) -> NDArray[np.int64]:
     """Decide every press at `now_min`: Refusal codes (GIVEN where a bolus starts).
@@ -215,7 +215,7 @@ def demand(
     return codes
 
 
-def deliver(pumps: PumpArrays, therapy: Therapy, hour: int, dt_min: float) -> Array:
+def deliver(pumps: PumpArrays, therapy: Prescription, hour: int, dt_min: float) -> Array:
     """Drug that actually reaches the CSF during one step, mg (n,); drains the reservoirs.
 
     Programmed basal (daily dose x flex multiplier of this hour) plus the running bolus, scaled
@@ -233,7 +233,7 @@ def deliver(pumps: PumpArrays, therapy: Therapy, hour: int, dt_min: float) -> Ar
     return out
 
 
-def days_to_alarm(pumps: PumpArrays, therapy: Therapy, alarm_ml: float) -> Array:
+def days_to_alarm(pumps: PumpArrays, therapy: Prescription, alarm_ml: float) -> Array:
     """Days until the pump's estimate reaches the alarm volume, every allowed bolus used
     (the programmer's convention, devices.md; `idds.pump.rules.refill_due_in`)."""
     use_ml_per_day = therapy.daily_it_mg() / pumps.concentration_mg_per_ml

@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from idds.control import Observations
-from idds.control.therapy import Therapy
+from idds.control.prescription import Prescription
 from idds.drugs import DrugLibrary, load_library
 from idds.physiology import Regimen, sample_cohort, simulate_patient
 from idds.physiology.cohort import Cohort, steady_state_states
@@ -65,12 +65,12 @@ class FixedRegimen:
     def uses_pump(self) -> bool:
         return self.it_mg_per_day > 0
 
-    def start(self, context: ArmContext) -> Therapy:
+    def start(self, context: ArmContext) -> Prescription:
         n = context.prior_oral_mg_per_day.shape[0]
-        return Therapy.oral(np.full(n, self.oral_mg_per_day), np.zeros(n)).with_(
+        return Prescription.oral(np.full(n, self.oral_mg_per_day), np.zeros(n)).with_(
             it_mg_per_day=np.full(n, self.it_mg_per_day))
 
-    def decide(self, obs: Observations, therapy: Therapy, context: ArmContext,
+    def decide(self, obs: Observations, therapy: Prescription, context: ArmContext,
                memory: object = None) -> Decision:
         return Decision(therapy, np.zeros(therapy.n, dtype=bool),
                         np.full(therapy.n, Reason.NO_VISIT, dtype=np.int64))
@@ -83,7 +83,7 @@ class FixedIntrathecal(StandardIntrathecal):
 
     name: str = "fixed-intrathecal"
 
-    def decide(self, obs: Observations, therapy: Therapy, context: ArmContext,
+    def decide(self, obs: Observations, therapy: Prescription, context: ArmContext,
                memory: object = None) -> Decision:
         keep = memory if isinstance(memory, np.ndarray) else None
         therapy, keep, reasons = self.tapered(obs, therapy, context, keep)

@@ -10,7 +10,7 @@ Pure: no clock, no I/O.
 from __future__ import annotations
 
 from idds.drugs import CheckResult, Drug, Proposal, check_therapy
-from idds.programmer.wire import daily_dose
+from idds.protocol.wire import daily_dose
 from idds.pump import Therapy
 from idds.units import Quantity
 

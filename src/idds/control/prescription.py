@@ -1,8 +1,8 @@
-"""Therapy per patient as arrays: what every arm prescribes, in the units clinicians use.
+"""Prescriptions per patient as arrays: what every arm prescribes, in the units clinicians use.
 
-One `Therapy` holds a whole cohort's prescriptions (arrays of shape (n,)): oral morphine around
+One `Prescription` holds a whole cohort's prescriptions (arrays of shape (n,)): oral morphine around
 the clock, oral rescue, and the intrathecal pump program (daily dose, flex shape, patient
-bolus settings). Arms return a new `Therapy`; the engine applies it.
+bolus settings). Arms return a new `Prescription`; the engine applies it.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ HOURS = 24
 
 
 @dataclass(frozen=True)
-class Therapy:
+class Prescription:
     """Prescriptions for n patients.
 
     oral_mg_per_day: around-the-clock oral morphine, mg/day, taken as two equal doses at 08:00
@@ -46,10 +46,10 @@ class Therapy:
         return int(self.oral_mg_per_day.shape[0])
 
     @staticmethod
-    def oral(mg_per_day: Array, rescue_mg: Array) -> Therapy:
+    def oral(mg_per_day: Array, rescue_mg: Array) -> Prescription:
         """Oral morphine only."""
         n = mg_per_day.shape[0]
-        return Therapy(
+        return Prescription(
             oral_mg_per_day=mg_per_day.astype(np.float64),
             oral_rescue_mg=rescue_mg.astype(np.float64),
             it_mg_per_day=np.zeros(n),
@@ -59,7 +59,7 @@ class Therapy:
             max_boluses_per_day=np.zeros(n, dtype=np.int64),
         )
 
-    def with_(self, **changes: Array | IntArray) -> Therapy:
+    def with_(self, **changes: Array | IntArray) -> Prescription:
         return replace(self, **changes)  # type: ignore[arg-type]
 
     def daily_it_mg(self) -> Array:
