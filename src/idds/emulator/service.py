@@ -200,7 +200,7 @@ class PumpService:
         except Refusal as exc:
             raise CommandError(f"refill not done: {exc}") from None
         pump.annotate(EventKind.REFILL_CHECKED, expected=volume_q(expected),
-                      withdrawn_entered=withdrawn, mismatch="yes" if mismatch else "no")
+                      withdrawn_entered=withdrawn, mismatch=mismatch)
         report, changed, kept, bridged = _refill_steps(pump, volume, Drug(name, concentration),
                                                        keep, bridge)
         return {
@@ -315,8 +315,8 @@ def therapy_drug(pump: Pump) -> str | None:
     changes = pump.log.of_kind(EventKind.DRUG_CHANGED)
     if not changes:
         return None
-    old = changes[-1].detail("old") or "none"
-    return None if old == "none" else old.split(" ")[0]
+    old = changes[-1].drug("old")
+    return None if old is None else old.name
 
 
 def _optional_text(args: dict[str, Any], name: str) -> str | None:

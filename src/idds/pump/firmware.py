@@ -26,6 +26,7 @@ from idds.dosing import PROMETRA_CATHETER_FULL_LENGTH_CM
 from idds.pump import rules
 from idds.pump.alarms import ALARM_SPECS, ActiveAlarm, AlarmKind
 from idds.pump.clock import DAY, as_time, second_of_day, weekday
+from idds.pump.commands import Command
 from idds.pump.convert import conc_ng_per_nl, flow_q, mass_ng, seconds, volume_nl, volume_q
 from idds.pump.errors import Limit, Refusal
 from idds.pump.hardware import (
@@ -39,6 +40,7 @@ from idds.pump.hardware import (
 from idds.pump.limits import LIMITS, DeviceLimits
 from idds.pump.log import EventKind, EventLog
 from idds.pump.program import Continuous, Drug, Flex, Stopped, Therapy
+from idds.pump.records import drug_record, therapy_record
 from idds.pump.state import BolusKind, BolusRun, MotorCause, PumpState
 from idds.units import Quantity
 
@@ -148,7 +150,7 @@ class Pump:
         """Run to time `to` (s since the epoch), handling every event at its own instant."""
         target = as_time(to)
         if target < self.state.now:
-            self._refuse("advance", Limit.TIME_BACKWARDS,
+            self._refuse(Command.ADVANCE, Limit.TIME_BACKWARDS,
                          f"time cannot go backwards: asked {float(target)} s, now "
                          f"{float(self.state.now)} s")
         while True:
@@ -286,7 +288,7 @@ class Pump:
         """Acknowledge an active alarm: its tones pause for the snooze time; it stays active."""
         alarm = self.state.alarm(kind)
         if alarm is None:
-            self._refuse("acknowledge", Limit.NOT_ACTIVE, f"{kind.value} alarm is not active")
+            self._refuse(Command.ACKNOWLEDGE, Limit.NOT_ACTIVE, f"{kind.value} alarm is not active")
         self.state.alarms = tuple(
             replace(a, acknowledged_at=self.now) if a.kind is kind else a
             for a in self.state.alarms
@@ -297,9 +299,9 @@ class Pump:
     def _log(self, event: EventKind, **details: object) -> None:
         self.log.append(self.state.now, event, details)
 
-    def _refuse(self, command: str, limit: Limit, message: str) -> NoReturn:
-        kind = EventKind.BOLUS_REFUSED if "bolus" in command else EventKind.COMMAND_REFUSED
-        self._log(kind, command=command, limit=limit.name, reason=message)
+    def _refuse(self, command: Command, limit: Limit, message: str) -> NoReturn:
+        kind = EventKind.BOLUS_REFUSED if command.is_bolus else EventKind.COMMAND_REFUSED
+        self._log(kind, command=command.value, limit=limit.name, reason=message)
         raise Refusal(limit, message)
 
     # ---------------------------------------------------------------- programming
@@ -310,7 +312,7 @@ class Pump:
         bolus settings outside their ranges. Confirms the therapy after a drug change.
         """
         s, lim = self.state, self.limits
-        cmd = "set therapy"
+        cmd = Command.SET_THERAPY
         if s.eos:
             self._refuse(cmd, Limit.END_OF_SERVICE, "battery at end of service: pump stopped")
         if s.drug is None and not isinstance(therapy.basal, Stopped):
@@ -333,17 +335,17 @@ class Pump:
                                  f"{flow_q(lim.max_flow)}")
         if therapy.demand is not None:
             self._check_demand(therapy, conc)
-        old = s.therapy.describe() if s.confirmed else f"unconfirmed ({s.therapy.describe()})"
+        old, old_confirmed = therapy_record(s.therapy), s.confirmed
         before = (rules.mean_basal_flow(s.therapy.basal, conc, lim.min_flow) if s.confirmed
                   else Fraction(0))
         if rules.mean_basal_flow(therapy.basal, conc, lim.min_flow) > before:
             s.last_increase_at = s.now
         s.therapy, s.confirmed = therapy, True
-        self._log(EventKind.PROGRAM_CHANGED, old=old, new=therapy.describe(),
-                  drug=str(s.drug) if s.drug else "none")
+        self._log(EventKind.PROGRAM_CHANGED, old=old, old_confirmed=old_confirmed,
+                  new=therapy_record(therapy), drug=drug_record(s.drug) if s.drug else None)
 
     def _check_demand(self, therapy: Therapy, conc: Fraction) -> None:
-        demand, lim, cmd = therapy.demand, self.limits, "set therapy"
+        demand, lim, cmd = therapy.demand, self.limits, Command.SET_THERAPY
         assert demand is not None
         volume = mass_ng(demand.dose, "patient bolus dose") / conc
         duration = seconds(demand.duration, "patient bolus duration")
@@ -373,7 +375,7 @@ class Pump:
         nl = volume_nl(volume, "low-reservoir alarm volume")
         lim = self.limits
         if not lim.min_low_reservoir_nl <= nl <= lim.max_low_reservoir_nl:
-            self._refuse("set low-reservoir alarm", Limit.LOW_RESERVOIR_RANGE,
+            self._refuse(Command.SET_LOW_RESERVOIR_ALARM, Limit.LOW_RESERVOIR_RANGE,
                          f"low-reservoir alarm {volume} outside "
                          f"{volume_q(lim.min_low_reservoir_nl)} to "
                          f"{volume_q(lim.max_low_reservoir_nl)}")
@@ -397,7 +399,7 @@ class Pump:
         (`rules.refill_mismatch`).
         """
         entered_q = fill if entered is None else entered
-        s, cmd = self.state, "refill"
+        s, cmd = self.state, Command.REFILL
         fill_nl, entered_nl = volume_nl(fill, "fill volume"), volume_nl(entered_q, "entered volume")
         capacity = self.spec.reservoir_nl
         for what, nl in (("fill", fill_nl), ("entered volume", entered_nl)):
@@ -414,12 +416,11 @@ class Pump:
         self.hardware.fill(int(fill_nl), conc_ng_per_nl(drug.concentration))
         s.estimate_nl, s.pumped_since_fill_nl = int(entered_nl), 0
         self._log(EventKind.REFILL, expected=volume_q(expected), withdrawn=volume_q(withdrawn),
-                  mismatch="yes" if mismatch else "no", entered=volume_q(entered_nl),
-                  drug=str(drug))
+                  mismatch=mismatch, entered=volume_q(entered_nl), drug=drug_record(drug))
         if s.drug != drug:
             old_flow = self.basal_flow() if s.drug is not None and s.confirmed else None
-            self._log(EventKind.DRUG_CHANGED, old=str(s.drug) if s.drug else "none",
-                      new=str(drug))
+            self._log(EventKind.DRUG_CHANGED, old=drug_record(s.drug) if s.drug else None,
+                      new=drug_record(drug))
             if s.drug is not None and s.confirmed and not isinstance(s.therapy.basal, Stopped):
                 self._log(EventKind.INFUSION_STOPPED, why="drug or concentration changed")
             s.flow_before_change = old_flow if old_flow else None
@@ -436,7 +437,7 @@ class Pump:
         The old catheter's contents leave the system (counted as withdrawn)."""
         trimmed = Fraction(trimmed_cm)
         if not 0 <= trimmed < PROMETRA_CATHETER_FULL_LENGTH_CM:
-            self._refuse("replace catheter", Limit.BAD_VALUE,
+            self._refuse(Command.REPLACE_CATHETER, Limit.BAD_VALUE,
                          f"trimmed length {float(trimmed)} cm outside 0 to 110 cm")
         catheter = int(rules.catheter_volume_nl(trimmed))
         volume = self.spec.internal_volume_nl + catheter  # the pump's own pathway stays
@@ -448,7 +449,7 @@ class Pump:
         self._log(EventKind.CATHETER_CHANGED, old_dead_volume=old, new_dead_volume=volume_q(volume))
 
     # ---------------------------------------------------------------- boluses
-    def _bolus_checks(self, cmd: str, *, needs_confirmed: bool = True) -> None:
+    def _bolus_checks(self, cmd: Command, *, needs_confirmed: bool = True) -> None:
         s = self.state
         if s.eos:
             self._refuse(cmd, Limit.END_OF_SERVICE, "battery at end of service: pump stopped")
@@ -467,7 +468,7 @@ class Pump:
             self._refuse(cmd, Limit.BOLUS_IN_PROGRESS,
                          f"a {s.bolus.kind.value} bolus is running")
 
-    def _check_volume(self, cmd: str, volume: Fraction) -> None:
+    def _check_volume(self, cmd: Command, volume: Fraction) -> None:
         lim = self.limits
         if not lim.min_bolus_nl <= volume <= lim.max_bolus_nl:
             self._refuse(cmd, Limit.BOLUS_VOLUME,
@@ -490,7 +491,7 @@ class Pump:
     def clinician_bolus(self, dose: Quantity, duration: Quantity) -> BolusRun:
         """Single clinician bolus of `dose` (mass) over `duration`; the basal program pauses
         and then resumes unchanged (devices.md: "then reverts to the previous mode")."""
-        cmd = "clinician bolus"
+        cmd = Command.CLINICIAN_BOLUS
         self._bolus_checks(cmd)
         volume = mass_ng(dose, "bolus dose") / self.concentration
         span = seconds(duration, "bolus duration")
@@ -508,7 +509,7 @@ class Pump:
     def priming_bolus(self) -> BolusRun:
         """Priming bolus: the dead volume (pump pathway + catheter) at the priming flow, after
         implant or catheter revision; allowed before the therapy is confirmed."""
-        cmd = "priming bolus"
+        cmd = Command.PRIMING_BOLUS
         self._bolus_checks(cmd, needs_confirmed=False)
         volume = Fraction(self.state.dead_volume_nl)
         self._check_volume(cmd, volume)
@@ -518,7 +519,7 @@ class Pump:
         """Bridge bolus after a concentration change: pushes the dead volume (old drug) at the
         old basal flow, so the old drug leaves the catheter at the old dose rate; the new
         therapy (already confirmed) starts after it."""
-        cmd = "bridge bolus"
+        cmd = Command.BRIDGE_BOLUS
         self._bolus_checks(cmd)
         old_flow = self.state.flow_before_change
         if old_flow is None:
@@ -532,7 +533,7 @@ class Pump:
     def patient_bolus(self) -> BolusRun:
         """A patient's demand bolus (remote press): given, or refused with the reason
         (lockout, daily maximum, alarm, ...), on top of the basal flow."""
-        s, cmd = self.state, "patient bolus"
+        s, cmd = self.state, Command.PATIENT_BOLUS
         self._bolus_checks(cmd)
         demand = s.therapy.demand
         if demand is None:
@@ -562,7 +563,7 @@ class Pump:
         """Charge `count` processed radio wake-ups to the battery (Halperin 2008): each uses
         `spec.wake_cost_s` seconds of battery life, so ERI and EOS come that much earlier."""
         if count < 0:
-            self._refuse("charge wake-ups", Limit.BAD_VALUE, f"{count} wake-ups")
+            self._refuse(Command.CHARGE_WAKEUPS, Limit.BAD_VALUE, f"{count} wake-ups")
         self.state.radio_wakeups += count
 
     def alarm_test(self) -> tuple[str, ...]:
@@ -577,7 +578,7 @@ class Pump:
         decision on dose advice. Only these kinds: nothing outside can write a bolus, refill or
         program entry."""
         if event not in ANNOTATIONS:
-            self._refuse("annotate", Limit.BAD_VALUE, f"{event.value} is not an annotation")
+            self._refuse(Command.ANNOTATE, Limit.BAD_VALUE, f"{event.value} is not an annotation")
         self._log(event, **details)
 
     # ---------------------------------------------------------------- faults and service
@@ -585,7 +586,7 @@ class Pump:
         """The pump enters an MRI magnet: the rotor stalls, restarts 2-24 h later (devices.md);
         both are logged; infusion resumes after the next interrogation."""
         if self.state.stalled or self.state.eos:
-            self._refuse("mri", Limit.MOTOR, "motor already stopped")
+            self._refuse(Command.MRI, Limit.MOTOR, "motor already stopped")
         self._stall(MotorCause.MRI)
 
     def inject_memory_error(self, critical: bool) -> None:
@@ -600,7 +601,7 @@ class Pump:
         s = self.state
         if not (self.alarm_active(AlarmKind.CRITICAL_MEMORY_ERROR)
                 or self.alarm_active(AlarmKind.MEMORY_ERROR)):
-            self._refuse("clear memory error", Limit.NOT_ACTIVE, "no memory error is active")
+            self._refuse(Command.CLEAR_MEMORY_ERROR, Limit.NOT_ACTIVE, "no memory error is active")
         if self.alarm_active(AlarmKind.CRITICAL_MEMORY_ERROR):
             s.confirmed = False
             self._clear(AlarmKind.CRITICAL_MEMORY_ERROR, "cleared by clinician; reprogram")
@@ -630,7 +631,7 @@ class Pump:
         from idds.pump.snapshot import restore, snapshot
 
         pump = restore(snapshot(self))
-        pump._log(EventKind.RESTARTED, therapy=pump.state.therapy.describe())
+        pump._log(EventKind.RESTARTED, therapy=therapy_record(pump.state.therapy))
         return pump
 
 
