@@ -37,6 +37,8 @@ from idds.pump import (
     Therapy,
     drug_from_record,
     drug_record,
+    interrogate,
+    power_loss,
     restore,
     snapshot,
     therapy_from_record,
@@ -80,8 +82,8 @@ def scenario() -> Pump:
     pump.acknowledge(AlarmKind.MEMORY_ERROR)
     pump.clear_memory_error()
     pump.advance(DAY)
-    pump.interrogate()
-    return pump.power_loss()
+    interrogate(pump)
+    return power_loss(pump)
 
 
 # ------------------------------------------------------------------ records ------------------

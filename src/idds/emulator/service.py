@@ -34,6 +34,7 @@ from idds.pump import (
     Refusal,
     Stopped,
     Therapy,
+    interrogate,
     restore,
     snapshot,
 )
@@ -112,7 +113,7 @@ class PumpService:
     def interrogate(self, args: dict[str, Any]) -> dict[str, JsonValue]:
         """Telemetry (logged as an interrogation), in text quantities with units."""
         pump = self.pump
-        t = pump.interrogate()
+        t = interrogate(pump)
         s = pump.state
         alarms: list[JsonValue] = [
             {"kind": a.kind.value, "priority": a.spec.priority.value,

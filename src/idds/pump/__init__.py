@@ -4,8 +4,8 @@ Public API: `Pump` (firmware + hardware; `Pump.implant`), therapy records (`Ther
 `Continuous`, `Flex`, `FlexStep`, `MinimumRate`, `Stopped`, `DemandBolus`, `Drug`) and their
 JSON records (`therapy_record`/`therapy_from_record`, `drug_record`/`drug_from_record`),
 `Refusal`, `Limit` and the refusable `Command`s, alarms (`AlarmKind`, `Priority`,
-`ALARM_SPECS`), the hash-chained `EventLog` of typed entries,
-`snapshot`/`restore`, `Telemetry`, and the pure rule functions in `idds.pump.rules`.
+`ALARM_SPECS`), the hash-chained `EventLog` of typed entries, `snapshot`/`restore`/`power_loss`,
+`Telemetry` (`interrogate`, `read_telemetry`), and the pure rule functions in `idds.pump.rules`.
 See docs/pump.md. It knows nothing of patients, networks or controllers.
 """
 
@@ -34,9 +34,9 @@ from idds.pump.records import (
     therapy_from_record,
     therapy_record,
 )
-from idds.pump.snapshot import restore, snapshot
+from idds.pump.snapshot import power_loss, restore, snapshot
 from idds.pump.state import BolusKind, BolusRun
-from idds.pump.telemetry import Battery, Telemetry
+from idds.pump.telemetry import Battery, Telemetry, interrogate, read_telemetry
 
 __all__ = [
     "ALARM_SPECS",
@@ -72,6 +72,9 @@ __all__ = [
     "Therapy",
     "drug_from_record",
     "drug_record",
+    "interrogate",
+    "power_loss",
+    "read_telemetry",
     "restore",
     "snapshot",
     "therapy_from_record",

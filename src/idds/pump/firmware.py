@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from fractions import Fraction
-from typing import TYPE_CHECKING, NoReturn
+from typing import NoReturn
 
 import numpy as np
 
@@ -43,9 +43,6 @@ from idds.pump.program import Continuous, Drug, Flex, Stopped, Therapy
 from idds.pump.records import drug_record, therapy_record
 from idds.pump.state import BolusKind, BolusRun, MotorCause, PumpState
 from idds.units import Quantity
-
-if TYPE_CHECKING:
-    from idds.pump.telemetry import Telemetry
 
 TimeLike = int | Fraction
 
@@ -607,32 +604,20 @@ class Pump:
             self._clear(AlarmKind.CRITICAL_MEMORY_ERROR, "cleared by clinician; reprogram")
         self._clear(AlarmKind.MEMORY_ERROR, "cleared by clinician")
 
-    def interrogate(self) -> Telemetry:
-        """What a programmer reads. After a motor restart, the interrogation clears the stall
-        alarm and infusion resumes (devices.md)."""
-        from idds.pump.telemetry import read_telemetry
-
+    def interrogated(self) -> None:
+        """Record an interrogation (a programmer reads the pump): logged; after a motor
+        restart it clears the stall alarm and infusion resumes (devices.md). The read itself
+        is `idds.pump.telemetry.interrogate`."""
         self._log(EventKind.INTERROGATED)
         s = self.state
         if self.alarm_active(AlarmKind.MOTOR_STALL) and not s.stalled:
             self._clear(AlarmKind.MOTOR_STALL, "motor restarted; interrogated")
             self._log(EventKind.INFUSION_RESUMED, why="after motor restart and interrogation")
-        return read_telemetry(self)
 
-    def telemetry(self) -> Telemetry:
-        """The telemetry snapshot without logging an interrogation (for displays and tests)."""
-        from idds.pump.telemetry import read_telemetry
-
-        return read_telemetry(self)
-
-    def power_loss(self) -> Pump:
-        """Power loss and restart: a pump restored from the non-volatile snapshot, with the
-        restart logged."""
-        from idds.pump.snapshot import restore, snapshot
-
-        pump = restore(snapshot(self))
-        pump._log(EventKind.RESTARTED, therapy=therapy_record(pump.state.therapy))
-        return pump
+    def restarted(self) -> None:
+        """Record a restart after power loss (this pump restored from its non-volatile
+        snapshot: `idds.pump.snapshot.power_loss`)."""
+        self._log(EventKind.RESTARTED, therapy=therapy_record(self.state.therapy))
 
 
 ANNOTATIONS = frozenset({EventKind.LIBRARY_OVERRIDE, EventKind.REFILL_CHECKED,
