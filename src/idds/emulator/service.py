@@ -246,7 +246,7 @@ class PumpService:
     def bolus_status(self, args: dict[str, Any]) -> dict[str, JsonValue]:
         """Lockout left and boluses in the last 24 h."""
         s = self.pump.state
-        left = (float((s.lockout_until - s.now) / 60) if s.lockout_until is not None else 0.0)
+        left = float(pump_rules.lockout_left(s.lockout_until, s.now) / 60)
         demand = s.therapy.demand
         window = self.pump.limits.demand_window_s
         return {"lockout_minutes_left": round(left, 1),

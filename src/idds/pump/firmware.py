@@ -319,13 +319,13 @@ class Pump:
             problem = rules.flex_schedule_problem(basal.days, lim.max_flex_steps)
             if problem:
                 self._refuse(cmd, Limit.FLEX_STEPS, problem)
-        conc = self.concentration
+        conc, ranges = self.concentration, rules.firmware_ranges(lim)
         if isinstance(basal, Continuous | Flex):
             steps = ([basal.dose_rate] if isinstance(basal, Continuous)
                      else [st.dose_rate for day in basal.days for st in day])
             for dose in steps:
                 flow = rules.basal_flow(Continuous(dose), conc, 0, Fraction(0), lim.min_flow)
-                if not lim.min_flow <= flow <= lim.max_flow:
+                if rules.outside(flow, ranges.flow):
                     self._refuse(cmd, Limit.FLOW_RANGE,
                                  f"{dose} at {s.drug} is {flow_q(flow).display()}: outside the "
                                  f"device flow range {flow_q(lim.min_flow)} to "
@@ -343,26 +343,28 @@ class Pump:
 
     def _check_demand(self, therapy: Therapy, conc: Fraction) -> None:
         demand, lim, cmd = therapy.demand, self.limits, Command.SET_THERAPY
+        ranges = rules.firmware_ranges(lim)
         assert demand is not None
         volume = mass_ng(demand.dose, "patient bolus dose") / conc
         duration = seconds(demand.duration, "patient bolus duration")
         lockout = seconds(demand.lockout, "patient bolus lockout")
-        if not lim.min_bolus_nl <= volume <= lim.max_bolus_nl:
+        if rules.outside(volume, ranges.bolus_volume):
             self._refuse(cmd, Limit.BOLUS_VOLUME,
                          f"patient bolus {demand.dose} is {volume_q(volume).display()}: outside "
                          f"{volume_q(lim.min_bolus_nl)} to {volume_q(lim.max_bolus_nl)}")
-        if not lim.min_bolus_duration_s <= duration <= lim.max_bolus_duration_s:
+        if rules.outside(duration, ranges.bolus_duration):
             self._refuse(cmd, Limit.BOLUS_DURATION,
                          f"patient bolus duration {demand.duration} outside 1 min to 24 h")
-        if not lim.min_lockout_s <= lockout <= lim.max_lockout_s:
+        if rules.outside(lockout, ranges.lockout):
             self._refuse(cmd, Limit.LOCKOUT_RANGE,
                          f"lockout {demand.lockout} outside 10 min to 24 h")
-        if not 1 <= demand.max_per_24h <= lim.max_demand_per_24h:
+        if rules.outside(demand.max_per_24h, ranges.max_per_24h):
             self._refuse(cmd, Limit.MAX_PER_24H_RANGE,
                          f"maximum {demand.max_per_24h} boluses per 24 h outside 1 to "
                          f"{lim.max_demand_per_24h}")
-        top = rules.max_basal_flow(therapy.basal, conc, lim.min_flow) + volume / duration
-        if top > lim.max_flow:
+        peak = rules.max_basal_flow(therapy.basal, conc, lim.min_flow)
+        if rules.above_max_flow(peak, volume / duration, lim.max_flow):
+            top = peak + volume / duration
             self._refuse(cmd, Limit.BOLUS_FLOW,
                          f"patient bolus on top of basal reaches {flow_q(top).display()}: above "
                          f"the device maximum {flow_q(lim.max_flow)}")
@@ -467,7 +469,7 @@ class Pump:
 
     def _check_volume(self, cmd: Command, volume: Fraction) -> None:
         lim = self.limits
-        if not lim.min_bolus_nl <= volume <= lim.max_bolus_nl:
+        if rules.outside(volume, rules.firmware_ranges(lim).bolus_volume):
             self._refuse(cmd, Limit.BOLUS_VOLUME,
                          f"dose limit exceeded: bolus {volume_q(volume).display()} outside "
                          f"{volume_q(lim.min_bolus_nl)} to {volume_q(lim.max_bolus_nl)}")
@@ -493,7 +495,7 @@ class Pump:
         volume = mass_ng(dose, "bolus dose") / self.concentration
         span = seconds(duration, "bolus duration")
         lim = self.limits
-        if not lim.min_bolus_duration_s <= span <= lim.max_bolus_duration_s:
+        if rules.outside(span, rules.firmware_ranges(lim).bolus_duration):
             self._refuse(cmd, Limit.BOLUS_DURATION, f"bolus duration {duration} outside "
                          "1 min to 24 h")
         self._check_volume(cmd, volume)
@@ -552,7 +554,7 @@ class Pump:
         run = self._start(BolusKind.PATIENT, volume, volume / seconds(demand.duration))
         window = self.limits.demand_window_s
         s.patient_starts = (*(t for t in s.patient_starts if t > s.now - window), s.now)
-        s.lockout_until = s.now + lockout
+        s.lockout_until = rules.lockout_ends_at(s.now, lockout)
         return run
 
     # ---------------------------------------------------------------- radio and annotations
