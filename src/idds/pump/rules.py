@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias, overload
 
 from idds.dosing import PROMETRA_CATHETER_FULL_LENGTH_CM, catheter_volume, time_to_alarm
 from idds.pump.clock import DAY, MINUTE
-from idds.pump.convert import volume_nl
+from idds.pump.convert import NG_PER_MG, NL_PER_ML, volume_nl
 from idds.pump.errors import Limit
 from idds.pump.limits import DeviceLimits
 from idds.pump.program import Basal, Continuous, Flex, FlexStep, MinimumRate, Stopped
@@ -32,7 +32,7 @@ FLOW_ERROR_BOUND = (1 + LABELLED_ACCURACY) * (1 + STROKE_NOISE_CLIP) - 1
 #: Refill check: flag a withdrawn volume that differs from the expected one by more than
 #: max(1 mL, labelled accuracy x volume pumped since the last fill) (*assumption*; devices.md:
 #: "expected-versus-withdrawn volume mismatch is the warning sign").
-REFILL_MISMATCH_FLOOR_NL = 1_000_000
+REFILL_MISMATCH_FLOOR_NL = 1 * NL_PER_ML
 
 if TYPE_CHECKING:
     import numpy as np
@@ -89,7 +89,7 @@ def basal_flow(basal: Basal, concentration: Fraction, weekday: int, second: Frac
         dose = basal.dose_rate
     else:
         dose = flex_step_at(basal.days, weekday, second).dose_rate
-    return dose.value_in("mg/day") * 1_000_000 / DAY / concentration
+    return dose.value_in("mg/day") * NG_PER_MG / DAY / concentration
 
 
 def max_basal_flow(basal: Basal, concentration: Fraction, min_flow: Fraction) -> Fraction:

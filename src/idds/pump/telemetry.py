@@ -14,7 +14,7 @@ from fractions import Fraction
 from idds.pump import rules
 from idds.pump.alarms import ActiveAlarm
 from idds.pump.clock import format_time
-from idds.pump.convert import dose_rate_q, flow_q, time_q, volume_q
+from idds.pump.convert import dose_rate_q, flow_q, mass_ng, time_q, volume_q
 from idds.pump.firmware import Pump
 from idds.pump.log import LogEntry
 from idds.pump.program import Drug, Mode, Therapy
@@ -89,7 +89,7 @@ def read_telemetry(pump: Pump, events: int = 10) -> Telemetry:
     if s.drug is not None and s.confirmed:
         demand_per_day = Fraction(0)
         if s.therapy.demand is not None:
-            dose_ng = s.therapy.demand.dose.value_in("mg") * 1_000_000
+            dose_ng = mass_ng(s.therapy.demand.dose)
             demand_per_day = dose_ng / conc * s.therapy.demand.max_per_24h
         mean = rules.mean_basal_flow(s.therapy.basal, conc, pump.limits.min_flow)
         seconds = rules.refill_due_in(s.estimate_nl, s.low_reservoir_nl, mean, demand_per_day)
