@@ -22,6 +22,8 @@ from idds.pump import (
     Refusal,
     Stopped,
     Therapy,
+    interrogate,
+    power_loss,
     restore,
     snapshot,
 )
@@ -229,7 +231,7 @@ def test_power_loss_snapshot_restores_and_continues_identically() -> None:
         pump.advance(t)
         twin.advance(t)
     assert snapshot(twin) == snapshot(pump)
-    rebooted = pump.power_loss()
+    rebooted = power_loss(pump)
     assert rebooted.log.entries[-1].kind is EventKind.RESTARTED
     assert rebooted.state.therapy == pump.state.therapy
     assert rebooted.log.verify().ok
@@ -281,7 +283,7 @@ def test_mri_stall_restart_and_resume_after_interrogation() -> None:
     assert pump.hardware.pumped_nl == pumped  # waits for interrogation
     kinds = [e.kind for e in pump.log]
     assert EventKind.MOTOR_STALLED in kinds and EventKind.MOTOR_RESTARTED in kinds
-    telemetry = pump.interrogate()
+    telemetry = interrogate(pump)
     assert not telemetry.motor_stalled
     assert not pump.alarm_active(AlarmKind.MOTOR_STALL)
     pump.advance(restart + DAY)
@@ -318,7 +320,7 @@ def test_telemetry_is_json_able() -> None:
 
     pump = running_pump()
     pump.advance(HOUR)
-    data = pump.interrogate().as_json()
+    data = interrogate(pump).as_json()
     text = json.dumps(data)
     assert "morphine" in text
     assert data["refill_due_in"] is not None

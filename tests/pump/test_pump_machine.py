@@ -25,6 +25,8 @@ from idds.pump import (
     Refusal,
     Stopped,
     Therapy,
+    interrogate,
+    power_loss,
 )
 from idds.pump.clock import DAY
 from idds.pump.rules import FLOW_ERROR_BOUND
@@ -180,7 +182,7 @@ class PumpMachine(RuleBasedStateMachine):
 
     @rule()
     def interrogate(self) -> None:
-        self.pump.interrogate()
+        interrogate(self.pump)
 
     @precondition(lambda self: bool(self.pump.state.alarms))
     @rule(data=st.data())
@@ -191,7 +193,7 @@ class PumpMachine(RuleBasedStateMachine):
 
     @rule()
     def power_loss(self) -> None:
-        self.pump = self.pump.power_loss()
+        self.pump = power_loss(self.pump)
 
     # ------------------------------------------------------------- invariants
     @invariant()

@@ -7,7 +7,16 @@ from fractions import Fraction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from idds.pump import Flex, FlexStep, HardwareSpec, Pump, Refusal, Therapy, snapshot
+from idds.pump import (
+    Flex,
+    FlexStep,
+    HardwareSpec,
+    Pump,
+    Refusal,
+    Therapy,
+    interrogate,
+    snapshot,
+)
 from idds.pump.clock import DAY, HOUR
 from tests.pump.pump_helpers import MORPHINE, demand, q
 
@@ -36,7 +45,7 @@ def act(pump: Pump, action: str) -> None:
         elif action == "mri":
             pump.mri_exposure()
         elif action == "interrogate":
-            pump.interrogate()
+            interrogate(pump)
         else:
             pump.clinician_bolus(q("0.2 mg"), q("20 min"))
     except Refusal:

@@ -26,6 +26,7 @@ from rich.table import Table
 from idds.cli.devices import one_line_errors
 from idds.cli.output import JsonOption
 from idds.pump.clock import DAY, HOUR, MINUTE, format_time
+from idds.pump.convert import NL_PER_ML
 from idds.pump.errors import PumpError
 from idds.pump.programfile import ProgramFile, load_program, parse_program
 from idds.pump.simulate import SimulationResult, simulate
@@ -73,8 +74,8 @@ def result_json(result: SimulationResult) -> dict[str, object]:
              "priority": a.priority}
             for a in result.alarms
         ],
-        "reservoir_estimate_mL": float(pump.state.estimate_nl / 1_000_000),
-        "reservoir_actual_mL": float(pump.hardware.reservoir_nl / 1_000_000),
+        "reservoir_estimate_mL": float(pump.state.estimate_nl / NL_PER_ML),
+        "reservoir_actual_mL": float(pump.hardware.reservoir_nl / NL_PER_ML),
         "systematic_flow_error_pct": round(pump.state.systematic_error * 100, 3),
         "log_entries": len(pump.log),
         "log_verified": check.ok,

@@ -12,6 +12,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 from numpy.typing import NDArray
 
+from idds.pump.twin import TwinProgram
+
 Array = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
@@ -61,6 +63,17 @@ class Prescription:
 
     def with_(self, **changes: Array | IntArray) -> Prescription:
         return replace(self, **changes)  # type: ignore[arg-type]
+
+    def pump_program(self) -> TwinProgram:
+        """The intrathecal pump program as the pump twin reads it (`idds.pump.twin`): the one
+        conversion from a prescription to the pump's array program (the same arrays)."""
+        return TwinProgram(
+            basal_mg_per_day=self.it_mg_per_day,
+            flex=self.flex,
+            bolus_mg=self.bolus_mg,
+            lockout_min=self.lockout_min,
+            max_per_24h=self.max_boluses_per_day,
+        )
 
     def daily_it_mg(self) -> Array:
         """Intrathecal drug per day if every allowed bolus is used, mg/day."""

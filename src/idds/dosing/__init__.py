@@ -9,6 +9,7 @@ from idds.dosing.pump_math import (
     dose_from_rate,
     plan_refill,
     rate_from_dose,
+    time_to_alarm,
 )
 
 __all__ = [
@@ -21,4 +22,5 @@ __all__ = [
     "dose_from_rate",
     "plan_refill",
     "rate_from_dose",
+    "time_to_alarm",
 ]

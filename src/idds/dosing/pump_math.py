@@ -12,9 +12,16 @@ import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 from fractions import Fraction
+from typing import TYPE_CHECKING, Any, TypeAlias, overload
 
 from idds.errors import IddsError
 from idds.units import Kind, Quantity
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
+    FloatArray: TypeAlias = NDArray[np.float64]
 
 #: Prometra catheter volume per cm (devices.md: (110 cm - trimmed length) x 0.0026 mL/cm).
 PROMETRA_CATHETER_ML_PER_CM = Quantity.of("0.0026", "mL")
@@ -57,6 +64,25 @@ def catheter_volume(
         raise ArithmeticInputError(f"catheter length must be above zero, not {length_cm} cm")
     per_cm = _positive(volume_per_cm, Kind.VOLUME, "volume per cm")
     return (per_cm * length_cm).to("mL")
+
+
+@overload
+def time_to_alarm(volume: Quantity, alarm_volume: Quantity, use_rate: Quantity) -> Quantity: ...
+@overload
+def time_to_alarm(volume: Fraction | int, alarm_volume: Fraction | int, use_rate: Fraction) -> (
+    Fraction
+): ...
+@overload
+def time_to_alarm(volume: FloatArray, alarm_volume: float, use_rate: FloatArray) -> FloatArray:
+    ...
+def time_to_alarm(volume: Any, alarm_volume: Any, use_rate: Any) -> Any:
+    """The refill rule (devices.md, Prometra; the next refill date): the time until the
+    reservoir `volume` falls to the low-reservoir `alarm_volume` at `use_rate` = basal flow plus
+    every allowed patient bolus, (volume - alarm volume) / use rate. The one formula: the
+    programmer's `plan_refill` (Quantities), the firmware's `idds.pump.rules.refill_due_in`
+    (exact nL and nL/s) and the pump twin (float mL and mL/day, elementwise) call it. The
+    caller decides what no use (rate 0) means."""
+    return (volume - alarm_volume) / use_rate
 
 
 @dataclass(frozen=True)
@@ -121,8 +147,8 @@ def plan_refill(
         bolus_flow = ((bolus * max_boluses_per_day) / concentration / per_day).to("mL/day")
     total = (basal + bolus_flow).to("mL/day")
     usable = (volume - alarm_volume).to("mL")
-    days_to_alarm = usable.ratio(total * Quantity.of(1, "day"))
-    days_to_empty = volume.ratio(total * Quantity.of(1, "day"))
+    days_to_alarm = time_to_alarm(volume, alarm_volume, total).value_in("day")
+    days_to_empty = time_to_alarm(volume, Quantity.of(0, "mL"), total).value_in("day")
     return RefillPlan(
         start=start,
         usable_volume=usable,

@@ -24,7 +24,7 @@ from idds.emulator.pacing import PacedClock
 from idds.emulator.service import PumpService
 from idds.emulator.statedir import SecurityLog, StateDir
 from idds.link import EventKind, JsonValue, PumpEndpoint, SecurityEvent, TcpServer
-from idds.pump import Pump
+from idds.pump import Pump, power_loss
 
 Announce = Callable[[str], None]
 
@@ -71,7 +71,7 @@ def open_pump(state: StateDir, seed: int) -> tuple[Pump, str, bool]:
         pump = Pump.implant(seed=identity.seed)
         restarted = False
     else:
-        pump = stored.power_loss()
+        pump = power_loss(stored)
         restarted = True
     state.save_pump(pump)
     return pump, identity.pump_id, restarted

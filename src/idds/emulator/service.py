@@ -34,6 +34,7 @@ from idds.pump import (
     Refusal,
     Stopped,
     Therapy,
+    interrogate,
     restore,
     snapshot,
 )
@@ -112,7 +113,7 @@ class PumpService:
     def interrogate(self, args: dict[str, Any]) -> dict[str, JsonValue]:
         """Telemetry (logged as an interrogation), in text quantities with units."""
         pump = self.pump
-        t = pump.interrogate()
+        t = interrogate(pump)
         s = pump.state
         alarms: list[JsonValue] = [
             {"kind": a.kind.value, "priority": a.spec.priority.value,
@@ -200,7 +201,7 @@ class PumpService:
         except Refusal as exc:
             raise CommandError(f"refill not done: {exc}") from None
         pump.annotate(EventKind.REFILL_CHECKED, expected=volume_q(expected),
-                      withdrawn_entered=withdrawn, mismatch="yes" if mismatch else "no")
+                      withdrawn_entered=withdrawn, mismatch=mismatch)
         report, changed, kept, bridged = _refill_steps(pump, volume, Drug(name, concentration),
                                                        keep, bridge)
         return {
@@ -245,7 +246,7 @@ class PumpService:
     def bolus_status(self, args: dict[str, Any]) -> dict[str, JsonValue]:
         """Lockout left and boluses in the last 24 h."""
         s = self.pump.state
-        left = (float((s.lockout_until - s.now) / 60) if s.lockout_until is not None else 0.0)
+        left = float(pump_rules.lockout_left(s.lockout_until, s.now) / 60)
         demand = s.therapy.demand
         window = self.pump.limits.demand_window_s
         return {"lockout_minutes_left": round(left, 1),
@@ -315,8 +316,8 @@ def therapy_drug(pump: Pump) -> str | None:
     changes = pump.log.of_kind(EventKind.DRUG_CHANGED)
     if not changes:
         return None
-    old = changes[-1].detail("old") or "none"
-    return None if old == "none" else old.split(" ")[0]
+    old = changes[-1].drug("old")
+    return None if old is None else old.name
 
 
 def _optional_text(args: dict[str, Any], name: str) -> str | None:

@@ -111,7 +111,9 @@ def refill_date(status: PumpStatus, therapy: Therapy, concentration: Quantity,
                 today: date, unit: str) -> RefillPlan | None:
     """When the reservoir reaches its low-reservoir alarm volume under `therapy`, assuming
     every allowed patient bolus is used (devices.md, Prometra); None without a basal dose or
-    when the reservoir is already at or below the alarm volume."""
+    when the reservoir is already at or below the alarm volume. The date is
+    `idds.dosing.plan_refill`'s, whose formula is the one refill rule
+    `idds.dosing.time_to_alarm` (also the pump's `rules.refill_due_in` and the twin's)."""
     dose = daily_dose(therapy, unit)
     if dose is None or not dose.is_positive() or not status.reservoir_estimate.is_positive():
         return None

@@ -68,7 +68,7 @@ def log_table(entries: Sequence[LogEntry], last: int = 30) -> Table:
         table.add_column(col)
     for e in entries[-last:]:
         table.add_row(str(e.seq), format_time(e.time),
-                      e.kind.value, ", ".join(f"{k}={v}" for k, v in e.details))
+                      e.kind.value, e.summary())
     return table
 
 

@@ -2,7 +2,9 @@
 
 A link frame carries at most 2048 bytes (docs/protocol.md), so the log travels in pages:
 each page is zlib-compressed compact JSON, base64 text. An entry travels as
-[seq, "num/den" time, kind, [[key, value], ...], hash]; the previous hash is not sent, it is
+[seq, "num/den" time, kind, [[key, value], ...], hash], each value the entry's typed JSON value
+as it is (text, whole numbers, booleans, null, lists, objects: JSON carries them exactly, so
+the hashes recompute); the previous hash is not sent, it is
 the previous entry's hash (genesis for entry 0), so the receiver rebuilds the chain and
 `idds.pump.verify_chain` checks every hash, the sequence and the head.
 """
@@ -54,13 +56,19 @@ def decode_page(text: str, previous_hash: str) -> list[LogEntry]:
         entries = []
         prev = previous_hash
         for seq, time, kind, details, digest in chunk:
-            pairs = tuple((str(k), str(v)) for k, v in details)
+            pairs = tuple((_key(k), v) for k, v in details)
             entries.append(LogEntry(int(seq), Fraction(time), EventKind(kind), pairs, prev,
                                     str(digest)))
             prev = str(digest)
         return entries
     except (binascii.Error, zlib.error, ValueError, TypeError, UnicodeError) as exc:
         raise LogPageError(f"the pump's log page could not be read: {exc}") from None
+
+
+def _key(key: object) -> str:
+    if not isinstance(key, str):
+        raise TypeError(f"detail key {key!r} is not text")
+    return key
 
 
 __all__ = ["GENESIS", "MAX_PAGE_CHARS", "LogPageError", "decode_page", "encode_page"]

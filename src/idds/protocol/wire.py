@@ -9,8 +9,10 @@ per-day one. A therapy is:
     {"mode": "flex", "steps": [["00:00", "0.4 mg/day"], ["08:00", "0.6 mg/day"]], ...}
     {"mode": "stopped"} / {"mode": "minimum rate"}
 
-Both the programmer (to send) and the pump emulator (to receive) use these functions: one
-truth for the format. Anything malformed raises `WireError` (an `IddsError`, one line).
+Both the programmer (to send) and the pump emulator (to receive) use these functions, and they
+are the pump's own therapy record (`idds.pump.records`, which the pump's log also uses): one
+truth for the format. The link carries daily flex schedules only. Anything malformed raises
+`WireError` (an `IddsError`, one line).
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from typing import Any
 
 from idds.errors import IddsError
 from idds.link import JsonValue
-from idds.pump import Continuous, DemandBolus, Flex, FlexStep, MinimumRate, Stopped, Therapy
+from idds.pump import Continuous, Flex, FlexStep, Therapy, records
+from idds.pump.records import RecordError
 from idds.units import Kind, Quantity, parse_quantity
 
 
@@ -41,15 +44,11 @@ def quantity_arg(args: dict[str, Any], name: str, kind: Kind) -> Quantity:
 
 
 def parse_clock(text: str) -> int:
-    """'HH:MM' -> minutes after midnight (0-1439)."""
-    parts = text.strip().split(":")
+    """'HH:MM' -> minutes after midnight (0-1439) (`idds.pump.records.parse_clock`)."""
     try:
-        hh, mm = (int(p) for p in parts)
-    except ValueError:
-        raise WireError(f"flex step time {text!r} is not HH:MM (like 08:00)") from None
-    if not (0 <= hh < 24 and 0 <= mm < 60):
-        raise WireError(f"flex step time {text!r}: HH 00-23 and MM 00-59")
-    return hh * 60 + mm
+        return records.parse_clock(text)
+    except RecordError as exc:
+        raise WireError(str(exc)) from None
 
 
 def parse_flex(text: str) -> Flex:
@@ -68,70 +67,23 @@ def parse_flex(text: str) -> Flex:
 
 
 def therapy_to_json(therapy: Therapy) -> dict[str, JsonValue]:
-    """A therapy as wire JSON (quantities as text)."""
+    """A therapy as wire JSON (quantities as text): the pump's therapy record
+    (`idds.pump.records.therapy_record`), daily flex schedules only."""
     basal = therapy.basal
-    out: dict[str, JsonValue] = {"mode": basal.mode.value}
-    if isinstance(basal, Continuous):
-        out["dose"] = str(basal.dose_rate)
-    elif isinstance(basal, Flex):
-        if len(basal.days) != 1:
-            raise WireError("weekly flex schedules are not carried by the link (daily only)")
-        out["steps"] = [
-            [f"{s.start_minute // 60:02d}:{s.start_minute % 60:02d}", str(s.dose_rate)]
-            for s in basal.days[0]
-        ]
-    demand = therapy.demand
-    if demand is not None:
-        out["demand"] = {
-            "dose": str(demand.dose),
-            "duration": str(demand.duration),
-            "lockout": str(demand.lockout),
-            "max_per_24h": demand.max_per_24h,
-        }
-    return out
+    if isinstance(basal, Flex) and len(basal.days) != 1:
+        raise WireError("weekly flex schedules are not carried by the link (daily only)")
+    return records.therapy_record(therapy)
 
 
 def therapy_from_json(value: Any) -> Therapy:
-    """Wire JSON -> Therapy; `WireError` (or a unit error) for anything malformed."""
-    if not isinstance(value, dict):
-        raise WireError("therapy must be an object")
-    mode = value.get("mode")
-    basal: Stopped | Continuous | Flex | MinimumRate
-    if mode == "stopped":
-        basal = Stopped()
-    elif mode == "minimum rate":
-        basal = MinimumRate()
-    elif mode == "continuous":
-        basal = Continuous(quantity_arg(value, "dose", Kind.DOSE_RATE))
-    elif mode == "flex":
-        steps = value.get("steps")
-        if not isinstance(steps, list) or not steps:
-            raise WireError("a flex therapy needs a list of steps")
-        pieces = []
-        for step in steps:
-            if not (isinstance(step, list) and len(step) == 2 and all(
-                    isinstance(x, str) for x in step)):
-                raise WireError("each flex step is [\"HH:MM\", \"DOSE\"]")
-            pieces.append(f"{step[0]}={step[1]}")
-        basal = parse_flex(",".join(pieces))
-    else:
-        raise WireError(f"unknown therapy mode {mode!r}; use continuous, flex, minimum rate or "
-                        "stopped")
-    demand = None
-    raw = value.get("demand")
-    if raw is not None:
-        if not isinstance(raw, dict):
-            raise WireError("demand must be an object")
-        count = raw.get("max_per_24h")
-        if type(count) is not int:
-            raise WireError("max_per_24h must be a whole number")
-        demand = DemandBolus(
-            quantity_arg(raw, "dose", Kind.MASS),
-            quantity_arg(raw, "duration", Kind.TIME),
-            quantity_arg(raw, "lockout", Kind.TIME),
-            count,
-        )
-    return Therapy(basal, demand)
+    """Wire JSON -> Therapy (`idds.pump.records.therapy_from_record`, daily flex schedules
+    only); `WireError` (or a unit error) for anything malformed."""
+    if isinstance(value, dict) and "days" in value:
+        raise WireError("weekly flex schedules are not carried by the link (daily only)")
+    try:
+        return records.therapy_from_record(value)
+    except RecordError as exc:
+        raise WireError(str(exc)) from None
 
 
 def daily_dose(therapy: Therapy, unit: str = "mg/day") -> Quantity | None:

@@ -1,13 +1,16 @@
 """The implanted intrathecal pump: a deterministic firmware model on an injected clock.
 
 Public API: `Pump` (firmware + hardware; `Pump.implant`), therapy records (`Therapy`,
-`Continuous`, `Flex`, `FlexStep`, `MinimumRate`, `Stopped`, `DemandBolus`, `Drug`), `Refusal`
-and `Limit`, alarms (`AlarmKind`, `Priority`, `ALARM_SPECS`), the hash-chained `EventLog`,
-`snapshot`/`restore`, `Telemetry`, and the pure rule functions in `idds.pump.rules`.
+`Continuous`, `Flex`, `FlexStep`, `MinimumRate`, `Stopped`, `DemandBolus`, `Drug`) and their
+JSON records (`therapy_record`/`therapy_from_record`, `drug_record`/`drug_from_record`),
+`Refusal`, `Limit` and the refusable `Command`s, alarms (`AlarmKind`, `Priority`,
+`ALARM_SPECS`), the hash-chained `EventLog` of typed entries, `snapshot`/`restore`/`power_loss`,
+`Telemetry` (`interrogate`, `read_telemetry`), and the pure rule functions in `idds.pump.rules`.
 See docs/pump.md. It knows nothing of patients, networks or controllers.
 """
 
 from idds.pump.alarms import ALARM_SPECS, ActiveAlarm, AlarmKind, Priority, tone_times
+from idds.pump.commands import Command
 from idds.pump.errors import Limit, PumpError, Refusal, SnapshotError
 from idds.pump.firmware import Pump, RefillReport
 from idds.pump.hardware import HardwareSpec
@@ -24,9 +27,16 @@ from idds.pump.program import (
     Stopped,
     Therapy,
 )
-from idds.pump.snapshot import restore, snapshot
+from idds.pump.records import (
+    RecordError,
+    drug_from_record,
+    drug_record,
+    therapy_from_record,
+    therapy_record,
+)
+from idds.pump.snapshot import power_loss, restore, snapshot
 from idds.pump.state import BolusKind, BolusRun
-from idds.pump.telemetry import Battery, Telemetry
+from idds.pump.telemetry import Battery, Telemetry, interrogate, read_telemetry
 
 __all__ = [
     "ALARM_SPECS",
@@ -36,6 +46,7 @@ __all__ = [
     "Battery",
     "BolusKind",
     "BolusRun",
+    "Command",
     "Continuous",
     "DemandBolus",
     "DeviceLimits",
@@ -52,14 +63,22 @@ __all__ = [
     "Priority",
     "Pump",
     "PumpError",
+    "RecordError",
     "RefillReport",
     "Refusal",
     "SnapshotError",
     "Stopped",
     "Telemetry",
     "Therapy",
+    "drug_from_record",
+    "drug_record",
+    "interrogate",
+    "power_loss",
+    "read_telemetry",
     "restore",
     "snapshot",
+    "therapy_from_record",
+    "therapy_record",
     "tone_times",
     "verify_chain",
 ]

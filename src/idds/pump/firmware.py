@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from fractions import Fraction
-from typing import TYPE_CHECKING, NoReturn
+from typing import NoReturn
 
 import numpy as np
 
@@ -26,6 +26,7 @@ from idds.dosing import PROMETRA_CATHETER_FULL_LENGTH_CM
 from idds.pump import rules
 from idds.pump.alarms import ALARM_SPECS, ActiveAlarm, AlarmKind
 from idds.pump.clock import DAY, as_time, second_of_day, weekday
+from idds.pump.commands import Command
 from idds.pump.convert import conc_ng_per_nl, flow_q, mass_ng, seconds, volume_nl, volume_q
 from idds.pump.errors import Limit, Refusal
 from idds.pump.hardware import (
@@ -39,11 +40,9 @@ from idds.pump.hardware import (
 from idds.pump.limits import LIMITS, DeviceLimits
 from idds.pump.log import EventKind, EventLog
 from idds.pump.program import Continuous, Drug, Flex, Stopped, Therapy
+from idds.pump.records import drug_record, therapy_record
 from idds.pump.state import BolusKind, BolusRun, MotorCause, PumpState
 from idds.units import Quantity
-
-if TYPE_CHECKING:
-    from idds.pump.telemetry import Telemetry
 
 TimeLike = int | Fraction
 
@@ -148,7 +147,7 @@ class Pump:
         """Run to time `to` (s since the epoch), handling every event at its own instant."""
         target = as_time(to)
         if target < self.state.now:
-            self._refuse("advance", Limit.TIME_BACKWARDS,
+            self._refuse(Command.ADVANCE, Limit.TIME_BACKWARDS,
                          f"time cannot go backwards: asked {float(target)} s, now "
                          f"{float(self.state.now)} s")
         while True:
@@ -286,7 +285,7 @@ class Pump:
         """Acknowledge an active alarm: its tones pause for the snooze time; it stays active."""
         alarm = self.state.alarm(kind)
         if alarm is None:
-            self._refuse("acknowledge", Limit.NOT_ACTIVE, f"{kind.value} alarm is not active")
+            self._refuse(Command.ACKNOWLEDGE, Limit.NOT_ACTIVE, f"{kind.value} alarm is not active")
         self.state.alarms = tuple(
             replace(a, acknowledged_at=self.now) if a.kind is kind else a
             for a in self.state.alarms
@@ -297,9 +296,9 @@ class Pump:
     def _log(self, event: EventKind, **details: object) -> None:
         self.log.append(self.state.now, event, details)
 
-    def _refuse(self, command: str, limit: Limit, message: str) -> NoReturn:
-        kind = EventKind.BOLUS_REFUSED if "bolus" in command else EventKind.COMMAND_REFUSED
-        self._log(kind, command=command, limit=limit.name, reason=message)
+    def _refuse(self, command: Command, limit: Limit, message: str) -> NoReturn:
+        kind = EventKind.BOLUS_REFUSED if command.is_bolus else EventKind.COMMAND_REFUSED
+        self._log(kind, command=command.value, limit=limit.name, reason=message)
         raise Refusal(limit, message)
 
     # ---------------------------------------------------------------- programming
@@ -310,7 +309,7 @@ class Pump:
         bolus settings outside their ranges. Confirms the therapy after a drug change.
         """
         s, lim = self.state, self.limits
-        cmd = "set therapy"
+        cmd = Command.SET_THERAPY
         if s.eos:
             self._refuse(cmd, Limit.END_OF_SERVICE, "battery at end of service: pump stopped")
         if s.drug is None and not isinstance(therapy.basal, Stopped):
@@ -320,50 +319,52 @@ class Pump:
             problem = rules.flex_schedule_problem(basal.days, lim.max_flex_steps)
             if problem:
                 self._refuse(cmd, Limit.FLEX_STEPS, problem)
-        conc = self.concentration
+        conc, ranges = self.concentration, rules.firmware_ranges(lim)
         if isinstance(basal, Continuous | Flex):
             steps = ([basal.dose_rate] if isinstance(basal, Continuous)
                      else [st.dose_rate for day in basal.days for st in day])
             for dose in steps:
                 flow = rules.basal_flow(Continuous(dose), conc, 0, Fraction(0), lim.min_flow)
-                if not lim.min_flow <= flow <= lim.max_flow:
+                if rules.outside(flow, ranges.flow):
                     self._refuse(cmd, Limit.FLOW_RANGE,
                                  f"{dose} at {s.drug} is {flow_q(flow).display()}: outside the "
                                  f"device flow range {flow_q(lim.min_flow)} to "
                                  f"{flow_q(lim.max_flow)}")
         if therapy.demand is not None:
             self._check_demand(therapy, conc)
-        old = s.therapy.describe() if s.confirmed else f"unconfirmed ({s.therapy.describe()})"
+        old, old_confirmed = therapy_record(s.therapy), s.confirmed
         before = (rules.mean_basal_flow(s.therapy.basal, conc, lim.min_flow) if s.confirmed
                   else Fraction(0))
         if rules.mean_basal_flow(therapy.basal, conc, lim.min_flow) > before:
             s.last_increase_at = s.now
         s.therapy, s.confirmed = therapy, True
-        self._log(EventKind.PROGRAM_CHANGED, old=old, new=therapy.describe(),
-                  drug=str(s.drug) if s.drug else "none")
+        self._log(EventKind.PROGRAM_CHANGED, old=old, old_confirmed=old_confirmed,
+                  new=therapy_record(therapy), drug=drug_record(s.drug) if s.drug else None)
 
     def _check_demand(self, therapy: Therapy, conc: Fraction) -> None:
-        demand, lim, cmd = therapy.demand, self.limits, "set therapy"
+        demand, lim, cmd = therapy.demand, self.limits, Command.SET_THERAPY
+        ranges = rules.firmware_ranges(lim)
         assert demand is not None
         volume = mass_ng(demand.dose, "patient bolus dose") / conc
         duration = seconds(demand.duration, "patient bolus duration")
         lockout = seconds(demand.lockout, "patient bolus lockout")
-        if not lim.min_bolus_nl <= volume <= lim.max_bolus_nl:
+        if rules.outside(volume, ranges.bolus_volume):
             self._refuse(cmd, Limit.BOLUS_VOLUME,
                          f"patient bolus {demand.dose} is {volume_q(volume).display()}: outside "
                          f"{volume_q(lim.min_bolus_nl)} to {volume_q(lim.max_bolus_nl)}")
-        if not lim.min_bolus_duration_s <= duration <= lim.max_bolus_duration_s:
+        if rules.outside(duration, ranges.bolus_duration):
             self._refuse(cmd, Limit.BOLUS_DURATION,
                          f"patient bolus duration {demand.duration} outside 1 min to 24 h")
-        if not lim.min_lockout_s <= lockout <= lim.max_lockout_s:
+        if rules.outside(lockout, ranges.lockout):
             self._refuse(cmd, Limit.LOCKOUT_RANGE,
                          f"lockout {demand.lockout} outside 10 min to 24 h")
-        if not 1 <= demand.max_per_24h <= lim.max_demand_per_24h:
+        if rules.outside(demand.max_per_24h, ranges.max_per_24h):
             self._refuse(cmd, Limit.MAX_PER_24H_RANGE,
                          f"maximum {demand.max_per_24h} boluses per 24 h outside 1 to "
                          f"{lim.max_demand_per_24h}")
-        top = rules.max_basal_flow(therapy.basal, conc, lim.min_flow) + volume / duration
-        if top > lim.max_flow:
+        peak = rules.max_basal_flow(therapy.basal, conc, lim.min_flow)
+        if rules.above_max_flow(peak, volume / duration, lim.max_flow):
+            top = peak + volume / duration
             self._refuse(cmd, Limit.BOLUS_FLOW,
                          f"patient bolus on top of basal reaches {flow_q(top).display()}: above "
                          f"the device maximum {flow_q(lim.max_flow)}")
@@ -373,7 +374,7 @@ class Pump:
         nl = volume_nl(volume, "low-reservoir alarm volume")
         lim = self.limits
         if not lim.min_low_reservoir_nl <= nl <= lim.max_low_reservoir_nl:
-            self._refuse("set low-reservoir alarm", Limit.LOW_RESERVOIR_RANGE,
+            self._refuse(Command.SET_LOW_RESERVOIR_ALARM, Limit.LOW_RESERVOIR_RANGE,
                          f"low-reservoir alarm {volume} outside "
                          f"{volume_q(lim.min_low_reservoir_nl)} to "
                          f"{volume_q(lim.max_low_reservoir_nl)}")
@@ -397,7 +398,7 @@ class Pump:
         (`rules.refill_mismatch`).
         """
         entered_q = fill if entered is None else entered
-        s, cmd = self.state, "refill"
+        s, cmd = self.state, Command.REFILL
         fill_nl, entered_nl = volume_nl(fill, "fill volume"), volume_nl(entered_q, "entered volume")
         capacity = self.spec.reservoir_nl
         for what, nl in (("fill", fill_nl), ("entered volume", entered_nl)):
@@ -414,12 +415,11 @@ class Pump:
         self.hardware.fill(int(fill_nl), conc_ng_per_nl(drug.concentration))
         s.estimate_nl, s.pumped_since_fill_nl = int(entered_nl), 0
         self._log(EventKind.REFILL, expected=volume_q(expected), withdrawn=volume_q(withdrawn),
-                  mismatch="yes" if mismatch else "no", entered=volume_q(entered_nl),
-                  drug=str(drug))
+                  mismatch=mismatch, entered=volume_q(entered_nl), drug=drug_record(drug))
         if s.drug != drug:
             old_flow = self.basal_flow() if s.drug is not None and s.confirmed else None
-            self._log(EventKind.DRUG_CHANGED, old=str(s.drug) if s.drug else "none",
-                      new=str(drug))
+            self._log(EventKind.DRUG_CHANGED, old=drug_record(s.drug) if s.drug else None,
+                      new=drug_record(drug))
             if s.drug is not None and s.confirmed and not isinstance(s.therapy.basal, Stopped):
                 self._log(EventKind.INFUSION_STOPPED, why="drug or concentration changed")
             s.flow_before_change = old_flow if old_flow else None
@@ -436,7 +436,7 @@ class Pump:
         The old catheter's contents leave the system (counted as withdrawn)."""
         trimmed = Fraction(trimmed_cm)
         if not 0 <= trimmed < PROMETRA_CATHETER_FULL_LENGTH_CM:
-            self._refuse("replace catheter", Limit.BAD_VALUE,
+            self._refuse(Command.REPLACE_CATHETER, Limit.BAD_VALUE,
                          f"trimmed length {float(trimmed)} cm outside 0 to 110 cm")
         catheter = int(rules.catheter_volume_nl(trimmed))
         volume = self.spec.internal_volume_nl + catheter  # the pump's own pathway stays
@@ -448,7 +448,7 @@ class Pump:
         self._log(EventKind.CATHETER_CHANGED, old_dead_volume=old, new_dead_volume=volume_q(volume))
 
     # ---------------------------------------------------------------- boluses
-    def _bolus_checks(self, cmd: str, *, needs_confirmed: bool = True) -> None:
+    def _bolus_checks(self, cmd: Command, *, needs_confirmed: bool = True) -> None:
         s = self.state
         if s.eos:
             self._refuse(cmd, Limit.END_OF_SERVICE, "battery at end of service: pump stopped")
@@ -467,9 +467,9 @@ class Pump:
             self._refuse(cmd, Limit.BOLUS_IN_PROGRESS,
                          f"a {s.bolus.kind.value} bolus is running")
 
-    def _check_volume(self, cmd: str, volume: Fraction) -> None:
+    def _check_volume(self, cmd: Command, volume: Fraction) -> None:
         lim = self.limits
-        if not lim.min_bolus_nl <= volume <= lim.max_bolus_nl:
+        if rules.outside(volume, rules.firmware_ranges(lim).bolus_volume):
             self._refuse(cmd, Limit.BOLUS_VOLUME,
                          f"dose limit exceeded: bolus {volume_q(volume).display()} outside "
                          f"{volume_q(lim.min_bolus_nl)} to {volume_q(lim.max_bolus_nl)}")
@@ -490,12 +490,12 @@ class Pump:
     def clinician_bolus(self, dose: Quantity, duration: Quantity) -> BolusRun:
         """Single clinician bolus of `dose` (mass) over `duration`; the basal program pauses
         and then resumes unchanged (devices.md: "then reverts to the previous mode")."""
-        cmd = "clinician bolus"
+        cmd = Command.CLINICIAN_BOLUS
         self._bolus_checks(cmd)
         volume = mass_ng(dose, "bolus dose") / self.concentration
         span = seconds(duration, "bolus duration")
         lim = self.limits
-        if not lim.min_bolus_duration_s <= span <= lim.max_bolus_duration_s:
+        if rules.outside(span, rules.firmware_ranges(lim).bolus_duration):
             self._refuse(cmd, Limit.BOLUS_DURATION, f"bolus duration {duration} outside "
                          "1 min to 24 h")
         self._check_volume(cmd, volume)
@@ -508,7 +508,7 @@ class Pump:
     def priming_bolus(self) -> BolusRun:
         """Priming bolus: the dead volume (pump pathway + catheter) at the priming flow, after
         implant or catheter revision; allowed before the therapy is confirmed."""
-        cmd = "priming bolus"
+        cmd = Command.PRIMING_BOLUS
         self._bolus_checks(cmd, needs_confirmed=False)
         volume = Fraction(self.state.dead_volume_nl)
         self._check_volume(cmd, volume)
@@ -518,7 +518,7 @@ class Pump:
         """Bridge bolus after a concentration change: pushes the dead volume (old drug) at the
         old basal flow, so the old drug leaves the catheter at the old dose rate; the new
         therapy (already confirmed) starts after it."""
-        cmd = "bridge bolus"
+        cmd = Command.BRIDGE_BOLUS
         self._bolus_checks(cmd)
         old_flow = self.state.flow_before_change
         if old_flow is None:
@@ -532,7 +532,7 @@ class Pump:
     def patient_bolus(self) -> BolusRun:
         """A patient's demand bolus (remote press): given, or refused with the reason
         (lockout, daily maximum, alarm, ...), on top of the basal flow."""
-        s, cmd = self.state, "patient bolus"
+        s, cmd = self.state, Command.PATIENT_BOLUS
         self._bolus_checks(cmd)
         demand = s.therapy.demand
         if demand is None:
@@ -554,7 +554,7 @@ class Pump:
         run = self._start(BolusKind.PATIENT, volume, volume / seconds(demand.duration))
         window = self.limits.demand_window_s
         s.patient_starts = (*(t for t in s.patient_starts if t > s.now - window), s.now)
-        s.lockout_until = s.now + lockout
+        s.lockout_until = rules.lockout_ends_at(s.now, lockout)
         return run
 
     # ---------------------------------------------------------------- radio and annotations
@@ -562,7 +562,7 @@ class Pump:
         """Charge `count` processed radio wake-ups to the battery (Halperin 2008): each uses
         `spec.wake_cost_s` seconds of battery life, so ERI and EOS come that much earlier."""
         if count < 0:
-            self._refuse("charge wake-ups", Limit.BAD_VALUE, f"{count} wake-ups")
+            self._refuse(Command.CHARGE_WAKEUPS, Limit.BAD_VALUE, f"{count} wake-ups")
         self.state.radio_wakeups += count
 
     def alarm_test(self) -> tuple[str, ...]:
@@ -577,7 +577,7 @@ class Pump:
         decision on dose advice. Only these kinds: nothing outside can write a bolus, refill or
         program entry."""
         if event not in ANNOTATIONS:
-            self._refuse("annotate", Limit.BAD_VALUE, f"{event.value} is not an annotation")
+            self._refuse(Command.ANNOTATE, Limit.BAD_VALUE, f"{event.value} is not an annotation")
         self._log(event, **details)
 
     # ---------------------------------------------------------------- faults and service
@@ -585,7 +585,7 @@ class Pump:
         """The pump enters an MRI magnet: the rotor stalls, restarts 2-24 h later (devices.md);
         both are logged; infusion resumes after the next interrogation."""
         if self.state.stalled or self.state.eos:
-            self._refuse("mri", Limit.MOTOR, "motor already stopped")
+            self._refuse(Command.MRI, Limit.MOTOR, "motor already stopped")
         self._stall(MotorCause.MRI)
 
     def inject_memory_error(self, critical: bool) -> None:
@@ -600,38 +600,26 @@ class Pump:
         s = self.state
         if not (self.alarm_active(AlarmKind.CRITICAL_MEMORY_ERROR)
                 or self.alarm_active(AlarmKind.MEMORY_ERROR)):
-            self._refuse("clear memory error", Limit.NOT_ACTIVE, "no memory error is active")
+            self._refuse(Command.CLEAR_MEMORY_ERROR, Limit.NOT_ACTIVE, "no memory error is active")
         if self.alarm_active(AlarmKind.CRITICAL_MEMORY_ERROR):
             s.confirmed = False
             self._clear(AlarmKind.CRITICAL_MEMORY_ERROR, "cleared by clinician; reprogram")
         self._clear(AlarmKind.MEMORY_ERROR, "cleared by clinician")
 
-    def interrogate(self) -> Telemetry:
-        """What a programmer reads. After a motor restart, the interrogation clears the stall
-        alarm and infusion resumes (devices.md)."""
-        from idds.pump.telemetry import read_telemetry
-
+    def interrogated(self) -> None:
+        """Record an interrogation (a programmer reads the pump): logged; after a motor
+        restart it clears the stall alarm and infusion resumes (devices.md). The read itself
+        is `idds.pump.telemetry.interrogate`."""
         self._log(EventKind.INTERROGATED)
         s = self.state
         if self.alarm_active(AlarmKind.MOTOR_STALL) and not s.stalled:
             self._clear(AlarmKind.MOTOR_STALL, "motor restarted; interrogated")
             self._log(EventKind.INFUSION_RESUMED, why="after motor restart and interrogation")
-        return read_telemetry(self)
 
-    def telemetry(self) -> Telemetry:
-        """The telemetry snapshot without logging an interrogation (for displays and tests)."""
-        from idds.pump.telemetry import read_telemetry
-
-        return read_telemetry(self)
-
-    def power_loss(self) -> Pump:
-        """Power loss and restart: a pump restored from the non-volatile snapshot, with the
-        restart logged."""
-        from idds.pump.snapshot import restore, snapshot
-
-        pump = restore(snapshot(self))
-        pump._log(EventKind.RESTARTED, therapy=pump.state.therapy.describe())
-        return pump
+    def restarted(self) -> None:
+        """Record a restart after power loss (this pump restored from its non-volatile
+        snapshot: `idds.pump.snapshot.power_loss`)."""
+        self._log(EventKind.RESTARTED, therapy=therapy_record(self.state.therapy))
 
 
 ANNOTATIONS = frozenset({EventKind.LIBRARY_OVERRIDE, EventKind.REFILL_CHECKED,

@@ -1,10 +1,13 @@
 """The pump's event log: append-only, time-stamped, hash-chained.
 
 Each entry's hash is SHA-256 over the previous entry's hash and a canonical JSON encoding of
-the entry (sequence number, exact time, kind, details sorted by key). `verify_chain` recomputes
-the chain: an edited entry breaks its own hash, an inserted or deleted one breaks the sequence
-numbers and the link to the previous hash, and a truncated tail is caught against the head hash
-the pump keeps (in its snapshot and telemetry).
+the entry (sequence number, exact time, kind, details sorted by key). Details are typed JSON
+values (text, whole numbers, booleans, None, lists, objects; exact quantities as text with
+their unit, therapies and drugs as `idds.pump.records`); an entry whose details are all text
+encodes to the same bytes as before details were typed, so old logs still verify.
+`verify_chain` recomputes the chain: an edited entry breaks its own hash, an inserted or deleted
+one breaks the sequence numbers and the link to the previous hash, and a truncated tail is
+caught against the head hash the pump keeps (in its snapshot and telemetry).
 """
 
 from __future__ import annotations
@@ -15,8 +18,16 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from fractions import Fraction
+from typing import TypeVar
 
+from idds.errors import IddsError
+from idds.pump.alarms import AlarmKind
 from idds.pump.clock import format_time
+from idds.pump.commands import Command
+from idds.pump.errors import Limit
+from idds.pump.program import Drug, Therapy
+from idds.pump.records import JsonValue, drug_from_record, json_value, therapy_from_record
+from idds.pump.state import BolusKind
 
 GENESIS = "0" * 64
 
@@ -53,22 +64,104 @@ class EventKind(Enum):
     ADVICE_DECISION = "advice decision"
 
 
+#: Fields holding a therapy record (`idds.pump.records.therapy_record`), by entry kind.
+THERAPY_FIELDS: dict[EventKind, tuple[str, ...]] = {
+    EventKind.PROGRAM_CHANGED: ("old", "new"),
+    EventKind.RESTARTED: ("therapy",),
+}
+#: Fields holding a drug record (`idds.pump.records.drug_record`) or None, by entry kind.
+DRUG_FIELDS: dict[EventKind, tuple[str, ...]] = {
+    EventKind.PROGRAM_CHANGED: ("drug",),
+    EventKind.REFILL: ("drug",),
+    EventKind.DRUG_CHANGED: ("old", "new"),
+}
+
+Details = tuple[tuple[str, JsonValue], ...]
+
+
 @dataclass(frozen=True)
 class LogEntry:
-    """One log entry. `time` is exact seconds since the epoch; details are text."""
+    """One log entry. `time` is exact seconds since the epoch; `details` are (key, JSON value)
+    pairs sorted by key (text in logs written before details were typed).
+
+    Read a field typed with `value`, `therapy`, `drug`, `command`, `limit`, `alarm` and
+    `bolus_kind`; as display text with `detail`, `shown` and `summary` (built from the fields).
+    """
 
     seq: int
     time: Fraction
     kind: EventKind
-    details: tuple[tuple[str, str], ...]
+    details: Details
     prev_hash: str
     hash: str
 
-    def detail(self, key: str) -> str | None:
+    def has(self, key: str) -> bool:
+        """Whether the entry has the field `key`."""
+        return any(k == key for k, _ in self.details)
+
+    def value(self, key: str) -> JsonValue:
+        """The typed value of field `key` (None when absent)."""
         for k, v in self.details:
             if k == key:
                 return v
         return None
+
+    def therapy(self, key: str) -> Therapy | None:
+        """The therapy recorded in field `key` ("old", "new", "therapy"); None when absent or
+        written as text (a log from before typed details). `RecordError` if malformed."""
+        value = self.value(key)
+        return therapy_from_record(value) if isinstance(value, dict) else None
+
+    def drug(self, key: str) -> Drug | None:
+        """The drug recorded in field `key` ("drug", "old", "new"); None when absent or "none".
+        Text written before details were typed ("morphine 10 mg/mL") is read too."""
+        value = self.value(key)
+        if isinstance(value, dict):
+            return drug_from_record(value)
+        if isinstance(value, str) and value != "none":
+            name, _, concentration = value.rpartition(" ")
+            name, _, number = name.rpartition(" ")
+            return drug_from_record({"name": name, "concentration": f"{number} {concentration}"})
+        return None
+
+    def command(self) -> Command | None:
+        """The refused command (refusal entries), else None."""
+        value = self.value("command")
+        return _member(Command, value) if self.kind in REFUSALS else None
+
+    def limit(self) -> Limit | None:
+        """The limit a refused command ran into (refusal entries), else None."""
+        value = self.value("limit")
+        return Limit[value] if isinstance(value, str) and value in Limit.__members__ else None
+
+    def alarm(self) -> AlarmKind | None:
+        """The alarm of an alarm entry (raised, acknowledged, cleared), else None."""
+        return _member(AlarmKind, self.value("alarm"))
+
+    def bolus_kind(self) -> BolusKind | None:
+        """The kind of bolus of a bolus entry (started, completed, cancelled), else None."""
+        return _member(BolusKind, self.value("kind")) if self.kind in BOLUS_EVENTS else None
+
+    def detail(self, key: str) -> str | None:
+        """Field `key` as display text (None when absent)."""
+        if not self.has(key):
+            return None
+        if key == "old" and self.kind is EventKind.PROGRAM_CHANGED \
+                and self.value("old_confirmed") is False:
+            return f"unconfirmed ({_text(self.value(key), 'therapy')})"
+        field = ("therapy" if key in THERAPY_FIELDS.get(self.kind, ()) else
+                 "drug" if key in DRUG_FIELDS.get(self.kind, ()) else "")
+        return _text(self.value(key), field)
+
+    def shown(self) -> tuple[tuple[str, str], ...]:
+        """(key, display text) of every field shown (the old therapy's confirmation is shown
+        inside "old": "unconfirmed (...)")."""
+        hidden = ("old_confirmed",) if self.kind is EventKind.PROGRAM_CHANGED else ()
+        return tuple((k, self.detail(k) or "") for k, _ in self.details if k not in hidden)
+
+    def summary(self) -> str:
+        """The fields as one line of text: "key=value, key=value"."""
+        return ", ".join(f"{k}={v}" for k, v in self.shown())
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -77,19 +170,57 @@ class LogEntry:
             "time": format_time(self.time),
             "kind": self.kind.value,
             "details": dict(self.details),
+            "shown": dict(self.shown()),
             "hash": self.hash,
         }
 
     def __str__(self) -> str:
-        detail = ", ".join(f"{k}={v}" for k, v in self.details)
-        return f"#{self.seq} {format_time(self.time)} {self.kind.value}: {detail}"
+        return f"#{self.seq} {format_time(self.time)} {self.kind.value}: {self.summary()}"
 
 
-def canonical(seq: int, time: Fraction, kind: EventKind,
-              details: Sequence[tuple[str, str]]) -> bytes:
-    """The canonical bytes of an entry (without its hashes)."""
-    body = [seq, f"{time.numerator}/{time.denominator}", kind.value, sorted(details)]
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=True).encode()
+REFUSALS = frozenset({EventKind.BOLUS_REFUSED, EventKind.COMMAND_REFUSED})
+BOLUS_EVENTS = frozenset({EventKind.BOLUS_STARTED, EventKind.BOLUS_COMPLETED,
+                          EventKind.BOLUS_CANCELLED})
+
+_E = TypeVar("_E", bound=Enum)
+
+
+def _member(enum: type[_E], value: JsonValue) -> _E | None:
+    for member in enum:
+        if member.value == value:
+            return member
+    return None
+
+
+def _text(value: JsonValue, field: str) -> str:
+    """Display text of one value: a therapy record described, a drug record as "name
+    concentration", None as "none", booleans as yes/no, objects and lists as compact JSON."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return str(value)
+    try:
+        if field == "therapy" and isinstance(value, dict):
+            return therapy_from_record(value).describe()
+        if field == "drug" and isinstance(value, dict):
+            return str(drug_from_record(value))
+    except IddsError:
+        pass  # a malformed record is still shown, as JSON
+    return json.dumps(value, separators=(",", ":"), sort_keys=True)
+
+
+def canonical(seq: int, time: Fraction, kind: EventKind, details: Sequence[tuple[str, object]]
+              ) -> bytes:
+    """The canonical bytes of an entry (without its hashes): compact JSON of [seq, "n/d"
+    time, kind, [[key, value], ...] sorted by key], object keys sorted. For details that are
+    all text these are the bytes of the logs written before details were typed."""
+    pairs = sorted(details, key=lambda pair: pair[0])
+    body = [seq, f"{time.numerator}/{time.denominator}", kind.value, pairs]
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=True, sort_keys=True).encode()
 
 
 def entry_hash(prev_hash: str, body: bytes) -> str:
@@ -132,7 +263,9 @@ class EventLog:
         self._entries: list[LogEntry] = list(entries)
 
     def append(self, time: Fraction, kind: EventKind, details: Mapping[str, object]) -> LogEntry:
-        pairs = tuple(sorted((k, str(v)) for k, v in details.items()))
+        """Append an entry; each detail becomes a JSON value (`idds.pump.records.json_value`)."""
+        pairs = tuple(sorted(((k, json_value(v)) for k, v in details.items()),
+                             key=lambda pair: pair[0]))
         seq = len(self._entries)
         prev = self.head
         entry = LogEntry(seq, time, kind, pairs, prev,

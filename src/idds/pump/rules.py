@@ -1,20 +1,25 @@
 """The pump's rules, each one small pure function (no clock, no state, no I/O).
 
-The firmware (`idds.pump.firmware`) calls these and nothing else decides the same question, so
-a later vectorised twin can call or mirror them one by one (docs/design.md principle 2). Units:
+The firmware (`idds.pump.firmware`) calls these and nothing else decides the same question; the
+vectorised pump twin (`idds.pump.twin`) calls the same functions on arrays where they are
+written for both (`lockout_ends_at`, `in_window`, `outside`, `above_max_flow`) and mirrors the
+others one by one (docs/design.md principle 2). Units:
 volumes nL, flows nL/s, times s since the epoch, masses ng, concentrations ng/nL (= mg/mL).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from fractions import Fraction
 from itertools import pairwise
+from typing import TYPE_CHECKING, Any, TypeAlias, overload
 
-from idds.dosing import PROMETRA_CATHETER_FULL_LENGTH_CM, catheter_volume
+from idds.dosing import PROMETRA_CATHETER_FULL_LENGTH_CM, catheter_volume, time_to_alarm
 from idds.pump.clock import DAY, MINUTE
-from idds.pump.convert import volume_nl
+from idds.pump.convert import NG_PER_MG, NL_PER_ML, volume_nl
 from idds.pump.errors import Limit
+from idds.pump.limits import DeviceLimits
 from idds.pump.program import Basal, Continuous, Flex, FlexStep, MinimumRate, Stopped
 
 #: Labelled flow accuracy, +/-14.5% (devices.md, SynchroMed II, unconfirmed).
@@ -27,7 +32,18 @@ FLOW_ERROR_BOUND = (1 + LABELLED_ACCURACY) * (1 + STROKE_NOISE_CLIP) - 1
 #: Refill check: flag a withdrawn volume that differs from the expected one by more than
 #: max(1 mL, labelled accuracy x volume pumped since the last fill) (*assumption*; devices.md:
 #: "expected-versus-withdrawn volume mismatch is the warning sign").
-REFILL_MISMATCH_FLOOR_NL = 1_000_000
+REFILL_MISMATCH_FLOOR_NL = 1 * NL_PER_ML
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
+    FloatArray: TypeAlias = NDArray[np.float64]
+    IntArray: TypeAlias = NDArray[np.int64]
+    BoolArray: TypeAlias = NDArray[np.bool_]
+
+#: A range bound: exact (the firmware) or float (the pump twin).
+Bound: TypeAlias = Fraction | float
 
 
 def flex_step_at(days: Sequence[Sequence[FlexStep]], weekday: int, second: Fraction) -> FlexStep:
@@ -73,7 +89,7 @@ def basal_flow(basal: Basal, concentration: Fraction, weekday: int, second: Frac
         dose = basal.dose_rate
     else:
         dose = flex_step_at(basal.days, weekday, second).dose_rate
-    return dose.value_in("mg/day") * 1_000_000 / DAY / concentration
+    return dose.value_in("mg/day") * NG_PER_MG / DAY / concentration
 
 
 def max_basal_flow(basal: Basal, concentration: Fraction, min_flow: Fraction) -> Fraction:
@@ -102,6 +118,55 @@ def flex_schedule_problem(days: Sequence[Sequence[FlexStep]], max_steps: int) ->
     return None
 
 
+@dataclass(frozen=True)
+class ProgramRanges:
+    """The closed device ranges `Pump.set_therapy` checks a program against (source:
+    `idds.pump.limits.DeviceLimits`), in one unit system: the firmware's (`firmware_ranges`:
+    nL/s, nL, s) or the pump twin's (float mL/day, mL, min)."""
+
+    flow: tuple[Bound, Bound]
+    bolus_volume: tuple[Bound, Bound]
+    bolus_duration: tuple[Bound, Bound]
+    lockout: tuple[Bound, Bound]
+    max_per_24h: tuple[int, int]
+
+
+def firmware_ranges(limits: DeviceLimits) -> ProgramRanges:
+    """The device ranges in the firmware's exact units: flows nL/s, volumes nL, times s."""
+    return ProgramRanges(
+        flow=(limits.min_flow, limits.max_flow),
+        bolus_volume=(Fraction(limits.min_bolus_nl), Fraction(limits.max_bolus_nl)),
+        bolus_duration=(limits.min_bolus_duration_s, limits.max_bolus_duration_s),
+        lockout=(limits.min_lockout_s, limits.max_lockout_s),
+        max_per_24h=(1, limits.max_demand_per_24h),
+    )
+
+
+@overload
+def outside(value: Fraction | int, bounds: tuple[Bound, Bound]) -> bool: ...
+@overload
+def outside(value: FloatArray | IntArray, bounds: tuple[Bound, Bound]) -> BoolArray: ...
+def outside(value: Any, bounds: tuple[Bound, Bound]) -> Any:
+    """Whether `value` lies outside the closed range `bounds` = (low, high): the range rule of
+    every `Pump.set_therapy` check (refuse, do not clamp; docs/design.md principle 5).
+    Elementwise on arrays, for the pump twin."""
+    low, high = bounds
+    return (value < low) | (value > high)
+
+
+@overload
+def above_max_flow(peak_basal_flow: Fraction, bolus_flow: Fraction, max_flow: Fraction) -> bool:
+    ...
+@overload
+def above_max_flow(peak_basal_flow: FloatArray, bolus_flow: FloatArray, max_flow: float) -> (
+    BoolArray
+): ...
+def above_max_flow(peak_basal_flow: Any, bolus_flow: Any, max_flow: Any) -> Any:
+    """Whether a patient bolus on top of the highest basal flow exceeds the device maximum
+    flow (`Pump.set_therapy`'s bolus flow rule; any one flow unit, elementwise on arrays)."""
+    return peak_basal_flow + bolus_flow > max_flow
+
+
 def stroke_volume_nl(nominal_nl: int, systematic: float, noise: float) -> int:
     """Actual volume of one stroke (nL, >= 0): nominal x (1 + systematic) x (1 + noise).
 
@@ -124,14 +189,38 @@ def next_stroke_at(now: Fraction, pending_nl: Fraction, stroke_nl: int, flow: Fr
     return now + (stroke_nl - pending_nl) / flow
 
 
-def lockout_ends_at(last_start: Fraction | None, lockout_s: Fraction) -> Fraction | None:
-    """End of the patient-bolus lockout: start of the last given bolus + lockout (s)."""
+@overload
+def lockout_ends_at(last_start: Fraction, lockout_s: Fraction) -> Fraction: ...
+@overload
+def lockout_ends_at(last_start: Fraction | None, lockout_s: Fraction) -> Fraction | None: ...
+@overload
+def lockout_ends_at(last_start: FloatArray, lockout_s: FloatArray) -> FloatArray: ...
+def lockout_ends_at(last_start: Any, lockout_s: Any) -> Any:
+    """End of the patient-bolus lockout: start of the last given bolus + lockout (s; any one
+    time unit). The one lockout rule: the firmware calls it on exact seconds, the pump twin
+    (`idds.pump.twin`) on arrays of minutes (-inf: no bolus yet, so no lockout)."""
     return None if last_start is None else last_start + lockout_s
 
 
+@overload
+def in_window(start: Fraction, now: Fraction, window_s: Fraction) -> bool: ...
+@overload
+def in_window(start: FloatArray, now: float, window_s: float) -> BoolArray: ...
+def in_window(start: Any, now: Any, window_s: Any) -> Any:
+    """Whether a bolus started at `start` is in the rolling window (now - window, now] (any
+    one time unit; elementwise on arrays, for the pump twin)."""
+    return (start > now - window_s) & (start <= now)
+
+
 def boluses_in_window(starts: Sequence[Fraction], now: Fraction, window_s: Fraction) -> int:
-    """Patient boluses given in the rolling window (now - window, now]."""
-    return sum(1 for s in starts if now - window_s < s <= now)
+    """Patient boluses given in the rolling window (now - window, now] (`in_window`)."""
+    return sum(1 for s in starts if in_window(s, now, window_s))
+
+
+def lockout_left(lockout_until: Fraction | None, now: Fraction) -> Fraction:
+    """Seconds of lockout still to run at `now` (0 when none): `lockout_ends_at` of the last
+    given bolus, less the time since."""
+    return Fraction(0) if lockout_until is None else max(Fraction(0), lockout_until - now)
 
 
 def demand_refusal(starts: Sequence[Fraction], now: Fraction, lockout_s: Fraction,
@@ -166,12 +255,12 @@ def refill_mismatch(expected_nl: int, withdrawn_nl: int, pumped_since_fill_nl: i
 
 def seconds_to_volume(estimate_nl: int, target_nl: int, flow: Fraction) -> Fraction | None:
     """Seconds until the estimated reservoir falls to `target_nl` at `flow` nL/s (None if no
-    flow); 0 if already there."""
+    flow); 0 if already there. The formula is `idds.dosing.time_to_alarm` (one refill rule)."""
     if estimate_nl <= target_nl:
         return Fraction(0)
     if flow <= 0:
         return None
-    return (estimate_nl - target_nl) / flow
+    return time_to_alarm(estimate_nl, target_nl, flow)
 
 
 def mean_basal_flow(basal: Basal, concentration: Fraction, min_flow: Fraction) -> Fraction:

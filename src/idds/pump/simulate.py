@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from idds.pump.clock import DAY, format_time
+from idds.pump.convert import NG_PER_MG
 from idds.pump.errors import PumpError, Refusal
 from idds.pump.firmware import Pump
 from idds.pump.log import EventKind
@@ -85,7 +86,7 @@ def simulate(program: ProgramFile, days: int, presses: Sequence[Fraction],
             except Refusal as refusal:
                 outcomes.append(PressOutcome(t, False, refusal.message))
         pump.advance(day * DAY)
-        delivered.append(float((pump.hardware.delivered_ng - last_mass) / 1_000_000))
+        delivered.append(float((pump.hardware.delivered_ng - last_mass) / NG_PER_MG))
         last_mass = pump.hardware.delivered_ng
     alarms = tuple(
         AlarmRecord(e.time, e.detail("alarm") or "", e.detail("priority") or "")

@@ -3,7 +3,8 @@ JSON bytes and back. A restored pump continues identically to the original.
 
 Encoding: a tagged JSON tree. Fractions are exact "n/d" text, Quantities their exact base value
 with the display unit, enums and dataclasses by registered class name. The restored log must
-verify against the recorded head hash, or restoring is refused.
+verify against the recorded head hash, or restoring is refused. `power_loss` restarts a pump
+from its snapshot. The firmware does not import this module.
 """
 
 from __future__ import annotations
@@ -146,3 +147,11 @@ def restore(data: bytes) -> Pump:
                             f"{check.reason}")
     hardware.catheter = [tuple(seg) for seg in hardware.catheter]  # type: ignore[misc]
     return Pump(spec, limits, state, hardware, rng, log)
+
+
+def power_loss(pump: Pump) -> Pump:
+    """Power loss and restart: a pump restored from the non-volatile snapshot, with the
+    restart logged (`Pump.restarted`)."""
+    restarted = restore(snapshot(pump))
+    restarted.restarted()
+    return restarted

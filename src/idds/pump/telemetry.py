@@ -1,6 +1,8 @@
 """Interrogation: one telemetry snapshot, what a clinician programmer reads from the pump.
 
-All values carry units (Quantity) or are enums; `as_json()` gives a JSON-able dict.
+All values carry units (Quantity) or are enums; `as_json()` gives a JSON-able dict. Built from
+the pump by `interrogate` (logged) and `read_telemetry` (not logged); the firmware does not
+import this module.
 """
 
 from __future__ import annotations
@@ -8,18 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 from fractions import Fraction
-from typing import TYPE_CHECKING
 
 from idds.pump import rules
 from idds.pump.alarms import ActiveAlarm
 from idds.pump.clock import format_time
-from idds.pump.convert import dose_rate_q, flow_q, time_q, volume_q
+from idds.pump.convert import dose_rate_q, flow_q, mass_ng, time_q, volume_q
+from idds.pump.firmware import Pump
 from idds.pump.log import LogEntry
 from idds.pump.program import Drug, Mode, Therapy
 from idds.units import Quantity
-
-if TYPE_CHECKING:
-    from idds.pump.firmware import Pump
 
 
 class Battery(Enum):
@@ -90,7 +89,7 @@ def read_telemetry(pump: Pump, events: int = 10) -> Telemetry:
     if s.drug is not None and s.confirmed:
         demand_per_day = Fraction(0)
         if s.therapy.demand is not None:
-            dose_ng = s.therapy.demand.dose.value_in("mg") * 1_000_000
+            dose_ng = mass_ng(s.therapy.demand.dose)
             demand_per_day = dose_ng / conc * s.therapy.demand.max_per_24h
         mean = rules.mean_basal_flow(s.therapy.basal, conc, pump.limits.min_flow)
         seconds = rules.refill_due_in(s.estimate_nl, s.low_reservoir_nl, mean, demand_per_day)
@@ -105,3 +104,11 @@ def read_telemetry(pump: Pump, events: int = 10) -> Telemetry:
         refill_due_in=due, battery=battery, motor_stalled=s.stalled, alarms=s.alarms,
         last_events=pump.log.last(events), log_head=pump.log.head,
     )
+
+
+def interrogate(pump: Pump, events: int = 10) -> Telemetry:
+    """What a programmer reads: the interrogation is logged (after a motor restart it clears
+    the stall alarm and infusion resumes, devices.md: `Pump.interrogated`), then the
+    telemetry is read."""
+    pump.interrogated()
+    return read_telemetry(pump, events)

@@ -36,7 +36,7 @@ from idds.control.recommendation import ControlReason
 from idds.control.rules import RuleBasedController
 from idds.control.supervisor import Check, Verdict, reset_alarm
 from idds.drugs import Route
-from idds.pump.limits import LIMITS
+from idds.pump.twin import MIN_FLOW_ML_PER_DAY
 from idds.trial.arms import ArmContext, Decision, Reason, StandardIntrathecal, from_control
 
 IntArray = NDArray[np.int64]
@@ -100,7 +100,7 @@ class _ClosedLoopArm:
         """The arm's bounds with the lowest deliverable rate: the device's minimum flow at the
         library's strongest concentration (so any strength in the pump can deliver it)."""
         strongest = float(context.morphine.concentration_max.value.value_in("mg/mL"))
-        floor = LIMITS.min_flow_nl_per_day / 1e6 * strongest
+        floor = MIN_FLOW_ML_PER_DAY * strongest
         return replace(self.bounds,
                        min_rate_mg_per_day=max(self.bounds.min_rate_mg_per_day, floor),
                        min_daily_mg=max(self.bounds.min_daily_mg, floor))

@@ -28,10 +28,11 @@ from idds.physiology.exposure import site_exposure
 from idds.physiology.model import start_coanalgesics
 from idds.physiology.parameters import SYMPTOMS
 from idds.physiology.symptoms import Care, Symptom, SymptomState
-from idds.trial import pump_twin
+from idds.pump import twin as pump_twin
+from idds.pump.twin import GIVEN, PumpArrays
 from idds.trial.arms import Arm, ArmContext, Reason
 from idds.trial.history import DayAccumulator, History, observe
-from idds.trial.pump_twin import PumpArrays, Refusal
+from idds.trial.pump_draws import systematic_errors
 
 Array = NDArray[np.float64]
 
@@ -228,7 +229,7 @@ def _program(run: _Run, settings: TrialSettings, arm: str, max_conc: float) -> N
         run.refills += fix & run.alive
         problems = _problems(run, settings)
     if problems.any():
-        worst = pump_twin.ProgramProblem(int(problems[problems > 0][0]))
+        worst = pump_twin.limit_of(int(problems[problems > 0][0]))
         raise DeviceLimitError(
             f"arm {arm} programmed {int((problems > 0).sum())} pump(s) outside the device "
             f"limits ({worst.name.lower().replace('_', ' ')})"
@@ -238,9 +239,10 @@ def _program(run: _Run, settings: TrialSettings, arm: str, max_conc: float) -> N
 def _problems(run: _Run, settings: TrialSettings) -> NDArray[np.int64]:
     assert run.pumps is not None
     conc = run.pumps.concentration_mg_per_ml
+    program = run.therapy.pump_program()
     run.bolus_duration_min = pump_twin.shortest_bolus_duration(
-        run.therapy, conc, settings.pump.bolus_duration_min)
-    return pump_twin.program_problems(run.therapy, conc, run.bolus_duration_min)
+        program, conc, settings.pump.bolus_duration_min)
+    return pump_twin.program_problems(program, conc, run.bolus_duration_min)
 
 
 def _with_rescue(cohort: Cohort, rescue_mg: Array) -> Cohort:
@@ -264,12 +266,13 @@ def _step_day(run: _Run, settings: TrialSettings, uses_pump: bool) -> dict[str, 
     night_end, night_start = SYMPTOMS.night_end_min, SYMPTOMS.night_start_min
     alive = run.alive.astype(np.float64)
     alive_count = float(alive.sum())
+    program = run.therapy.pump_program()
     for s in range(steps):
         hour = int((s * dt) // 60)
         gut = dose_per_intake if s in oral_steps else 0.0
         csf: Array | float = 0.0
         if uses_pump and run.pumps is not None:
-            csf = pump_twin.deliver(run.pumps, run.therapy, hour, dt)
+            csf = pump_twin.deliver(run.pumps, program, hour, dt)
             values["it_mg"] += csf
         values["oral_mg"] += gut
         run.state, out = step(run.state, run.cohort, [Delivery("morphine", gut_mg=gut,
@@ -303,13 +306,13 @@ def _step_day(run: _Run, settings: TrialSettings, uses_pump: bool) -> dict[str, 
         run.pain_by_hour_count[hour] += alive_count
         if uses_pump and run.pumps is not None:
             press = out.wants_bolus
-            codes = pump_twin.demand(run.pumps, press, out.t_min, run.therapy,
+            codes = pump_twin.demand(run.pumps, press, out.t_min, program,
                                      run.bolus_duration_min)
             pressed = codes >= 0
-            refused = pressed & (codes != Refusal.GIVEN)
+            refused = pressed & (codes != GIVEN)
             values["presses"] += pressed
             values["refused"] += refused
-            values["given"] += codes == Refusal.GIVEN
+            values["given"] += codes == GIVEN
             presses_by_hour[hour] += pressed
             refused_by_hour[hour] += refused
             run.presses_by_hour[hour] += pressed.sum()
@@ -354,7 +357,7 @@ def _refill_due(run: _Run, settings: TrialSettings, max_conc: float) -> None:
     assert run.pumps is not None
     setup = settings.pump
     due = run.pumps.implanted & (
-        pump_twin.days_to_alarm(run.pumps, run.therapy, setup.alarm_ml) < 1.0
+        pump_twin.days_to_alarm(run.pumps, run.therapy.pump_program(), setup.alarm_ml) < 1.0
     )
     if due.any():
         strength = setup.concentration(run.therapy, max_conc)
@@ -430,7 +433,7 @@ def run_arm(
     max_conc = float(context.morphine.concentration_max.value.value_in("mg/mL"))
     pumps = None
     if arm.uses_pump:
-        pumps = PumpArrays.empty(cohort.n, pump_twin.systematic_errors(cohort.keys))
+        pumps = PumpArrays.empty(cohort.n, systematic_errors(cohort.keys))
         strength = settings.pump.concentration(therapy, max_conc)
         pumps.fill(np.ones(cohort.n, dtype=bool), settings.pump.reservoir_ml, strength)
     run = _new_run(cohort, start, therapy, pumps, settings.days)

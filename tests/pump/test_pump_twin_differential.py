@@ -1,9 +1,10 @@
-"""The trial's vectorised pump twin against the firmware: same decisions, same drug.
+"""The vectorised pump twin (`idds.pump.twin`) against the firmware: same decisions, same drug.
 
 DESIGN.md principle 2: the fast form of the pump rules is kept equal to the readable firmware
 by a differential test on random programs and presses. Equal means: every press gets the same
-outcome (given, or refused for the same reason), and the drug pumped each day agrees within
-the firmware's stroke granularity (two strokes) plus 1% for per-stroke noise.
+outcome (given, or refused for the same reason: the same `Limit`), and the drug pumped each day
+agrees within the firmware's stroke granularity (two strokes) plus 1% for per-stroke noise.
+Moved from tests/trial; the twin's outcomes are the firmware's `Limit` members (None: given).
 """
 
 from __future__ import annotations
@@ -12,8 +13,6 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from idds.control.prescription import HOURS
-from idds.control.prescription import Prescription as TwinTherapy
 from idds.pump import (
     Continuous,
     DemandBolus,
@@ -24,8 +23,8 @@ from idds.pump import (
     Refusal,
     Therapy,
 )
-from idds.trial import pump_twin
-from idds.trial.pump_twin import PumpArrays
+from idds.pump import twin as pump_twin
+from idds.pump.twin import HOURS, PumpArrays, TwinProgram
 from idds.units import Quantity
 
 DT_MIN = 5
@@ -33,12 +32,8 @@ DAYS = 3
 START_S = 3600  # therapy starts 1 h after implant (after priming), on the 5-min grid
 STROKE_NL = 2000
 
-LIMIT_TO_TWIN = {
-    Limit.LOCKOUT_ACTIVE: pump_twin.Refusal.LOCKOUT,
-    Limit.MAX_PER_24H_REACHED: pump_twin.Refusal.MAX_PER_24H,
-    Limit.BOLUS_IN_PROGRESS: pump_twin.Refusal.BOLUS_IN_PROGRESS,
-    Limit.CRITICAL_ALARM: pump_twin.Refusal.EMPTY,
-}
+#: The outcome of a press that gives a bolus (a refused one is the firmware's `Limit`).
+GIVEN = None
 
 
 programs = st.fixed_dictionaries({
@@ -78,9 +73,9 @@ def firmware_run(p: dict[str, object]) -> tuple[list[object], list[int]]:
             pump.advance(START_S + presses.pop(0) * DT_MIN * 60)
             try:
                 pump.patient_bolus()
-                outcomes.append(pump_twin.Refusal.GIVEN)
+                outcomes.append(GIVEN)
             except Refusal as refusal:
-                outcomes.append(LIMIT_TO_TWIN.get(refusal.limit, refusal.limit))
+                outcomes.append(refusal.limit)
         pump.advance(end)
         pumped.append(pump.hardware.pumped_nl)
     return outcomes, list(np.diff(pumped))
@@ -88,19 +83,19 @@ def firmware_run(p: dict[str, object]) -> tuple[list[object], list[int]]:
 
 def twin_run(p: dict[str, object]) -> tuple[list[object], list[float]]:
     concentration = float(str(p["concentration"]))
-    therapy = TwinTherapy(
-        oral_mg_per_day=np.zeros(1), oral_rescue_mg=np.zeros(1),
-        it_mg_per_day=np.array([float(str(p["dose_mg_per_day"]))]), flex=np.ones((1, HOURS)),
+    therapy = TwinProgram(
+        basal_mg_per_day=np.array([float(str(p["dose_mg_per_day"]))]),
+        flex=np.ones((1, HOURS)),
         bolus_mg=np.array([float(str(p["bolus_mg"]))]),
         lockout_min=np.array([float(p["lockout_min"])]),  # type: ignore[arg-type]
-        max_boluses_per_day=np.array([p["max_per_day"]], dtype=np.int64),
+        max_per_24h=np.array([p["max_per_day"]], dtype=np.int64),
     )
     pumps = PumpArrays.empty(1, np.array([float(p["systematic"])]))  # type: ignore[arg-type]
     pumps.fill(np.ones(1, dtype=bool), 20.0, np.array([concentration]))
     problem = pump_twin.program_problems(therapy, pumps.concentration_mg_per_ml,
                                          np.array([float(p["duration_min"])]))  # type: ignore[arg-type]
     if problem[0]:
-        return [pump_twin.ProgramProblem(int(problem[0])).name], []
+        return [pump_twin.limit_of(int(problem[0])).name], []
     presses = set(p["presses"])  # type: ignore[call-overload]
     outcomes: list[object] = []
     per_day: list[float] = []
@@ -113,7 +108,7 @@ def twin_run(p: dict[str, object]) -> tuple[list[object], list[float]]:
             if index + 1 in presses:
                 code = pump_twin.demand(pumps, np.array([True]), (index + 1) * DT_MIN, therapy,
                                         float(p["duration_min"]))  # type: ignore[arg-type]
-                outcomes.append(pump_twin.Refusal(int(code[0])))
+                outcomes.append(pump_twin.outcome(int(code[0])))
         per_day.append(volume_ml * 1e6)
     return outcomes, per_day
 
@@ -135,5 +130,4 @@ def test_a_bolus_in_the_lockout_is_refused_by_both() -> None:
     }
     firm, _ = firmware_run(program)
     twin, _ = twin_run(program)
-    assert firm == twin == [pump_twin.Refusal.GIVEN, pump_twin.Refusal.LOCKOUT,
-                            pump_twin.Refusal.GIVEN, pump_twin.Refusal.GIVEN]
+    assert firm == twin == [GIVEN, Limit.LOCKOUT_ACTIVE, GIVEN, GIVEN]
