@@ -34,14 +34,15 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
 
 
 class Rig:
-    """One pump on the memory transport. `pump_time` is moved by tests (s)."""
+    """One pump on the memory transport, implanted at pump time `start` (s). `pump_time` is
+    moved by tests (s)."""
 
-    def __init__(self, tmp: Path, seed: int = 1) -> None:
+    def __init__(self, tmp: Path, seed: int = 1, start: int = 0) -> None:
         self.tmp = tmp
         self.link_now = 1_000.0
-        self.pump_time = Fraction(0)
+        self.pump_time = Fraction(start)
         self.images: list[bytes] = []
-        pump = Pump.implant(seed=seed)
+        pump = Pump.implant(seed=seed, start=start)
         self.service = PumpService(pump, LIBRARY, lambda: self.pump_time, self._persist,
                                    "pump-test")
         self.events = MemoryEventSink()

@@ -29,6 +29,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from idds.cli.advice_screen import show_advice
 from idds.cli.devices import (
     client_for,
     confirm,
@@ -48,27 +49,16 @@ from idds.programmer import (
     parse_flex,
 )
 from idds.programmer.advisory import (
-    AdvisoryRun,
-    accept_advice,
-    advice_summary,
+    Choice,
+    VisitRequest,
     check_controller,
-    flex_rows,
-    gather,
+    close_visit,
     load_observations,
-    load_state,
-    log_decision,
+    open_visit,
     parse_time,
-    prepare,
-    pump_day,
-    reject_advice,
-    save_state,
-    setting_rows,
-    state_path,
 )
 from idds.programmer.screens import (
-    advice_table,
     finish_table,
-    flex_table,
     log_table,
     refill_table,
     status_table,
@@ -99,12 +89,13 @@ class OptionError(IddsError):
     """Options that do not go together."""
 
 
-def _programmer(device: Path, port: int | None, library: Path | None = None) -> Programmer:
-    import asyncio
-
+def _programmer(device: Path, port: int | None, library: Path | None = None, *,
+                pair_port: int | None = None) -> Programmer:
+    """The one way this CLI builds the programmer: its device directory, the link (to the
+    stored pump, or to `pair_port` for pairing), the drug library and the calendar."""
     dev = device_dir(device, "programmer")
-    return Programmer(client_for(dev, port), dev.log, load_library(library), date.today,
-                      sleep=asyncio.sleep)
+    client = pairing_client(dev, pair_port) if pair_port is not None else client_for(dev, port)
+    return Programmer(client, dev.log, load_library(library), date.today, sleep=asyncio.sleep)
 
 
 def _out() -> Console:
@@ -130,9 +121,8 @@ def pair_command(port: Annotated[int, typer.Option(help="Emulator TCP port.")],
     """Pair this programmer (the pump's window must be open: `idds pump magnet`)."""
     with one_line_errors():
         dev = device_dir(device, "programmer")
-        client = pairing_client(dev, port)
-        prog = Programmer(client, dev.log, load_library(), date.today)
-        pairing = run_with(client, lambda: prog.pair(dev.device_id))
+        prog = _programmer(device, None, pair_port=port)
+        pairing = run_with(prog.client, lambda: prog.pair(dev.device_id))
     if as_json:
         print_json({"pump_id": pairing.pump_id, "device_id": pairing.device_id,
                     "role": "clinician", "code": pairing.code})
@@ -190,16 +180,6 @@ def _basal(mode: str, dose: str | None, flex: str | None) -> Basal:
     raise OptionError(f"--mode {mode!r}: use continuous or flex")
 
 
-def plan_json(plan: TherapyPlan) -> dict[str, Any]:
-    """The finish screen as JSON."""
-    return {
-        "rows": [{"setting": r.setting, "old": r.old, "new": r.new} for r in plan.rows],
-        "notes": list(plan.notes),
-        "overridden": list(plan.overridden),
-        "next_refill": plan.refill.alarm_date.isoformat() if plan.refill else None,
-    }
-
-
 @app.command("therapy")
 def therapy_command(
     drug: Annotated[str, typer.Option(help="Drug (library name) in the pump.")],
@@ -238,7 +218,7 @@ def therapy_command(
 
         plan, result = run_with(prog.client, go)
     if as_json:
-        print_json({"finish": plan_json(plan), "result": result})
+        print_json({"finish": plan.as_json(), "result": result})
         return
     _out().print(f"Sent and confirmed by the pump: {result.get('new')} "
                  f"(was: {result.get('old')}).", markup=False)
@@ -338,44 +318,6 @@ def log_command(
               markup=False)
 
 
-_VERDICT_WORDS = {
-    "accepted": "accepted: the recommendation may be programmed as it is",
-    "reduced": "reduced: a smaller change than recommended may be programmed",
-    "refused": "refused: the current program stays",
-    "held_for_clinician": "held for a clinician: outside the clinician's bounds or a soft limit",
-    "alarm": "ALARM: interlock alarm: delivery reduced or stopped, boluses off",
-}
-
-
-def show_advice(out: Console, run: AdvisoryRun, state_note: str) -> None:
-    """The advisory screen: settings side by side, flex by hour, why, data, verdict, checks."""
-    a = run.advice
-    out.print(advice_table(f"Advice for pump {run.status.pump_id} ({run.controller} controller, "
-                           f"pump day {a.day + 1})", setting_rows(run)))
-    flex = flex_rows(run)
-    if flex:
-        out.print(flex_table(flex))
-    out.print("[bold]Why[/bold]")
-    out.print(f"  {a.reason_text}", markup=False)
-    if a.predicted_nrs is None:
-        out.print("  Predicted effect: none (this controller makes no prediction)", markup=False)
-    else:
-        out.print(f"  Predicted effect: mean diary pain NRS {a.predicted_nrs:.1f} in 3 days "
-                  "at the recommended dose", markup=False)
-    out.print("[bold]Data used[/bold] (missing or stale entries count as missing)")
-    for note in run.data_notes:
-        out.print(f"  {note}", markup=False)
-    for signal in run.interlock:
-        out.print(f"  Interlock: {signal}", markup=False)
-    out.print(f"[bold]Supervisor verdict[/bold]: {_VERDICT_WORDS[a.verdict.name.lower()]}",
-              highlight=False)
-    out.print("  Checks applied:")
-    for name, hit, text in run.checks:
-        mark = "LIMIT" if hit else "ok   "
-        out.print(f"    {mark} {name}" + (f": {text}" if hit else ""), markup=False)
-    out.print(f"  {state_note}", markup=False)
-
-
 def _login() -> str:
     try:
         return getpass.getuser()
@@ -411,54 +353,28 @@ def advise_command(
         _json_needs_yes(as_json and accept_ and not yes, "--json --accept")
         check_controller(controller)
         clinical = load_observations(observations)
-        visit = parse_time(now) if now else dt.datetime.now().astimezone()
-        at = visit.isoformat(timespec="seconds")
-        who = clinician or clinical.clinician or _login()
-        lib = load_library(library)
+        visit_time = parse_time(now) if now else dt.datetime.now().astimezone()
         dev = device_dir(device, "programmer")
-        device_id = dev.device_id
-        prog = Programmer(client_for(dev, port), dev.log, lib, date.today, sleep=asyncio.sleep)
+        request = VisitRequest(clinical, controller, clinician or clinical.clinician or _login(),
+                               visit_time, dev.path, dev.device_id)
+        prog = _programmer(device, port, library)
+        choice = Choice.ACCEPT if accept_ else Choice.REJECT if reject_ is not None else Choice.SHOW
         out = _out()
 
-        async def go() -> dict[str, Any]:
-            status, log = await gather(prog)
-            path = state_path(dev.path, status.pump_id, controller)
-            source = clinical.state_file or path
-            carried = load_state(source, status.pump_id, controller, pump_day(status))
-            run = prepare(status, log, clinical, controller, lib, visit, carried)
-            save_state(path, run.state)
-            note = (f"Controller state: {'resumed from ' + str(source) if run.resumed else 'new'}"
-                    f"; updated state saved to {path}")
+        def finish(plan: TherapyPlan) -> None:
             if not as_json:
-                show_advice(out, run, note)
-            report: dict[str, Any] = {"advice": advice_summary(run), "state_file": str(path),
-                                      "checks": [{"check": n, "applied": h, "text": t}
-                                                 for n, h, t in run.checks]}
-            if reject_ is not None:
-                await reject_advice(prog, run, who, at, device_id, reject_.strip())
-                report["decision"] = {"outcome": "rejected", "clinician": who, "at": at,
-                                      "reason": reject_.strip(), "sent": False}
-                return report
+                _show_finish(out, plan)
+            confirm("Send this therapy to the pump?", yes)
 
-            if not accept_:
-                log_decision(prog, run, None, device_id)
-                report["decision"] = None
-                return report
-
-            def finish(plan: TherapyPlan) -> None:
-                if not as_json:
-                    _show_finish(out, plan)
-                confirm("Send this therapy to the pump?", yes)
-
-            outcome = await accept_advice(prog, run, who, at, device_id, finish)
-            report["decision"] = {"outcome": "accepted", "clinician": who, "at": at,
-                                  "sent": outcome.result is not None}
-            if outcome.plan is not None:
-                report["finish"] = plan_json(outcome.plan)
-                report["result"] = outcome.result
-            return report
+        async def go() -> dict[str, Any]:
+            visit = await open_visit(prog, request, prog.library)
+            if not as_json:
+                show_advice(out, visit.run, visit.state_note)
+            report = await close_visit(prog, visit, choice, reject_, finish)
+            return report.as_json()
 
         report = run_with(prog.client, go)
+        who = request.clinician
     if as_json:
         print_json(report)
         return

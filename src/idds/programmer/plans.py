@@ -69,6 +69,15 @@ class TherapyPlan:
         """The soft-limit breaches the override reason covers."""
         return tuple(b.message for b in self.checks.soft)
 
+    def as_json(self) -> dict[str, object]:
+        """The finish screen as plain data (CLI `--json`, the console)."""
+        return {
+            "rows": [{"setting": r.setting, "old": r.old, "new": r.new} for r in self.rows],
+            "notes": list(self.notes),
+            "overridden": list(self.overridden),
+            "next_refill": self.refill.alarm_date.isoformat() if self.refill else None,
+        }
+
 
 def _per_hour(dose: Quantity, entry: LibraryDrug) -> str:
     return dose.display(f"{entry.display_unit}/h")
