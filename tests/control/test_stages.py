@@ -106,7 +106,7 @@ def test_limit_step_reduces_to_the_smaller_step_library_or_clinician() -> None:
     cur = therapy(it_mg=4.0, bolus_mg=0.2, max_boluses=2)
     up = cur.with_(it_mg_per_day=np.array([6.0]))
     out, flags = run(stages.limit_step, up, context(cur))
-    assert flags == Check.MAX_INCREASE_DAY and out.it_mg_per_day[0] == pytest.approx(4.8)
+    assert flags == Check.MAX_INCREASE_PER_DAY and out.it_mg_per_day[0] == pytest.approx(4.8)
     strict = ClinicianBounds(max_increase_per_day=0.1)
     out, _ = run(stages.limit_step, up, context(cur, bounds=strict))
     assert out.it_mg_per_day[0] == pytest.approx(4.4)
@@ -116,7 +116,7 @@ def test_limit_step_reduces_to_the_smaller_step_library_or_clinician() -> None:
     assert out.it_mg_per_day[0] == pytest.approx(5.2)  # the soft library step allowed
     more = cur.with_(max_boluses_per_day=np.array([4]))  # allowance 0.4 -> 0.8 mg/day
     out, flags = run(stages.limit_step, more, context(cur))
-    assert flags == Check.MAX_INCREASE_DAY
+    assert flags == Check.MAX_INCREASE_PER_DAY
     assert out.bolus_mg[0] * out.max_boluses_per_day[0] == pytest.approx(0.48)
     assert same(run(stages.limit_step, cur, context(cur))[0], cur)
 
@@ -243,4 +243,4 @@ def test_supervise_is_the_composition_of_the_stages_in_order() -> None:
     for stage in STAGES:
         out, checks = stage(out, checks, ctx)
     assert same(out, decision.therapy) and np.array_equal(checks, decision.checks)
-    assert list(decision.checks) == [Check.MAX_INCREASE_DAY, Check.SOFT_LIMIT, Check.ALARM_NEW]
+    assert list(decision.checks) == [Check.MAX_INCREASE_PER_DAY, Check.SOFT_LIMIT, Check.ALARM_NEW]

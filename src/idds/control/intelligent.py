@@ -25,7 +25,7 @@ The supervisor checks everything it returns.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -75,6 +75,9 @@ class IntelligentState:
 class IntelligentController:
     """See the module docstring. Doses in mg/day, NRS 0-10, rates in breaths/min.
 
+    max_increase_per_day: largest increase of the daily dose per decision, a fraction per day
+    (0.2 = +20%; the supervisor's per-change step, from the clinician's bounds and the library).
+    max_cut: largest cut per decision when not forced by side effects, a fraction.
     oral_per_it_mg: oral morphine mg per IT mg (library ladder, 300, Krames).
     baseline_nrs, baseline_sd: pain on the prior systemic regimen (pharmacology.md: 7.4-7.8),
     used as a first observation at the prior oral dose when `prior_oral_mg_per_day` is given.
@@ -91,7 +94,7 @@ class IntelligentController:
     min_daily_mg: float = 0.0
     min_rate_mg_per_day: float = 0.0
     horizon_days: float = 3.0
-    max_step: float = 0.2
+    max_increase_per_day: float = 0.2
     max_cut: float = 0.1
     deadband: float = 0.05
     breathing_floor_per_min: float = 10.5
@@ -113,6 +116,14 @@ class IntelligentController:
     model: ResponseModel = field(default_factory=ResponseModel)
     breathing_model: BreathingModel = field(default_factory=BreathingModel)
     flex: FlexShaper = field(default_factory=FlexShaper)
+    #: Deprecated spelling of `max_increase_per_day`, accepted only from the advisory mode
+    #: (idds.programmer.advisory), which does not build controllers through
+    #: `idds.control.registry` yet; remove with that use.
+    max_step: InitVar[float | None] = None
+
+    def __post_init__(self, max_step: float | None) -> None:
+        if max_step is not None:
+            object.__setattr__(self, "max_increase_per_day", max_step)
 
     def initial(self, therapy: Prescription) -> IntelligentState:
         n = therapy.n
@@ -205,7 +216,7 @@ class IntelligentController:
              reasons == ControlReason.INCREASE_UNCONTROLLED,
              reasons == ControlReason.DECREASE_OVERCONTROLLED,
              reasons == ControlReason.DECREASE_LITTLE_BENEFIT],
-            [cur * (1 - self.reduce), np.minimum(goal, cur * (1 + self.max_step)),
+            [cur * (1 - self.reduce), np.minimum(goal, cur * (1 + self.max_increase_per_day)),
              np.maximum(floor, cur * (1 - self.max_cut)),
              np.maximum(t.benefit_limit, cur * (1 - self.max_cut))],
             default=cur,

@@ -230,11 +230,11 @@ def limit_step(t: Prescription, checks: IntArray, ctx: Context) -> tuple[Prescri
     basal, bolus, maxb = t.it_mg_per_day, t.bolus_mg, t.max_boluses_per_day
     step_cap = cur_basal * (1.0 + step)
     over = basal > step_cap * (1 + EPS)
-    checks = _flag(checks, over, Check.MAX_INCREASE_DAY)
+    checks = _flag(checks, over, Check.MAX_INCREASE_PER_DAY)
     basal = np.where(over, step_cap, basal)
     allow_cap = cur_allow * (1.0 + step)
     over = (bolus * maxb > allow_cap * (1 + EPS) + 1e-12) & (cur_allow > 0) & (maxb > 0)
-    checks = _flag(checks, over, Check.MAX_INCREASE_DAY)
+    checks = _flag(checks, over, Check.MAX_INCREASE_PER_DAY)
     bolus = np.where(over, allow_cap / np.maximum(maxb, 1), bolus)
     return t.with_(it_mg_per_day=basal, bolus_mg=bolus), checks
 

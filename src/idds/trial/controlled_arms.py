@@ -46,6 +46,8 @@ Array = NDArray[np.float64]
 HOLD_REVIEW_DAYS = 7
 #: Share of the pre-alarm dose a clinician restarts a stopped pump at (assumption).
 RESTART_FRACTION = 0.5
+#: The supervisor's checks counted per run (every flag once, aliases not again).
+COUNTED_CHECKS = (Check.NONE, *Check)
 
 
 @dataclass
@@ -119,7 +121,7 @@ class _ClosedLoopArm:
             last_review_day=np.full(therapy.n, -np.inf),
             taper_keep=self.standard.taper.start(therapy.n),
             verdicts=np.zeros(len(Verdict), dtype=np.int64),
-            checks=np.zeros(len(Check.__members__), dtype=np.int64),
+            checks=np.zeros(len(COUNTED_CHECKS), dtype=np.int64),
         )
 
     def decide(self, obs: Observations, therapy: Prescription, context: ArmContext,
@@ -158,7 +160,7 @@ class _ClosedLoopArm:
         run.last_review_day = np.where(review, float(obs.day), run.last_review_day)
         visit |= review
         run.verdicts += np.bincount(decision.verdict, minlength=len(Verdict))
-        for k, flag in enumerate(Check.__members__.values()):
+        for k, flag in enumerate(COUNTED_CHECKS):
             run.checks[k] += int(np.count_nonzero(decision.checks & int(flag)))
         reasons = _reasons(step.recommendation.reasons, decision.verdict, decision.checks,
                            taper_reasons)
@@ -170,7 +172,8 @@ class _ClosedLoopArm:
         assert isinstance(memory, _Run)
         run = memory
         verdicts = {v.name: int(run.verdicts[v]) for v in Verdict}
-        checks = {name: int(c) for name, c in zip(Check.__members__, run.checks, strict=True)}
+        checks = {str(flag.name): int(c)
+                  for flag, c in zip(COUNTED_CHECKS, run.checks, strict=True)}
         return verdicts, checks
 
 
