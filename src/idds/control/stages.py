@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from idds.control.bounds import ClinicianBounds, LibraryLimit, LibraryLimits
+from idds.control.bounds import ClinicianBounds, LibraryLimit, LibraryLimits, per_change_step
 from idds.control.checks import Check
 from idds.control.interlock import Level, assess
 from idds.control.observations import Observations
@@ -221,14 +221,19 @@ def gate_increases(t: Prescription, checks: IntArray, ctx: Context
 
 def limit_step(t: Prescription, checks: IntArray, ctx: Context) -> tuple[Prescription, IntArray]:
     """Reduce an increase of the basal dose, and of a running bolus allowance, to the
-    per-change step: the clinician's `max_increase_per_day` or the library's
-    `max_increase_fraction` (unless the clinician allows that soft limit), the smaller."""
+    per-change step (`per_change_step`: the clinician's `max_increase_per_day` or the library's
+    `max_increase_fraction` unless the clinician allows that soft limit, the smaller); the
+    basal increase also to the library's absolute `max_increase_mg_per_day` where it sets one
+    and the clinician does not allow it. Both are the library's own increase rule
+    (`idds.drugs.checks`) as numbers."""
     bounds = ctx.bounds
     cur_basal, cur_allow = ctx.current_basal, ctx.current_allowance
-    lib_step, _ = _library_cap(ctx.library.max_increase_fraction, bounds)
-    step = min(bounds.max_increase_per_day, lib_step)
+    step = per_change_step(bounds, ctx.library)
     basal, bolus, maxb = t.it_mg_per_day, t.bolus_mg, t.max_boluses_per_day
     step_cap = cur_basal * (1.0 + step)
+    most, _ = _library_cap(ctx.library.max_increase_mg_per_day, bounds)
+    if np.isfinite(most):
+        step_cap = np.minimum(step_cap, cur_basal + most)
     over = basal > step_cap * (1 + EPS)
     checks = _flag(checks, over, Check.MAX_INCREASE_PER_DAY)
     basal = np.where(over, step_cap, basal)
