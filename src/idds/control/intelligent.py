@@ -37,7 +37,8 @@ from idds.control.estimator import ResponseEstimate, ResponseModel
 from idds.control.flex import FlexShaper
 from idds.control.observations import Observations
 from idds.control.prescription import Prescription
-from idds.control.recommendation import ControlReason, Recommendation
+from idds.control.reasons import Reason
+from idds.control.recommendation import Recommendation
 from idds.control.rules import must_reduce
 
 Array = NDArray[np.float64]
@@ -205,17 +206,17 @@ class IntelligentController:
         reasons = np.select(
             [unsafe, no_data, wants_up & can_up, past_benefit, wants_up & little_benefit,
              wants_up, down],
-            [ControlReason.DECREASE_SIDE_EFFECTS, ControlReason.HOLD_NO_DATA,
-             ControlReason.INCREASE_UNCONTROLLED, ControlReason.DECREASE_LITTLE_BENEFIT,
-             ControlReason.HOLD_LITTLE_BENEFIT, ControlReason.HOLD_SIDE_EFFECTS,
-             ControlReason.DECREASE_OVERCONTROLLED],
-            default=ControlReason.HOLD_CONTROLLED,
+            [Reason.DECREASE_SIDE_EFFECTS, Reason.HOLD_NO_DATA,
+             Reason.INCREASE_UNCONTROLLED, Reason.DECREASE_LITTLE_BENEFIT,
+             Reason.HOLD_LITTLE_BENEFIT, Reason.HOLD_SIDE_EFFECTS,
+             Reason.DECREASE_OVERCONTROLLED],
+            default=Reason.HOLD_CONTROLLED,
         ).astype(np.int64)
         it = np.select(
-            [reasons == ControlReason.DECREASE_SIDE_EFFECTS,
-             reasons == ControlReason.INCREASE_UNCONTROLLED,
-             reasons == ControlReason.DECREASE_OVERCONTROLLED,
-             reasons == ControlReason.DECREASE_LITTLE_BENEFIT],
+            [reasons == Reason.DECREASE_SIDE_EFFECTS,
+             reasons == Reason.INCREASE_UNCONTROLLED,
+             reasons == Reason.DECREASE_OVERCONTROLLED,
+             reasons == Reason.DECREASE_LITTLE_BENEFIT],
             [cur * (1 - self.reduce), np.minimum(goal, cur * (1 + self.max_increase_per_day)),
              np.maximum(floor, cur * (1 - self.max_cut)),
              np.maximum(t.benefit_limit, cur * (1 - self.max_cut))],
@@ -224,16 +225,16 @@ class IntelligentController:
         it = np.where(it > 0, np.maximum(it, self.min_daily_mg), it)
         low = self.min_rate_mg_per_day / np.maximum(it, 1e-12)
         flex = self.flex.shape(obs, therapy.flex, low)
-        flex = np.where((reasons == ControlReason.DECREASE_SIDE_EFFECTS)[:, None], 1.0, flex)
+        flex = np.where((reasons == Reason.DECREASE_SIDE_EFFECTS)[:, None], 1.0, flex)
         bolus = np.minimum(it * self.bolus_fraction, self.max_bolus_mg)
         unmet = (obs.refused_per_day >= self.refused_for_more_boluses) & ~unsafe
         more = unmet & (therapy.max_boluses_per_day < self.max_boluses_per_day) & (
-            reasons != ControlReason.INCREASE_UNCONTROLLED)
+            reasons != Reason.INCREASE_UNCONTROLLED)
         maxb = np.where(more, therapy.max_boluses_per_day + 1, therapy.max_boluses_per_day)
-        held = reasons == ControlReason.HOLD_CONTROLLED
+        held = reasons == Reason.HOLD_CONTROLLED
         reshaped = held & (np.abs(flex - therapy.flex).max(axis=1) > 0.05)
-        reasons = np.where(reshaped, ControlReason.RESHAPE_FLEX, reasons)
-        reasons = np.where(held & more, ControlReason.ADJUST_BOLUS, reasons).astype(np.int64)
+        reasons = np.where(reshaped, Reason.RESHAPE_FLEX, reasons)
+        reasons = np.where(held & more, Reason.ADJUST_BOLUS, reasons).astype(np.int64)
         rec = therapy.with_(it_mg_per_day=it, flex=flex, bolus_mg=bolus,
                             max_boluses_per_day=maxb.astype(np.int64))
         predicted = estimator.expected_nrs(

@@ -20,7 +20,8 @@ from numpy.typing import NDArray
 from idds.control.flex import FlexShaper
 from idds.control.observations import Observations
 from idds.control.prescription import Prescription
-from idds.control.recommendation import ControlReason, Recommendation
+from idds.control.reasons import Reason
+from idds.control.recommendation import Recommendation
 from idds.physiology import Cohort
 from idds.physiology.cohort import steady_state_states
 from idds.physiology.exposure import site_exposure
@@ -122,9 +123,9 @@ class OracleController:
         it = np.where(up, np.minimum(best, cur * (1 + self.max_increase_per_day)),
                       np.where(down, np.maximum(best, cur * (1 - self.max_cut)), cur))
         reasons = np.select(
-            [up, down], [ControlReason.INCREASE_UNCONTROLLED,
-                         ControlReason.DECREASE_OVERCONTROLLED],
-            default=ControlReason.HOLD_CONTROLLED).astype(np.int64)
+            [up, down], [Reason.INCREASE_UNCONTROLLED,
+                         Reason.DECREASE_OVERCONTROLLED],
+            default=Reason.HOLD_CONTROLLED).astype(np.int64)
         flex = self.flex.shape(obs, therapy.flex, self.min_rate_mg_per_day / np.maximum(it, 1e-12))
         bolus = np.minimum(it * self.bolus_fraction, self.max_bolus_mg)
         rec = therapy.with_(it_mg_per_day=it, flex=flex, bolus_mg=bolus)

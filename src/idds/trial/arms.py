@@ -10,7 +10,6 @@ the same interface.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import IntEnum
 from typing import Protocol
 
 import numpy as np
@@ -18,7 +17,7 @@ from numpy.typing import NDArray
 
 from idds.control import Observations
 from idds.control.prescription import HOURS, Prescription
-from idds.control.recommendation import ControlReason
+from idds.control.reasons import Reason as Reason  # the one vocabulary, re-exported
 from idds.control.rules import Titration
 from idds.drugs import ConversionPolicy, Drug
 from idds.physiology import Cohort
@@ -26,49 +25,6 @@ from idds.physiology import Cohort
 Array = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
 IntArray = NDArray[np.int64]
-
-
-class Reason(IntEnum):
-    """Why an arm left a patient's therapy as it is, or changed it."""
-
-    NO_VISIT = 0
-    HOLD_CONTROLLED = 1
-    INCREASE_UNCONTROLLED = 2
-    HOLD_SIDE_EFFECTS = 3
-    DECREASE_SIDE_EFFECTS = 4
-    TAPER_SYSTEMIC = 5
-    HOLD_NO_DATA = 6
-    HELD_FOR_CLINICIAN = 7
-    ALARM_STOP = 8
-    HOLD_LITTLE_BENEFIT = 9
-    DECREASE_LITTLE_BENEFIT = 10
-    DECREASE_OVERCONTROLLED = 11
-    ROTATE_SIDE_EFFECTS = 12
-    RESCUE_KEPT = 13
-
-    @property
-    def text(self) -> str:
-        return _REASON_TEXT[self]
-
-
-_REASON_TEXT = {
-    Reason.NO_VISIT: "no clinic visit today",
-    Reason.HOLD_CONTROLLED: "pain controlled: dose held",
-    Reason.INCREASE_UNCONTROLLED: "pain uncontrolled without limiting side effects: increased",
-    Reason.HOLD_SIDE_EFFECTS: "pain uncontrolled but side effects limit the dose: held",
-    Reason.DECREASE_SIDE_EFFECTS: "sedation, slow breathing or intolerable side effects: reduced",
-    Reason.TAPER_SYSTEMIC: "systemic opioid tapered after the implant",
-    Reason.HOLD_NO_DATA: "no recent diary: dose held",
-    Reason.HELD_FOR_CLINICIAN: "recommendation outside the clinician's bounds: held for review",
-    Reason.ALARM_STOP: "physiological alarm: delivery stopped or reduced, latched until reset",
-    Reason.HOLD_LITTLE_BENEFIT: "pain uncontrolled but more drug would buy little relief: held",
-    Reason.DECREASE_LITTLE_BENEFIT: "part of the dose bought little relief: reduced",
-    Reason.DECREASE_OVERCONTROLLED: "pain controlled with room to spare: reduced toward the "
-    "smallest effective dose",
-    Reason.ROTATE_SIDE_EFFECTS: "side effects limit the oral opioid: rotated to another opioid "
-    "at an equianalgesic dose",
-    Reason.RESCUE_KEPT: "pain not yet controlled on the pump: oral rescue kept after the taper",
-}
 
 
 @dataclass(frozen=True)
@@ -171,30 +127,32 @@ def is_visit_day(day: int, first: tuple[int, ...], every: int) -> bool:
     return done in first or (done > max(first) and done % every == 0)
 
 
-#: The trial's `Reason` for a controller's or titration rule's `ControlReason`; the others
-#: (dose held, flex reshaped, bolus settings changed, still learning) take the caller's default.
-FROM_CONTROL: dict[ControlReason, Reason] = {
-    ControlReason.INCREASE_UNCONTROLLED: Reason.INCREASE_UNCONTROLLED,
-    ControlReason.DECREASE_OVERCONTROLLED: Reason.DECREASE_OVERCONTROLLED,
-    ControlReason.DECREASE_SIDE_EFFECTS: Reason.DECREASE_SIDE_EFFECTS,
-    ControlReason.HOLD_SIDE_EFFECTS: Reason.HOLD_SIDE_EFFECTS,
-    ControlReason.HOLD_NO_DATA: Reason.HOLD_NO_DATA,
-    ControlReason.HOLD_LITTLE_BENEFIT: Reason.HOLD_LITTLE_BENEFIT,
-    ControlReason.DECREASE_LITTLE_BENEFIT: Reason.DECREASE_LITTLE_BENEFIT,
-}
+#: The controller and titration-rule reasons an arm reports as they are; the others a
+#: controller gives (dose held, flex reshaped, bolus settings changed, still learning) take the
+#: caller's default: the arm's own account of the day.
+REPORTED: frozenset[Reason] = frozenset({
+    Reason.INCREASE_UNCONTROLLED,
+    Reason.DECREASE_OVERCONTROLLED,
+    Reason.DECREASE_SIDE_EFFECTS,
+    Reason.HOLD_SIDE_EFFECTS,
+    Reason.HOLD_NO_DATA,
+    Reason.HOLD_LITTLE_BENEFIT,
+    Reason.DECREASE_LITTLE_BENEFIT,
+})
 
 
 def from_control(reasons: IntArray, default: Reason) -> IntArray:
-    """`ControlReason` codes (n,) as trial `Reason` codes, by `FROM_CONTROL`."""
-    lookup = np.full(len(ControlReason), int(default), dtype=np.int64)
-    for control, reason in FROM_CONTROL.items():
-        lookup[control] = reason
+    """A controller's `Reason` codes (n,) as an arm reports them: those in `REPORTED` as
+    they are, any other as `default`."""
+    lookup = np.full(len(Reason), int(default), dtype=np.int64)
+    for reason in REPORTED:
+        lookup[reason] = reason
     out: IntArray = lookup[reasons]
     return out
 
 
 def visit_decision(titration: Titration, obs: Observations) -> tuple[Array, IntArray]:
-    """A clinic visit's dose multiplier and trial `Reason` per patient."""
+    """A clinic visit's dose multiplier and `Reason` per patient."""
     factor, reasons = titration.decide(obs)
     return factor, from_control(reasons, Reason.HOLD_CONTROLLED)
 

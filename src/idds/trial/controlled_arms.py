@@ -32,12 +32,12 @@ from idds.control.interlock import Level, assess
 from idds.control.loop import LoopState, closed_loop_step, start_loop
 from idds.control.oracle import OracleController
 from idds.control.prescription import Prescription
-from idds.control.recommendation import ControlReason
+from idds.control.reasons import Reason
 from idds.control.rules import RuleBasedController
 from idds.control.supervisor import Check, Verdict, reset_alarm
 from idds.drugs import Route
 from idds.pump.limits import LIMITS
-from idds.trial.arms import ArmContext, Decision, Reason, StandardIntrathecal, from_control
+from idds.trial.arms import ArmContext, Decision, StandardIntrathecal, from_control
 
 IntArray = NDArray[np.int64]
 Array = NDArray[np.float64]
@@ -66,8 +66,8 @@ class _Run:
 
 
 def _reasons(ctl: IntArray, verdict: IntArray, checks: IntArray, taper: IntArray) -> IntArray:
-    """Map controller reasons and verdicts onto the trial's `Reason` codes; `taper` is the
-    taper review's reason per patient (`Reason.NO_VISIT` where it changed nothing)."""
+    """The arm's `Reason` per patient from the controller's reasons and the verdicts; `taper`
+    is the taper review's reason per patient (`Reason.NO_VISIT` where it changed nothing)."""
     mapped = from_control(ctl, Reason.NO_VISIT)  # NO_VISIT: no trial reason of its own
     stale = (checks & int(Check.STALE_DIARY)) != 0
     blocked = (verdict == Verdict.REFUSED) | (verdict == Verdict.HELD_FOR_CLINICIAN)
@@ -75,8 +75,8 @@ def _reasons(ctl: IntArray, verdict: IntArray, checks: IntArray, taper: IntArray
         [
             verdict == Verdict.ALARM,
             verdict == Verdict.HELD_FOR_CLINICIAN,
-            stale | (ctl == ControlReason.HOLD_NO_DATA),
-            (ctl == ControlReason.INCREASE_UNCONTROLLED) & blocked,
+            stale | (ctl == Reason.HOLD_NO_DATA),
+            (ctl == Reason.INCREASE_UNCONTROLLED) & blocked,
         ],
         [Reason.ALARM_STOP, Reason.HELD_FOR_CLINICIAN, Reason.HOLD_NO_DATA,
          Reason.HOLD_SIDE_EFFECTS],
