@@ -13,7 +13,9 @@ alarm, assumption) and reviewing a hold for out-of-bounds recommendations (at mo
 a week per patient; the simulated clinician keeps the bounds).
 
 Each run's loop state (controller estimates, latched alarms) travels as the arm's memory in
-`Decision.memory`, created at the first decision from the start therapy.
+`Decision.memory` (`ClosedLoopMemory`), created at the first decision from the start therapy
+and replaced, never changed, at each decision. The systemic taper is `it-standard`'s `Taper`
+(`idds.trial.taper`).
 """
 
 from __future__ import annotations
@@ -50,9 +52,12 @@ RESTART_FRACTION = 0.5
 COUNTED_CHECKS = (Check.NONE, *Check)
 
 
-@dataclass
-class _Run:
-    """Per-run working state of a closed-loop arm (engine-internal)."""
+@dataclass(frozen=True)
+class ClosedLoopMemory:
+    """A closed-loop arm's memory between decisions (`Decision.memory`), replaced whole at each
+    decision: the run's context, bounds and controller; the loop state (controller estimates,
+    supervisor memory); per patient the day of the last review of a held recommendation (days,
+    -inf: none); who keeps an oral rescue after the taper; verdict and check counts so far."""
 
     context: ArmContext
     bounds: ClinicianBounds
@@ -110,10 +115,10 @@ class _ClosedLoopArm:
     def start(self, context: ArmContext) -> Prescription:
         return self.standard.start(context)
 
-    def _new_run(self, context: ArmContext, therapy: Prescription) -> _Run:
+    def _new_run(self, context: ArmContext, therapy: Prescription) -> ClosedLoopMemory:
         bounds = self.run_bounds(context)
         controller = self.controller(context, bounds)
-        return _Run(
+        return ClosedLoopMemory(
             context=context,
             bounds=bounds,
             controller=controller,
@@ -126,11 +131,12 @@ class _ClosedLoopArm:
 
     def decide(self, obs: Observations, therapy: Prescription, context: ArmContext,
                memory: object = None) -> Decision:
-        run = memory if isinstance(memory, _Run) else self._new_run(context, therapy)
-        therapy, run.taper_keep, taper_reasons = self.standard.tapered(
-            obs, therapy, context, run.taper_keep)
+        run = memory if isinstance(memory, ClosedLoopMemory) else self._new_run(context, therapy)
+        therapy, taper_keep, taper_reasons = self.standard.taper.step(
+            obs, therapy, context.prior_oral_mg_per_day, run.taper_keep)
         # A clinician resets a latched alarm once the readings are clear again.
-        sup = run.loop.supervisor
+        loop = run.loop
+        sup = loop.supervisor
         bounds = run.bounds
         clear = assess(obs, bounds.interlock).level == Level.CLEAR
         reset = (sup.latched >= Level.ALARM) & clear
@@ -140,10 +146,9 @@ class _ClosedLoopArm:
             again = np.maximum(sup.pre_alarm_mg * RESTART_FRACTION, bounds.min_daily_mg)
             it = np.where(restart, again, therapy.it_mg_per_day)
             therapy = therapy.with_(it_mg_per_day=it)
-            sup = reset_alarm(sup, reset)
-            run.loop = LoopState(run.loop.controller, sup)
-        step, run.loop = closed_loop_step(
-            run.controller, run.loop, obs, therapy, bounds,
+            loop = LoopState(loop.controller, reset_alarm(sup, reset))
+        step, loop = closed_loop_step(
+            run.controller, loop, obs, therapy, bounds,
             LibraryLimits.from_drug(context.morphine),
         )
         decision = step.decision
@@ -151,25 +156,31 @@ class _ClosedLoopArm:
         # While an alarm is latched every opioid is held, the systemic taper and rescue too
         # (Pasero 2009: stop the opioid at POSS 4 or respiratory depression); early alarms come
         # mostly from the systemic opioid still being tapered.
-        alarmed = run.loop.supervisor.latched >= Level.ALARM
+        alarmed = loop.supervisor.latched >= Level.ALARM
         if alarmed.any():
             out = out.with_(oral_mg_per_day=np.where(alarmed, 0.0, out.oral_mg_per_day),
                             oral_rescue_mg=np.where(alarmed, 0.0, out.oral_rescue_mg))
         held = decision.verdict == Verdict.HELD_FOR_CLINICIAN
         review = held & (obs.day - run.last_review_day >= HOLD_REVIEW_DAYS)
-        run.last_review_day = np.where(review, float(obs.day), run.last_review_day)
         visit |= review
-        run.verdicts += np.bincount(decision.verdict, minlength=len(Verdict))
-        for k, flag in enumerate(COUNTED_CHECKS):
-            run.checks[k] += int(np.count_nonzero(decision.checks & int(flag)))
+        checked = np.array([np.count_nonzero(decision.checks & int(flag))
+                            for flag in COUNTED_CHECKS], dtype=np.int64)
         reasons = _reasons(step.recommendation.reasons, decision.verdict, decision.checks,
                            taper_reasons)
-        return Decision(out, visit, reasons, memory=run)
+        memory = replace(
+            run,
+            loop=loop,
+            last_review_day=np.where(review, float(obs.day), run.last_review_day),
+            taper_keep=taper_keep,
+            verdicts=run.verdicts + np.bincount(decision.verdict, minlength=len(Verdict)),
+            checks=run.checks + checked,
+        )
+        return Decision(out, visit, reasons, memory=memory)
 
     @staticmethod
     def counts(memory: object) -> tuple[dict[str, int], dict[str, int]]:
         """Verdict and check counts of one run so far (from the arm's memory), for reports."""
-        assert isinstance(memory, _Run)
+        assert isinstance(memory, ClosedLoopMemory)
         run = memory
         verdicts = {v.name: int(run.verdicts[v]) for v in Verdict}
         checks = {str(flag.name): int(c)
