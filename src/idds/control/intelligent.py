@@ -45,6 +45,9 @@ Array = NDArray[np.float64]
 
 #: Candidate daily doses searched, mg/day.
 CANDIDATES_MG = np.geomspace(0.05, 30.0, 90)
+#: Oral morphine mg per intrathecal mg on the classic ladder (300:1, Krames): the reference drug
+#: library's value. The registry (`idds.control.registry`) passes the library's own ratio.
+LADDER_ORAL_PER_IT_MG = 300.0
 
 
 @dataclass(frozen=True)
@@ -79,7 +82,9 @@ class IntelligentController:
     max_increase_per_day: largest increase of the daily dose per decision, a fraction per day
     (0.2 = +20%; the supervisor's per-change step, from the clinician's bounds and the library).
     max_cut: largest cut per decision when not forced by side effects, a fraction.
-    oral_per_it_mg: oral morphine mg per IT mg (library ladder, 300, Krames).
+    oral_per_it_mg: oral morphine mg per IT mg, from the drug library's conversion factors
+    (`idds.control.registry.oral_to_it_ratio`); the default is the reference library's value
+    (`LADDER_ORAL_PER_IT_MG`, 300:1, Krames), for callers without a library.
     baseline_nrs, baseline_sd: pain on the prior systemic regimen (pharmacology.md: 7.4-7.8),
     used as a first observation at the prior oral dose when `prior_oral_mg_per_day` is given.
     min_benefit_nrs_per_mg: least predicted fall in mean pain (NRS points) that one more mg/day
@@ -105,7 +110,7 @@ class IntelligentController:
     burden_hold: float = 4.0
     burden_reduce: float = 6.0
     reduce: float = 0.25
-    oral_per_it_mg: float = 300.0
+    oral_per_it_mg: float = LADDER_ORAL_PER_IT_MG
     bolus_fraction: float = 0.1
     max_bolus_mg: float = 0.5
     max_boluses_per_day: int = 6

@@ -27,17 +27,15 @@ import numpy as np
 from numpy.typing import NDArray
 
 from idds.control import Observations
-from idds.control.bounds import ClinicianBounds, LibraryLimits
+from idds.control.bounds import ClinicianBounds, LibraryLimits, per_change_step
 from idds.control.controller import Controller
-from idds.control.intelligent import IntelligentController
 from idds.control.interlock import Level, assess
 from idds.control.loop import LoopState, closed_loop_step, start_loop
 from idds.control.oracle import OracleController
 from idds.control.prescription import Prescription
 from idds.control.reasons import Reason
-from idds.control.rules import RuleBasedController
+from idds.control.registry import build_controller, settings_for
 from idds.control.supervisor import Check, Verdict, reset_alarm
-from idds.drugs import Route
 from idds.pump.limits import LIMITS
 from idds.trial.arms import ArmContext, Decision, StandardIntrathecal, from_control
 
@@ -61,6 +59,7 @@ class ClosedLoopMemory:
 
     context: ArmContext
     bounds: ClinicianBounds
+    library: LibraryLimits
     controller: Controller[Any]
     loop: LoopState[Any]
     last_review_day: Array
@@ -101,6 +100,7 @@ class _ClosedLoopArm:
     bounds: ClinicianBounds = field(default_factory=ClinicianBounds)
 
     def controller(self, context: ArmContext, bounds: ClinicianBounds) -> Controller[Any]:
+        """The arm's controller for a run (the real ones from `idds.control.registry`)."""
         raise NotImplementedError
 
     def run_bounds(self, context: ArmContext) -> ClinicianBounds:
@@ -121,6 +121,7 @@ class _ClosedLoopArm:
         return ClosedLoopMemory(
             context=context,
             bounds=bounds,
+            library=LibraryLimits.from_drug(context.morphine),
             controller=controller,
             loop=start_loop(controller, therapy),
             last_review_day=np.full(therapy.n, -np.inf),
@@ -147,10 +148,7 @@ class _ClosedLoopArm:
             it = np.where(restart, again, therapy.it_mg_per_day)
             therapy = therapy.with_(it_mg_per_day=it)
             loop = LoopState(loop.controller, reset_alarm(sup, reset))
-        step, loop = closed_loop_step(
-            run.controller, loop, obs, therapy, bounds,
-            LibraryLimits.from_drug(context.morphine),
-        )
+        step, loop = closed_loop_step(run.controller, loop, obs, therapy, bounds, run.library)
         decision = step.decision
         out = decision.therapy
         # While an alarm is latched every opioid is held, the systemic taper and rescue too
@@ -188,15 +186,6 @@ class _ClosedLoopArm:
         return verdicts, checks
 
 
-def _oral_per_it(context: ArmContext) -> float:
-    """Oral morphine mg equivalent to 1 mg intrathecal, from the library's ladder (300:1,
-    Krames) for estimation; the start itself uses the library's conservative start ratio."""
-    table = context.morphine.oral_morphine_mg_per_mg
-    if table is None:
-        return 300.0
-    return float(table[Route.INTRATHECAL] / table[Route.ORAL])
-
-
 @dataclass(frozen=True)
 class IntelligentArm(_ClosedLoopArm):
     """`it-intelligent`: the estimating controller behind the supervisor, daily."""
@@ -204,12 +193,8 @@ class IntelligentArm(_ClosedLoopArm):
     name: str = "it-intelligent"
 
     def controller(self, context: ArmContext, bounds: ClinicianBounds) -> Controller[Any]:
-        return IntelligentController(oral_per_it_mg=_oral_per_it(context),
-                                     prior_oral_mg_per_day=context.prior_oral_mg_per_day,
-                                     max_bolus_mg=bounds.max_bolus_mg,
-                                     max_boluses_per_day=bounds.max_boluses_per_day,
-                                     min_daily_mg=bounds.min_daily_mg,
-                                     min_rate_mg_per_day=bounds.min_rate_mg_per_day)
+        return build_controller("intelligent", settings_for(context.morphine, bounds),
+                                prior_oral_mg_per_day=context.prior_oral_mg_per_day)
 
 
 @dataclass(frozen=True)
@@ -219,7 +204,7 @@ class RuleBasedArm(_ClosedLoopArm):
     name: str = "it-rule-based"
 
     def controller(self, context: ArmContext, bounds: ClinicianBounds) -> Controller[Any]:
-        return RuleBasedController(min_daily_mg=bounds.min_daily_mg)
+        return build_controller("rule-based", settings_for(context.morphine, bounds))
 
 
 @dataclass(frozen=True)
@@ -230,5 +215,7 @@ class OracleArm(_ClosedLoopArm):
     name: str = "oracle"
 
     def controller(self, context: ArmContext, bounds: ClinicianBounds) -> Controller[Any]:
+        step = per_change_step(bounds, LibraryLimits.from_drug(context.morphine))
         return OracleController(cohort=context.hidden_cohort, min_daily_mg=bounds.min_daily_mg,
-                                min_rate_mg_per_day=bounds.min_rate_mg_per_day)
+                                min_rate_mg_per_day=bounds.min_rate_mg_per_day,
+                                max_increase_per_day=step)
