@@ -6,7 +6,8 @@ import numpy as np
 
 from idds.control.bounds import ClinicianBounds, InterlockLimits, LibraryLimits
 from idds.control.interlock import Level, Signal, assess
-from idds.control.recommendation import ControlReason, Recommendation
+from idds.control.reasons import Reason
+from idds.control.recommendation import Recommendation
 from idds.control.supervisor import Check, SupervisorState, Verdict, reset_alarm, supervise
 from idds.drugs import load_library
 from tests.control.helpers import observations, therapy
@@ -56,7 +57,7 @@ def _up(t: object) -> Recommendation:
 
     assert isinstance(t, Prescription)
     return Recommendation(t.with_(it_mg_per_day=t.it_mg_per_day * 1.2),
-                          np.array([ControlReason.INCREASE_UNCONTROLLED]), np.array([np.nan]))
+                          np.array([Reason.INCREASE_UNCONTROLLED]), np.array([np.nan]))
 
 
 def test_alarm_reduces_and_stays_latched_until_reset() -> None:

@@ -16,7 +16,8 @@ from idds.control.estimator import expected_nrs
 from idds.control.intelligent import IntelligentController
 from idds.control.loop import closed_loop_step, start_loop
 from idds.control.prescription import HOURS
-from idds.control.recommendation import ControlReason, Recommendation
+from idds.control.reasons import Reason
+from idds.control.recommendation import Recommendation
 from idds.control.rules import RuleBasedController
 from idds.control.supervisor import Check, SupervisorState, Verdict, supervise
 from idds.drugs import load_library
@@ -48,14 +49,14 @@ def test_single_day_scenarios(name: str) -> None:
     for ctl_name, ctl in CONTROLLERS.items():
         expect = case["expect"][ctl_name]
         rec, _ = ctl.recommend(ctl.initial(start), obs, start)
-        assert ControlReason(int(rec.reasons[0])).name == expect["reason"], ctl_name
+        assert Reason(int(rec.reasons[0])).name == expect["reason"], ctl_name
         ratio = rec.therapy.it_mg_per_day[0] / start.it_mg_per_day[0]
         assert expect["it_ratio_min"] - 1e-9 <= ratio <= expect["it_ratio_max"] + 1e-9, ctl_name
         assert rec.text(0)
     # An increase recommended anyway is refused by the supervisor, naming the limit.
     sup_expect = case["expect"]["supervisor_on_increase"]
     up = Recommendation(start.with_(it_mg_per_day=start.it_mg_per_day * 1.2),
-                        np.array([ControlReason.INCREASE_UNCONTROLLED]), np.array([np.nan]))
+                        np.array([Reason.INCREASE_UNCONTROLLED]), np.array([np.nan]))
     state = SupervisorState.start(start, day=0)
     decision, _ = supervise(state, obs, start, up, ClinicianBounds(), LIBRARY)
     assert Verdict(int(decision.verdict[0])).name == sup_expect["verdict"]
@@ -83,7 +84,7 @@ def test_same_hour_presses_move_dose_before_that_hour() -> None:
                            refused_per_day=each["refused_per_day"],
                            presses_by_hour=by_hour, refused_by_hour=refused)
         rec, state = ctl.recommend(state, obs, cur)
-        reasons.append(ControlReason(int(rec.reasons[0])).name)
+        reasons.append(Reason(int(rec.reasons[0])).name)
         cur = rec.therapy
     expect = case["expect"]["intelligent"]
     assert cur.it_mg_per_day[0] <= case["therapy"]["it_mg"] * expect["it_ratio_max"] + 1e-9
@@ -112,7 +113,7 @@ def run_synthetic(ctl: IntelligentController, case: dict[str, Any]
         nrs = (p["drive0_nrs"] + p["slope_nrs_per_day"] * t) * (1 - p["max_relief"] * u / (1 + u))
         obs = observations(day=t, window_days=1, diary_mean_nrs=round(nrs, 1), diary_entries=3)
         step, loop = closed_loop_step(ctl, loop, obs, cur, ClinicianBounds(), LIBRARY)
-        reasons.append(ControlReason(int(step.recommendation.reasons[0])).name)
+        reasons.append(Reason(int(step.recommendation.reasons[0])).name)
         cur = step.decision.therapy
         doses.append(float(cur.it_mg_per_day[0]))
     return np.array(doses), nrs, reasons, loop

@@ -13,7 +13,8 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from idds.control.bounds import ClinicianBounds, LibraryLimits
 from idds.control.prescription import HOURS, Prescription
-from idds.control.recommendation import ControlReason, Recommendation
+from idds.control.reasons import Reason
+from idds.control.recommendation import Recommendation
 from idds.control.supervisor import SupervisorState, reset_alarm, supervise
 from idds.drugs import load_library
 from tests.control.helpers import observations
@@ -97,7 +98,7 @@ class SupervisorMachine(RuleBasedStateMachine):
             bolus_mg=np.array([x["bolus"] for x in p], dtype=float),
             lockout_min=np.array([x["lockout"] for x in p], dtype=float),
             max_boluses_per_day=np.array([x["maxb"] for x in p], dtype=np.int64))
-        rec = Recommendation(rec_t, np.full(N, ControlReason.HOLD_CONTROLLED, dtype=np.int64),
+        rec = Recommendation(rec_t, np.full(N, Reason.HOLD_CONTROLLED, dtype=np.int64),
                              np.full(N, np.nan))
         decision, self.state = supervise(self.state, obs, cur, rec, BOUNDS, LIBRARY)
         out = decision.therapy

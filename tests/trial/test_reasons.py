@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from idds.control.recommendation import ControlReason
+from idds.control.reasons import CONTROLLER_REASONS, TEXT, Reason
 from idds.control.rules import PRACTICE
-from idds.trial.arms import FROM_CONTROL, Reason, from_control, visit_decision
+from idds.trial.arms import REPORTED, from_control, visit_decision
 from tests.control.helpers import observations
 
 
@@ -20,7 +20,20 @@ def test_a_visit_that_trims_a_well_controlled_dose_is_counted_as_a_trim() -> Non
 
 
 def test_no_controller_reason_is_read_as_no_visit() -> None:
-    codes = np.array([int(c) for c in ControlReason], dtype=np.int64)
+    codes = np.array([int(c) for c in CONTROLLER_REASONS], dtype=np.int64)
     mapped = from_control(codes, Reason.HOLD_CONTROLLED)
     assert Reason.NO_VISIT not in set(mapped.tolist())
-    assert all(Reason[c.name] == r for c, r in FROM_CONTROL.items())  # same words, same code
+    assert REPORTED <= CONTROLLER_REASONS
+    reported = np.array(sorted(REPORTED), dtype=np.int64)
+    assert list(from_control(reported, Reason.NO_VISIT)) == list(reported)  # same words, same code
+
+
+def test_one_vocabulary_with_one_text_each_and_the_trial_codes_unchanged() -> None:
+    assert set(TEXT) == set(Reason) and all(r.text == TEXT[r] and r.text for r in Reason)
+    # The trial counts reasons by code and writes them to metrics.json by name in code order.
+    assert [r.name for r in Reason][:14] == [
+        "NO_VISIT", "HOLD_CONTROLLED", "INCREASE_UNCONTROLLED", "HOLD_SIDE_EFFECTS",
+        "DECREASE_SIDE_EFFECTS", "TAPER_SYSTEMIC", "HOLD_NO_DATA", "HELD_FOR_CLINICIAN",
+        "ALARM_STOP", "HOLD_LITTLE_BENEFIT", "DECREASE_LITTLE_BENEFIT", "DECREASE_OVERCONTROLLED",
+        "ROTATE_SIDE_EFFECTS", "RESCUE_KEPT"]
+    assert [int(r) for r in Reason] == list(range(len(Reason)))

@@ -17,7 +17,8 @@ from enum import StrEnum
 import numpy as np
 
 from idds.control.prescription import Prescription
-from idds.control.recommendation import ControlReason, Recommendation
+from idds.control.reasons import Reason
+from idds.control.recommendation import Recommendation
 from idds.control.supervisor import SupervisorDecision, Verdict, describe
 from idds.errors import IddsError
 
@@ -68,7 +69,7 @@ class Advice:
     current: Setting
     recommended: Setting
     allowed: Setting
-    reason: ControlReason
+    reason: Reason
     reason_text: str
     verdict: Verdict
     limits: tuple[str, ...]
@@ -98,7 +99,7 @@ def advise(rec: Recommendation, decision: SupervisorDecision, current: Prescript
         current=Setting.of(current, i),
         recommended=Setting.of(rec.therapy, i),
         allowed=Setting.of(decision.therapy, i),
-        reason=ControlReason(int(rec.reasons[i])),
+        reason=Reason(int(rec.reasons[i])),
         reason_text=rec.text(i),
         verdict=Verdict(int(decision.verdict[i])),
         limits=tuple(describe(int(decision.checks[i]))),

@@ -28,8 +28,13 @@ class LibraryLimit:
 class LibraryLimits:
     """The drug library's limits for the pump drug (None: the library sets none).
 
-    max_daily_mg: mg/day; max_bolus_mg: mg; max_increase_fraction: relative increase per change
-    (0.2 = +20%); min_hours_between_increases: h.
+    max_daily_mg: mg/day; max_bolus_mg: mg; max_increase_fraction: relative increase of the
+    daily dose per change, a fraction (0.2 = +20%), read from the library's
+    `max_increase_percent` (a percent: that name is a field of the signed drug-library file
+    format, docs/drug-library.md, and stays); max_increase_mg_per_day: absolute increase of the
+    daily dose per change, mg/day (the library's `max_increase`); min_hours_between_increases:
+    h. The increase limits are the library's own increase rule (`idds.drugs.checks`, applied
+    at programming) as numbers: the supervisor derives its per-change limit from them.
     """
 
     drug: str
@@ -37,6 +42,7 @@ class LibraryLimits:
     max_bolus_mg: LibraryLimit | None
     max_increase_fraction: LibraryLimit | None
     min_hours_between_increases: LibraryLimit | None
+    max_increase_mg_per_day: LibraryLimit | None = None
 
     @staticmethod
     def from_drug(drug: Drug) -> LibraryLimits:
@@ -57,6 +63,7 @@ class LibraryLimits:
             if step is None
             else LibraryLimit("max_increase_percent", step.value / 100.0, step.kind),
             min_hours_between_increases=limit("min_interval_between_increases", "h"),
+            max_increase_mg_per_day=limit("max_increase", "mg/day"),
         )
 
 
@@ -146,3 +153,16 @@ class ClinicianBounds:
             and limit.kind is LimitKind.SOFT
             and limit.name in self.allowed_soft_limits
         )
+
+
+def per_change_step(bounds: ClinicianBounds, library: LibraryLimits) -> float:
+    """The largest relative increase of the daily dose per change, a fraction per day (0.2 =
+    +20%): the clinician's `max_increase_per_day`, reduced to the library's
+    `max_increase_fraction` unless the clinician allows that soft limit (a hard one always
+    binds). The one home of this rule: the supervisor's step (`idds.control.stages.limit_step`)
+    and the controllers the registry builds (`idds.control.registry`) both take it from here."""
+    step = bounds.max_increase_per_day
+    limit = library.max_increase_fraction
+    if limit is not None and not bounds.allows(limit):
+        step = min(step, limit.value)
+    return step

@@ -25,7 +25,7 @@ The supervisor checks everything it returns.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -37,13 +37,17 @@ from idds.control.estimator import ResponseEstimate, ResponseModel
 from idds.control.flex import FlexShaper
 from idds.control.observations import Observations
 from idds.control.prescription import Prescription
-from idds.control.recommendation import ControlReason, Recommendation
+from idds.control.reasons import Reason
+from idds.control.recommendation import Recommendation
 from idds.control.rules import must_reduce
 
 Array = NDArray[np.float64]
 
 #: Candidate daily doses searched, mg/day.
 CANDIDATES_MG = np.geomspace(0.05, 30.0, 90)
+#: Oral morphine mg per intrathecal mg on the classic ladder (300:1, Krames): the reference drug
+#: library's value. The registry (`idds.control.registry`) passes the library's own ratio.
+LADDER_ORAL_PER_IT_MG = 300.0
 
 
 @dataclass(frozen=True)
@@ -75,7 +79,12 @@ class IntelligentState:
 class IntelligentController:
     """See the module docstring. Doses in mg/day, NRS 0-10, rates in breaths/min.
 
-    oral_per_it_mg: oral morphine mg per IT mg (library ladder, 300, Krames).
+    max_increase_per_day: largest increase of the daily dose per decision, a fraction per day
+    (0.2 = +20%; the supervisor's per-change step, from the clinician's bounds and the library).
+    max_cut: largest cut per decision when not forced by side effects, a fraction.
+    oral_per_it_mg: oral morphine mg per IT mg, from the drug library's conversion factors
+    (`idds.control.registry.oral_to_it_ratio`); the default is the reference library's value
+    (`LADDER_ORAL_PER_IT_MG`, 300:1, Krames), for callers without a library.
     baseline_nrs, baseline_sd: pain on the prior systemic regimen (pharmacology.md: 7.4-7.8),
     used as a first observation at the prior oral dose when `prior_oral_mg_per_day` is given.
     min_benefit_nrs_per_mg: least predicted fall in mean pain (NRS points) that one more mg/day
@@ -91,7 +100,7 @@ class IntelligentController:
     min_daily_mg: float = 0.0
     min_rate_mg_per_day: float = 0.0
     horizon_days: float = 3.0
-    max_step: float = 0.2
+    max_increase_per_day: float = 0.2
     max_cut: float = 0.1
     deadband: float = 0.05
     breathing_floor_per_min: float = 10.5
@@ -101,7 +110,7 @@ class IntelligentController:
     burden_hold: float = 4.0
     burden_reduce: float = 6.0
     reduce: float = 0.25
-    oral_per_it_mg: float = 300.0
+    oral_per_it_mg: float = LADDER_ORAL_PER_IT_MG
     bolus_fraction: float = 0.1
     max_bolus_mg: float = 0.5
     max_boluses_per_day: int = 6
@@ -113,6 +122,14 @@ class IntelligentController:
     model: ResponseModel = field(default_factory=ResponseModel)
     breathing_model: BreathingModel = field(default_factory=BreathingModel)
     flex: FlexShaper = field(default_factory=FlexShaper)
+    #: Deprecated spelling of `max_increase_per_day`, accepted only from the advisory mode
+    #: (idds.programmer.advisory), which does not build controllers through
+    #: `idds.control.registry` yet; remove with that use.
+    max_step: InitVar[float | None] = None
+
+    def __post_init__(self, max_step: float | None) -> None:
+        if max_step is not None:
+            object.__setattr__(self, "max_increase_per_day", max_step)
 
     def initial(self, therapy: Prescription) -> IntelligentState:
         n = therapy.n
@@ -194,18 +211,18 @@ class IntelligentController:
         reasons = np.select(
             [unsafe, no_data, wants_up & can_up, past_benefit, wants_up & little_benefit,
              wants_up, down],
-            [ControlReason.DECREASE_SIDE_EFFECTS, ControlReason.HOLD_NO_DATA,
-             ControlReason.INCREASE_UNCONTROLLED, ControlReason.DECREASE_LITTLE_BENEFIT,
-             ControlReason.HOLD_LITTLE_BENEFIT, ControlReason.HOLD_SIDE_EFFECTS,
-             ControlReason.DECREASE_OVERCONTROLLED],
-            default=ControlReason.HOLD_CONTROLLED,
+            [Reason.DECREASE_SIDE_EFFECTS, Reason.HOLD_NO_DATA,
+             Reason.INCREASE_UNCONTROLLED, Reason.DECREASE_LITTLE_BENEFIT,
+             Reason.HOLD_LITTLE_BENEFIT, Reason.HOLD_SIDE_EFFECTS,
+             Reason.DECREASE_OVERCONTROLLED],
+            default=Reason.HOLD_CONTROLLED,
         ).astype(np.int64)
         it = np.select(
-            [reasons == ControlReason.DECREASE_SIDE_EFFECTS,
-             reasons == ControlReason.INCREASE_UNCONTROLLED,
-             reasons == ControlReason.DECREASE_OVERCONTROLLED,
-             reasons == ControlReason.DECREASE_LITTLE_BENEFIT],
-            [cur * (1 - self.reduce), np.minimum(goal, cur * (1 + self.max_step)),
+            [reasons == Reason.DECREASE_SIDE_EFFECTS,
+             reasons == Reason.INCREASE_UNCONTROLLED,
+             reasons == Reason.DECREASE_OVERCONTROLLED,
+             reasons == Reason.DECREASE_LITTLE_BENEFIT],
+            [cur * (1 - self.reduce), np.minimum(goal, cur * (1 + self.max_increase_per_day)),
              np.maximum(floor, cur * (1 - self.max_cut)),
              np.maximum(t.benefit_limit, cur * (1 - self.max_cut))],
             default=cur,
@@ -213,16 +230,16 @@ class IntelligentController:
         it = np.where(it > 0, np.maximum(it, self.min_daily_mg), it)
         low = self.min_rate_mg_per_day / np.maximum(it, 1e-12)
         flex = self.flex.shape(obs, therapy.flex, low)
-        flex = np.where((reasons == ControlReason.DECREASE_SIDE_EFFECTS)[:, None], 1.0, flex)
+        flex = np.where((reasons == Reason.DECREASE_SIDE_EFFECTS)[:, None], 1.0, flex)
         bolus = np.minimum(it * self.bolus_fraction, self.max_bolus_mg)
         unmet = (obs.refused_per_day >= self.refused_for_more_boluses) & ~unsafe
         more = unmet & (therapy.max_boluses_per_day < self.max_boluses_per_day) & (
-            reasons != ControlReason.INCREASE_UNCONTROLLED)
+            reasons != Reason.INCREASE_UNCONTROLLED)
         maxb = np.where(more, therapy.max_boluses_per_day + 1, therapy.max_boluses_per_day)
-        held = reasons == ControlReason.HOLD_CONTROLLED
+        held = reasons == Reason.HOLD_CONTROLLED
         reshaped = held & (np.abs(flex - therapy.flex).max(axis=1) > 0.05)
-        reasons = np.where(reshaped, ControlReason.RESHAPE_FLEX, reasons)
-        reasons = np.where(held & more, ControlReason.ADJUST_BOLUS, reasons).astype(np.int64)
+        reasons = np.where(reshaped, Reason.RESHAPE_FLEX, reasons)
+        reasons = np.where(held & more, Reason.ADJUST_BOLUS, reasons).astype(np.int64)
         rec = therapy.with_(it_mg_per_day=it, flex=flex, bolus_mg=bolus,
                             max_boluses_per_day=maxb.astype(np.int64))
         predicted = estimator.expected_nrs(

@@ -20,7 +20,8 @@ from numpy.typing import NDArray
 from idds.control.flex import FlexShaper
 from idds.control.observations import Observations
 from idds.control.prescription import Prescription
-from idds.control.recommendation import ControlReason, Recommendation
+from idds.control.reasons import Reason
+from idds.control.recommendation import Recommendation
 from idds.physiology import Cohort
 from idds.physiology.cohort import steady_state_states
 from idds.physiology.exposure import site_exposure
@@ -79,8 +80,8 @@ class OracleController:
 
     target_nrs: predicted mean pain target; breathing_floor_per_min: predicted steady-state
     respiratory rate to stay above (interlock warning 10/min + 2 margin); horizon_days: the
-    disease progression is planned this far ahead; max_step, max_cut: relative change per
-    decision (same as the intelligent controller).
+    disease progression is planned this far ahead; max_increase_per_day, max_cut: relative
+    change per decision, a fraction per day (same as the intelligent controller).
     """
 
     cohort: Cohort
@@ -88,7 +89,7 @@ class OracleController:
     target_nrs: float = 3.0
     breathing_floor_per_min: float = 12.0
     horizon_days: float = 3.0
-    max_step: float = 0.2
+    max_increase_per_day: float = 0.2
     max_cut: float = 0.15
     deadband: float = 0.05
     bolus_fraction: float = 0.1
@@ -119,12 +120,12 @@ class OracleController:
         best = self.best_dose(obs.day + self.horizon_days)
         up = best > cur * (1 + self.deadband)
         down = best < cur * (1 - self.deadband)
-        it = np.where(up, np.minimum(best, cur * (1 + self.max_step)),
+        it = np.where(up, np.minimum(best, cur * (1 + self.max_increase_per_day)),
                       np.where(down, np.maximum(best, cur * (1 - self.max_cut)), cur))
         reasons = np.select(
-            [up, down], [ControlReason.INCREASE_UNCONTROLLED,
-                         ControlReason.DECREASE_OVERCONTROLLED],
-            default=ControlReason.HOLD_CONTROLLED).astype(np.int64)
+            [up, down], [Reason.INCREASE_UNCONTROLLED,
+                         Reason.DECREASE_OVERCONTROLLED],
+            default=Reason.HOLD_CONTROLLED).astype(np.int64)
         flex = self.flex.shape(obs, therapy.flex, self.min_rate_mg_per_day / np.maximum(it, 1e-12))
         bolus = np.minimum(it * self.bolus_fraction, self.max_bolus_mg)
         rec = therapy.with_(it_mg_per_day=it, flex=flex, bolus_mg=bolus)

@@ -18,7 +18,8 @@ from numpy.typing import NDArray
 
 from idds.control.observations import Observations
 from idds.control.prescription import Prescription
-from idds.control.recommendation import ControlReason, Recommendation
+from idds.control.reasons import Reason
+from idds.control.recommendation import Recommendation
 
 Array = NDArray[np.float64]
 
@@ -61,7 +62,7 @@ class Titration:
     trim: float = 0.0
 
     def decide(self, obs: Observations) -> tuple[Array, NDArray[np.int64]]:
-        """Dose multiplier and `ControlReason` per patient."""
+        """Dose multiplier and `Reason` per patient."""
         nrs = obs.diary_mean_nrs
         no_data = np.isnan(nrs)
         reduce = must_reduce(obs, self.sedation_reduce_poss, self.slow_breathing_per_min,
@@ -73,15 +74,15 @@ class Titration:
                    else ~no_data & (nrs <= self.low_nrs) & (obs.presses_per_day < 0.5))
         reasons = np.select(
             [reduce, no_data, uncontrolled & limited, uncontrolled, low],
-            [ControlReason.DECREASE_SIDE_EFFECTS, ControlReason.HOLD_NO_DATA,
-             ControlReason.HOLD_SIDE_EFFECTS, ControlReason.INCREASE_UNCONTROLLED,
-             ControlReason.DECREASE_OVERCONTROLLED],
-            default=ControlReason.HOLD_CONTROLLED,
+            [Reason.DECREASE_SIDE_EFFECTS, Reason.HOLD_NO_DATA,
+             Reason.HOLD_SIDE_EFFECTS, Reason.INCREASE_UNCONTROLLED,
+             Reason.DECREASE_OVERCONTROLLED],
+            default=Reason.HOLD_CONTROLLED,
         ).astype(np.int64)
         factor: Array = np.select(
-            [reasons == ControlReason.DECREASE_SIDE_EFFECTS,
-             reasons == ControlReason.INCREASE_UNCONTROLLED,
-             reasons == ControlReason.DECREASE_OVERCONTROLLED],
+            [reasons == Reason.DECREASE_SIDE_EFFECTS,
+             reasons == Reason.INCREASE_UNCONTROLLED,
+             reasons == Reason.DECREASE_OVERCONTROLLED],
             [1.0 - self.decrease, 1.0 + self.increase, 1.0 - self.trim],
             default=1.0,
         )
@@ -116,7 +117,7 @@ class RuleBasedController:
                   ) -> tuple[Recommendation, RuleState]:
         factor, reasons = self.titration.decide(obs)
         it = therapy.it_mg_per_day * factor
-        trimmed = reasons == ControlReason.DECREASE_OVERCONTROLLED
+        trimmed = reasons == Reason.DECREASE_OVERCONTROLLED
         it = np.where(trimmed, np.maximum(it, np.minimum(self.min_daily_mg, therapy.it_mg_per_day)),
                       it)
         rec = therapy.with_(it_mg_per_day=it, bolus_mg=it * self.bolus_fraction)

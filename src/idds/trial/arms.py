@@ -3,14 +3,16 @@
 An arm starts a therapy on day 0 from the patient's current regimen and the drug library's
 rules, then decides each evening (`decide`) from `Observations` (never the virtual patient's
 hidden state) whether today was a clinic visit and what the therapy is tomorrow, with one
-reason code per patient. The intelligent controller of the control issue plugs in here through
-the same interface.
+reason code per patient (`idds.control.reasons.Reason`, the vocabulary the controllers use
+too). An arm's memory between decisions travels in `Decision.memory`: each decision returns a
+new value and never changes the one it was given. The closed-loop arms
+(`idds.trial.controlled_arms`) plug in through the same interface; the systemic taper and the
+oral rescue rule of every arm live in `idds.trial.taper`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from enum import IntEnum
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
@@ -18,57 +20,15 @@ from numpy.typing import NDArray
 
 from idds.control import Observations
 from idds.control.prescription import HOURS, Prescription
-from idds.control.recommendation import ControlReason
+from idds.control.reasons import Reason as Reason  # the one vocabulary, re-exported
 from idds.control.rules import Titration
 from idds.drugs import ConversionPolicy, Drug
 from idds.physiology import Cohort
+from idds.trial.taper import RESCUE_FRACTION, Taper, rescue_mg
 
 Array = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
 IntArray = NDArray[np.int64]
-
-
-class Reason(IntEnum):
-    """Why an arm left a patient's therapy as it is, or changed it."""
-
-    NO_VISIT = 0
-    HOLD_CONTROLLED = 1
-    INCREASE_UNCONTROLLED = 2
-    HOLD_SIDE_EFFECTS = 3
-    DECREASE_SIDE_EFFECTS = 4
-    TAPER_SYSTEMIC = 5
-    HOLD_NO_DATA = 6
-    HELD_FOR_CLINICIAN = 7
-    ALARM_STOP = 8
-    HOLD_LITTLE_BENEFIT = 9
-    DECREASE_LITTLE_BENEFIT = 10
-    DECREASE_OVERCONTROLLED = 11
-    ROTATE_SIDE_EFFECTS = 12
-    RESCUE_KEPT = 13
-
-    @property
-    def text(self) -> str:
-        return _REASON_TEXT[self]
-
-
-_REASON_TEXT = {
-    Reason.NO_VISIT: "no clinic visit today",
-    Reason.HOLD_CONTROLLED: "pain controlled: dose held",
-    Reason.INCREASE_UNCONTROLLED: "pain uncontrolled without limiting side effects: increased",
-    Reason.HOLD_SIDE_EFFECTS: "pain uncontrolled but side effects limit the dose: held",
-    Reason.DECREASE_SIDE_EFFECTS: "sedation, slow breathing or intolerable side effects: reduced",
-    Reason.TAPER_SYSTEMIC: "systemic opioid tapered after the implant",
-    Reason.HOLD_NO_DATA: "no recent diary: dose held",
-    Reason.HELD_FOR_CLINICIAN: "recommendation outside the clinician's bounds: held for review",
-    Reason.ALARM_STOP: "physiological alarm: delivery stopped or reduced, latched until reset",
-    Reason.HOLD_LITTLE_BENEFIT: "pain uncontrolled but more drug would buy little relief: held",
-    Reason.DECREASE_LITTLE_BENEFIT: "part of the dose bought little relief: reduced",
-    Reason.DECREASE_OVERCONTROLLED: "pain controlled with room to spare: reduced toward the "
-    "smallest effective dose",
-    Reason.ROTATE_SIDE_EFFECTS: "side effects limit the oral opioid: rotated to another opioid "
-    "at an equianalgesic dose",
-    Reason.RESCUE_KEPT: "pain not yet controlled on the pump: oral rescue kept after the taper",
-}
 
 
 @dataclass(frozen=True)
@@ -90,62 +50,15 @@ class ArmContext:
 @dataclass(frozen=True)
 class Decision:
     """Tomorrow's therapy, whether today was a clinic visit, a `Reason` per patient, the
-    arm's own memory to be handed back at the next decision (None for memoryless arms), and
-    the patients rotated today to another systemic opioid (None: nobody)."""
+    arm's own memory to be handed back at the next decision (None for memoryless arms; a new
+    value each time, the memory passed in is left as it was), and the patients rotated today
+    to another systemic opioid (None: nobody)."""
 
     therapy: Prescription
     visit: BoolArray
     reasons: IntArray
     memory: object = None
     rotate: BoolArray | None = None
-
-
-@dataclass(frozen=True)
-class Taper:
-    """The systemic opioid after the implant. Around the clock: 1/2 of the prior oral dose on
-    days 0-2, 1/4 on days 3-6, none from day 7 (abrupt stops cause withdrawal, ref). Oral
-    rescue follows the taper (1/6 of the current around-the-clock dose); from day 7 it is kept,
-    at 1/6 of the last step, only for patients whose diary pain at a weekly review (days 7, 14,
-    ...) is above `controlled_nrs`, and withdrawn at the first review that finds it
-    controlled. Whether a patient is off systemic opioids is then what they take, not a
-    schedule. The steps and the threshold are assumptions (practice: taper over 1-2 weeks,
-    keep a rescue while pain is not yet controlled)."""
-
-    schedule: tuple[tuple[int, float], ...] = ((3, 0.5), (7, 0.25))
-    review_every_days: int = 7
-    controlled_nrs: float = 4.0
-    rescue_fraction: float = 1.0 / 6.0
-
-    def share(self, day: int) -> float:
-        """Share of the prior oral dose taken around the clock on 0-based trial `day`."""
-        for until, share in self.schedule:
-            if day < until:
-                return share
-        return 0.0
-
-    def start(self, n: int) -> BoolArray:
-        """Who keeps an oral rescue after the taper (decided at the reviews): everyone yet."""
-        return np.ones(n, dtype=bool)
-
-    def is_review(self, day: int) -> bool:
-        """Whether the rescue is reviewed for 0-based trial `day` (weekly from the taper's end)."""
-        return day >= self.schedule[-1][0] and day % self.review_every_days == 0
-
-    def review(self, obs: Observations, keep: BoolArray) -> BoolArray:
-        """Who keeps the rescue from tomorrow (unchanged except at a review)."""
-        if not self.is_review(obs.day + 1):
-            return keep
-        uncontrolled = ~(obs.diary_mean_nrs <= self.controlled_nrs)  # no diary: keep it
-        return keep & uncontrolled
-
-    def therapy(self, therapy: Prescription, prior_mg_per_day: Array, day: int,
-                keep: BoolArray) -> Prescription:
-        """The therapy on 0-based trial `day`: around-the-clock dose and rescue."""
-        share = self.share(day)
-        last = self.schedule[-1][1]
-        oral = prior_mg_per_day * share
-        rescue = np.where(keep, prior_mg_per_day * (share if share > 0 else last), 0.0)
-        return therapy.with_(oral_mg_per_day=oral, oral_rescue_mg=rescue * self.rescue_fraction)
 
 
 class Arm(Protocol):
@@ -161,7 +74,8 @@ class Arm(Protocol):
 
     def decide(self, obs: Observations, therapy: Prescription, context: ArmContext,
                memory: object) -> Decision:
-        """Tomorrow's therapy. `memory` is what the previous decision returned (None first)."""
+        """Tomorrow's therapy. `memory` is what the previous decision returned (None first);
+        it is not changed: the decision carries the new memory."""
         ...
 
 
@@ -171,30 +85,32 @@ def is_visit_day(day: int, first: tuple[int, ...], every: int) -> bool:
     return done in first or (done > max(first) and done % every == 0)
 
 
-#: The trial's `Reason` for a controller's or titration rule's `ControlReason`; the others
-#: (dose held, flex reshaped, bolus settings changed, still learning) take the caller's default.
-FROM_CONTROL: dict[ControlReason, Reason] = {
-    ControlReason.INCREASE_UNCONTROLLED: Reason.INCREASE_UNCONTROLLED,
-    ControlReason.DECREASE_OVERCONTROLLED: Reason.DECREASE_OVERCONTROLLED,
-    ControlReason.DECREASE_SIDE_EFFECTS: Reason.DECREASE_SIDE_EFFECTS,
-    ControlReason.HOLD_SIDE_EFFECTS: Reason.HOLD_SIDE_EFFECTS,
-    ControlReason.HOLD_NO_DATA: Reason.HOLD_NO_DATA,
-    ControlReason.HOLD_LITTLE_BENEFIT: Reason.HOLD_LITTLE_BENEFIT,
-    ControlReason.DECREASE_LITTLE_BENEFIT: Reason.DECREASE_LITTLE_BENEFIT,
-}
+#: The controller and titration-rule reasons an arm reports as they are; the others a
+#: controller gives (dose held, flex reshaped, bolus settings changed, still learning) take the
+#: caller's default: the arm's own account of the day.
+REPORTED: frozenset[Reason] = frozenset({
+    Reason.INCREASE_UNCONTROLLED,
+    Reason.DECREASE_OVERCONTROLLED,
+    Reason.DECREASE_SIDE_EFFECTS,
+    Reason.HOLD_SIDE_EFFECTS,
+    Reason.HOLD_NO_DATA,
+    Reason.HOLD_LITTLE_BENEFIT,
+    Reason.DECREASE_LITTLE_BENEFIT,
+})
 
 
 def from_control(reasons: IntArray, default: Reason) -> IntArray:
-    """`ControlReason` codes (n,) as trial `Reason` codes, by `FROM_CONTROL`."""
-    lookup = np.full(len(ControlReason), int(default), dtype=np.int64)
-    for control, reason in FROM_CONTROL.items():
-        lookup[control] = reason
+    """A controller's `Reason` codes (n,) as an arm reports them: those in `REPORTED` as
+    they are, any other as `default`."""
+    lookup = np.full(len(Reason), int(default), dtype=np.int64)
+    for reason in REPORTED:
+        lookup[reason] = reason
     out: IntArray = lookup[reasons]
     return out
 
 
 def visit_decision(titration: Titration, obs: Observations) -> tuple[Array, IntArray]:
-    """A clinic visit's dose multiplier and trial `Reason` per patient."""
+    """A clinic visit's dose multiplier and `Reason` per patient."""
     factor, reasons = titration.decide(obs)
     return factor, from_control(reasons, Reason.HOLD_CONTROLLED)
 
@@ -228,11 +144,11 @@ class ComprehensiveMedicalManagement:
     titration: Titration = ORAL_TITRATION
     first_visits: tuple[int, ...] = (7, 14)
     visit_every_days: int = 14
-    rescue_fraction: float = 1.0 / 6.0
+    rescue_fraction: float = RESCUE_FRACTION
 
     def start(self, context: ArmContext) -> Prescription:
         oral = context.prior_oral_mg_per_day
-        return Prescription.oral(oral.copy(), oral * self.rescue_fraction)
+        return Prescription.oral(oral.copy(), rescue_mg(oral, self.rescue_fraction))
 
     def decide(self, obs: Observations, therapy: Prescription, context: ArmContext,
                memory: object = None) -> Decision:
@@ -240,7 +156,7 @@ class ComprehensiveMedicalManagement:
         rotated = memory if isinstance(memory, np.ndarray) else np.zeros(n, dtype=bool)
         if not is_visit_day(obs.day, self.first_visits, self.visit_every_days):
             return Decision(therapy, np.zeros(n, dtype=bool),
-                            np.full(n, Reason.NO_VISIT, dtype=np.int64), rotated)
+                            np.full(n, Reason.NO_VISIT, dtype=np.int64), rotated.copy())
         factor, reasons = visit_decision(self.titration, obs)
         limited = (reasons == Reason.HOLD_SIDE_EFFECTS) | (reasons == Reason.DECREASE_SIDE_EFFECTS)
         rotate = limited & ~rotated
@@ -248,7 +164,8 @@ class ComprehensiveMedicalManagement:
         reasons = np.where(rotate, Reason.ROTATE_SIDE_EFFECTS, reasons).astype(np.int64)
         oral = therapy.oral_mg_per_day * factor
         return Decision(
-            therapy.with_(oral_mg_per_day=oral, oral_rescue_mg=oral * self.rescue_fraction),
+            therapy.with_(oral_mg_per_day=oral,
+                          oral_rescue_mg=rescue_mg(oral, self.rescue_fraction)),
             np.ones(n, dtype=bool),
             reasons,
             rotated | rotate,
@@ -279,7 +196,7 @@ class StandardIntrathecal:
     bolus_fraction: float = 0.10
     lockout_min: float = 120.0
     max_boluses_per_day: int = 4
-    taper: Taper = Taper()
+    taper: Taper = field(default_factory=Taper)
     decrease: float = 0.20
     burden_hold: float = 4.0
     burden_reduce: float = 6.0
@@ -315,18 +232,10 @@ class StandardIntrathecal:
 
     def tapered(self, obs: Observations, therapy: Prescription, context: ArmContext,
                 keep: BoolArray | None) -> tuple[Prescription, BoolArray, IntArray]:
-        """Tomorrow's taper (`Taper`): the therapy, who keeps a rescue, and a reason per
-        patient (`TAPER_SYSTEMIC` where the oral therapy changes, `RESCUE_KEPT` where a review
-        kept the rescue, else `NO_VISIT`)."""
+        """Tomorrow's taper (`Taper.step`): the therapy, who keeps a rescue (a new array), and
+        a reason per patient; `keep` None: everyone yet."""
         before = self.taper.start(therapy.n) if keep is None else keep
-        after = self.taper.review(obs, before)
-        out = self.taper.therapy(therapy, context.prior_oral_mg_per_day, obs.day + 1, after)
-        changed = ((out.oral_mg_per_day != therapy.oral_mg_per_day)
-                   | (out.oral_rescue_mg != therapy.oral_rescue_mg))
-        kept = after & self.taper.is_review(obs.day + 1)
-        reasons = np.select([changed, kept], [Reason.TAPER_SYSTEMIC, Reason.RESCUE_KEPT],
-                            Reason.NO_VISIT).astype(np.int64)
-        return out, after, reasons
+        return self.taper.step(obs, therapy, context.prior_oral_mg_per_day, before)
 
     def decide(self, obs: Observations, therapy: Prescription, context: ArmContext,
                memory: object = None) -> Decision:

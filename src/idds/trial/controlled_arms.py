@@ -13,7 +13,9 @@ alarm, assumption) and reviewing a hold for out-of-bounds recommendations (at mo
 a week per patient; the simulated clinician keeps the bounds).
 
 Each run's loop state (controller estimates, latched alarms) travels as the arm's memory in
-`Decision.memory`, created at the first decision from the start therapy.
+`Decision.memory` (`ClosedLoopMemory`), created at the first decision from the start therapy
+and replaced, never changed, at each decision. The systemic taper is `it-standard`'s `Taper`
+(`idds.trial.taper`).
 """
 
 from __future__ import annotations
@@ -25,19 +27,17 @@ import numpy as np
 from numpy.typing import NDArray
 
 from idds.control import Observations
-from idds.control.bounds import ClinicianBounds, LibraryLimits
+from idds.control.bounds import ClinicianBounds, LibraryLimits, per_change_step
 from idds.control.controller import Controller
-from idds.control.intelligent import IntelligentController
 from idds.control.interlock import Level, assess
 from idds.control.loop import LoopState, closed_loop_step, start_loop
 from idds.control.oracle import OracleController
 from idds.control.prescription import Prescription
-from idds.control.recommendation import ControlReason
-from idds.control.rules import RuleBasedController
+from idds.control.reasons import Reason
+from idds.control.registry import build_controller, settings_for
 from idds.control.supervisor import Check, Verdict, reset_alarm
-from idds.drugs import Route
 from idds.pump.twin import MIN_FLOW_ML_PER_DAY
-from idds.trial.arms import ArmContext, Decision, Reason, StandardIntrathecal, from_control
+from idds.trial.arms import ArmContext, Decision, StandardIntrathecal, from_control
 
 IntArray = NDArray[np.int64]
 Array = NDArray[np.float64]
@@ -46,14 +46,20 @@ Array = NDArray[np.float64]
 HOLD_REVIEW_DAYS = 7
 #: Share of the pre-alarm dose a clinician restarts a stopped pump at (assumption).
 RESTART_FRACTION = 0.5
+#: The supervisor's checks counted per run (every flag once, aliases not again).
+COUNTED_CHECKS = (Check.NONE, *Check)
 
 
-@dataclass
-class _Run:
-    """Per-run working state of a closed-loop arm (engine-internal)."""
+@dataclass(frozen=True)
+class ClosedLoopMemory:
+    """A closed-loop arm's memory between decisions (`Decision.memory`), replaced whole at each
+    decision: the run's context, bounds and controller; the loop state (controller estimates,
+    supervisor memory); per patient the day of the last review of a held recommendation (days,
+    -inf: none); who keeps an oral rescue after the taper; verdict and check counts so far."""
 
     context: ArmContext
     bounds: ClinicianBounds
+    library: LibraryLimits
     controller: Controller[Any]
     loop: LoopState[Any]
     last_review_day: Array
@@ -64,8 +70,8 @@ class _Run:
 
 
 def _reasons(ctl: IntArray, verdict: IntArray, checks: IntArray, taper: IntArray) -> IntArray:
-    """Map controller reasons and verdicts onto the trial's `Reason` codes; `taper` is the
-    taper review's reason per patient (`Reason.NO_VISIT` where it changed nothing)."""
+    """The arm's `Reason` per patient from the controller's reasons and the verdicts; `taper`
+    is the taper review's reason per patient (`Reason.NO_VISIT` where it changed nothing)."""
     mapped = from_control(ctl, Reason.NO_VISIT)  # NO_VISIT: no trial reason of its own
     stale = (checks & int(Check.STALE_DIARY)) != 0
     blocked = (verdict == Verdict.REFUSED) | (verdict == Verdict.HELD_FOR_CLINICIAN)
@@ -73,8 +79,8 @@ def _reasons(ctl: IntArray, verdict: IntArray, checks: IntArray, taper: IntArray
         [
             verdict == Verdict.ALARM,
             verdict == Verdict.HELD_FOR_CLINICIAN,
-            stale | (ctl == ControlReason.HOLD_NO_DATA),
-            (ctl == ControlReason.INCREASE_UNCONTROLLED) & blocked,
+            stale | (ctl == Reason.HOLD_NO_DATA),
+            (ctl == Reason.INCREASE_UNCONTROLLED) & blocked,
         ],
         [Reason.ALARM_STOP, Reason.HELD_FOR_CLINICIAN, Reason.HOLD_NO_DATA,
          Reason.HOLD_SIDE_EFFECTS],
@@ -94,6 +100,7 @@ class _ClosedLoopArm:
     bounds: ClinicianBounds = field(default_factory=ClinicianBounds)
 
     def controller(self, context: ArmContext, bounds: ClinicianBounds) -> Controller[Any]:
+        """The arm's controller for a run (the real ones from `idds.control.registry`)."""
         raise NotImplementedError
 
     def run_bounds(self, context: ArmContext) -> ClinicianBounds:
@@ -108,27 +115,29 @@ class _ClosedLoopArm:
     def start(self, context: ArmContext) -> Prescription:
         return self.standard.start(context)
 
-    def _new_run(self, context: ArmContext, therapy: Prescription) -> _Run:
+    def _new_run(self, context: ArmContext, therapy: Prescription) -> ClosedLoopMemory:
         bounds = self.run_bounds(context)
         controller = self.controller(context, bounds)
-        return _Run(
+        return ClosedLoopMemory(
             context=context,
             bounds=bounds,
+            library=LibraryLimits.from_drug(context.morphine),
             controller=controller,
             loop=start_loop(controller, therapy),
             last_review_day=np.full(therapy.n, -np.inf),
             taper_keep=self.standard.taper.start(therapy.n),
             verdicts=np.zeros(len(Verdict), dtype=np.int64),
-            checks=np.zeros(len(Check.__members__), dtype=np.int64),
+            checks=np.zeros(len(COUNTED_CHECKS), dtype=np.int64),
         )
 
     def decide(self, obs: Observations, therapy: Prescription, context: ArmContext,
                memory: object = None) -> Decision:
-        run = memory if isinstance(memory, _Run) else self._new_run(context, therapy)
-        therapy, run.taper_keep, taper_reasons = self.standard.tapered(
-            obs, therapy, context, run.taper_keep)
+        run = memory if isinstance(memory, ClosedLoopMemory) else self._new_run(context, therapy)
+        therapy, taper_keep, taper_reasons = self.standard.taper.step(
+            obs, therapy, context.prior_oral_mg_per_day, run.taper_keep)
         # A clinician resets a latched alarm once the readings are clear again.
-        sup = run.loop.supervisor
+        loop = run.loop
+        sup = loop.supervisor
         bounds = run.bounds
         clear = assess(obs, bounds.interlock).level == Level.CLEAR
         reset = (sup.latched >= Level.ALARM) & clear
@@ -138,49 +147,43 @@ class _ClosedLoopArm:
             again = np.maximum(sup.pre_alarm_mg * RESTART_FRACTION, bounds.min_daily_mg)
             it = np.where(restart, again, therapy.it_mg_per_day)
             therapy = therapy.with_(it_mg_per_day=it)
-            sup = reset_alarm(sup, reset)
-            run.loop = LoopState(run.loop.controller, sup)
-        step, run.loop = closed_loop_step(
-            run.controller, run.loop, obs, therapy, bounds,
-            LibraryLimits.from_drug(context.morphine),
-        )
+            loop = LoopState(loop.controller, reset_alarm(sup, reset))
+        step, loop = closed_loop_step(run.controller, loop, obs, therapy, bounds, run.library)
         decision = step.decision
         out = decision.therapy
         # While an alarm is latched every opioid is held, the systemic taper and rescue too
         # (Pasero 2009: stop the opioid at POSS 4 or respiratory depression); early alarms come
         # mostly from the systemic opioid still being tapered.
-        alarmed = run.loop.supervisor.latched >= Level.ALARM
+        alarmed = loop.supervisor.latched >= Level.ALARM
         if alarmed.any():
             out = out.with_(oral_mg_per_day=np.where(alarmed, 0.0, out.oral_mg_per_day),
                             oral_rescue_mg=np.where(alarmed, 0.0, out.oral_rescue_mg))
         held = decision.verdict == Verdict.HELD_FOR_CLINICIAN
         review = held & (obs.day - run.last_review_day >= HOLD_REVIEW_DAYS)
-        run.last_review_day = np.where(review, float(obs.day), run.last_review_day)
         visit |= review
-        run.verdicts += np.bincount(decision.verdict, minlength=len(Verdict))
-        for k, flag in enumerate(Check.__members__.values()):
-            run.checks[k] += int(np.count_nonzero(decision.checks & int(flag)))
+        checked = np.array([np.count_nonzero(decision.checks & int(flag))
+                            for flag in COUNTED_CHECKS], dtype=np.int64)
         reasons = _reasons(step.recommendation.reasons, decision.verdict, decision.checks,
                            taper_reasons)
-        return Decision(out, visit, reasons, memory=run)
+        memory = replace(
+            run,
+            loop=loop,
+            last_review_day=np.where(review, float(obs.day), run.last_review_day),
+            taper_keep=taper_keep,
+            verdicts=run.verdicts + np.bincount(decision.verdict, minlength=len(Verdict)),
+            checks=run.checks + checked,
+        )
+        return Decision(out, visit, reasons, memory=memory)
 
     @staticmethod
     def counts(memory: object) -> tuple[dict[str, int], dict[str, int]]:
         """Verdict and check counts of one run so far (from the arm's memory), for reports."""
-        assert isinstance(memory, _Run)
+        assert isinstance(memory, ClosedLoopMemory)
         run = memory
         verdicts = {v.name: int(run.verdicts[v]) for v in Verdict}
-        checks = {name: int(c) for name, c in zip(Check.__members__, run.checks, strict=True)}
+        checks = {str(flag.name): int(c)
+                  for flag, c in zip(COUNTED_CHECKS, run.checks, strict=True)}
         return verdicts, checks
-
-
-def _oral_per_it(context: ArmContext) -> float:
-    """Oral morphine mg equivalent to 1 mg intrathecal, from the library's ladder (300:1,
-    Krames) for estimation; the start itself uses the library's conservative start ratio."""
-    table = context.morphine.oral_morphine_mg_per_mg
-    if table is None:
-        return 300.0
-    return float(table[Route.INTRATHECAL] / table[Route.ORAL])
 
 
 @dataclass(frozen=True)
@@ -190,12 +193,8 @@ class IntelligentArm(_ClosedLoopArm):
     name: str = "it-intelligent"
 
     def controller(self, context: ArmContext, bounds: ClinicianBounds) -> Controller[Any]:
-        return IntelligentController(oral_per_it_mg=_oral_per_it(context),
-                                     prior_oral_mg_per_day=context.prior_oral_mg_per_day,
-                                     max_bolus_mg=bounds.max_bolus_mg,
-                                     max_boluses_per_day=bounds.max_boluses_per_day,
-                                     min_daily_mg=bounds.min_daily_mg,
-                                     min_rate_mg_per_day=bounds.min_rate_mg_per_day)
+        return build_controller("intelligent", settings_for(context.morphine, bounds),
+                                prior_oral_mg_per_day=context.prior_oral_mg_per_day)
 
 
 @dataclass(frozen=True)
@@ -205,7 +204,7 @@ class RuleBasedArm(_ClosedLoopArm):
     name: str = "it-rule-based"
 
     def controller(self, context: ArmContext, bounds: ClinicianBounds) -> Controller[Any]:
-        return RuleBasedController(min_daily_mg=bounds.min_daily_mg)
+        return build_controller("rule-based", settings_for(context.morphine, bounds))
 
 
 @dataclass(frozen=True)
@@ -216,5 +215,7 @@ class OracleArm(_ClosedLoopArm):
     name: str = "oracle"
 
     def controller(self, context: ArmContext, bounds: ClinicianBounds) -> Controller[Any]:
+        step = per_change_step(bounds, LibraryLimits.from_drug(context.morphine))
         return OracleController(cohort=context.hidden_cohort, min_daily_mg=bounds.min_daily_mg,
-                                min_rate_mg_per_day=bounds.min_rate_mg_per_day)
+                                min_rate_mg_per_day=bounds.min_rate_mg_per_day,
+                                max_increase_per_day=step)
