@@ -23,5 +23,4 @@ def test_describe_gives_the_texts_of_a_mask_in_flag_order() -> None:
 
 def test_the_per_day_increase_has_one_name() -> None:
     assert Check.MAX_INCREASE_PER_DAY.label == "increase per change"
-    assert Check["MAX_INCREASE_DAY"] is Check.MAX_INCREASE_PER_DAY  # deprecated alias only
-    assert "MAX_INCREASE_DAY" not in [flag.name for flag in Check]
+    assert "MAX_INCREASE_DAY" not in Check.__members__

@@ -15,7 +15,7 @@ from rich.console import Console
 
 from idds.cli.main import main
 from idds.cli.program import show_advice
-from idds.control.recommendation import ControlReason
+from idds.control.reasons import Reason
 from idds.control.supervisor import Verdict
 from idds.programmer import Programmer, RefillRequest, TherapyRequest
 from idds.programmer.advisory import (
@@ -116,7 +116,7 @@ def test_uncontrolled_pain_gets_an_increase_within_bounds_and_accept_programs_it
     prog = pump_on(rig)
     adv = advise_now(prog, observations(tmp_path), controller)
     a = adv.advice
-    assert a.reason is ControlReason.INCREASE_UNCONTROLLED
+    assert a.reason is Reason.INCREASE_UNCONTROLLED
     assert a.verdict in (Verdict.ACCEPTED, Verdict.REDUCED)
     assert 2.0 < a.allowed.daily_mg <= 2.0 * 1.2 + 1e-9  # the +20% step; bound 6 mg/day
     if controller == "intelligent":
@@ -147,7 +147,7 @@ def test_sedation_warning_gives_no_increase_and_the_screen_says_why(rig: Rig,
     prog = pump_on(rig)
     adv = advise_now(prog, observations(tmp_path, poss=[(2.0, 3)]))
     assert adv.advice.allowed.daily_mg <= 2.0 + 1e-9
-    assert adv.advice.reason is ControlReason.DECREASE_SIDE_EFFECTS
+    assert adv.advice.reason is Reason.DECREASE_SIDE_EFFECTS
     text = screen(adv)
     assert "sedation at the warning limit" in text
     assert "sedation, slow breathing or intolerable side effects" in text
@@ -176,7 +176,7 @@ def test_stale_diary_gives_no_increase(rig: Rig, tmp_path: Path, hours: list[flo
     assert "diary" in screen(adv).lower()
     if hours[0] > 72:
         assert np.isnan(adv.observations.diary_mean_nrs[0])
-        assert adv.advice.reason is ControlReason.HOLD_NO_DATA
+        assert adv.advice.reason is Reason.HOLD_NO_DATA
     else:
         assert "diary missing or stale: no increase" in adv.advice.limits
 

@@ -8,14 +8,6 @@ from rich.console import Console
 from idds.programmer.advisory import AdvisoryRun, flex_rows, setting_rows
 from idds.programmer.screens import advice_table, flex_table
 
-_VERDICT_WORDS = {
-    "accepted": "accepted: the recommendation may be programmed as it is",
-    "reduced": "reduced: a smaller change than recommended may be programmed",
-    "refused": "refused: the current program stays",
-    "held_for_clinician": "held for a clinician: outside the clinician's bounds or a soft limit",
-    "alarm": "ALARM: interlock alarm: delivery reduced or stopped, boluses off",
-}
-
 
 def show_advice(out: Console, run: AdvisoryRun, state_note: str) -> None:
     """The advisory screen: settings side by side, flex by hour, why, data, verdict, checks."""
@@ -37,7 +29,7 @@ def show_advice(out: Console, run: AdvisoryRun, state_note: str) -> None:
         out.print(f"  {note}", markup=False)
     for signal in run.interlock:
         out.print(f"  Interlock: {signal}", markup=False)
-    out.print(f"[bold]Supervisor verdict[/bold]: {_VERDICT_WORDS[a.verdict.name.lower()]}",
+    out.print(f"[bold]Supervisor verdict[/bold]: {a.verdict.text}",
               highlight=False)
     out.print("  Checks applied:")
     for name, hit, text in run.checks:

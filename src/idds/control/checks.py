@@ -32,9 +32,6 @@ class Check(IntFlag):
     ALARM_LATCHED = 2048
     FLEX_BOUND = 4096
     RESTART = 8192
-    #: Deprecated alias of MAX_INCREASE_PER_DAY (same flag, not iterated), kept only while the
-    #: advisory mode (idds.programmer.advisory) still spells it so; remove with that use.
-    MAX_INCREASE_DAY = 16
 
     @property
     def label(self) -> str:

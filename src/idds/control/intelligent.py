@@ -25,7 +25,7 @@ The supervisor checks everything it returns.
 
 from __future__ import annotations
 
-from dataclasses import InitVar, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -122,15 +122,6 @@ class IntelligentController:
     model: ResponseModel = field(default_factory=ResponseModel)
     breathing_model: BreathingModel = field(default_factory=BreathingModel)
     flex: FlexShaper = field(default_factory=FlexShaper)
-    #: Deprecated spelling of `max_increase_per_day`, accepted only from the advisory mode
-    #: (idds.programmer.advisory), which does not build controllers through
-    #: `idds.control.registry` yet; remove with that use.
-    max_step: InitVar[float | None] = None
-
-    def __post_init__(self, max_step: float | None) -> None:
-        if max_step is not None:
-            object.__setattr__(self, "max_increase_per_day", max_step)
-
     def initial(self, therapy: Prescription) -> IntelligentState:
         n = therapy.n
         response = ResponseEstimate.prior(n, self.model)

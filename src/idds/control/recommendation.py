@@ -20,9 +20,6 @@ Array = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
 
-#: Deprecated name of `Reason` (the one vocabulary, `idds.control.reasons`), kept while code
-#: outside the control layer (the advisory mode and its tests) still imports it; remove then.
-ControlReason = Reason
 
 
 @dataclass(frozen=True)

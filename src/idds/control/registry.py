@@ -14,6 +14,7 @@ its trial arm (`idds.trial.controlled_arms.OracleArm`), not here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -40,10 +41,6 @@ class ControllerSettings:
     #: Oral mg per intrathecal mg, from the drug library's conversion policy: the entry's
     #: conversion factors (`oral_to_it_ratio`).
     oral_to_it_ratio: float
-
-
-#: The controllers a clinician may choose (advisory mode); the trial's arms use the same names.
-CONTROLLERS: tuple[str, ...] = ("intelligent", "rule-based")
 
 
 class UnknownController(IddsError):
@@ -73,25 +70,44 @@ def settings_for(drug: Drug, bounds: ClinicianBounds) -> ControllerSettings:
                               oral_to_it_ratio=oral_to_it_ratio(drug))
 
 
+def _intelligent(settings: ControllerSettings, step: float,
+                 prior_oral_mg_per_day: Array | None) -> Controller[Any]:
+    bounds = settings.bounds
+    return IntelligentController(
+        max_increase_per_day=step,
+        oral_per_it_mg=settings.oral_to_it_ratio,
+        prior_oral_mg_per_day=prior_oral_mg_per_day,
+        max_bolus_mg=bounds.max_bolus_mg,
+        max_boluses_per_day=bounds.max_boluses_per_day,
+        min_daily_mg=bounds.min_daily_mg,
+        min_rate_mg_per_day=bounds.min_rate_mg_per_day,
+    )
+
+
+def _rule_based(settings: ControllerSettings, step: float,
+                prior_oral_mg_per_day: Array | None) -> Controller[Any]:
+    return RuleBasedController(titration=replace(PRACTICE, increase=step),
+                               min_daily_mg=settings.bounds.min_daily_mg)
+
+
+Factory = Callable[[ControllerSettings, float, "Array | None"], Controller[Any]]
+#: Each controller a clinician may choose (advisory mode) and the trial's arms build, by name.
+FACTORIES: dict[str, Factory] = {"intelligent": _intelligent, "rule-based": _rule_based}
+CONTROLLERS: tuple[str, ...] = tuple(FACTORIES)
+
+
+def require(name: str) -> None:
+    """Refuse (`UnknownController`) a name that is not one of `CONTROLLERS`."""
+    if name not in FACTORIES:
+        raise UnknownController(name)
+
+
 def build_controller(name: str, settings: ControllerSettings, *,
                      prior_oral_mg_per_day: Array | None = None) -> Controller[Any]:
-    """The controller called `name` (one of `CONTROLLERS`), configured from `settings`.
-    `prior_oral_mg_per_day`: each patient's oral morphine before the implant, mg/day, where
-    known (the intelligent controller takes the pain on it as a first observation).
-    Raises `UnknownController` for any other name."""
-    bounds = settings.bounds
-    step = per_change_step(bounds, settings.library)
-    if name == "intelligent":
-        return IntelligentController(
-            max_increase_per_day=step,
-            oral_per_it_mg=settings.oral_to_it_ratio,
-            prior_oral_mg_per_day=prior_oral_mg_per_day,
-            max_bolus_mg=bounds.max_bolus_mg,
-            max_boluses_per_day=bounds.max_boluses_per_day,
-            min_daily_mg=bounds.min_daily_mg,
-            min_rate_mg_per_day=bounds.min_rate_mg_per_day,
-        )
-    if name == "rule-based":
-        return RuleBasedController(titration=replace(PRACTICE, increase=step),
-                                   min_daily_mg=bounds.min_daily_mg)
-    raise UnknownController(name)
+    """The controller called `name` (one of `CONTROLLERS`), configured from `settings` with the
+    per-change step of `per_change_step`. `prior_oral_mg_per_day`: each patient's oral
+    morphine before the implant, mg/day, where known (the intelligent controller takes the
+    pain on it as a first observation). Raises `UnknownController` for any other name."""
+    require(name)
+    step = per_change_step(settings.bounds, settings.library)
+    return FACTORIES[name](settings, step, prior_oral_mg_per_day)

@@ -71,6 +71,21 @@ class Verdict(IntEnum):
     HELD_FOR_CLINICIAN = 3
     ALARM = 4
 
+    @property
+    def text(self) -> str:
+        """What the verdict means for the clinician, in words (the one table of them)."""
+        return _VERDICT_TEXT[self]
+
+
+_VERDICT_TEXT = {
+    Verdict.ACCEPTED: "accepted: the recommendation may be programmed as it is",
+    Verdict.REDUCED: "reduced: a smaller change than recommended may be programmed",
+    Verdict.REFUSED: "refused: the current program stays",
+    Verdict.HELD_FOR_CLINICIAN: "held for a clinician: outside the clinician's bounds or a soft "
+    "limit",
+    Verdict.ALARM: "ALARM: interlock alarm: delivery reduced or stopped, boluses off",
+}
+
 
 @dataclass(frozen=True)
 class SupervisorState:

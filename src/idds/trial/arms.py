@@ -134,7 +134,7 @@ class ComprehensiveMedicalManagement:
       patient, to another opioid at an equianalgesic dose (the morphine equivalent is kept);
       the patient then has that opioid's own susceptibility to nausea, somnolence and
       confusion (`SymptomTraits.*_rotated`), which is why rotation helps some patients;
-    - co-analgesics and active treatment of side effects: `engine.SupportiveCare`, the same
+    - co-analgesics and active treatment of side effects: `care.SupportiveCare`, the same
       in every arm (the pump arms of the trials were pump plus CMM).
     The arm's memory is who has been rotated.
     """

@@ -18,104 +18,26 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from numpy.typing import NDArray
 
-from idds.control import Observations
 from idds.control.prescription import HOURS, Prescription
 from idds.drugs import DrugLibrary
-from idds.errors import IddsError
 from idds.physiology import Cohort, CohortState, Delivery, initial_state, step
 from idds.physiology import symptoms as sx
 from idds.physiology.exposure import site_exposure
-from idds.physiology.model import start_coanalgesics
 from idds.physiology.parameters import SYMPTOMS
-from idds.physiology.symptoms import Care, Symptom, SymptomState
+from idds.physiology.symptoms import Care, SymptomState
 from idds.pump import twin as pump_twin
 from idds.pump.twin import GIVEN, PumpArrays
 from idds.trial.arms import Arm, ArmContext, Reason
+from idds.trial.care import DOSE_LIMITING, SupportiveCare
 from idds.trial.history import DayAccumulator, History, observe
 from idds.trial.pump_draws import systematic_errors
+from idds.trial.pumping import PumpSetup, program_pumps, refill_due
 
 Array = NDArray[np.float64]
 
 DAY_MIN = 1440
 #: Around-the-clock oral doses (sustained release q12h), minutes after midnight.
 ORAL_TIMES_MIN = (480, 1200)
-
-
-#: Side effects a clinician reduces the opioid for (the others are treated, not dose-limiting):
-#: their worst intensity of the day is the patient-reported side-effect burden (0-10).
-DOSE_LIMITING = (Symptom.NAUSEA, Symptom.VOMITING, Symptom.SOMNOLENCE, Symptom.CONFUSION,
-                 Symptom.PRURITUS, Symptom.URINARY_RETENTION)
-
-
-@dataclass(frozen=True)
-class SupportiveCare:
-    """Co-analgesics and active treatment of side effects, the same in every arm
-    (comprehensive medical management, ref; the pump arms of the trials were pump plus CMM):
-
-    - every patient on opioids has a prophylactic laxative; a symptom that reaches
-      `treat_from_grade` on a day is treated from the next day on (a second laxative, an
-      antiemetic, a psychostimulant for somnolence): `SymptomParams`'s
-      `laxative_intensified_relief`, `antiemetic_relief` and `psychostimulant_relief`;
-    - at the end of week 1 (`coanalgesic_review_day`) a pain specialist adds an optimised
-      co-analgesic for the patients whose diary pain is still above `coanalgesic_above_nrs`
-      (`PainParams.coanalgesic_relief_fraction` of the background drive).
-    Assumption: the reference names the treatments, not their timing or effect."""
-
-    treat_from_grade: int = 2
-    coanalgesic_review_day: int = 7
-    coanalgesic_above_nrs: float = 3.0
-
-    def coanalgesics(self, state: CohortState, obs: Observations) -> CohortState:
-        """The state with co-analgesics started after today's review (unchanged on other
-        days); `obs` are the observations at the end of today."""
-        if obs.day + 1 != self.coanalgesic_review_day:
-            return state
-        return start_coanalgesics(state, obs.diary_mean_nrs > self.coanalgesic_above_nrs)
-
-    def update(self, care: Care, grades: NDArray[np.int8]) -> Care:
-        """The care in force tomorrow after today's grades (N_SYMPTOMS, n)."""
-        g = grades >= self.treat_from_grade
-        return replace(
-            care,
-            laxative_intensified=care.laxative_intensified | g[Symptom.CONSTIPATION],
-            antiemetic=care.antiemetic | g[Symptom.NAUSEA] | g[Symptom.VOMITING],
-            psychostimulant=care.psychostimulant | g[Symptom.SOMNOLENCE],
-        )
-
-
-@dataclass(frozen=True)
-class PumpSetup:
-    """Implant and refill settings of the intrathecal arms (devices.md): 20 mL reservoir,
-    low-reservoir alarm at 2 mL, patient bolus over 10 min; concentrations from the usual
-    strengths, never above the library's hard maximum; a refill lasts at least 28 days."""
-
-    reservoir_ml: float = 20.0
-    alarm_ml: float = 2.0
-    bolus_duration_min: float = 10.0
-    strengths_mg_per_ml: tuple[float, ...] = (0.5, 1.0, 2.0, 5.0, 10.0, 15.0, 20.0)
-    min_days_per_fill: float = 28.0
-
-    def concentration(self, therapy: Prescription, max_mg_per_ml: float) -> Array:
-        """Per patient, the weakest usual strength (never above the library's hard maximum)
-        that the device can deliver (basal flow and bolus volume in range) and that lasts
-        `min_days_per_fill` with every bolus used; else the strongest deliverable one."""
-        usable = self.reservoir_ml - self.alarm_ml
-        lowest_basal = therapy.it_mg_per_day * therapy.flex.min(axis=1)
-        strengths = [s for s in self.strengths_mg_per_ml if s <= max_mg_per_ml]
-        chosen = np.full(therapy.n, np.nan)
-        fallback = np.full(therapy.n, strengths[0])
-        for strength in strengths:
-            deliverable = (
-                ((therapy.it_mg_per_day <= 0)
-                 | (lowest_basal / strength >= pump_twin.MIN_FLOW_ML_PER_DAY))
-                & ((therapy.bolus_mg <= 0)
-                   | (therapy.bolus_mg / strength >= pump_twin.MIN_BOLUS_ML))
-            )
-            lasts = therapy.daily_it_mg() / strength * self.min_days_per_fill <= usable
-            chosen = np.where(np.isnan(chosen) & deliverable & lasts, strength, chosen)
-            fallback = np.where(deliverable, strength, fallback)
-        out: Array = np.where(np.isnan(chosen), fallback, chosen)
-        return out
 
 
 @dataclass(frozen=True)
@@ -208,41 +130,13 @@ class _Run:
     bolus_duration_min: Array = field(default_factory=lambda: np.zeros(0))
 
 
-class DeviceLimitError(IddsError):
-    """An arm asked for a pump program the firmware would refuse."""
-
-
 def _program(run: _Run, settings: TrialSettings, arm: str, max_conc: float) -> None:
-    """Check the arm's program against the device limits, as the firmware would, and set the
-    shortest bolus duration (from `PumpSetup.bolus_duration_min`) the device allows.
-
-    A program the pump cannot deliver at its present strength (a dose cut below the minimum
-    flow, say) is what a clinician meets at the programmer: the pump is emptied and refilled
-    with a strength that can deliver it (counted as a refill). Only a program no usual
-    strength can deliver stops the trial."""
+    """Check the arm's program against the device limits (`pumping.program_pumps`); pumps
+    refilled with a deliverable strength count as refills."""
     assert run.pumps is not None
-    problems = _problems(run, settings)
-    if problems.any():
-        fix = problems > 0
-        setup = settings.pump
-        run.pumps.fill(fix, setup.reservoir_ml, setup.concentration(run.therapy, max_conc))
-        run.refills += fix & run.alive
-        problems = _problems(run, settings)
-    if problems.any():
-        worst = pump_twin.limit_of(int(problems[problems > 0][0]))
-        raise DeviceLimitError(
-            f"arm {arm} programmed {int((problems > 0).sum())} pump(s) outside the device "
-            f"limits ({worst.name.lower().replace('_', ' ')})"
-        )
-
-
-def _problems(run: _Run, settings: TrialSettings) -> NDArray[np.int64]:
-    assert run.pumps is not None
-    conc = run.pumps.concentration_mg_per_ml
-    program = run.therapy.pump_program()
-    run.bolus_duration_min = pump_twin.shortest_bolus_duration(
-        program, conc, settings.pump.bolus_duration_min)
-    return pump_twin.program_problems(program, conc, run.bolus_duration_min)
+    run.bolus_duration_min, refilled = program_pumps(run.pumps, run.therapy, settings.pump,
+                                                     arm, max_conc)
+    run.refills += refilled & run.alive
 
 
 def _with_rescue(cohort: Cohort, rescue_mg: Array) -> Cohort:
@@ -353,16 +247,8 @@ def _symptoms_of_day(run: _Run, row: dict[str, Array], means: dict[str, Array],
 
 
 def _refill_due(run: _Run, settings: TrialSettings, max_conc: float) -> None:
-    """Refill the pumps that would pass the low-reservoir alarm within a day (worst case)."""
     assert run.pumps is not None
-    setup = settings.pump
-    due = run.pumps.implanted & (
-        pump_twin.days_to_alarm(run.pumps, run.therapy.pump_program(), setup.alarm_ml) < 1.0
-    )
-    if due.any():
-        strength = setup.concentration(run.therapy, max_conc)
-        run.pumps.fill(due, setup.reservoir_ml, strength)
-        run.refills += due & run.alive
+    run.refills += refill_due(run.pumps, run.therapy, settings.pump, max_conc) & run.alive
 
 
 def run_in(cohort: Cohort, settings: TrialSettings) -> tuple[Start, Baseline]:

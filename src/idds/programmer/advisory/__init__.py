@@ -18,6 +18,7 @@ in the order a visit uses them:
 The pump <-> array therapy conversion is `idds.programmer.therapyform`.
 """
 
+from idds.control.registry import CONTROLLERS
 from idds.programmer.advisory.clinical import (
     ClinicalInput,
     Reading,
@@ -38,7 +39,6 @@ from idds.programmer.advisory.history import PumpHistory, pump_history
 from idds.programmer.advisory.inputs import build_observations, supervisor_state
 from idds.programmer.advisory.rows import advice_summary, flex_rows, setting_rows
 from idds.programmer.advisory.run import (
-    CONTROLLERS,
     AdvisoryRun,
     check_controller,
     prepare,

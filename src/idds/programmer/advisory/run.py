@@ -11,18 +11,22 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from idds.control.advice import Advice, advise
-from idds.control.bounds import ClinicianBounds, LibraryLimits
 from idds.control.intelligent import IntelligentController, IntelligentState
 from idds.control.interlock import assess
 from idds.control.interlock import describe as describe_signals
 from idds.control.observations import Observations
 from idds.control.recommendation import Recommendation
-from idds.control.rules import PRACTICE, RuleBasedController
-from idds.control.supervisor import Check, describe, supervise
+from idds.control.registry import (
+    UnknownController,
+    build_controller,
+    require,
+    settings_for,
+)
+from idds.control.supervisor import Check, supervise
 from idds.drugs import DrugLibrary
 from idds.programmer.advisory.clinical import ClinicalInput
 from idds.programmer.advisory.common import DAY_S, DRUG, AdvisoryError
@@ -35,7 +39,6 @@ from idds.programmer.therapyform import to_prescription, to_pump_therapy
 from idds.pump import LIMITS, Therapy
 from idds.pump.convert import conc_ng_per_nl, dose_rate_q
 
-CONTROLLERS = ("intelligent", "rule-based")
 
 @dataclass(frozen=True)
 class AdvisoryRun:
@@ -59,23 +62,6 @@ class AdvisoryRun:
         return self.proposed != self.current
 
 
-def _controller(name: str, bounds: ClinicianBounds, library: LibraryLimits
-                ) -> IntelligentController | RuleBasedController:
-    step = bounds.max_increase_per_day
-    if library.max_increase_fraction is not None and not bounds.allows(
-            library.max_increase_fraction):
-        step = min(step, library.max_increase_fraction.value)
-    if name == "intelligent":
-        return IntelligentController(max_step=step, max_bolus_mg=bounds.max_bolus_mg,
-                                     max_boluses_per_day=bounds.max_boluses_per_day,
-                                     min_daily_mg=bounds.min_daily_mg,
-                                     min_rate_mg_per_day=bounds.min_rate_mg_per_day)
-    if name == "rule-based":
-        return RuleBasedController(titration=replace(PRACTICE, increase=step),
-                                   min_daily_mg=bounds.min_daily_mg)
-    raise AdvisoryError(f"unknown controller {name!r}; use intelligent or rule-based")
-
-
 def pump_day(status: PumpStatus) -> int:
     """The pump's day number (pump time // 1 day), the controllers' day index."""
     time_s = status.raw.get("time_s")
@@ -85,8 +71,11 @@ def pump_day(status: PumpStatus) -> int:
 
 
 def check_controller(name: str) -> None:
-    if name not in CONTROLLERS:
-        raise AdvisoryError(f"unknown controller {name!r}; use intelligent or rule-based")
+    """Refuse (`AdvisoryError`, naming the choices) a controller the registry does not know."""
+    try:
+        require(name)
+    except UnknownController as exc:
+        raise AdvisoryError(str(exc)) from None
 
 
 def prepare(status: PumpStatus, log: LogDownload, clinical: ClinicalInput, controller: str,
@@ -104,13 +93,13 @@ def prepare(status: PumpStatus, log: LogDownload, clinical: ClinicalInput, contr
     min_rate = dose_rate_q(LIMITS.min_flow * conc_ng_per_nl(status.concentration))
     bounds = dataclasses.replace(clinical.bounds,
                                  min_rate_mg_per_day=float(min_rate.value_in("mg/day")))
-    limits = LibraryLimits.from_drug(library.drug(DRUG))
+    settings = settings_for(library.drug(DRUG), bounds)
     current = to_prescription(status.therapy, clinical.oral_mg_per_day, clinical.oral_rescue_mg)
     pump_day(status)
     history = pump_history(log.entries, float(status.raw["time_s"]),
                            float(current.it_mg_per_day[0]))
     obs, notes = build_observations(clinical, history, now)
-    ctl = _controller(controller, bounds, limits)
+    ctl = build_controller(controller, settings)
     raw: Any = carried if carried is not None else ctl.initial(current)
     if isinstance(raw, IntelligentState) != isinstance(ctl, IntelligentController):
         raise AdvisoryError("the carried state is not the chosen controller's")
@@ -120,11 +109,10 @@ def prepare(status: PumpStatus, log: LogDownload, clinical: ClinicalInput, contr
     rec: Recommendation
     rec, after = ctl.recommend(start, obs, current)
     decision, _ = supervise(supervisor_state(history, current), obs, current, rec, bounds,
-                            limits)
+                            settings.library)
     advice = advise(rec, decision, current, 0, obs.day)
     mask = int(decision.checks[0])
-    checks = tuple((CHECK_LABELS.get(flag, str(flag.name)), bool(mask & flag), _check_text(flag))
-                   for flag in Check if flag is not Check.NONE)
+    checks = tuple((flag.label, bool(mask & flag), flag.text) for flag in Check)
     reading = assess(obs, bounds.interlock)
     return AdvisoryRun(
         status=status, controller=controller, advice=advice, observations=obs,
@@ -134,29 +122,3 @@ def prepare(status: PumpStatus, log: LogDownload, clinical: ClinicalInput, contr
         state=state_record(status.pump_id, controller, obs.day, now.isoformat(), raw, after),
         resumed=carried is not None,
     )
-
-
-#: What each supervisor check looks at, for the "checks applied" list.
-CHECK_LABELS = {
-    Check.INVALID: "recommendation well formed",
-    Check.HARD_LIMIT: "drug library hard limits",
-    Check.SOFT_LIMIT: "drug library soft limits",
-    Check.CLINICIAN_BOUND: "clinician's bounds",
-    Check.MAX_INCREASE_DAY: "increase per change",
-    Check.MAX_INCREASE_WEEK: "increase over the week's lowest dose",
-    Check.MAX_DECREASE_DAY: "decrease per day",
-    Check.MONITORING_WINDOW: "monitoring window after the last increase (pump log)",
-    Check.STALE_DIARY: "diary recent and complete",
-    Check.INTERLOCK_WARNING: "interlock: sedation and breathing",
-    Check.ALARM_NEW: "interlock alarm",
-    Check.ALARM_LATCHED: "latched alarm",
-    Check.FLEX_BOUND: "flex multipliers within the clinician's range",
-    Check.RESTART: "pump running (a restart is the clinician's)",
-}
-
-
-def _check_text(flag: Check) -> str:
-    texts = describe(int(flag))
-    return texts[0] if texts else ""
-
-
