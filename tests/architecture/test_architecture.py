@@ -4,6 +4,8 @@ stated reason (docs/architecture.md)."""
 
 from __future__ import annotations
 
+import ast
+
 from tests.architecture.graph import cycles, imports, layer, modules
 
 #: Each layer's rank: a module may import its own layer and layers of lower rank only.
@@ -61,3 +63,14 @@ def test_modules_stay_small_or_say_why() -> None:
 def test_the_graph_reader_sees_lazy_imports() -> None:
     """A guard on the guard: the reader finds imports inside functions, as a cycle would."""
     assert "idds.pump.rules" in imports()["idds.pump.firmware"]
+
+
+def test_no_two_classes_share_a_name() -> None:
+    """One name, one thing: the pump's `Therapy` and the cohort `Prescription`, the pump's
+    `Drug` and the library's `DrugEntry`, the pump's `Limit` and the library's `DrugLimit`."""
+    seen: dict[str, list[str]] = {}
+    for module in modules().values():
+        for node in ast.parse(module.path.read_text()).body:
+            if isinstance(node, ast.ClassDef):
+                seen.setdefault(node.name, []).append(module.name)
+    assert {name: where for name, where in seen.items() if len(where) > 1} == {}

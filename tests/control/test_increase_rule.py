@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 from idds.control.bounds import ClinicianBounds, LibraryLimits, per_change_step
 from idds.control.recommendation import Recommendation
 from idds.control.supervisor import Check, SupervisorState, supervise
-from idds.drugs import Drug, LimitKind, Proposal, check_therapy, load_library
+from idds.drugs import DrugEntry, LimitKind, Proposal, check_therapy, load_library
 from idds.units import Quantity
 from idds.units.quantity import exact
 from tests.control.helpers import observations, therapy
@@ -43,7 +43,7 @@ INCREASE_RULE = {"max_increase_percent", "max_increase"}
 ROUND_OFF = Fraction(2, 10**9)
 
 
-def deliver(drug: Drug, current_mg: float, proposed_mg: float, bounds: ClinicianBounds
+def deliver(drug: DrugEntry, current_mg: float, proposed_mg: float, bounds: ClinicianBounds
             ) -> tuple[float, int]:
     """The supervisor's delivered basal dose (mg/day) and checks for one proposal, everything
     but the increase rule out of the way (calm day, last increase long ago, no bolus)."""
@@ -55,14 +55,14 @@ def deliver(drug: Drug, current_mg: float, proposed_mg: float, bounds: Clinician
     return float(decision.therapy.it_mg_per_day[0]), int(decision.checks[0])
 
 
-def library_increase_breaches(drug: Drug, current_mg: float, new_mg: float) -> list[str]:
+def library_increase_breaches(drug: DrugEntry, current_mg: float, new_mg: float) -> list[str]:
     proposal = Proposal(daily_dose=Quantity.of(new_mg, "mg/day"),
                         current_daily_dose=Quantity.of(current_mg, "mg/day"))
     return [f"{b.limit_name}:{b.kind.value}" for b in check_therapy(drug, proposal).breaches
             if b.limit_name in INCREASE_RULE]
 
 
-def within_round_off(drug: Drug, current_mg: float, new_mg: float) -> bool:
+def within_round_off(drug: DrugEntry, current_mg: float, new_mg: float) -> bool:
     """Whether `new_mg` exceeds the library's increase bounds by round-off only."""
     old, new = exact(current_mg), exact(new_mg)
     ok = True
@@ -89,7 +89,7 @@ drug_and_dose = st.one_of(st.tuples(st.just(MORPHINE), doses),
 @settings(max_examples=400, deadline=None)
 @given(drug_dose=drug_and_dose, factor=factors, clinician_step=st.floats(0.0, 1.0))
 def test_the_supervisor_never_delivers_an_increase_the_library_refuses(
-        drug_dose: tuple[Drug, float], factor: float, clinician_step: float) -> None:
+        drug_dose: tuple[DrugEntry, float], factor: float, clinician_step: float) -> None:
     drug, current = drug_dose
     bounds = ClinicianBounds(max_increase_per_day=clinician_step,
                              allowed_soft_limits=frozenset({"max_daily_dose"}), **LAX)

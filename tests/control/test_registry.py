@@ -19,7 +19,7 @@ from idds.control.registry import (
     settings_for,
 )
 from idds.control.rules import RuleBasedController
-from idds.drugs import Drug, Route, load_library
+from idds.drugs import DrugEntry, Route, load_library
 from idds.errors import IddsError
 from tests.control.helpers import observations, therapy
 
@@ -27,7 +27,7 @@ LIBRARY = load_library()
 MORPHINE = LIBRARY.drug("morphine")
 
 
-def with_it_factor(drug: Drug, it_mg_per_mg: int) -> Drug:
+def with_it_factor(drug: DrugEntry, it_mg_per_mg: int) -> DrugEntry:
     """A hospital library's morphine entry with another oral:IT ladder."""
     assert drug.oral_morphine_mg_per_mg is not None
     factors = {**drug.oral_morphine_mg_per_mg, Route.INTRATHECAL: Fraction(it_mg_per_mg)}

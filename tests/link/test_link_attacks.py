@@ -10,7 +10,6 @@ import pytest
 from idds.link import (
     MAX_FRAME,
     ErrorCode,
-    EventKind,
     FrameType,
     LinkClient,
     MemoryClientStore,
@@ -18,6 +17,7 @@ from idds.link import (
     PairingError,
     RefusedError,
     Role,
+    SecurityEventKind,
 )
 from idds.link.frame import HEADER, HEADER_SIZE, MAGIC, VERSION
 from idds.link.session import open_reply, start_pairing
@@ -33,7 +33,7 @@ def assert_rejected(rig: Rig, frame: bytes, code: ErrorCode | None = None) -> Er
     assert rig.state() == before
     assert len(rig.events.events) == logged + 1
     event = rig.events.events[-1]
-    assert event.kind is EventKind.REJECTED
+    assert event.kind is SecurityEventKind.REJECTED
     assert event.time == rig.clock()
     if code is not None:
         assert event.code is code, event
@@ -50,7 +50,7 @@ def assert_refused(rig: Rig, frame: bytes, pairing_after: object, code: ErrorCod
     assert len(rig.handler.calls) == calls
     assert sorted(rig.pairings.load()) == pairings
     event = rig.events.events[-1]
-    assert (event.kind, event.code) == (EventKind.REFUSED, code)
+    assert (event.kind, event.code) == (SecurityEventKind.REFUSED, code)
     _, reply = open_reply(pairing_after, answer)  # type: ignore[arg-type]
     assert not reply.ok and reply.code == code
     return reply.reason
@@ -201,7 +201,7 @@ def assert_pairing_refused(rig: Rig, role: Role, code: ErrorCode) -> None:
     assert answer is not None and answer[3] == FrameType.ERROR
     assert rig.state() == before
     event = rig.events.events[-1]
-    assert (event.kind, event.code) == (EventKind.PAIRING_REFUSED, code)
+    assert (event.kind, event.code) == (SecurityEventKind.PAIRING_REFUSED, code)
     with pytest.raises(RefusedError) as caught:
         attempt.finish(answer)
     assert caught.value.code is code

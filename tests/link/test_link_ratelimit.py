@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from idds.link import ErrorCode, EventKind, RateLimits, Role
+from idds.link import ErrorCode, RateLimits, Role, SecurityEventKind
 from idds.link.ratelimit import TokenBucket
 from tests.link.link_helpers import make_rig
 
@@ -55,7 +55,7 @@ def test_excess_frames_are_dropped_before_parsing_or_crypto(
     stats = rig.endpoint.stats
     assert len(parsed) == stats.processed == RateLimits().unauthenticated_burst
     assert stats.dropped_unauthenticated == 1000 - stats.processed
-    limited = [e for e in rig.events.events if e.kind is EventKind.RATE_LIMITED]
+    limited = [e for e in rig.events.events if e.kind is SecurityEventKind.RATE_LIMITED]
     assert len(limited) == 1 and limited[0].code is ErrorCode.RATE_LIMITED  # once per dry spell
 
 

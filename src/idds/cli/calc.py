@@ -25,7 +25,7 @@ from idds.dosing import (
     convert as convert_dose,
 )
 from idds.drugs import (
-    Drug,
+    DrugEntry,
     HardLimitError,
     Proposal,
     Route,
@@ -87,7 +87,7 @@ def convert(
     _show_conversion(result, entry)
 
 
-def _limits_json(drug: Drug) -> dict[str, object]:
+def _limits_json(drug: DrugEntry) -> dict[str, object]:
     limits: dict[str, object] = {}
     for name in ("concentration_max", "max_daily_dose", "max_bolus", "max_increase",
                  "min_interval_between_increases"):
@@ -102,7 +102,7 @@ def _limits_json(drug: Drug) -> dict[str, object]:
     return limits
 
 
-def _conversion_json(result: ConversionResult, drug: Drug) -> dict[str, object]:
+def _conversion_json(result: ConversionResult, drug: DrugEntry) -> dict[str, object]:
     start = drug.start_range(tolerant=result.from_route in (Route.ORAL, Route.IV))
     return {
         "drug": result.drug,
@@ -124,7 +124,7 @@ def _conversion_json(result: ConversionResult, drug: Drug) -> dict[str, object]:
     }
 
 
-def _show_conversion(result: ConversionResult, drug: Drug) -> None:
+def _show_conversion(result: ConversionResult, drug: DrugEntry) -> None:
     out = console()
     table = Table(title=f"{result.drug}: {result.dose} {result.from_route} -> {result.to_route}")
     table.add_column("", style="bold")
@@ -140,7 +140,7 @@ def _show_conversion(result: ConversionResult, drug: Drug) -> None:
     out.print(f"[dim]{DISCLAIMER}[/dim]")
 
 
-def _limits_table(drug: Drug, tolerant: bool) -> Table:
+def _limits_table(drug: DrugEntry, tolerant: bool) -> Table:
     table = Table(title=f"Drug library limits: {drug.name}")
     for column in ("limit", "value", "kind", "source"):
         table.add_column(column)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from idds.drugs import Drug, LimitKind
+from idds.drugs import DrugEntry, LimitKind
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class LibraryLimits:
     max_increase_mg_per_day: LibraryLimit | None = None
 
     @staticmethod
-    def from_drug(drug: Drug) -> LibraryLimits:
+    def from_drug(drug: DrugEntry) -> LibraryLimits:
         """Read a library entry (exact quantities) into floats in mg, mg/day and h."""
 
         def limit(name: str, unit: str) -> LibraryLimit | None:

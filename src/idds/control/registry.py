@@ -25,7 +25,7 @@ from idds.control.bounds import ClinicianBounds, LibraryLimits, per_change_step
 from idds.control.controller import Controller
 from idds.control.intelligent import LADDER_ORAL_PER_IT_MG, IntelligentController
 from idds.control.rules import PRACTICE, RuleBasedController
-from idds.drugs import Drug, Route
+from idds.drugs import DrugEntry, Route
 from idds.errors import IddsError
 
 Array = NDArray[np.float64]
@@ -51,7 +51,7 @@ class UnknownController(IddsError):
         super().__init__(f"unknown controller {name!r}; choose one of: {', '.join(CONTROLLERS)}")
 
 
-def oral_to_it_ratio(drug: Drug) -> float:
+def oral_to_it_ratio(drug: DrugEntry) -> float:
     """Oral morphine mg equivalent to 1 mg of `drug` intrathecal, from the library entry's
     `oral_morphine_mg_per_mg` factors (intrathecal / oral; the classic ladder 300:1 for
     morphine, Krames). An entry without factors gets `LADDER_ORAL_PER_IT_MG` (300, the
@@ -64,7 +64,7 @@ def oral_to_it_ratio(drug: Drug) -> float:
     return float(table[Route.INTRATHECAL] / table[Route.ORAL])
 
 
-def settings_for(drug: Drug, bounds: ClinicianBounds) -> ControllerSettings:
+def settings_for(drug: DrugEntry, bounds: ClinicianBounds) -> ControllerSettings:
     """Settings for the library entry of the pump drug and the clinician's bounds."""
     return ControllerSettings(bounds=bounds, library=LibraryLimits.from_drug(drug),
                               oral_to_it_ratio=oral_to_it_ratio(drug))

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from idds.drugs import Breach, Drug, DrugLibrary, LibraryError, Proposal, Route, check_therapy
+from idds.drugs import Breach, DrugEntry, DrugLibrary, LibraryError, Proposal, Route, check_therapy
 from idds.errors import IddsError
 from idds.units import Kind, Quantity, format_number
 
@@ -43,7 +43,7 @@ class ConversionResult:
     breaches: tuple[Breach, ...]
 
 
-def _factors(drug: Drug, key: str) -> dict[Route, Fraction]:
+def _factors(drug: DrugEntry, key: str) -> dict[Route, Fraction]:
     if drug.oral_morphine_mg_per_mg is None:
         raise ConversionError(
             f"the library has no route conversion factors for {key}; conversion is "

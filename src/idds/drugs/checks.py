@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from idds.drugs.library import DoseRange, Drug, Limit, LimitKind
+from idds.drugs.library import DoseRange, DrugEntry, DrugLimit, LimitKind
 from idds.errors import IddsError
 from idds.units import Kind, Quantity
 
@@ -80,7 +80,8 @@ class SoftLimitError(IddsError):
         )
 
 
-def _over(name: str, what: str, value: Quantity, limit: Limit | None, unit: str) -> list[Breach]:
+def _over(name: str, what: str, value: Quantity, limit: DrugLimit | None,
+          unit: str) -> list[Breach]:
     if limit is None or value <= limit.value:
         return []
     return [
@@ -113,7 +114,7 @@ def _above_range(value: Quantity, start: DoseRange, unit: str) -> list[Breach]:
     ]
 
 
-def _increase(drug: Drug, proposal: Proposal, unit: str) -> list[Breach]:
+def _increase(drug: DrugEntry, proposal: Proposal, unit: str) -> list[Breach]:
     new, old = proposal.daily_dose, proposal.current_daily_dose
     if new is None or old is None or new <= old:
         return []
@@ -152,7 +153,7 @@ def _increase(drug: Drug, proposal: Proposal, unit: str) -> list[Breach]:
     return found
 
 
-def check_therapy(drug: Drug, proposal: Proposal) -> CheckResult:
+def check_therapy(drug: DrugEntry, proposal: Proposal) -> CheckResult:
     """Every library limit `proposal` breaks for `drug` (empty when it is within all)."""
     for name in ("concentration", "daily_dose", "bolus", "current_daily_dose"):
         value = getattr(proposal, name)

@@ -70,7 +70,7 @@ FractionField = Annotated[Fraction, BeforeValidator(_fraction)]
 _FROZEN = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
 
 
-class Limit(BaseModel):
+class DrugLimit(BaseModel):
     """One limit: a quantity, hard or soft, and where it comes from."""
 
     model_config = _FROZEN
@@ -117,26 +117,26 @@ _LIMIT_KINDS: dict[str, Kind] = {
 }
 
 
-class Drug(BaseModel):
+class DrugEntry(BaseModel):
     """One drug's entry. Quantities keep the units they were written in."""
 
     model_config = _FROZEN
     name: str
     drug_class: str
     display_unit: str
-    concentration_max: Limit
+    concentration_max: DrugLimit
     start_daily_dose: DoseRange
     start_daily_dose_tolerant: DoseRange | None = None
-    max_daily_dose: Limit | None = None
-    max_bolus: Limit | None = None
+    max_daily_dose: DrugLimit | None = None
+    max_bolus: DrugLimit | None = None
     max_increase_percent: PercentLimit | None = None
-    max_increase: Limit | None = None
-    min_interval_between_increases: Limit | None = None
+    max_increase: DrugLimit | None = None
+    min_interval_between_increases: DrugLimit | None = None
     oral_morphine_mg_per_mg: dict[Route, FractionField] | None = None
     conversion_source: str | None = None
 
     @model_validator(mode="after")
-    def _dimensions(self) -> Drug:
+    def _dimensions(self) -> DrugEntry:
         for name, kind in _LIMIT_KINDS.items():
             limit = getattr(self, name)
             if limit is not None and limit.value.dimension != kind.value:
@@ -203,7 +203,7 @@ class LibraryData(BaseModel):
     model_config = _FROZEN
     library: LibraryInfo
     conversion: ConversionPolicy
-    drugs: dict[str, Drug]
+    drugs: dict[str, DrugEntry]
 
 
 @dataclass(frozen=True)
@@ -215,14 +215,14 @@ class DrugLibrary:
     signed_by: str
 
     @property
-    def drugs(self) -> dict[str, Drug]:
+    def drugs(self) -> dict[str, DrugEntry]:
         return self.data.drugs
 
     @property
     def conversion(self) -> ConversionPolicy:
         return self.data.conversion
 
-    def drug(self, key: str) -> Drug:
+    def drug(self, key: str) -> DrugEntry:
         """The entry for `key` (case-insensitive), or a LibraryError listing what is there."""
         entry = self.data.drugs.get(key.strip().lower())
         if entry is None:

@@ -23,7 +23,7 @@ from idds.emulator.magnet import take_presence
 from idds.emulator.pacing import PacedClock
 from idds.emulator.service import PumpService
 from idds.emulator.statedir import SecurityLog, StateDir
-from idds.link import EventKind, JsonValue, PumpEndpoint, SecurityEvent, TcpServer
+from idds.link import JsonValue, PumpEndpoint, SecurityEvent, SecurityEventKind, TcpServer
 from idds.pump import Pump, power_loss
 
 Announce = Callable[[str], None]
@@ -55,11 +55,12 @@ class EmulatorSink:
 
     def record(self, event: SecurityEvent) -> None:
         self.log.record(event)
-        if event.kind in (EventKind.REFUSED, EventKind.PAIRING_REFUSED) and self.service:
+        refused = (SecurityEventKind.REFUSED, SecurityEventKind.PAIRING_REFUSED)
+        if event.kind in refused and self.service:
             self.service.note_link_refusal(event.peer, event.code.name,
                                            event.detail or event.code.meaning)
-        if event.kind in (EventKind.PAIRING_OPENED, EventKind.PAIRED,
-                          EventKind.PAIRING_REFUSED):
+        if event.kind in (SecurityEventKind.PAIRING_OPENED, SecurityEventKind.PAIRED,
+                          SecurityEventKind.PAIRING_REFUSED):
             self.announce(f"{event.kind.value}: {event.detail or event.code.meaning}")
 
 

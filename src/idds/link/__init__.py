@@ -26,7 +26,7 @@ from idds.link.errors import (
     ReplayError,
     TransportError,
 )
-from idds.link.events import EventKind, EventSink, MemoryEventSink, SecurityEvent
+from idds.link.events import EventSink, MemoryEventSink, SecurityEvent, SecurityEventKind
 from idds.link.frame import MAX_FRAME, MAX_PAYLOAD, Frame, FrameType, Header, parse_frame
 from idds.link.messages import JsonValue
 from idds.link.pairing import PairingWindow
@@ -47,7 +47,6 @@ __all__ = [
     "CommandRequest",
     "CounterStore",
     "ErrorCode",
-    "EventKind",
     "EventSink",
     "ExpiredError",
     "FileClientStore",
@@ -79,6 +78,7 @@ __all__ = [
     "ReplayError",
     "Role",
     "SecurityEvent",
+    "SecurityEventKind",
     "TcpServer",
     "TcpTransport",
     "Transport",

@@ -39,7 +39,7 @@ from idds.link.errors import (
     ProtocolError,
     ReplayError,
 )
-from idds.link.events import EventKind, EventSink, SecurityEvent
+from idds.link.events import EventSink, SecurityEvent, SecurityEventKind
 from idds.link.frame import ZERO_KEY_ID, Frame, FrameType, build_frame, parse_frame, peek_key_id
 from idds.link.keys import confirmation, derive_keys, public_bytes, transcript_hash
 from idds.link.messages import (
@@ -124,7 +124,7 @@ class PumpEndpoint:
         """A magnet or button on the pump: open a pairing window for `role` (security.md)."""
         now = self._clock()
         self._window = PairingWindow(role, now, self.window_seconds)
-        self._log(now, "pump", EventKind.PAIRING_OPENED, ErrorCode.OK, role.label)
+        self._log(now, "pump", SecurityEventKind.PAIRING_OPENED, ErrorCode.OK, role.label)
         return self._window
 
     @property
@@ -144,7 +144,8 @@ class PumpEndpoint:
         self._store.remove(key_id)
         self._counters.forget(key_id)
         self._budget.remove_key(key_id)
-        self._log(self._clock(), key_id.hex(), EventKind.UNPAIRED, ErrorCode.OK, pairing.device_id)
+        self._log(self._clock(), key_id.hex(), SecurityEventKind.UNPAIRED, ErrorCode.OK,
+                  pairing.device_id)
 
     @property
     def stats(self) -> LinkStats:
@@ -160,7 +161,7 @@ class PumpEndpoint:
     def report(self, source: str, code: ErrorCode, detail: str = "") -> None:
         """Log a rejection seen by a transport before a frame existed (e.g. oversized prefix)."""
         self._rejected += 1
-        self._log(self._clock(), source, EventKind.REJECTED, code, detail)
+        self._log(self._clock(), source, SecurityEventKind.REJECTED, code, detail)
 
     # -- frames --------------------------------------------------------------------------------
 
@@ -172,7 +173,7 @@ class PumpEndpoint:
         if not admitted:
             if newly_dry:
                 peer = claimed.hex() if claimed in self._pairings and claimed else source
-                self._log(now, peer, EventKind.RATE_LIMITED, ErrorCode.RATE_LIMITED)
+                self._log(now, peer, SecurityEventKind.RATE_LIMITED, ErrorCode.RATE_LIMITED)
             return None
         peer = source
         try:
@@ -185,13 +186,13 @@ class PumpEndpoint:
             return self._command(frame, now)
         except PairingError as exc:
             self._rejected += 1
-            self._log(now, peer, EventKind.PAIRING_REFUSED, exc.code, exc.detail)
+            self._log(now, peer, SecurityEventKind.PAIRING_REFUSED, exc.code, exc.detail)
             return build_frame(
                 FrameType.ERROR, ZERO_KEY_ID, 0, encode_error(exc.code, exc.reason)
             ).encode()
         except ProtocolError as exc:
             self._rejected += 1
-            self._log(now, peer, EventKind.REJECTED, exc.code, exc.detail)
+            self._log(now, peer, SecurityEventKind.REJECTED, exc.code, exc.detail)
             return None
 
     def _command(self, frame: Frame, now: float) -> bytes:
@@ -210,7 +211,7 @@ class PumpEndpoint:
             self._authorise(pairing, message, now)
         except ProtocolError as exc:
             self._rejected += 1
-            self._log(now, key_id.hex(), EventKind.REFUSED, exc.code, exc.detail)
+            self._log(now, key_id.hex(), SecurityEventKind.REFUSED, exc.code, exc.detail)
             return self._reply(pairing, encode_reply_refused(counter, exc.code, exc.reason))
         request = CommandRequest(
             pairing.role, message.command, message.args, pairing.device_id, key_id, counter
@@ -282,11 +283,11 @@ class PumpEndpoint:
         self._budget.add_key(keys.key_id)
         self._window = None  # one device per presence event
         detail = f"{device.identifier} as {device.role.label} from {source}, code {keys.code}"
-        self._log(now, keys.key_id.hex(), EventKind.PAIRED, ErrorCode.OK, detail)
+        self._log(now, keys.key_id.hex(), SecurityEventKind.PAIRED, ErrorCode.OK, detail)
         payload = encode_hello(pump, confirmation(keys, transcript))
         return build_frame(FrameType.PAIR_ACCEPT, keys.key_id, 0, payload).encode()
 
     def _log(
-        self, now: float, peer: str, kind: EventKind, code: ErrorCode, detail: str = ""
+        self, now: float, peer: str, kind: SecurityEventKind, code: ErrorCode, detail: str = ""
     ) -> None:
         self._events.record(SecurityEvent(now, peer, kind, code, detail))

@@ -17,7 +17,7 @@ from typing import Protocol
 from idds.link.errors import ErrorCode
 
 
-class EventKind(Enum):
+class SecurityEventKind(Enum):
     """What happened."""
 
     REJECTED = "rejected"  # a frame was rejected; nothing reached the handler
@@ -35,7 +35,7 @@ class SecurityEvent:
 
     time: float
     peer: str
-    kind: EventKind
+    kind: SecurityEventKind
     code: ErrorCode
     detail: str = ""
 

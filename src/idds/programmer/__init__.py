@@ -8,7 +8,7 @@ the device directory and its audit log in `device` / `devicelog`. See docs/progr
 """
 
 from idds.programmer.api import BolusOutcome, LogDownload, Programmer, Remote
-from idds.programmer.device import DeviceDir, Target
+from idds.programmer.device import DeviceDir, PumpAddress
 from idds.programmer.devicelog import DeviceLog
 from idds.programmer.plans import (
     PlanError,
@@ -30,12 +30,12 @@ __all__ = [
     "LogDownload",
     "PlanError",
     "Programmer",
+    "PumpAddress",
     "PumpStatus",
     "RefillChange",
     "RefillRequest",
     "Remote",
     "Row",
-    "Target",
     "TherapyPlan",
     "TherapyRequest",
     "WireError",

@@ -26,7 +26,7 @@ class DeviceError(IddsError):
 
 
 @dataclass(frozen=True)
-class Target:
+class PumpAddress:
     """The pump this device talks to."""
 
     pump_id: str
@@ -49,7 +49,7 @@ class PairingCapture:
 
     def save(self, pairing: ClientPairing) -> None:
         FileClientStore.in_directory(self.device.path, pairing.pump_id).save(pairing)
-        self.device.set_target(Target(pairing.pump_id, self.host, self.port))
+        self.device.set_target(PumpAddress(pairing.pump_id, self.host, self.port))
         self.pairing = pairing
 
 
@@ -72,26 +72,26 @@ class DeviceDir:
         write_json(self.path / "device.json", {"device_id": made})
         return made
 
-    def target(self, port: int | None = None) -> Target:
+    def target(self, port: int | None = None) -> PumpAddress:
         """The pump in use (`port` overrides and is remembered); NOT_PAIRED if none."""
         value = read_json(self.path / "target.json")
         if not isinstance(value, dict):
             raise LinkError(ErrorCode.NOT_PAIRED,
                             f"no pairing in {self.path}: run pair first (after the magnet)")
         try:
-            target = Target(str(value["pump_id"]), str(value["host"]), int(value["port"]))
+            target = PumpAddress(str(value["pump_id"]), str(value["host"]), int(value["port"]))
         except (KeyError, TypeError, ValueError):
             raise DeviceError(f"{self.path / 'target.json'} is not a target record") from None
         if port is not None and port != target.port:
-            target = Target(target.pump_id, target.host, port)
+            target = PumpAddress(target.pump_id, target.host, port)
             self.set_target(target)
         return target
 
-    def set_target(self, target: Target) -> None:
+    def set_target(self, target: PumpAddress) -> None:
         write_json(self.path / "target.json",
                    {"pump_id": target.pump_id, "host": target.host, "port": target.port})
 
-    def store(self, target: Target) -> FileClientStore:
+    def store(self, target: PumpAddress) -> FileClientStore:
         """The pairing store for `target`'s pump."""
         return FileClientStore.in_directory(self.path, target.pump_id)
 

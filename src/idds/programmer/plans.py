@@ -17,8 +17,7 @@ from datetime import date
 from fractions import Fraction
 
 from idds.dosing import RefillPlan, plan_refill, rate_from_dose
-from idds.drugs import CheckResult, DrugLibrary, enforce
-from idds.drugs import Drug as LibraryDrug
+from idds.drugs import CheckResult, DrugEntry, DrugLibrary, enforce
 from idds.errors import IddsError
 from idds.programmer.status import PumpStatus
 from idds.protocol.checks import check
@@ -79,7 +78,7 @@ class TherapyPlan:
         }
 
 
-def _per_hour(dose: Quantity, entry: LibraryDrug) -> str:
+def _per_hour(dose: Quantity, entry: DrugEntry) -> str:
     return dose.display(f"{entry.display_unit}/h")
 
 
@@ -89,7 +88,7 @@ def _flow(dose: Quantity | None, concentration: Quantity) -> str:
     return rate_from_dose(dose, concentration).display("mL/day")
 
 
-def _demand_text(therapy: Therapy, entry: LibraryDrug) -> tuple[str, str, str, str]:
+def _demand_text(therapy: Therapy, entry: DrugEntry) -> tuple[str, str, str, str]:
     d = therapy.demand
     if d is None:
         return ("off", "-", "-", "-")
@@ -106,7 +105,7 @@ def _mode_text(therapy: Therapy) -> str:
     return basal.mode.value
 
 
-def _ceiling(therapy: Therapy, entry: LibraryDrug) -> str:
+def _ceiling(therapy: Therapy, entry: DrugEntry) -> str:
     """Largest possible dose per day: basal plus every allowed patient bolus."""
     basal = daily_dose(therapy, entry.dose_unit)
     total = basal if basal is not None else Quantity.of(0, entry.dose_unit)

@@ -9,14 +9,14 @@ Pure: no clock, no I/O.
 
 from __future__ import annotations
 
-from idds.drugs import CheckResult, Drug, Proposal, check_therapy
+from idds.drugs import CheckResult, DrugEntry, Proposal, check_therapy
 from idds.protocol.wire import daily_dose
 from idds.pump import Therapy
 from idds.units import Quantity
 
 
 def proposal_for(
-    entry: Drug,
+    entry: DrugEntry,
     therapy: Therapy,
     concentration: Quantity,
     current: Therapy | None,
@@ -44,7 +44,7 @@ def proposal_for(
 
 
 def check(
-    entry: Drug,
+    entry: DrugEntry,
     therapy: Therapy,
     concentration: Quantity,
     current: Therapy | None,

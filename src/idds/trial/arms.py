@@ -22,7 +22,7 @@ from idds.control import Observations
 from idds.control.prescription import HOURS, Prescription
 from idds.control.reasons import Reason as Reason  # the one vocabulary, re-exported
 from idds.control.rules import Titration
-from idds.drugs import ConversionPolicy, Drug
+from idds.drugs import ConversionPolicy, DrugEntry
 from idds.physiology import Cohort
 from idds.trial.taper import RESCUE_FRACTION, Taper, rescue_mg
 
@@ -43,7 +43,7 @@ class ArmContext:
 
     prior_oral_mg_per_day: Array
     policy: ConversionPolicy
-    morphine: Drug
+    morphine: DrugEntry
     hidden_cohort: Cohort
 
 

@@ -16,7 +16,9 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from idds.drugs import Route, load_library
+from idds.control.intelligent import LADDER_ORAL_PER_IT_MG
+from idds.control.registry import oral_to_it_ratio
+from idds.drugs import load_library
 from idds.errors import IddsError
 from idds.physiology import ARCHETYPES, sample_cohort
 from idds.trial.arms import Arm, Reason
@@ -166,7 +168,7 @@ class TrialResult:
 
     config: TrialConfig
     arms: dict[str, ArmResult] = field(default_factory=dict)
-    it_to_oral: float = 300.0
+    it_to_oral: float = LADDER_ORAL_PER_IT_MG
 
 
 def _merge(name: str, runs: list[ArmRun], it_to_oral: float, seed: int) -> ArmResult:
@@ -219,8 +221,7 @@ def run_trial(
         if progress is not None:
             progress(done, len(tasks))
     library = load_library(config.library)
-    factors = library.drug("morphine").oral_morphine_mg_per_mg
-    it_to_oral = 300.0 if factors is None else float(factors[Route.INTRATHECAL])
+    it_to_oral = oral_to_it_ratio(library.drug("morphine"))
     merged = {}
     for a, name in enumerate(config.arms):
         runs = [batch[a] for batch in results if batch is not None]

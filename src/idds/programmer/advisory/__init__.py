@@ -21,7 +21,7 @@ The pump <-> array therapy conversion is `idds.programmer.therapyform`.
 from idds.control.registry import CONTROLLERS
 from idds.programmer.advisory.clinical import (
     ClinicalInput,
-    Reading,
+    TimedEntry,
     load_observations,
     parse_observations,
     parse_time,
@@ -63,7 +63,7 @@ __all__ = [
     "ClinicalInput",
     "OpenVisit",
     "PumpHistory",
-    "Reading",
+    "TimedEntry",
     "VisitReport",
     "VisitRequest",
     "accept_advice",

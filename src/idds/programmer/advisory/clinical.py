@@ -22,7 +22,7 @@ from idds.units import Kind, parse_quantity
 
 
 @dataclass(frozen=True)
-class Reading:
+class TimedEntry:
     """One timed entry: an aware datetime and a value (NRS, POSS, breaths/min or burden)."""
 
     time: dt.datetime
@@ -34,10 +34,10 @@ class Reading:
 class ClinicalInput:
     """What the clinician entered (see docs/programmer.md, "Advisory mode")."""
 
-    diary: tuple[Reading, ...]
-    sedation: tuple[Reading, ...]
-    respiratory: tuple[Reading, ...]
-    side_effects: tuple[Reading, ...]
+    diary: tuple[TimedEntry, ...]
+    sedation: tuple[TimedEntry, ...]
+    respiratory: tuple[TimedEntry, ...]
+    side_effects: tuple[TimedEntry, ...]
     oral_mg_per_day: float
     oral_rescue_mg: float
     bounds: ClinicianBounds
@@ -109,7 +109,7 @@ def _quantity(table: Mapping[str, Any], key: str, kind: Kind, unit: str, where: 
     return float(parse_quantity(value, kind, what=f"{where}.{key}").value_in(unit))
 
 
-def _entries(data: Mapping[str, Any], name: str) -> tuple[Reading, ...]:
+def _entries(data: Mapping[str, Any], name: str) -> tuple[TimedEntry, ...]:
     key, low, high, whole = _ENTRIES[name]
     raw = data.get(name, [])
     if not isinstance(raw, list):
@@ -129,7 +129,7 @@ def _entries(data: Mapping[str, Any], name: str) -> tuple[Reading, ...]:
         source = item.get("source", "")
         if not isinstance(source, str):
             raise AdvisoryError(f"{where}.source must be text")
-        out.append(Reading(_time(item.get("time"), f"{where}.time"), value, source))
+        out.append(TimedEntry(_time(item.get("time"), f"{where}.time"), value, source))
     return tuple(sorted(out, key=lambda r: r.time))
 
 

@@ -15,7 +15,7 @@ from numpy.typing import NDArray
 from idds.control.observations import Observations
 from idds.control.prescription import Prescription
 from idds.control.supervisor import WEEK, SupervisorState
-from idds.programmer.advisory.clinical import ClinicalInput, Reading
+from idds.programmer.advisory.clinical import ClinicalInput, TimedEntry
 from idds.programmer.advisory.common import READING_HOURS, WINDOW_DAYS, AdvisoryError
 from idds.programmer.advisory.history import PumpHistory
 
@@ -46,7 +46,7 @@ def build_observations(clinical: ClinicalInput, history: PumpHistory, now: dt.da
     else:
         notes.append(f"Pain diary: MISSING (no entry in the last {WINDOW_DAYS} days; {age})")
 
-    def latest(readings: tuple[Reading, ...], pick: Callable[[list[float]], float],
+    def latest(readings: tuple[TimedEntry, ...], pick: Callable[[list[float]], float],
                what: str, unit: str) -> float:
         values = [r.value for r in readings if r.time > recent]
         if not values:
