@@ -31,11 +31,11 @@ class WireError(IddsError):
 
 
 def text_arg(args: dict[str, Any], name: str) -> str:
-    """A required text argument."""
-    value = args.get(name)
-    if not isinstance(value, str) or not value.strip():
-        raise WireError(f"{name} must be given as text")
-    return value.strip()
+    """A required text argument (the records' own rule, `records.text_field`)."""
+    try:
+        return records.text_field(args, name)
+    except RecordError as exc:
+        raise WireError(str(exc)) from None
 
 
 def quantity_arg(args: dict[str, Any], name: str, kind: Kind) -> Quantity:

@@ -92,7 +92,8 @@ def therapy_record(therapy: Therapy) -> dict[str, JsonValue]:
     return out
 
 
-def _text(record: Mapping[str, Any], name: str) -> str:
+def text_field(record: Mapping[str, Any], name: str) -> str:
+    """A required text field of a record (stripped); `RecordError` when missing or empty."""
     value = record.get(name)
     if not isinstance(value, str) or not value.strip():
         raise RecordError(f"{name} must be given as text")
@@ -100,7 +101,7 @@ def _text(record: Mapping[str, Any], name: str) -> str:
 
 
 def _quantity(record: Mapping[str, Any], name: str, kind: Kind) -> Quantity:
-    return parse_quantity(_text(record, name), kind, what=name.replace("_", " "))
+    return parse_quantity(text_field(record, name), kind, what=name.replace("_", " "))
 
 
 def _steps(value: Any) -> tuple[FlexStep, ...]:
@@ -173,7 +174,7 @@ def drug_from_record(value: Any) -> Drug:
     """A drug record -> Drug; `RecordError` (or a unit error) for anything malformed."""
     if not isinstance(value, dict):
         raise RecordError("drug must be an object")
-    return Drug(_text(value, "name"), _quantity(value, "concentration", Kind.CONCENTRATION))
+    return Drug(text_field(value, "name"), _quantity(value, "concentration", Kind.CONCENTRATION))
 
 
 # ---------------------------------------------------------------- any value
