@@ -35,7 +35,9 @@ from idds.drugs import (
 )
 from idds.drugs.library import DrugLibrary
 from idds.errors import IddsError
-from idds.units import Kind, exact, parse_quantity
+from idds.pump.limits import LIMITS
+from idds.pump.rules import flow_range_problem
+from idds.units import Kind, Quantity, exact, parse_quantity
 
 LibraryOption = Annotated[
     Path | None,
@@ -185,6 +187,7 @@ def refill(
         if result.hard:
             raise HardLimitError(result.hard)
         checked = entry.name
+    _deliverable(rate_from_dose(daily, strength), f"--dose {dose} at {concentration}")
     plan = plan_refill(
         parse_quantity(volume, Kind.VOLUME, "volume"),
         parse_quantity(alarm_volume, Kind.VOLUME, "alarm volume"),
@@ -199,6 +202,13 @@ def refill(
         print_json(_refill_json(plan, checked))
         return
     _show_refill(plan, checked)
+
+
+def _deliverable(flow: Quantity, what: str) -> None:
+    """Refuse a pump rate the device cannot run (`pump.rules.flow_range_problem`)."""
+    problem = flow_range_problem(flow, LIMITS)
+    if problem:
+        raise IddsError(f"{what} needs {problem}: choose another concentration")
 
 
 def _parse_date(text: str) -> date:
@@ -266,6 +276,8 @@ def rate(
         pump_rate = parse_quantity(str(flow), Kind.FLOW, "flow")
         mass = strength.unit.symbol.split("/")[0]
         given = dose_from_rate(pump_rate, strength, f"{mass}/day")
+    _deliverable(pump_rate, f"--dose {dose} at {concentration}" if dose is not None
+                 else f"--flow {flow}")
     daily, hourly = given.to(f"{mass}/day"), given.to(f"{mass}/h")
     if as_json:
         print_json({"dose_per_day": daily.as_json(), "dose_per_hour": hourly.as_json(),

@@ -35,6 +35,10 @@ def patient() -> None:
     """Virtual patients (research and training software, not a medical device)."""
 
 
+#: Image formats `--plot` writes (matplotlib's Agg backend), from the file name's ending.
+PLOT_FORMATS = ("png", "pdf", "svg", "jpg", "jpeg", "tif", "tiff", "webp", "eps", "ps")
+
+
 def _fail(message: str) -> NoReturn:
     print(f"idds: error: {message}", file=sys.stderr)
     raise typer.Exit(2)
@@ -136,6 +140,9 @@ def simulate(
         _fail(f"--step-min must be in (0, 60] minutes, got {step_min}")
     if hours * 60.0 / step_min > 200_000:
         _fail("too many steps: shorten --hours or lengthen --step-min")
+    if plot is not None and plot.suffix.lower().lstrip(".") not in PLOT_FORMATS:
+        _fail(f"--plot {plot}: the file name must end in one of "
+              + ", ".join(f".{f}" for f in PLOT_FORMATS))
     try:
         regimen = _regimen(drug, route, bolus, rate)
         series = simulate_patient(regimen, hours, archetype, seed, step_min)

@@ -109,8 +109,8 @@ def trial(
         archetype=archetype,
         batch_size=batch_size,
     )
-    _writable_folder(out)
     executor: Executor = DaskExecutor(scheduler) if scheduler else LocalExecutor(workers)
+    _writable_folder(out)
     result = run_with_progress(config, executor, quiet=as_json)
     metrics_path, report_path = write_report(result, out)
     if as_json:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import shutil
 import signal
 import time
 from collections.abc import Callable
@@ -23,10 +24,15 @@ from idds.emulator.magnet import take_presence
 from idds.emulator.pacing import PacedClock
 from idds.emulator.service import PumpService
 from idds.emulator.statedir import SecurityLog, StateDir
+from idds.errors import IddsError
 from idds.link import JsonValue, PumpEndpoint, SecurityEvent, SecurityEventKind, TcpServer
 from idds.pump import Pump, power_loss
 
 Announce = Callable[[str], None]
+
+
+class EmulatorError(IddsError):
+    """The emulator cannot start as asked (its port is taken)."""
 
 
 @dataclass(frozen=True)
@@ -82,8 +88,10 @@ async def run_emulator(
     options: EmulatorOptions, announce: Announce, stop: asyncio.Event | None = None
 ) -> None:
     """Serve until `stop` is set (or SIGTERM / SIGINT)."""
+    fresh = not Path(options.state).exists()
     state = StateDir(options.state)
     lock = state.lock()
+    unbound = False
     try:
         library = load_library(options.library)
         pump, pump_id, restarted = open_pump(state, options.seed)
@@ -97,7 +105,13 @@ async def run_emulator(
         service.wakeups = lambda: endpoint.stats.processed
         service.link_stats = lambda: _stats(endpoint)
         server = TcpServer(endpoint, port=options.port)
-        await server.start()
+        try:
+            await server.start()
+        except OSError as exc:
+            unbound = True
+            raise EmulatorError(f"port {options.port} on 127.0.0.1 cannot be used "
+                                f"({exc.strerror or exc}): choose another --port, or 0 for any "
+                                "free port") from None
         state.write_port(server.port)
         announce(str(server.port))
         announce(f"{pump_id} {'restarted' if restarted else 'implanted'} in {state.path} at "
@@ -115,6 +129,8 @@ async def run_emulator(
             state.save_pump(service.pump)
     finally:
         lock.close()
+        if unbound and fresh:  # refused means nothing happened: no half-made state folder
+            shutil.rmtree(state.path, ignore_errors=True)
 
 
 async def _tick(options: EmulatorOptions, state: StateDir, service: PumpService,

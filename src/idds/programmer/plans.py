@@ -24,7 +24,7 @@ from idds.protocol.checks import check
 from idds.protocol.wire import daily_dose, highest_rate
 from idds.pump import LIMITS, Continuous, Flex, Stopped, Therapy
 from idds.pump import rules as pump_rules
-from idds.pump.convert import flow_nl_per_s, flow_q, volume_nl, volume_q
+from idds.pump.convert import volume_nl, volume_q
 from idds.units import Quantity
 
 
@@ -317,14 +317,12 @@ def plan_refill_change(status: PumpStatus, request: RefillRequest, library: Drug
 
 
 def _check_flow(dose: Quantity, concentration: Quantity) -> None:
-    """The device flow range (0.048-24 mL/day, devices.md) for `dose` at `concentration`: the
-    firmware's own range rule (`pump.rules.outside` over `firmware_ranges(LIMITS).flow`)."""
-    flow = rate_from_dose(dose, concentration)
-    low, high = pump_rules.firmware_ranges(LIMITS).flow
-    if pump_rules.outside(flow_nl_per_s(flow), (low, high)):
-        raise PlanError(f"keeping {dose} at {concentration} needs {flow.display('mL/day')}, "
-                        f"outside the device flow range {flow_q(Fraction(low))} to "
-                        f"{flow_q(Fraction(high))}: choose another concentration")
+    """The device flow range (0.048-24 mL/day, devices.md) for `dose` at `concentration`
+    (`pump.rules.flow_range_problem`, the firmware's own range)."""
+    problem = pump_rules.flow_range_problem(rate_from_dose(dose, concentration), LIMITS)
+    if problem:
+        raise PlanError(f"keeping {dose} at {concentration} needs {problem}: choose another "
+                        "concentration")
 
 
 def _refilled(status: PumpStatus, volume: Quantity) -> PumpStatus:

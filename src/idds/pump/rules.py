@@ -17,10 +17,11 @@ from typing import TYPE_CHECKING, Any, TypeAlias, overload
 
 from idds.dosing import PROMETRA_CATHETER_FULL_LENGTH_CM, catheter_volume, time_to_alarm
 from idds.pump.clock import DAY, MINUTE
-from idds.pump.convert import NG_PER_MG, NL_PER_ML, volume_nl
+from idds.pump.convert import NG_PER_MG, NL_PER_ML, flow_nl_per_s, flow_q, volume_nl
 from idds.pump.errors import Limit
 from idds.pump.limits import DeviceLimits
 from idds.pump.program import Basal, Continuous, Flex, FlexStep, MinimumRate, Stopped
+from idds.units import Quantity
 
 #: Labelled flow accuracy, +/-14.5% (devices.md, SynchroMed II, unconfirmed).
 LABELLED_ACCURACY = 0.145
@@ -152,6 +153,17 @@ def outside(value: Any, bounds: tuple[Bound, Bound]) -> Any:
     Elementwise on arrays, for the pump twin."""
     low, high = bounds
     return (value < low) | (value > high)
+
+
+def flow_range_problem(flow: Quantity, limits: DeviceLimits) -> str | None:
+    """Why a pump rate (a flow Quantity) cannot be programmed: outside the device flow range
+    (`firmware_ranges(limits).flow`, the range `Pump.set_therapy` refuses outside); None when
+    it can. For the calculators and the programmer's plans, before anything reaches a pump."""
+    low, high = firmware_ranges(limits).flow
+    if not outside(flow_nl_per_s(flow), (low, high)):
+        return None
+    return (f"{flow.display('mL/day')}, outside the device flow range "
+            f"{flow_q(Fraction(low))} to {flow_q(Fraction(high))}")
 
 
 @overload

@@ -124,13 +124,21 @@ class DaskExecutor:
 
     address: str
 
+    def __post_init__(self) -> None:
+        """Refuse an address without a host and a port 1-65535 before anything runs."""
+        _, _, rest = self.address.rpartition("://")
+        host, _, port = rest.rpartition(":")
+        if not host or not port.isascii() or not port.isdigit() or not 0 < int(port) < 65536:
+            raise TrialError(f"--scheduler {self.address!r} is not a Dask scheduler address "
+                             "like tcp://127.0.0.1:8786 (a host and a port 1-65535)")
+
     def run(self, tasks: Sequence[BatchTask]) -> Iterator[tuple[int, list[ArmRun]]]:
         from distributed import Client
         from distributed import as_completed as dask_completed
 
         try:
             client = Client(self.address, timeout="10s")  # type: ignore[no-untyped-call]
-        except (OSError, TimeoutError) as exc:
+        except (OSError, TimeoutError, ValueError) as exc:
             raise TrialError(f"cannot reach the Dask scheduler at {self.address}: {exc}") from exc
         with client:
             futures = client.map(run_batch, list(tasks), pure=False)
