@@ -1,6 +1,6 @@
 """Atheris fuzz target for the secure link's frame parser and pump-side endpoint.
 
-security.md: "fuzzing every external interface (frame parser, ...) finds no crash or hang".
+ref, security: "fuzzing every external interface (frame parser, ...) finds no crash or hang".
 The CI suite fuzzes the same interfaces with hypothesis (tests/link/test_link_frame.py); this
 target is for long coverage-guided runs. It is not imported by the tests, and atheris is not a
 project dependency: install it in a separate environment (CPython with clang/libFuzzer support):

@@ -1,4 +1,4 @@
-"""The physiological interlock: one test per path (after OpenICE, devices.md)."""
+"""The physiological interlock: one test per path (after OpenICE, ref, devices)."""
 
 from __future__ import annotations
 

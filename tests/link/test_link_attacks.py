@@ -1,4 +1,4 @@
-"""The attack suite (security.md): each attack is rejected, reaches no handler, changes
+"""The attack suite (ref, security): each attack is rejected, reaches no handler, changes
 nothing, and is logged."""
 
 from __future__ import annotations

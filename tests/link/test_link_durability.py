@@ -1,4 +1,4 @@
-"""Counters and pairings survive a crash (security.md: the counter high-water mark is stored
+"""Counters and pairings survive a crash (ref, security: the counter high-water mark is stored
 before the command acts; fsync before acknowledging)."""
 
 from __future__ import annotations

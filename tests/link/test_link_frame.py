@@ -1,4 +1,4 @@
-"""The frame layout, the strict parser, and property fuzzing (security.md: fuzzing every
+"""The frame layout, the strict parser, and property fuzzing (ref, security: fuzzing every
 external interface finds no crash)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Wake-up rate limiting (security.md, Halperin 2008: repeated requests drain the battery)."""
+"""Wake-up rate limiting (ref, security, Halperin 2008: repeated requests drain the battery)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Transports: in-memory and asyncio TCP on 127.0.0.1 behind one interface, and a flood of
-bad frames through the real TCP transport (security.md: a message flood neither blocks
+bad frames through the real TCP transport (ref, security: a message flood neither blocks
 therapy nor drains the battery model)."""
 
 from __future__ import annotations

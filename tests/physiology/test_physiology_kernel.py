@@ -1,5 +1,5 @@
 """Differential tests: the fast `step` (idds.physiology.kernel) equals the readable
-`reference_step` (DESIGN.md principle 2), and the fast pieces equal their readable forms.
+`reference_step` (docs/design.md principle 2), and the fast pieces equal their readable forms.
 
 Tolerance: continuous outputs relative 1e-9 (plus 1e-12 absolute: both forms round
 differently, e.g. 1 - (1 - s) against s); discrete outputs (onsets, presses, rescue, diary,

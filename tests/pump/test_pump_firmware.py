@@ -1,4 +1,4 @@
-"""Pump firmware rules, modes, alarms and the known failures of devices.md."""
+"""Pump firmware rules, modes, alarms and the known failures of ref, devices."""
 
 from __future__ import annotations
 
@@ -385,7 +385,7 @@ def test_tip_delivery_within_flow_error_bound() -> None:
 
 
 def test_catheter_revision_then_priming_fills_the_new_catheter() -> None:
-    """Catheter revision (devices.md): the new catheter's dead volume is (110 cm - trimmed) x
+    """Catheter revision (ref, devices): the new catheter's dead volume is (110 cm - trimmed) x
     0.0026 mL/cm; the old catheter's drug leaves the system as withdrawn; a priming bolus then
     fills exactly the new dead volume; drug stays conserved through two revisions."""
     pump = running_pump()

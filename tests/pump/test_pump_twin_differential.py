@@ -1,6 +1,6 @@
 """The vectorised pump twin (`idds.pump.twin`) against the firmware: same decisions, same drug.
 
-DESIGN.md principle 2: the fast form of the pump rules is kept equal to the readable firmware
+docs/design.md principle 2: the fast form of the pump rules is kept equal to the readable firmware
 by a differential test on random programs and presses. Equal means: every press gets the same
 outcome (given, or refused for the same reason: the same `Limit`), and the drug pumped each day
 agrees within the firmware's stroke granularity (two strokes) plus 1% for per-stroke noise.

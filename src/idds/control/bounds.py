@@ -70,7 +70,7 @@ class LibraryLimits:
 @dataclass(frozen=True)
 class InterlockLimits:
     """Warning and critical limits of the physiological interlock (after OpenICE's PCA
-    interlock, devices.md: each signal has a warning and a critical limit; two warnings make an
+    interlock, ref, devices: each signal has a warning and a critical limit; two warnings make an
     alarm; missing data counts as a warning; the stop is latched until a clinician resets it).
 
     Sedation (POSS, Pasero 2009, Pain Manag Nurs 10:157): 3 "frequently drowsy" is unacceptable
@@ -99,7 +99,7 @@ class ClinicianBounds:
     max_bolus_mg, max_boluses_per_day, min_lockout_min: patient bolus bounds.
     min_rate_mg_per_day: lowest hourly rate of a running pump, as mg/day (daily dose x flex
         multiplier): the device's minimum flow at the strongest concentration allowed
-        (0.048 mL/day x 20 mg/mL, devices.md and the library, about 0.96 mg/day) keeps every
+        (0.048 mL/day x 20 mg/mL, ref, devices and the library, about 0.96 mg/day) keeps every
         program deliverable whatever strength is in the pump. An alarm's reduced dose below it
         stops the pump instead.
     max_flex: largest hourly multiplier of the flex shape (the hourly rate at most this many
@@ -108,9 +108,9 @@ class ClinicianBounds:
         applied too; the smaller wins). max_increase_per_week: relative basal increase over the
         lowest basal dose of the last 7 days (assumption: +50%, about two library steps).
     max_decrease_per_day: relative basal decrease per day when not forced by the interlock
-        (assumption: 30%, abrupt falls cause withdrawal, pharmacology.md).
+        (assumption: 30%, abrupt falls cause withdrawal, ref, pharmacology).
     monitoring_hours: no increase this long after the last increase. The label asks for
-        respiratory monitoring 24-72 h after each increase (Infumorph label, pharmacology.md);
+        respiratory monitoring 24-72 h after each increase (Infumorph label, ref, pharmacology);
         the default is the conservative end, 72 h.
     stale_diary_days: no increase when the last diary entry is older than this (days), or
         when the diary window holds fewer than `min_diary_entries` entries.

@@ -1,6 +1,6 @@
 """Bayesian estimate of how this patient's breathing slows with the intrathecal dose.
 
-Dahan 2004 (pharmacology.md): respiratory rate = RR0 x C50 / (C50 + C), Hill 1, so the
+Dahan 2004 (ref, pharmacology): respiratory rate = RR0 x C50 / (C50 + C), Hill 1, so the
 inverse rate is linear in the exposure, 1/RR = 1/RR0 + C / (RR0 C50), and the brainstem
 exposure from intrathecal morphine is proportional to the dose at steady state (linear PK).
 The controller therefore fits 1/RR_min = a + b x (x: IT dose, mg/day) by conjugate Bayesian

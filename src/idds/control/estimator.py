@@ -7,7 +7,7 @@ Model of the diary (daily mean NRS y on day d at intrathecal-equivalent dose x_d
 
 D is the pain drive (NRS before analgesia, it grows with the disease), s its daily slope
 (progression), theta the patient's ED50 (dose giving half the maximal relief: potency), r the
-maximal relief. The form is the sigmoid Emax of Dahan 2004 (pharmacology.md) at steady state,
+maximal relief. The form is the sigmoid Emax of Dahan 2004 (ref, pharmacology) at steady state,
 where the CSF concentration is proportional to the dose (linear PK); r = 0.9 and g = 2.1 are
 fixed (g a little below the receptor Hill of 2.4 because tolerance grows with occupancy: the
 dose-response flattens). Tolerance shows as theta drifting: the weights over theta diffuse a
@@ -32,12 +32,12 @@ Array = NDArray[np.float64]
 @dataclass(frozen=True)
 class ResponseModel:
     """Priors and noise of the model (population figures of the virtual-patient docs and
-    pharmacology.md; values are assumptions where marked).
+    ref, pharmacology; values are assumptions where marked).
 
     theta_grid: ED50 grid, mg/day IT; theta_median, theta_log_sd: log-normal prior
     (assumption: a typical tolerant patient needs a few mg/day, 1.5-10 mg/day IT in practice);
     drive_mean, drive_sd: prior pain drive (background NRS 7.4-7.8 on systemic opioids,
-    pharmacology.md, before the relief they give); slope_mean, slope_sd: progression NRS/day
+    ref, pharmacology, before the relief they give); slope_mean, slope_sd: progression NRS/day
     (0.3 NRS per 30 days median, faster in some: assumption after van der Velden 2018);
     drive_step_sd, slope_step_sd: daily random walk; diary_sd: one entry's noise (reporting
     noise plus breakthrough hits); model_sd: day-level misfit; diffusion: share of each theta

@@ -85,7 +85,7 @@ class IntelligentController:
     oral_per_it_mg: oral morphine mg per IT mg, from the drug library's conversion factors
     (`idds.control.registry.oral_to_it_ratio`); the default is the reference library's value
     (`LADDER_ORAL_PER_IT_MG`, 300:1, Krames), for callers without a library.
-    baseline_nrs, baseline_sd: pain on the prior systemic regimen (pharmacology.md: 7.4-7.8),
+    baseline_nrs, baseline_sd: pain on the prior systemic regimen (ref, pharmacology: 7.4-7.8),
     used as a first observation at the prior oral dose when `prior_oral_mg_per_day` is given.
     min_benefit_nrs_per_mg: least predicted fall in mean pain (NRS points) that one more mg/day
     of intrathecal morphine must buy (assumption, chosen on the refractory cohort: 0.4 NRS per

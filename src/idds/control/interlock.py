@@ -1,4 +1,4 @@
-"""Physiological interlock after the OpenICE PCA interlock (devices.md).
+"""Physiological interlock after the OpenICE PCA interlock (ref, devices).
 
 Each signal (sedation score, respiratory rate) has a warning and a critical limit
 (`InterlockLimits`). A missing reading (NaN) counts as a warning. One warning: no increase;

@@ -23,11 +23,11 @@ if TYPE_CHECKING:
 
     FloatArray: TypeAlias = NDArray[np.float64]
 
-#: Prometra catheter volume per cm (devices.md: (110 cm - trimmed length) x 0.0026 mL/cm).
+#: Prometra catheter volume per cm (ref, devices: (110 cm - trimmed length) x 0.0026 mL/cm).
 PROMETRA_CATHETER_ML_PER_CM = Quantity.of("0.0026", "mL")
-#: Prometra catheter length before trimming, cm (devices.md).
+#: Prometra catheter length before trimming, cm (ref, devices).
 PROMETRA_CATHETER_FULL_LENGTH_CM = Fraction(110)
-#: The largest implant reservoir in devices.md (SynchroMed II / Prometra II: 20 or 40 mL).
+#: The largest implant reservoir in ref, devices (SynchroMed II / Prometra II: 20 or 40 mL).
 LARGEST_RESERVOIR = Quantity.of(40, "mL")
 
 
@@ -76,7 +76,7 @@ def time_to_alarm(volume: Fraction | int, alarm_volume: Fraction | int, use_rate
 def time_to_alarm(volume: FloatArray, alarm_volume: float, use_rate: FloatArray) -> FloatArray:
     ...
 def time_to_alarm(volume: Any, alarm_volume: Any, use_rate: Any) -> Any:
-    """The refill rule (devices.md, Prometra; the next refill date): the time until the
+    """The refill rule (ref, devices, Prometra; the next refill date): the time until the
     reservoir `volume` falls to the low-reservoir `alarm_volume` at `use_rate` = basal flow plus
     every allowed patient bolus, (volume - alarm volume) / use rate. The one formula: the
     programmer's `plan_refill` (Quantities), the firmware's `idds.pump.rules.refill_due_in`

@@ -41,7 +41,7 @@ class Proposal:
     time_since_last_increase: Quantity | None = None
     opioid_tolerant: bool = False
     #: Patient boluses allowed per 24 h: the maximum daily dose counts every one of them
-    #: (the conservative convention of devices.md: assume every allowed bolus is used).
+    #: (the conservative convention of ref, devices: assume every allowed bolus is used).
     boluses_per_day: int = 0
 
 

@@ -2,7 +2,7 @@
 directory.
 
 `idds pump magnet --state DIR --role R` is a local action on the pump's own directory, which
-stands for physical access to the implant (security.md: pairing needs a physical-presence
+stands for physical access to the implant (ref, security: pairing needs a physical-presence
 step). It writes `DIR/magnet.json` = {"role": "clinician" | "patient", "at": wall seconds}; the
 running emulator checks for it every tick (0.1 s), removes it and opens the link's pairing
 window for that role (60 s, one device). A request older than `MAX_AGE_S` is ignored, so a

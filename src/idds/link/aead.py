@@ -3,7 +3,7 @@
 The 12-byte nonce is built, never chosen at random: one direction byte, three zero bytes and
 the 8-byte big-endian frame counter. Each direction has its own key and the sender's counter
 strictly increases and is stored before the frame leaves (docs/protocol.md, "Nonces"), so a
-(key, nonce) pair is never used twice. security.md: "every frame carries a MAC (authenticated
+(key, nonce) pair is never used twice. ref, security: "every frame carries a MAC (authenticated
 encryption)"; a bit flip anywhere in header or payload fails `open_frame`.
 """
 

@@ -1,7 +1,7 @@
 """Atomic, durable small-file writes: temp file, fsync, rename, fsync the directory.
 
 After `write_atomic` returns, a crash (kill -9, power loss) leaves either the old or the new
-content, never a mix, and the new content is on disk. security.md: "the counter high-water mark
+content, never a mix, and the new content is on disk. ref, security: "the counter high-water mark
 is stored before the command acts"; "fsync before acknowledging".
 """
 

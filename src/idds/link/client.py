@@ -3,7 +3,7 @@
 It pairs, sends a command, and returns the pump's result or raises a typed error carrying the
 pump's refusal code and reason (`RefusedError`), or `TransportError(NO_REPLY)` when the pump
 stayed silent. The pairing and both counters are stored through a `ClientStore` before each
-frame leaves and after each reply (security.md: no counter, hence no nonce, is reused).
+frame leaves and after each reply (ref, security: no counter, hence no nonce, is reused).
 """
 
 from __future__ import annotations

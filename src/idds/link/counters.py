@@ -2,7 +2,7 @@
 
 The pump keeps, per pairing, the highest counter it accepted from the device and the last
 counter it used for its own replies. It stores the receive mark BEFORE it hands a command to
-the handler, and the send counter BEFORE a reply leaves (security.md: "the counter high-water
+the handler, and the send counter BEFORE a reply leaves (ref, security: "the counter high-water
 mark is stored before the command acts"). A pump restored from the store after a crash rejects
 any frame from before the crash.
 """

@@ -3,12 +3,12 @@
 `PumpEndpoint.handle_frame(data, source)` takes one received frame and returns the frame to
 send back, or None for silence. In order (docs/protocol.md, "Processing order"):
 
-1. rate limit, before any parsing or crypto (security.md: Halperin 2008, battery drain);
+1. rate limit, before any parsing or crypto (ref, security: Halperin 2008, battery drain);
 2. strict parse (`parse_frame`); only PAIR_REQUEST and COMMAND are accepted by the pump;
-3. COMMAND: known key, counter above the stored high-water mark, AEAD tag (security.md:
+3. COMMAND: known key, counter above the stored high-water mark, AEAD tag (ref, security:
    unauthenticated, replayed, reordered, truncated or bit-flipped frames deliver nothing);
 4. store the new high-water mark durably, BEFORE anything acts on the command;
-5. expiry, then role permission (security.md: the patient remote may only request a bolus);
+5. expiry, then role permission (ref, security: the patient remote may only request a bolus);
 6. the injected handler; its result, or any refusal, goes back encrypted.
 
 Silence for anything that fails steps 1-3 (no transmit energy spent on garbage, no oracle);
@@ -121,7 +121,7 @@ class PumpEndpoint:
     # -- presence, pairings, stats -------------------------------------------------------------
 
     def presence(self, role: Role) -> PairingWindow:
-        """A magnet or button on the pump: open a pairing window for `role` (security.md)."""
+        """A magnet or button on the pump: open a pairing window for `role` (ref, security)."""
         now = self._clock()
         self._window = PairingWindow(role, now, self.window_seconds)
         self._log(now, "pump", SecurityEventKind.PAIRING_OPENED, ErrorCode.OK, role.label)

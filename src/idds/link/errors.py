@@ -21,7 +21,7 @@ class ErrorCode(IntEnum):
     """Numeric reason codes, stable on the wire (docs/protocol.md, "Error codes")."""
 
     OK = 0
-    # 1xx: the bytes are not a well-formed frame (security.md: fuzzing, malformed input)
+    # 1xx: the bytes are not a well-formed frame (ref, security: fuzzing, malformed input)
     TRUNCATED = 101
     OVERSIZED = 102
     BAD_MAGIC = 103
@@ -33,23 +33,23 @@ class ErrorCode(IntEnum):
     BAD_KEY_ID = 109
     WRONG_DIRECTION = 110
     MALFORMED_PAYLOAD = 111
-    # 2xx: authentication and freshness (security.md: integrity and freshness)
+    # 2xx: authentication and freshness (ref, security: integrity and freshness)
     UNKNOWN_KEY = 201
     AUTH_FAILED = 202
     REPLAYED = 203
     EXPIRED = 204
     EXPIRY_TOO_FAR = 205
-    # 3xx: roles (security.md: authentication and authorization)
+    # 3xx: roles (ref, security: authentication and authorization)
     NOT_PERMITTED = 301
     UNKNOWN_COMMAND = 302
-    # 4xx: pairing (security.md: physical presence, no hard-coded keys)
+    # 4xx: pairing (ref, security: physical presence, no hard-coded keys)
     PAIRING_NOT_OPEN = 401
     PAIRING_WINDOW_CLOSED = 402
     PAIRING_WRONG_ROLE = 403
     PAIRING_FULL = 404
     PAIRING_FAILED = 405
     NOT_PAIRED = 406
-    # 5xx: rate limiting (security.md: Halperin 2008, battery drain)
+    # 5xx: rate limiting (ref, security: Halperin 2008, battery drain)
     RATE_LIMITED = 501
     # 6xx: the pump firmware refused the command (reason comes from the pump)
     COMMAND_REFUSED = 601

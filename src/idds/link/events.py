@@ -3,7 +3,7 @@
 Every rejected frame, every pairing (and refused pairing), every unpairing and the start of
 every rate-limited burst is one `SecurityEvent` with the link-clock time (seconds), the peer
 (key id in hex when the frame named a paired key, else the transport's source label), a kind
-and a reason code. security.md: "malformed or out-of-range fields are rejected with a reason
+and a reason code. ref, security: "malformed or out-of-range fields are rejected with a reason
 and logged"; 21 CFR Part 11 audit. The sink is a seam: the lead can route it to the pump's
 event log or the audit store.
 """

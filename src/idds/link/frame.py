@@ -13,9 +13,9 @@ Layout (all integers big-endian; docs/protocol.md, "Frame layout")::
 
 For sealed frames (COMMAND, REPLY) the whole header is the AEAD associated data and the payload
 is ciphertext plus a 16-byte tag, so any change to any header byte fails authentication
-(security.md: "every frame carries a MAC"). The parser accepts exactly one frame and nothing
+(ref, security: "every frame carries a MAC"). The parser accepts exactly one frame and nothing
 else: anything malformed raises `FrameError` with a code, and no other exception escapes
-(security.md: "fuzzing every external interface finds no crash or hang").
+(ref, security: "fuzzing every external interface finds no crash or hang").
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Key agreement and key derivation for pairing: X25519, then HKDF-SHA-256.
 
-Both sides make a fresh X25519 key pair for each pairing; nothing is hard-coded (security.md:
+Both sides make a fresh X25519 key pair for each pairing; nothing is hard-coded (ref, security:
 "no hard-coded keys or passwords"). The shared secret goes through HKDF with the SHA-256 hash
 of the pairing transcript as salt, and the pump id, device id and role in the info string, so
 the keys are bound to who paired, as what, and to exactly the bytes exchanged

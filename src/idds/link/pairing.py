@@ -1,7 +1,7 @@
 """Pairing: the presence-opened window and the two handshake payloads.
 
 The pump accepts a pairing request only while a window is open. A presence event on the pump
-(magnet or button: physical presence, security.md) opens it for ONE role and for
+(magnet or button: physical presence, ref, security) opens it for ONE role and for
 `window_seconds` of the injected clock (60 s by default); a successful pairing closes it.
 
 PAIR_REQUEST payload (device -> pump)::

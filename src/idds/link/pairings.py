@@ -2,7 +2,7 @@
 
 A pairing record holds the device id, the role it paired as (fixed until unpaired) and the two
 session keys. Keys live only here and in the device's own store; none is hard-coded
-(security.md). The file store writes owner-only (0600), atomically, with fsync.
+(ref, security). The file store writes owner-only (0600), atomically, with fsync.
 """
 
 from __future__ import annotations

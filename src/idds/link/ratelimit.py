@@ -1,6 +1,6 @@
 """Wake-up budgets: token buckets that bound how many frames the pump processes at all.
 
-Halperin 2008 (security.md): repeated radio requests drain an implant's battery. Each frame is
+Halperin 2008 (ref, security): repeated radio requests drain an implant's battery. Each frame is
 admitted or dropped BEFORE parsing or any cryptography, by a token bucket on the injected
 clock (seconds). Two kinds of budget (docs/protocol.md, "Rate limiting"):
 

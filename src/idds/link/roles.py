@@ -2,7 +2,7 @@
 per rule).
 
 A device's role is fixed when it pairs (by the role the pump's pairing window was opened for)
-and is bound into its keys. security.md: "the patient remote may only request a bolus; only a
+and is bound into its keys. ref, security: "the patient remote may only request a bolus; only a
 clinician programmer may change therapy, limits or the drug library". Adding a command is one
 line in `PERMISSIONS`.
 """

@@ -4,7 +4,7 @@ The server binds to 127.0.0.1 by default (port 0: the OS picks one). It reads th
 first and refuses (logs OVERSIZED and closes) any length above `MAX_FRAME` before reading a
 body, so a huge prefix cannot make it allocate; reads time out (`idle_timeout`, seconds of real
 time: the transport, not the protocol, may wait on the event loop's clock); connections are
-capped. The endpoint's rate limiter and parser do the rest (security.md: flooding, fuzzing).
+capped. The endpoint's rate limiter and parser do the rest (ref, security: flooding, fuzzing).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ finish screen: old and new settings side by side, the basal dose per day AND per
 labelled, never confused), the flow in mL/day, and the next refill date (`idds.dosing`).
 `plan_refill` compares the withdrawn volume with the pump's expected volume
 (`idds.pump.rules.refill_mismatch`: beyond max(1 mL, 14.5% of the volume pumped since the last
-fill) is a warning: leak or pocket fill, devices.md) and says what happens to the therapy.
+fill) is a warning: leak or pocket fill, ref, devices) and says what happens to the therapy.
 Sources: docs/references.md (devices) (finish screen, library checks, refill, bridge bolus).
 """
 
@@ -118,7 +118,7 @@ def _ceiling(therapy: Therapy, entry: DrugEntry) -> str:
 def refill_date(status: PumpStatus, therapy: Therapy, concentration: Quantity,
                 today: date, unit: str) -> RefillPlan | None:
     """When the reservoir reaches its low-reservoir alarm volume under `therapy`, assuming
-    every allowed patient bolus is used (devices.md, Prometra); None without a basal dose or
+    every allowed patient bolus is used (ref, devices, Prometra); None without a basal dose or
     when the reservoir is already at or below the alarm volume. The date is
     `idds.dosing.plan_refill`'s, whose formula is the one refill rule
     `idds.dosing.time_to_alarm` (also the pump's `rules.refill_due_in` and the twin's)."""
@@ -237,7 +237,7 @@ class RefillChange:
 
 
 def mismatch_warning(expected: Quantity, withdrawn: Quantity, tolerance: Quantity) -> str:
-    """The words for an expected-versus-withdrawn mismatch (devices.md: a 14 mL gap revealed
+    """The words for an expected-versus-withdrawn mismatch (ref, devices: a 14 mL gap revealed
     a leaking septum; pocket fill killed 8 patients 1996-2010)."""
     gap = (withdrawn - expected).to("mL")
     if gap.base < 0:
@@ -317,7 +317,7 @@ def plan_refill_change(status: PumpStatus, request: RefillRequest, library: Drug
 
 
 def _check_flow(dose: Quantity, concentration: Quantity) -> None:
-    """The device flow range (0.048-24 mL/day, devices.md) for `dose` at `concentration`
+    """The device flow range (0.048-24 mL/day, ref, devices) for `dose` at `concentration`
     (`pump.rules.flow_range_problem`, the firmware's own range)."""
     problem = pump_rules.flow_range_problem(rate_from_dose(dose, concentration), LIMITS)
     if problem:

@@ -2,7 +2,7 @@
 
 Builds the `Proposal` for `idds.drugs.check_therapy` from a therapy: the concentration, the
 basal dose per day (continuous rate, or the time-weighted mean of a flex day), the patient
-bolus dose, and the pump's current dose per day for the size-of-change check (devices.md:
+bolus dose, and the pump's current dose per day for the size-of-change check (ref, devices:
 "60 mcg/day programmed as 60 mcg/hour" is a 24-fold increase, held by the increase limit).
 Pure: no clock, no I/O.
 """

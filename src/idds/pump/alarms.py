@@ -1,13 +1,13 @@
 """Alarms: kinds, IEC 60601-1-8 priorities, pump behaviour, tone repetition.
 
-devices.md: critical alarms (two-tone) are empty reservoir, End of Service, motor stall and
+ref, devices: critical alarms (two-tone) are empty reservoir, End of Service, motor stall and
 critical memory error; non-critical (single tone, repeats about hourly) are low reservoir,
 Elective Replacement Indicator and non-critical memory error. Priorities in the IEC 60601-1-8
 sense: HIGH needs immediate response (harm possible now), MEDIUM prompt response, LOW awareness.
 
 Tones repeat on a fixed grid from the raising time until the alarm is resolved. Acknowledging
 silences the tones for a snooze period only; then they resume: an alarm can never be silenced
-permanently (FDA/UPenn GIP, devices.md).
+permanently (FDA/UPenn GIP, ref, devices).
 """
 
 from __future__ import annotations
@@ -52,8 +52,8 @@ class AlarmSpec:
     resolved_by: str
 
 
-#: Critical tones every 10 min (*assumption*: devices.md gives the 3 s two-tone only);
-#: non-critical every hour (devices.md "repeats about hourly"). Acknowledgement snoozes
+#: Critical tones every 10 min (*assumption*: ref, devices gives the 3 s two-tone only);
+#: non-critical every hour (ref, devices "repeats about hourly"). Acknowledgement snoozes
 #: critical tones 1 h and non-critical ones 24 h (*assumption*).
 CRITICAL_REPEAT = 10 * MINUTE
 NON_CRITICAL_REPEAT = HOUR

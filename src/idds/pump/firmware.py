@@ -130,7 +130,7 @@ class Pump(PumpMachine):
         and enter `entered` (default: `fill`) as the new reservoir volume.
 
         A different drug or concentration stops the infusion until a therapy is programmed
-        (devices.md, GIP). The expected-versus-withdrawn check flags a mismatch
+        (ref, devices, GIP). The expected-versus-withdrawn check flags a mismatch
         (`rules.refill_mismatch`).
         """
         entered_q = fill if entered is None else entered
@@ -225,7 +225,7 @@ class Pump(PumpMachine):
 
     def clinician_bolus(self, dose: Quantity, duration: Quantity) -> BolusRun:
         """Single clinician bolus of `dose` (mass) over `duration`; the basal program pauses
-        and then resumes unchanged (devices.md: "then reverts to the previous mode")."""
+        and then resumes unchanged (ref, devices: "then reverts to the previous mode")."""
         cmd = Command.CLINICIAN_BOLUS
         self._bolus_checks(cmd)
         volume = mass_ng(dose, "bolus dose") / self.concentration
@@ -318,7 +318,7 @@ class Pump(PumpMachine):
 
     # ---------------------------------------------------------------- faults and service
     def mri_exposure(self) -> None:
-        """The pump enters an MRI magnet: the rotor stalls, restarts 2-24 h later (devices.md);
+        """The pump enters an MRI magnet: the rotor stalls, restarts 2-24 h later (ref, devices);
         both are logged; infusion resumes after the next interrogation."""
         if self.state.stalled or self.state.eos:
             self._refuse(Command.MRI, Limit.MOTOR, "motor already stopped")
@@ -344,7 +344,7 @@ class Pump(PumpMachine):
 
     def interrogated(self) -> None:
         """Record an interrogation (a programmer reads the pump): logged; after a motor
-        restart it clears the stall alarm and infusion resumes (devices.md). The read itself
+        restart it clears the stall alarm and infusion resumes (ref, devices). The read itself
         is `idds.pump.telemetry.interrogate`."""
         self._log(EventKind.INTERROGATED)
         s = self.state

@@ -2,7 +2,7 @@
 
 This is the truth the firmware cannot see directly. The reservoir drains by *actual* stroke
 volumes while the firmware's estimate follows the nominal ones, which reproduces the known
-hazard that an over-infusing pump runs dry before its calculated low-reservoir alarm (devices.md,
+hazard that an over-infusing pump runs dry before its calculated low-reservoir alarm (ref, devices,
 TGA 2016). Volumes are integer nL, masses exact Fraction ng, concentrations ng/nL (= mg/mL).
 """
 
@@ -17,29 +17,29 @@ from idds.dosing import PROMETRA_CATHETER_FULL_LENGTH_CM
 from idds.pump.clock import DAY, HOUR
 from idds.pump.rules import LABELLED_ACCURACY, catheter_volume_nl
 
-#: Reservoir sizes, 20 or 40 mL (devices.md).
+#: Reservoir sizes, 20 or 40 mL (ref, devices).
 RESERVOIR_SIZES_NL = (20_000_000, 40_000_000)
 #: Stroke (accumulator) volume: 2 uL per valve actuation (*assumption*: a Prometra-like
-#: accumulator of "a couple of microlitres"; the volume is not given in devices.md).
+#: accumulator of "a couple of microlitres"; the volume is not given in ref, devices).
 DEFAULT_STROKE_NL = 2_000
-#: Battery to Elective Replacement Indicator: 6 years, mid of the 5-7 year life (devices.md);
-#: End of Service follows 90 days later (devices.md).
+#: Battery to Elective Replacement Indicator: 6 years, mid of the 5-7 year life (ref, devices);
+#: End of Service follows 90 days later (ref, devices).
 DEFAULT_ERI_S = 6 * 365 * DAY
 EOS_AFTER_ERI_S = 90 * DAY
 #: Battery energy: a lithium thionyl chloride implant cell of about 2 Ah at 3.6 V = 25 920 J
 #: (*assumption*: chosen so a 6-year life to ERI plus 90 days to EOS is a baseline drain of
-#: about 131 uW; devices.md gives the 5-7 year life, not the cell).
+#: about 131 uW; ref, devices gives the 5-7 year life, not the cell).
 BATTERY_ENERGY_J = Fraction(25_920)
 #: Energy of one processed radio wake-up (receive, parse, AEAD, reply): 30 uJ (*assumption*:
 #: a MICS-band transceiver at about 5 mA and 3 V for about 2 ms; Halperin 2008 shows repeated
 #: radio requests drain an implant). Frames dropped by the link's rate limiter before parsing
 #: are not charged (they cost only the receive of a 22-byte header peek).
 WAKE_ENERGY_J = Fraction(30, 1_000_000)
-#: Motor stall hazard: 2.4% by 78 months with on-label drugs (devices.md) ->
+#: Motor stall hazard: 2.4% by 78 months with on-label drugs (ref, devices) ->
 #: -ln(1 - 0.024) / (78 x 30.44 days) = 1.0e-5 per day; 7.0% off-label -> 3.1e-5 per day.
 STALL_HAZARD_ON_LABEL_PER_DAY = 1.0e-5
 STALL_HAZARD_OFF_LABEL_PER_DAY = 3.1e-5
-#: A stalled rotor restarts after 2-24 h (devices.md, MRI); drawn uniformly.
+#: A stalled rotor restarts after 2-24 h (ref, devices, MRI); drawn uniformly.
 STALL_RESTART_MIN_S = 2 * HOUR
 STALL_RESTART_MAX_S = 24 * HOUR
 #: Systematic flow error: normal, SD 5%, truncated to the labelled +/-14.5% (*assumption*;
@@ -67,7 +67,7 @@ class HardwareSpec:
 
     def __post_init__(self) -> None:
         if self.reservoir_nl not in RESERVOIR_SIZES_NL:
-            raise ValueError("reservoir must be 20 or 40 mL (devices.md)")
+            raise ValueError("reservoir must be 20 or 40 mL (ref, devices)")
         if self.stroke_nl <= 0:
             raise ValueError("stroke volume must be positive")
         if not 0 <= self.catheter_trimmed_cm < PROMETRA_CATHETER_FULL_LENGTH_CM:

@@ -10,7 +10,7 @@ command raises `Refusal` naming the limit and changes nothing but one log entry 
 Delivery model: the commanded volume (integral of the programmed flow) accumulates; each time it
 reaches one nominal stroke the pump makes a stroke. The firmware's reservoir estimate falls by
 the nominal stroke; the actual reservoir by the actual stroke (systematic error x per-stroke
-noise, `rules.stroke_volume_nl`). The pump never measures the reservoir (devices.md).
+noise, `rules.stroke_volume_nl`). The pump never measures the reservoir (ref, devices).
 """
 
 from __future__ import annotations

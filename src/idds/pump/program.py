@@ -1,6 +1,6 @@
 """Therapy programs: the drug in the pump, the basal mode and the patient demand bolus.
 
-Modes (devices.md "Infusion modes"): stopped, simple continuous, flex dosing (up to 13 steps a
+Modes (ref, devices "Infusion modes"): stopped, simple continuous, flex dosing (up to 13 steps a
 day, optionally different per day of week), minimum rate. Boluses (clinician, priming, bridge,
 patient) are not modes here: they run on top of or in place of the basal program and never
 change it (see `idds.pump.firmware`). Doses are written with units: "1.5 mg/day", "10 mg/mL".
@@ -110,7 +110,7 @@ class Flex:
 
 @dataclass(frozen=True)
 class MinimumRate:
-    """Minimum rate: the device minimum flow (0.048 mL/day, devices.md), to keep the catheter
+    """Minimum rate: the device minimum flow (0.048 mL/day, ref, devices), to keep the catheter
     open."""
 
     mode: Mode = field(default=Mode.MINIMUM_RATE, init=False)
@@ -124,7 +124,7 @@ Basal = Stopped | Continuous | Flex | MinimumRate
 
 @dataclass(frozen=True)
 class DemandBolus:
-    """Patient demand bolus settings (devices.md): dose per bolus (mass), bolus duration,
+    """Patient demand bolus settings (ref, devices): dose per bolus (mass), bolus duration,
     lockout interval (from the start of the previous given bolus) and maximum per 24 h."""
 
     dose: Quantity

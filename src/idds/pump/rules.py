@@ -23,15 +23,15 @@ from idds.pump.limits import DeviceLimits
 from idds.pump.program import Basal, Continuous, Flex, FlexStep, MinimumRate, Stopped
 from idds.units import Quantity
 
-#: Labelled flow accuracy, +/-14.5% (devices.md, SynchroMed II, unconfirmed).
+#: Labelled flow accuracy, +/-14.5% (ref, devices, SynchroMed II, unconfirmed).
 LABELLED_ACCURACY = 0.145
-#: Per-stroke volume noise, SD 2% clipped at +/-6% (*assumption*: not in devices.md).
+#: Per-stroke volume noise, SD 2% clipped at +/-6% (*assumption*: not in ref, devices).
 STROKE_NOISE_SD = 0.02
 STROKE_NOISE_CLIP = 0.06
 #: Largest relative over-delivery of any stroke: systematic and noise together.
 FLOW_ERROR_BOUND = (1 + LABELLED_ACCURACY) * (1 + STROKE_NOISE_CLIP) - 1
 #: Refill check: flag a withdrawn volume that differs from the expected one by more than
-#: max(1 mL, labelled accuracy x volume pumped since the last fill) (*assumption*; devices.md:
+#: max(1 mL, labelled accuracy x volume pumped since the last fill) (*assumption*; ref, devices:
 #: "expected-versus-withdrawn volume mismatch is the warning sign").
 REFILL_MISMATCH_FLOOR_NL = 1 * NL_PER_ML
 
@@ -182,7 +182,7 @@ def above_max_flow(peak_basal_flow: Any, bolus_flow: Any, max_flow: Any) -> Any:
 def stroke_volume_nl(nominal_nl: int, systematic: float, noise: float) -> int:
     """Actual volume of one stroke (nL, >= 0): nominal x (1 + systematic) x (1 + noise).
 
-    `systematic` is the pump's own flow error (within +/-14.5%, devices.md), `noise` the
+    `systematic` is the pump's own flow error (within +/-14.5%, ref, devices), `noise` the
     per-stroke error (clipped to +/-6%). Never negative: no reverse delivery.
     """
     clipped = min(max(noise, -STROKE_NOISE_CLIP), STROKE_NOISE_CLIP)
@@ -251,7 +251,7 @@ def demand_refusal(starts: Sequence[Fraction], now: Fraction, lockout_s: Fractio
 
 
 def catheter_volume_nl(trimmed_cm: Fraction) -> Fraction:
-    """Prometra catheter dead volume: (110 cm - trimmed) x 0.0026 mL/cm (devices.md), nL.
+    """Prometra catheter dead volume: (110 cm - trimmed) x 0.0026 mL/cm (ref, devices), nL.
 
     The formula is the programmer's calculator's (`idds.dosing.catheter_volume`): one truth."""
     length = PROMETRA_CATHETER_FULL_LENGTH_CM - trimmed_cm
@@ -286,6 +286,6 @@ def mean_basal_flow(basal: Basal, concentration: Fraction, min_flow: Fraction) -
 def refill_due_in(estimate_nl: int, alarm_nl: int, mean_flow: Fraction,
                   demand_nl_per_day: Fraction) -> Fraction | None:
     """Seconds until the estimated reservoir reaches the low-reservoir alarm volume, assuming
-    every allowed patient bolus is used (the Prometra convention, devices.md); None if nothing
+    every allowed patient bolus is used (the Prometra convention, ref, devices); None if nothing
     flows."""
     return seconds_to_volume(estimate_nl, alarm_nl, mean_flow + demand_nl_per_day / DAY)

@@ -15,7 +15,7 @@ from idds.pump.program import Drug, Therapy
 
 
 class BolusKind(Enum):
-    """Kinds of bolus (devices.md). Clinician, priming and bridge boluses replace the basal
+    """Kinds of bolus (ref, devices). Clinician, priming and bridge boluses replace the basal
     flow while they run and then it resumes unchanged; a patient bolus runs on top of it."""
 
     CLINICIAN = "clinician"

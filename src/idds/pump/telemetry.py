@@ -22,7 +22,7 @@ from idds.units import Quantity
 
 
 class Battery(Enum):
-    """Battery status (devices.md: ERI first, End of Service 90 days later)."""
+    """Battery status (ref, devices: ERI first, End of Service 90 days later)."""
 
     OK = "ok"
     ERI = "elective replacement indicator"
@@ -108,7 +108,7 @@ def read_telemetry(pump: Pump, events: int = 10) -> Telemetry:
 
 def interrogate(pump: Pump, events: int = 10) -> Telemetry:
     """What a programmer reads: the interrogation is logged (after a motor restart it clears
-    the stall alarm and infusion resumes, devices.md: `Pump.interrogated`), then the
+    the stall alarm and infusion resumes, ref, devices: `Pump.interrogated`), then the
     telemetry is read."""
     pump.interrogated()
     return read_telemetry(pump, events)

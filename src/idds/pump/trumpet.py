@@ -1,4 +1,4 @@
-"""Flow accuracy by the trumpet-curve method (IEC 60601-2-24, as summarised in devices.md).
+"""Flow accuracy by the trumpet-curve method (IEC 60601-2-24, as summarised in ref, devices).
 
 The pump runs a continuous program at the set rate; the delivered volume (out of the catheter
 tip) is sampled every 0.5 min; for observation windows of 2, 5, 11, 19 and 31 min the largest

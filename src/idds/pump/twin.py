@@ -18,9 +18,9 @@ Rules shared with the firmware (`idds.pump.rules`, called here on arrays):
 - a program is refused outside the device ranges of `Pump.set_therapy` (`outside`,
   `above_max_flow`, in its order);
 - basal delivery follows the programmed daily dose and flex shape, scaled by the pump's own
-  systematic flow error (within +/-14.5%, devices.md), and stops when the reservoir is empty;
+  systematic flow error (within +/-14.5%, ref, devices), and stops when the reservoir is empty;
 - the pump's reservoir estimate follows the programmed volume, not the actual one (the
-  over-infusion hazard of devices.md); the refill date is `idds.dosing.time_to_alarm`.
+  over-infusion hazard of ref, devices); the refill date is `idds.dosing.time_to_alarm`.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ PUMP_STREAM = 2001
 def systematic_errors(keys: NDArray[np.uint64]) -> NDArray[np.float64]:
     """One systematic flow error per pump, distributed as the firmware draws it
     (`idds.pump.hardware.draw_systematic_error`: normal(0, 5%) redrawn until within the
-    labelled +/-14.5%, devices.md), from the trial's counter-based streams. Moved from
+    labelled +/-14.5%, ref, devices), from the trial's counter-based streams. Moved from
     trial/pump_twin.py unchanged."""
     error = SYSTEMATIC_SD * normal(keys, PUMP_STREAM, 0)
     counter = 1

@@ -20,7 +20,7 @@ BoolArray = NDArray[np.bool_]
 
 @dataclass(frozen=True)
 class PumpSetup:
-    """Implant and refill settings of the intrathecal arms (devices.md): 20 mL reservoir,
+    """Implant and refill settings of the intrathecal arms (ref, devices): 20 mL reservoir,
     low-reservoir alarm at 2 mL, patient bolus over 10 min; concentrations from the usual
     strengths, never above the library's hard maximum; a refill lasts at least 28 days."""
 
