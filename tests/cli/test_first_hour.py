@@ -63,3 +63,18 @@ def test_pump_serve_on_a_port_in_use_refuses_and_leaves_no_state_folder(
         done = idds("pump", "serve", "--state", str(state), "--port", str(port))
     assert_clean_refusal(done, f"port {port} on 127.0.0.1 cannot be used")
     assert not state.exists()
+
+
+def test_version_and_short_help() -> None:
+    version = idds("--version")
+    assert version.returncode == 0 and version.stdout.startswith("idds 0.")
+    assert "not a medical device" in version.stdout
+    for args in (("-h",), ("pump", "-h"), ("refill", "-h"), ("program", "advise", "-h")):
+        done = idds(*args)
+        assert done.returncode == 0 and "Usage: idds" in done.stdout, args
+
+
+def test_pump_help_names_serve_and_magnet() -> None:
+    done = idds("pump", "--help")
+    text = " ".join(done.stdout.replace("│", " ").split())  # the help as one line of words
+    assert "serve an emulated pump" in text and "hold the magnet" in text

@@ -7,9 +7,11 @@ traceback: typed refusals (`IddsError`) and command-line usage errors both go th
 from __future__ import annotations
 
 import sys
+from typing import Annotated
 
 import typer
 
+from idds import DISCLAIMER, __version__
 from idds.cli import calc, demo, library, patient, program, pump, remote, trial, validate
 from idds.cli.output import error_console
 from idds.errors import IddsError
@@ -21,7 +23,24 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _version(shown: bool) -> None:
+    if shown:
+        print(f"idds {__version__}. {DISCLAIMER}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True,
+        help="Show the version and exit.")] = False) -> None:
+    """IDDS: intrathecal drug delivery, reference system. Research and training software, not a
+    medical device."""
+
+
 app.command("convert")(calc.convert)
 app.command("refill")(calc.refill)
 app.command("rate")(calc.rate)

@@ -34,8 +34,9 @@ from idds.pump.trumpet import run_trumpet, write_outputs
 from idds.units import Kind, parse_quantity
 
 app = typer.Typer(
-    help="The implanted pump model: simulate a program file with patient presses, or measure "
-    "flow accuracy (trumpet curve). Research and training software, not a medical device.",
+    help="The implanted pump model: simulate a program file with patient presses, measure "
+    "flow accuracy (trumpet curve), serve an emulated pump to program over the link, or hold "
+    "the magnet over it to pair. Research and training software, not a medical device.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
