@@ -78,3 +78,12 @@ def test_pump_help_names_serve_and_magnet() -> None:
     done = idds("pump", "--help")
     text = " ".join(done.stdout.replace("│", " ").split())  # the help as one line of words
     assert "serve an emulated pump" in text and "hold the magnet" in text
+
+
+@pytest.mark.parametrize("workers", ["0", "-1", "4096"])
+def test_a_worker_count_the_machine_cannot_use_is_refused(workers: str, tmp_path: Path) -> None:
+    out = tmp_path / "trial"
+    done = idds("trial", "--patients", "5", "--days", "2", "--workers", workers,
+                "--out", str(out))
+    assert_clean_refusal(done, f"--workers {workers} outside 1 to")
+    assert not out.exists()

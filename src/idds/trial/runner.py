@@ -7,6 +7,7 @@ Dask cluster (docs/design.md principle 7). Batches are merged in patient order.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -101,11 +102,22 @@ class Executor(Protocol):
     def run(self, tasks: Sequence[BatchTask]) -> Iterator[tuple[int, list[ArmRun]]]: ...
 
 
+#: Local worker processes allowed per CPU core.
+WORKERS_PER_CORE = 4
+
+
 @dataclass(frozen=True)
 class LocalExecutor:
-    """In this process (workers=1) or a local process pool."""
+    """In this process (workers=1) or a local process pool of 1 to `WORKERS_PER_CORE` x the
+    CPU cores workers (more only wait for each other and use memory)."""
 
     workers: int = 1
+
+    def __post_init__(self) -> None:
+        most = WORKERS_PER_CORE * (os.cpu_count() or 1)
+        if not 1 <= self.workers <= most:
+            raise TrialError(f"--workers {self.workers} outside 1 to {most} ({WORKERS_PER_CORE} "
+                             "per CPU core of this machine)")
 
     def run(self, tasks: Sequence[BatchTask]) -> Iterator[tuple[int, list[ArmRun]]]:
         if self.workers <= 1 or len(tasks) == 1:
