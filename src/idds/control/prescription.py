@@ -12,12 +12,12 @@ from dataclasses import dataclass, replace
 import numpy as np
 from numpy.typing import NDArray
 
+from idds.pump.twin import HOURS as HOURS  # hours in a flex day, re-exported for the arrays
 from idds.pump.twin import TwinProgram
 
 Array = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
-HOURS = 24
 
 
 @dataclass(frozen=True)
@@ -76,9 +76,9 @@ class Prescription:
         )
 
     def daily_it_mg(self) -> Array:
-        """Intrathecal drug per day if every allowed bolus is used, mg/day."""
-        out: Array = self.it_mg_per_day + self.bolus_mg * self.max_boluses_per_day
-        return out
+        """Intrathecal drug per day if every allowed bolus is used, mg/day (the pump's rule,
+        `TwinProgram.daily_mg`)."""
+        return self.pump_program().daily_mg()
 
     def check(self) -> None:
         """Refuse (ValueError) a therapy with negative doses or a flex shape not averaging 1."""

@@ -26,6 +26,7 @@ from idds.control.checks import Check
 from idds.control.interlock import Level, assess
 from idds.control.observations import Observations
 from idds.control.prescription import HOURS, Prescription
+from idds.drugs import LimitKind
 
 Array = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -113,7 +114,7 @@ def _library_cap(limit: LibraryLimit | None, bounds: ClinicianBounds) -> tuple[f
     """A library limit's value and the flag it raises (inf, NONE when it does not bind)."""
     if limit is None or bounds.allows(limit):
         return np.inf, int(Check.NONE)
-    flag = Check.HARD_LIMIT if limit.kind.value == "hard" else Check.SOFT_LIMIT
+    flag = Check.HARD_LIMIT if limit.kind is LimitKind.HARD else Check.SOFT_LIMIT
     return limit.value, int(flag)
 
 

@@ -43,14 +43,6 @@ def quantity_arg(args: dict[str, Any], name: str, kind: Kind) -> Quantity:
     return parse_quantity(text_arg(args, name), kind, what=name.replace("_", " "))
 
 
-def parse_clock(text: str) -> int:
-    """'HH:MM' -> minutes after midnight (0-1439) (`idds.pump.records.parse_clock`)."""
-    try:
-        return records.parse_clock(text)
-    except RecordError as exc:
-        raise WireError(str(exc)) from None
-
-
 def parse_flex(text: str) -> Flex:
     """'HH:MM=DOSE,HH:MM=DOSE,...' (every day; the first step at 00:00) -> Flex.
 
@@ -61,8 +53,10 @@ def parse_flex(text: str) -> Flex:
         if "=" not in part:
             raise WireError(f"flex step {part.strip()!r} is not HH:MM=DOSE (like 08:00=1 mg/day)")
         clock, dose = part.split("=", 1)
-        rate = parse_quantity(dose.strip(), Kind.DOSE_RATE, what=f"flex dose at {clock.strip()}")
-        steps.append(FlexStep(parse_clock(clock), rate))
+        try:
+            steps.append(records.flex_step(clock, dose))
+        except RecordError as exc:
+            raise WireError(str(exc)) from None
     return Flex((tuple(steps),))
 
 

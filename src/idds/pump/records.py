@@ -104,6 +104,13 @@ def _quantity(record: Mapping[str, Any], name: str, kind: Kind) -> Quantity:
     return parse_quantity(text_field(record, name), kind, what=name.replace("_", " "))
 
 
+def flex_step(clock: str, dose: str) -> FlexStep:
+    """One flex step from its texts: "HH:MM" and a dose rate with its unit ("0.5 mg/day");
+    the dose is parsed first (a unit error names "flex dose at HH:MM")."""
+    rate = parse_quantity(dose.strip(), Kind.DOSE_RATE, what=f"flex dose at {clock.strip()}")
+    return FlexStep(parse_clock(clock), rate)
+
+
 def _steps(value: Any) -> tuple[FlexStep, ...]:
     if not isinstance(value, list) or not value:
         raise RecordError("a flex therapy needs a list of steps")
@@ -112,9 +119,7 @@ def _steps(value: Any) -> tuple[FlexStep, ...]:
         if not (isinstance(step, list) and len(step) == 2 and all(
                 isinstance(x, str) for x in step)):
             raise RecordError("each flex step is [\"HH:MM\", \"DOSE\"]")
-        clock, dose = step
-        rate = parse_quantity(dose.strip(), Kind.DOSE_RATE, what=f"flex dose at {clock.strip()}")
-        steps.append(FlexStep(parse_clock(clock), rate))
+        steps.append(flex_step(*step))
     return tuple(steps)
 
 

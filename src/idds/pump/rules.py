@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import cache
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any, TypeAlias, overload
 
@@ -132,8 +133,10 @@ class ProgramRanges:
     max_per_24h: tuple[int, int]
 
 
+@cache
 def firmware_ranges(limits: DeviceLimits) -> ProgramRanges:
-    """The device ranges in the firmware's exact units: flows nL/s, volumes nL, times s."""
+    """The device ranges in the firmware's exact units: flows nL/s, volumes nL, times s
+    (computed once per set of limits: `DeviceLimits` is frozen)."""
     return ProgramRanges(
         flow=(limits.min_flow, limits.max_flow),
         bolus_volume=(Fraction(limits.min_bolus_nl), Fraction(limits.max_bolus_nl)),
@@ -159,11 +162,12 @@ def flow_range_problem(flow: Quantity, limits: DeviceLimits) -> str | None:
     """Why a pump rate (a flow Quantity) cannot be programmed: outside the device flow range
     (`firmware_ranges(limits).flow`, the range `Pump.set_therapy` refuses outside); None when
     it can. For the calculators and the programmer's plans, before anything reaches a pump."""
-    low, high = firmware_ranges(limits).flow
-    if not outside(flow_nl_per_s(flow), (low, high)):
+    bounds = firmware_ranges(limits).flow
+    if not outside(flow_nl_per_s(flow), bounds):
         return None
-    return (f"{flow.display('mL/day')}, outside the device flow range "
-            f"{flow_q(Fraction(low))} to {flow_q(Fraction(high))}")
+    low, high = (Fraction(b) for b in bounds)
+    return (f"{flow.display('mL/day')}, outside the device flow range {flow_q(low)} to "
+            f"{flow_q(high)}")
 
 
 @overload

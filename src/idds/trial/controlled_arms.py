@@ -46,7 +46,7 @@ Array = NDArray[np.float64]
 HOLD_REVIEW_DAYS = 7
 #: Share of the pre-alarm dose a clinician restarts a stopped pump at (assumption).
 RESTART_FRACTION = 0.5
-#: The supervisor's checks counted per run (every flag once, aliases not again).
+#: The supervisor's checks counted per run: no check at all (NONE), then every flag.
 COUNTED_CHECKS = (Check.NONE, *Check)
 
 
