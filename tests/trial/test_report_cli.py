@@ -15,11 +15,13 @@ from tests.cli.helpers import assert_clean_refusal, idds
 
 def test_report_has_every_figure_and_documented_keys(tmp_path: Path) -> None:
     result = run_trial(TrialConfig(patients=6, days=8, arms=("cmm", "it-standard"), seed=3))
-    metrics_path, report_path = write_report(result, tmp_path)
-    page = report_path.read_text()
+    files = write_report(result, tmp_path, pdf=False, csv=False)
+    metrics_path, page = files.metrics, files.html.read_text()
+    assert files.pdf is None and files.csv is None
     for name in FIGURES:
         assert f"id='fig-{name}'" in page
-    assert len(re.findall(r"src='data:image/png;base64,", page)) == len(FIGURES)
+    # every cohort figure and the chosen patient's day view
+    assert len(re.findall(r"src='data:image/png;base64,", page)) == len(FIGURES) + 1
     assert "http://" not in page and "https://" not in page  # works offline
     assert "not a medical device" in page
     data = json.loads(metrics_path.read_text())
@@ -35,7 +37,10 @@ def test_report_has_every_figure_and_documented_keys(tmp_path: Path) -> None:
             assert all(len(v) == 3 for v in weekly[key].values())
         survival = data["arms"][arm]["survival"]
         assert survival["times_days"][0] == 0 and survival["survival"][0] == 1
-    assert "<h2>The seed's claims</h2>" in page and "<h2>Survival</h2>" in page
+    for heading in ("Methods", "Interpretation", "Checks against published findings",
+                    "The seed case", "Survival", "Baseline characteristics", "Outcomes"):
+        assert f"<h2>{heading}</h2>" in page, heading
+    assert page.count("<figcaption>") == len(FIGURES) + 1
 
 
 def test_every_metric_and_weekly_key_is_documented() -> None:
@@ -49,7 +54,8 @@ def test_trial_cli_json(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
     assert set(data["arms"]) == {"cmm", "it-standard"}
-    assert (tmp_path / "report.html").exists() and (tmp_path / "metrics.json").exists()
+    for name in ("report.html", "report.pdf", "metrics.json", "patient_days.csv"):
+        assert (tmp_path / name).exists(), name
 
 
 def test_trial_cli_bad_input() -> None:

@@ -30,10 +30,7 @@ from idds.units import Kind, Quantity, parse_quantity
 if TYPE_CHECKING:  # the trial stack loads only when the demo runs
     from idds.trial.case import Case
 
-SEED_CASE = "seed-case"
 DEMO_ARMS = ("cmm", "it-standard", "it-intelligent", "oracle")
-#: Days the seed case is followed on each arm.
-CASE_DAYS = 14
 
 
 def _calculators(out: Console, library: DrugLibrary, oral_mg_per_day: float) -> Quantity:
@@ -98,7 +95,7 @@ def demo(
     from idds.trial import ARMS, LocalExecutor, TrialConfig
     from idds.trial.case import follow, story
     from idds.trial.claims import check
-    from idds.trial.report import write_report
+    from idds.trial.report import CASE_ARMS, CASE_DAYS, SEED_CASE, write_report
 
     out = console()
     out.print(Panel.fit(f"IDDS demo\n{DISCLAIMER}", style="bold"))
@@ -106,7 +103,7 @@ def demo(
     out.print(f"Drug library: {library.data.library.name} {library.data.library.version}, "
               f"signature verified (key {library.signed_by}).")
     arms = tuple(a for a in DEMO_ARMS if a in ARMS)
-    case = follow(SEED_CASE, ("cmm", "it-standard"), CASE_DAYS, library)
+    case = follow(SEED_CASE, CASE_ARMS, CASE_DAYS, library)
     out.print(Panel(f"The patient: {case.description}.", title="seed case"))
     _calculators(out, library, case.prior_oral_mg_per_day)
     out.print("\n[bold]3. The implant[/bold]: a short run of the pump model")
@@ -129,6 +126,7 @@ def demo(
         verdict = "[green]holds[/green]" if claim.holds else "[red]does not hold[/red]"
         out.print(f" - {claim.statement}: {verdict}")
         out.print(f"   {claim.evidence}", markup=False)
-    metrics_path, report_path = write_report(result, out_dir)
-    out.print(f"Report: [bold]{report_path}[/bold] (metrics: {metrics_path})")
+    files = write_report(result, out_dir)
+    out.print(f"Report: [bold]{files.html}[/bold] (PDF: {files.pdf}; metrics: {files.metrics}; "
+              f"per-patient days: {files.csv})")
     out.print(f"[dim]{DISCLAIMER}[/dim]")

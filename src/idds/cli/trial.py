@@ -40,6 +40,13 @@ def run_with_progress(config: TrialConfig, executor: Executor, quiet: bool) -> T
 
     if quiet:
         return run_trial(config, executor)
+    errors = error_console()
+    if not errors.is_terminal:  # a log file or a pipe: plain lines, one per batch
+        def line(done: int, total: int) -> None:
+            errors.print(f"trial: {done} of {total} batches done", markup=False,
+                         highlight=False)
+
+        return run_trial(config, executor, line)
     columns = (TextColumn("[bold]trial[/bold] batches"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn())
     with Progress(*columns, console=error_console(), transient=True) as bar:
@@ -95,10 +102,13 @@ def trial(
         str | None, typer.Option(help="Dask scheduler address (tcp://host:port).")
     ] = None,
     batch_size: Annotated[int, typer.Option(help="Patients per batch (larger: faster).")] = 2000,
+    patient: Annotated[int, typer.Option(
+        help="Cohort index (0-based) of the patient the report shows day by day.")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print metrics.json to stdout.")] = False,
 ) -> None:
     """Run an in-silico trial: the same virtual patients under each arm, side by side."""
     from idds.trial import DaskExecutor, LocalExecutor, TrialConfig
+    from idds.trial.patient_view import check_patient
     from idds.trial.report import metrics_json, write_report
 
     config = TrialConfig(
@@ -109,14 +119,16 @@ def trial(
         archetype=archetype,
         batch_size=batch_size,
     )
+    check_patient(patient, patients)
     executor: Executor = DaskExecutor(scheduler) if scheduler else LocalExecutor(workers)
     _writable_folder(out)
     result = run_with_progress(config, executor, quiet=as_json)
-    metrics_path, report_path = write_report(result, out)
+    files = write_report(result, out, patient=patient)
     if as_json:
         print_json(metrics_json(result))
         return
     out_console = console()
     out_console.print(summary_table(result))
-    out_console.print(f"Metrics: {metrics_path}\nReport:  {report_path}", markup=False)
+    out_console.print(f"Report:  {files.html}\nPDF:     {files.pdf}\nMetrics: {files.metrics}\n"
+                      f"Per-patient days (CSV): {files.csv}", markup=False)
     out_console.print(f"[dim]{DISCLAIMER}[/dim]")

@@ -1,7 +1,7 @@
 """In-silico trials: cohorts of virtual patients under dosing strategies (arms), vectorised.
 
 `run_trial(TrialConfig(...))` runs every arm on the same patients; `write_report` writes
-metrics.json and a self-contained report.html. See docs/trial.md.
+metrics.json, report.html, report.pdf and patient_days.csv. See docs/trial.md.
 """
 
 from idds.control.prescription import Prescription

@@ -106,6 +106,25 @@ def ratio_ci(numerator: Array, denominator: Array, seed: int = 0) -> Estimate:
     return Estimate(point, float(low), float(high), n)
 
 
+def count_ci(values: Array, seed: int = 0) -> Estimate:
+    """Mean of a per-patient count (visits, refills, presses) with a seeded percentile
+    bootstrap interval: it never goes below zero, unlike a t interval on skewed counts."""
+    finite = values[np.isfinite(values)]
+    n = int(finite.size)
+    if n == 0:
+        return Estimate(math.nan, math.nan, math.nan, 0)
+    mean = float(finite.mean())
+    if n == 1:
+        return Estimate(mean, math.nan, math.nan, 1)
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 0xC0047]))
+    chunk = max(1, 2_000_000 // n)  # resamples per draw: bounded memory for big cohorts
+    means = np.concatenate([
+        finite[rng.integers(0, n, size=(min(chunk, BOOTSTRAP_RESAMPLES - done), n))].mean(axis=1)
+        for done in range(0, BOOTSTRAP_RESAMPLES, chunk)])
+    low, high = np.percentile(means, [2.5, 97.5])
+    return Estimate(mean, float(low), float(high), n)
+
+
 def event_rate_ci(events: int, patient_days: float, per: float = 100.0,
                   confidence: float = 0.95) -> Estimate:
     """Events per `per` patient-days with the exact (Garwood) Poisson interval: never below 0,
@@ -286,14 +305,20 @@ METRIC_KEYS: dict[str, str] = {
 }
 
 
+#: Per-patient counts: their intervals come from `count_ci`.
+COUNT_METRICS = ("presses_per_day", "refused_per_day", "clinic_visits", "refills")
+
+
 def arm_metrics(outcomes: PatientOutcomes, seed: int = 0) -> dict[str, Estimate]:
     """Every metric of METRIC_KEYS for one arm (patients without an outcome left out)."""
     o = outcomes
-    special = ("clinical_success_percent", "ome_mg_per_nrs_point_relief",
+    special = (*COUNT_METRICS, "clinical_success_percent", "ome_mg_per_nrs_point_relief",
                "respiratory_events_per_100_patient_days", "prior_oral_per_it",
                "off_systemic_end_percent", "withdrawal_episodes_per_100_patient_days")
     out = {name: mean_ci(getattr(o, name)[o.has_outcome]) for name in METRIC_KEYS
            if name not in special}
+    for name in COUNT_METRICS:
+        out[name] = count_ci(getattr(o, name)[o.has_outcome], seed)
     patient_days = float(o.alive_days.sum())
     out["respiratory_events_per_100_patient_days"] = event_rate_ci(
         int(o.respiratory_events.sum()), patient_days)

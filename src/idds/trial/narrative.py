@@ -1,0 +1,182 @@
+"""The report's words: methods, the arms in plain language, and an interpretation generated
+from the trial's numbers (never written in advance: every sentence reads an estimate, and
+"no clear difference" is said whenever a 95% interval includes zero).
+"""
+
+from __future__ import annotations
+
+import math
+
+from idds import __version__
+from idds.physiology import ARCHETYPES
+from idds.trial.metrics import Estimate, paired_difference
+from idds.trial.registry import ARMS
+from idds.trial.runner import ArmResult, TrialResult
+from idds.trial.tables import fmt
+
+#: Each arm in a sentence or two (the code's docstrings in idds.trial.arms and
+#: idds.trial.controlled_arms give every parameter and its source).
+ARM_WORDS: dict[str, str] = {
+    "cmm": "comprehensive medical management without a pump: oral morphine around the clock "
+    "with rescue doses, titrated at clinic visits (after 1 and 2 weeks, then every 2 weeks), "
+    "one opioid rotation when side effects limit, and supportive care of side effects.",
+    "it-standard": "an intrathecal pump implanted on day 0: the start dose is the oral "
+    "morphine equivalent divided by the drug library's start ratio (near 100:1), oral "
+    "morphine tapered off over a week, patient remote boluses, and titration by the "
+    "clinician at scheduled visits (days 3, 7, 14, 21, 28, then every 4 weeks).",
+    "it-intelligent": "the same pump, with the dose advised every day by the estimating "
+    "controller behind the safety supervisor (which enforces the library's limits and "
+    "step sizes).",
+    "it-rule-based": "the same pump, with a daily rule-based titration behind the same "
+    "safety supervisor.",
+    "oracle": "evaluation only: a controller that knows each virtual patient's hidden "
+    "parameters picks the smallest dose meeting the same pain target, behind the same "
+    "supervisor. No real clinician can do this; it bounds what better control could gain.",
+}
+
+REFERENCE_ARM = "cmm"
+
+
+def reproduce_command(result: TrialResult) -> str:
+    c = result.config
+    return (f"idds trial --patients {c.patients} --days {c.days} --arms {','.join(c.arms)} "
+            f"--seed {c.seed} --archetype {c.archetype}")
+
+
+def methods(result: TrialResult) -> list[str]:
+    """Paragraphs: the cohort, the arms, the model and how to reproduce the run."""
+    c = result.config
+    archetype = ARCHETYPES[c.archetype]
+    arms = [f"Arm {name}: {ARM_WORDS.get(name, 'see docs/trial.md.')}" for name in c.arms]
+    return [
+        f"Cohort: {c.patients} virtual patients of the archetype '{c.archetype}' "
+        f"({archetype.description}), sampled with seed {c.seed}. Every arm treats the same "
+        "patients with the same random events (common random numbers), so differences "
+        "between arms are paired.",
+        *arms,
+        f"Simulation: {c.days} days in steps of {c.dt_min:g} min after one run-in day on each "
+        f"patient's prior oral morphine (the baseline). Model: IDDS {__version__}; the "
+        "pharmacology, side-effect grading and survival assumptions are documented with "
+        "their sources in docs/physiology.md and docs/trial.md.",
+        f"Reproduce this report: {reproduce_command(result)}",
+    ]
+
+
+def _interval(est: Estimate) -> str:
+    if not (math.isfinite(est.low) and math.isfinite(est.high)):
+        return "interval not estimable"
+    return f"95% CI {fmt(est.low)} to {fmt(est.high)}"
+
+
+def _compare(what: str, unit: str, est: Estimate, better: str, worse: str) -> str:
+    """One paired comparison in words; 'better'/'worse' name the direction of a positive
+    difference and a negative one."""
+    what = what[0].upper() + what[1:]
+    if not math.isfinite(est.mean):
+        return f"{what}: not estimable."
+    if math.isfinite(est.low) and math.isfinite(est.high) and est.low <= 0 <= est.high:
+        return (f"{what}: no clear difference ({fmt(est.mean)} {unit}, {_interval(est)}).")
+    direction = better if est.mean > 0 else worse
+    return f"{what}: {fmt(est.mean)} {unit} ({_interval(est)}), {direction}."
+
+
+def _against(reference: ArmResult, arm: ArmResult) -> str:
+    ref, out = reference.outcomes, arm.outcomes
+    parts = [
+        _compare("time with pain controlled", "percentage points",
+                 paired_difference(ref, out, "time_controlled_percent"),
+                 "more time controlled", "less time controlled"),
+        _compare("pain change from baseline", "percentage points",
+                 paired_difference(ref, out, "pain_change_percent"),
+                 "less relief", "more relief"),
+        _compare("composite toxicity change from baseline", "percentage points",
+                 paired_difference(ref, out, "toxicity_change_percent"),
+                 "more side effects", "fewer side effects"),
+        _compare("total opioid (oral morphine equivalent)", "mg/day",
+                 paired_difference(ref, out, "ome_mg_per_day"),
+                 "more opioid", "less opioid"),
+    ]
+    return (f"{arm.name} against {reference.name}, the same patients (arm minus "
+            f"{reference.name}). " + " ".join(parts))
+
+
+def _pump_dose(arm: ArmResult) -> str | None:
+    ratio = arm.metrics["prior_oral_per_it"]
+    if not math.isfinite(ratio.mean) or ratio.mean <= 0:
+        return None
+    return (f"In {arm.name} the intrathecal dose was 1/{ratio.mean:.0f} of the same patients' "
+            f"prior oral dose ({_interval(ratio)}).")
+
+
+def _refusals(arm: ArmResult) -> str | None:
+    presses = arm.metrics["presses_per_day"].mean
+    refused = arm.metrics["refused_per_day"].mean
+    if not (math.isfinite(presses) and presses > 0):
+        return None
+    settings = ARMS[arm.name]
+    lockout = getattr(settings, "lockout_min", None)
+    most = getattr(settings, "max_boluses_per_day", None)
+    rule = (f"within the {lockout / 60:g} h lockout after a bolus or beyond {most} a day"
+            if lockout is not None and most is not None else "by the lockout or daily maximum")
+    text = (f"In {arm.name}, patients pressed the remote {fmt(presses)} times a day and the "
+            f"pump refused {fmt(refused)} of them ({fmt(100 * refused / presses)}%): a "
+            f"refused press gives no drug; the pump refuses presses {rule}.")
+    if refused / presses > 0.5:
+        text += (" Most presses being refused means breakthrough pain came more often than "
+                 "the bolus settings allow: a clinician would review the lockout, the bolus "
+                 "size or the basal dose.")
+    if lockout is not None:
+        text += (" These bolus settings are IDDS assumptions from patient-remote practice "
+                 "(10% of the daily dose per bolus), not figures from a published protocol.")
+    return text
+
+
+def _breathing(result: TrialResult) -> str:
+    parts = []
+    for name, arm in result.arms.items():
+        est = arm.metrics["respiratory_events_per_100_patient_days"]
+        parts.append(f"{name} {fmt(est.mean)} ({_interval(est)})")
+    return ("Respiratory depression onsets per 100 patient-days: " + "; ".join(parts) + ".")
+
+
+def interpretation(result: TrialResult) -> list[str]:
+    """Paragraphs read from the numbers of this trial."""
+    arms = result.arms
+    reference = arms.get(REFERENCE_ARM) or next(iter(arms.values()))
+    paragraphs = [_against(reference, arm) for name, arm in arms.items()
+                  if name != reference.name and name != "oracle"]
+    if not paragraphs:
+        paragraphs.append(f"Only {reference.name} ran: there is no comparison to make.")
+    paragraphs += [text for arm in arms.values() for text in (_pump_dose(arm), _refusals(arm))
+                   if text is not None]
+    paragraphs.append(_breathing(result))
+    paragraphs.append("These are the model's predictions for virtual patients under stated "
+                      "assumptions, not evidence about real patients; intervals are over "
+                      "the virtual cohort only.")
+    return paragraphs
+
+
+def checks(result: TrialResult) -> list[str]:
+    """The checks against the published findings (idds.trial.claims), one line each."""
+    from idds.trial.claims import check
+
+    found = check(result)
+    if not found:
+        return ["These checks need the arms cmm and it-standard."]
+    return [f"{c.statement}: {'holds' if c.holds else 'does not hold'}. {c.evidence}"
+            for c in found]
+
+
+def survival(result: TrialResult) -> list[str]:
+    days = result.config.days
+    lines = []
+    for name, arm in result.arms.items():
+        median = arm.survival.median_days()
+        median_text = "not reached" if math.isnan(median) else f"{median:.0f} days"
+        lines.append(f"{name}: {fmt(100 * arm.survival.at(days))}% alive on day {days}; "
+                     f"median survival {median_text}.")
+    lines.append("Every metric treats death as censoring: a patient counts only on the days "
+                 "alive. The disease hazard does not depend on pain or symptoms (hazard ratio "
+                 "1.0, an assumption), so with common random numbers the same patients die on "
+                 "the same days in every arm.")
+    return lines
