@@ -102,6 +102,9 @@ def trial(
         str | None, typer.Option(help="Dask scheduler address (tcp://host:port).")
     ] = None,
     batch_size: Annotated[int, typer.Option(help="Patients per batch (larger: faster).")] = 2000,
+    scenario: Annotated[Path | None, typer.Option(
+        help="Scenario file: scheduled breakthrough pain, missing diaries (docs/controllers.md)."
+    )] = None,
     patient: Annotated[int, typer.Option(
         help="Cohort index (0-based) of the patient the report shows day by day.")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print metrics.json to stdout.")] = False,
@@ -118,6 +121,7 @@ def trial(
         seed=seed,
         archetype=archetype,
         batch_size=batch_size,
+        scenario=scenario,
     )
     check_patient(patient, patients)
     executor: Executor = DaskExecutor(scheduler) if scheduler else LocalExecutor(workers)

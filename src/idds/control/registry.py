@@ -24,6 +24,7 @@ from numpy.typing import NDArray
 from idds.control.bounds import ClinicianBounds, LibraryLimits, per_change_step
 from idds.control.controller import Controller
 from idds.control.intelligent import LADDER_ORAL_PER_IT_MG, IntelligentController
+from idds.control.plugins import build_plugin, entry_point_names, is_plugin, load_factory
 from idds.control.rules import PRACTICE, RuleBasedController
 from idds.drugs import DrugEntry, Route
 from idds.errors import IddsError
@@ -48,7 +49,10 @@ class UnknownController(IddsError):
 
     def __init__(self, name: str) -> None:
         self.name = name
-        super().__init__(f"unknown controller {name!r}; choose one of: {', '.join(CONTROLLERS)}")
+        installed = ", ".join(entry_point_names()) or "none installed"
+        super().__init__(f"unknown controller {name!r}; choose one of: {', '.join(CONTROLLERS)}, "
+                         f"an installed plug-in ({installed}), or module:factory or "
+                         "path/to/file.py:factory")
 
 
 def oral_to_it_ratio(drug: DrugEntry) -> float:
@@ -96,18 +100,32 @@ FACTORIES: dict[str, Factory] = {"intelligent": _intelligent, "rule-based": _rul
 CONTROLLERS: tuple[str, ...] = tuple(FACTORIES)
 
 
+def factory(name: str) -> Factory:
+    """The factory of a built-in controller (`CONTROLLERS`) or of a plug-in
+    (`idds.control.plugins`: module:factory, file.py:factory or an installed entry point);
+    `UnknownController` or `PluginError` otherwise."""
+    if name in FACTORIES:
+        return FACTORIES[name]
+    if is_plugin(name) or name in entry_point_names():
+        loaded: Factory = load_factory(name)
+        return loaded
+    raise UnknownController(name)
+
+
 def require(name: str) -> None:
-    """Refuse (`UnknownController`) a name that is not one of `CONTROLLERS`."""
-    if name not in FACTORIES:
-        raise UnknownController(name)
+    """Refuse a name that is neither one of `CONTROLLERS` nor a loadable plug-in."""
+    factory(name)
 
 
 def build_controller(name: str, settings: ControllerSettings, *,
                      prior_oral_mg_per_day: Array | None = None) -> Controller[Any]:
-    """The controller called `name` (one of `CONTROLLERS`), configured from `settings` with the
-    per-change step of `per_change_step`. `prior_oral_mg_per_day`: each patient's oral
-    morphine before the implant, mg/day, where known (the intelligent controller takes the
-    pain on it as a first observation). Raises `UnknownController` for any other name."""
-    require(name)
+    """The controller called `name` (one of `CONTROLLERS`, or a plug-in), configured from
+    `settings` with the per-change step of `per_change_step`. `prior_oral_mg_per_day`: each
+    patient's oral morphine before the implant, mg/day, where known (the intelligent
+    controller takes the pain on it as a first observation). Raises `UnknownController` or
+    `PluginError` for any other name."""
+    build = factory(name)
     step = per_change_step(settings.bounds, settings.library)
-    return FACTORIES[name](settings, step, prior_oral_mg_per_day)
+    if name in FACTORIES:
+        return build(settings, step, prior_oral_mg_per_day)
+    return build_plugin(build, name, settings, step, prior_oral_mg_per_day)

@@ -219,3 +219,23 @@ class OracleArm(_ClosedLoopArm):
         return OracleController(cohort=context.hidden_cohort, min_daily_mg=bounds.min_daily_mg,
                                 min_rate_mg_per_day=bounds.min_rate_mg_per_day,
                                 max_increase_per_day=step)
+
+
+#: Arm names of the form `controller:SPEC` run a plug-in controller (`idds.control.plugins`).
+PLUGIN_PREFIX = "controller:"
+
+
+@dataclass(frozen=True)
+class PluginArm(_ClosedLoopArm):
+    """`controller:SPEC`: a researcher's own controller (module:factory, file.py:factory or an
+    installed entry point), daily, behind the same supervisor as it-intelligent."""
+
+    name: str = PLUGIN_PREFIX
+
+    @property
+    def spec(self) -> str:
+        return self.name.removeprefix(PLUGIN_PREFIX)
+
+    def controller(self, context: ArmContext, bounds: ClinicianBounds) -> Controller[Any]:
+        return build_controller(self.spec, settings_for(context.morphine, bounds),
+                                prior_oral_mg_per_day=context.prior_oral_mg_per_day)

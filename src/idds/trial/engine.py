@@ -23,6 +23,7 @@ from idds.drugs import DrugLibrary
 from idds.physiology import Cohort, CohortState, Delivery, initial_state, step
 from idds.physiology import symptoms as sx
 from idds.physiology.exposure import site_exposure
+from idds.physiology.pain import start_episodes
 from idds.physiology.parameters import SYMPTOMS
 from idds.physiology.symptoms import Care, SymptomState
 from idds.pump import twin as pump_twin
@@ -32,6 +33,7 @@ from idds.trial.care import DOSE_LIMITING, SupportiveCare
 from idds.trial.history import DayAccumulator, History, observe
 from idds.trial.pump_draws import systematic_errors
 from idds.trial.pumping import PumpSetup, program_pumps, refill_due
+from idds.trial.scenario import Scenario
 
 Array = NDArray[np.float64]
 
@@ -46,6 +48,8 @@ class TrialSettings:
     dt_min: float = 5.0
     care: SupportiveCare = field(default_factory=SupportiveCare)
     pump: PumpSetup = field(default_factory=PumpSetup)
+    #: Scheduled breakthrough episodes and missing diaries (`idds.trial.scenario`), or None.
+    scenario: Scenario | None = None
 
     def __post_init__(self) -> None:
         if self.days < 1:
@@ -161,8 +165,16 @@ def _step_day(run: _Run, settings: TrialSettings, uses_pump: bool) -> dict[str, 
     alive = run.alive.astype(np.float64)
     alive_count = float(alive.sum())
     program = run.therapy.pump_program()
+    day = run.history.filled + 1  # the trial day being simulated, 1-based
+    scenario = settings.scenario
+    onsets = {} if scenario is None else scenario.onsets(day, dt, run.cohort.indices)
+    no_diary = None if scenario is None else scenario.diary_missing(day, run.cohort.indices)
     for s in range(steps):
         hour = int((s * dt) // 60)
+        if s in onsets:  # a scheduled breakthrough episode starts in this step
+            episodes = start_episodes(run.state.episodes, run.cohort, run.state.t_min, onsets[s],
+                                      run.state.step_index)
+            run.state = replace(run.state, episodes=episodes)
         gut = dose_per_intake if s in oral_steps else 0.0
         csf: Array | float = 0.0
         if uses_pump and run.pumps is not None:
@@ -190,6 +202,8 @@ def _step_day(run: _Run, settings: TrialSettings, uses_pump: bool) -> dict[str, 
         diary = out.diary_nrs
         if not np.isnan(diary).all():
             has = ~np.isnan(diary)
+            if no_diary is not None:
+                has &= ~no_diary
             values["diary_sum"] += np.where(has, diary, 0.0)
             values["diary_count"] += has
         np.maximum(values["sedation_max"], eff.sedation_poss, out=values["sedation_max"])

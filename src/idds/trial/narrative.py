@@ -9,6 +9,7 @@ import math
 
 from idds import __version__
 from idds.physiology import ARCHETYPES
+from idds.trial.controlled_arms import PLUGIN_PREFIX
 from idds.trial.metrics import Estimate, paired_difference
 from idds.trial.registry import ARMS
 from idds.trial.runner import ArmResult, TrialResult
@@ -29,6 +30,8 @@ ARM_WORDS: dict[str, str] = {
     "step sizes).",
     "it-rule-based": "the same pump, with a daily rule-based titration behind the same "
     "safety supervisor.",
+    PLUGIN_PREFIX: "a researcher's own controller (a plug-in), daily, on the same pump and "
+    "behind the same safety supervisor as it-intelligent.",
     "oracle": "evaluation only: a controller that knows each virtual patient's hidden "
     "parameters picks the smallest dose meeting the same pain target, behind the same "
     "supervisor. No real clinician can do this; it bounds what better control could gain.",
@@ -40,14 +43,22 @@ REFERENCE_ARM = "cmm"
 def reproduce_command(result: TrialResult) -> str:
     c = result.config
     return (f"idds trial --patients {c.patients} --days {c.days} --arms {','.join(c.arms)} "
-            f"--seed {c.seed} --archetype {c.archetype}")
+            f"--seed {c.seed} --archetype {c.archetype}"
+            + ("" if c.scenario is None else f" --scenario {c.scenario}"))
 
 
 def methods(result: TrialResult) -> list[str]:
     """Paragraphs: the cohort, the arms, the model and how to reproduce the run."""
     c = result.config
     archetype = ARCHETYPES[c.archetype]
-    arms = [f"Arm {name}: {ARM_WORDS.get(name, 'see docs/trial.md.')}" for name in c.arms]
+    arms = [f"Arm {name}: {ARM_WORDS[PLUGIN_PREFIX if name.startswith(PLUGIN_PREFIX) else name]}"
+            for name in c.arms]
+    scenario = c.loaded_scenario()
+    events = ([] if scenario is None else
+              [f"Scenario '{scenario.name}' ({c.scenario}): "
+               f"{scenario.description or 'no description'} ({len(scenario.breakthrough)} "
+               f"scheduled breakthrough-pain events, {len(scenario.missing_diary)} "
+               "missing-diary events, on top of the model's own)."])
     return [
         f"Cohort: {c.patients} virtual patients of the archetype '{c.archetype}' "
         f"({archetype.description}), sampled with seed {c.seed}. Every arm treats the same "
@@ -58,6 +69,7 @@ def methods(result: TrialResult) -> list[str]:
         f"patient's prior oral morphine (the baseline). Model: IDDS {__version__}; the "
         "pharmacology, side-effect grading and survival assumptions are documented with "
         "their sources in docs/physiology.md and docs/trial.md.",
+        *events,
         f"Reproduce this report: {reproduce_command(result)}",
     ]
 
@@ -113,7 +125,7 @@ def _refusals(arm: ArmResult) -> str | None:
     refused = arm.metrics["refused_per_day"].mean
     if not (math.isfinite(presses) and presses > 0):
         return None
-    settings = ARMS[arm.name]
+    settings = ARMS.get(arm.name)
     lockout = getattr(settings, "lockout_min", None)
     most = getattr(settings, "max_boluses_per_day", None)
     rule = (f"within the {lockout / 60:g} h lockout after a bolus or beyond {most} a day"

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+from idds.control.registry import require
 from idds.trial.arms import Arm, ComprehensiveMedicalManagement, StandardIntrathecal
-from idds.trial.controlled_arms import IntelligentArm, OracleArm, RuleBasedArm
+from idds.trial.controlled_arms import (
+    PLUGIN_PREFIX,
+    IntelligentArm,
+    OracleArm,
+    PluginArm,
+    RuleBasedArm,
+)
 
 ARMS: dict[str, Arm] = {
     arm.name: arm
@@ -15,3 +22,14 @@ ARMS: dict[str, Arm] = {
         RuleBasedArm(),
     )
 }
+
+
+def arm(name: str) -> Arm:
+    """The arm called `name`: one of `ARMS`, or `controller:SPEC` for a plug-in controller
+    (loaded and checked here, so a bad spec is refused before anything runs)."""
+    if name in ARMS:
+        return ARMS[name]
+    if name.startswith(PLUGIN_PREFIX):
+        require(name.removeprefix(PLUGIN_PREFIX))
+        return PluginArm(name=name)
+    raise KeyError(name)

@@ -38,7 +38,8 @@ TITLE = "IDDS in-silico trial"
 
 def metrics_json(result: TrialResult) -> dict[str, Any]:
     config = asdict(result.config)
-    config["library"] = None if result.config.library is None else str(result.config.library)
+    for key in ("library", "scenario"):
+        config[key] = None if config[key] is None else str(config[key])
     return {
         "disclaimer": DISCLAIMER,
         "config": config,

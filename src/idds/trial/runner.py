@@ -23,9 +23,11 @@ from idds.drugs import load_library
 from idds.errors import IddsError
 from idds.physiology import ARCHETYPES, sample_cohort
 from idds.trial.arms import Arm, Reason
+from idds.trial.controlled_arms import PLUGIN_PREFIX
 from idds.trial.engine import ArmRun, Baseline, TrialSettings, simulate_batch
 from idds.trial.metrics import Estimate, PatientOutcomes, arm_metrics, patient_outcomes
-from idds.trial.registry import ARMS
+from idds.trial.registry import ARMS, arm
+from idds.trial.scenario import Scenario, load_scenario
 from idds.trial.survival import SurvivalCurve, trial_survival
 from idds.trial.weekly import weekly_series
 
@@ -48,6 +50,8 @@ class TrialConfig:
     dt_min: float = 5.0
     batch_size: int = 500
     library: Path | None = None
+    #: A scenario file (`idds.trial.scenario`): scheduled breakthrough pain, missing diaries.
+    scenario: Path | None = None
 
     def __post_init__(self) -> None:
         if self.patients < 1:
@@ -58,12 +62,14 @@ class TrialConfig:
             raise TrialError(f"--seed must be a whole number >= 0, not {self.seed}")
         if self.batch_size < 1:
             raise TrialError("batch size must be at least 1")
-        unknown = [a for a in self.arms if a not in ARMS]
+        unknown = [a for a in self.arms if a not in ARMS and not a.startswith(PLUGIN_PREFIX)]
         if unknown or not self.arms:
             raise TrialError(
                 f"unknown arm(s) {', '.join(unknown) or '(none given)'}; arms: "
-                f"{', '.join(ARMS)}"
+                f"{', '.join(ARMS)}, or controller:SPEC for a plug-in controller"
             )
+        for name in self.arms:
+            arm(name)  # a plug-in is loaded and checked now, before any patient runs
         if len(set(self.arms)) != len(self.arms):
             raise TrialError("each arm may be given once")
         if self.archetype not in ARCHETYPES:
@@ -73,6 +79,10 @@ class TrialConfig:
             TrialSettings(days=self.days, dt_min=self.dt_min)
         except ValueError as exc:
             raise TrialError(str(exc)) from exc
+        self.loaded_scenario()  # refuse a bad scenario file now, not in a worker
+
+    def loaded_scenario(self) -> Scenario | None:
+        return None if self.scenario is None else load_scenario(self.scenario)
 
     def batches(self) -> list[tuple[int, int]]:
         return [(start, min(start + self.batch_size, self.patients))
@@ -91,8 +101,9 @@ def run_batch(task: BatchTask) -> list[ArmRun]:
     config = task.config
     cohort = sample_cohort(indices=range(task.start, task.stop), seed=config.seed,
                            archetype_name=config.archetype)
-    arms: list[Arm] = [ARMS[name] for name in config.arms]
-    settings = TrialSettings(days=config.days, dt_min=config.dt_min)
+    arms: list[Arm] = [arm(name) for name in config.arms]
+    settings = TrialSettings(days=config.days, dt_min=config.dt_min,
+                             scenario=config.loaded_scenario())
     return simulate_batch(cohort, arms, load_library(config.library), settings)
 
 
