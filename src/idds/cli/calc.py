@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from fractions import Fraction
 from pathlib import Path
@@ -37,7 +38,7 @@ from idds.drugs.library import DrugLibrary
 from idds.errors import IddsError
 from idds.pump.limits import LIMITS
 from idds.pump.rules import flow_range_problem
-from idds.units import Kind, Quantity, exact, parse_quantity
+from idds.units import Kind, Quantity, parse_quantity
 
 LibraryOption = Annotated[
     Path | None,
@@ -292,12 +293,15 @@ def rate(
 
 def catheter(
     length_cm: Annotated[
-        str | None, typer.Option(help="Implanted catheter length in cm.")
+        str | None, typer.Option(help='Implanted catheter length, "48 cm" (or a number of cm).')
     ] = None,
     trimmed_cm: Annotated[
         str | None,
-        typer.Option(help="Length trimmed off a 110 cm Prometra catheter, in cm."),
+        typer.Option(help='Length trimmed off the catheter, "40 cm" (Prometra: 110 cm long).'),
     ] = None,
+    full_length: Annotated[
+        str, typer.Option(help='The catheter before trimming, "110 cm" (Prometra).')
+    ] = f"{PROMETRA_CATHETER_FULL_LENGTH_CM} cm",
     volume_per_cm: Annotated[
         str, typer.Option(help='Catheter volume per cm, "0.0026 mL" (Prometra).')
     ] = "0.0026 mL",
@@ -306,24 +310,45 @@ def catheter(
     """Catheter dead volume (the priming volume) from its length."""
     if (length_cm is None) == (trimmed_cm is None):
         raise IddsError("give exactly one of --length-cm or --trimmed-cm")
+    full = _centimetres(full_length, "--full-length")
     if length_cm is not None:
         length = _centimetres(length_cm, "--length-cm")
+        if length > full:
+            raise IddsError(f"--length-cm {length_cm} is longer than the {_cm(full)} catheter "
+                            "(--full-length): check the length")
+        how = f"{_cm(length)} implanted"
     else:
-        length = PROMETRA_CATHETER_FULL_LENGTH_CM - _centimetres(str(trimmed_cm), "--trimmed-cm")
+        trimmed = _centimetres(str(trimmed_cm), "--trimmed-cm", allow_zero=True)
+        if trimmed >= full:
+            raise IddsError(f"--trimmed-cm {trimmed_cm} leaves nothing of the {_cm(full)} "
+                            "catheter (--full-length): check the length trimmed")
+        length = full - trimmed
+        how = f"{_cm(full)} catheter trimmed by {_cm(trimmed)} = {_cm(length)} implanted"
     per_cm = parse_quantity(volume_per_cm, Kind.VOLUME, "volume per cm")
     volume = catheter_volume(length, per_cm)
     if as_json:
-        print_json({"length_cm": float(length), "volume": volume.as_json("mL"),
-                    "volume_per_cm": per_cm.as_json("mL")})
+        print_json({"length_cm": float(length), "full_length_cm": float(full),
+                    "trimmed_cm": None if trimmed_cm is None else float(full - length),
+                    "volume": volume.as_json("mL"), "volume_per_cm": per_cm.as_json("mL")})
         return
     note = " (Prometra)" if per_cm == PROMETRA_CATHETER_ML_PER_CM else ""
-    console().print(f"{float(length):g} cm x {per_cm.display('mL')}/cm{note} = "
-                    f"[bold]{volume.display('mL')}[/bold] catheter volume")
+    console().print(f"{how} x {per_cm.display('mL')}/cm{note} = "
+                    f"[bold]{volume.display('mL')}[/bold] catheter volume", highlight=False)
 
 
-def _centimetres(text: str, what: str) -> Fraction:
-    value = exact(text)
-    if value < 0:
-        raise IddsError(f"{what} must not be negative, not {text}")
+LENGTH = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*(cm|mm)?\s*")
+
+
+def _centimetres(text: str, what: str, allow_zero: bool = False) -> Fraction:
+    """'48 cm', '480 mm' or '48' (cm) -> Fraction of cm; ASCII digits only."""
+    found = LENGTH.fullmatch(text)
+    if found is None:
+        raise IddsError(f"{what} {text!r} is not a length: write it like \"48 cm\" or \"480 mm\"")
+    value = Fraction(found.group(1)) / (10 if found.group(2) == "mm" else 1)
+    if value < 0 or (value == 0 and not allow_zero):
+        raise IddsError(f"{what} must be above zero, not {text}")
     return value
 
+
+def _cm(value: Fraction) -> str:
+    return f"{float(value):g} cm"

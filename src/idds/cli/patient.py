@@ -9,12 +9,15 @@ from __future__ import annotations
 import json
 import math
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
+from idds.cli.calc import LibraryOption, open_library
 from idds.cli.output import JsonOption
+from idds.drugs import DrugLibrary, Proposal, check_therapy
 from idds.errors import IddsError
 from idds.units import Kind, parse_quantity
 
@@ -44,17 +47,43 @@ def _fail(message: str) -> NoReturn:
     raise typer.Exit(2)
 
 
-def _regimen(drug: str, route: str, bolus: str | None, rate: str | None) -> Regimen:
-    from idds.physiology import Regimen
-
+def _dose(bolus: str | None, rate: str | None) -> Proposal:
+    """The dose given, as a library proposal; refuses none, both, or a zero dose."""
     if (bolus is None) == (rate is None):
         _fail("give exactly one of --bolus DOSE or --rate RATE")
     if bolus is not None:
-        mg = float(parse_quantity(bolus, Kind.MASS, "--bolus").value_in("mg"))
-        return Regimen(drug=drug, route=route, bolus_mg=mg)
+        given = parse_quantity(bolus, Kind.MASS, "--bolus")
+        if not given.is_positive():
+            _fail(f"--bolus must be above zero, not {bolus}: nothing would be given")
+        return Proposal(bolus=given)
     assert rate is not None
-    mg_per_min = float(parse_quantity(rate, Kind.DOSE_RATE, "--rate").value_in("mg/min"))
-    return Regimen(drug=drug, route=route, rate_mg_per_min=mg_per_min)
+    flow = parse_quantity(rate, Kind.DOSE_RATE, "--rate")
+    if not flow.is_positive():
+        _fail(f"--rate must be above zero, not {rate}: nothing would be given")
+    return Proposal(daily_dose=flow)
+
+
+def _regimen(drug: str, route: str, dose: Proposal) -> Regimen:
+    from idds.physiology import Regimen
+
+    if dose.bolus is not None:
+        return Regimen(drug=drug, route=route, bolus_mg=float(dose.bolus.value_in("mg")))
+    assert dose.daily_dose is not None
+    return Regimen(drug=drug, route=route,
+                   rate_mg_per_min=float(dose.daily_dose.value_in("mg/min")))
+
+
+def library_warnings(library: DrugLibrary, drug: str, route: str, dose: Proposal,
+                     tolerant: bool) -> list[str]:
+    """The drug library's limits an intrathecal dose breaks, as sentences (the simulation
+    still runs: overdose is a question a researcher may ask; the library's limits are for
+    intrathecal use, so other routes get none)."""
+    if route.strip().lower() != "intrathecal":
+        return []
+    entry = library.drug(drug)
+    proposal = replace(dose, opioid_tolerant=tolerant)
+    return [f"{b.kind.value} limit: {b.message} ({b.source})"
+            for b in check_therapy(entry, proposal).breaches]
 
 
 def _summary(series: dict[str, list[float]]) -> dict[str, float]:
@@ -129,9 +158,11 @@ def simulate(
     plot: Annotated[
         Path | None, typer.Option("--plot", help="Write a PNG of concentrations and effects.")
     ] = None,
+    library_path: LibraryOption = None,
 ) -> None:
     """Simulate one patient from a drug-free start (the prior oral regimen stopped)."""
     from idds.physiology import DEFAULT_ARCHETYPE, simulate_patient  # scipy loads only here
+    from idds.physiology import archetype as get_archetype
 
     archetype = archetype or DEFAULT_ARCHETYPE
     if not (math.isfinite(hours) and hours > 0):
@@ -144,10 +175,16 @@ def simulate(
         _fail(f"--plot {plot}: the file name must end in one of "
               + ", ".join(f".{f}" for f in PLOT_FORMATS))
     try:
-        regimen = _regimen(drug, route, bolus, rate)
+        dose = _dose(bolus, rate)
+        regimen = _regimen(drug, route, dose)
+        warnings = library_warnings(open_library(library_path, None), regimen.drug,
+                                    regimen.route, dose,
+                                    get_archetype(archetype).tolerance_factor > 1)
         series = simulate_patient(regimen, hours, archetype, seed, step_min)
     except IddsError as exc:
         _fail(str(exc))
+    for warning in warnings:
+        print(f"idds: warning: drug library {warning}", file=sys.stderr)
     title = f"{regimen.drug} {regimen.route} ({archetype})"
     if plot is not None:
         try:
@@ -165,6 +202,7 @@ def simulate(
             "seed": seed,
             "step_min": step_min,
             "summary": summary,
+            "library_warnings": warnings,
             **series,
         }
         print(json.dumps(doc))

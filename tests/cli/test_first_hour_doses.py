@@ -1,0 +1,55 @@
+"""A clinician's first hour, the doses: a calculator or simulator states what it was given and
+warns or refuses where the drug library or the device says so. Through the real entry point."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.cli.helpers import assert_clean_refusal, idds
+
+SIMULATE = ("patient", "simulate", "--drug", "morphine", "--hours", "1", "--step-min", "5")
+
+
+def test_an_intrathecal_bolus_above_the_library_maximum_is_warned_about() -> None:
+    done = idds(*SIMULATE, "--route", "intrathecal", "--bolus", "50 mg", "--json")
+    assert done.returncode == 0, done.stderr
+    warnings = json.loads(done.stdout)["library_warnings"]
+    assert any("bolus 50 mg is above" in w and "0.5 mg" in w for w in warnings), warnings
+    assert "idds: warning: drug library" in done.stderr and "50 mg" in done.stderr
+
+
+def test_a_library_limit_is_not_applied_to_another_route() -> None:
+    done = idds(*SIMULATE, "--route", "oral", "--bolus", "50 mg", "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["library_warnings"] == []
+    assert done.stderr == ""
+
+
+@pytest.mark.parametrize("dose", [("--bolus", "0 mg"), ("--rate", "0 mg/day")])
+def test_a_zero_dose_is_refused(dose: tuple[str, str]) -> None:
+    done = idds(*SIMULATE, "--route", "intrathecal", *dose)
+    assert_clean_refusal(done, "must be above zero")
+
+
+@pytest.mark.parametrize(("args", "fragment"), [
+    (("--length-cm", "5000"), "longer than the 110 cm catheter"),
+    (("--trimmed-cm", "120"), "leaves nothing of the 110 cm catheter"),
+    (("--length-cm", "٤٨"), "is not a length"),
+    (("--length-cm", "0 cm"), "must be above zero"),
+])
+def test_catheter_lengths_beyond_the_catheter_are_refused(args: tuple[str, ...],
+                                                          fragment: str) -> None:
+    assert_clean_refusal(idds("catheter", *args), fragment)
+
+
+def test_catheter_takes_units_and_says_what_was_typed() -> None:
+    trimmed = idds("catheter", "--trimmed-cm", "40 cm")
+    assert trimmed.returncode == 0, trimmed.stderr
+    text = " ".join(trimmed.stdout.split())
+    assert "110 cm catheter trimmed by 40 cm = 70 cm implanted" in text
+    assert "0.182 mL" in text
+    for length in ("48 cm", "480 mm", "48"):
+        done = idds("catheter", "--length-cm", length, "--json")
+        assert json.loads(done.stdout)["volume"] == {"value": 0.1248, "unit": "mL"}, length
