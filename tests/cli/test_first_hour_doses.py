@@ -53,3 +53,37 @@ def test_catheter_takes_units_and_says_what_was_typed() -> None:
     for length in ("48 cm", "480 mm", "48"):
         done = idds("catheter", "--length-cm", length, "--json")
         assert json.loads(done.stdout)["volume"] == {"value": 0.1248, "unit": "mL"}, length
+
+
+CONVERT = ("convert", "--drug", "morphine")
+
+
+def test_a_converted_dose_that_breaks_a_limit_says_so_beside_the_start() -> None:
+    done = idds(*CONVERT, "--dose", "300 g/day", "--from", "oral", "--to", "intrathecal")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if "suggested start" in line)
+    assert "breaks a library limit" in " ".join(lines[start:start + 2])
+    first_note = next(i for i, line in enumerate(lines) if line.lstrip().startswith("1."))
+    breach = next(i for i, line in enumerate(lines) if "library limit" in line
+                  and "max" in line.lower() or "above" in line)
+    assert breach < first_note  # the breach is read before the notes, not after them
+
+
+def test_a_start_below_the_usual_range_is_flagged() -> None:
+    data = json.loads(idds(*CONVERT, "--dose", "10 mg/day", "--from", "oral", "--to",
+                           "intrathecal", "--json").stdout)
+    assert data["suggested_start"] == {"value": 0.1, "unit": "mg/day"}
+    assert data["below_start_range"] is True
+    assert any("below the usual starting range" in r for r in data["reasons"])
+
+
+def test_converting_back_to_oral_suggests_no_start() -> None:
+    done = idds(*CONVERT, "--dose", "3 mg/day", "--from", "intrathecal", "--to", "oral",
+                "--json")
+    data = json.loads(done.stdout)
+    assert data["suggested_start"] is None
+    assert data["equianalgesic"] == {"value": 900.0, "unit": "mg/day"}
+    assert any("no start is suggested" in r for r in data["reasons"])
+    shown = idds(*CONVERT, "--dose", "3 mg/day", "--from", "intrathecal", "--to", "oral")
+    assert "none: no practice rule" in shown.stdout

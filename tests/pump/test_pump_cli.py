@@ -11,7 +11,8 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-from idds.cli.pump import app, show_demo_run
+from idds.cli.pump import app, demo_program, show_demo_run
+from idds.units import Quantity
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples" / "programs"
@@ -130,8 +131,12 @@ def test_trumpet_bad_rate_exits_2(rate: str, tmp_path: Path) -> None:
     assert result.stderr.startswith("idds: error:")
 
 
-def test_show_demo_run_prints_presses_alarms_and_log() -> None:
+def test_show_demo_run_runs_the_plan_it_is_given() -> None:
     console = Console(record=True, width=120)
-    show_demo_run(console)
+    program = demo_program(Quantity.of("3.6", "mg/day"), Quantity.of("0.3", "mg"), 4,
+                           Quantity.of(20, "mL"), Quantity.of(2, "mL"))
+    show_demo_run(console, program)
     text = console.export_text()
-    assert "refused" in text and "low reservoir" in text and "Last log entries" in text
+    assert "refused" in text and "Last log entries" in text
+    assert "3.6 mg/day" in text  # the dose just calculated, not another one
+    assert "No alarms." in text  # 20 mL lasts far longer than 4 days at 0.36 mL/day

@@ -114,7 +114,9 @@ def _conversion_json(result: ConversionResult, drug: DrugEntry) -> dict[str, obj
         "to": result.to_route.value,
         "oral_morphine_equivalent": result.oral_morphine_equivalent.as_json(),
         "equianalgesic": result.equianalgesic.as_json(),
-        "suggested_start": result.suggested_start.as_json(),
+        "suggested_start": (None if result.suggested_start is None
+                            else result.suggested_start.as_json()),
+        "below_start_range": result.below_start_range,
         "start_ratio": None if result.ratio_used is None else float(result.ratio_used),
         "reasons": list(result.reasons),
         "start_range": {"low": start.low.as_json(), "high": start.high.as_json(),
@@ -134,8 +136,24 @@ def _show_conversion(result: ConversionResult, drug: DrugEntry) -> None:
     table.add_column("daily dose", justify="right")
     table.add_row("oral morphine equivalent", result.oral_morphine_equivalent.display())
     table.add_row("equianalgesic (300:100:10:1)", result.equianalgesic.display())
-    table.add_row("[green]suggested start[/green]", f"[green]{result.suggested_start.display()}")
+    start = result.suggested_start
+    hard = any(b.kind.value == "hard" for b in result.breaches)
+    if start is None:
+        table.add_row("suggested start", "none: no practice rule (see 3.)")
+    elif result.breaches:
+        colour = "red" if hard else "yellow"
+        table.add_row(f"[{colour}]suggested start[/{colour}]",
+                      f"[{colour}]{start.display()}: breaks a library limit[/{colour}]")
+    elif result.below_start_range:
+        table.add_row("[yellow]suggested start[/yellow]",
+                      f"[yellow]{start.display()}: below the usual starting range[/yellow]")
+    else:
+        table.add_row("[green]suggested start[/green]", f"[green]{start.display()}")
     out.print(table)
+    for breach in result.breaches:
+        kind = "HARD" if breach.kind.value == "hard" else "soft"
+        out.print(f"[bold red]{kind} library limit[/bold red]: {breach.message}",
+                  highlight=False)
     for number, reason in enumerate(result.reasons, 1):
         out.print(f"  {number}. {reason}", markup=False)
     if result.to_route is Route.INTRATHECAL:

@@ -21,10 +21,11 @@ from rich.table import Table
 
 from idds.cli.calc import _limits_table
 from idds.cli.output import DISCLAIMER, console
-from idds.cli.pump import show_demo_run
+from idds.cli.pump import demo_program, show_demo_run
 from idds.cli.trial import run_with_progress, summary_table
 from idds.dosing import catheter_volume, convert, plan_refill, rate_from_dose
 from idds.drugs import DrugLibrary, Route, load_library
+from idds.errors import IddsError
 from idds.units import Kind, Quantity, parse_quantity
 
 if TYPE_CHECKING:  # the trial stack loads only when the demo runs
@@ -33,32 +34,36 @@ if TYPE_CHECKING:  # the trial stack loads only when the demo runs
 DEMO_ARMS = ("cmm", "it-standard", "it-intelligent", "oracle")
 
 
-def _calculators(out: Console, library: DrugLibrary, oral_mg_per_day: float) -> Quantity:
+def _calculators(out: Console, library: DrugLibrary, oral_mg_per_day: float
+                 ) -> dict[str, dict[str, object]]:
+    """Steps 1 and 2: the conversion, the pump program and its refill plan; returns the
+    program that step 3 runs (the same numbers)."""
     oral = Quantity.of(round(oral_mg_per_day), "mg/day")
     out.print(f"\n[bold]1. Conversion[/bold]: his {oral} oral morphine to intrathecal")
     result = convert(library, "morphine", oral, Route.ORAL, Route.INTRATHECAL)
+    start = result.suggested_start
+    if start is None:  # the reference library has a practice rule for oral to intrathecal
+        raise IddsError("the drug library suggests no start for oral to intrathecal morphine")
     out.print(f"   equianalgesic {result.equianalgesic.display()}, suggested start "
-              f"[green]{result.suggested_start.display()}[/green]")
+              f"[green]{start.display()}[/green]")
     for reason in result.reasons:
         out.print(f"   - {reason}", markup=False)
     out.print(_limits_table(library.drug("morphine"), tolerant=True))
     concentration = parse_quantity("10 mg/mL", Kind.CONCENTRATION, "concentration")
-    flow = rate_from_dose(result.suggested_start, concentration)
-    out.print(f"\n[bold]2. Pump program[/bold]: {result.suggested_start.display()} at "
+    flow = rate_from_dose(start, concentration)
+    out.print(f"\n[bold]2. Pump program[/bold]: {start.display()} at "
               f"{concentration} = {flow.display('mL/day')} ({flow.display('uL/h')}); a 48 cm "
               f"catheter holds {catheter_volume(Fraction(48)).display('mL')} to prime "
               "(Prometra 0.0026 mL/cm)")
     bolus = parse_quantity("0.3 mg", Kind.MASS, "bolus")
-    plan = plan_refill(
-        parse_quantity("20 mL", Kind.VOLUME, "volume"),
-        parse_quantity("2 mL", Kind.VOLUME, "alarm volume"),
-        concentration, result.suggested_start, date(2026, 12, 1), bolus, 4,
-    )
+    fill = parse_quantity("20 mL", Kind.VOLUME, "volume")
+    alarm = parse_quantity("2 mL", Kind.VOLUME, "alarm volume")
+    plan = plan_refill(fill, alarm, concentration, start, date(2026, 12, 1), bolus, 4)
     out.print(f"   Refill plan from 2026-12-01 with up to 4 x {bolus} patient boluses a day: "
               f"worst-case use {plan.total_flow.display('mL/day')}, low-reservoir alarm "
               f"after {float(plan.days_to_alarm):.1f} days on [green]{plan.alarm_date}[/green], "
               f"empty on {plan.empty_date}.")
-    return result.suggested_start
+    return demo_program(start, bolus, 4, fill, alarm)
 
 
 def _grade(g: int) -> str:
@@ -66,9 +71,11 @@ def _grade(g: int) -> str:
 
 
 def _case_table(case: Case, arm: str) -> Table:
-    table = Table(title=f"{arm}, day by day (day 0: his {case.prior_oral_mg_per_day:g} mg/day "
-                        "oral morphine). Doses mg that day; pain NRS; drowsy, appetite lost "
-                        "0-10; G = CTCAE grade; spinal = itch or urinary retention",
+    table = Table(title=f"{arm}, day by day (day 0: the run-in on his prior "
+                        f"{case.prior_oral_mg_per_day:g} mg/day oral morphine around the "
+                        "clock). Doses mg that day; the oral column includes rescue doses; "
+                        "pain NRS; drowsy, appetite lost 0-10; G = CTCAE grade; spinal = itch "
+                        "or urinary retention",
                   title_justify="left", box=None, padding=(0, 1, 0, 0),
                   header_style="bold underline")
     for column in ("day", "oral", "IT", "pain", "night", "drowsy", "appetite", "constip",
@@ -105,17 +112,20 @@ def demo(
     arms = tuple(a for a in DEMO_ARMS if a in ARMS)
     case = follow(SEED_CASE, CASE_ARMS, CASE_DAYS, library)
     out.print(Panel(f"The patient: {case.description}.", title="seed case"))
-    _calculators(out, library, case.prior_oral_mg_per_day)
-    out.print("\n[bold]3. The implant[/bold]: a short run of the pump model")
-    show_demo_run(out)
+    program = _calculators(out, library, case.prior_oral_mg_per_day)
+    out.print("\n[bold]3. The implant[/bold]: the pump model runs that program for 4 days, "
+              "with four remote presses (one inside the lockout)")
+    show_demo_run(out, program)
     out.print(f"\n[bold]4. His next {CASE_DAYS} days[/bold], twice: on escalating oral "
-              "morphine (cmm), and after the implant (it-standard: taper, pump, remote)")
+              "morphine (cmm: comprehensive medical management, oral opioids titrated by pain "
+              "specialists), and after the implant (it-standard: taper, pump, remote)")
     for arm in case.days:
         out.print(_case_table(case, arm))
     for line in story(case):
         out.print(f"   {line}", markup=False)
-    out.print(f"\n[bold]5. A small trial[/bold]: {patients} refractory cancer-pain patients x "
-              f"{days} days, arms {', '.join(arms)}")
+    out.print(f"\n[bold]5. A small trial[/bold]: {patients} virtual patients of the "
+              "typical-tolerant archetype (refractory cancer pain on >= 200 mg/day oral "
+              f"morphine) x {days} days, arms {', '.join(arms)}")
     config = TrialConfig(patients=patients, days=days, arms=arms, seed=2026,
                          batch_size=max(1, (patients + 1) // 2))
     result = run_with_progress(config, LocalExecutor(2), quiet=False)

@@ -31,7 +31,7 @@ from idds.pump.errors import PumpError
 from idds.pump.programfile import ProgramFile, load_program, parse_program
 from idds.pump.simulate import SimulationResult, simulate
 from idds.pump.trumpet import run_trumpet, write_outputs
-from idds.units import Kind, parse_quantity
+from idds.units import Kind, Quantity, parse_quantity
 
 app = typer.Typer(
     help="The implanted pump model: simulate a program file with patient presses, measure "
@@ -214,21 +214,31 @@ def magnet_command(
     Console(highlight=False).print(f"Pairing window open for 60 s for one {chosen.label}.")
 
 
-DEMO_PROGRAM = {
-    "pump": {"reservoir": "20 mL", "catheter_trimmed_cm": 40, "low_reservoir_alarm": "2 mL"},
-    "drug": {"name": "morphine", "concentration": "10 mg/mL", "fill": "2.8 mL"},
-    "therapy": {"mode": "continuous", "dose": "2 mg/day"},
-    "demand": {"dose": "0.1 mg", "duration": "10 min", "lockout": "2 h", "max_per_24h": 3},
-}
+def demo_program(dose: Quantity, bolus: Quantity, max_per_24h: int, fill: Quantity,
+                 alarm: Quantity) -> dict[str, dict[str, object]]:
+    """The demo's pump program: the plan just calculated (morphine 10 mg/mL, a 20 mL
+    reservoir, a Prometra catheter trimmed by 40 cm), as a program file's tables."""
+    return {
+        "pump": {"reservoir": "20 mL", "catheter_trimmed_cm": 40,
+                 "low_reservoir_alarm": str(alarm)},
+        "drug": {"name": "morphine", "concentration": "10 mg/mL", "fill": str(fill)},
+        "therapy": {"mode": "continuous", "dose": str(dose)},
+        "demand": {"dose": str(bolus), "duration": "10 min", "lockout": "2 h",
+                   "max_per_24h": max_per_24h},
+    }
 
 
-def show_demo_run(console: Console, emit: Callable[[str], None] | None = None) -> None:
-    """A short pump run for `idds demo`: 2.8 mL of morphine 10 mg/mL at 2 mg/day with patient
-    boluses, some presses (one inside the lockout), a low-reservoir alarm, and the log."""
-    program = parse_program(dict(DEMO_PROGRAM), "demo program")
+def show_demo_run(console: Console, program_tables: dict[str, dict[str, object]],
+                  days: int = 4, emit: Callable[[str], None] | None = None) -> None:
+    """A short pump run for `idds demo` on the plan just made: patient presses (one inside
+    the lockout), what was delivered, the alarms, the reservoir left and the log."""
+    program = parse_program(program_tables, "demo program")
     presses = [parse_press(p) for p in ("1:08:00", "1:09:00", "1:12:00", "2:20:00")]
-    result = simulate(program, 4, presses, seed=1)
+    result = simulate(program, days, presses, seed=1)
     print_result(console, program, result)
+    left = result.pump.state.estimate_nl / NL_PER_ML
+    console.print(f"Reservoir after {days} days: {left:.2f} mL (the pump's estimate).",
+                  highlight=False)
     console.print("[bold]Last log entries[/bold]")
     for entry in result.pump.log.last(8):
         console.print(f"  {entry}", markup=False, highlight=False)

@@ -36,11 +36,15 @@ class ConversionResult:
     to_route: Route
     oral_morphine_equivalent: Quantity
     equianalgesic: Quantity
-    suggested_start: Quantity
+    #: None where the library has no practice rule for the direction (only the
+    #: equianalgesic dose is shown, for reference).
+    suggested_start: Quantity | None
     ratio_used: Fraction | None
     reasons: tuple[str, ...]
     start_range: str
     breaches: tuple[Breach, ...]
+    #: The suggested start is below the drug's usual starting range (allowed, but said).
+    below_start_range: bool = False
 
 
 def _factors(drug: DrugEntry, key: str) -> dict[Route, Fraction]:
@@ -116,12 +120,13 @@ def convert(
                 f"{_ratio_text(factors[Route.INTRATHECAL] / morphine_it)}:1)."
             )
     else:
-        suggested = equianalgesic
+        suggested = None
         reasons.append(
-            f"The library has no practice start rule for {from_route} to {to_route}; the "
-            "ladder dose is shown as the start: reduce it and titrate to effect."
+            f"The library has no practice start rule for {from_route} to {to_route}: no start "
+            "is suggested. The equianalgesic dose is for reference only; cross-tolerance is "
+            "incomplete, so start well below it and titrate to effect."
         )
-    if frail:
+    if frail and suggested is not None:
         keep = Fraction(100 - policy.frail_reduction_percent, 100)
         suggested = (suggested * keep).to(unit)
         reasons.append(
@@ -136,17 +141,24 @@ def convert(
             "in cancer pain, with systemic opioids tapered, not stopped abruptly (withdrawal)."
         )
     breaches: tuple[Breach, ...] = ()
-    if to_route is Route.INTRATHECAL:
+    start = drug.start_range(tolerant=from_route in SYSTEMIC)
+    below = False
+    if to_route is Route.INTRATHECAL and suggested is not None:
         reasons.append(policy.monitoring + ".")
         proposal = Proposal(daily_dose=suggested, opioid_tolerant=from_route in SYSTEMIC)
         breaches = check_therapy(drug, proposal).breaches
         for breach in breaches:
             reasons.append(f"Library {breach.kind} limit: {breach.message} ({breach.source}).")
-    else:
+        below = suggested < start.low
+        if below:
+            reasons.append(
+                f"The suggested start {suggested.display(unit)} is below the usual starting "
+                f"range {start.low.display(unit)} to {start.high.display(unit)} "
+                f"({start.source}): allowed, but check the dose entered.")
+    elif to_route is not Route.INTRATHECAL:
         reasons.append(
             f"The drug library's limits are for intrathecal use; none apply to {to_route}."
         )
-    start = drug.start_range(tolerant=from_route in SYSTEMIC)
     return ConversionResult(
         drug=key,
         dose=dose.to(unit),
@@ -159,6 +171,7 @@ def convert(
         reasons=tuple(reasons),
         start_range=f"{start.low.display(unit)} to {start.high.display(unit)} ({start.source})",
         breaches=breaches,
+        below_start_range=below,
     )
 
 
