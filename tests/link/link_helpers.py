@@ -28,6 +28,10 @@ OPEN_LIMITS = RateLimits(
     paired_per_minute=1e9,
     paired_burst=10**9,
     max_pairings=4,
+    pairing_per_minute=1e9,
+    pairing_burst=10**9,
+    verify_per_minute=1e9,
+    verify_burst=10**9,
 )
 
 

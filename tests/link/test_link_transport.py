@@ -143,5 +143,6 @@ def test_flood_over_tcp_does_not_starve_a_paired_device() -> None:
     assert len(rig.handler.calls) == 20
     stats = rig.endpoint.stats
     assert stats.processed <= limits.max_processed(rig.clock() - start)
-    assert stats.dropped_unauthenticated > 100
+    # dropped by the connections' frame budgets (reported) or the shared budget
+    assert stats.dropped_unauthenticated + stats.rejected > 100
     assert sent_bad > stats.processed
