@@ -144,5 +144,5 @@ def test_flood_over_tcp_does_not_starve_a_paired_device() -> None:
     stats = rig.endpoint.stats
     assert stats.processed <= limits.max_processed(rig.clock() - start)
     # dropped by the connections' frame budgets (reported) or the shared budget
-    assert stats.dropped_unauthenticated + stats.rejected > 100
+    assert stats.dropped_unauthenticated > 100
     assert sent_bad > stats.processed

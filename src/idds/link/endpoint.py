@@ -190,8 +190,12 @@ class PumpEndpoint:
 
     def report(self, source: str, code: ErrorCode, detail: str = "") -> None:
         """Log a rejection seen by a transport before a frame existed (oversized prefix,
-        connection evicted or over its frame rate): REJECTED, aggregated by the sink."""
-        self._rejected += 1
+        connection evicted or over its frame rate): REJECTED, aggregated by the sink. Input a
+        transport dropped unprocessed (RATE_LIMITED) counts as dropped, not rejected."""
+        if code is ErrorCode.RATE_LIMITED:
+            self._budget.dropped_unauthenticated += 1
+        else:
+            self._rejected += 1
         self._log(self._clock(), source, SecurityEventKind.REJECTED, code, detail)
 
     # -- frames --------------------------------------------------------------------------------

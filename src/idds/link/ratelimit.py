@@ -111,7 +111,7 @@ class LinkStats:
     """Counts since the endpoint started (frames)."""
 
     processed: int  # admitted by a budget: the wake-ups that cost work (charged to the battery)
-    dropped_unauthenticated: int  # dropped by the shared or pairing budget, before parsing
+    dropped_unauthenticated: int  # dropped unprocessed: shared or pairing budget, transport
     dropped_paired: int  # dropped by a key's verification or command budget
     rejected: int  # rejected by a check (logged, aggregated by the emulator)
     delivered: int  # handed to the handler
