@@ -10,6 +10,7 @@ from idds.link import (
     ClientPairing,
     CommandRequest,
     CounterStore,
+    EventSink,
     JsonValue,
     MemoryCounterStore,
     MemoryEventSink,
@@ -106,10 +107,12 @@ def make_rig(
     pairings: PairingStore | None = None,
     limits: RateLimits = OPEN_LIMITS,
     clock: FakeClock | None = None,
+    events: EventSink | None = None,
 ) -> Rig:
+    """A rig; `events` (default: the rig's memory sink) is what the endpoint writes to."""
     clock = clock or FakeClock()
     handler = Recorder()
-    events = MemoryEventSink()
+    memory = MemoryEventSink()
     counters = counters if counters is not None else MemoryCounterStore()
     pairings = pairings if pairings is not None else MemoryPairingStore()
     endpoint = PumpEndpoint(
@@ -118,7 +121,7 @@ def make_rig(
         clock,
         counters=counters,
         pairings=pairings,
-        events=events,
+        events=events if events is not None else memory,
         limits=limits,
     )
-    return Rig(clock, handler, events, counters, pairings, endpoint)
+    return Rig(clock, handler, memory, counters, pairings, endpoint)
