@@ -10,6 +10,7 @@ from idds.link import (
     ClientPairing,
     CommandRequest,
     CounterStore,
+    EventSink,
     JsonValue,
     MemoryCounterStore,
     MemoryEventSink,
@@ -28,6 +29,10 @@ OPEN_LIMITS = RateLimits(
     paired_per_minute=1e9,
     paired_burst=10**9,
     max_pairings=4,
+    pairing_per_minute=1e9,
+    pairing_burst=10**9,
+    verify_per_minute=1e9,
+    verify_burst=10**9,
 )
 
 
@@ -102,10 +107,12 @@ def make_rig(
     pairings: PairingStore | None = None,
     limits: RateLimits = OPEN_LIMITS,
     clock: FakeClock | None = None,
+    events: EventSink | None = None,
 ) -> Rig:
+    """A rig; `events` (default: the rig's memory sink) is what the endpoint writes to."""
     clock = clock or FakeClock()
     handler = Recorder()
-    events = MemoryEventSink()
+    memory = MemoryEventSink()
     counters = counters if counters is not None else MemoryCounterStore()
     pairings = pairings if pairings is not None else MemoryPairingStore()
     endpoint = PumpEndpoint(
@@ -114,7 +121,7 @@ def make_rig(
         clock,
         counters=counters,
         pairings=pairings,
-        events=events,
+        events=events if events is not None else memory,
         limits=limits,
     )
-    return Rig(clock, handler, events, counters, pairings, endpoint)
+    return Rig(clock, handler, memory, counters, pairings, endpoint)

@@ -29,11 +29,16 @@ def test_token_bucket_does_not_mint_tokens_when_the_clock_steps_back() -> None:
 
 def test_stated_bound() -> None:
     limits = RateLimits()
-    # (10 + 4 x 30) per minute for a day, plus the bursts (10 + 4 x 10)
-    assert limits.max_processed_per_day() == 130 * 1440 + 50 == 187_250
-    assert limits.max_processed(0.0) == 50
+    # shared 10/min + 4 keys x verification 300/min for a day, plus the bursts (10 + 4 x 20)
+    assert limits.max_processed_per_day() == 1210 * 1440 + 90 == 1_742_490
+    assert limits.max_processed(0.0) == 90
+    # each pairing window (60 s) adds at most the pairing burst and 600/min for a minute
+    assert limits.max_processed_per_day(windows=1) == 1_742_490 + 20 + 600
+    assert limits.tolerates_forgery(4.0) and not limits.tolerates_forgery(4.6)
     with pytest.raises(ValueError):
         RateLimits(paired_per_minute=0)
+    with pytest.raises(ValueError):
+        RateLimits(verify_burst=0)
 
 
 def test_excess_frames_are_dropped_before_parsing_or_crypto(
@@ -57,6 +62,7 @@ def test_excess_frames_are_dropped_before_parsing_or_crypto(
     assert stats.dropped_unauthenticated == 1000 - stats.processed
     limited = [e for e in rig.events.events if e.kind is SecurityEventKind.RATE_LIMITED]
     assert len(limited) == 1 and limited[0].code is ErrorCode.RATE_LIMITED  # once per dry spell
+    assert limited[0].kind.aggregated  # and the emulator's sink only counts it
 
 
 def test_garbage_flood_does_not_starve_a_paired_device() -> None:

@@ -143,5 +143,99 @@ def test_flood_over_tcp_does_not_starve_a_paired_device() -> None:
     assert len(rig.handler.calls) == 20
     stats = rig.endpoint.stats
     assert stats.processed <= limits.max_processed(rig.clock() - start)
+    # dropped by the connections' frame budgets (reported) or the shared budget
     assert stats.dropped_unauthenticated > 100
     assert sent_bad > stats.processed
+
+
+def test_garbage_does_not_extend_an_unauthenticated_connection(rig: Rig) -> None:
+    async def main() -> float:
+        async with TcpServer(rig.endpoint, unauthenticated_timeout=0.6) as server:
+            reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+            loop = asyncio.get_running_loop()
+            opened = loop.time()
+            with pytest.raises((ConnectionError, OSError)):
+                for _ in range(40):  # garbage every 0.1 s: the deadline stays fixed
+                    writer.write(encode_prefixed(os.urandom(30)))
+                    await writer.drain()
+                    if await _closed(reader):
+                        raise ConnectionError("closed")
+            closed = loop.time() - opened
+            writer.close()
+            return closed
+
+    assert 0.5 <= asyncio.run(main()) <= 2.0
+
+
+async def _closed(reader: asyncio.StreamReader) -> bool:
+    try:
+        return await asyncio.wait_for(reader.read(1), 0.1) == b""
+    except TimeoutError:
+        return False
+
+
+def test_only_authenticated_progress_restarts_the_idle_timeout() -> None:
+    rig = make_rig()
+
+    async def main() -> bool:
+        async with TcpServer(rig.endpoint, unauthenticated_timeout=0.5,
+                             idle_timeout=0.8) as server:
+            rig.endpoint.presence(Role.PATIENT)
+            client = LinkClient(TcpTransport("127.0.0.1", server.port), MemoryClientStore(),
+                                rig.clock)
+            await client.pair("remote-1", Role.PATIENT)
+            for _ in range(4):  # authenticated commands 0.4 s apart keep it past 0.5 s
+                await asyncio.sleep(0.4)
+                await client.send("bolus_request")
+            assert server.connections == 1
+            reader, writer = client.transport._streams  # type: ignore[attr-defined, misc]
+            for _ in range(12):  # garbage on the authenticated connection: no extension
+                writer.write(encode_prefixed(os.urandom(30)))
+                await writer.drain()
+                if await _closed(reader):
+                    return True
+            return False
+
+    assert asyncio.run(main())
+    assert len(rig.handler.calls) == 4
+
+
+def test_at_the_cap_a_new_connection_evicts_the_oldest_unauthenticated_one() -> None:
+    rig = make_rig()
+
+    async def main() -> None:
+        async with TcpServer(rig.endpoint, max_connections=3) as server:
+            rig.endpoint.presence(Role.PATIENT)
+            remote = LinkClient(TcpTransport("127.0.0.1", server.port), MemoryClientStore(),
+                                rig.clock)
+            await remote.pair("remote-1", Role.PATIENT)  # an authenticated connection
+            idle = [await asyncio.open_connection("127.0.0.1", server.port) for _ in range(2)]
+            await asyncio.sleep(0.05)
+            assert server.connections == 3
+            newcomer = await asyncio.open_connection("127.0.0.1", server.port)
+            await asyncio.sleep(0.05)
+            assert server.evicted == 1 and server.connections == 3
+            assert await idle[0][0].read() == b""  # the oldest idle one was closed
+            assert await remote.send("bolus_request")  # the authenticated one was kept
+            for _, writer in [*idle, newcomer]:
+                writer.close()
+            await remote.aclose()
+
+    asyncio.run(main())
+
+
+def test_a_connection_over_its_frame_budget_is_dropped_before_the_endpoint() -> None:
+    rig = make_rig()
+
+    async def main() -> None:
+        async with TcpServer(rig.endpoint, frames_per_second=1.0, frame_burst=5) as server:
+            _reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+            for _ in range(100):
+                writer.write(encode_prefixed(os.urandom(30)))
+            await writer.drain()
+            await asyncio.sleep(0.3)
+            writer.close()
+
+    asyncio.run(main())
+    stats = rig.endpoint.stats
+    assert stats.processed <= 6 and stats.dropped_unauthenticated >= 94

@@ -123,12 +123,12 @@ def test_attacks_end_to_end(tmp_path: Path) -> None:
         patient = [e for e in log.entries if e.kind.value == "bolus started"
                    and e.detail("kind") == "patient"]
         assert len(patient) == 1 and log.verified
-        security = (state / "security.jsonl").read_text()
-        assert "REPLAYED" in security and "NOT_PERMITTED" in security
-        assert "PAIRING_NOT_OPEN" in security
         assert any(e.kind.value == "link refused" for e in log.entries)
     finally:
         emu.stop()
+    security = (state / "security.jsonl").read_text()  # aggregates are flushed at stop
+    assert "REPLAYED" in security and "NOT_PERMITTED" in security
+    assert "PAIRING_NOT_OPEN" in security
 
 
 def test_flood_of_bad_frames_leaves_therapy_on_schedule(tmp_path: Path) -> None:

@@ -22,10 +22,18 @@ from pathlib import Path
 from idds.drugs import load_library
 from idds.emulator.magnet import take_presence
 from idds.emulator.pacing import PacedClock
+from idds.emulator.securitylog import SecurityLog
 from idds.emulator.service import PumpService
-from idds.emulator.statedir import SecurityLog, StateDir
+from idds.emulator.statedir import StateDir
 from idds.errors import IddsError
-from idds.link import JsonValue, PumpEndpoint, SecurityEvent, SecurityEventKind, TcpServer
+from idds.link import (
+    AggregatingSink,
+    JsonValue,
+    PumpEndpoint,
+    SecurityEvent,
+    SecurityEventKind,
+    TcpServer,
+)
 from idds.pump import Pump, power_loss
 
 Announce = Callable[[str], None]
@@ -51,8 +59,12 @@ class EmulatorOptions:
 
 
 class EmulatorSink:
-    """Security events: to `security.jsonl`; link refusals also into the pump's own log;
-    pairing windows and pairings announced on the console (with the short code)."""
+    """Security events: to `security.jsonl` (bounded, `SecurityLog`); commands the link
+    refused from a paired key (authenticated) also into the pump's own log; pairing windows,
+    pairings and aggregate summaries announced on the console. Wrapped in an
+    `AggregatingSink` by `run_emulator`, so unauthenticated input (rejected frames, refused
+    pairing requests, budget drops) arrives here only as one SUMMARY a minute at most: no
+    per-frame line, pump-log entry or pump.json rewrite (issue 13)."""
 
     def __init__(self, log: SecurityLog, announce: Announce) -> None:
         self.log = log
@@ -61,12 +73,11 @@ class EmulatorSink:
 
     def record(self, event: SecurityEvent) -> None:
         self.log.record(event)
-        refused = (SecurityEventKind.REFUSED, SecurityEventKind.PAIRING_REFUSED)
-        if event.kind in refused and self.service:
+        if event.kind is SecurityEventKind.REFUSED and self.service:
             self.service.note_link_refusal(event.peer, event.code.name,
                                            event.detail or event.code.meaning)
         if event.kind in (SecurityEventKind.PAIRING_OPENED, SecurityEventKind.PAIRED,
-                          SecurityEventKind.PAIRING_REFUSED):
+                          SecurityEventKind.SUMMARY):
             self.announce(f"{event.kind.value}: {event.detail or event.code.meaning}")
 
 
@@ -98,9 +109,10 @@ async def run_emulator(
         clock = PacedClock(pump.now, options.speed)
         service = PumpService(pump, library, clock, state.save_pump, pump_id)
         sink = EmulatorSink(SecurityLog(state.security_path), announce)
+        events = AggregatingSink(sink)
         endpoint = PumpEndpoint(pump_id, service.handle, time.time,
                                 counters=state.counters(), pairings=state.pairings(),
-                                events=sink)
+                                events=events)
         sink.service = service
         service.wakeups = lambda: endpoint.stats.processed
         service.link_stats = lambda: _stats(endpoint)
@@ -122,9 +134,10 @@ async def run_emulator(
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, stop.set)
         try:
-            await _tick(options, state, service, endpoint, stop)
+            await _tick(options, state, service, endpoint, events, stop)
         finally:
             await server.close()
+            events.flush(time.time())
             service.catch_up()
             state.save_pump(service.pump)
     finally:
@@ -134,12 +147,13 @@ async def run_emulator(
 
 
 async def _tick(options: EmulatorOptions, state: StateDir, service: PumpService,
-                endpoint: PumpEndpoint, stop: asyncio.Event) -> None:
+                endpoint: PumpEndpoint, events: AggregatingSink, stop: asyncio.Event) -> None:
     last_save = time.monotonic()
     while not stop.is_set():
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), options.tick_s)
         service.catch_up()
+        events.tick(time.time())
         role = take_presence(state.path, time.time())
         if role is not None:
             endpoint.presence(role)

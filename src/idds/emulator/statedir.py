@@ -7,7 +7,8 @@
 - `pairings.json`: paired devices and their keys (`FilePairingStore`, 0600), at pairing;
 - `counters.json`: counter high-water marks (`FileCounterStore`), before a command acts and
   before a reply leaves;
-- `security.jsonl`: link security events, one JSON object a line (append-only, fsync);
+- `security.jsonl` (and `security.jsonl.1`): link security events, one JSON object a line,
+  bounded in bytes (`idds.emulator.securitylog.SecurityLog`);
 - `port`: the TCP port of the running emulator, at start;
 - `magnet.json`: a pending physical-presence request (`idds pump magnet`), removed when taken;
 - `lock`: flock held while an emulator runs on the directory.
@@ -19,15 +20,13 @@ fsync the directory), so a crash leaves the old or the new file, never a mix.
 from __future__ import annotations
 
 import fcntl
-import json
-import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 from idds.errors import IddsError
-from idds.link import FileCounterStore, FilePairingStore, LinkError, SecurityEvent
+from idds.link import FileCounterStore, FilePairingStore, LinkError
 from idds.link.atomic import read_json, write_atomic, write_json
 from idds.pump import Pump, SnapshotError, restore, snapshot
 
@@ -119,22 +118,3 @@ class StateDir:
 
     def write_port(self, port: int) -> None:
         write_atomic(self.port_path, f"{port}\n".encode(), mode=0o644)
-
-
-class SecurityLog:
-    """Append-only JSON lines of link security events, fsync'd per event."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self.count = 0
-
-    def record(self, event: SecurityEvent) -> None:
-        line = json.dumps({"time": event.time, "peer": event.peer, "kind": event.kind.value,
-                           "code": event.code.name, "detail": event.detail}, sort_keys=True)
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        try:
-            os.write(fd, (line + "\n").encode())
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        self.count += 1

@@ -12,7 +12,7 @@ from idds.link.client import LinkClient
 from idds.link.clientstore import ClientPairing, ClientStore, FileClientStore, MemoryClientStore
 from idds.link.clock import Clock
 from idds.link.counters import CounterStore, FileCounterStore, MemoryCounterStore
-from idds.link.endpoint import CommandRequest, Handler, PumpEndpoint
+from idds.link.endpoint import CommandRequest, Handler, PumpEndpoint, Received
 from idds.link.errors import (
     AuthenticationError,
     ErrorCode,
@@ -26,7 +26,13 @@ from idds.link.errors import (
     ReplayError,
     TransportError,
 )
-from idds.link.events import EventSink, MemoryEventSink, SecurityEvent, SecurityEventKind
+from idds.link.events import (
+    AggregatingSink,
+    EventSink,
+    MemoryEventSink,
+    SecurityEvent,
+    SecurityEventKind,
+)
 from idds.link.frame import MAX_FRAME, MAX_PAYLOAD, Frame, FrameType, Header, parse_frame
 from idds.link.messages import JsonValue
 from idds.link.pairing import PairingWindow
@@ -40,6 +46,7 @@ __all__ = [
     "MAX_FRAME",
     "MAX_PAYLOAD",
     "PERMISSIONS",
+    "AggregatingSink",
     "AuthenticationError",
     "ClientPairing",
     "ClientStore",
@@ -74,6 +81,7 @@ __all__ = [
     "PumpEndpoint",
     "PumpPairing",
     "RateLimits",
+    "Received",
     "RefusedError",
     "ReplayError",
     "Role",

@@ -1,15 +1,22 @@
 """The pump side of the link: admit, parse, authenticate, check freshness and role, deliver.
 
-`PumpEndpoint.handle_frame(data, source)` takes one received frame and returns the frame to
-send back, or None for silence. In order (docs/protocol.md, "Processing order"):
+`PumpEndpoint.receive(data, source)` takes one received frame and returns a `Received`: the
+frame to send back (or None for silence) and whether the frame authenticated (a transport
+extends a connection's idle timeout only then). `handle_frame` returns just the answer.
+In order (docs/protocol.md, "Processing order"):
 
-1. rate limit, before any parsing or crypto (ref, security: Halperin 2008, battery drain);
+1. admission from a 22-byte header peek, before any parsing or crypto (ref, security:
+   Halperin 2008, battery drain; issue 13): a COMMAND naming a paired key with a counter at or
+   below its high-water mark is dropped as REPLAYED; one above it is charged to that key's
+   verification budget; a PAIR_REQUEST while a window is open to the pairing budget; anything
+   else to the shared budget (`idds.link.ratelimit`);
 2. strict parse (`parse_frame`); only PAIR_REQUEST and COMMAND are accepted by the pump;
 3. COMMAND: known key, counter above the stored high-water mark, AEAD tag (ref, security:
    unauthenticated, replayed, reordered, truncated or bit-flipped frames deliver nothing);
 4. store the new high-water mark durably, BEFORE anything acts on the command;
-5. expiry, then role permission (ref, security: the patient remote may only request a bolus);
-6. the injected handler; its result, or any refusal, goes back encrypted.
+5. the key's command budget, charged only now, so forged frames cannot use it up;
+6. expiry, then role permission (ref, security: the patient remote may only request a bolus);
+7. the injected handler; its result, or any refusal, goes back encrypted.
 
 Silence for anything that fails steps 1-3 (no transmit energy spent on garbage, no oracle);
 a plaintext ERROR frame only to refuse a well-formed pairing request. Every rejection is logged
@@ -40,7 +47,15 @@ from idds.link.errors import (
     ReplayError,
 )
 from idds.link.events import EventSink, SecurityEvent, SecurityEventKind
-from idds.link.frame import ZERO_KEY_ID, Frame, FrameType, build_frame, parse_frame, peek_key_id
+from idds.link.frame import (
+    ZERO_KEY_ID,
+    Frame,
+    FrameType,
+    build_frame,
+    parse_frame,
+    peek_key_id,
+    peek_pair_request,
+)
 from idds.link.keys import confirmation, derive_keys, public_bytes, transcript_hash
 from idds.link.messages import (
     CommandMessage,
@@ -65,6 +80,10 @@ from idds.link.roles import Role, known, permitted, refusal
 DEFAULT_MAX_LIFETIME_SECONDS = 300.0
 
 
+class _Dropped(Exception):
+    """An authentic command dropped by its key's command budget (silence)."""
+
+
 @dataclass(frozen=True)
 class CommandRequest:
     """What the handler receives: an authenticated, authorised, fresh command."""
@@ -75,6 +94,15 @@ class CommandRequest:
     device_id: str
     key_id: bytes
     counter: int
+
+
+@dataclass(frozen=True)
+class Received:
+    """What became of one received frame: the answer to send (None: stay silent) and whether
+    the frame was authenticated progress (a verified COMMAND tag or a completed pairing)."""
+
+    answer: bytes | None
+    authenticated: bool = False
 
 
 Handler = Callable[[CommandRequest], Mapping[str, JsonValue]]
@@ -115,6 +143,7 @@ class PumpEndpoint:
         for key_id in self._pairings:
             self._budget.add_key(key_id)
         self._window: PairingWindow | None = None
+        self._dry: set[str] = set()  # budgets in a dry spell (RATE_LIMITED logged once)
         self._rejected = 0
         self._delivered = 0
 
@@ -144,6 +173,7 @@ class PumpEndpoint:
         self._store.remove(key_id)
         self._counters.forget(key_id)
         self._budget.remove_key(key_id)
+        self._dry -= {f"verification {key_id.hex()}", f"command {key_id.hex()}"}
         self._log(self._clock(), key_id.hex(), SecurityEventKind.UNPAIRED, ErrorCode.OK,
                   pairing.device_id)
 
@@ -159,41 +189,80 @@ class PumpEndpoint:
         )
 
     def report(self, source: str, code: ErrorCode, detail: str = "") -> None:
-        """Log a rejection seen by a transport before a frame existed (e.g. oversized prefix)."""
-        self._rejected += 1
+        """Log a rejection seen by a transport before a frame existed (oversized prefix,
+        connection evicted or over its frame rate): REJECTED, aggregated by the sink. Input a
+        transport dropped unprocessed (RATE_LIMITED) counts as dropped, not rejected."""
+        if code is ErrorCode.RATE_LIMITED:
+            self._budget.dropped_unauthenticated += 1
+        else:
+            self._rejected += 1
         self._log(self._clock(), source, SecurityEventKind.REJECTED, code, detail)
 
     # -- frames --------------------------------------------------------------------------------
 
     def handle_frame(self, data: bytes, source: str = "unknown") -> bytes | None:
         """Process one received frame; return the reply frame, or None to stay silent."""
+        return self.receive(data, source).answer
+
+    def receive(self, data: bytes, source: str = "unknown") -> Received:
+        """Process one received frame: admission, parse, authenticate, deliver."""
         now = self._clock()
-        claimed = peek_key_id(data)
-        admitted, newly_dry = self._budget.admit(claimed, now)
-        if not admitted:
-            if newly_dry:
-                peer = claimed.hex() if claimed in self._pairings and claimed else source
-                self._log(now, peer, SecurityEventKind.RATE_LIMITED, ErrorCode.RATE_LIMITED)
-            return None
+        if not self._admit(data, now, source):
+            return Received(None)
         peer = source
         try:
             frame = parse_frame(data)
             peer = frame.header.key_id.hex() if frame.header.key_id != ZERO_KEY_ID else source
             if frame.header.type is FrameType.PAIR_REQUEST:
-                return self._pair(frame, data, now, source)
+                answer = self._pair(frame, data, now, source)
+                return Received(answer, answer[3] == FrameType.PAIR_ACCEPT)
             if frame.header.type is not FrameType.COMMAND:
                 raise FrameError(ErrorCode.WRONG_DIRECTION, frame.header.type.name)
-            return self._command(frame, now)
+            return Received(self._command(frame, now), authenticated=True)
         except PairingError as exc:
             self._rejected += 1
             self._log(now, peer, SecurityEventKind.PAIRING_REFUSED, exc.code, exc.detail)
-            return build_frame(
+            return Received(build_frame(
                 FrameType.ERROR, ZERO_KEY_ID, 0, encode_error(exc.code, exc.reason)
-            ).encode()
+            ).encode())
+        except _Dropped:
+            return Received(None, authenticated=True)
         except ProtocolError as exc:
             self._rejected += 1
             self._log(now, peer, SecurityEventKind.REJECTED, exc.code, exc.detail)
-            return None
+            return Received(None)
+
+    def _admit(self, data: bytes, now: float, source: str) -> bool:
+        """Charge one budget from a header peek (no parsing, no crypto); False: drop."""
+        claimed = peek_key_id(data)
+        if claimed is not None and claimed in self._pairings:
+            counter = int.from_bytes(data[12:20], "big")
+            mark = self._counters.get(claimed, Direction.DEVICE_TO_PUMP)
+            if counter <= mark:  # replayed or reordered: costs the peek only, no budget
+                self._rejected += 1
+                self._log(now, claimed.hex(), SecurityEventKind.REJECTED, ErrorCode.REPLAYED,
+                          f"counter {counter}, already at {mark}")
+                return False
+            admitted = self._budget.admit_verify(claimed, now)
+            what, peer = f"verification {claimed.hex()}", claimed.hex()
+        elif peek_pair_request(data) and self._window_open(now):
+            admitted, what, peer = self._budget.admit_pairing(now), "pairing", source
+        else:
+            admitted, what, peer = self._budget.admit_shared(now), "shared", source
+        self._note_budget(admitted, what, now, peer)
+        return admitted
+
+    def _note_budget(self, admitted: bool, what: str, now: float, peer: str) -> None:
+        """Log RATE_LIMITED once at the start of each dry spell of a budget."""
+        if admitted:
+            self._dry.discard(what)
+        elif what not in self._dry:
+            self._dry.add(what)
+            self._log(now, peer, SecurityEventKind.RATE_LIMITED, ErrorCode.RATE_LIMITED, what)
+
+    def _window_open(self, now: float) -> bool:
+        window = self._window
+        return window is not None and window.opened_at <= now <= window.closes_at
 
     def _command(self, frame: Frame, now: float) -> bytes:
         key_id, counter = frame.header.key_id, frame.header.counter
@@ -206,6 +275,10 @@ class PumpEndpoint:
         plaintext = open_frame(pairing.receive_key, frame)
         # Authentic and fresh: the high-water mark is durable before anything acts on it.
         self._counters.put(key_id, Direction.DEVICE_TO_PUMP, counter)
+        admitted = self._budget.admit_command(key_id, now)  # only authentic frames spend it
+        self._note_budget(admitted, f"command {key_id.hex()}", now, key_id.hex())
+        if not admitted:
+            raise _Dropped
         try:
             message = decode_command(plaintext)
             self._authorise(pairing, message, now)

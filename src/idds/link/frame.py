@@ -124,7 +124,22 @@ def parse_frame(data: bytes) -> Frame:
 
 
 def peek_key_id(data: bytes) -> bytes | None:
-    """The key id of what looks like a COMMAND frame, without parsing or crypto (rate limiter)."""
-    if len(data) < HEADER_SIZE or data[:2] != MAGIC or data[3] != FrameType.COMMAND:
+    """The key id of what is shaped like a COMMAND frame (magic, version, type, a length field
+    that matches the bytes and leaves room for the tag, counter >= 1), from the header only:
+    no crypto (admission). Anything else is None, so a malformed frame naming a paired key is
+    charged like garbage, not to that key's verification budget."""
+    if len(data) < HEADER_SIZE or data[:2] != MAGIC or data[2] != VERSION:
+        return None
+    if data[3] != FrameType.COMMAND:
+        return None
+    length = int.from_bytes(data[20:22], "big")
+    if not TAG_SIZE <= length <= MAX_PAYLOAD or len(data) != HEADER_SIZE + length:
+        return None
+    if data[12:20] == bytes(8) or data[4:12] == ZERO_KEY_ID:
         return None
     return bytes(data[4:12])
+
+
+def peek_pair_request(data: bytes) -> bool:
+    """True if `data` starts like a PAIR_REQUEST frame (magic and type byte only)."""
+    return len(data) >= HEADER_SIZE and data[:2] == MAGIC and data[3] == FrameType.PAIR_REQUEST

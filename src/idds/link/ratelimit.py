@@ -1,15 +1,19 @@
 """Wake-up budgets: token buckets that bound how many frames the pump processes at all.
 
 Halperin 2008 (ref, security): repeated radio requests drain an implant's battery. Each frame is
-admitted or dropped BEFORE parsing or any cryptography, by a token bucket on the injected
-clock (seconds). Two kinds of budget (docs/protocol.md, "Rate limiting"):
+admitted or dropped by a token bucket on the injected clock (seconds) BEFORE any cryptography,
+after at most a 22-byte header peek. Four kinds of budget (docs/protocol.md, "Rate limiting"):
 
-- one bucket per paired key, for frames that name that key in the header (COMMAND frames);
-- one shared bucket for everything else: pairing requests, unknown keys, garbage.
+- **verification**, one per paired key: frames whose header names that key and whose counter is
+  above its high-water mark. Forged frames naming the key spend it too, so it is sized for a
+  forger at `SPOOF_TOLERANCE_PER_SECOND` plus the device's own command budget;
+- **command**, one per paired key: charged only AFTER the tag verifies, so forged frames naming
+  a key can never use up that device's commands;
+- **pairing**: PAIR_REQUEST frames while a pairing window is open (and only then);
+- **shared**: everything else: garbage, unknown keys, pairing requests outside a window.
 
-A flood of garbage, unpaired keys or pairing spam empties only the shared bucket, so paired
-devices keep their own budget. The total processed is bounded by
-`RateLimits.max_processed(seconds)`, which the emulator can turn into battery drain per day.
+The total processed is bounded by `RateLimits.max_processed(seconds, windows)`, which
+bench/bench_link_battery.py turns into the worst-case battery drain per day.
 """
 
 from __future__ import annotations
@@ -18,34 +22,59 @@ from dataclasses import dataclass, field
 
 SECONDS_PER_MINUTE = 60.0
 SECONDS_PER_DAY = 86400.0
+#: Forged frames per second (with a burst of as many) naming one paired key that must never
+#: deny that device a command sent within its command budget (issue 13: 4/s denied boluses).
+SPOOF_TOLERANCE_PER_SECOND = 4.0
 
 
 @dataclass(frozen=True)
 class RateLimits:
     """Budgets in frames per minute (refill) and frames (burst); bounded number of pairings."""
 
-    unauthenticated_per_minute: float = 10.0
+    unauthenticated_per_minute: float = 10.0  # shared
     unauthenticated_burst: int = 10
-    paired_per_minute: float = 30.0
+    paired_per_minute: float = 30.0  # command budget, per key, after the tag verifies
     paired_burst: int = 10
     max_pairings: int = 4
+    pairing_per_minute: float = 600.0  # only while a pairing window is open
+    pairing_burst: int = 20
+    verify_per_minute: float = 300.0  # per key, before the tag is checked
+    verify_burst: int = 20
 
     def __post_init__(self) -> None:
-        if min(self.unauthenticated_per_minute, self.paired_per_minute) <= 0:
+        rates = (self.unauthenticated_per_minute, self.paired_per_minute,
+                 self.pairing_per_minute, self.verify_per_minute)
+        if min(rates) <= 0:
             raise ValueError("rates must be positive")
-        if min(self.unauthenticated_burst, self.paired_burst, self.max_pairings) < 1:
+        bursts = (self.unauthenticated_burst, self.paired_burst, self.max_pairings,
+                  self.pairing_burst, self.verify_burst)
+        if min(bursts) < 1:
             raise ValueError("bursts and max_pairings must be at least 1")
 
-    def max_processed(self, seconds: float) -> float:
-        """Upper bound on frames processed (admitted) in any interval of `seconds` seconds."""
+    def tolerates_forgery(self, per_second: float = SPOOF_TOLERANCE_PER_SECOND) -> bool:
+        """True if forged frames naming a key at `per_second` (burst `per_second`) can never
+        deny that device a command within its command budget: in any interval of T s the
+        verification bucket admits `verify_burst + verify rate x T` frames, and forger plus
+        device send at most `(f + paired_burst) + (f + paired rate) x T`."""
+        verify_rate = self.verify_per_minute / SECONDS_PER_MINUTE
+        device_rate = self.paired_per_minute / SECONDS_PER_MINUTE
+        return (self.verify_burst >= per_second + self.paired_burst
+                and verify_rate >= per_second + device_rate)
+
+    def max_processed(self, seconds: float, windows: int = 0,
+                      window_seconds: float = 60.0) -> float:
+        """Upper bound on frames processed (admitted by a budget) in any interval of `seconds`
+        seconds in which `windows` pairing windows of `window_seconds` were open."""
         minutes = max(seconds, 0.0) / SECONDS_PER_MINUTE
         shared = self.unauthenticated_burst + self.unauthenticated_per_minute * minutes
-        paired = self.paired_burst + self.paired_per_minute * minutes
-        return shared + self.max_pairings * paired
+        verify = self.verify_burst + self.verify_per_minute * minutes
+        open_minutes = min(max(windows, 0) * window_seconds, max(seconds, 0.0)) / SECONDS_PER_MINUTE
+        pairing = (self.pairing_burst + self.pairing_per_minute * open_minutes) if windows else 0.0
+        return shared + self.max_pairings * verify + pairing
 
-    def max_processed_per_day(self) -> int:
-        """Upper bound on frames processed in one day (86 400 s)."""
-        return int(self.max_processed(SECONDS_PER_DAY))
+    def max_processed_per_day(self, windows: int = 0) -> int:
+        """Upper bound on frames processed in one day (86 400 s) with `windows` windows."""
+        return int(self.max_processed(SECONDS_PER_DAY, windows))
 
 
 @dataclass
@@ -81,10 +110,10 @@ class TokenBucket:
 class LinkStats:
     """Counts since the endpoint started (frames)."""
 
-    processed: int  # admitted by a budget: the wake-ups that cost work
-    dropped_unauthenticated: int  # dropped by the shared budget, before any parsing
-    dropped_paired: int  # dropped by a paired key's budget, before any crypto
-    rejected: int  # admitted, then rejected (logged)
+    processed: int  # admitted by a budget: the wake-ups that cost work (charged to the battery)
+    dropped_unauthenticated: int  # dropped unprocessed: shared or pairing budget, transport
+    dropped_paired: int  # dropped by a key's verification or command budget
+    rejected: int  # rejected by a check (logged, aggregated by the emulator)
     delivered: int  # handed to the handler
 
 
@@ -94,42 +123,55 @@ class WakeBudget:
 
     limits: RateLimits
     shared: TokenBucket = field(init=False)
-    paired: dict[bytes, TokenBucket] = field(default_factory=dict)
+    pairing: TokenBucket = field(init=False)
+    verify: dict[bytes, TokenBucket] = field(default_factory=dict)
+    command: dict[bytes, TokenBucket] = field(default_factory=dict)
     processed: int = 0
     dropped_unauthenticated: int = 0
     dropped_paired: int = 0
-    dry: set[bytes | None] = field(default_factory=set)
 
     def __post_init__(self) -> None:
-        self.shared = TokenBucket.full(
-            self.limits.unauthenticated_burst, self.limits.unauthenticated_per_minute
-        )
+        limits = self.limits
+        self.shared = TokenBucket.full(limits.unauthenticated_burst,
+                                       limits.unauthenticated_per_minute)
+        self.pairing = TokenBucket.full(limits.pairing_burst, limits.pairing_per_minute)
 
     def add_key(self, key_id: bytes) -> None:
-        """Give a newly paired key its own bucket."""
-        self.paired[key_id] = TokenBucket.full(
-            self.limits.paired_burst, self.limits.paired_per_minute
-        )
+        """Give a newly paired key its own verification and command buckets."""
+        self.verify[key_id] = TokenBucket.full(self.limits.verify_burst,
+                                               self.limits.verify_per_minute)
+        self.command[key_id] = TokenBucket.full(self.limits.paired_burst,
+                                                self.limits.paired_per_minute)
 
     def remove_key(self, key_id: bytes) -> None:
-        """Forget an unpaired key's bucket."""
-        self.paired.pop(key_id, None)
-        self.dry.discard(key_id)
+        """Forget an unpaired key's buckets."""
+        self.verify.pop(key_id, None)
+        self.command.pop(key_id, None)
 
-    def admit(self, key_id: bytes | None, now: float) -> tuple[bool, bool]:
-        """(admitted, newly dry): charge the key's bucket if it is paired, else the shared one."""
-        bucket = self.paired.get(key_id) if key_id is not None else None
-        slot = key_id if bucket is not None else None
-        if bucket is None:
-            bucket = self.shared
-        if bucket.take(now):
+    def admit_shared(self, now: float) -> bool:
+        """Garbage, unknown keys, pairing requests outside a window."""
+        return self._count(self.shared.take(now), paired=False)
+
+    def admit_pairing(self, now: float) -> bool:
+        """A pairing request while a window is open."""
+        return self._count(self.pairing.take(now), paired=False)
+
+    def admit_verify(self, key_id: bytes, now: float) -> bool:
+        """A frame naming a paired key, before its tag is checked."""
+        return self._count(self.verify[key_id].take(now), paired=True)
+
+    def admit_command(self, key_id: bytes, now: float) -> bool:
+        """An authenticated command (already processed: only counts a drop)."""
+        if self.command[key_id].take(now):
+            return True
+        self.dropped_paired += 1
+        return False
+
+    def _count(self, admitted: bool, *, paired: bool) -> bool:
+        if admitted:
             self.processed += 1
-            self.dry.discard(slot)
-            return True, False
-        if slot is None:
-            self.dropped_unauthenticated += 1
-        else:
+        elif paired:
             self.dropped_paired += 1
-        newly = slot not in self.dry
-        self.dry.add(slot)
-        return False, newly
+        else:
+            self.dropped_unauthenticated += 1
+        return admitted
