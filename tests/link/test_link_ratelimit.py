@@ -67,7 +67,7 @@ def test_garbage_flood_does_not_starve_a_paired_device() -> None:
     delivered = 0
     for _ in range(60):  # ten minutes, a command every 10 s, 200 bad frames in between
         for i in range(200):
-            junk = os.urandom(40) if i % 2 else b"ID\x01\x03" + os.urandom(60)
+            junk = os.urandom(40) if i % 2 else b"ID\x02\x03" + os.urandom(60)
             rig.endpoint.handle_frame(junk, "flood")
         remote, frame = rig.command(remote)
         assert rig.endpoint.handle_frame(frame, "remote") is not None

@@ -141,8 +141,8 @@ def test_flood_of_bad_frames_leaves_therapy_on_schedule(tmp_path: Path) -> None:
         before = call(prog, programmer(prog_dir, emu.port).interrogate())
         wall0 = time.time()
         frames = 0
-        garbage = [b"\x00" * 30, b"ID\x01\x03" + b"\x01" * 18 + b"x" * 16,
-                   b"ID\x01\x01" + bytes(18)]
+        garbage = [b"\x00" * 30, b"ID\x02\x03" + b"\x01" * 18 + b"x" * 16,
+                   b"ID\x02\x01" + bytes(18)]
         deadline = time.monotonic() + 4.0
         while time.monotonic() < deadline:  # one connection at a time, reopened if cut
             try:

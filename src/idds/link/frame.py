@@ -4,7 +4,7 @@ Layout (all integers big-endian; docs/protocol.md, "Frame layout")::
 
     offset size field
     0      2    magic "ID" (0x49 0x44)
-    2      1    version (1)
+    2      1    version (2)
     3      1    type (FrameType)
     4      8    key id (which pairing; zero for PAIR_REQUEST and ERROR)
     12     8    counter (unsigned; >= 1 for sealed frames, 0 for pairing and error frames)
@@ -27,7 +27,7 @@ from enum import IntEnum
 from idds.link.errors import ErrorCode, FrameError
 
 MAGIC = b"ID"
-VERSION = 1
+VERSION = 2
 HEADER = struct.Struct(">2sBB8sQH")
 HEADER_SIZE = HEADER.size  # 22 bytes
 KEY_ID_SIZE = 8
