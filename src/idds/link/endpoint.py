@@ -38,7 +38,15 @@ from idds.link.errors import (
     ReplayError,
 )
 from idds.link.events import EventSink, SecurityEvent, SecurityEventKind
-from idds.link.frame import ZERO_KEY_ID, Frame, FrameType, build_frame, parse_frame, peek_key_id
+from idds.link.frame import (
+    ZERO_KEY_ID,
+    Frame,
+    FrameType,
+    build_frame,
+    parse_frame,
+    peek_key_id,
+    peek_pair_request,
+)
 from idds.link.keys import (
     MAC_SIZE,
     Spake,
@@ -188,7 +196,10 @@ class PumpEndpoint:
         """Process one received frame; return the reply frame, or None to stay silent."""
         now = self._clock()
         claimed = peek_key_id(data)
-        admitted, newly_dry = self._budget.admit(claimed, now)
+        if peek_pair_request(data) and self.window_open(now):
+            admitted, newly_dry = self._budget.admit_pairing()
+        else:
+            admitted, newly_dry = self._budget.admit(claimed, now)
         if not admitted:
             if newly_dry:
                 peer = claimed.hex() if claimed in self._pairings and claimed else source

@@ -123,6 +123,11 @@ def parse_frame(data: bytes) -> Frame:
     return Frame(Header(kind, key_id, counter, length), bytes(data[HEADER_SIZE:]))
 
 
+def peek_pair_request(data: bytes) -> bool:
+    """True if `data` looks like a PAIR_REQUEST (magic and type byte only; rate limiter)."""
+    return len(data) >= HEADER_SIZE and data[:2] == MAGIC and data[3] == FrameType.PAIR_REQUEST
+
+
 def peek_key_id(data: bytes) -> bytes | None:
     """The key id of what looks like a COMMAND frame, without parsing or crypto (rate limiter)."""
     if len(data) < HEADER_SIZE or data[:2] != MAGIC or data[3] != FrameType.COMMAND:

@@ -98,6 +98,7 @@ class WakeBudget:
     processed: int = 0
     dropped_unauthenticated: int = 0
     dropped_paired: int = 0
+    pairing_examined: int = 0  # PAIR_REQUESTs admitted during open windows
     dry: set[bytes | None] = field(default_factory=set)
 
     def __post_init__(self) -> None:
@@ -115,6 +116,14 @@ class WakeBudget:
         """Forget an unpaired key's bucket."""
         self.paired.pop(key_id, None)
         self.dry.discard(key_id)
+
+    def admit_pairing(self) -> tuple[bool, bool]:
+        """A PAIR_REQUEST while a near-field window is open: always examined (one HMAC), never
+        charged to the shared bucket, so others' traffic cannot starve the wand's device;
+        counted as processed (charged to the battery)."""
+        self.processed += 1
+        self.pairing_examined += 1
+        return True, False
 
     def admit(self, key_id: bytes | None, now: float) -> tuple[bool, bool]:
         """(admitted, newly dry): charge the key's bucket if it is paired, else the shared one."""
