@@ -193,3 +193,21 @@ def test_the_window_and_secret_never_show_the_secret(rig: Rig) -> None:
     assert secret.hex() not in repr(rig.endpoint.window)
     assert secret.hex() not in str(rig.events.events)
     assert HEADER_SIZE == 22
+
+
+def test_under_the_default_budgets_a_pairing_flood_cannot_starve_the_wand_holder() -> None:
+    from idds.link import RateLimits
+
+    rig = make_rig(limits=RateLimits())
+    spam = [start_pairing(f"attacker-{i}", Role.CLINICIAN, os.urandom(16)).request
+            for i in range(4)]
+    for i in range(200):  # before the wand: drains the shared budget
+        rig.endpoint.handle_frame(spam[i % 4], "attacker")
+    secret = rig.open(Role.CLINICIAN)
+    for i in range(2000):  # during the window: every request is examined, none answered
+        assert rig.endpoint.handle_frame(spam[i % 4], "attacker") is None
+    genuine = start_pairing("programmer-1", Role.CLINICIAN, secret)
+    answer = rig.endpoint.handle_frame(genuine.request, "programmer")
+    assert answer is not None
+    assert genuine.finish(answer).pump_id == "pump-1"
+    assert rig.endpoint.filtered == 2000

@@ -11,10 +11,12 @@ send back, or None for silence. In order (docs/protocol.md, "Processing order"):
 5. expiry, then role permission (ref, security: the patient remote may only request a bolus);
 6. the injected handler; its result, or any refusal, goes back encrypted.
 
-Silence for anything that fails steps 1-3 (no transmit energy spent on garbage, no oracle);
-a plaintext ERROR frame only to refuse a well-formed pairing request. Every rejection is logged
-to the injected `EventSink`. The link carries commands, it does not decide them: it never
-imports the pump firmware.
+Silence for anything that fails steps 1-3 (no transmit energy spent on garbage, no oracle); a
+plaintext ERROR frame only to refuse a pairing request that proved the near-field secret (a
+PAIR_REQUEST whose filter MAC fails is dropped silently and only counted). The link-level commands
+`pairings` and `unpair` are answered here (`idds.link.linkcommands`). Every rejection is logged to
+the injected `EventSink`. The link carries commands, it does not decide them: it never imports the
+pump firmware.
 """
 
 from __future__ import annotations

@@ -11,8 +11,9 @@ Layout (all integers big-endian; docs/protocol.md, "Frame layout")::
     20     2    payload length n (<= MAX_PAYLOAD)
     22     n    payload
 
-For sealed frames (COMMAND, REPLY) the whole header is the AEAD associated data and the payload
-is ciphertext plus a 16-byte tag, so any change to any header byte fails authentication
+For sealed frames (COMMAND, REPLY) the whole header (followed by the pairing's binding,
+`keys.binding`) is the AEAD associated data and the payload is ciphertext plus a 16-byte tag,
+so any change to any header byte fails authentication
 (ref, security: "every frame carries a MAC"). The parser accepts exactly one frame and nothing
 else: anything malformed raises `FrameError` with a code, and no other exception escapes
 (ref, security: "fuzzing every external interface finds no crash or hang").
