@@ -48,9 +48,9 @@ class PairingWindow:
 
     role: Role
     opened_at: float
-    seconds: float = DEFAULT_WINDOW_SECONDS
-    secret: bytes = field(default=bytes(16), repr=False)
-    key: bytes = field(default=b"", repr=False)
+    seconds: float
+    secret: bytes = field(repr=False)
+    key: bytes = field(repr=False)  # the filter MAC key derived from the secret
 
     @classmethod
     def open(cls, role: Role, now: float, seconds: float, secret: bytes) -> PairingWindow:
