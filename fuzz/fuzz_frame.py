@@ -64,8 +64,9 @@ def _paired_endpoint() -> tuple[PumpEndpoint, bytes]:
         events=EVENTS,
         limits=UNLIMITED,
     )
-    endpoint.presence(Role.CLINICIAN)
-    attempt = start_pairing("programmer-fuzz", Role.CLINICIAN)
+    secret = bytes(range(16))  # fixed: the fuzz target is deterministic
+    endpoint.presence(Role.CLINICIAN, secret)
+    attempt = start_pairing("programmer-fuzz", Role.CLINICIAN, secret)
     answer = endpoint.handle_frame(attempt.request)
     assert answer is not None
     pairing = attempt.finish(answer)

@@ -74,10 +74,11 @@ def test_version_and_short_help() -> None:
         assert done.returncode == 0 and "Usage: idds" in done.stdout, args
 
 
-def test_pump_help_names_serve_and_magnet() -> None:
+def test_pump_help_names_serve_and_the_wand() -> None:
     done = idds("pump", "--help")
     text = " ".join(done.stdout.replace("│", " ").split())  # the help as one line of words
-    assert "serve an emulated pump" in text and "hold the magnet" in text
+    assert "serve an emulated pump" in text and "idds program pair --wand" in text
+    assert "magnet" not in text  # the near-field wand replaced `idds pump magnet`
 
 
 @pytest.mark.parametrize("workers", ["0", "-1", "4096"])

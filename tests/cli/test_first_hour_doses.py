@@ -65,8 +65,8 @@ def test_a_converted_dose_that_breaks_a_limit_says_so_beside_the_start() -> None
     start = next(i for i, line in enumerate(lines) if "suggested start" in line)
     assert "breaks a library limit" in " ".join(lines[start:start + 2])
     first_note = next(i for i, line in enumerate(lines) if line.lstrip().startswith("1."))
-    breach = next(i for i, line in enumerate(lines) if "library limit" in line
-                  and "max" in line.lower() or "above" in line)
+    breach = next(i for i, line in enumerate(lines)
+                  if line.startswith(("HARD library limit", "soft library limit")))
     assert breach < first_note  # the breach is read before the notes, not after them
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,8 +30,6 @@ OPEN_LIMITS = RateLimits(
     paired_per_minute=1e9,
     paired_burst=10**9,
     max_pairings=4,
-    pairing_per_minute=1e9,
-    pairing_burst=10**9,
     verify_per_minute=1e9,
     verify_burst=10**9,
 )
@@ -69,10 +68,16 @@ class Rig:
     pairings: Any
     endpoint: PumpEndpoint
 
+    def open(self, role: Role) -> bytes:
+        """The wand over the pump: a fresh near-field secret opens a window for `role`."""
+        secret = os.urandom(16)
+        self.endpoint.presence(role, secret)
+        return secret
+
     def pair(self, role: Role, device_id: str = "device-1") -> ClientPairing:
-        """Presence for `role`, then a whole pairing exchange (synchronous)."""
-        self.endpoint.presence(role)
-        attempt = start_pairing(device_id, role)
+        """The wand for `role`, then a whole pairing exchange (synchronous)."""
+        secret = self.open(role)
+        attempt = start_pairing(device_id, role, secret)
         answer = self.endpoint.handle_frame(attempt.request, "test")
         assert answer is not None
         return attempt.finish(answer)

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from idds.link import ErrorCode, FrameType, RateLimits, Role, SecurityEventKind
-from idds.link.frame import HEADER_SIZE
+from idds.link.frame import HEADER_SIZE, MAGIC, VERSION
 from idds.link.ratelimit import SPOOF_TOLERANCE_PER_SECOND, TokenBucket
 from idds.link.session import start_pairing
 from tests.link.link_helpers import Rig, make_rig
@@ -20,7 +20,7 @@ from tests.link.link_helpers import Rig, make_rig
 def forged(key_id: bytes, counter: int, size: int = 60) -> bytes:
     """A COMMAND frame naming `key_id` with a well-formed header and a random 'tag'."""
     payload = os.urandom(size)
-    return (b"ID\x01" + bytes([FrameType.COMMAND]) + key_id + counter.to_bytes(8, "big")
+    return (MAGIC + bytes([VERSION, FrameType.COMMAND]) + key_id + counter.to_bytes(8, "big")
             + len(payload).to_bytes(2, "big") + payload)
 
 
@@ -74,20 +74,21 @@ def test_replays_of_a_paired_key_cost_no_budget_and_no_crypto() -> None:
     assert rig.endpoint.handle_frame(frame) is not None
 
 
-def test_pairing_requests_use_their_own_budget_only_while_a_window_is_open() -> None:
+def test_pairing_requests_are_examined_only_while_a_window_is_open() -> None:
     limits = RateLimits()
     rig = make_rig(limits=limits)
-    spam = start_pairing("spammer", Role.PATIENT).request
+    spam = start_pairing("spammer", Role.CLINICIAN, os.urandom(16)).request
     for _ in range(200):  # no window: the shared budget, answered PAIRING_NOT_OPEN at most 10x
         rig.endpoint.handle_frame(spam, "spammer")
     assert rig.endpoint.stats.processed == limits.unauthenticated_burst
-    rig.endpoint.presence(Role.CLINICIAN)
-    for _ in range(200):  # in a window: the pairing budget (wrong role: refused, not paired)
-        rig.endpoint.handle_frame(spam, "spammer")
-    assert rig.endpoint.stats.processed == limits.unauthenticated_burst + limits.pairing_burst
-    rig.clock.advance(1.0)  # 10 tokens/s refill: the real programmer gets through
-    answer = rig.endpoint.handle_frame(start_pairing("programmer", Role.CLINICIAN).request)
-    assert answer is not None and answer[3] == FrameType.PAIR_ACCEPT
+    secret = rig.open(Role.CLINICIAN)
+    for _ in range(200):  # in a window: each examined (one HMAC), dropped by the filter
+        assert rig.endpoint.handle_frame(spam, "spammer") is None
+    assert rig.endpoint.stats.processed == limits.unauthenticated_burst + 200
+    assert rig.endpoint.filtered == 200
+    answer = rig.endpoint.handle_frame(start_pairing("programmer", Role.CLINICIAN,
+                                                     secret).request)
+    assert answer is not None and answer[3] == FrameType.PAIR_ACCEPT  # never starved
     garbage_after = rig.endpoint.handle_frame(os.urandom(40), "flood")
     assert garbage_after is None and rig.endpoint.stats.dropped_unauthenticated > 0
 
@@ -130,7 +131,7 @@ def test_a_paired_device_within_its_budget_is_always_admitted(
     rig = make_rig(limits=limits)
     remote = rig.pair(Role.PATIENT)
     if window:
-        rig.endpoint.presence(Role.CLINICIAN)
+        rig.open(Role.CLINICIAN)
     device = TokenBucket.full(limits.paired_burst, limits.paired_per_minute)
     forger = TokenBucket.full(int(SPOOF_TOLERANCE_PER_SECOND), SPOOF_TOLERANCE_PER_SECOND * 60)
     sent: list[bytes] = []
@@ -153,7 +154,7 @@ def _attack(rig: Rig, attack: str, key_id: bytes, sent: list[bytes],
     if attack == "unknown":
         return forged(os.urandom(8), 7)
     if attack == "pair":
-        return start_pairing("intruder", Role.CLINICIAN).request
+        return start_pairing("intruder", Role.CLINICIAN, os.urandom(16)).request
     if attack == "replay":
         return sent[-1] if sent else None
     if attack == "truncated":

@@ -116,10 +116,10 @@ def test_corrupt_store_files_are_refused_not_ignored(tmp_path: Path) -> None:
 
 def test_client_pairing_file_round_trip_and_counter_saved_before_send(tmp_path: Path) -> None:
     rig = make_rig()
-    rig.endpoint.presence(Role.CLINICIAN)
+    secret = rig.open(Role.CLINICIAN)
     store = FileClientStore.in_directory(tmp_path / "pairings", "pump-1")
     client = LinkClient(MemoryTransport(rig.endpoint), store, rig.clock)
-    pairing = asyncio.run(client.pair("programmer-1", Role.CLINICIAN))
+    pairing = asyncio.run(client.pair("programmer-1", Role.CLINICIAN, secret))
     assert store.load() == pairing
     assert stat.S_IMODE(store.path.stat().st_mode) == 0o600
 

@@ -4,6 +4,7 @@ written at most once a minute; the emulator's security log is bounded in bytes."
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -30,7 +31,7 @@ def test_three_days_of_refused_pairing_requests_are_bounded_summaries() -> None:
     clock = FakeClock(0.0)
     inner = MemoryEventSink()
     rig = make_rig(limits=RateLimits(), clock=clock, events=AggregatingSink(inner))
-    request = start_pairing("intruder", Role.CLINICIAN).request
+    request = start_pairing("intruder", Role.CLINICIAN, os.urandom(16)).request
     frames = 0
     while clock() < 3 * DAY:
         rig.endpoint.handle_frame(request, "attacker")

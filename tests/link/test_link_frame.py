@@ -14,22 +14,23 @@ from idds.link.aead import Direction, nonce, open_frame, seal_frame
 from idds.link.errors import ProtocolError
 from idds.link.frame import HEADER_SIZE, ZERO_KEY_ID, build_frame
 from idds.link.messages import decode_command, decode_reply
-from idds.link.pairing import decode_accept, decode_error, decode_hello
+from idds.link.pairing import decode_error, decode_hello
 from tests.link.link_helpers import OPEN_LIMITS, make_rig
 
 KEY = bytes(range(32))
 KEY_ID = bytes.fromhex("0102030405060708")
+BINDING = bytes(32)
 
 
 def sealed(counter: int = 7, plaintext: bytes = b'{"x":1}') -> bytes:
-    return seal_frame(KEY, FrameType.COMMAND, KEY_ID, counter, plaintext)
+    return seal_frame(KEY, FrameType.COMMAND, KEY_ID, counter, plaintext, BINDING)
 
 
 def test_header_layout_is_big_endian_at_documented_offsets() -> None:
     frame = sealed(counter=0x0102030405060708)
     assert HEADER_SIZE == 22
     assert frame[0:2] == b"ID"
-    assert frame[2] == 1
+    assert frame[2] == 2  # link version 2 (SPAKE2 pairing, bound associated data)
     assert frame[3] == FrameType.COMMAND == 3
     assert frame[4:12] == KEY_ID
     assert frame[12:20] == bytes.fromhex("0102030405060708")
@@ -44,7 +45,7 @@ def test_nonce_is_direction_then_counter() -> None:
 def test_seal_and_open_round_trip() -> None:
     frame = parse_frame(sealed(plaintext=b"hello"))
     assert frame.header.counter == 7
-    assert open_frame(KEY, frame) == b"hello"
+    assert open_frame(KEY, frame, BINDING) == b"hello"
 
 
 @pytest.mark.parametrize(
@@ -53,24 +54,24 @@ def test_seal_and_open_round_trip() -> None:
         (b"", ErrorCode.TRUNCATED),
         (b"ID\x01", ErrorCode.TRUNCATED),
         (b"XX" + sealed()[2:], ErrorCode.BAD_MAGIC),
-        (b"ID\x02" + sealed()[3:], ErrorCode.BAD_VERSION),
-        (b"ID\x01\x09" + sealed()[4:], ErrorCode.BAD_TYPE),
+        (b"ID\x01" + sealed()[3:], ErrorCode.BAD_VERSION),
+        (b"ID\x02\x09" + sealed()[4:], ErrorCode.BAD_TYPE),
         (sealed()[:-1], ErrorCode.TRUNCATED),
         (sealed() + b"!", ErrorCode.TRAILING_BYTES),
         (bytes(MAX_FRAME + 1), ErrorCode.OVERSIZED),
         (
-            struct.pack(">2sBB8sQH", b"ID", 1, 3, KEY_ID, 1, MAX_PAYLOAD + 1),
+            struct.pack(">2sBB8sQH", b"ID", 2, 3, KEY_ID, 1, MAX_PAYLOAD + 1),
             ErrorCode.OVERSIZED,
         ),
-        (struct.pack(">2sBB8sQH", b"ID", 1, 3, KEY_ID, 1, 4) + bytes(4), ErrorCode.BAD_LENGTH),
-        (struct.pack(">2sBB8sQH", b"ID", 1, 3, KEY_ID, 0, 16) + bytes(16), ErrorCode.BAD_COUNTER),
+        (struct.pack(">2sBB8sQH", b"ID", 2, 3, KEY_ID, 1, 4) + bytes(4), ErrorCode.BAD_LENGTH),
+        (struct.pack(">2sBB8sQH", b"ID", 2, 3, KEY_ID, 0, 16) + bytes(16), ErrorCode.BAD_COUNTER),
         (
-            struct.pack(">2sBB8sQH", b"ID", 1, 3, ZERO_KEY_ID, 1, 16) + bytes(16),
+            struct.pack(">2sBB8sQH", b"ID", 2, 3, ZERO_KEY_ID, 1, 16) + bytes(16),
             ErrorCode.BAD_KEY_ID,
         ),
-        (struct.pack(">2sBB8sQH", b"ID", 1, 1, ZERO_KEY_ID, 1, 0), ErrorCode.BAD_COUNTER),
-        (struct.pack(">2sBB8sQH", b"ID", 1, 1, KEY_ID, 0, 0), ErrorCode.BAD_KEY_ID),
-        (struct.pack(">2sBB8sQH", b"ID", 1, 2, ZERO_KEY_ID, 0, 0), ErrorCode.BAD_KEY_ID),
+        (struct.pack(">2sBB8sQH", b"ID", 2, 1, ZERO_KEY_ID, 1, 0), ErrorCode.BAD_COUNTER),
+        (struct.pack(">2sBB8sQH", b"ID", 2, 1, KEY_ID, 0, 0), ErrorCode.BAD_KEY_ID),
+        (struct.pack(">2sBB8sQH", b"ID", 2, 2, ZERO_KEY_ID, 0, 0), ErrorCode.BAD_KEY_ID),
     ],
 )
 def test_parser_rejects_with_a_code(data: bytes, code: ErrorCode) -> None:
@@ -133,7 +134,7 @@ def test_fuzz_parser_mutated_frames(data: bytes) -> None:
 @settings(max_examples=500, deadline=None)
 @given(st.binary(max_size=300))
 def test_fuzz_payload_decoders_raise_only_protocol_errors(data: bytes) -> None:
-    for decode in (decode_command, decode_reply, decode_hello, decode_accept, decode_error):
+    for decode in (decode_command, decode_reply, decode_hello, decode_error):
         try:
             decode(data)
         except ProtocolError as exc:

@@ -32,8 +32,8 @@ def test_stated_bound() -> None:
     # shared 10/min + 4 keys x verification 300/min for a day, plus the bursts (10 + 4 x 20)
     assert limits.max_processed_per_day() == 1210 * 1440 + 90 == 1_742_490
     assert limits.max_processed(0.0) == 90
-    # each pairing window (60 s) adds at most the pairing burst and 600/min for a minute
-    assert limits.max_processed_per_day(windows=1) == 1_742_490 + 20 + 600
+    # each pairing window (60 s) adds at most what the radio can carry in it (500 frames/s)
+    assert limits.max_processed_per_day(windows=1) == 1_742_490 + 60 * 500
     assert limits.tolerates_forgery(4.0) and not limits.tolerates_forgery(4.6)
     with pytest.raises(ValueError):
         RateLimits(paired_per_minute=0)
@@ -73,7 +73,7 @@ def test_garbage_flood_does_not_starve_a_paired_device() -> None:
     delivered = 0
     for _ in range(60):  # ten minutes, a command every 10 s, 200 bad frames in between
         for i in range(200):
-            junk = os.urandom(40) if i % 2 else b"ID\x01\x03" + os.urandom(60)
+            junk = os.urandom(40) if i % 2 else b"ID\x02\x03" + os.urandom(60)
             rig.endpoint.handle_frame(junk, "flood")
         remote, frame = rig.command(remote)
         assert rig.endpoint.handle_frame(frame, "remote") is not None

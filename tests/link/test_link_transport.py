@@ -27,9 +27,9 @@ from tests.link.link_helpers import Rig, make_rig
 
 
 async def round_trip(rig: Rig, transport: Transport) -> None:
-    rig.endpoint.presence(Role.CLINICIAN)
+    secret = rig.open(Role.CLINICIAN)
     client = LinkClient(transport, MemoryClientStore(), rig.clock)
-    pairing = await client.pair("programmer-1", Role.CLINICIAN)
+    pairing = await client.pair("programmer-1", Role.CLINICIAN, secret)
     assert pairing.pump_id == "pump-1"
     for i in range(3):
         result = await client.send("program", {"rate": "1 mg/day", "step": i})
@@ -57,9 +57,9 @@ def test_silence_becomes_a_no_reply_error_over_tcp(rig: Rig) -> None:
         async with TcpServer(rig.endpoint) as server:
             transport = TcpTransport("127.0.0.1", server.port, reply_timeout=0.2)
             assert await transport.exchange(os.urandom(50)) is None  # garbage: silence
-            rig.endpoint.presence(Role.PATIENT)
+            secret = rig.open(Role.PATIENT)
             client = LinkClient(transport, MemoryClientStore(), rig.clock)
-            pairing = await client.pair("remote-1", Role.PATIENT)
+            pairing = await client.pair("remote-1", Role.PATIENT, secret)
             rig.endpoint.unpair(pairing.key_id)
             with pytest.raises(TransportError) as caught:
                 await client.send("bolus_request")  # unknown key: silence
@@ -107,9 +107,9 @@ def test_flood_over_tcp_does_not_starve_a_paired_device() -> None:
     async def flood(port: int) -> None:
         nonlocal sent_bad
         _reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        pairing_spam = start_pairing("spammer", Role.CLINICIAN).request
+        pairing_spam = start_pairing("spammer", Role.CLINICIAN, os.urandom(16)).request
         while not stop.is_set():
-            for junk in (os.urandom(64), b"ID\x01\x03" + os.urandom(80), pairing_spam):
+            for junk in (os.urandom(64), b"ID\x02\x03" + os.urandom(80), pairing_spam):
                 writer.write(encode_prefixed(junk))
                 sent_bad += 1
             await writer.drain()
@@ -118,13 +118,13 @@ def test_flood_over_tcp_does_not_starve_a_paired_device() -> None:
 
     async def main() -> int:
         async with TcpServer(rig.endpoint) as server:
-            rig.endpoint.presence(Role.PATIENT)
+            secret = rig.open(Role.PATIENT)
             remote = LinkClient(
                 TcpTransport("127.0.0.1", server.port, reply_timeout=5.0),
                 MemoryClientStore(),
                 rig.clock,
             )
-            await remote.pair("remote-1", Role.PATIENT)
+            await remote.pair("remote-1", Role.PATIENT, secret)
             floods = [asyncio.create_task(flood(server.port)) for _ in range(3)]
             await asyncio.sleep(0.05)
             delivered = 0
@@ -180,10 +180,10 @@ def test_only_authenticated_progress_restarts_the_idle_timeout() -> None:
     async def main() -> bool:
         async with TcpServer(rig.endpoint, unauthenticated_timeout=0.5,
                              idle_timeout=0.8) as server:
-            rig.endpoint.presence(Role.PATIENT)
+            secret = rig.open(Role.PATIENT)
             client = LinkClient(TcpTransport("127.0.0.1", server.port), MemoryClientStore(),
                                 rig.clock)
-            await client.pair("remote-1", Role.PATIENT)
+            await client.pair("remote-1", Role.PATIENT, secret)
             for _ in range(4):  # authenticated commands 0.4 s apart keep it past 0.5 s
                 await asyncio.sleep(0.4)
                 await client.send("bolus_request")
@@ -205,10 +205,10 @@ def test_at_the_cap_a_new_connection_evicts_the_oldest_unauthenticated_one() -> 
 
     async def main() -> None:
         async with TcpServer(rig.endpoint, max_connections=3) as server:
-            rig.endpoint.presence(Role.PATIENT)
+            secret = rig.open(Role.PATIENT)
             remote = LinkClient(TcpTransport("127.0.0.1", server.port), MemoryClientStore(),
                                 rig.clock)
-            await remote.pair("remote-1", Role.PATIENT)  # an authenticated connection
+            await remote.pair("remote-1", Role.PATIENT, secret)  # an authenticated connection
             idle = [await asyncio.open_connection("127.0.0.1", server.port) for _ in range(2)]
             await asyncio.sleep(0.05)
             assert server.connections == 3

@@ -4,6 +4,7 @@ with a fake link clock and a pump clock the test moves, for programmer API tests
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Coroutine
 from datetime import date
 from fractions import Fraction
@@ -73,12 +74,14 @@ class Rig:
     def programmer(self, name: str = "programmer") -> Programmer:
         prog = Programmer(self.client(), DeviceLog(self.tmp / f"{name}.jsonl", lambda: "t"),
                           LIBRARY, lambda: date(2026, 1, 1))
-        self.endpoint.presence(Role.CLINICIAN)
-        run(prog.pair(f"{name}-1"))
+        secret = os.urandom(16)
+        self.endpoint.presence(Role.CLINICIAN, secret)
+        run(prog.pair(f"{name}-1", secret))
         return prog
 
     def remote(self, name: str = "remote") -> Remote:
         remote = Remote(self.client(), DeviceLog(self.tmp / f"{name}.jsonl", lambda: "t"))
-        self.endpoint.presence(Role.PATIENT)
-        run(remote.pair(f"{name}-1"))
+        secret = os.urandom(16)
+        self.endpoint.presence(Role.PATIENT, secret)
+        run(remote.pair(f"{name}-1", secret))
         return remote

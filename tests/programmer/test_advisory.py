@@ -302,10 +302,8 @@ def test_advise_accept_through_the_cli_against_the_emulator(tmp_path: Path) -> N
     emu = Emulator(state, speed)
     port = emu.start()
     try:
-        assert idds("pump", "magnet", "--state", str(state), "--role", "clinician"
-                    ).returncode == 0
-        assert idds("program", "pair", "--port", str(port), "--device", str(prog_dir)
-                    ).returncode == 0
+        assert idds("program", "pair", "--port", str(port), "--wand", str(state),
+                    "--device", str(prog_dir)).returncode == 0
         prog = tcp_programmer(prog_dir, port)
         change = call(prog, prog.plan_refill(
             RefillRequest(q("0 mL"), q("20 mL"), q("10 mg/mL"), "morphine")))

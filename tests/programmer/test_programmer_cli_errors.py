@@ -17,11 +17,12 @@ def cases(tmp: Path) -> list[tuple[list[str], str]]:
     return [
         (["pump", "serve", "--state", str(tmp / "s"), "--speed", "0"], "--speed 0"),
         (["pump", "serve", "--state", str(tmp / "s"), "--port", "70000"], "--port 70000"),
-        (["pump", "magnet", "--state", str(tmp / "s"), "--role", "doctor"], "role 'doctor'"),
-        (["pump", "magnet", "--state", str(tmp / "none"), "--role", "patient"],
-         "no emulated pump"),
-        (["program", "pair", "--port", "0", *dev], "--port 0"),
-        (["program", "pair", "--port", "abc", *dev], "--port"),
+        (["program", "pair", "--port", "0", "--wand", str(tmp), *dev], "--port 0"),
+        (["program", "pair", "--port", "abc", "--wand", str(tmp), *dev], "--port"),
+        (["program", "pair", "--port", "1", "--wand", str(tmp / "none"), *dev],
+         "no pump state directory"),
+        (["program", "pairings", *dev], "NOT_PAIRED"),
+        (["program", "unpair", "remote-1", "--yes", *dev], "NOT_PAIRED"),
         (["program", "interrogate", *dev], "NOT_PAIRED"),
         ([*therapy, "--dose", "60 mcg", *dev], "must be a dose rate"),
         ([*therapy, "--dose", "1 mg/day", "--bolus-dose", "0.1 mg", *dev], "--lockout"),
@@ -32,12 +33,13 @@ def cases(tmp: Path) -> list[tuple[list[str], str]]:
         (["program", "prime", "--yes", *dev], "NOT_PAIRED"),
         (["program", "alarm-test", *dev], "NOT_PAIRED"),
         (["program", "log", "--verify", *dev], "NOT_PAIRED"),
-        (["remote", "pair", "--port", "-1", "--device", str(tmp / "r")], "--port -1"),
+        (["remote", "pair", "--port", "-1", "--wand", str(tmp), "--device", str(tmp / "r")],
+         "--port -1"),
         (["remote", "bolus", "--device", str(tmp / "r")], "NOT_PAIRED"),
     ]
 
 
-@pytest.mark.parametrize("index", range(17))
+@pytest.mark.parametrize("index", range(18))
 def test_bad_input_exits_2_with_one_line(index: int, tmp_path: Path,
                                          capsys: pytest.CaptureFixture[str]) -> None:
     argv, fragment = cases(tmp_path)[index]

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from idds.drugs import load_library
-from idds.emulator import request_presence
 from idds.link import LinkClient, Role, TcpTransport
+from idds.link.nearfield import new_secret, write_wand
 from idds.programmer import DeviceDir, Programmer, Remote
 
 T = TypeVar("T")
@@ -78,13 +78,16 @@ class Emulator:
             except subprocess.TimeoutExpired:
                 self.kill()
 
-    def magnet(self, role: Role) -> None:
-        """Presence without a CLI start-up: the same file `idds pump magnet` writes."""
-        path = request_presence(self.state, role, time.time())
+    def wand(self, role: Role) -> bytes:
+        """The wand over the pump without a CLI start-up: the same near-field file
+        `idds program pair --wand` writes; returns the one-time secret."""
+        secret = new_secret()
+        path = write_wand(self.state, role, secret, time.time())
         deadline = time.monotonic() + 10
         while path.exists() and time.monotonic() < deadline:
             time.sleep(0.02)
-        assert not path.exists(), "the emulator did not take the magnet"
+        assert not path.exists(), "the emulator did not take the wand"
+        return secret
 
 
 def run(coro: Coroutine[Any, Any, T]) -> T:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from idds.emulator.securitylog import DEFAULT_MAX_BYTES
 from idds.link import FrameType, Role
+from idds.link.frame import MAGIC, VERSION
 from idds.link.session import start_pairing
 from idds.link.tcp import encode_prefixed
 from tests.system.system_helpers import Emulator, call, programmer, remote
@@ -59,9 +60,9 @@ def test_sixteen_connections_sending_garbage_do_not_lock_out_paired_devices(
     threads: list[threading.Thread] = []
     try:
         setup_pump(emu, prog_dir)
-        emu.magnet(Role.PATIENT)
+        secret = emu.wand(Role.PATIENT)
         rem = remote(rem_dir, emu.port)
-        call(rem, rem.pair("remote-test"))
+        call(rem, rem.pair("remote-test", secret))
         threads = attackers(16, emu.port, garbage_every(2.0), stop)
         time.sleep(1.5)  # all 16 hold a connection, each resending within the idle timeout
         for _ in range(3):
@@ -98,7 +99,8 @@ def test_refused_pairing_and_garbage_stream_leaves_logs_and_state_unchanged(
         time.sleep(1.5)  # the pump image is saved about once a second
         entries, size = log_length(state), (state / "pump.json").stat().st_size
         lines = (state / "security.jsonl").read_text().count("\n")
-        requests = [start_pairing(f"intruder-{i}", Role.CLINICIAN).request for i in range(8)]
+        requests = [start_pairing(f"intruder-{i}", Role.CLINICIAN, os.urandom(16)).request
+                for i in range(8)]
 
         def pairing_spam(sock: socket.socket, n: int) -> float:
             frame = requests[n % 8] if n % 2 else os.urandom(40)
@@ -149,16 +151,16 @@ def test_forged_frames_naming_the_remote_at_4_per_second_do_not_deny_its_boluses
     threads: list[threading.Thread] = []
     try:
         setup_pump(emu, prog_dir)
-        emu.magnet(Role.PATIENT)
+        secret = emu.wand(Role.PATIENT)
         rem = remote(rem_dir, emu.port)
-        key_id = call(rem, rem.pair("remote-test")).key_id
+        key_id = call(rem, rem.pair("remote-test", secret)).key_id
         sent: list[float] = []
         start = time.monotonic()
 
         def forge(sock: socket.socket, n: int) -> float:
             payload = os.urandom(80)  # a well-formed header naming the key, a random 'tag'
             counter = 10**6 + len(sent)
-            frame = (b"ID\x01" + bytes([FrameType.COMMAND]) + key_id
+            frame = (MAGIC + bytes([VERSION, FrameType.COMMAND]) + key_id
                      + counter.to_bytes(8, "big") + len(payload).to_bytes(2, "big") + payload)
             sock.sendall(encode_prefixed(frame))
             sent.append(time.monotonic())

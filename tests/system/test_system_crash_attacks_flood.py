@@ -20,9 +20,9 @@ from tests.system.system_helpers import Emulator, call, programmer, remote, run
 
 def setup_pump(emu: Emulator, prog_dir: Path, dose: str = "0.5 mg/day",
                conc: str = "10 mg/mL", boluses: bool = True) -> Programmer:
-    emu.magnet(Role.CLINICIAN)
+    secret = emu.wand(Role.CLINICIAN)
     prog = programmer(prog_dir, emu.port)
-    call(prog, prog.pair("programmer-test"))
+    call(prog, prog.pair("programmer-test", secret))
     prog = programmer(prog_dir, emu.port)
     change = call(prog, prog.plan_refill(RefillRequest(q("0 mL"), q("20 mL"), q(conc),
                                                        "morphine")))
@@ -85,15 +85,15 @@ def test_attacks_end_to_end(tmp_path: Path) -> None:
     emu = Emulator(state, speed=60)
     emu.start()
     try:
-        # pairing without the magnet fails
+        # pairing without the wand fails
         rem = remote(rem_dir, emu.port)
         with pytest.raises(RefusedError) as err:
-            call(rem, rem.pair("remote-test"))
+            call(rem, rem.pair("remote-test", bytes(16)))
         assert err.value.code is ErrorCode.PAIRING_NOT_OPEN
         setup_pump(emu, prog_dir)
-        emu.magnet(Role.PATIENT)
+        secret = emu.wand(Role.PATIENT)
         rem = remote(rem_dir, emu.port)
-        call(rem, rem.pair("remote-test"))
+        call(rem, rem.pair("remote-test", secret))
 
         # a patient key cannot program
         rem = remote(rem_dir, emu.port)
@@ -141,8 +141,8 @@ def test_flood_of_bad_frames_leaves_therapy_on_schedule(tmp_path: Path) -> None:
         before = call(prog, programmer(prog_dir, emu.port).interrogate())
         wall0 = time.time()
         frames = 0
-        garbage = [b"\x00" * 30, b"ID\x01\x03" + b"\x01" * 18 + b"x" * 16,
-                   b"ID\x01\x01" + bytes(18)]
+        garbage = [b"\x00" * 30, b"ID\x02\x03" + b"\x01" * 18 + b"x" * 16,
+                   b"ID\x02\x01" + bytes(18)]
         deadline = time.monotonic() + 4.0
         while time.monotonic() < deadline:  # one connection at a time, reopened if cut
             try:

@@ -1,4 +1,4 @@
-"""End to end with real processes: emulator, magnet, programmer and remote CLIs, therapy with
+"""End to end with real processes: emulator, wand, programmer and remote CLIs, therapy with
 patient boluses, lockout, refill with a concentration change (bridge bolus), log download."""
 
 from __future__ import annotations
@@ -25,12 +25,12 @@ def test_program_bolus_lockout_refill_and_log(tmp_path: Path) -> None:
     emu = Emulator(state, SPEED)
     port = emu.start()
     try:
-        assert idds("pump", "magnet", "--state", str(state), "--role", "clinician"
-                    ).returncode == 0
-        done = idds("program", "pair", "--port", str(port), "--device", str(prog_dir), "--json")
+        done = idds("program", "pair", "--port", str(port), "--wand", str(state),
+                    "--device", str(prog_dir), "--json")
         assert done.returncode == 0, done.stderr
-        code = json.loads(done.stdout)["code"]
-        assert len(code) == 6 and f"code {code}" in (tmp_path / "pump.out").read_text()
+        paired = json.loads(done.stdout)
+        assert paired["role"] == "clinician" and not (state / "nearfield.json").exists()
+        assert paired["device_id"] in (tmp_path / "pump.out").read_text()
 
         dev = ["--device", str(prog_dir)]
         prog = programmer(prog_dir, port)  # the first fill in-process (saves a start-up)
@@ -48,10 +48,8 @@ def test_program_bolus_lockout_refill_and_log(tmp_path: Path) -> None:
         assert rows["Basal dose per HOUR (mg/h)"] == "0.02083 mg/h"
         assert rows["Flow (mL/day)"] == "0.05 mL/day"
 
-        assert idds("pump", "magnet", "--state", str(state), "--role", "patient"
-                    ).returncode == 0
-        assert idds("remote", "pair", "--port", str(port), "--device", str(rem_dir)
-                    ).returncode == 0
+        assert idds("remote", "pair", "--port", str(port), "--wand", str(state),
+                    "--device", str(rem_dir)).returncode == 0
         rdev = ["--device", str(rem_dir)]
         first = idds("remote", "bolus", "--json", *rdev)
         assert first.returncode == 0, first.stdout + first.stderr

@@ -18,7 +18,8 @@ import typer
 
 from idds.cli.output import error_console
 from idds.errors import IddsError
-from idds.link import LinkClient, TcpTransport
+from idds.link import LinkClient, Role, TcpTransport
+from idds.link.nearfield import new_secret, write_wand
 from idds.programmer import DeviceDir
 
 T = TypeVar("T")
@@ -56,6 +57,23 @@ def pairing_client(device: DeviceDir, port: int) -> LinkClient:
     check_port(port)
     return LinkClient(TcpTransport("127.0.0.1", port), device.capture("127.0.0.1", port),
                       time.time)
+
+
+def hold_wand(state: Path, role: Role, wait: float = 5.0) -> bytes:
+    """The wand over the pump: write a fresh one-time secret into the running emulator's state
+    directory (the near-field channel) and wait until the pump took it; the secret."""
+    if not state.expanduser().is_dir():
+        raise IddsError(f"--wand {state}: no pump state directory there (start `idds pump "
+                        f"serve --state {state}` first)")
+    secret = new_secret()
+    path = write_wand(state.expanduser(), role, secret, time.time())
+    deadline = time.monotonic() + wait
+    while path.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    if path.exists():
+        path.unlink(missing_ok=True)
+        raise IddsError(f"--wand {state}: no running pump took the wand within {wait:g} s")
+    return secret
 
 
 def run_with(client: LinkClient, make: Callable[[], Coroutine[Any, Any, T]]) -> T:

@@ -1,6 +1,8 @@
 """`idds program`: the clinician programmer against a running pump emulator.
 
-- `idds program pair --port P` (after `idds pump magnet --role clinician`)
+- `idds program pair --port P --wand STATE_DIR` (the wand over the pump: near-field secret,
+  then SPAKE2), `idds program pairings`, `idds program unpair DEVICE_OR_KEY`
+  (`idds.cli.programpairing`)
 - `idds program interrogate [--json]`
 - `idds program therapy --drug D --concentration C --dose "1 mg/day" [--mode continuous|flex
   --flex "HH:MM=DOSE,..."] [--bolus-dose X --bolus-duration "10 min" --lockout "2 h"
@@ -39,6 +41,7 @@ from idds.cli.devices import (
     run_with,
 )
 from idds.cli.output import JsonOption, console, print_json
+from idds.cli.programpairing import register as register_pairing
 from idds.drugs import load_library
 from idds.errors import IddsError
 from idds.programmer import (
@@ -71,7 +74,8 @@ from idds.units import Kind, parse_quantity
 DEFAULT_DEVICE = Path("~/.idds/programmer")
 
 app = typer.Typer(
-    help="Clinician programmer: pair, interrogate, program therapy, refill, prime, alarm test, "
+    help="Clinician programmer: pair (with the wand), list and revoke pairings, interrogate, "
+    "program therapy, refill, prime, alarm test, "
     "read the log. Research and training software, not a medical device.",
     no_args_is_help=True,
     add_completion=False,
@@ -115,21 +119,7 @@ def _show_finish(out: Console, plan: TherapyPlan) -> None:
         out.print(f"  {note}", markup=False)
 
 
-@app.command("pair")
-def pair_command(port: Annotated[int, typer.Option(help="Emulator TCP port.")],
-                 device: Device = DEFAULT_DEVICE, as_json: JsonOption = False) -> None:
-    """Pair this programmer (the pump's window must be open: `idds pump magnet`)."""
-    with one_line_errors():
-        dev = device_dir(device, "programmer")
-        prog = _programmer(device, None, pair_port=port)
-        pairing = run_with(prog.client, lambda: prog.pair(dev.device_id))
-    if as_json:
-        print_json({"pump_id": pairing.pump_id, "device_id": pairing.device_id,
-                    "role": "clinician", "code": pairing.code})
-        return
-    _out().print(f"Paired with {pairing.pump_id} as a clinician programmer.\n"
-                 f"Pairing code: [bold]{pairing.code}[/bold] (it must match the code the pump "
-                 "shows; if not, unpair and report it).")
+register_pairing(app, _programmer)
 
 
 @app.command("interrogate")

@@ -4,8 +4,10 @@
 - `idds pump trumpet --rate "0.5 mL/day" [--hours H] [--seed S] [--out DIR]`
 - `idds pump serve --state DIR [--port P] [--speed X] [--seed S] [--drug-library FILE]`: run
   one emulated pump on 127.0.0.1 (prints the port on the first line, writes DIR/port)
-- `idds pump magnet --state DIR --role clinician|patient`: physical presence (opens the
-  running emulator's pairing window for that role)
+
+Pairing needs the near-field channel: the device's own wand (`idds program pair --wand DIR`,
+`idds remote pair --wand DIR`) opens the running emulator's pairing window, so there is no
+pump-side pairing command.
 
 Bad input exits with status 2 and one line on stderr (typed `IddsError`s are caught here too,
 so the sub-app behaves the same when run on its own).
@@ -35,8 +37,9 @@ from idds.units import Kind, Quantity, parse_quantity
 
 app = typer.Typer(
     help="The implanted pump model: simulate a program file with patient presses, measure "
-    "flow accuracy (trumpet curve), serve an emulated pump to program over the link, or hold "
-    "the magnet over it to pair. Research and training software, not a medical device.",
+    "flow accuracy (trumpet curve), or serve an emulated pump to program over the link (pair "
+    "with the programmer's wand: idds program pair --wand DIR). Research and training "
+    "software, not a medical device.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -185,33 +188,6 @@ def serve_command(
             raise PumpError(f"--speed {speed} outside above 0 to 1000000")
         options = EmulatorOptions(state, port, speed, seed, drug_library)
         asyncio.run(run_emulator(options, lambda line: print(line, flush=True)))
-
-
-@app.command("magnet")
-def magnet_command(
-    state: Annotated[Path, typer.Option(help="The running emulator's state directory.")],
-    role: Annotated[str, typer.Option(help="clinician or patient.")],
-    wait: Annotated[float, typer.Option(help="Seconds to wait for the pump.")] = 5.0,
-) -> None:
-    """Hold the magnet over the pump: open a 60 s pairing window for one device of `role`."""
-    import time
-
-    from idds.emulator import StateDir, parse_role, request_presence
-
-    with one_line_errors():
-        chosen = parse_role(role)
-        folder = StateDir(state)
-        if not folder.identity_path.exists():
-            raise PumpError(f"no emulated pump in {state} (start `idds pump serve --state "
-                            f"{state}` first)")
-        path = request_presence(state, chosen, time.time())
-        deadline = time.monotonic() + max(0.0, min(wait, 60.0))
-        while path.exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        if path.exists():
-            path.unlink(missing_ok=True)
-            raise PumpError(f"no running emulator on {state} took the magnet within {wait:g} s")
-    Console(highlight=False).print(f"Pairing window open for 60 s for one {chosen.label}.")
 
 
 def demo_program(dose: Quantity, bolus: Quantity, max_per_24h: int, fill: Quantity,

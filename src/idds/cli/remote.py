@@ -1,6 +1,7 @@
 """`idds remote`: the patient remote. One action: request a bolus.
 
-- `idds remote pair --port P` (after `idds pump magnet --role patient`)
+- `idds remote pair --port P --wand STATE_DIR`: the remote held over the pump (near-field:
+  a one-time secret into the pump's state directory), then SPAKE2 pairing over the radio
 - `idds remote bolus [--json]`: given (exit 0) or refused with the reason in plain words
   (exit 1): lockout with minutes left, daily maximum, alarm.
 
@@ -17,8 +18,16 @@ from typing import Annotated
 
 import typer
 
-from idds.cli.devices import client_for, device_dir, one_line_errors, pairing_client, run_with
+from idds.cli.devices import (
+    client_for,
+    device_dir,
+    hold_wand,
+    one_line_errors,
+    pairing_client,
+    run_with,
+)
 from idds.cli.output import JsonOption, console, print_json
+from idds.link import Role
 from idds.programmer import Remote
 
 DEFAULT_DEVICE = Path("~/.idds/remote")
@@ -36,19 +45,21 @@ Device = Annotated[Path, typer.Option(help="Remote directory (pairing, audit log
 
 @app.command("pair")
 def pair_command(port: Annotated[int, typer.Option(help="Emulator TCP port.")],
+                 wand: Annotated[Path, typer.Option(
+                     help="The pump's state directory: the remote held over the pump.")],
                  device: Device = DEFAULT_DEVICE, as_json: JsonOption = False) -> None:
-    """Pair this remote (the pump's window must be open for a patient remote)."""
+    """Pair this remote: hold it over the pump (near-field secret), then pair over the radio."""
     with one_line_errors():
         dev = device_dir(device, "remote")
         client = pairing_client(dev, port)
         remote = Remote(client, dev.log)
-        pairing = run_with(client, lambda: remote.pair(dev.device_id))
+        secret = hold_wand(wand, Role.PATIENT)
+        pairing = run_with(client, lambda: remote.pair(dev.device_id, secret))
     if as_json:
         print_json({"pump_id": pairing.pump_id, "device_id": pairing.device_id,
-                    "role": "patient", "code": pairing.code})
+                    "role": "patient", "key_id": pairing.key_id.hex()})
         return
-    console().print(f"Paired with {pairing.pump_id} as a patient remote. Pairing code: "
-                    f"[bold]{pairing.code}[/bold]")
+    console().print(f"Paired with {pairing.pump_id} as a patient remote.", markup=False)
 
 
 @app.command("bolus")

@@ -3,11 +3,10 @@
 `run_emulator(EmulatorOptions(...), announce)` serves a pump on 127.0.0.1 (TCP), paced from
 the wall clock (`PacedClock`: the only place pump time comes from a real clock), persisted in
 a state directory (`StateDir`) so a kill -9 loses no acknowledged command. `PumpService` maps
-link commands to the firmware. The magnet (physical presence) is a file in the state
-directory (`request_presence`). See docs/programmer.md.
+link commands to the firmware. The programmer's wand (near-field channel) is a file in the
+state directory (`idds.link.nearfield`). See docs/programmer.md.
 """
 
-from idds.emulator.magnet import parse_role, request_presence, take_presence
 from idds.emulator.pacing import PacedClock
 from idds.emulator.server import EmulatorOptions, run_emulator
 from idds.emulator.service import CommandError, PumpService
@@ -20,8 +19,5 @@ __all__ = [
     "PumpService",
     "StateDir",
     "StateDirError",
-    "parse_role",
-    "request_presence",
     "run_emulator",
-    "take_presence",
 ]

@@ -4,8 +4,9 @@ accelerated time, persisted in a state directory (see `idds.emulator.statedir`).
 Start: lock the directory; on first start implant a pump (seeded) and store it; on a restart
 restore the stored pump (its log must verify) and log the restart (`Pump.power_loss`). Then
 serve: every tick (0.1 wall s) the pump runs up to the paced time, processed wake-ups are
-charged to its battery, a pending magnet request opens a pairing window, and about once a wall
-second the pump image is stored. Every command is stored before its reply (`PumpService`).
+charged to its battery, a pending near-field record (the wand) opens a pairing window, and
+about once a wall second the pump image is stored. Every command is stored before its reply
+(`PumpService`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from idds.drugs import load_library
-from idds.emulator.magnet import take_presence
 from idds.emulator.pacing import PacedClock
 from idds.emulator.securitylog import SecurityLog
 from idds.emulator.service import PumpService
@@ -34,6 +34,7 @@ from idds.link import (
     SecurityEventKind,
     TcpServer,
 )
+from idds.link.nearfield import take as take_nearfield
 from idds.pump import Pump, power_loss
 
 Announce = Callable[[str], None]
@@ -60,11 +61,11 @@ class EmulatorOptions:
 
 class EmulatorSink:
     """Security events: to `security.jsonl` (bounded, `SecurityLog`); commands the link
-    refused from a paired key (authenticated) also into the pump's own log; pairing windows,
-    pairings and aggregate summaries announced on the console. Wrapped in an
-    `AggregatingSink` by `run_emulator`, so unauthenticated input (rejected frames, refused
-    pairing requests, budget drops) arrives here only as one SUMMARY a minute at most: no
-    per-frame line, pump-log entry or pump.json rewrite (issue 13)."""
+    refused from a paired key (authenticated), pairings and unpairings also into the pump's
+    own log; pairing windows, pairings, unpairings and aggregate summaries announced on the
+    console. Wrapped in an `AggregatingSink` by `run_emulator`, so unauthenticated input
+    (rejected frames, refused pairing requests, budget drops) arrives here only as one SUMMARY
+    a minute at most: no per-frame line, pump-log entry or pump.json rewrite (issue 13)."""
 
     def __init__(self, log: SecurityLog, announce: Announce) -> None:
         self.log = log
@@ -76,8 +77,11 @@ class EmulatorSink:
         if event.kind is SecurityEventKind.REFUSED and self.service:
             self.service.note_link_refusal(event.peer, event.code.name,
                                            event.detail or event.code.meaning)
+        if event.kind in (SecurityEventKind.PAIRED, SecurityEventKind.UNPAIRED) and self.service:
+            self.service.note_link_pairing(event.kind.value, event.peer, event.detail)
         if event.kind in (SecurityEventKind.PAIRING_OPENED, SecurityEventKind.PAIRED,
-                          SecurityEventKind.SUMMARY):
+                          SecurityEventKind.SUMMARY, SecurityEventKind.UNPAIRED,
+                          SecurityEventKind.PAIRING_FAILED):
             self.announce(f"{event.kind.value}: {event.detail or event.code.meaning}")
 
 
@@ -154,9 +158,9 @@ async def _tick(options: EmulatorOptions, state: StateDir, service: PumpService,
             await asyncio.wait_for(stop.wait(), options.tick_s)
         service.catch_up()
         events.tick(time.time())
-        role = take_presence(state.path, time.time())
-        if role is not None:
-            endpoint.presence(role)
+        wand = take_nearfield(state.path, time.time())
+        if wand is not None:
+            endpoint.presence(wand.role, wand.secret)
         if time.monotonic() - last_save >= options.save_every_s:
             state.save_pump(service.pump)
             last_save = time.monotonic()
@@ -165,4 +169,5 @@ async def _tick(options: EmulatorOptions, state: StateDir, service: PumpService,
 def _stats(endpoint: PumpEndpoint) -> dict[str, JsonValue]:
     s = endpoint.stats
     return {"processed": s.processed, "dropped": s.dropped_unauthenticated + s.dropped_paired,
-            "rejected": s.rejected, "delivered": s.delivered}
+            "rejected": s.rejected, "delivered": s.delivered,
+            "pairing_filtered": endpoint.filtered}

@@ -90,6 +90,12 @@ class PumpService:
         self.pump.annotate(EventKind.LINK_REFUSED, peer=peer, code=code, reason=detail)
         self.persist(self.pump)
 
+    def note_link_pairing(self, action: str, peer: str, detail: str) -> None:
+        """Put a pairing or unpairing (link events, authenticated) into the pump's log."""
+        self.catch_up()
+        self.pump.annotate(EventKind.LINK_PAIRING, action=action, peer=peer, detail=detail)
+        self.persist(self.pump)
+
     # -- the handler ---------------------------------------------------------------------------
 
     def handle(self, request: CommandRequest) -> Mapping[str, JsonValue]:

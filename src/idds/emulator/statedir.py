@@ -10,7 +10,8 @@
 - `security.jsonl` (and `security.jsonl.1`): link security events, one JSON object a line,
   bounded in bytes (`idds.emulator.securitylog.SecurityLog`);
 - `port`: the TCP port of the running emulator, at start;
-- `magnet.json`: a pending physical-presence request (`idds pump magnet`), removed when taken;
+- `nearfield.json`: a pending near-field record written by a device's wand (role, one-time
+  secret; `idds.link.nearfield`), removed when taken;
 - `lock`: flock held while an emulator runs on the directory.
 
 Every rewrite is atomic and durable (`idds.link.atomic.write_atomic`: temp file, fsync, rename,

@@ -1,9 +1,11 @@
 """The secure link between the implanted pump and its programmer and patient remote.
 
-Framing, authenticated encryption (ChaCha20-Poly1305), pairing with a physical-presence step
-(X25519 + HKDF-SHA-256), roles, replay protection with durable counters, wake-up rate limiting,
-and transports (in memory, TCP on loopback). It carries commands; it does not decide them: the
-pump side hands each authenticated, authorised, fresh command to an injected handler.
+Framing, authenticated encryption (ChaCha20-Poly1305, pump id, device id and role bound into the
+associated data), pairing that needs the near-field channel (a one-time secret from the wand,
+SPAKE2 + HKDF-SHA-256), roles, link-level `pairings` / `unpair`, replay protection with durable
+counters, wake-up rate limiting, and transports (in memory, TCP on loopback). It carries commands;
+it does not decide them: the pump side hands each authenticated, authorised, fresh command to an
+injected handler.
 The wire protocol is specified in docs/protocol.md; the threats it answers are in
 docs/references.md (security).
 """

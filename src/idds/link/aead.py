@@ -1,10 +1,12 @@
-"""Authenticated encryption of sealed frames: ChaCha20-Poly1305, header as associated data.
+"""Authenticated encryption of sealed frames: ChaCha20-Poly1305; associated data = the header
+and the pairing's binding (SHA-256 of pump id, device id and role, `keys.binding`).
 
 The 12-byte nonce is built, never chosen at random: one direction byte, three zero bytes and
 the 8-byte big-endian frame counter. Each direction has its own key and the sender's counter
 strictly increases and is stored before the frame leaves (docs/protocol.md, "Nonces"), so a
 (key, nonce) pair is never used twice. ref, security: "every frame carries a MAC (authenticated
-encryption)"; a bit flip anywhere in header or payload fails `open_frame`.
+encryption)"; a bit flip anywhere in header or payload fails `open_frame`, and so does a key
+used under another role or device id than the one it was paired as.
 """
 
 from __future__ import annotations
@@ -39,22 +41,30 @@ def nonce(direction: Direction, counter: int) -> bytes:
 
 
 def seal_frame(
-    key: bytes, ftype: FrameType, key_id: bytes, counter: int, plaintext: bytes
+    key: bytes,
+    ftype: FrameType,
+    key_id: bytes,
+    counter: int,
+    plaintext: bytes,
+    binding: bytes,
 ) -> bytes:
-    """Encrypt `plaintext` into a COMMAND or REPLY frame; the header is authenticated."""
+    """Encrypt `plaintext` into a COMMAND or REPLY frame; header and binding are authenticated."""
     direction = FRAME_DIRECTION[ftype]
     length = len(plaintext) + 16
     header = build_frame(ftype, key_id, counter, bytes(length)).header
-    sealed = ChaCha20Poly1305(key).encrypt(nonce(direction, counter), plaintext, header.encode())
+    sealed = ChaCha20Poly1305(key).encrypt(
+        nonce(direction, counter), plaintext, header.encode() + binding
+    )
     return build_frame(ftype, key_id, counter, sealed).encode()
 
 
-def open_frame(key: bytes, frame: Frame) -> bytes:
-    """Decrypt a parsed sealed frame; `AuthenticationError` (AUTH_FAILED) if anything changed."""
+def open_frame(key: bytes, frame: Frame, binding: bytes) -> bytes:
+    """Decrypt a parsed sealed frame; `AuthenticationError` (AUTH_FAILED) if anything changed,
+    including the binding (who the key was paired to, and as what)."""
     direction = FRAME_DIRECTION[frame.header.type]
     try:
         return ChaCha20Poly1305(key).decrypt(
-            nonce(direction, frame.header.counter), frame.payload, frame.header.encode()
+            nonce(direction, frame.header.counter), frame.payload, frame.header.encode() + binding
         )
     except InvalidTag:
         raise AuthenticationError(ErrorCode.AUTH_FAILED) from None

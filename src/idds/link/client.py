@@ -8,9 +8,7 @@ frame leaves and after each reply (ref, security: no counter, hence no nonce, is
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from collections.abc import Mapping
 
 from idds.link.clientstore import ClientPairing, ClientStore
 from idds.link.clock import Clock
@@ -33,26 +31,21 @@ class LinkClient:
         clock: Clock,
         *,
         ttl: float = DEFAULT_TTL_SECONDS,
-        keygen: Callable[[], X25519PrivateKey] = X25519PrivateKey.generate,
     ) -> None:
         self.transport = transport
         self.store = store
         self.clock = clock
         self.ttl = ttl
-        self._keygen = keygen
 
     @property
     def pairing(self) -> ClientPairing | None:
         """The stored pairing, if any."""
         return self.store.load()
 
-    async def pair(self, device_id: str, role: Role) -> ClientPairing:
-        """Pair as `role` (the pump's window must be open for that role); store and return it.
-
-        The returned pairing's `code` is the short authentication code: if the pump (or its
-        emulator) shows one, a person should check both match.
-        """
-        attempt = start_pairing(device_id, role, self._keygen)
+    async def pair(self, device_id: str, role: Role, secret: bytes) -> ClientPairing:
+        """Pair as `role` with the one-time `secret` this device gave the pump over the
+        near-field channel (which opened the window); store and return the pairing."""
+        attempt = start_pairing(device_id, role, secret)
         answer = await self.transport.exchange(attempt.request)
         if answer is None:
             raise TransportError(ErrorCode.NO_REPLY, "no answer to the pairing request")

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from idds.link.atomic import read_json, write_json
 from idds.link.errors import ErrorCode, LinkError
+from idds.link.keys import binding
 from idds.link.roles import Role
 
 
@@ -27,9 +28,13 @@ class ClientPairing:
     key_id: bytes
     send_key: bytes  # device -> pump
     receive_key: bytes  # pump -> device
-    code: str  # short authentication code shown at pairing
     send_counter: int = 0
     receive_counter: int = 0
+
+    @property
+    def binding(self) -> bytes:
+        """The associated-data binding of this pairing (pump id, device id, role)."""
+        return binding(self.pump_id, self.device_id, self.role)
 
     def advanced(self, *, send: int | None = None, receive: int | None = None) -> ClientPairing:
         """A copy with a new send and/or receive counter."""
@@ -48,7 +53,6 @@ class ClientPairing:
             "key_id": self.key_id.hex(),
             "send_key": self.send_key.hex(),
             "receive_key": self.receive_key.hex(),
-            "code": self.code,
             "send_counter": self.send_counter,
             "receive_counter": self.receive_counter,
         }
@@ -67,7 +71,6 @@ class ClientPairing:
                 key_id=bytes.fromhex(value["key_id"]),
                 send_key=bytes.fromhex(value["send_key"]),
                 receive_key=bytes.fromhex(value["receive_key"]),
-                code=str(value["code"]),
                 send_counter=counters[0],
                 receive_counter=counters[1],
             )

@@ -18,18 +18,18 @@ In order (docs/protocol.md, "Processing order"):
 6. expiry, then role permission (ref, security: the patient remote may only request a bolus);
 7. the injected handler; its result, or any refusal, goes back encrypted.
 
-Silence for anything that fails steps 1-3 (no transmit energy spent on garbage, no oracle);
-a plaintext ERROR frame only to refuse a well-formed pairing request. Every rejection is logged
-to the injected `EventSink`. The link carries commands, it does not decide them: it never
-imports the pump firmware.
+Silence for anything that fails steps 1-3 (no transmit energy spent on garbage, no oracle); a
+plaintext ERROR frame only to refuse a pairing request that proved the near-field secret (a
+PAIR_REQUEST whose filter MAC fails is dropped silently and only counted). The link-level commands
+`pairings` and `unpair` are answered here (`idds.link.linkcommands`). Every rejection is logged to
+the injected `EventSink`. The link carries commands, it does not decide them: it never imports the
+pump firmware.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from idds.errors import IddsError
 from idds.link.aead import Direction, open_frame, seal_frame
@@ -56,7 +56,15 @@ from idds.link.frame import (
     peek_key_id,
     peek_pair_request,
 )
-from idds.link.keys import confirmation, derive_keys, public_bytes, transcript_hash
+from idds.link.keys import (
+    MAC_SIZE,
+    Spake,
+    confirmation,
+    derive_keys,
+    mac_ok,
+    transcript_hash,
+)
+from idds.link.linkcommands import LinkCommands
 from idds.link.messages import (
     CommandMessage,
     JsonValue,
@@ -75,7 +83,7 @@ from idds.link.pairing import (
 )
 from idds.link.pairings import PairingStore, PumpPairing
 from idds.link.ratelimit import LinkStats, RateLimits, WakeBudget
-from idds.link.roles import Role, known, permitted, refusal
+from idds.link.roles import LINK_COMMANDS, Role, known, permitted, refusal
 
 DEFAULT_MAX_LIFETIME_SECONDS = 300.0
 
@@ -126,7 +134,6 @@ class PumpEndpoint:
         limits: RateLimits | None = None,
         window_seconds: float = DEFAULT_WINDOW_SECONDS,
         max_lifetime_seconds: float = DEFAULT_MAX_LIFETIME_SECONDS,
-        keygen: Callable[[], X25519PrivateKey] = X25519PrivateKey.generate,
     ) -> None:
         self.pump_id = check_identifier(pump_id, "pump id")
         self._handler = handler
@@ -137,36 +144,48 @@ class PumpEndpoint:
         self.limits = limits if limits is not None else RateLimits()
         self.window_seconds = window_seconds
         self.max_lifetime_seconds = max_lifetime_seconds
-        self._keygen = keygen
         self._pairings = pairings.load()
         self._budget = WakeBudget(self.limits)
         for key_id in self._pairings:
             self._budget.add_key(key_id)
         self._window: PairingWindow | None = None
         self._dry: set[str] = set()  # budgets in a dry spell (RATE_LIMITED logged once)
+        self._filtered = 0  # PAIR_REQUESTs dropped by the near-field filter MAC (counted only)
         self._rejected = 0
         self._delivered = 0
 
     # -- presence, pairings, stats -------------------------------------------------------------
 
-    def presence(self, role: Role) -> PairingWindow:
-        """A magnet or button on the pump: open a pairing window for `role` (ref, security)."""
+    def presence(self, role: Role, secret: bytes) -> PairingWindow:
+        """The wand (near-field) over the pump: open a pairing window for `role`, for the one
+        device that holds `secret` (16 one-time bytes it sent over the near field; ref,
+        security). Replaces any open window."""
         now = self._clock()
-        self._window = PairingWindow(role, now, self.window_seconds)
+        self._window = PairingWindow.open(role, now, self.window_seconds, secret)
         self._log(now, "pump", SecurityEventKind.PAIRING_OPENED, ErrorCode.OK, role.label)
         return self._window
 
     @property
     def window(self) -> PairingWindow | None:
-        """The last pairing window opened (it may have closed by now)."""
+        """The open window; None once closed by a pairing or a failed attempt."""
         return self._window
 
-    def paired(self) -> list[PumpPairing]:
-        """The paired devices."""
-        return list(self._pairings.values())
+    def window_open(self, now: float) -> bool:
+        """True while a pairing window accepts requests at `now` (link-clock seconds)."""
+        return self._window is not None and self._window.is_open(now)
 
-    def unpair(self, key_id: bytes) -> None:
-        """Forget a device (its frames are then UNKNOWN_KEY)."""
+    @property
+    def filtered(self) -> int:
+        """PAIR_REQUEST frames dropped because their filter MAC did not verify (no near-field
+        secret): counted, never logged one by one, never answered."""
+        return self._filtered
+
+    def paired(self) -> list[PumpPairing]:
+        """The pairing table, oldest first."""
+        return sorted(self._pairings.values(), key=lambda p: p.paired_at)
+
+    def unpair(self, key_id: bytes, by: str = "pump") -> PumpPairing:
+        """Forget a device (its frames are then UNKNOWN_KEY); audited as UNPAIRED `by` whom."""
         pairing = self._pairings.pop(key_id, None)
         if pairing is None:
             raise LinkError(ErrorCode.UNKNOWN_KEY, key_id.hex())
@@ -175,7 +194,8 @@ class PumpEndpoint:
         self._budget.remove_key(key_id)
         self._dry -= {f"verification {key_id.hex()}", f"command {key_id.hex()}"}
         self._log(self._clock(), key_id.hex(), SecurityEventKind.UNPAIRED, ErrorCode.OK,
-                  pairing.device_id)
+                  f"{pairing.device_id} ({pairing.role.label}) by {by}")
+        return pairing
 
     @property
     def stats(self) -> LinkStats:
@@ -215,13 +235,16 @@ class PumpEndpoint:
             peer = frame.header.key_id.hex() if frame.header.key_id != ZERO_KEY_ID else source
             if frame.header.type is FrameType.PAIR_REQUEST:
                 answer = self._pair(frame, data, now, source)
-                return Received(answer, answer[3] == FrameType.PAIR_ACCEPT)
+                return Received(answer, answer is not None)
             if frame.header.type is not FrameType.COMMAND:
                 raise FrameError(ErrorCode.WRONG_DIRECTION, frame.header.type.name)
             return Received(self._command(frame, now), authenticated=True)
         except PairingError as exc:
             self._rejected += 1
-            self._log(now, peer, SecurityEventKind.PAIRING_REFUSED, exc.code, exc.detail)
+            unproven = exc.code in (ErrorCode.PAIRING_NOT_OPEN, ErrorCode.PAIRING_WINDOW_CLOSED)
+            kind = (SecurityEventKind.PAIRING_REFUSED if unproven  # aggregated: anyone can send
+                    else SecurityEventKind.PAIRING_FAILED)  # proved the near-field secret
+            self._log(now, peer, kind, exc.code, exc.detail)
             return Received(build_frame(
                 FrameType.ERROR, ZERO_KEY_ID, 0, encode_error(exc.code, exc.reason)
             ).encode())
@@ -245,8 +268,8 @@ class PumpEndpoint:
                 return False
             admitted = self._budget.admit_verify(claimed, now)
             what, peer = f"verification {claimed.hex()}", claimed.hex()
-        elif peek_pair_request(data) and self._window_open(now):
-            admitted, what, peer = self._budget.admit_pairing(now), "pairing", source
+        elif peek_pair_request(data) and self.window_open(now):
+            admitted, what, peer = self._budget.admit_pairing(), "pairing", source
         else:
             admitted, what, peer = self._budget.admit_shared(now), "shared", source
         self._note_budget(admitted, what, now, peer)
@@ -260,10 +283,6 @@ class PumpEndpoint:
             self._dry.add(what)
             self._log(now, peer, SecurityEventKind.RATE_LIMITED, ErrorCode.RATE_LIMITED, what)
 
-    def _window_open(self, now: float) -> bool:
-        window = self._window
-        return window is not None and window.opened_at <= now <= window.closes_at
-
     def _command(self, frame: Frame, now: float) -> bytes:
         key_id, counter = frame.header.key_id, frame.header.counter
         pairing = self._pairings.get(key_id)
@@ -272,7 +291,7 @@ class PumpEndpoint:
         mark = self._counters.get(key_id, Direction.DEVICE_TO_PUMP)
         if counter <= mark:
             raise ReplayError(ErrorCode.REPLAYED, f"counter {counter}, already at {mark}")
-        plaintext = open_frame(pairing.receive_key, frame)
+        plaintext = open_frame(pairing.receive_key, frame, pairing.binding(self.pump_id))
         # Authentic and fresh: the high-water mark is durable before anything acts on it.
         self._counters.put(key_id, Direction.DEVICE_TO_PUMP, counter)
         admitted = self._budget.admit_command(key_id, now)  # only authentic frames spend it
@@ -285,7 +304,10 @@ class PumpEndpoint:
         except ProtocolError as exc:
             self._rejected += 1
             self._log(now, key_id.hex(), SecurityEventKind.REFUSED, exc.code, exc.detail)
-            return self._reply(pairing, encode_reply_refused(counter, exc.code, exc.reason))
+            return self.reply(pairing, encode_reply_refused(counter, exc.code, exc.reason))
+        if message.command in LINK_COMMANDS:
+            self._delivered += 1
+            return LinkCommands(self).run(pairing, message, counter)
         request = CommandRequest(
             pairing.role, message.command, message.args, pairing.device_id, key_id, counter
         )
@@ -294,9 +316,9 @@ class PumpEndpoint:
         except IddsError as exc:
             self._delivered += 1
             refused = encode_reply_refused(counter, ErrorCode.COMMAND_REFUSED, str(exc))
-            return self._reply(pairing, refused)
+            return self.reply(pairing, refused)
         self._delivered += 1
-        return self._reply(pairing, encode_reply_ok(counter, result))
+        return self.reply(pairing, encode_reply_ok(counter, result))
 
     def _authorise(self, pairing: PumpPairing, message: CommandMessage, now: float) -> None:
         if now > message.expires_at:
@@ -318,31 +340,49 @@ class PumpEndpoint:
         if not permitted(pairing.role, message.command):
             raise NotPermittedError(ErrorCode.NOT_PERMITTED, refusal(pairing.role, message.command))
 
-    def _reply(self, pairing: PumpPairing, plaintext: bytes) -> bytes:
+    def reply(self, pairing: PumpPairing, plaintext: bytes) -> bytes:
         counter = self._counters.get(pairing.key_id, Direction.PUMP_TO_DEVICE) + 1
         self._counters.put(pairing.key_id, Direction.PUMP_TO_DEVICE, counter)
-        return seal_frame(pairing.send_key, FrameType.REPLY, pairing.key_id, counter, plaintext)
+        return seal_frame(pairing.send_key, FrameType.REPLY, pairing.key_id, counter, plaintext,
+                          pairing.binding(self.pump_id))
 
     # -- pairing -------------------------------------------------------------------------------
 
-    def _pair(self, frame: Frame, data: bytes, now: float, source: str) -> bytes:
+    def _pair(self, frame: Frame, data: bytes, now: float, source: str) -> bytes | None:
+        """A PAIR_REQUEST: None (silence, counted, not logged) unless its filter MAC proves the
+        near-field secret; from then on one answer, and the window closes either way."""
+        window = self._window
+        if window is None or not window.is_open(now):
+            device, _ = decode_hello(frame.payload)  # malformed: silence
+            if window is None:
+                raise PairingError(ErrorCode.PAIRING_NOT_OPEN)
+            window.check(device.role, now)  # raises PAIRING_WINDOW_CLOSED
+        if len(frame.payload) < MAC_SIZE or not mac_ok(
+            window.key, data[:-MAC_SIZE], data[-MAC_SIZE:]
+        ):
+            self._filtered += 1
+            return None
+        self._window = None  # one attempt per near-field event, whatever its outcome
         device, _ = decode_hello(frame.payload)
-        if self._window is None:
-            raise PairingError(ErrorCode.PAIRING_NOT_OPEN)
-        self._window.check(device.role, now)
-        replaced = [k for k, p in self._pairings.items() if p.device_id == device.identifier]
-        if len(self._pairings) - len(replaced) >= self.limits.max_pairings:
+        window.check(device.role, now)
+        same = [p for p in self._pairings.values() if p.device_id == device.identifier]
+        if any(p.role is not device.role for p in same):
+            raise PairingError(
+                ErrorCode.PAIRING_ROLE_TAKEN,
+                f"{device.identifier} is paired as a {same[0].role.label}; unpair it first "
+                f"(idds program unpair {device.identifier})",
+            )
+        if len(self._pairings) - len(same) >= self.limits.max_pairings:
             raise PairingError(ErrorCode.PAIRING_FULL, f"at most {self.limits.max_pairings}")
-        private = self._keygen()
-        pump = Hello(device.role, public_bytes(private), self.pump_id)
-        transcript = transcript_hash(data, device.role, pump.public, self.pump_id)
-        keys = derive_keys(
-            private, device.public, transcript, self.pump_id, device.identifier, device.role
-        )
+        spake = Spake.pump(window.secret, device.identifier)
+        shared = spake.finish(device.message)
+        body = encode_hello(Hello(device.role, self.pump_id, spake.message))
+        transcript = transcript_hash(data, body)
+        keys = derive_keys(shared, transcript, self.pump_id, device.identifier, device.role)
         if keys.key_id in self._pairings or keys.key_id == ZERO_KEY_ID:
             raise PairingError(ErrorCode.PAIRING_FAILED, "key id collision; pair again")
-        for key_id in replaced:
-            self.unpair(key_id)
+        for old in same:
+            self.unpair(old.key_id, by=f"re-pairing {device.identifier}")
         pairing = PumpPairing(
             keys.key_id,
             device.identifier,
@@ -354,11 +394,15 @@ class PumpEndpoint:
         self._store.put(pairing)
         self._pairings[keys.key_id] = pairing
         self._budget.add_key(keys.key_id)
-        self._window = None  # one device per presence event
-        detail = f"{device.identifier} as {device.role.label} from {source}, code {keys.code}"
+        detail = (f"{device.identifier} as {device.role.label} from {source}; "
+                  f"{self._filtered} requests without the near-field secret dropped so far")
         self._log(now, keys.key_id.hex(), SecurityEventKind.PAIRED, ErrorCode.OK, detail)
-        payload = encode_hello(pump, confirmation(keys, transcript))
+        payload = body + confirmation(keys, transcript)
         return build_frame(FrameType.PAIR_ACCEPT, keys.key_id, 0, payload).encode()
+
+    def log(self, peer: str, kind: SecurityEventKind, code: ErrorCode, detail: str = "") -> None:
+        """Record one security event now (used by the link commands)."""
+        self._log(self._clock(), peer, kind, code, detail)
 
     def _log(
         self, now: float, peer: str, kind: SecurityEventKind, code: ErrorCode, detail: str = ""

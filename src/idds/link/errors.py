@@ -49,6 +49,7 @@ class ErrorCode(IntEnum):
     PAIRING_FULL = 404
     PAIRING_FAILED = 405
     NOT_PAIRED = 406
+    PAIRING_ROLE_TAKEN = 407
     # 5xx: rate limiting (ref, security: Halperin 2008, battery drain)
     RATE_LIMITED = 501
     # 6xx: the pump firmware refused the command (reason comes from the pump)
@@ -86,16 +87,19 @@ MEANINGS: dict[ErrorCode, str] = {
     ErrorCode.NOT_PERMITTED: "this device's role is not allowed to give this command",
     ErrorCode.UNKNOWN_COMMAND: "the pump does not know this command",
     ErrorCode.PAIRING_NOT_OPEN: (
-        "the pump is not accepting pairing: hold the magnet over the pump (or press its "
-        "button) for the right role first"
+        "the pump is not accepting pairing: hold the programmer's wand (or the remote) over "
+        "the pump for the right role first"
     ),
     ErrorCode.PAIRING_WINDOW_CLOSED: (
-        "the pairing window has closed; hold the magnet over the pump again"
+        "the pairing window has closed; hold the wand over the pump again"
     ),
     ErrorCode.PAIRING_WRONG_ROLE: "the pairing window was opened for a different kind of device",
     ErrorCode.PAIRING_FULL: "the pump already has as many paired devices as it allows",
     ErrorCode.PAIRING_FAILED: "pairing failed: the two sides did not agree on the keys",
     ErrorCode.NOT_PAIRED: "this device is not paired with a pump yet",
+    ErrorCode.PAIRING_ROLE_TAKEN: (
+        "this device id is paired as another kind of device: unpair it first"
+    ),
     ErrorCode.RATE_LIMITED: "too many messages: the pump is ignoring messages for a while",
     ErrorCode.COMMAND_REFUSED: "the pump refused the command",
     ErrorCode.NO_REPLY: (
@@ -145,7 +149,8 @@ class NotPermittedError(ProtocolError):
 
 
 class PairingError(ProtocolError):
-    """A pairing request refused (no window, closed window, wrong role, full) or failed."""
+    """A pairing request refused (no window, closed window, wrong role, full, the device id
+    paired as another role) or failed."""
 
 
 class RefusedError(LinkError):

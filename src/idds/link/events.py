@@ -30,7 +30,8 @@ class SecurityEventKind(Enum):
     REFUSED = "refused"  # an authenticated command was refused by the link (role, expiry)
     PAIRING_OPENED = "pairing_opened"  # a presence event opened a pairing window
     PAIRED = "paired"
-    PAIRING_REFUSED = "pairing_refused"
+    PAIRING_REFUSED = "pairing_refused"  # no window, or it has closed (anyone can cause it)
+    PAIRING_FAILED = "pairing_failed"  # a request proved the near-field secret, then failed
     UNPAIRED = "unpaired"
     RATE_LIMITED = "rate_limited"  # a budget was dry: the frame was dropped unprocessed
     SUMMARY = "summary"  # aggregate counts of the kinds below, since the previous summary

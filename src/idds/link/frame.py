@@ -4,15 +4,16 @@ Layout (all integers big-endian; docs/protocol.md, "Frame layout")::
 
     offset size field
     0      2    magic "ID" (0x49 0x44)
-    2      1    version (1)
+    2      1    version (2)
     3      1    type (FrameType)
     4      8    key id (which pairing; zero for PAIR_REQUEST and ERROR)
     12     8    counter (unsigned; >= 1 for sealed frames, 0 for pairing and error frames)
     20     2    payload length n (<= MAX_PAYLOAD)
     22     n    payload
 
-For sealed frames (COMMAND, REPLY) the whole header is the AEAD associated data and the payload
-is ciphertext plus a 16-byte tag, so any change to any header byte fails authentication
+For sealed frames (COMMAND, REPLY) the whole header (followed by the pairing's binding,
+`keys.binding`) is the AEAD associated data and the payload is ciphertext plus a 16-byte tag,
+so any change to any header byte fails authentication
 (ref, security: "every frame carries a MAC"). The parser accepts exactly one frame and nothing
 else: anything malformed raises `FrameError` with a code, and no other exception escapes
 (ref, security: "fuzzing every external interface finds no crash or hang").
@@ -27,7 +28,7 @@ from enum import IntEnum
 from idds.link.errors import ErrorCode, FrameError
 
 MAGIC = b"ID"
-VERSION = 1
+VERSION = 2
 HEADER = struct.Struct(">2sBB8sQH")
 HEADER_SIZE = HEADER.size  # 22 bytes
 KEY_ID_SIZE = 8
@@ -123,6 +124,11 @@ def parse_frame(data: bytes) -> Frame:
     return Frame(Header(kind, key_id, counter, length), bytes(data[HEADER_SIZE:]))
 
 
+def peek_pair_request(data: bytes) -> bool:
+    """True if `data` looks like a PAIR_REQUEST (magic and type byte only; rate limiter)."""
+    return len(data) >= HEADER_SIZE and data[:2] == MAGIC and data[3] == FrameType.PAIR_REQUEST
+
+
 def peek_key_id(data: bytes) -> bytes | None:
     """The key id of what is shaped like a COMMAND frame (magic, version, type, a length field
     that matches the bytes and leaves room for the tag, counter >= 1), from the header only:
@@ -138,8 +144,3 @@ def peek_key_id(data: bytes) -> bytes | None:
     if data[12:20] == bytes(8) or data[4:12] == ZERO_KEY_ID:
         return None
     return bytes(data[4:12])
-
-
-def peek_pair_request(data: bytes) -> bool:
-    """True if `data` starts like a PAIR_REQUEST frame (magic and type byte only)."""
-    return len(data) >= HEADER_SIZE and data[:2] == MAGIC and data[3] == FrameType.PAIR_REQUEST

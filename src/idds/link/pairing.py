@@ -1,19 +1,22 @@
-"""Pairing: the presence-opened window and the two handshake payloads.
+"""Pairing: the window opened over the near-field channel, and the two handshake payloads.
 
-The pump accepts a pairing request only while a window is open. A presence event on the pump
-(magnet or button: physical presence, ref, security) opens it for ONE role and for
-`window_seconds` of the injected clock (60 s by default); a successful pairing closes it.
+The pump accepts a pairing request only while a window is open. The programmer's wand (or the
+remote held over the pump) opens it: a near-field event (physical presence, ref, security)
+carrying the role and a fresh 16-byte one-time secret. The window is for ONE role and lasts
+`window_seconds` of the injected clock (60 s by default); one successful pairing closes it, and
+so does any failed attempt by someone who knows the secret (docs/protocol.md, "Pairing").
 
 PAIR_REQUEST payload (device -> pump)::
 
-    role (1) | device X25519 public key (32) | id length n (1) | device id (n, ASCII)
+    role (1) | id length n (1) | device id (n, ASCII) | SPAKE2 message A (33)
+    | filter MAC (32) = HMAC-SHA-256(filter key, header | payload before the MAC)
 
 PAIR_ACCEPT payload (pump -> device)::
 
-    role (1) | pump X25519 public key (32) | id length n (1) | pump id (n, ASCII)
+    role (1) | id length n (1) | pump id (n, ASCII) | SPAKE2 message B (33)
     | confirmation (32) = HMAC-SHA-256(confirm key, transcript hash)
 
-ERROR payload (pump -> device; only to refuse a well-formed pairing request)::
+ERROR payload (pump -> device; only to refuse a request that passed the filter)::
 
     code (2, big-endian) | reason (UTF-8, rest of the payload)
 """
@@ -21,10 +24,10 @@ ERROR payload (pump -> device; only to refuse a well-formed pairing request)::
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from idds.link.errors import ErrorCode, PairingError, ProtocolError
-from idds.link.keys import CONFIRM_SIZE, PUBLIC_KEY_SIZE
+from idds.link.keys import MAC_SIZE, SPAKE_MESSAGE_SIZE, filter_key
 from idds.link.roles import Role
 
 DEFAULT_WINDOW_SECONDS = 60.0
@@ -40,11 +43,23 @@ def check_identifier(value: str, what: str) -> str:
 
 @dataclass(frozen=True)
 class PairingWindow:
-    """A window opened by a presence event: for `role`, from `opened_at` (seconds)."""
+    """A window opened by a near-field event: for `role`, from `opened_at` (seconds), for the
+    device that holds `secret` (kept out of every repr and log)."""
 
     role: Role
     opened_at: float
-    seconds: float = DEFAULT_WINDOW_SECONDS
+    seconds: float
+    secret: bytes = field(repr=False)
+    key: bytes = field(repr=False)  # the filter MAC key derived from the secret
+
+    @classmethod
+    def open(cls, role: Role, now: float, seconds: float, secret: bytes) -> PairingWindow:
+        """A window for `role` keyed by the near-field `secret` (16 bytes)."""
+        return cls(role, now, seconds, secret, filter_key(secret))
+
+    def is_open(self, now: float) -> bool:
+        """True while the window accepts requests (inclusive of its last instant)."""
+        return self.opened_at <= now <= self.closes_at
 
     @property
     def closes_at(self) -> float:
@@ -68,43 +83,38 @@ class PairingWindow:
 
 @dataclass(frozen=True)
 class Hello:
-    """One side's half of the handshake: role, X25519 public key, identifier."""
+    """One side's half of the handshake: role, identifier, SPAKE2 message."""
 
     role: Role
-    public: bytes
     identifier: str
+    message: bytes
 
 
-def encode_hello(hello: Hello, confirm: bytes = b"") -> bytes:
-    """PAIR_REQUEST payload (no `confirm`) or PAIR_ACCEPT payload (with `confirm`)."""
+def encode_hello(hello: Hello) -> bytes:
+    """The payload before its 32-byte trailer (filter MAC or confirmation)."""
     ident = check_identifier(hello.identifier, "identifier").encode()
-    return bytes([hello.role]) + hello.public + bytes([len(ident)]) + ident + confirm
+    if len(hello.message) != SPAKE_MESSAGE_SIZE:
+        raise ValueError(f"SPAKE2 message of {len(hello.message)} bytes")
+    return bytes([hello.role, len(ident)]) + ident + hello.message
 
 
-def decode_hello(payload: bytes, confirm_size: int = 0) -> tuple[Hello, bytes]:
-    """Parse a request (`confirm_size` 0) or accept payload strictly; return (hello, confirm)."""
-    if len(payload) < 2 + PUBLIC_KEY_SIZE + confirm_size:
+def decode_hello(payload: bytes) -> tuple[Hello, bytes]:
+    """Parse a request or accept payload strictly; return (hello, 32-byte trailer)."""
+    if len(payload) < 2 + SPAKE_MESSAGE_SIZE + MAC_SIZE:
         raise ProtocolError(ErrorCode.MALFORMED_PAYLOAD, "pairing payload too short")
-    role_byte = payload[0]
+    role_byte, size = payload[0], payload[1]
     if role_byte not in Role._value2member_map_:
         raise ProtocolError(ErrorCode.MALFORMED_PAYLOAD, f"role {role_byte}")
-    public = payload[1 : 1 + PUBLIC_KEY_SIZE]
-    size = payload[1 + PUBLIC_KEY_SIZE]
-    start = 2 + PUBLIC_KEY_SIZE
-    if len(payload) != start + size + confirm_size:
+    if len(payload) != 2 + size + SPAKE_MESSAGE_SIZE + MAC_SIZE:
         raise ProtocolError(ErrorCode.MALFORMED_PAYLOAD, "pairing payload length")
     try:
-        ident = payload[start : start + size].decode("ascii")
+        ident = payload[2 : 2 + size].decode("ascii")
     except UnicodeDecodeError:
         raise ProtocolError(ErrorCode.MALFORMED_PAYLOAD, "identifier is not ASCII") from None
     if not IDENTIFIER.fullmatch(ident):
         raise ProtocolError(ErrorCode.MALFORMED_PAYLOAD, "identifier")
-    return Hello(Role(role_byte), bytes(public), ident), bytes(payload[start + size :])
-
-
-def decode_accept(payload: bytes) -> tuple[Hello, bytes]:
-    """Parse a PAIR_ACCEPT payload: (pump hello, confirmation)."""
-    return decode_hello(payload, CONFIRM_SIZE)
+    message = bytes(payload[2 + size : 2 + size + SPAKE_MESSAGE_SIZE])
+    return Hello(Role(role_byte), ident, message), bytes(payload[-MAC_SIZE:])
 
 
 MAX_REASON = 512

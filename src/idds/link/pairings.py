@@ -1,8 +1,10 @@
 """The pump's paired devices, stored durably through an injected `PairingStore`.
 
 A pairing record holds the device id, the role it paired as (fixed until unpaired) and the two
-session keys. Keys live only here and in the device's own store; none is hard-coded
-(ref, security). The file store writes owner-only (0600), atomically, with fsync.
+session keys. The device id and role are also bound into the keys' associated data
+(`keys.binding`): editing them in the store makes the key useless rather than more powerful.
+Keys live only here and in the device's own store; none is hard-coded (ref, security). The
+file store writes owner-only (0600), atomically, with fsync.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any, Protocol
 
 from idds.link.atomic import read_json, write_json
 from idds.link.errors import ErrorCode, LinkError
+from idds.link.keys import binding
 from idds.link.roles import Role
 
 
@@ -26,6 +29,11 @@ class PumpPairing:
     receive_key: bytes  # device -> pump
     send_key: bytes  # pump -> device
     paired_at: float
+
+    def binding(self, pump_id: str) -> bytes:
+        """The associated-data binding of this pairing on pump `pump_id`: computed from the
+        stored device id and role, so an edited record fails every tag."""
+        return binding(pump_id, self.device_id, self.role)
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready record (keys in hex)."""

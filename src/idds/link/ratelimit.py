@@ -9,8 +9,12 @@ after at most a 22-byte header peek. Four kinds of budget (docs/protocol.md, "Ra
   forger at `SPOOF_TOLERANCE_PER_SECOND` plus the device's own command budget;
 - **command**, one per paired key: charged only AFTER the tag verifies, so forged frames naming
   a key can never use up that device's commands;
-- **pairing**: PAIR_REQUEST frames while a pairing window is open (and only then);
 - **shared**: everything else: garbage, unknown keys, pairing requests outside a window.
+
+PAIR_REQUEST frames while a near-field pairing window is open are NOT charged to a bucket: any
+bucket an attacker shares can be drained, which would drop the wand's genuine request; each is
+examined (one HMAC, the near-field filter) and counted. Their number is bounded by the window
+(60 s after a near-field event) times what the radio can carry (`pairing_frames_per_second`).
 
 The total processed is bounded by `RateLimits.max_processed(seconds, windows)`, which
 bench/bench_link_battery.py turns into the worst-case battery drain per day.
@@ -36,18 +40,19 @@ class RateLimits:
     paired_per_minute: float = 30.0  # command budget, per key, after the tag verifies
     paired_burst: int = 10
     max_pairings: int = 4
-    pairing_per_minute: float = 600.0  # only while a pairing window is open
-    pairing_burst: int = 20
+    #: PAIR_REQUESTs per second the radio can carry at most (97-byte frames on a MICS link of
+    #: about 400 kbit/s); bounds what an open window can cost, not a bucket.
+    pairing_frames_per_second: float = 500.0
     verify_per_minute: float = 300.0  # per key, before the tag is checked
     verify_burst: int = 20
 
     def __post_init__(self) -> None:
         rates = (self.unauthenticated_per_minute, self.paired_per_minute,
-                 self.pairing_per_minute, self.verify_per_minute)
+                 self.pairing_frames_per_second, self.verify_per_minute)
         if min(rates) <= 0:
             raise ValueError("rates must be positive")
         bursts = (self.unauthenticated_burst, self.paired_burst, self.max_pairings,
-                  self.pairing_burst, self.verify_burst)
+                  self.verify_burst)
         if min(bursts) < 1:
             raise ValueError("bursts and max_pairings must be at least 1")
 
@@ -68,8 +73,8 @@ class RateLimits:
         minutes = max(seconds, 0.0) / SECONDS_PER_MINUTE
         shared = self.unauthenticated_burst + self.unauthenticated_per_minute * minutes
         verify = self.verify_burst + self.verify_per_minute * minutes
-        open_minutes = min(max(windows, 0) * window_seconds, max(seconds, 0.0)) / SECONDS_PER_MINUTE
-        pairing = (self.pairing_burst + self.pairing_per_minute * open_minutes) if windows else 0.0
+        open_seconds = min(max(windows, 0) * window_seconds, max(seconds, 0.0))
+        pairing = self.pairing_frames_per_second * open_seconds
         return shared + self.max_pairings * verify + pairing
 
     def max_processed_per_day(self, windows: int = 0) -> int:
@@ -111,7 +116,7 @@ class LinkStats:
     """Counts since the endpoint started (frames)."""
 
     processed: int  # admitted by a budget: the wake-ups that cost work (charged to the battery)
-    dropped_unauthenticated: int  # dropped unprocessed: shared or pairing budget, transport
+    dropped_unauthenticated: int  # dropped unprocessed: shared budget, transport
     dropped_paired: int  # dropped by a key's verification or command budget
     rejected: int  # rejected by a check (logged, aggregated by the emulator)
     delivered: int  # handed to the handler
@@ -123,18 +128,17 @@ class WakeBudget:
 
     limits: RateLimits
     shared: TokenBucket = field(init=False)
-    pairing: TokenBucket = field(init=False)
     verify: dict[bytes, TokenBucket] = field(default_factory=dict)
     command: dict[bytes, TokenBucket] = field(default_factory=dict)
     processed: int = 0
     dropped_unauthenticated: int = 0
     dropped_paired: int = 0
+    pairing_examined: int = 0  # PAIR_REQUESTs examined during open windows
 
     def __post_init__(self) -> None:
         limits = self.limits
         self.shared = TokenBucket.full(limits.unauthenticated_burst,
                                        limits.unauthenticated_per_minute)
-        self.pairing = TokenBucket.full(limits.pairing_burst, limits.pairing_per_minute)
 
     def add_key(self, key_id: bytes) -> None:
         """Give a newly paired key its own verification and command buckets."""
@@ -152,9 +156,11 @@ class WakeBudget:
         """Garbage, unknown keys, pairing requests outside a window."""
         return self._count(self.shared.take(now), paired=False)
 
-    def admit_pairing(self, now: float) -> bool:
-        """A pairing request while a window is open."""
-        return self._count(self.pairing.take(now), paired=False)
+    def admit_pairing(self) -> bool:
+        """A PAIR_REQUEST while a near-field window is open: always examined (one HMAC), never
+        charged to a bucket others can drain; counted as processed (charged to the battery)."""
+        self.pairing_examined += 1
+        return self._count(True, paired=False)
 
     def admit_verify(self, key_id: bytes, now: float) -> bool:
         """A frame naming a paired key, before its tag is checked."""

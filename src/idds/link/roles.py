@@ -2,9 +2,10 @@
 per rule).
 
 A device's role is fixed when it pairs (by the role the pump's pairing window was opened for)
-and is bound into its keys. ref, security: "the patient remote may only request a bolus; only a
-clinician programmer may change therapy, limits or the drug library". Adding a command is one
-line in `PERMISSIONS`.
+and is bound into its keys and into every sealed frame's associated data (`keys.binding`): an
+edited stored role fails authentication instead of changing what the key may do.
+ref, security: "the patient remote may only request a bolus; only a clinician programmer may
+change therapy, limits or the drug library". Adding a command is one line in `PERMISSIONS`.
 """
 
 from __future__ import annotations
@@ -40,8 +41,13 @@ PERMISSIONS: Final = MappingProxyType(
         "alarm_test": _CLINICIAN,
         "read_log": _CLINICIAN,
         "record_advice": _CLINICIAN,
+        "pairings": _CLINICIAN,  # answered by the link endpoint itself (its pairing table)
+        "unpair": _CLINICIAN,  # idem
     }
 )
+
+#: Commands the link endpoint answers itself, never handed to the pump's handler.
+LINK_COMMANDS: Final = frozenset({"pairings", "unpair"})
 
 
 def known(command: str) -> bool:

@@ -1,8 +1,8 @@
 """The clinician programmer and the patient remote as Python objects over a `LinkClient`.
 
-`Programmer`: pair, interrogate, plan and send a therapy, plan and send a refill, prime, alarm
-test, download and verify the log. `Remote`: pair and request a bolus, nothing else (the
-link's role table refuses anything else from a patient key).
+`Programmer`: pair, list and revoke pairings, interrogate, plan and send a therapy, plan and
+send a refill, prime, alarm test, download and verify the log. `Remote`: pair and request a
+bolus, nothing else (the link's role table refuses anything else from a patient key).
 
 Nothing is sent by a `plan_*` method; `send_*` sends a plan the caller has confirmed. Every
 refusal (library limit, pump, link) is written to the device's own log (`DeviceLog`) before
@@ -81,15 +81,16 @@ class _Device:
         self.log = log
         self.sleep = sleep
 
-    async def pair(self, device_id: str) -> ClientPairing:
-        """Pair in the pump's open window for this role; returns the pairing (its `code` is
-        the 6-digit short authentication code to compare with the pump's)."""
+    async def pair(self, device_id: str, secret: bytes) -> ClientPairing:
+        """Pair in the window this device opened over the near-field channel with the one-time
+        `secret` (the wand, `idds.link.nearfield`); returns the stored pairing."""
         try:
-            pairing = await self.client.pair(device_id, self.role)
+            pairing = await self.client.pair(device_id, self.role, secret)
         except IddsError as exc:
             self.log.append("refused", command="pair", reason=str(exc))
             raise
-        self.log.append("paired", pump=pairing.pump_id, role=self.role.label, code=pairing.code)
+        self.log.append("paired", pump=pairing.pump_id, role=self.role.label,
+                        key_id=pairing.key_id.hex())
         return pairing
 
     async def send(self, command: str, args: Mapping[str, JsonValue] | None = None, *,
@@ -190,6 +191,24 @@ class Programmer(_Device):
         if reason is not None:
             args["reason"] = reason
         return await self.send("record_advice", args)
+
+    async def pairings(self) -> list[dict[str, JsonValue]]:
+        """The pump's pairing table (device id, role, key id, paired at; never a key)."""
+        result = await self.send("pairings", read=True)
+        listed = result.get("pairings")
+        if not isinstance(listed, list) or not all(isinstance(p, dict) for p in listed):
+            raise IddsError("the pump's answer has no list of pairings")
+        return [p for p in listed if isinstance(p, dict)]
+
+    async def unpair(self, target: str) -> list[dict[str, JsonValue]]:
+        """Revoke the pairing(s) of a device id or key id (hex); the pump logs it, and so
+        does this device ("unpaired", with what was removed)."""
+        result = await self.send("unpair", {"device": target})
+        removed = result.get("unpaired")
+        if not isinstance(removed, list):
+            raise IddsError("the pump's answer has no list of unpaired devices")
+        self.log.append("unpaired", target=target, removed=removed)
+        return [p for p in removed if isinstance(p, dict)]
 
     async def alarm_test(self) -> dict[str, JsonValue]:
         """Sound the alarm tones once."""

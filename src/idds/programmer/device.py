@@ -77,7 +77,7 @@ class DeviceDir:
         value = read_json(self.path / "target.json")
         if not isinstance(value, dict):
             raise LinkError(ErrorCode.NOT_PAIRED,
-                            f"no pairing in {self.path}: run pair first (after the magnet)")
+                            f"no pairing in {self.path}: run pair --wand first")
         try:
             target = PumpAddress(str(value["pump_id"]), str(value["host"]), int(value["port"]))
         except (KeyError, TypeError, ValueError):

@@ -2,7 +2,7 @@
 
 Each line: {"seq", "time" (wall-clock ISO text given by the caller's clock), "kind", "details",
 "prev", "hash"} with hash = SHA-256(prev + canonical JSON of [seq, time, kind, details]).
-Kinds: "paired", "sent", "refused", "override", "warning", "advice" (advisory mode).
+Kinds: "paired", "unpaired", "sent", "refused", "override", "warning", "advice" (advisory mode).
 ref, security: the audit trail is append-only and tamper-evident; every refusal is logged on both
 sides.
 """

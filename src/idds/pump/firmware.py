@@ -309,9 +309,9 @@ class Pump(PumpMachine):
 
     def annotate(self, event: EventKind, /, **details: object) -> None:
         """Record what the external side did or refused, in the pump's own log: a drug-library
-        override, the volumes entered at a refill, a command the link refused, or a clinician's
-        decision on dose advice. Only these kinds: nothing outside can write a bolus, refill or
-        program entry."""
+        override, the volumes entered at a refill, a command the link refused, a pairing or
+        unpairing, or a clinician's decision on dose advice. Only these kinds: nothing outside
+        can write a bolus, refill or program entry."""
         if event not in ANNOTATIONS:
             self._refuse(Command.ANNOTATE, Limit.BAD_VALUE, f"{event.value} is not an annotation")
         self._log(event, **details)
@@ -359,4 +359,5 @@ class Pump(PumpMachine):
 
 
 ANNOTATIONS = frozenset({EventKind.LIBRARY_OVERRIDE, EventKind.REFILL_CHECKED,
-                         EventKind.LINK_REFUSED, EventKind.ADVICE_DECISION})
+                         EventKind.LINK_REFUSED, EventKind.ADVICE_DECISION,
+                         EventKind.LINK_PAIRING})

@@ -61,6 +61,7 @@ class EventKind(Enum):
     LIBRARY_OVERRIDE = "drug library override"
     REFILL_CHECKED = "refill volumes entered"
     LINK_REFUSED = "link refused"
+    LINK_PAIRING = "link pairing"  # a device paired or unpaired (who, as what, by whom)
     ADVICE_DECISION = "advice decision"
 
 
