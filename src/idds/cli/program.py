@@ -59,6 +59,7 @@ from idds.programmer.advisory import (
 )
 from idds.programmer.screens import (
     finish_table,
+    override_table,
     log_table,
     refill_table,
     status_table,
@@ -193,7 +194,12 @@ def therapy_command(
     lockout: Annotated[str | None, typer.Option(help='"2 h".')] = None,
     max_per_day: Annotated[int | None, typer.Option(help="Boluses per 24 h.")] = None,
     override: Annotated[str | None, typer.Option(
-        help="Reason for overriding soft drug-library limits (logged).")] = None,
+        help="Reason for overriding soft drug-library limits (logged): a code (opioid-tolerant, "
+        "titration-agreed, end-of-life, specialist-advice, trial-response) or at least 4 words "
+        "and 20 letters.")] = None,
+    confirm_override: Annotated[bool, typer.Option(
+        "--confirm-override", help="With --yes: the second confirmation an override needs.")]
+    = False,
     tolerant: Annotated[bool, typer.Option(
         "--tolerant", help="Opioid-tolerant patient (starting-dose range).")] = False,
     yes: Yes = False, as_json: JsonOption = False, device: Device = DEFAULT_DEVICE,
@@ -214,6 +220,15 @@ def therapy_command(
             if not as_json:
                 _show_finish(_out(), plan)
             confirm("Send this therapy to the pump?", yes)
+            if plan.overridden:
+                if not as_json:
+                    _out().print(override_table(plan))
+                if yes and not confirm_override:
+                    raise OptionError("this therapy overrides soft drug-library limits: with "
+                                      "--yes it also needs --confirm-override; nothing sent")
+                confirm("Override these soft limits, with this reason, and send?",
+                        yes and confirm_override)
+                plan = plan.with_override_confirmed()
             return plan, await prog.send_therapy(plan)
 
         plan, result = run_with(prog.client, go)

@@ -22,9 +22,19 @@ from idds.drugs.library import (
     load_library,
     reference_library_path,
 )
+from idds.drugs.overrides import (
+    REASON_CODES,
+    OverrideReasonError,
+    check_reason,
+    reason_problem,
+)
 from idds.drugs.signing import SignatureError, TrustStore, generate_keypair, sign_file, verify_file
 
 __all__ = [
+    "REASON_CODES",
+    "OverrideReasonError",
+    "check_reason",
+    "reason_problem",
     "Breach",
     "CheckResult",
     "ConversionPolicy",

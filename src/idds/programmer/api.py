@@ -31,6 +31,7 @@ from idds.link import (
 )
 from idds.programmer.devicelog import DeviceLog
 from idds.programmer.plans import (
+    PlanError,
     RefillChange,
     RefillRequest,
     TherapyPlan,
@@ -141,6 +142,11 @@ class Programmer(_Device):
     async def send_therapy(self, plan: TherapyPlan) -> dict[str, JsonValue]:
         """Send a confirmed therapy plan; the override (if any) is logged on both sides."""
         request = plan.request
+        if plan.needs_override_confirmation:
+            self.log.append("refused", command="program",
+                            reason="soft-limit override not confirmed again")
+            raise PlanError("the soft-limit override was not confirmed again on the Finish "
+                            "screen: nothing sent")
         if plan.overridden:
             self.log.append("override", reason=request.override_reason,
                             breaches=list(plan.overridden))

@@ -62,11 +62,28 @@ class TherapyPlan:
     rows: tuple[Row, ...]
     refill: RefillPlan | None
     notes: tuple[str, ...] = field(default=())
+    #: A plan that overrides soft limits is sent only after the clinician confirms the
+    #: override a second time on the Finish screen (issue 13; `with_override_confirmed`).
+    override_confirmed: bool = False
 
     @property
     def overridden(self) -> tuple[str, ...]:
         """The soft-limit breaches the override reason covers."""
         return tuple(b.message for b in self.checks.soft)
+
+    @property
+    def needs_override_confirmation(self) -> bool:
+        """True while the plan overrides soft limits and that was not confirmed again."""
+        return bool(self.checks.soft) and not self.override_confirmed
+
+    def override_lines(self) -> tuple[str, ...]:
+        """What the Finish screen shows before asking again: each soft limit overridden, its
+        source, and the reason that will be logged on the programmer and the pump."""
+        return tuple(f"{b.message} [source: {b.source}]" for b in self.checks.soft)
+
+    def with_override_confirmed(self) -> TherapyPlan:
+        """This plan after the clinician's second confirmation of its override."""
+        return replace(self, override_confirmed=True)
 
     def as_json(self) -> dict[str, object]:
         """The finish screen as plain data (CLI `--json`, the console)."""
