@@ -31,7 +31,7 @@ def test_permission_table() -> None:
     for command in ("bolus_request", "bolus_status"):
         assert permitted(Role.PATIENT, command) and permitted(Role.CLINICIAN, command)
     assert not permitted(Role.CLINICIAN, "no_such_command")
-    assert set(PERMISSIONS) == {*CLINICIAN_ONLY, "bolus_request", "bolus_status"}
+    assert set(PERMISSIONS) == {*CLINICIAN_ONLY, "bolus_ticket", "bolus_request", "bolus_status"}
     assert "only request a bolus" in refusal(Role.PATIENT, "program")
 
 

@@ -21,7 +21,7 @@ from idds.drugs import CheckResult, DrugEntry, DrugLibrary, enforce
 from idds.errors import IddsError
 from idds.programmer.status import PumpStatus
 from idds.protocol.checks import check
-from idds.protocol.wire import daily_dose, highest_rate
+from idds.protocol.wire import daily_dose, highest_rate, therapy_from_json, therapy_to_json
 from idds.pump import LIMITS, Continuous, Flex, Stopped, Therapy
 from idds.pump import rules as pump_rules
 from idds.pump.convert import volume_nl, volume_q
@@ -172,6 +172,7 @@ def plan_therapy(status: PumpStatus, request: TherapyRequest, library: DrugLibra
     if status.drug != name or status.concentration != request.concentration:
         raise PlanError(f"the pump holds {status.drug_text}, not {name} "
                         f"{request.concentration}: refill first to change drug or concentration")
+    therapy_from_json(therapy_to_json(request.therapy))  # the link's bounds, before sending
     current = status.therapy if status.therapy_drug == name else None
     result = check(entry, request.therapy, request.concentration, current,
                    opioid_tolerant=request.opioid_tolerant)
