@@ -160,7 +160,9 @@ def test_worst_case_interrogation_fits_one_message() -> None:
     bench.send("bolus_ticket", role=Role.PATIENT)
     result = bench.send("interrogate")
     assert len(encode_json(result)) <= MAX_RESULT_BYTES
-    assert len(result["therapy"]["steps"]) == 13  # type: ignore[arg-type,index]
+    therapy = result["therapy"]
+    assert isinstance(therapy, dict) and isinstance(therapy["steps"], list)
+    assert len(therapy["steps"]) == 13
     core = {**result, "last_events": []}  # what must fit before any event is trimmed
     assert "link" in result and len(encode_json(core)) + 100 < MAX_RESULT_BYTES
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from idds.link import RefusedError, Role
+from idds.link import JsonValue, RefusedError, Role
 from idds.link.tcp import encode_prefixed, read_prefixed
 from idds.pump import EventKind
 from idds.units import parse_quantity as q
@@ -72,7 +72,7 @@ def test_thirteen_long_decimal_steps_are_refused_and_interrogate_keeps_working(
     emu.start()
     try:
         prog = setup_pump(emu, tmp_path / "prog", dose="1 mg/day", boluses=False)
-        long_steps = [[f"{h:02d}:00", f"1.{h:02d}34567891234 mg/day"] for h in range(13)]
+        long_steps: list[JsonValue] = [[f"{h:02d}:00", f"1.{h:02d}34567891234 mg/day"] for h in range(13)]
         prog = programmer(tmp_path / "prog", emu.port)
         with pytest.raises(RefusedError, match="more than 8 characters"):
             call(prog, prog.send("program", {
@@ -83,7 +83,7 @@ def test_thirteen_long_decimal_steps_are_refused_and_interrogate_keeps_working(
         assert done.returncode == 0, done.stderr
         assert json.loads(done.stdout)["therapy"]["dose"] == "1 mg/day"  # unchanged
         # the longest program the link accepts: 13 steps, 8-character numbers
-        steps = [[f"{h:02d}:00", f"1.{h:02d}1234 mg/day"] for h in range(13)]
+        steps: list[JsonValue] = [[f"{h:02d}:00", f"1.{h:02d}1234 mg/day"] for h in range(13)]
         prog = programmer(tmp_path / "prog", emu.port)
         call(prog, prog.send("program", {
             "drug": "morphine", "concentration": "10 mg/mL", "opioid_tolerant": True,
@@ -104,6 +104,7 @@ class HoldingProxy:
         self.upstream, self.hold, self.delay = upstream, hold, delay
         self.seen = 0
         self.released = threading.Event()
+        self._tasks: set[asyncio.Task[None]] = set()
         self.release_answered = False
         self.port = 0
         self._ready = threading.Event()
@@ -141,7 +142,7 @@ class HoldingProxy:
                 frame = await read_prefixed(reader)
                 self.seen += 1
                 if self.seen == self.hold:
-                    asyncio.create_task(self._release_later(frame))
+                    self._tasks.add(asyncio.create_task(self._release_later(frame)))
                     continue
                 up_writer.write(encode_prefixed(frame))
                 await up_writer.drain()
@@ -196,7 +197,7 @@ def test_jam_and_release_of_a_bolus_request_is_refused(tmp_path: Path) -> None:
         assert not [e for e in log.entries if e.kind is EventKind.BOLUS_STARTED
                     and e.detail("kind") == "patient"]
         refused = [e for e in log.entries if e.kind is EventKind.LINK_REFUSED
-                   and "after its ticket" in e.detail("reason")]
+                   and "after its ticket" in (e.detail("reason") or "")]
         assert refused, "the released request was not refused by the pump's own timer"
         # an honest press right away is given
         now = idds("remote", "bolus", "--json", "--port", str(port),
