@@ -72,7 +72,8 @@ def test_thirteen_long_decimal_steps_are_refused_and_interrogate_keeps_working(
     emu.start()
     try:
         prog = setup_pump(emu, tmp_path / "prog", dose="1 mg/day", boluses=False)
-        long_steps: list[JsonValue] = [[f"{h:02d}:00", f"1.{h:02d}34567891234 mg/day"] for h in range(13)]
+        long_steps: list[JsonValue] = [[f"{h:02d}:00", f"1.{h:02d}34567891234 mg/day"]
+                                       for h in range(13)]
         prog = programmer(tmp_path / "prog", emu.port)
         with pytest.raises(RefusedError, match="more than 8 characters"):
             call(prog, prog.send("program", {

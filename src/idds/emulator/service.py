@@ -5,7 +5,10 @@
 up to now (the injected pump clock), acts, and then stores the pump's non-volatile image
 through the injected `persist` BEFORE returning, so a command is acknowledged only once its
 effect (or its logged refusal) is durable. A refusal is an `IddsError` whose sentence goes back
-to the device (COMMAND_REFUSED) and is already in the pump's log.
+to the device (COMMAND_REFUSED); commands are atomic: a refused one leaves the pump as it was,
+with the refusal as its only log entry (`idds.emulator.transaction`). Answers are bounded
+(`fit`, `idds.protocol.wire` bounds). A patient bolus needs a fresh one-use ticket from
+`bolus_ticket` (`idds.emulator.tickets`); a prime states why the catheter is empty.
 
 The pump re-checks the drug library itself (defence in depth): a `program` or `refill` that
 breaks a hard limit is refused even if a programmer skipped its own checks; soft breaches need
@@ -236,9 +239,9 @@ class PumpService:
         if stated not in reasons:
             raise CommandError(f"prime reason {stated[:40]!r} is not one of "
                                f"{', '.join(reasons)}")
-        run = self.pump.priming_bolus(reasons[stated])
         drug = self.pump.state.drug
         unit = self.library.drug(drug.name).display_unit if drug is not None else "mg"
+        run = self.pump.priming_bolus(reasons[stated])
         return {"volume": str(volume_q(run.volume_nl)),
                 "mass": Quantity.of(run.mass_ng, "ng").display(unit),
                 "drug": str(drug),
