@@ -37,8 +37,9 @@ def test_concentration_over_hard_limit_blocks() -> None:
 
 
 def test_soft_limit_needs_a_reason() -> None:
-    result = check_therapy(LIBRARY.drug("morphine"), Proposal(daily_dose=q("16 mg/day"),
-                                                              current_daily_dose=q("15 mg/day")))
+    # bupivacaine: soft maximum 15 mg/day, hard 20 mg/day (PACC 15-20 mg)
+    result = check_therapy(LIBRARY.drug("bupivacaine"), Proposal(
+        daily_dose=q("16 mg/day"), current_daily_dose=q("15 mg/day")))
     assert [b.limit_name for b in result.soft] == ["max_daily_dose"]
     with pytest.raises(SoftLimitError, match="needs an override"):
         enforce(result, None)
@@ -104,7 +105,7 @@ def test_zero_or_negative_is_refused() -> None:
 
 
 def test_the_daily_maximum_counts_every_allowed_bolus() -> None:
-    entry = LIBRARY.drug("morphine")  # soft maximum 15 mg/day
+    entry = LIBRARY.drug("bupivacaine")  # soft maximum 15 mg/day, hard 20 mg/day
     basal_only = check_therapy(entry, Proposal(daily_dose=q("14 mg/day"),
                                                current_daily_dose=q("14 mg/day")))
     assert basal_only.clear
@@ -114,3 +115,7 @@ def test_the_daily_maximum_counts_every_allowed_bolus() -> None:
     [breach] = with_boluses.breaches
     assert breach.limit_name == "max_daily_dose"
     assert "daily dose with every allowed bolus 16 mg/day" in breach.message
+    over_hard = check_therapy(entry, Proposal(daily_dose=q("14 mg/day"), bolus=q("2 mg"),
+                                              boluses_per_day=4,
+                                              current_daily_dose=q("14 mg/day")))
+    assert [b.limit_name for b in over_hard.hard] == ["hard_max_daily_dose"]

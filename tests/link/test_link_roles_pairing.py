@@ -33,8 +33,8 @@ def test_permission_table() -> None:
     assert not permitted(Role.CLINICIAN, "no_such_command")
     for command in ("pairings", "unpair"):  # answered by the link endpoint itself
         assert permitted(Role.CLINICIAN, command) and not permitted(Role.PATIENT, command)
-    assert set(PERMISSIONS) == {*CLINICIAN_ONLY, "bolus_request", "bolus_status", "pairings",
-                                "unpair"}
+    assert set(PERMISSIONS) == {*CLINICIAN_ONLY, "bolus_ticket", "bolus_request",
+                                "bolus_status", "pairings", "unpair"}
     assert "only request a bolus" in refusal(Role.PATIENT, "program")
 
 

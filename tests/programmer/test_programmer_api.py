@@ -76,8 +76,9 @@ def test_pump_itself_refuses_a_soft_breach_without_reason(rig: Rig) -> None:
     prog = rig.programmer()
     filled(rig, prog)
     run(prog.send_therapy(run(prog.plan_therapy(morphine("0.5 mg/day")))))
-    plan = run(prog.plan_therapy(morphine("5 mg/day", override="titration agreed")))
-    bare = type(plan)(morphine("5 mg/day"), plan.status, plan.checks, plan.rows, None)
+    plan = run(prog.plan_therapy(morphine("5 mg/day", override="titration-agreed")))
+    bare = type(plan)(morphine("5 mg/day"), plan.status, plan.checks, plan.rows, None,
+                      override_confirmed=True)
     with pytest.raises(RefusedError, match="needs an override") as err:
         run(prog.send_therapy(bare))
     assert err.value.code is ErrorCode.COMMAND_REFUSED
@@ -91,7 +92,10 @@ def test_soft_limit_override_is_logged_on_both_sides(rig: Rig) -> None:
         run(prog.plan_therapy(morphine("2 mg/day")))
     plan = run(prog.plan_therapy(morphine("2 mg/day", override="opioid tolerant, 200 mg oral")))
     assert plan.overridden and any("OVERRIDE" in n for n in plan.notes)
-    run(prog.send_therapy(plan))
+    with pytest.raises(PlanError, match="not confirmed again"):
+        run(prog.send_therapy(plan))  # the Finish screen asks a second time
+    assert rig.pump.state.therapy.basal != Continuous(q("2 mg/day"))
+    run(prog.send_therapy(plan.with_override_confirmed()))
     assert rig.pump.state.therapy.basal == Continuous(q("2 mg/day"))
     overrides = rig.pump.log.of_kind(EventKind.LIBRARY_OVERRIDE)
     assert overrides and overrides[0].detail("device_reason") == "opioid tolerant, 200 mg oral"
@@ -131,7 +135,8 @@ def test_refill_mismatch_warns_of_leak_or_pocket_fill(rig: Rig) -> None:
 def test_concentration_change_keeps_dose_and_bridges(rig: Rig) -> None:
     prog = rig.programmer()
     filled(rig, prog)
-    run(prog.send_therapy(run(prog.plan_therapy(morphine("1 mg/day", override="tolerant")))))
+    run(prog.send_therapy(run(prog.plan_therapy(
+        morphine("1 mg/day", override="opioid-tolerant"))).with_override_confirmed()))
     rig.pump_time = Fraction(86400)
     change = run(prog.plan_refill(RefillRequest(q("19.9 mL"), q("20 mL"), q("20 mg/mL"))))
     rows = {r.setting: (r.old, r.new) for r in change.rows}

@@ -30,7 +30,7 @@ def cases(tmp: Path) -> list[tuple[list[str], str]]:
         ([*therapy, "--dose", "1 mg/day", "--json", *dev], "--json needs --yes"),
         (["program", "refill", "--withdrawn", "x", "--volume", "20 mL", "--concentration",
           "10 mg/mL", *dev], "--withdrawn"),
-        (["program", "prime", "--yes", *dev], "NOT_PAIRED"),
+        (["program", "prime", "--reason", "implant", "--yes", *dev], "NOT_PAIRED"),
         (["program", "alarm-test", *dev], "NOT_PAIRED"),
         (["program", "log", "--verify", *dev], "NOT_PAIRED"),
         (["remote", "pair", "--port", "-1", "--wand", str(tmp), "--device", str(tmp / "r")],

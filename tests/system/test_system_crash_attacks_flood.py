@@ -51,7 +51,8 @@ def test_kill_9_after_ack_and_in_flight_loses_no_acknowledged_change(tmp_path: P
         for delay in (0.0, 0.02):  # kill while a program command is in flight
             new = Therapy(Continuous(q(f"{0.6 + delay} mg/day")))
             plan = call(prog, prog.plan_therapy(TherapyRequest(
-                "morphine", q("10 mg/mL"), new, override_reason="crash test")))
+                "morphine", q("10 mg/mL"), new, override_reason="titration-agreed"))
+                ).with_override_confirmed()
 
             async def send_and_kill(p: Programmer = prog, pl: object = plan,
                                     d: float = delay) -> bool:

@@ -34,6 +34,8 @@ def _summary(library: DrugLibrary) -> dict[str, object]:
                 else f"{drug.max_daily_dose.value} ({drug.max_daily_dose.kind})",
                 "max_bolus": None if drug.max_bolus is None
                 else f"{drug.max_bolus.value} ({drug.max_bolus.kind})",
+                "hard_max_daily_dose": str(drug.hard_max_daily_dose.value),
+                "hard_max_bolus": str(drug.hard_max_bolus.value),
             }
             for key, drug in library.drugs.items()
         },
@@ -63,9 +65,11 @@ def show(
             f"{drug.concentration_max.value} [red]hard[/red]"
             if drug.concentration_max.kind == "hard" else f"{drug.concentration_max.value} soft",
             f"{drug.start_daily_dose.low} to {drug.start_daily_dose.high}",
-            "-" if drug.max_daily_dose is None
-            else f"{drug.max_daily_dose.value} {drug.max_daily_dose.kind}",
-            "-" if drug.max_bolus is None else f"{drug.max_bolus.value} {drug.max_bolus.kind}",
+            ("" if drug.max_daily_dose is None
+             else f"{drug.max_daily_dose.value} {drug.max_daily_dose.kind}; ")
+            + f"{drug.hard_max_daily_dose.value} [red]hard[/red]",
+            ("" if drug.max_bolus is None else f"{drug.max_bolus.value} {drug.max_bolus.kind}; ")
+            + f"{drug.hard_max_bolus.value} [red]hard[/red]",
         )
     console().print(table)
     console().print(f"File: {library.path}", markup=False)

@@ -6,13 +6,13 @@
 - `idds program interrogate [--json]`
 - `idds program therapy --drug D --concentration C --dose "1 mg/day" [--mode continuous|flex
   --flex "HH:MM=DOSE,..."] [--bolus-dose X --bolus-duration "10 min" --lockout "2 h"
-  --max-per-day N] [--override "reason"] [--tolerant] [--yes] [--json]`
+  --max-per-day N] [--override "reason"] [--tolerant] [--yes [--confirm-override]] [--json]`
 - `idds program refill --withdrawn V --volume V --concentration C [--drug D] [--no-bridge]
   [--yes] [--json]`
 - `idds program advise --observations FILE [--controller intelligent|rule-based] [--accept |
   --reject "reason"] [--clinician NAME] [--now ISO] [--yes] [--json]` (advisory mode)
-- `idds program prime [--yes] [--json]`, `idds program alarm-test [--json]`,
-  `idds program log [--verify] [--json]`
+- `idds program prime --reason implant|catheter-revision|drug-change [--yes] [--json]`,
+  `idds program alarm-test [--json]`, `idds program log [--verify] [--json]`
 
 Every command takes `--device DIR` (default ~/.idds/programmer: pairing, target, audit log)
 and `--port P` (the emulator's port; remembered). Nothing changes the pump until the finish
@@ -32,6 +32,7 @@ import typer
 from rich.console import Console
 
 from idds.cli.advice_screen import show_advice
+from idds.cli.confirmations import AGAIN_HELP, OVERRIDE_HELP, confirm_override, show_prime
 from idds.cli.devices import (
     client_for,
     confirm,
@@ -60,6 +61,7 @@ from idds.programmer.advisory import (
     open_visit,
     parse_time,
 )
+from idds.programmer.priming import PrimePlan, prime_reason
 from idds.programmer.screens import (
     finish_table,
     log_table,
@@ -182,8 +184,8 @@ def therapy_command(
     bolus_duration: Annotated[str | None, typer.Option(help='"10 min".')] = None,
     lockout: Annotated[str | None, typer.Option(help='"2 h".')] = None,
     max_per_day: Annotated[int | None, typer.Option(help="Boluses per 24 h.")] = None,
-    override: Annotated[str | None, typer.Option(
-        help="Reason for overriding soft drug-library limits (logged).")] = None,
+    override: Annotated[str | None, typer.Option(help=OVERRIDE_HELP)] = None,
+    again: Annotated[bool, typer.Option("--confirm-override", help=AGAIN_HELP)] = False,
     tolerant: Annotated[bool, typer.Option(
         "--tolerant", help="Opioid-tolerant patient (starting-dose range).")] = False,
     yes: Yes = False, as_json: JsonOption = False, device: Device = DEFAULT_DEVICE,
@@ -204,6 +206,7 @@ def therapy_command(
             if not as_json:
                 _show_finish(_out(), plan)
             confirm("Send this therapy to the pump?", yes)
+            plan = confirm_override(None if as_json else _out(), plan, yes, again)
             return plan, await prog.send_therapy(plan)
 
         plan, result = run_with(prog.client, go)
@@ -256,17 +259,27 @@ def refill_command(
 
 
 @app.command("prime")
-def prime_command(yes: Yes = False, as_json: JsonOption = False, device: Device = DEFAULT_DEVICE,
-                  port: Port = None) -> None:
-    """Priming bolus: fill the catheter (after implant or catheter revision)."""
+def prime_command(
+    reason: Annotated[str, typer.Option(
+        help="Why the catheter is empty: implant, catheter-revision or drug-change.")],
+    yes: Yes = False, as_json: JsonOption = False, device: Device = DEFAULT_DEVICE,
+    port: Port = None, library: Library = None,
+) -> None:
+    """Priming bolus: fill the EMPTY catheter once (after implant, revision or drug change)."""
     with one_line_errors():
-        confirm("Start the priming bolus?", yes or as_json)
-        prog = _programmer(device, port)
-        result = run_with(prog.client, prog.prime)
+        _json_needs_yes(as_json and not yes, "--json")
+        why = prime_reason(reason)
+        prog = _programmer(device, port, library)
+
+        async def go() -> tuple[PrimePlan, dict[str, Any]]:
+            plan = show_prime(None if as_json else _out(), await prog.plan_prime(why), yes)
+            return plan, await prog.prime(plan)
+
+        plan, result = run_with(prog.client, go)
     if as_json:
-        print_json(result)
+        print_json({"caution": plan.lines()[1], **result})
         return
-    _out().print(f"Priming bolus started: {result.get('volume')} over "
+    _out().print(f"Priming bolus started: {result.get('volume')} = {result.get('mass')} over "
                  f"{result.get('minutes')} min.", markup=False)
 
 

@@ -3,7 +3,10 @@
 - `idds remote pair --port P --wand STATE_DIR`: the remote held over the pump (near-field:
   a one-time secret into the pump's state directory), then SPAKE2 pairing over the radio
 - `idds remote bolus [--json]`: given (exit 0) or refused with the reason in plain words
-  (exit 1): lockout with minutes left, daily maximum, alarm.
+  (exit 1): lockout with minutes left, daily maximum, alarm; or, when the request went out and
+  no answer came back, the truth (exit 3): the bolus may or may not have been given, check
+  with `idds remote status` before pressing again.
+- `idds remote status [--json]`: lockout left, boluses in the last 24 h, the last bolus.
 
 `--device DIR` (default ~/.idds/remote) keeps the pairing and the remote's audit log. A
 patient-paired key can do nothing else: the pump's role table refuses it. Bad input or a
@@ -78,5 +81,29 @@ def bolus_command(
         print_json({"given": outcome.given, "message": outcome.message, **outcome.details})
     else:
         console().print(outcome.message, markup=False)
+    if outcome.given is None:
+        raise typer.Exit(3)
     if not outcome.given:
         raise typer.Exit(1)
+
+
+@app.command("status")
+def status_command(
+    device: Device = DEFAULT_DEVICE,
+    port: Annotated[int | None, typer.Option(help="Emulator TCP port (default: stored).")]
+    = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Bolus status: lockout left, boluses in the last 24 h, the last bolus (pump time)."""
+    with one_line_errors():
+        dev = device_dir(device, "remote")
+        remote = Remote(client_for(dev, port), dev.log, sleep=asyncio.sleep)
+        status = run_with(remote.client, remote.status)
+    if as_json:
+        print_json(status)
+        return
+    console().print(
+        f"Last bolus: {status.get('last_bolus') or 'none'}; boluses in the last 24 h: "
+        f"{status.get('boluses_24h')} of {status.get('max_per_24h')}; lockout: "
+        f"{status.get('lockout_minutes_left')} min left; bolus running: "
+        f"{'yes' if status.get('bolus_running') else 'no'}.", markup=False)

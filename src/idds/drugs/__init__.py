@@ -22,9 +22,16 @@ from idds.drugs.library import (
     load_library,
     reference_library_path,
 )
+from idds.drugs.overrides import (
+    REASON_CODES,
+    OverrideReasonError,
+    check_reason,
+    reason_problem,
+)
 from idds.drugs.signing import SignatureError, TrustStore, generate_keypair, sign_file, verify_file
 
 __all__ = [
+    "REASON_CODES",
     "Breach",
     "CheckResult",
     "ConversionPolicy",
@@ -36,15 +43,18 @@ __all__ = [
     "LibraryError",
     "LibraryHolder",
     "LimitKind",
+    "OverrideReasonError",
     "Proposal",
     "Route",
     "SignatureError",
     "SoftLimitError",
     "TrustStore",
+    "check_reason",
     "check_therapy",
     "enforce",
     "generate_keypair",
     "load_library",
+    "reason_problem",
     "reference_library_path",
     "sign_file",
     "verify_file",

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from idds.drugs.library import DoseRange, DrugEntry, DrugLimit, LimitKind
+from idds.drugs.overrides import reason_problem
 from idds.errors import IddsError
 from idds.units import Kind, Quantity
 
@@ -73,11 +74,11 @@ class HardLimitError(IddsError):
 class SoftLimitError(IddsError):
     """A proposal breaks a soft limit and no override with a reason was given."""
 
-    def __init__(self, breaches: tuple[Breach, ...]) -> None:
+    def __init__(self, breaches: tuple[Breach, ...], problem: str | None = None) -> None:
         self.breaches = breaches
-        super().__init__(
-            "; ".join(b.message for b in breaches) + " (needs an override with a reason)"
-        )
+        why = "needs an override with a reason" if problem is None else (
+            f"needs an override with a reason: {problem}")
+        super().__init__("; ".join(b.message for b in breaches) + f" ({why})")
 
 
 def _over(name: str, what: str, value: Quantity, limit: DrugLimit | None,
@@ -175,20 +176,30 @@ def check_therapy(drug: DrugEntry, proposal: Proposal) -> CheckResult:
         if proposal.bolus is not None and proposal.boluses_per_day > 0:
             allowance = proposal.bolus * proposal.boluses_per_day / Quantity.of(1, "day")
             total, what = (dose + allowance).to(dose.unit), "daily dose with every allowed bolus"
+        found += _over("hard_max_daily_dose", what, total, drug.hard_max_daily_dose, unit)
         found += _over("max_daily_dose", what, total, drug.max_daily_dose, unit)
         if proposal.current_daily_dose is None:
             found += _above_range(dose, drug.start_range(proposal.opioid_tolerant), unit)
         found += _increase(drug, proposal, unit)
     if proposal.bolus is not None:
         bolus = proposal.bolus.require(Kind.MASS, "bolus")
+        found += _over("hard_max_bolus", "bolus", bolus, drug.hard_max_bolus,
+                       drug.display_unit)
         found += _over("max_bolus", "bolus", bolus, drug.max_bolus, drug.display_unit)
-    return CheckResult(tuple(found))
+    unique = {b.message: b for b in reversed(found)}  # one line per breach (a hard one first)
+    return CheckResult(tuple(b for b in found if unique[b.message] is b))
 
 
 def enforce(result: CheckResult, override_reason: str | None) -> None:
-    """Raise for a hard breach; for soft breaches, raise unless a non-empty reason is given."""
+    """Raise for a hard breach; for soft breaches, raise unless the override reason passes
+    `idds.drugs.overrides.reason_problem` (a coded reason, or free text of stated minimum
+    content)."""
     if result.hard:
         raise HardLimitError(result.hard)
     if result.soft and not (override_reason and override_reason.strip()):
         raise SoftLimitError(result.soft)
+    if result.soft:
+        problem = reason_problem(override_reason)
+        if problem is not None:
+            raise SoftLimitError(result.soft, problem)
 

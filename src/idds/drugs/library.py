@@ -112,13 +112,20 @@ _LIMIT_KINDS: dict[str, Kind] = {
     "concentration_max": Kind.CONCENTRATION,
     "max_daily_dose": Kind.DOSE_RATE,
     "max_bolus": Kind.MASS,
+    "hard_max_daily_dose": Kind.DOSE_RATE,
+    "hard_max_bolus": Kind.MASS,
     "max_increase": Kind.DOSE_RATE,
     "min_interval_between_increases": Kind.TIME,
 }
 
 
 class DrugEntry(BaseModel):
-    """One drug's entry. Quantities keep the units they were written in."""
+    """One drug's entry. Quantities keep the units they were written in.
+
+    `hard_max_daily_dose` (basal plus every allowed patient bolus, per day) and
+    `hard_max_bolus` are required for every drug and must be hard: no override reason, no key
+    and no programmer can talk past them (issue 13). `max_daily_dose` and `max_bolus` are the
+    optional usual maxima beside them (soft where the reference gives a softer figure)."""
 
     model_config = _FROZEN
     name: str
@@ -129,6 +136,8 @@ class DrugEntry(BaseModel):
     start_daily_dose_tolerant: DoseRange | None = None
     max_daily_dose: DrugLimit | None = None
     max_bolus: DrugLimit | None = None
+    hard_max_daily_dose: DrugLimit
+    hard_max_bolus: DrugLimit
     max_increase_percent: PercentLimit | None = None
     max_increase: DrugLimit | None = None
     min_interval_between_increases: DrugLimit | None = None
@@ -143,6 +152,15 @@ class DrugEntry(BaseModel):
                 raise ValueError(f"{name} {limit.value} must be a {kind.label}")
             if limit is not None and not limit.value.is_positive():
                 raise ValueError(f"{name} {limit.value} must be above zero")
+        for name in ("hard_max_daily_dose", "hard_max_bolus"):
+            if getattr(self, name).kind is not LimitKind.HARD:
+                raise ValueError(f"{name} must be a hard limit")
+        for soft, hard in (("max_daily_dose", "hard_max_daily_dose"),
+                           ("max_bolus", "hard_max_bolus")):
+            usual = getattr(self, soft)
+            if usual is not None and usual.value > getattr(self, hard).value:
+                raise ValueError(f"{soft} {usual.value} is above {hard} "
+                                 f"{getattr(self, hard).value}")
         if self.display_unit not in ("mg", "mcg"):
             raise ValueError(f"display_unit {self.display_unit!r} must be mg or mcg")
         if self.oral_morphine_mg_per_mg is not None:

@@ -5,7 +5,10 @@
 up to now (the injected pump clock), acts, and then stores the pump's non-volatile image
 through the injected `persist` BEFORE returning, so a command is acknowledged only once its
 effect (or its logged refusal) is durable. A refusal is an `IddsError` whose sentence goes back
-to the device (COMMAND_REFUSED) and is already in the pump's log.
+to the device (COMMAND_REFUSED); commands are atomic: a refused one leaves the pump as it was,
+with the refusal as its only log entry (`idds.emulator.transaction`). Answers are bounded
+(`fit`, `idds.protocol.wire` bounds). A patient bolus needs a fresh one-use ticket from
+`bolus_ticket` (`idds.emulator.tickets`); a prime states why the catheter is empty.
 
 The pump re-checks the drug library itself (defence in depth): a `program` or `refill` that
 breaks a hard limit is refused even if a programmer skipped its own checks; soft breaches need
@@ -14,11 +17,14 @@ the override reason in the command, and the override is logged in the pump's log
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from fractions import Fraction
 from typing import Any
 
 from idds.drugs import DrugLibrary, enforce
+from idds.emulator.tickets import TICKET_VALID_S, BolusTickets
+from idds.emulator.transaction import roll_back, savepoint
 from idds.errors import IddsError
 from idds.link import CommandRequest, JsonValue
 from idds.link.messages import encode_json
@@ -29,6 +35,7 @@ from idds.protocol.wire import therapy_to_json as wire_therapy
 from idds.pump import (
     Drug,
     EventKind,
+    PrimeReason,
     Pump,
     RefillReport,
     Refusal,
@@ -72,7 +79,9 @@ class PumpService:
         self.pump_id = pump_id
         self.wakeups: Callable[[], int] = lambda: 0
         self.link_stats: Callable[[], dict[str, JsonValue]] = dict
+        self.tickets = BolusTickets(time.monotonic)
         self._charged = 0
+        self._device = ""
 
     # -- time and battery ----------------------------------------------------------------------
 
@@ -99,20 +108,25 @@ class PumpService:
     # -- the handler ---------------------------------------------------------------------------
 
     def handle(self, request: CommandRequest) -> Mapping[str, JsonValue]:
-        """The `PumpEndpoint` handler: act, persist, then answer."""
+        """The `PumpEndpoint` handler: act, fit the answer, persist, then answer. Atomic: a
+        command that raises (refused, or an answer that cannot be sent) leaves the pump as it
+        was before it, plus the one log entry of the refusal (`idds.emulator.transaction`)."""
         self.catch_up()
+        saved = savepoint(self.pump)
+        self._device = request.device_id
         try:
             action = _COMMANDS[request.command]
-            result = action(self, request.args)
-        except Refusal:
-            raise  # the firmware has logged its own refusal
-        except IddsError as exc:  # library limits, wrong drug, malformed arguments
-            self.pump.annotate(EventKind.LINK_REFUSED, command=request.command,
-                               device=request.device_id, reason=str(exc))
+            result = fit(action(self, request.args))
+        except Exception as exc:
+            self.pump = roll_back(self.pump, saved)
+            if isinstance(exc, IddsError) and not isinstance(exc, Refusal):
+                # library limits, wrong drug, malformed arguments, stale ticket
+                self.pump.annotate(EventKind.LINK_REFUSED, command=request.command,
+                                   device=request.device_id, reason=str(exc))
             raise
         finally:
             self.persist(self.pump)  # durable before the reply is sealed and sent
-        return fit(result)
+        return result
 
     # -- commands ------------------------------------------------------------------------------
 
@@ -121,9 +135,8 @@ class PumpService:
         pump = self.pump
         t = interrogate(pump)
         s = pump.state
-        alarms: list[JsonValue] = [
-            {"kind": a.kind.value, "priority": a.spec.priority.value,
-             "raised": format_time(a.raised_at)} for a in t.alarms]
+        alarms: list[JsonValue] = [  # the priority follows from the kind (ALARM_SPECS)
+            {"kind": a.kind.value, "raised": format_time(a.raised_at)} for a in t.alarms]
         events: list[JsonValue] = [_short(str(e)) for e in pump.log.last(6)]
         return {
             "pump_id": self.pump_id,
@@ -132,7 +145,6 @@ class PumpService:
             "drug": t.drug.name if t.drug else None,
             "concentration": str(t.drug.concentration) if t.drug else None,
             "therapy": wire_therapy(t.therapy),
-            "therapy_text": t.therapy.describe(),
             "therapy_drug": therapy_drug(pump),
             "confirmed": t.confirmed,
             "infusing": t.infusing,
@@ -151,6 +163,8 @@ class PumpService:
             "motor_stalled": t.motor_stalled,
             "alarms": alarms,
             "last_events": events,
+            "prime_due": s.prime_due.value if s.prime_due is not None else None,
+            "dead_volume": str(volume_q(s.dead_volume_nl)),
             "log_head": t.log_head,
             "log_length": len(pump.log),
             "link": self.link_stats(),
@@ -223,9 +237,20 @@ class PumpService:
         }
 
     def prime(self, args: dict[str, Any]) -> dict[str, JsonValue]:
-        """Priming bolus: fills the catheter (dead volume) at the priming flow."""
-        run = self.pump.priming_bolus()
+        """Priming bolus: fills the empty catheter (dead volume) at the priming flow. `reason`
+        states why the catheter is empty ("implant", "catheter revision", "drug change"); the
+        firmware allows one prime per such event. The answer gives the drug mass too."""
+        stated = text_arg(args, "reason")
+        reasons = {r.value: r for r in PrimeReason}
+        if stated not in reasons:
+            raise CommandError(f"prime reason {stated[:40]!r} is not one of "
+                               f"{', '.join(reasons)}")
+        drug = self.pump.state.drug
+        unit = self.library.drug(drug.name).display_unit if drug is not None else "mg"
+        run = self.pump.priming_bolus(reasons[stated])
         return {"volume": str(volume_q(run.volume_nl)),
+                "mass": Quantity.of(run.mass_ng, "ng").display(unit),
+                "drug": str(drug),
                 "minutes": round(float((run.ends - run.started) / 60), 2)}
 
     def alarm_test(self, args: dict[str, Any]) -> dict[str, JsonValue]:
@@ -242,8 +267,15 @@ class PumpService:
         return {"start": start, "count": count, "total": len(entries), "page": page,
                 "head": self.pump.log.head}
 
+    def bolus_ticket(self, args: dict[str, Any]) -> dict[str, JsonValue]:
+        """A one-use ticket for the next `bolus_request` of this device, valid
+        `TICKET_VALID_S` s of the pump's own timer (`idds.emulator.tickets`)."""
+        return {"ticket": self.tickets.issue(self._device), "valid_s": TICKET_VALID_S}
+
     def bolus_request(self, args: dict[str, Any]) -> dict[str, JsonValue]:
-        """A patient bolus: given, or refused with the reason (lockout, daily maximum, alarm)."""
+        """A patient bolus: given, or refused with the reason (no fresh ticket from the pump,
+        lockout, daily maximum, alarm)."""
+        self.tickets.redeem(self._device, args.get("ticket"))
         run = self.pump.patient_bolus()
         return {"given": True, "volume": str(volume_q(run.volume_nl)),
                 "minutes": round(float((run.ends - run.started) / 60), 2),
@@ -258,7 +290,9 @@ class PumpService:
         return {"lockout_minutes_left": round(left, 1),
                 "boluses_24h": pump_rules.boluses_in_window(s.patient_starts, s.now, window),
                 "max_per_24h": demand.max_per_24h if demand else 0,
-                "bolus_running": s.bolus is not None}
+                "bolus_running": s.bolus is not None,
+                "last_bolus": (format_time(s.patient_starts[-1]) if s.patient_starts
+                               else None)}
 
 
     def record_advice(self, args: dict[str, Any]) -> dict[str, JsonValue]:
@@ -288,6 +322,7 @@ _COMMANDS: dict[str, Callable[[PumpService, dict[str, Any]], dict[str, JsonValue
     "prime": PumpService.prime,
     "alarm_test": PumpService.alarm_test,
     "read_log": PumpService.read_log,
+    "bolus_ticket": PumpService.bolus_ticket,
     "bolus_request": PumpService.bolus_request,
     "bolus_status": PumpService.bolus_status,
     "record_advice": PumpService.record_advice,
@@ -336,10 +371,17 @@ def _short(text: str, limit: int = 110) -> str:
 
 
 def fit(result: dict[str, JsonValue]) -> dict[str, JsonValue]:
-    """Trim the list of recent events until the result fits one link frame."""
+    """Trim the list of recent events (oldest first), then the link counters (diagnostics),
+    until the result fits one link frame. The bounds of `idds.protocol.wire` (13 flex steps,
+    numbers of at most 8 characters) keep the rest of an interrogation below the limit in the
+    worst case (tests/emulator/test_service_atomic.py); a result that still does not fit is
+    refused, and `handle` rolls the command back."""
     while len(encode_json(result)) > MAX_RESULT_BYTES:
         events = result.get("last_events")
-        if not isinstance(events, list) or not events:
+        if isinstance(events, list) and events:
+            result = {**result, "last_events": events[1:]}
+        elif "link" in result:
+            result = {k: v for k, v in result.items() if k != "link"}
+        else:
             raise CommandError("the pump's answer does not fit one link message")
-        result = {**result, "last_events": events[1:]}
     return result

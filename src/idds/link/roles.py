@@ -32,6 +32,7 @@ _CLINICIAN = frozenset({Role.CLINICIAN})
 
 PERMISSIONS: Final = MappingProxyType(
     {
+        "bolus_ticket": _BOTH,
         "bolus_request": _BOTH,
         "bolus_status": _BOTH,
         "interrogate": _CLINICIAN,

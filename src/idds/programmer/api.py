@@ -31,6 +31,7 @@ from idds.link import (
 )
 from idds.programmer.devicelog import DeviceLog
 from idds.programmer.plans import (
+    PlanError,
     RefillChange,
     RefillRequest,
     TherapyPlan,
@@ -38,10 +39,11 @@ from idds.programmer.plans import (
     plan_refill_change,
     plan_therapy,
 )
+from idds.programmer.priming import PrimePlan, plan_prime
 from idds.programmer.status import PumpStatus, parse_status
 from idds.protocol.pagedlog import GENESIS, decode_page
 from idds.protocol.wire import therapy_to_json
-from idds.pump import LogEntry, verify_chain
+from idds.pump import LogEntry, PrimeReason, verify_chain
 
 Sleep = Callable[[float], Awaitable[None]]
 #: Wait before retrying a read after silence (s): one paired-key token refills in 2 s.
@@ -66,7 +68,7 @@ class LogDownload:
 class BolusOutcome:
     """A bolus request's outcome: given, or refused with the pump's reason in words."""
 
-    given: bool
+    given: bool | None  # None: unknown (the request went out, no answer came back)
     message: str
     details: dict[str, JsonValue]
 
@@ -142,6 +144,11 @@ class Programmer(_Device):
     async def send_therapy(self, plan: TherapyPlan) -> dict[str, JsonValue]:
         """Send a confirmed therapy plan; the override (if any) is logged on both sides."""
         request = plan.request
+        if plan.needs_override_confirmation:
+            self.log.append("refused", command="program",
+                            reason="soft-limit override not confirmed again")
+            raise PlanError("the soft-limit override was not confirmed again on the Finish "
+                            "screen: nothing sent")
         if plan.overridden:
             self.log.append("override", reason=request.override_reason,
                             breaches=list(plan.overridden))
@@ -179,9 +186,19 @@ class Programmer(_Device):
             "bridge": change.bridge,
         })
 
-    async def prime(self) -> dict[str, JsonValue]:
-        """Priming bolus (fills the catheter)."""
-        return await self.send("prime")
+    async def plan_prime(self, reason: PrimeReason) -> PrimePlan:
+        """Interrogate, then check the priming bolus (due for `reason`; its mass of drug);
+        nothing is sent."""
+        status = await self.interrogate()
+        try:
+            return plan_prime(status, reason, self.library)
+        except IddsError as exc:
+            self.log.append("refused", command="prime", reason=str(exc))
+            raise
+
+    async def prime(self, plan: PrimePlan) -> dict[str, JsonValue]:
+        """Send a confirmed priming bolus (fills the empty catheter once)."""
+        return await self.send("prime", {"reason": plan.reason.value})
 
     async def record_advice(self, outcome: str, clinician: str, device: str, advice: str,
                             reason: str | None = None) -> dict[str, JsonValue]:
@@ -240,16 +257,35 @@ class Remote(_Device):
     role = Role.PATIENT
 
     async def bolus(self) -> BolusOutcome:
-        """Request a bolus: given, or refused with the reason (lockout with minutes left,
-        daily maximum, alarm). Link failures (not paired, no answer) still raise."""
+        """Request a bolus: a one-use ticket from the pump, then the request with it (the pump
+        refuses a request that reaches it more than a few seconds after its ticket). Given,
+        or refused with the reason (lockout with minutes left, daily maximum, alarm), or
+        UNKNOWN (`given` None) when the request went out and no answer came back: then the
+        remote says so and never claims either. Other link failures (not paired, no answer to
+        the ticket request: nothing can have been given) still raise."""
+        ticket = await self.send("bolus_ticket", read=True)
         try:
-            result = await self.send("bolus_request")
+            result = await self.send("bolus_request", {"ticket": ticket.get("ticket")})
         except RefusedError as exc:
             if exc.code is not ErrorCode.COMMAND_REFUSED:
                 raise
             return BolusOutcome(False, f"Bolus NOT given: {exc.reason}", {"reason": exc.reason})
+        except TransportError as exc:
+            if exc.code is not ErrorCode.NO_REPLY:
+                raise
+            self.log.append("warning", command="bolus_request", warning=UNKNOWN_OUTCOME)
+            return BolusOutcome(None, UNKNOWN_OUTCOME, {"reason": "no answer from the pump"})
         return BolusOutcome(True, f"Bolus given: {result.get('volume')} over "
                                   f"{result.get('minutes')} min", result)
+
+    async def status(self) -> dict[str, JsonValue]:
+        """Lockout left, boluses in the last 24 h, whether one is running, the last one."""
+        return await self.send("bolus_status", read=True)
+
+
+#: What the remote says when a bolus request got no answer (issue 13: never guess).
+UNKNOWN_OUTCOME = ("The pump did not answer; the bolus may or may not have been given: check "
+                   "with `idds remote status` before pressing again.")
 
 
 def _int(result: dict[str, Any], name: str) -> int:

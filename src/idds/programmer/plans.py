@@ -21,7 +21,7 @@ from idds.drugs import CheckResult, DrugEntry, DrugLibrary, enforce
 from idds.errors import IddsError
 from idds.programmer.status import PumpStatus
 from idds.protocol.checks import check
-from idds.protocol.wire import daily_dose, highest_rate
+from idds.protocol.wire import daily_dose, highest_rate, therapy_from_json, therapy_to_json
 from idds.pump import LIMITS, Continuous, Flex, Stopped, Therapy
 from idds.pump import rules as pump_rules
 from idds.pump.convert import volume_nl, volume_q
@@ -62,11 +62,28 @@ class TherapyPlan:
     rows: tuple[Row, ...]
     refill: RefillPlan | None
     notes: tuple[str, ...] = field(default=())
+    #: A plan that overrides soft limits is sent only after the clinician confirms the
+    #: override a second time on the Finish screen (issue 13; `with_override_confirmed`).
+    override_confirmed: bool = False
 
     @property
     def overridden(self) -> tuple[str, ...]:
         """The soft-limit breaches the override reason covers."""
         return tuple(b.message for b in self.checks.soft)
+
+    @property
+    def needs_override_confirmation(self) -> bool:
+        """True while the plan overrides soft limits and that was not confirmed again."""
+        return bool(self.checks.soft) and not self.override_confirmed
+
+    def override_lines(self) -> tuple[str, ...]:
+        """What the Finish screen shows before asking again: each soft limit overridden, its
+        source, and the reason that will be logged on the programmer and the pump."""
+        return tuple(f"{b.message} [source: {b.source}]" for b in self.checks.soft)
+
+    def with_override_confirmed(self) -> TherapyPlan:
+        """This plan after the clinician's second confirmation of its override."""
+        return replace(self, override_confirmed=True)
 
     def as_json(self) -> dict[str, object]:
         """The finish screen as plain data (CLI `--json`, the console)."""
@@ -155,6 +172,7 @@ def plan_therapy(status: PumpStatus, request: TherapyRequest, library: DrugLibra
     if status.drug != name or status.concentration != request.concentration:
         raise PlanError(f"the pump holds {status.drug_text}, not {name} "
                         f"{request.concentration}: refill first to change drug or concentration")
+    therapy_from_json(therapy_to_json(request.therapy))  # the link's bounds, before sending
     current = status.therapy if status.therapy_drug == name else None
     result = check(entry, request.therapy, request.concentration, current,
                    opioid_tolerant=request.opioid_tolerant)

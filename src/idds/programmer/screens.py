@@ -27,6 +27,18 @@ def finish_table(plan: TherapyPlan) -> Table:
     return _rows_table(f"Finish: therapy for pump {plan.status.pump_id}", plan.rows)
 
 
+def override_table(plan: TherapyPlan) -> Table:
+    """The override part of the Finish screen, shown before the clinician is asked again:
+    every soft limit the therapy breaks, its source, and the reason that will be logged."""
+    table = Table(title=f"OVERRIDE of {len(plan.checks.soft)} soft drug-library limit(s); "
+                        f"reason: {plan.request.override_reason}", title_justify="left")
+    table.add_column("Limit overridden", style="bold red")
+    table.add_column("Source")
+    for breach in plan.checks.soft:
+        table.add_row(breach.message, breach.source)
+    return table
+
+
 def refill_table(change: RefillChange) -> Table:
     """The finish screen of a refill."""
     return _rows_table(f"Finish: refill of pump {change.status.pump_id}", change.rows)

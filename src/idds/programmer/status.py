@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from idds.protocol.wire import WireError, therapy_from_json
-from idds.pump import Therapy
+from idds.pump import ALARM_SPECS, AlarmKind, Therapy
 from idds.units import Kind, Quantity, parse_quantity
 
 
@@ -57,21 +57,29 @@ def _volume(raw: dict[str, Any], name: str) -> Quantity:
     return parse_quantity(value, Kind.VOLUME, what=name)
 
 
+def _priority(alarm: dict[str, Any]) -> str:
+    """An alarm's priority: sent by older pumps, else the one its kind has (ALARM_SPECS)."""
+    if "priority" in alarm:
+        return str(alarm["priority"])
+    return ALARM_SPECS[AlarmKind(alarm["kind"])].priority.value
+
+
 def parse_status(raw: dict[str, Any]) -> PumpStatus:
     """A PumpStatus from the `interrogate` result."""
     try:
         conc = raw.get("concentration")
-        alarms = tuple(f"{a['kind']} ({a['priority']} priority, since {a['raised']})"
+        alarms = tuple(f"{a['kind']} ({_priority(a)} priority, since {a['raised']})"
                        for a in raw["alarms"])
         due = raw.get("refill_due_in_days")
+        therapy = therapy_from_json(raw["therapy"])
         return PumpStatus(
             pump_id=str(raw["pump_id"]),
             time=str(raw["time"]),
             drug=raw.get("drug"),
             concentration=(parse_quantity(conc, Kind.CONCENTRATION, what="concentration")
                            if isinstance(conc, str) else None),
-            therapy=therapy_from_json(raw["therapy"]),
-            therapy_text=str(raw["therapy_text"]),
+            therapy=therapy,
+            therapy_text=therapy.describe(),  # not sent: the answer must fit one message
             therapy_drug=raw.get("therapy_drug"),
             confirmed=bool(raw["confirmed"]),
             infusing=bool(raw["infusing"]),

@@ -21,13 +21,33 @@ from typing import Any
 
 from idds.errors import IddsError
 from idds.link import JsonValue
-from idds.pump import Continuous, Flex, FlexStep, Therapy, records
+from idds.pump import LIMITS, Continuous, Flex, FlexStep, Therapy, records
 from idds.pump.records import RecordError
 from idds.units import Kind, Quantity, parse_quantity
 
 
 class WireError(IddsError):
     """A command argument that is missing or malformed."""
+
+
+#: The most characters the number of a quantity may have on the link ("0.012345", "12345678"):
+#: with the flex step count (`LIMITS.max_flex_steps`, 13) it bounds every answer that echoes a
+#: therapy or drug, so `interrogate` always fits one link message (issue 13: a 13-step
+#: program with long decimals made every later interrogation fail).
+MAX_NUMBER_CHARS = 8
+#: The largest whole-number count (boluses per 24 h) the link carries.
+MAX_COUNT = 999
+
+
+def bounded(value: Quantity, what: str) -> Quantity:
+    """`value` when its number, as the pump will store and echo it, has at most
+    `MAX_NUMBER_CHARS` characters; `WireError` otherwise (refused, never rounded)."""
+    number = str(value).split(" ", 1)[0]
+    if len(number) > MAX_NUMBER_CHARS:
+        raise WireError(f"{what} {number[:24]}{'...' if len(number) > 24 else ''} has more "
+                        f"than {MAX_NUMBER_CHARS} characters: give it with fewer digits "
+                        "(like 0.1235)")
+    return value
 
 
 def text_arg(args: dict[str, Any], name: str) -> str:
@@ -39,8 +59,10 @@ def text_arg(args: dict[str, Any], name: str) -> str:
 
 
 def quantity_arg(args: dict[str, Any], name: str, kind: Kind) -> Quantity:
-    """A required quantity argument of `kind`, written as text with its unit."""
-    return parse_quantity(text_arg(args, name), kind, what=name.replace("_", " "))
+    """A required quantity argument of `kind`, written as text with its unit, its number
+    bounded (`bounded`)."""
+    what = name.replace("_", " ")
+    return bounded(parse_quantity(text_arg(args, name), kind, what=what), what)
 
 
 def parse_flex(text: str) -> Flex:
@@ -74,10 +96,27 @@ def therapy_from_json(value: Any) -> Therapy:
     only); `WireError` (or a unit error) for anything malformed."""
     if isinstance(value, dict) and "days" in value:
         raise WireError("weekly flex schedules are not carried by the link (daily only)")
+    if isinstance(value, dict) and isinstance(value.get("steps"), list) and \
+            len(value["steps"]) > LIMITS.max_flex_steps:
+        raise WireError(f"a flex schedule has at most {LIMITS.max_flex_steps} steps a day, "
+                        f"not {len(value['steps'])}")
     try:
-        return records.therapy_from_record(value)
+        therapy = records.therapy_from_record(value)
     except RecordError as exc:
         raise WireError(str(exc)) from None
+    basal, demand = therapy.basal, therapy.demand
+    if isinstance(basal, Continuous):
+        bounded(basal.dose_rate, "dose")
+    if isinstance(basal, Flex):
+        for step in basal.days[0]:
+            bounded(step.dose_rate, "flex dose")
+    if demand is not None:
+        for what, quantity in (("bolus dose", demand.dose), ("bolus duration", demand.duration),
+                               ("lockout", demand.lockout)):
+            bounded(quantity, what)
+        if not 0 <= demand.max_per_24h <= MAX_COUNT:
+            raise WireError(f"boluses per 24 h {demand.max_per_24h} outside 0 to {MAX_COUNT}")
+    return therapy
 
 
 def daily_dose(therapy: Therapy, unit: str = "mg/day") -> Quantity | None:

@@ -35,7 +35,7 @@ from idds.pump.records import (
     therapy_record,
 )
 from idds.pump.snapshot import power_loss, restore, snapshot
-from idds.pump.state import BolusKind, BolusRun
+from idds.pump.state import BolusKind, BolusRun, PrimeReason
 from idds.pump.telemetry import Battery, Telemetry, interrogate, read_telemetry
 
 __all__ = [
@@ -60,6 +60,7 @@ __all__ = [
     "LogEntry",
     "MinimumRate",
     "Mode",
+    "PrimeReason",
     "Priority",
     "Pump",
     "PumpError",

@@ -38,6 +38,7 @@ class Limit(Enum):
     NOT_ACTIVE = "alarm not active"
     MOTOR = "motor not available"
     BAD_VALUE = "value not allowed"
+    PRIME_NOT_DUE = "no priming bolus due"
 
 
 class PumpError(IddsError):

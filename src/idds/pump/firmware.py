@@ -21,7 +21,7 @@ from idds.pump.log import EventKind
 from idds.pump.machine import PumpMachine
 from idds.pump.program import Continuous, Drug, Flex, Stopped, Therapy
 from idds.pump.records import drug_record, therapy_record
-from idds.pump.state import BolusKind, BolusRun, MotorCause
+from idds.pump.state import BolusKind, BolusRun, MotorCause, PrimeReason
 from idds.units import Quantity
 
 
@@ -159,6 +159,8 @@ class Pump(PumpMachine):
             if s.drug is not None and s.confirmed and not isinstance(s.therapy.basal, Stopped):
                 self._log(EventKind.INFUSION_STOPPED, why="drug or concentration changed")
             s.flow_before_change = old_flow if old_flow else None
+            if s.drug is not None and s.drug.name != drug.name:
+                s.prime_due = PrimeReason.DRUG_CHANGE
             s.drug, s.confirmed = drug, False
         if s.estimate_nl > s.low_reservoir_nl:
             self._clear(AlarmKind.LOW_RESERVOIR, "refilled")
@@ -181,6 +183,7 @@ class Pump(PumpMachine):
         hw.install_catheter(catheter)
         old = volume_q(self.state.dead_volume_nl)
         self.state.dead_volume_nl = volume
+        self.state.prime_due = PrimeReason.CATHETER_REVISION
         self._log(EventKind.CATHETER_CHANGED, old_dead_volume=old, new_dead_volume=volume_q(volume))
 
     # ---------------------------------------------------------------- boluses
@@ -241,14 +244,28 @@ class Pump(PumpMachine):
                          f"maximum {flow_q(lim.max_flow)}")
         return self._start(BolusKind.CLINICIAN, volume, volume / span)
 
-    def priming_bolus(self) -> BolusRun:
-        """Priming bolus: the dead volume (pump pathway + catheter) at the priming flow, after
-        implant or catheter revision; allowed before the therapy is confirmed."""
-        cmd = Command.PRIMING_BOLUS
+    def priming_bolus(self, reason: PrimeReason | None = None) -> BolusRun:
+        """Priming bolus: the dead volume (pump pathway + catheter) at the priming flow;
+        allowed before the therapy is confirmed, but only ONCE after each event that leaves
+        the catheter without drug (implant, catheter revision, change of drug: `prime_due`).
+        `reason` is the event the clinician states (the link command must state it); a
+        stated event that is not the pump's pending one is refused. None: the pending one
+        (in-process simulations)."""
+        cmd, s = Command.PRIMING_BOLUS, self.state
+        if s.prime_due is None:
+            self._refuse(cmd, Limit.PRIME_NOT_DUE,
+                         "no priming bolus is due: the catheter was primed after the last "
+                         "implant, catheter revision or drug change")
+        if reason is not None and reason is not s.prime_due:
+            self._refuse(cmd, Limit.PRIME_NOT_DUE,
+                         f"the catheter is not empty after a {reason.value}: the pump's last "
+                         f"such event is the {s.prime_due.value}")
         self._bolus_checks(cmd, needs_confirmed=False)
-        volume = Fraction(self.state.dead_volume_nl)
+        volume = Fraction(s.dead_volume_nl)
         self._check_volume(cmd, volume)
-        return self._start(BolusKind.PRIMING, volume, self.limits.priming_flow)
+        run = self._start(BolusKind.PRIMING, volume, self.limits.priming_flow)
+        s.prime_due = None
+        return run
 
     def bridge_bolus(self) -> BolusRun:
         """Bridge bolus after a concentration change: pushes the dead volume (old drug) at the

@@ -39,7 +39,7 @@ from idds.pump.hardware import (
 from idds.pump.limits import LIMITS, DeviceLimits
 from idds.pump.log import EventKind, EventLog
 from idds.pump.program import Flex
-from idds.pump.state import MotorCause, PumpState
+from idds.pump.state import MotorCause, PrimeReason, PumpState
 
 TimeLike = int | Fraction
 
@@ -68,7 +68,8 @@ class PumpMachine:
                       else draw_systematic_error(gen))
         state = PumpState(now=as_time(start), epoch_weekday=epoch_weekday % 7,
                           systematic_error=systematic, dead_volume_nl=spec.dead_volume_nl,
-                          low_reservoir_nl=limits.default_low_reservoir_nl)
+                          low_reservoir_nl=limits.default_low_reservoir_nl,
+                          prime_due=PrimeReason.IMPLANT)
         hardware = Hardware()
         hardware.install_catheter(spec.dead_volume_nl)
         pump = cls(spec, limits, state, hardware, gen, EventLog())

@@ -34,7 +34,7 @@ from idds.pump.program import (
     Stopped,
     Therapy,
 )
-from idds.pump.state import BolusKind, BolusRun, MotorCause, PumpState
+from idds.pump.state import BolusKind, BolusRun, MotorCause, PrimeReason, PumpState
 from idds.units import Quantity, parse_unit
 
 VERSION = 1
@@ -44,7 +44,7 @@ _CLASSES: dict[str, type] = {
     for c in (
         ActiveAlarm, AlarmKind, Hardware, HardwareSpec, DeviceLimits, EventKind, LogEntry,
         Continuous, DemandBolus, Drug, Flex, FlexStep, MinimumRate, Mode, Stopped, Therapy,
-        BolusKind, BolusRun, MotorCause, PumpState,
+        BolusKind, BolusRun, MotorCause, PrimeReason, PumpState,
     )
 }
 

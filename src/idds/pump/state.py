@@ -43,6 +43,17 @@ class BolusRun:
         return f"{self.kind.value} bolus"
 
 
+class PrimeReason(Enum):
+    """Why the catheter is empty of drug, so that one priming bolus is due (ref, devices:
+    "priming bolus after implant or catheter revision"; a change of drug, issue 13). A prime
+    is allowed only while one of these is pending, once: priming a full catheter pushes drug
+    into the patient (ref, devices: Class I recall 2013, early unintended dose)."""
+
+    IMPLANT = "implant"
+    CATHETER_REVISION = "catheter revision"
+    DRUG_CHANGE = "drug change"
+
+
 class MotorCause(Enum):
     """Why the motor stalled."""
 
@@ -84,6 +95,9 @@ class PumpState:
     #: When a program last raised the mean daily dose of the same drug (s), for the drug
     #: library's minimum interval between increases; None before any.
     last_increase_at: Fraction | None = None
+    #: The event after which the catheter holds no drug and one priming bolus is due; None
+    #: once it is primed (a second prime for the same event is refused).
+    prime_due: PrimeReason | None = None
 
     def alarm(self, kind: AlarmKind) -> ActiveAlarm | None:
         for a in self.alarms:

@@ -1,5 +1,5 @@
 {
   "algorithm": "Ed25519",
-  "key_id": "0e1677fd7d057fc9",
-  "signature": "4b67yTKilN+miFHQvqCPjptG0oY6EWJM+AC83bR1xCoWKUeqSuXkNczkhaT5bYwSUJGcGYMqfoEe7DTA0BE/Dw=="
+  "key_id": "a2e9d67daf7a0256",
+  "signature": "UWespKYvzcMLXAfZAaX6+vlEElSLrgD7ppGL99VOsLug6vse7cZNyGJXOdBfV60dc7mtLbo4dMGFmemSVsEmDQ=="
 }
