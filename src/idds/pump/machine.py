@@ -15,6 +15,7 @@ noise, `rules.stroke_volume_nl`). The pump never measures the reservoir (ref, de
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from dataclasses import replace
 from fractions import Fraction
@@ -37,7 +38,7 @@ from idds.pump.hardware import (
     draw_systematic_error,
 )
 from idds.pump.limits import LIMITS, DeviceLimits
-from idds.pump.log import EventKind, EventLog
+from idds.pump.log import LOG_KEY_BYTES, EventKind, EventLog
 from idds.pump.program import Flex
 from idds.pump.state import MotorCause, PumpState
 
@@ -59,9 +60,13 @@ class PumpMachine:
     @classmethod
     def implant(cls, spec: HardwareSpec | None = None, *, seed: int | None = 0,
                 rng: np.random.Generator | None = None, start: TimeLike = 0,
-                epoch_weekday: int = 0, limits: DeviceLimits = LIMITS) -> Self:
+                epoch_weekday: int = 0, limits: DeviceLimits = LIMITS,
+                log_key: bytes | None = None) -> Self:
         """A new pump at time `start` (s): empty reservoir, no drug, stopped, catheter full of
-        drug-free fluid. Random draws come from `rng` (or a Generator seeded with `seed`)."""
+        drug-free fluid. Random draws come from `rng` (or a Generator seeded with `seed`).
+        The event log is chained under `log_key` (32 bytes; the emulator passes its secure
+        element's); without one a fresh key is made here (`secrets`: key material is never
+        seeded), kept in the pump's non-volatile image (`idds.pump.snapshot`)."""
         spec = spec or HardwareSpec()
         gen = rng if rng is not None else np.random.default_rng(seed)
         systematic = (spec.systematic_error if spec.systematic_error is not None
@@ -71,7 +76,8 @@ class PumpMachine:
                           low_reservoir_nl=limits.default_low_reservoir_nl)
         hardware = Hardware()
         hardware.install_catheter(spec.dead_volume_nl)
-        pump = cls(spec, limits, state, hardware, gen, EventLog())
+        key = log_key if log_key is not None else secrets.token_bytes(LOG_KEY_BYTES)
+        pump = cls(spec, limits, state, hardware, gen, EventLog(key=key))
         state.next_stall_at = pump._draw_next_stall()
         pump._log(EventKind.CREATED, reservoir=volume_q(spec.reservoir_nl),
                   stroke=volume_q(spec.stroke_nl), dead_volume=volume_q(spec.dead_volume_nl),
