@@ -104,7 +104,10 @@ async def run_emulator(
     fresh = not Path(options.state).exists()
     element = SecureElement(options.secure_element, options.state)
     state = StateDir(options.state, element)
-    lock = state.lock()
+    try:
+        lock = state.lock()
+    except MemoryFault as exc:  # the lock file is a symbolic link
+        raise memory_error(element, str(exc)) from None
     unbound = made = False
     try:
         library = load_library(options.library)

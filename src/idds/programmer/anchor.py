@@ -70,7 +70,7 @@ def finding(anchor: Anchor | None, length: int, head: str, at_anchor: str | None
     if length < anchor.length:
         return (f"the pump's log is TRUNCATED or ROLLED BACK: it has {length} entries, {saw}")
     if length == anchor.length and head != anchor.head:
-        return f"the pump's log was REWRITTEN: its last entry is not the one {saw}"
+        return f"the pump's log was REWRITTEN or ROLLED BACK: its last entry is not the one {saw}"
     if length > anchor.length and at_anchor != anchor.head:
         return (f"the pump's log was REWRITTEN or ROLLED BACK: entry {anchor.length - 1} is "
                 f"not the one {saw}")
