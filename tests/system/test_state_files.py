@@ -109,3 +109,12 @@ def test_anchor_findings(tmp_path: Path) -> None:
     store = AnchorStore(tmp_path)
     store.put("pump-1", anchor)
     assert store.get("pump-1") == anchor and store.get("pump-2") is None
+
+
+def test_an_emptied_state_directory_is_not_a_fresh_pump(tmp_path: Path) -> None:
+    se = element(tmp_path)
+    SealedFiles(se).write(tmp_path / "state" / "pump.json", b"{}")
+    (tmp_path / "state" / "pump.json").unlink()
+    state = StateDir(tmp_path / "state", se)
+    with pytest.raises(MemoryFault, match="remove"):
+        state.open_element()

@@ -132,6 +132,10 @@ class StateDir:
             element.create()
             return True
         committed = element.generations()
+        if committed and not self.implanted():
+            raise MemoryFault(f"{self.path} has lost every file of the pump its secure element "
+                              f"holds (to implant a new pump here instead, remove "
+                              f"{element.slot})")
         return not committed and not self.implanted()
 
     # -- identity and pump ---------------------------------------------------------------------
