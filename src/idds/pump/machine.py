@@ -15,7 +15,7 @@ noise, `rules.stroke_volume_nl`). The pump never measures the reservoir (ref, de
 
 from __future__ import annotations
 
-import secrets
+import hashlib
 from collections.abc import Callable
 from dataclasses import replace
 from fractions import Fraction
@@ -38,11 +38,16 @@ from idds.pump.hardware import (
     draw_systematic_error,
 )
 from idds.pump.limits import LIMITS, DeviceLimits
-from idds.pump.log import LOG_KEY_BYTES, EventKind, EventLog
+from idds.pump.log import EventKind, EventLog
 from idds.pump.program import Flex
 from idds.pump.state import MotorCause, PumpState
 
 TimeLike = int | Fraction
+
+
+def simulation_log_key(seed: int | None) -> bytes:
+    """The log key of a simulated pump: SHA-256 of a label and the seed (not secret)."""
+    return hashlib.sha256(f"idds-log-v2 simulation key|{seed}".encode()).digest()
 
 
 class PumpMachine:
@@ -64,9 +69,11 @@ class PumpMachine:
                 log_key: bytes | None = None) -> Self:
         """A new pump at time `start` (s): empty reservoir, no drug, stopped, catheter full of
         drug-free fluid. Random draws come from `rng` (or a Generator seeded with `seed`).
-        The event log is chained under `log_key` (32 bytes; the emulator passes its secure
-        element's); without one a fresh key is made here (`secrets`: key material is never
-        seeded), kept in the pump's non-volatile image (`idds.pump.snapshot`)."""
+        The event log is chained under `log_key` (32 bytes): the emulator passes its secure
+        element's, made with `secrets`. Without one (a simulation, which has no secure
+        element and no attacker) the key is derived from the seed (`simulation_log_key`), so
+        a run stays reproducible byte for byte; it is kept in the pump's whole non-volatile
+        image (`idds.pump.snapshot`) and protects nothing against someone holding it."""
         spec = spec or HardwareSpec()
         gen = rng if rng is not None else np.random.default_rng(seed)
         systematic = (spec.systematic_error if spec.systematic_error is not None
@@ -76,7 +83,7 @@ class PumpMachine:
                           low_reservoir_nl=limits.default_low_reservoir_nl)
         hardware = Hardware()
         hardware.install_catheter(spec.dead_volume_nl)
-        key = log_key if log_key is not None else secrets.token_bytes(LOG_KEY_BYTES)
+        key = log_key if log_key is not None else simulation_log_key(seed)
         pump = cls(spec, limits, state, hardware, gen, EventLog(key=key))
         state.next_stall_at = pump._draw_next_stall()
         pump._log(EventKind.CREATED, reservoir=volume_q(spec.reservoir_nl),

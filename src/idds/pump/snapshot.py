@@ -120,7 +120,7 @@ def snapshot(pump: Pump, *, key: bool = True) -> bytes:
     """The pump's non-volatile image as UTF-8 JSON bytes; with `key=False` without the log
     key (the secure element's half)."""
     tree: dict[str, Any] = {
-        "version": VERSION,
+        "version": VERSION if pump.log.key is not None else 1,  # 1: an unkeyed log
         "spec": encode(pump.spec),
         "limits": encode(pump.limits),
         "state": encode(pump.state),
