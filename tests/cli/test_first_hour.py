@@ -60,9 +60,12 @@ def test_pump_serve_on_a_port_in_use_refuses_and_leaves_no_state_folder(
         taken.listen()
         port = taken.getsockname()[1]
         state = tmp_path / "pump"
-        done = idds("pump", "serve", "--state", str(state), "--port", str(port))
+        element = tmp_path / "secure-element"
+        done = idds("pump", "serve", "--state", str(state), "--port", str(port),
+                    "--secure-element", str(element))
     assert_clean_refusal(done, f"port {port} on 127.0.0.1 cannot be used")
     assert not state.exists()
+    assert not element.exists() or not any(element.iterdir())  # no secure element slot left
 
 
 def test_version_and_short_help() -> None:

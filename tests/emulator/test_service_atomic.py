@@ -51,7 +51,7 @@ class Bench:
 
 def without_last_entry(pump: Pump) -> bytes:
     cut = Pump(pump.spec, pump.limits, pump.state, pump.hardware, pump.rng,
-               EventLog(pump.log.entries[:-1]))
+               EventLog(pump.log.entries[:-1], pump.log.key))
     return snapshot(cut)
 
 

@@ -303,7 +303,7 @@ def test_snapshot_and_pages_carry_typed_values_exactly() -> None:
         entries += decode_page(page, entries[-1].hash if entries else GENESIS)
         start += count
     assert entries == list(pump.log.entries)
-    assert verify_chain(entries, pump.log.head).ok
+    assert verify_chain(entries, pump.log.head, pump.log.key).ok
     last = entries[-1]
     assert last.value("nested") == {"list": [1, "a", {"b": False}]}
     assert last.value("count") == 3 and last.value("flag") is True and last.has("nothing")

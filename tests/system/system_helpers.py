@@ -19,6 +19,7 @@ from idds.drugs import load_library
 from idds.link import LinkClient, Role, TcpTransport
 from idds.link.nearfield import new_secret, write_wand
 from idds.programmer import DeviceDir, Programmer, Remote
+from idds.programmer.anchor import AnchorStore
 
 T = TypeVar("T")
 
@@ -37,22 +38,27 @@ def assert_one_line_error(done: subprocess.CompletedProcess[str], fragment: str)
 
 
 class Emulator:
-    """One `idds pump serve` process on a state directory."""
+    """One `idds pump serve` process on a state directory; its secure element is the
+    directory `<state>.se` beside it (under the test's tmp directory, never ~/.idds)."""
 
-    def __init__(self, state: Path, speed: float, seed: int = 3) -> None:
+    def __init__(self, state: Path, speed: float, seed: int = 3,
+                 secure_element: Path | None = None) -> None:
         self.state = state
         self.speed = speed
         self.seed = seed
+        self.secure_element = secure_element or state.parent / f"{state.name}.se"
         self.proc: subprocess.Popen[bytes] | None = None
         self.port = 0
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "idds", "pump", "serve", "--state", str(self.state),
+                "--speed", str(self.speed), "--seed", str(self.seed), "--secure-element",
+                str(self.secure_element)]
 
     def start(self) -> int:
         (self.state / "port").unlink(missing_ok=True)
         log = open(self.state.parent / f"{self.state.name}.out", "ab")  # noqa: SIM115
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "idds", "pump", "serve", "--state", str(self.state),
-             "--speed", str(self.speed), "--seed", str(self.seed)],
-            stdout=log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT)
         log.close()
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -63,6 +69,11 @@ class Emulator:
             assert self.proc.poll() is None, "emulator exited at start"
             time.sleep(0.05)
         raise AssertionError("emulator did not start")
+
+    def refused(self, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        """Start it in the foreground, expecting a refusal (the completed process)."""
+        return subprocess.run(self.command(), capture_output=True, text=True,
+                              timeout=timeout, check=False)
 
     def kill(self) -> None:
         """SIGKILL: no clean shutdown."""
@@ -100,7 +111,8 @@ def programmer(device: Path, port: int) -> Programmer:
     target = dev.target(port) if (device / "target.json").exists() else None
     store = dev.store(target) if target else dev.capture("127.0.0.1", port)
     client = LinkClient(TcpTransport("127.0.0.1", port), store, time.time)
-    return Programmer(client, dev.log, load_library(), date.today, sleep=asyncio.sleep)
+    return Programmer(client, dev.log, load_library(), date.today, sleep=asyncio.sleep,
+                      anchors=AnchorStore(device))
 
 
 def remote(device: Path, port: int) -> Remote:

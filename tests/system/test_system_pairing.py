@@ -170,11 +170,12 @@ def test_an_edited_role_and_a_cross_role_re_pair_are_not_honoured(tmp_path: Path
         # finding 5 (role half): the remote's role edited to clinician in pairings.json
         emu.stop()
         path = state / "pairings.json"
-        records = json.loads(path.read_text())
+        seal, _, content = path.read_bytes().partition(b"\n")  # the seal line, then the JSON
+        records = json.loads(content)
         for record in records:
             if record["device_id"] == "remote-1":
                 record["role"] = "clinician"
-        path.write_text(json.dumps(records))
+        path.write_bytes(seal + b"\n" + json.dumps(records).encode())
         started = idds_serve_refuses(emu)
         if not started:  # the file's integrity seal caught the edit (state at rest)
             return

@@ -61,6 +61,7 @@ from idds.programmer.advisory import (
     open_visit,
     parse_time,
 )
+from idds.programmer.anchor import AnchorStore
 from idds.programmer.priming import PrimePlan, prime_reason
 from idds.programmer.screens import (
     finish_table,
@@ -101,7 +102,8 @@ def _programmer(device: Path, port: int | None, library: Path | None = None, *,
     stored pump, or to `pair_port` for pairing), the drug library and the calendar."""
     dev = device_dir(device, "programmer")
     client = pairing_client(dev, pair_port) if pair_port is not None else client_for(dev, port)
-    return Programmer(client, dev.log, load_library(library), date.today, sleep=asyncio.sleep)
+    return Programmer(client, dev.log, load_library(library), date.today, sleep=asyncio.sleep,
+                      anchors=AnchorStore(dev.path))
 
 
 def _out() -> Console:
@@ -132,13 +134,16 @@ def interrogate_command(device: Device = DEFAULT_DEVICE, port: Port = None,
         prog = _programmer(device, port)
         status = run_with(prog.client, prog.interrogate)
     if as_json:
-        print_json(status.raw)
+        print_json({**status.raw, "log_warning": status.log_warning})
         return
     show_status(_out(), status)
 
 
 def show_status(out: Console, status: PumpStatus) -> None:
-    """The interrogation screen."""
+    """The interrogation screen (a log the programmer's anchor finds truncated, rewritten or
+    rolled back is a WARNING first)."""
+    if status.log_warning:
+        out.print(f"[bold red]WARNING[/bold red] {status.log_warning}", highlight=False)
     out.print(status_table(status))
     out.print("[bold]Last events[/bold]")
     for line in status.last_events:

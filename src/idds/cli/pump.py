@@ -2,8 +2,10 @@
 
 - `idds pump simulate --program FILE --days N [--press DAY:HH:MM ...] [--seed S] [--json]`
 - `idds pump trumpet --rate "0.5 mL/day" [--hours H] [--seed S] [--out DIR]`
-- `idds pump serve --state DIR [--port P] [--speed X] [--seed S] [--drug-library FILE]`: run
-  one emulated pump on 127.0.0.1 (prints the port on the first line, writes DIR/port)
+- `idds pump serve --state DIR [--port P] [--speed X] [--seed S] [--drug-library FILE]
+  [--secure-element DIR]`: run one emulated pump on 127.0.0.1 (prints the port on the first
+  line, writes DIR/port); its device key and anti-rollback generations are in the secure
+  element directory (default ~/.idds/secure-element)
 
 Pairing needs the near-field channel: the device's own wand (`idds program pair --wand DIR`,
 `idds remote pair --wand DIR`) opens the running emulator's pairing window, so there is no
@@ -175,9 +177,13 @@ def serve_command(
     drug_library: Annotated[Path | None, typer.Option(
         help="Signed drug library the pump checks (default: $IDDS_LIBRARY or reference).")]
     = None,
+    secure_element: Annotated[Path, typer.Option(
+        help="The pump's secure element (device key, anti-rollback counters): a directory "
+        "kept apart from --state.")] = Path("~/.idds/secure-element"),
 ) -> None:
     """Run one emulated pump you can pair with and program (see docs/programmer.md)."""
     import asyncio
+    import dataclasses
 
     from idds.emulator import EmulatorOptions, run_emulator
 
@@ -186,7 +192,8 @@ def serve_command(
             raise PumpError(f"--port {port} outside 0 to 65535")
         if not 0 < speed <= 1_000_000:
             raise PumpError(f"--speed {speed} outside above 0 to 1000000")
-        options = EmulatorOptions(state, port, speed, seed, drug_library)
+        options = dataclasses.replace(EmulatorOptions(state, port, speed, seed, drug_library),
+                                      secure_element=secure_element)
         asyncio.run(run_emulator(options, lambda line: print(line, flush=True)))
 
 

@@ -1,8 +1,12 @@
 """Run one emulated pump: firmware model + link endpoint + TCP on loopback, paced in real or
 accelerated time, persisted in a state directory (see `idds.emulator.statedir`).
 
-Start: lock the directory; on first start implant a pump (seeded) and store it; on a restart
-restore the stored pump (its log must verify) and log the restart (`Pump.power_loss`). Then
+Start: lock the directory, open its secure element (`--secure-element`); on first start implant
+a pump (seeded, its log keyed by the secure element) and store it; on a restart restore the
+stored pump (sealed files authentic and current, log verified under its key) and log the
+restart (`Pump.power_loss`). Stored state that is missing, altered, rolled back or a symbolic
+link raises the critical memory error alarm (recorded in the secure element): the emulator
+does not serve the link and exits with one line (`MemoryFault`). Then
 serve: every tick (0.1 wall s) the pump runs up to the paced time, processed wake-ups are
 charged to its battery, a pending near-field record (the wand) opens a pairing window, and
 about once a wall second the pump image is stored. Every command is stored before its reply
@@ -22,20 +26,22 @@ from pathlib import Path
 
 from idds.drugs import load_library
 from idds.emulator.pacing import PacedClock
+from idds.emulator.secure import DEFAULT_SECURE_ELEMENT, MemoryFault, SecureElement
 from idds.emulator.securitylog import SecurityLog
 from idds.emulator.service import PumpService
-from idds.emulator.statedir import StateDir
+from idds.emulator.statedir import StateDir, StateDirError
 from idds.errors import IddsError
 from idds.link import (
     AggregatingSink,
     JsonValue,
+    LinkError,
     PumpEndpoint,
     SecurityEvent,
     SecurityEventKind,
     TcpServer,
 )
 from idds.link.nearfield import take as take_nearfield
-from idds.pump import Pump, power_loss
+from idds.pump import AlarmKind, Pump, power_loss
 
 Announce = Callable[[str], None]
 
@@ -48,7 +54,7 @@ class EmulatorError(IddsError):
 class EmulatorOptions:
     """How to run: state directory, TCP port (0 = any), speed (pump s per wall s), implant
     seed, drug library file (None = $IDDS_LIBRARY or the reference library), tick and save
-    periods (wall s)."""
+    periods (wall s), and the secure element's directory (`idds.emulator.secure`)."""
 
     state: Path
     port: int = 0
@@ -57,6 +63,7 @@ class EmulatorOptions:
     library: Path | None = None
     tick_s: float = 0.1
     save_every_s: float = 1.0
+    secure_element: Path = DEFAULT_SECURE_ELEMENT
 
 
 class EmulatorSink:
@@ -90,7 +97,7 @@ def open_pump(state: StateDir, seed: int) -> tuple[Pump, str, bool]:
     identity, _ = state.identity(seed)
     stored = state.load_pump()
     if stored is None:
-        pump = Pump.implant(seed=identity.seed)
+        pump = Pump.implant(seed=identity.seed, log_key=state.log_key)
         restarted = False
     else:
         pump = power_loss(stored)
@@ -104,19 +111,28 @@ async def run_emulator(
 ) -> None:
     """Serve until `stop` is set (or SIGTERM / SIGINT)."""
     fresh = not Path(options.state).exists()
-    state = StateDir(options.state)
-    lock = state.lock()
-    unbound = False
+    element = SecureElement(options.secure_element, options.state)
+    state = StateDir(options.state, element)
+    try:
+        lock = state.lock()
+    except MemoryFault as exc:  # the lock file is a symbolic link
+        raise memory_error(element, str(exc)) from None
+    unbound = made = False
     try:
         library = load_library(options.library)
-        pump, pump_id, restarted = open_pump(state, options.seed)
+        try:
+            state.check_links()
+            made = state.open_element()
+            pump, pump_id, restarted = open_pump(state, options.seed)
+            counters, pairings = state.counters(), state.pairings()
+        except (MemoryFault, LinkError, StateDirError) as exc:
+            raise memory_error(element, str(exc)) from None
         clock = PacedClock(pump.now, options.speed)
         service = PumpService(pump, library, clock, state.save_pump, pump_id)
         sink = EmulatorSink(SecurityLog(state.security_path), announce)
         events = AggregatingSink(sink)
         endpoint = PumpEndpoint(pump_id, service.handle, time.time,
-                                counters=state.counters(), pairings=state.pairings(),
-                                events=events)
+                                counters=counters, pairings=pairings, events=events)
         sink.service = service
         service.wakeups = lambda: endpoint.stats.processed
         service.link_stats = lambda: _stats(endpoint)
@@ -148,6 +164,19 @@ async def run_emulator(
         lock.close()
         if unbound and fresh:  # refused means nothing happened: no half-made state folder
             shutil.rmtree(state.path, ignore_errors=True)
+            if made:
+                element.remove()
+
+
+def memory_error(element: SecureElement, reason: str) -> MemoryFault:
+    """The critical memory error alarm for stored state that cannot be trusted: recorded in
+    the secure element (which the state's attacker cannot reach) and returned as the one-line
+    refusal. The pump does not serve the link from such a state."""
+    alarm = AlarmKind.CRITICAL_MEMORY_ERROR.value
+    with contextlib.suppress(OSError, MemoryFault):
+        element.record_alarm(time.time(), alarm, reason)
+    return MemoryFault(f"{alarm} alarm: {reason}; the pump does not serve the link (put back "
+                       "the state it wrote last, or replace the pump)")
 
 
 async def _tick(options: EmulatorOptions, state: StateDir, service: PumpService,

@@ -131,9 +131,13 @@ class PumpService:
     # -- commands ------------------------------------------------------------------------------
 
     def interrogate(self, args: dict[str, Any]) -> dict[str, JsonValue]:
-        """Telemetry (logged as an interrogation), in text quantities with units."""
+        """Telemetry (logged as an interrogation), in text quantities with units; with
+        `log_at` (an entry number) also that entry's hash, for the programmer's anchor."""
         pump = self.pump
         t = interrogate(pump)
+        at = args.get("log_at")
+        entries = pump.log.entries
+        at_hash = entries[at].hash if type(at) is int and 0 <= at < len(entries) else None
         s = pump.state
         alarms: list[JsonValue] = [  # the priority follows from the kind (ALARM_SPECS)
             {"kind": a.kind.value, "raised": format_time(a.raised_at)} for a in t.alarms]
@@ -167,6 +171,7 @@ class PumpService:
             "dead_volume": str(volume_q(s.dead_volume_nl)),
             "log_head": t.log_head,
             "log_length": len(pump.log),
+            "log_at_hash": at_hash,
             "link": self.link_stats(),
         }
 

@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Protocol
 
 from idds.link.aead import Direction
-from idds.link.atomic import read_json, write_json
+from idds.link.atomic import dump_json, parse_json
 from idds.link.errors import ErrorCode, LinkError
+from idds.link.storage import PlainFiles, Sealer
 
 
 class CounterStore(Protocol):
@@ -56,11 +57,13 @@ class MemoryCounterStore:
 
 
 class FileCounterStore:
-    """Counters in one JSON file, rewritten atomically with fsync on every `put`."""
+    """Counters in one JSON file, rewritten atomically with fsync on every `put`, through
+    `sealer` (default `PlainFiles`; the emulator's seals them under its secure element)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, sealer: Sealer | None = None) -> None:
         self.path = Path(path)
-        loaded = read_json(self.path)
+        self._io: Sealer = sealer or PlainFiles()
+        loaded = parse_json(self.path, self._io.read(self.path))
         if loaded is None:
             loaded = {}
         if not isinstance(loaded, dict) or not all(
@@ -76,12 +79,12 @@ class FileCounterStore:
     def put(self, key_id: bytes, direction: Direction, counter: int) -> None:
         """Store `counter`; durable on return."""
         updated = {**self._counters, _slot(key_id, direction): counter}
-        write_json(self.path, updated)
+        self._io.write(self.path, dump_json(updated))
         self._counters = updated
 
     def forget(self, key_id: bytes) -> None:
         """Drop both counters of a pairing; durable on return."""
         drop = {_slot(key_id, d) for d in Direction}
         updated = {k: v for k, v in self._counters.items() if k not in drop}
-        write_json(self.path, updated)
+        self._io.write(self.path, dump_json(updated))
         self._counters = updated

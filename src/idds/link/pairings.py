@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from idds.link.atomic import read_json, write_json
+from idds.link.atomic import dump_json, parse_json
 from idds.link.errors import ErrorCode, LinkError
 from idds.link.keys import binding
 from idds.link.roles import Role
+from idds.link.storage import PlainFiles, Sealer
 
 
 @dataclass(frozen=True)
@@ -95,11 +96,14 @@ class MemoryPairingStore:
 
 
 class FilePairingStore:
-    """Pairings in one JSON file (0600), rewritten atomically with fsync on every change."""
+    """Pairings in one JSON file (0600), rewritten atomically with fsync on every change,
+    through `sealer` (default `PlainFiles`; the emulator's seals them under its secure
+    element, so an edited role or key is refused)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, sealer: Sealer | None = None) -> None:
         self.path = Path(path)
-        loaded = read_json(self.path)
+        self._io: Sealer = sealer or PlainFiles()
+        loaded = parse_json(self.path, self._io.read(self.path))
         if loaded is None:
             loaded = []
         if not isinstance(loaded, list):
@@ -120,5 +124,5 @@ class FilePairingStore:
         self._write({k: p for k, p in self._pairings.items() if k != key_id})
 
     def _write(self, pairings: dict[bytes, PumpPairing]) -> None:
-        write_json(self.path, [p.to_json() for p in pairings.values()])
+        self._io.write(self.path, dump_json([p.to_json() for p in pairings.values()]))
         self._pairings = pairings

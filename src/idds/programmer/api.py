@@ -14,7 +14,7 @@ are never retried automatically (a lost reply must not give a second bolus or re
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -29,6 +29,7 @@ from idds.link import (
     Role,
     TransportError,
 )
+from idds.programmer.anchor import Anchor, AnchorStore, finding
 from idds.programmer.devicelog import DeviceLog
 from idds.programmer.plans import (
     PlanError,
@@ -43,7 +44,7 @@ from idds.programmer.priming import PrimePlan, plan_prime
 from idds.programmer.status import PumpStatus, parse_status
 from idds.protocol.pagedlog import GENESIS, decode_page
 from idds.protocol.wire import therapy_to_json
-from idds.pump import LogEntry, PrimeReason, verify_chain
+from idds.pump import LogEntry, PrimeReason, verify_links
 
 Sleep = Callable[[float], Awaitable[None]]
 #: Wait before retrying a read after silence (s): one paired-key token refills in 2 s.
@@ -116,19 +117,52 @@ class _Device:
 
 class Programmer(_Device):
     """The clinician programmer. `library` is the drug library in force; `today` gives the
-    calendar date for refill dates (injected: the CLI passes `date.today`)."""
+    calendar date for refill dates (injected: the CLI passes `date.today`); `anchors` keeps
+    where each pump's log stood (`idds.programmer.anchor`; None: no anchor kept)."""
 
     role = Role.CLINICIAN
 
     def __init__(self, client: LinkClient, log: DeviceLog, library: DrugLibrary,
-                 today: Callable[[], date], sleep: Sleep = _no_sleep) -> None:
+                 today: Callable[[], date], sleep: Sleep = _no_sleep,
+                 anchors: AnchorStore | None = None) -> None:
         super().__init__(client, log, sleep)
         self.library = library
         self.today = today
+        self.anchors = anchors
 
     async def interrogate(self) -> PumpStatus:
-        """Read the pump (logged by the pump as an interrogation)."""
-        return parse_status(await self.send("interrogate", read=True))
+        """Read the pump (logged by the pump as an interrogation), and compare its log with
+        the anchor: a truncated, rewritten or rolled-back log is `status.log_warning` (and a
+        warning in the device log)."""
+        pump_id, anchor = self._anchor()
+        args: dict[str, JsonValue] | None = None
+        if anchor is not None and anchor.length > 0:
+            args = {"log_at": anchor.length - 1}
+        raw = await self.send("interrogate", args, read=True)
+        status = parse_status(raw)
+        at = raw.get("log_at_hash")
+        problem = self._judge(pump_id or status.pump_id, anchor, status.log_length,
+                              status.log_head, at if isinstance(at, str) else None,
+                              "interrogate")
+        return replace(status, log_warning=problem) if problem else status
+
+    def _anchor(self) -> tuple[str | None, Anchor | None]:
+        pairing = self.client.pairing
+        if self.anchors is None or pairing is None:
+            return None, None
+        return pairing.pump_id, self.anchors.get(pairing.pump_id)
+
+    def _judge(self, pump_id: str, anchor: Anchor | None, length: int, head: str,
+               at_anchor: str | None, command: str) -> str | None:
+        """The anchor's finding (logged as a warning; the anchor stays), or None (it moves)."""
+        if self.anchors is None:
+            return None
+        problem = finding(anchor, length, head, at_anchor)
+        if problem:
+            self.log.append("warning", command=command, pump=pump_id, warning=problem)
+            return problem
+        self.anchors.put(pump_id, Anchor(length, head))
+        return None
 
     async def plan_therapy(self, request: TherapyRequest) -> TherapyPlan:
         """Interrogate, then check and lay out the therapy; nothing is sent. A library
@@ -232,7 +266,10 @@ class Programmer(_Device):
         return await self.send("alarm_test")
 
     async def read_log(self) -> LogDownload:
-        """Download the whole event log, page by page, and verify its hash chain."""
+        """Download the whole event log, page by page, and verify what a device can: the
+        sequence, links and head (`verify_links`; entry content is keyed, the pump checks it)
+        and the anchor (a truncated, rewritten or rolled-back log fails verification)."""
+        pump_id, anchor = self._anchor()
         entries: list[LogEntry] = []
         head = GENESIS
         while True:
@@ -244,11 +281,16 @@ class Programmer(_Device):
                 entries.extend(decode_page(str(page["page"]), previous))
             if len(entries) >= total or count == 0:
                 break
-        check = verify_chain(entries, head)
+        check = verify_links(entries, head)
         if not check.ok:
             self.log.append("warning", command="read_log",
                             warning=f"log fails verification at {check.bad_index}: {check.reason}")
-        return LogDownload(tuple(entries), head, check.ok, check.reason)
+            return LogDownload(tuple(entries), head, False, check.reason)
+        at = (entries[anchor.length - 1].hash if anchor is not None
+              and 0 < anchor.length <= len(entries) else None)
+        problem = (self._judge(pump_id, anchor, len(entries), head, at, "read_log")
+                   if pump_id is not None else None)
+        return LogDownload(tuple(entries), head, problem is None, problem or "")
 
 
 class Remote(_Device):

@@ -6,6 +6,7 @@
 | `<pump id>.pairing.json` | the pairing with that pump (`FileClientStore`, 0600, atomic) |
 | `target.json` | the pump in use: its id, host and port (set at pairing, `--port` updates it) |
 | `device-log.jsonl` | the device's own append-only, hash-chained audit log (`DeviceLog`) |
+| `<pump id>.anchor.json` | where that pump's event log stood when last seen (`AnchorStore`) |
 """
 
 from __future__ import annotations

@@ -43,6 +43,8 @@ class PumpStatus:
     log_head: str
     log_length: int
     raw: dict[str, Any]
+    #: The programmer's anchor finding (a truncated, rewritten or rolled-back log), or None.
+    log_warning: str | None = None
 
     @property
     def drug_text(self) -> str:

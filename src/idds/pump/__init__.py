@@ -15,7 +15,7 @@ from idds.pump.errors import Limit, PumpError, Refusal, SnapshotError
 from idds.pump.firmware import Pump, RefillReport
 from idds.pump.hardware import HardwareSpec
 from idds.pump.limits import LIMITS, DeviceLimits
-from idds.pump.log import EventKind, EventLog, LogEntry, verify_chain
+from idds.pump.log import EventKind, EventLog, LogEntry, verify_chain, verify_links
 from idds.pump.program import (
     Continuous,
     DemandBolus,
@@ -82,4 +82,5 @@ __all__ = [
     "therapy_record",
     "tone_times",
     "verify_chain",
+    "verify_links",
 ]

@@ -1,18 +1,27 @@
-"""The pump's event log: append-only, time-stamped, hash-chained.
+"""The pump's event log: append-only, time-stamped, chained under the pump's log key.
 
-Each entry's hash is SHA-256 over the previous entry's hash and a canonical JSON encoding of
-the entry (sequence number, exact time, kind, details sorted by key). Details are typed JSON
-values (text, whole numbers, booleans, None, lists, objects; exact quantities as text with
-their unit, therapies and drugs as `idds.pump.records`); an entry whose details are all text
-encodes to the same bytes as before details were typed, so old logs still verify.
+Each entry's hash is HMAC-SHA-256 under the log key (32 bytes, made at implant: from the
+secure element in the emulator, `secrets` in simulations) over a domain label, the previous
+entry's hash and a canonical JSON encoding of the entry (sequence number, exact time, kind,
+details sorted by key), so someone holding the state files but not the key cannot rewrite the
+log and recompute its chain (ref, security: tamper-evident audit trail). A log without a key
+(`key=None`) is the older unkeyed SHA-256 chain, still read for logs written before it.
+Details are typed JSON values (text, whole numbers, booleans, None, lists, objects; exact
+quantities as text with their unit, therapies and drugs as `idds.pump.records`); an entry
+whose details are all text encodes to the same bytes as before details were typed, so old
+logs still verify.
 `verify_chain` recomputes the chain: an edited entry breaks its own hash, an inserted or deleted
 one breaks the sequence numbers and the link to the previous hash, and a truncated tail is
-caught against the head hash the pump keeps (in its snapshot and telemetry).
+caught against the head hash the pump keeps (in its snapshot and telemetry). A device that
+does not hold the key checks what it can (`verify_links`: sequence, links, time, head) and
+anchors the head it saw (`idds.programmer.anchor`), which catches a rewritten or rolled-back
+log.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -30,6 +39,10 @@ from idds.pump.records import JsonValue, drug_from_record, json_value, therapy_f
 from idds.pump.state import BolusKind
 
 GENESIS = "0" * 64
+#: Domain label of the keyed chain (HMAC-SHA-256 over label | previous hash | body).
+KEYED_LABEL = b"idds-log-v2 chain\0"
+#: Length of a log key in bytes.
+LOG_KEY_BYTES = 32
 
 
 class EventKind(Enum):
@@ -224,9 +237,13 @@ def canonical(seq: int, time: Fraction, kind: EventKind, details: Sequence[tuple
     return json.dumps(body, separators=(",", ":"), ensure_ascii=True, sort_keys=True).encode()
 
 
-def entry_hash(prev_hash: str, body: bytes) -> str:
-    """SHA-256 hex of the previous hash (hex text) followed by the canonical body."""
-    return hashlib.sha256(prev_hash.encode() + body).hexdigest()
+def entry_hash(prev_hash: str, body: bytes, key: bytes | None = None) -> str:
+    """The entry's hash (hex): HMAC-SHA-256 under `key` over the label, the previous hash (hex
+    text) and the canonical body; without a key, SHA-256 of the previous hash and the body
+    (the unkeyed chain of older logs)."""
+    if key is None:
+        return hashlib.sha256(prev_hash.encode() + body).hexdigest()
+    return hmac.new(key, KEYED_LABEL + prev_hash.encode() + body, hashlib.sha256).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -238,16 +255,29 @@ class Verification:
     reason: str = ""
 
 
-def verify_chain(entries: Sequence[LogEntry], head: str | None = None) -> Verification:
-    """Recompute the hash chain; compare the last hash with `head` when given."""
+def verify_chain(entries: Sequence[LogEntry], head: str | None = None,
+                 key: bytes | None = None) -> Verification:
+    """Recompute the chain (keyed under `key`, else the unkeyed SHA-256 chain); compare the
+    last hash with `head` when given."""
+    return _verify(entries, head, key, True)
+
+
+def verify_links(entries: Sequence[LogEntry], head: str | None = None) -> Verification:
+    """What a device without the log key can check: sequence numbers, each entry's link to
+    the previous hash, time order and the head. Entry content is checked by the pump (keyed)."""
+    return _verify(entries, head, None, False)
+
+
+def _verify(entries: Sequence[LogEntry], head: str | None, key: bytes | None,
+            content: bool) -> Verification:
     prev = GENESIS
     for index, entry in enumerate(entries):
         if entry.seq != index:
             return Verification(False, index, f"sequence {entry.seq} at position {index}")
         if entry.prev_hash != prev:
             return Verification(False, index, "link to the previous entry broken")
-        expected = entry_hash(prev, canonical(entry.seq, entry.time, entry.kind, entry.details))
-        if entry.hash != expected:
+        body = canonical(entry.seq, entry.time, entry.kind, entry.details)
+        if content and not hmac.compare_digest(entry.hash, entry_hash(prev, body, key)):
             return Verification(False, index, "entry content does not match its hash")
         if index and entry.time < entries[index - 1].time:
             return Verification(False, index, "time goes backwards")
@@ -258,10 +288,19 @@ def verify_chain(entries: Sequence[LogEntry], head: str | None = None) -> Verifi
 
 
 class EventLog:
-    """Append-only log. Read it with iteration, `entries`, `last(n)`; write with `append`."""
+    """Append-only log chained under `key` (None: the unkeyed chain of older logs). Read it
+    with iteration, `entries`, `last(n)`; write with `append`."""
 
-    def __init__(self, entries: Sequence[LogEntry] = ()) -> None:
+    def __init__(self, entries: Sequence[LogEntry] = (), key: bytes | None = None) -> None:
+        if key is not None and len(key) != LOG_KEY_BYTES:
+            raise ValueError(f"a log key is {LOG_KEY_BYTES} bytes, not {len(key)}")
         self._entries: list[LogEntry] = list(entries)
+        self._key = key
+
+    @property
+    def key(self) -> bytes | None:
+        """The chain key (None for an unkeyed log)."""
+        return self._key
 
     def append(self, time: Fraction, kind: EventKind, details: Mapping[str, object]) -> LogEntry:
         """Append an entry; each detail becomes a JSON value (`idds.pump.records.json_value`)."""
@@ -270,7 +309,7 @@ class EventLog:
         seq = len(self._entries)
         prev = self.head
         entry = LogEntry(seq, time, kind, pairs, prev,
-                         entry_hash(prev, canonical(seq, time, kind, pairs)))
+                         entry_hash(prev, canonical(seq, time, kind, pairs), self._key))
         self._entries.append(entry)
         return entry
 
@@ -289,7 +328,7 @@ class EventLog:
         return [e for e in self._entries if e.kind is kind]
 
     def verify(self, head: str | None = None) -> Verification:
-        return verify_chain(self._entries, head)
+        return verify_chain(self._entries, head, self._key)
 
     def __len__(self) -> int:
         return len(self._entries)

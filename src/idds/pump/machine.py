@@ -15,6 +15,7 @@ noise, `rules.stroke_volume_nl`). The pump never measures the reservoir (ref, de
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import replace
 from fractions import Fraction
@@ -44,6 +45,11 @@ from idds.pump.state import MotorCause, PrimeReason, PumpState
 TimeLike = int | Fraction
 
 
+def simulation_log_key(seed: int | None) -> bytes:
+    """The log key of a simulated pump: SHA-256 of a label and the seed (not secret)."""
+    return hashlib.sha256(f"idds-log-v2 simulation key|{seed}".encode()).digest()
+
+
 class PumpMachine:
     """One implanted pump's machine (state + hardware + log); the commands are `Pump`."""
 
@@ -59,9 +65,15 @@ class PumpMachine:
     @classmethod
     def implant(cls, spec: HardwareSpec | None = None, *, seed: int | None = 0,
                 rng: np.random.Generator | None = None, start: TimeLike = 0,
-                epoch_weekday: int = 0, limits: DeviceLimits = LIMITS) -> Self:
+                epoch_weekday: int = 0, limits: DeviceLimits = LIMITS,
+                log_key: bytes | None = None) -> Self:
         """A new pump at time `start` (s): empty reservoir, no drug, stopped, catheter full of
-        drug-free fluid. Random draws come from `rng` (or a Generator seeded with `seed`)."""
+        drug-free fluid. Random draws come from `rng` (or a Generator seeded with `seed`).
+        The event log is chained under `log_key` (32 bytes): the emulator passes its secure
+        element's, made with `secrets`. Without one (a simulation, which has no secure
+        element and no attacker) the key is derived from the seed (`simulation_log_key`), so
+        a run stays reproducible byte for byte; it is kept in the pump's whole non-volatile
+        image (`idds.pump.snapshot`) and protects nothing against someone holding it."""
         spec = spec or HardwareSpec()
         gen = rng if rng is not None else np.random.default_rng(seed)
         systematic = (spec.systematic_error if spec.systematic_error is not None
@@ -72,7 +84,8 @@ class PumpMachine:
                           prime_due=PrimeReason.IMPLANT)
         hardware = Hardware()
         hardware.install_catheter(spec.dead_volume_nl)
-        pump = cls(spec, limits, state, hardware, gen, EventLog())
+        key = log_key if log_key is not None else simulation_log_key(seed)
+        pump = cls(spec, limits, state, hardware, gen, EventLog(key=key))
         state.next_stall_at = pump._draw_next_stall()
         pump._log(EventKind.CREATED, reservoir=volume_q(spec.reservoir_nl),
                   stroke=volume_q(spec.stroke_nl), dead_volume=volume_q(spec.dead_volume_nl),

@@ -3,8 +3,14 @@ JSON bytes and back. A restored pump continues identically to the original.
 
 Encoding: a tagged JSON tree. Fractions are exact "n/d" text, Quantities their exact base value
 with the display unit, enums and dataclasses by registered class name. The restored log must
-verify against the recorded head hash, or restoring is refused. `power_loss` restarts a pump
-from its snapshot. The firmware does not import this module.
+verify against the recorded head hash under the log key, or restoring is refused.
+`power_loss` restarts a pump from its snapshot. The firmware does not import this module.
+
+The image has two halves: everything, and the log key (`log_key`, hex). `snapshot(pump)`
+holds both (a whole non-volatile memory: simulations, copies); `snapshot(pump, key=False)`
+leaves the key out, for an emulator that keeps it in its secure element and passes it back to
+`restore(data, log_key=...)`. Version 1 images (before the keyed chain) have no key and an
+unkeyed chain; they are still read, but never with a given key.
 """
 
 from __future__ import annotations
@@ -37,7 +43,9 @@ from idds.pump.program import (
 from idds.pump.state import BolusKind, BolusRun, MotorCause, PrimeReason, PumpState
 from idds.units import Quantity, parse_unit
 
-VERSION = 1
+VERSION = 2
+#: Image versions `restore` reads (1: unkeyed log chain).
+READABLE = (1, 2)
 
 _CLASSES: dict[str, type] = {
     c.__name__: c
@@ -108,10 +116,11 @@ def _class(name: str) -> Any:
         raise SnapshotError(f"unknown record {name!r} in snapshot") from None
 
 
-def snapshot(pump: Pump) -> bytes:
-    """The pump's non-volatile image as UTF-8 JSON bytes."""
-    tree = {
-        "version": VERSION,
+def snapshot(pump: Pump, *, key: bool = True) -> bytes:
+    """The pump's non-volatile image as UTF-8 JSON bytes; with `key=False` without the log
+    key (the secure element's half)."""
+    tree: dict[str, Any] = {
+        "version": VERSION if pump.log.key is not None else 1,  # 1: an unkeyed log
         "spec": encode(pump.spec),
         "limits": encode(pump.limits),
         "state": encode(pump.state),
@@ -120,20 +129,25 @@ def snapshot(pump: Pump) -> bytes:
         "log": encode(pump.log.entries),
         "head": pump.log.head,
     }
+    if key and pump.log.key is not None:
+        tree["log_key"] = pump.log.key.hex()
     return json.dumps(tree, separators=(",", ":"), sort_keys=True).encode()
 
 
-def restore(data: bytes) -> Pump:
-    """A pump from `snapshot` bytes; refuses a corrupt image or a log that does not verify."""
+def restore(data: bytes, log_key: bytes | None = None) -> Pump:
+    """A pump from `snapshot` bytes; refuses a corrupt image or a log that does not verify.
+    `log_key`: the key of an image written without it (`snapshot(pump, key=False)`); an image
+    that carries a key, or an unkeyed version 1 image, is refused with one."""
     try:
         tree = json.loads(data)
-        if tree.get("version") != VERSION:
+        if tree.get("version") not in READABLE:
             raise SnapshotError(f"snapshot version {tree.get('version')!r} is not {VERSION}")
+        key = _log_key(tree, log_key)
         spec, limits = decode(tree["spec"]), decode(tree["limits"])
         state, hardware = decode(tree["state"]), decode(tree["hardware"])
         rng = np.random.default_rng()
         rng.bit_generator.state = decode(tree["rng"])
-        log = EventLog(decode(tree["log"]))
+        log = EventLog(decode(tree["log"]), key)
         head = tree["head"]
     except SnapshotError:
         raise
@@ -147,6 +161,20 @@ def restore(data: bytes) -> Pump:
                             f"{check.reason}")
     hardware.catheter = [tuple(seg) for seg in hardware.catheter]  # type: ignore[misc]
     return Pump(spec, limits, state, hardware, rng, log)
+
+
+def _log_key(tree: dict[str, Any], given: bytes | None) -> bytes | None:
+    """The log key of an image: its own, or the one given for a key-less version 2 image."""
+    stored = tree.get("log_key")
+    if tree["version"] == 1 or given is None:
+        if given is not None:
+            raise SnapshotError("a version 1 snapshot has an unkeyed log: refused with a key")
+        if tree["version"] == 2 and not isinstance(stored, str):
+            raise SnapshotError("the snapshot has no log key and none was given")
+        return None if stored is None else bytes.fromhex(str(stored))
+    if stored is not None:
+        raise SnapshotError("the snapshot carries its own log key: refused with another one")
+    return given
 
 
 def power_loss(pump: Pump) -> Pump:
