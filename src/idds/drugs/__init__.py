@@ -22,7 +22,9 @@ from idds.drugs.library import (
     load_library,
     reference_library_path,
 )
-from idds.drugs.signing import SignatureError, TrustStore, generate_keypair, sign_file, verify_file
+from idds.drugs.rollback import RollbackError, VersionRecord
+from idds.drugs.signing import SignatureError, generate_keypair, sign_file, verify_file
+from idds.drugs.truststore import TrustStore, TrustStoreError
 
 __all__ = [
     "Breach",
@@ -37,10 +39,13 @@ __all__ = [
     "LibraryHolder",
     "LimitKind",
     "Proposal",
+    "RollbackError",
     "Route",
     "SignatureError",
     "SoftLimitError",
     "TrustStore",
+    "TrustStoreError",
+    "VersionRecord",
     "check_therapy",
     "enforce",
     "generate_keypair",

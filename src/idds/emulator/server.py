@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from idds.drugs import load_library
+from idds.drugs import VersionRecord, load_library
 from idds.emulator.magnet import take_presence
 from idds.emulator.pacing import PacedClock
 from idds.emulator.service import PumpService
@@ -93,7 +93,8 @@ async def run_emulator(
     lock = state.lock()
     unbound = False
     try:
-        library = load_library(options.library)
+        library = load_library(options.library, record=VersionRecord(
+            Path(options.state) / "library-version.json"))  # the version never goes back
         pump, pump_id, restarted = open_pump(state, options.seed)
         clock = PacedClock(pump.now, options.speed)
         service = PumpService(pump, library, clock, state.save_pump, pump_id)
