@@ -7,8 +7,9 @@ place it takes anything, so `idds trial --out --bogus` wrote a folder named "--b
 
 - a value that is itself an option (`--drug --dose`) or looks like one (`--out --bogus`); a
   negative number ("-3 mg/day") is still a value;
-- a number option (`int`, `float`) whose text is not plain ASCII decimal, or not finite
-  ("nan", "inf", "1e400", "1\u06605").
+- a number option (`int`, `float`) whose text is not plain ASCII decimal with at most 15
+  digits ("nan", "inf", "1e400", "1_000", "1\u06605" are refused), or a whole-number option
+  with a decimal point.
 
 Everything else (unknown options, missing ones, bad types) is Click's own refusal, which
 `idds.cli.main.main` turns into one line with exit status 2.
@@ -16,16 +17,13 @@ Everything else (unknown options, missing ones, bad types) is Click's own refusa
 
 from __future__ import annotations
 
-import math
-import re
 import types
 import typing
 from collections.abc import Sequence
 from typing import Any
 
 from idds.errors import IddsError
-
-_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?")
+from idds.units.numbers import NumberError, check_number_text, shown
 
 
 class OptionValueError(IddsError):
@@ -45,14 +43,14 @@ def _number_kind(param: Any) -> type | None:
 
 
 def _check_number(option: str, value: str, kind: type) -> None:
-    text = value.strip()
-    if not text.isascii() or not _NUMBER.fullmatch(text) or (kind is int and not
-                                                           text.lstrip("+-").isdigit()):
-        raise OptionValueError(f"{option} {value[:24]!r} is not a plain "
-                               f"{'whole number' if kind is int else 'number'} (ASCII digits)")
-    if len(text) > 24 or not math.isfinite(float(text)):
-        raise OptionValueError(f"{option} {value[:24]!r} is not a finite number of at most "
-                               "24 characters")
+    """Plain ASCII decimal (`idds.units.numbers`: at most 15 digits, no exponent, no nan or
+    inf), and for a whole-number option no decimal point."""
+    try:
+        check_number_text(value.strip(), option)
+    except NumberError as exc:
+        raise OptionValueError(str(exc)) from None
+    if kind is int and "." in value:
+        raise OptionValueError(f"{option} {shown(value)} is not a whole number")
 
 
 def _leaf(root: Any, argv: Sequence[str]) -> tuple[Any, list[str]]:
