@@ -8,7 +8,7 @@ import re
 import shutil
 from pathlib import Path
 
-from idds.drugs import reference_library_path
+from idds.drugs import generate_keypair, reference_library_path, sign_file
 from tests.cli.helpers import assert_clean_refusal, idds, idds_json
 
 
@@ -83,7 +83,7 @@ def _signed_copy(tmp_path: Path, prefix: Path, version: str) -> Path:
     text = re.sub(r'^version = ".*"$', f'version = "{version}"',
                   reference_library_path().read_text(), count=1, flags=re.MULTILINE)
     library.write_text(text)
-    assert idds("library", "sign", str(library), "--key", f"{prefix}.key").returncode == 0
+    sign_file(library, Path(f"{prefix}.key"))  # signing itself is tested above, via the CLI
     return library
 
 
@@ -92,7 +92,7 @@ def test_trust_store_file_not_environment_and_no_rollback(tmp_path: Path) -> Non
     replaced a newer one. Now: the site trust-store file only, and the version never goes
     back (~/.idds/library-version.json)."""
     prefix = tmp_path / "hospital"
-    assert idds("library", "keygen", "--out", str(prefix)).returncode == 0
+    generate_keypair(prefix)
     newer, older = (_signed_copy(tmp_path, prefix, v) for v in ("2031.2", "2031.1"))
     home = tmp_path / "home"
     home.mkdir()
