@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint typecheck unit bench clean
+.PHONY: demo test lint typecheck unit fuzz bench clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("IDDS needs Python >= 3.11") if sys.version_info < (3, 11) else None'
@@ -15,7 +15,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,fuzz]'
 	touch $@ $(VENV)/.installed
 
 demo: $(VENV)/.installed
@@ -30,7 +30,11 @@ typecheck: $(VENV)/.installed-test
 unit: $(VENV)/.installed-test
 	$(BIN)/pytest
 
-test: lint typecheck unit
+# Coverage-guided fuzzing with atheris: 100,000 inputs per target (IDDS_FUZZ_LONG=1: long run).
+fuzz: $(VENV)/.installed-test
+	$(BIN)/python fuzz/run_fuzz.py
+
+test: lint typecheck unit fuzz
 
 bench: $(VENV)/.installed-test
 	@for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done

@@ -1,18 +1,15 @@
 """Atheris fuzz target for the secure link's frame parser and pump-side endpoint.
 
 ref, security: "fuzzing every external interface (frame parser, ...) finds no crash or hang".
-The CI suite fuzzes the same interfaces with hypothesis (tests/link/test_link_frame.py); this
-target is for long coverage-guided runs. It is not imported by the tests, and atheris is not a
-project dependency: install it in a separate environment (CPython with clang/libFuzzer support):
+`make test` runs it for 100,000 inputs (`fuzz/run_fuzz.py`, atheris from the `fuzz` extra);
+IDDS_FUZZ_LONG=1 runs it for long. By hand:
 
-    pip install atheris
-    pip install -e .
-    mkdir -p fuzz/corpus
-    python fuzz/fuzz_frame.py fuzz/corpus -max_len=2200 -timeout=5 -rss_limit_mb=1024
+    pip install -e '.[fuzz]'
+    python fuzz/fuzz_frame.py CORPUS_DIR fuzz/seeds/frame -max_len=2200 -timeout=5 -runs=100000
 
-(-runs=N bounds the run; -jobs=N -workers=N runs in parallel.) A crash is any exception other
-than `FrameError` from `parse_frame`, any exception at all from `PumpEndpoint.handle_frame`, or
-a command reaching the handler (forging a frame that authenticates is not a fuzzer's job).
+A crash is any exception other than `FrameError` from `parse_frame`, any exception at all
+from `PumpEndpoint.handle_frame`, or a command reaching the handler (forging a frame that
+authenticates is not a fuzzer's job: `fuzz/fuzz_messages.py` fuzzes the authenticated path).
 
 Each input is used two ways: as a whole frame, and spliced into a real sealed COMMAND frame
 from a paired device, so the fuzzer explores the authenticated path's edges too.
@@ -21,60 +18,26 @@ from a paired device, so the fuzzer explores the authenticated path's edges too.
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import atheris
 
 with atheris.instrument_imports():
-    from idds.link import (
-        CommandRequest,
-        FrameError,
-        MemoryCounterStore,
-        MemoryEventSink,
-        MemoryPairingStore,
-        PumpEndpoint,
-        RateLimits,
-        Role,
-        parse_frame,
-    )
-    from idds.link.session import seal_command, start_pairing
+    from fuzz_common import NOW, paired_endpoint
 
-NOW = 1_000.0
-EVENTS = MemoryEventSink()
-UNLIMITED = RateLimits(
-    unauthenticated_per_minute=1e12,
-    unauthenticated_burst=2**62,
-    paired_per_minute=1e12,
-    paired_burst=2**62,
-)
+    from idds.link import CommandRequest, FrameError, parse_frame
+    from idds.link.session import seal_command
 
 
 def _refuse(request: CommandRequest) -> dict[str, object]:
     raise AssertionError(f"a fuzzed frame reached the handler: {request}")
 
 
-def _paired_endpoint() -> tuple[PumpEndpoint, bytes]:
-    """An endpoint with one paired clinician programmer, and one real COMMAND frame from it."""
-    endpoint = PumpEndpoint(
-        "pump-fuzz",
-        _refuse,
-        lambda: NOW,
-        counters=MemoryCounterStore(),
-        pairings=MemoryPairingStore(),
-        events=EVENTS,
-        limits=UNLIMITED,
-    )
-    secret = bytes(range(16))  # fixed: the fuzz target is deterministic
-    endpoint.presence(Role.CLINICIAN, secret)
-    attempt = start_pairing("programmer-fuzz", Role.CLINICIAN, secret)
-    answer = endpoint.handle_frame(attempt.request)
-    assert answer is not None
-    pairing = attempt.finish(answer)
-    _, frame = seal_command(pairing, "interrogate", {}, NOW + 30.0)
-    return endpoint, frame
-
-
-ENDPOINT, GOOD = _paired_endpoint()
+ENDPOINT, _PAIRING, EVENTS = paired_endpoint(_refuse)
+_, GOOD = seal_command(_PAIRING, "interrogate", {}, NOW + 30.0)
 
 
 def TestOneInput(data: bytes) -> None:

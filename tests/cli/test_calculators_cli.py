@@ -68,7 +68,7 @@ def test_refill_checks_the_library_when_given_the_drug() -> None:
         ([*REFILL[:-2], "--from", "2026-13-01"], "not a date"),
         (["rate", "--concentration", "10 mg/kg", "--dose", "1 mg/day"], "unknown unit 'kg'"),
         (["rate", "--concentration", "10 mg/mL"], "exactly one of --dose or --flow"),
-        (["catheter", "--length-cm", "abc"], "is not a length"),
+        (["catheter", "--length-cm", "abc"], "is not a number"),
         (["convert", "--nonsense"], "No such option"),
     ],
 )

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
-from idds.drugs import reference_library_path
+from idds.drugs import generate_keypair, reference_library_path, sign_file
 from tests.cli.helpers import assert_clean_refusal, idds, idds_json
 
 
@@ -26,13 +27,15 @@ def test_hospital_signs_and_uses_its_own_library(tmp_path: Path) -> None:
     verified = idds_json("library", "verify", str(library), "--key", f"{prefix}.pub")
     assert verified["valid"] is True
 
-    env = {**os.environ, "IDDS_LIBRARY": str(library), "IDDS_TRUSTED_KEYS": f"{prefix}.pub"}
-    shown = idds("library", "show", "--json", env=env)
+    store = tmp_path / "trust-store.toml"
+    store.write_text('keys = ["hospital.pub"]\n')
+    env = {**os.environ, "IDDS_LIBRARY": str(library), "HOME": str(tmp_path)}
+    shown = idds("library", "show", "--json", "--trust-store", str(store), env=env)
     assert shown.returncode == 0, shown.stderr
     assert json.loads(shown.stdout)["drugs"]["morphine"]["max_daily_dose"] == "12 mg/day (soft)"
 
     library.write_text(library.read_text().replace('"12 mg/day"', '"120 mg/day"'))
-    tampered = idds("library", "show", env=env)
+    tampered = idds("library", "show", "--trust-store", str(store), env=env)
     assert_clean_refusal(tampered, "changed after signing")
     # the default trust store does not know the hospital key
     assert_clean_refusal(idds("library", "verify", str(library)), "not in the trust store")
@@ -71,3 +74,45 @@ def test_demo_runs(tmp_path: Path) -> None:
     assert "suggested start" in done.stdout
     assert "47-year-old man" in done.stdout
     assert (tmp_path / "report.html").exists()
+
+
+def _signed_copy(tmp_path: Path, prefix: Path, version: str) -> Path:
+    folder = tmp_path / f"v{version}"
+    folder.mkdir()
+    library = folder / "library.toml"
+    text = re.sub(r'^version = ".*"$', f'version = "{version}"',
+                  reference_library_path().read_text(), count=1, flags=re.MULTILINE)
+    library.write_text(text)
+    sign_file(library, Path(f"{prefix}.key"))  # signing itself is tested above, via the CLI
+    return library
+
+
+def test_trust_store_file_not_environment_and_no_rollback(tmp_path: Path) -> None:
+    """Finding 6: IDDS_TRUSTED_KEYS extended the trust store, and an older signed library
+    replaced a newer one. Now: the site trust-store file only, and the version never goes
+    back (~/.idds/library-version.json)."""
+    prefix = tmp_path / "hospital"
+    generate_keypair(prefix)
+    newer, older = (_signed_copy(tmp_path, prefix, v) for v in ("2031.2", "2031.1"))
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {**os.environ, "HOME": str(home), "IDDS_TRUSTED_KEYS": f"{prefix}.pub"}
+    assert_clean_refusal(idds("library", "show", "--library", str(newer), env=env),
+                         "not in the trust store")
+    assert_clean_refusal(idds("library", "show", "--library", str(newer), "--trusted-key",
+                              f"{prefix}.pub", env=env), "No such option")
+    store = tmp_path / "trust-store.toml"
+    store.write_text('keys = ["hospital.pub"]\n')
+    trusted = ["--trust-store", str(store)]
+    shown = idds("library", "show", "--json", "--library", str(newer), *trusted, env=env)
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout)["version"] == "2031.2"
+    record = home / ".idds" / "library-version.json"
+    before = record.read_bytes()
+    rolled = idds("convert", "--drug", "morphine", "--dose", "300 mg/day", "--from", "oral",
+                  "--to", "intrathecal", "--library", str(older), *trusted, env=env)
+    assert_clean_refusal(rolled, "version 2031.1 is older than version 2031.2")
+    assert record.read_bytes() == before
+    store.chmod(0o666)
+    assert_clean_refusal(idds("library", "show", "--library", str(newer), *trusted, env=env),
+                         "writable by group or others")

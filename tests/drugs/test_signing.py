@@ -142,9 +142,10 @@ def test_private_key_is_private_and_never_overwritten(tmp_path: Path) -> None:
     assert public.read_text().startswith("-----BEGIN PUBLIC KEY-----")
 
 
-def test_trust_store_from_environment(
+def test_library_path_from_environment(
     site_library: SiteLibrary, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("IDDS_TRUSTED_KEYS", str(site_library.public))
+    """IDDS_LIBRARY chooses the library; the trust store is never from the environment
+    (tests/drugs/test_trust_store.py)."""
     monkeypatch.setenv("IDDS_LIBRARY", str(site_library.path))
-    assert load_library().path == site_library.path
+    assert load_library(trust=site_library.trust).path == site_library.path

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from fractions import Fraction
 from pathlib import Path
@@ -31,6 +30,7 @@ from idds.drugs import (
     Proposal,
     Route,
     TrustStore,
+    VersionRecord,
     check_therapy,
     load_library,
 )
@@ -39,6 +39,7 @@ from idds.errors import IddsError
 from idds.pump.limits import LIMITS
 from idds.pump.rules import flow_range_problem
 from idds.units import Kind, Quantity, parse_quantity
+from idds.units.numbers import parse_decimal
 
 LibraryOption = Annotated[
     Path | None,
@@ -46,14 +47,18 @@ LibraryOption = Annotated[
                  "reference library).", show_default=False),
 ]
 TrustOption = Annotated[
-    list[Path] | None,
-    typer.Option("--trusted-key", help="Extra trusted public key (.pub); repeatable.",
-                 show_default=False),
+    Path | None,
+    typer.Option("--trust-store", help="Site trust-store file listing the site's public keys "
+                 "(default: /etc/idds/trust-store.toml if present; only its owner may write "
+                 "it).", show_default=False),
 ]
 
 
-def open_library(path: Path | None, trusted: list[Path] | None) -> DrugLibrary:
-    return load_library(path, TrustStore.default(tuple(trusted or ())))
+def open_library(path: Path | None, trust_store: Path | None) -> DrugLibrary:
+    """The library in force for the CLI: verified against the shipped keys and the site
+    trust store, and never older than the newest one this user accepted
+    (~/.idds/library-version.json, `idds.drugs.rollback`)."""
+    return load_library(path, TrustStore.default(trust_store), VersionRecord.for_user())
 
 
 def _route(text: str, what: str) -> Route:
@@ -75,13 +80,13 @@ def convert(
         bool, typer.Option(help="Switching for side effects at a low systemic dose (300:1).")
     ] = False,
     library_path: LibraryOption = None,
-    trusted_key: TrustOption = None,
+    trust_store: TrustOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Convert an opioid daily dose between routes; suggest a conservative start, with reasons."""
     daily = parse_quantity(dose, Kind.DOSE_RATE, "dose")
     source, target = _route(from_route, "--from"), _route(to_route, "--to")
-    library = open_library(library_path, trusted_key)
+    library = open_library(library_path, trust_store)
     result = convert_dose(library, drug, daily, source, target, frail, side_effect_switch)
     entry = library.drug(result.drug)
     if as_json:
@@ -192,7 +197,7 @@ def refill(
         str | None, typer.Option(help="Drug, to check the concentration against the library.")
     ] = None,
     library_path: LibraryOption = None,
-    trusted_key: TrustOption = None,
+    trust_store: TrustOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Days until the low-reservoir alarm and the refill date (every allowed bolus used)."""
@@ -201,7 +206,7 @@ def refill(
     bolus_dose = None if bolus is None else parse_quantity(bolus, Kind.MASS, "bolus")
     checked = None
     if drug is not None:
-        entry = open_library(library_path, trusted_key).drug(drug)
+        entry = open_library(library_path, trust_store).drug(drug)
         result = check_therapy(entry, Proposal(concentration=strength))
         if result.hard:
             raise HardLimitError(result.hard)
@@ -354,15 +359,15 @@ def catheter(
                     f"[bold]{volume.display('mL')}[/bold] catheter volume", highlight=False)
 
 
-LENGTH = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*(cm|mm)?\s*")
-
-
 def _centimetres(text: str, what: str, allow_zero: bool = False) -> Fraction:
-    """'48 cm', '480 mm' or '48' (cm) -> Fraction of cm; ASCII digits only."""
-    found = LENGTH.fullmatch(text)
-    if found is None:
-        raise IddsError(f"{what} {text!r} is not a length: write it like \"48 cm\" or \"480 mm\"")
-    value = Fraction(found.group(1)) / (10 if found.group(2) == "mm" else 1)
+    """'48 cm', '480 mm' or '48' (cm) -> Fraction of cm, through the one number reader
+    (ASCII digits only, bounded)."""
+    number, unit = text.strip(), "cm"
+    for suffix in ("cm", "mm"):
+        if number.endswith(suffix):
+            number, unit = number[: -len(suffix)].strip(), suffix
+            break
+    value = parse_decimal(number, what) / (10 if unit == "mm" else 1)
     if value < 0 or (value == 0 and not allow_zero):
         raise IddsError(f"{what} must be above zero, not {text}")
     return value

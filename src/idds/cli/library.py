@@ -45,11 +45,11 @@ def _summary(library: DrugLibrary) -> dict[str, object]:
 @app.command()
 def show(
     library_path: LibraryOption = None,
-    trusted_key: TrustOption = None,
+    trust_store: TrustOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Verify and show the library in force (limits per drug)."""
-    library = open_library(library_path, trusted_key)
+    library = open_library(library_path, trust_store)
     summary = _summary(library)
     if as_json:
         print_json(summary)
@@ -83,10 +83,11 @@ def verify(
         typer.Option("--key", help="Trust only this public key (repeatable); default: the "
                      "trust store."),
     ] = None,
+    trust_store: TrustOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Check a library's signature and contents; exit 2 if either is bad."""
-    trust = TrustStore.only(*key) if key else TrustStore.default()
+    trust = TrustStore.only(*key) if key else TrustStore.default(trust_store)
     raw, signer = verify_file(file, trust)
     data = parse_library(raw, file)
     if as_json:

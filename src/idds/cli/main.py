@@ -2,6 +2,8 @@
 
 Bad input ends with exit status 2 and one line on stderr naming what was wrong, never a
 traceback: typed refusals (`IddsError`) and command-line usage errors both go through `main`.
+Unknown options are Click's refusal; an option given where a value belongs, and a number
+option that is not plain finite ASCII decimal, are refused first (`idds.cli.strict`).
 """
 
 from __future__ import annotations
@@ -10,10 +12,12 @@ import sys
 from typing import Annotated
 
 import typer
+import typer.main
 
 from idds import DISCLAIMER, __version__
 from idds.cli import calc, demo, library, patient, program, pump, remote, trial, validate
 from idds.cli.output import error_console
+from idds.cli.strict import check_argv
 from idds.errors import IddsError
 
 app = typer.Typer(
@@ -66,7 +70,9 @@ def _usage_error(exc: Exception) -> tuple[int, str] | None:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI on `argv` and return the exit status."""
     try:
-        result = app(args=argv, prog_name="idds", standalone_mode=False)
+        command = typer.main.get_command(app)
+        check_argv(command, sys.argv[1:] if argv is None else argv)
+        result = command.main(args=argv, prog_name="idds", standalone_mode=False)
     except IddsError as exc:
         error_console().print(f"idds: error: {exc}", markup=False)
         return 2

@@ -32,6 +32,7 @@ import typer
 from rich.console import Console
 
 from idds.cli.advice_screen import show_advice
+from idds.cli.calc import open_library
 from idds.cli.confirmations import AGAIN_HELP, OVERRIDE_HELP, confirm_override, show_prime
 from idds.cli.devices import (
     client_for,
@@ -43,7 +44,6 @@ from idds.cli.devices import (
 )
 from idds.cli.output import JsonOption, console, print_json
 from idds.cli.programpairing import register as register_pairing
-from idds.drugs import load_library
 from idds.errors import IddsError
 from idds.programmer import (
     Programmer,
@@ -102,8 +102,8 @@ def _programmer(device: Path, port: int | None, library: Path | None = None, *,
     stored pump, or to `pair_port` for pairing), the drug library and the calendar."""
     dev = device_dir(device, "programmer")
     client = pairing_client(dev, pair_port) if pair_port is not None else client_for(dev, port)
-    return Programmer(client, dev.log, load_library(library), date.today, sleep=asyncio.sleep,
-                      anchors=AnchorStore(dev.path))
+    return Programmer(client, dev.log, open_library(library, None), date.today,
+                      sleep=asyncio.sleep, anchors=AnchorStore(dev.path))
 
 
 def _out() -> Console:

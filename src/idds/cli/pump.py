@@ -55,10 +55,9 @@ class PressError(PumpError):
 def parse_press(text: str) -> Fraction:
     """'DAY:HH:MM' (day 1 is the first day of the run) -> seconds since the start."""
     parts = text.split(":")
-    try:
-        day, hh, mm = (int(p) for p in parts)
-    except ValueError:
-        raise PressError(f"--press {text!r} is not DAY:HH:MM (for example 1:08:30)") from None
+    if len(parts) != 3 or not all(p.isascii() and p.isdigit() and len(p) <= 6 for p in parts):
+        raise PressError(f"--press {text[:24]!r} is not DAY:HH:MM (for example 1:08:30)")
+    day, hh, mm = (int(p) for p in parts)
     if day < 1 or not 0 <= hh < 24 or not 0 <= mm < 60:
         raise PressError(f"--press {text!r}: day from 1, HH 00-23, MM 00-59")
     return (day - 1) * DAY + hh * HOUR + mm * MINUTE

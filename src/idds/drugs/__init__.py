@@ -28,7 +28,9 @@ from idds.drugs.overrides import (
     check_reason,
     reason_problem,
 )
-from idds.drugs.signing import SignatureError, TrustStore, generate_keypair, sign_file, verify_file
+from idds.drugs.rollback import RollbackError, VersionRecord
+from idds.drugs.signing import SignatureError, generate_keypair, sign_file, verify_file
+from idds.drugs.truststore import TrustStore, TrustStoreError
 
 __all__ = [
     "REASON_CODES",
@@ -45,10 +47,13 @@ __all__ = [
     "LimitKind",
     "OverrideReasonError",
     "Proposal",
+    "RollbackError",
     "Route",
     "SignatureError",
     "SoftLimitError",
     "TrustStore",
+    "TrustStoreError",
+    "VersionRecord",
     "check_reason",
     "check_therapy",
     "enforce",

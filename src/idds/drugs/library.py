@@ -3,8 +3,10 @@
 The data is an editable, signed TOML file (`idds/drugs/data/library.toml` is the reference; a
 hospital points IDDS_LIBRARY at its own). Loading parses every quantity through the unit
 allow-list, checks each limit has the right dimension, and verifies the signature first: an
-unsigned, tampered or untrusted library is refused, and `LibraryHolder` keeps the previously
-loaded one in force.
+unsigned, tampered or untrusted library is refused (trust: `idds.drugs.truststore`), and
+`LibraryHolder` keeps the previously loaded one in force. A library's version never goes back
+(`idds.drugs.rollback`): `load_library(..., record=...)` refuses a library older than the
+newest recorded, and `LibraryHolder.replace` one older than the library in force.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, model_validator
 
-from idds.drugs.signing import TrustStore, verify_file
+from idds.drugs.rollback import RollbackError, VersionRecord, check_not_older, parse_version
+from idds.drugs.signing import verify_file
+from idds.drugs.truststore import TrustStore
 from idds.errors import IddsError
 from idds.units import Kind, Quantity, UnitError, exact, parse_quantity
 
@@ -211,10 +215,20 @@ class ConversionPolicy(BaseModel):
 
 
 class LibraryInfo(BaseModel):
+    """Who issued the library, and its version: dotted whole numbers ("2026.11.29")."""
+
     model_config = _FROZEN
     name: str
     version: str
     issued_by: str
+
+    @model_validator(mode="after")
+    def _version(self) -> LibraryInfo:
+        try:
+            parse_version(self.version)
+        except RollbackError as exc:
+            raise ValueError(str(exc)) from None
+        return self
 
 
 class LibraryData(BaseModel):
@@ -265,11 +279,19 @@ def parse_library(raw: dict[str, Any], origin: Path) -> LibraryData:
         raise LibraryError(f"{origin}: {where}: {first['msg']}") from exc
 
 
-def load_library(path: Path | None = None, trust: TrustStore | None = None) -> DrugLibrary:
-    """Verify and load a library: `path`, else $IDDS_LIBRARY, else the reference library."""
+def load_library(path: Path | None = None, trust: TrustStore | None = None,
+                 record: VersionRecord | None = None) -> DrugLibrary:
+    """Verify and load a library: `path`, else $IDDS_LIBRARY, else the reference library.
+
+    With `record`, a library older than the newest version recorded for its name is refused
+    (`RollbackError`), and a newer one is recorded."""
     chosen = path or Path(os.environ.get(LIBRARY_ENV) or reference_library_path())
     raw, signer = verify_file(chosen, trust or TrustStore.default())
-    return DrugLibrary(parse_library(raw, chosen), chosen, signer)
+    library = DrugLibrary(parse_library(raw, chosen), chosen, signer)
+    if record is not None:
+        info = library.data.library
+        record.admit(info.name, info.version, signer)
+    return library
 
 
 @dataclass
@@ -280,8 +302,12 @@ class LibraryHolder:
     rejected: list[str] = field(default_factory=list)
 
     def replace(self, path: Path, trust: TrustStore | None = None) -> DrugLibrary:
+        """Load `path` in place of the current library; refused (and the current one kept)
+        if unsigned, tampered, untrusted, malformed, or older than the current one."""
         try:
             candidate = load_library(path, trust)
+            new, old = candidate.data.library, self.current.data.library
+            check_not_older(new.name, new.version, old.name, old.version)
         except IddsError as exc:
             self.rejected.append(str(exc))
             raise

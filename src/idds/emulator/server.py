@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from idds.drugs import load_library
+from idds.drugs import VersionRecord, load_library
 from idds.emulator.pacing import PacedClock
 from idds.emulator.secure import DEFAULT_SECURE_ELEMENT, MemoryFault, SecureElement
 from idds.emulator.securitylog import SecurityLog
@@ -119,10 +119,15 @@ async def run_emulator(
         raise memory_error(element, str(exc)) from None
     unbound = made = False
     try:
-        library = load_library(options.library)
         try:
             state.check_links()
             made = state.open_element()
+        except (MemoryFault, LinkError, StateDirError) as exc:
+            raise memory_error(element, str(exc)) from None
+        # the library's version never goes back; its record is in the secure element
+        library = load_library(options.library,
+                               record=VersionRecord(element.slot / "library-version.json"))
+        try:
             pump, pump_id, restarted = open_pump(state, options.seed)
             counters, pairings = state.counters(), state.pairings()
         except (MemoryFault, LinkError, StateDirError) as exc:

@@ -8,6 +8,13 @@ Reply:   {"re": COUNTER, "ok": true, "result": {...}}
 time, tests a fake clock). `re` is the counter of the command answered, so a reply cannot be
 matched to the wrong command. Decoding is strict: unknown or missing keys, wrong types,
 non-finite numbers or over-deep nesting raise `ProtocolError(MALFORMED_PAYLOAD)`.
+
+Every number anywhere in a message is bounded as it is read, before any arithmetic: an
+integer has at most `MAX_INT_DIGITS` (20) digits and lies within +/-2^64 (a frame counter is
+a uint64); a number with a point or an exponent has at most `MAX_FLOAT_TEXT` (32) characters
+and is a finite float within +/-2^64; `expires_at` lies within 0 to `MAX_EXPIRES_AT` (2^53 s).
+So `expires_at` of 10^400 or an argument of 1,500 digits is MALFORMED_PAYLOAD, never an
+OverflowError in the connection handler.
 """
 
 from __future__ import annotations
@@ -24,6 +31,14 @@ from idds.link.errors import ErrorCode, ProtocolError
 JsonValue: TypeAlias = bool | int | float | str | list["JsonValue"] | dict[str, "JsonValue"] | None
 COMMAND_NAME = re.compile(r"[a-z][a-z0-9_]{0,31}")
 MAX_DEPTH = 16
+#: Most digits of an integer in a message (2^64 has 20).
+MAX_INT_DIGITS = 20
+#: Longest text of a number with a fraction or an exponent (a float's repr is at most 24).
+MAX_FLOAT_TEXT = 32
+#: Largest magnitude of any number in a message.
+MAX_MAGNITUDE = 2**64
+#: Latest `expires_at` accepted, in link-clock seconds (2^53: exact in a float).
+MAX_EXPIRES_AT = 2**53
 
 
 @dataclass(frozen=True)
@@ -54,6 +69,24 @@ def _reject_constant(name: str) -> Any:
     raise _malformed(f"{name} is not a number")
 
 
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise _malformed(f"an integer of {len(text)} characters (at most {MAX_INT_DIGITS} digits)")
+    value = int(text)
+    if abs(value) > MAX_MAGNITUDE:
+        raise _malformed("an integer beyond 2^64")
+    return value
+
+
+def _bounded_float(text: str) -> float:
+    if len(text) > MAX_FLOAT_TEXT:
+        raise _malformed(f"a number of {len(text)} characters (at most {MAX_FLOAT_TEXT})")
+    value = float(text)
+    if not math.isfinite(value) or abs(value) > MAX_MAGNITUDE:
+        raise _malformed("a number beyond 2^64")
+    return value
+
+
 def _depth(value: object, level: int = 0) -> int:
     if level > MAX_DEPTH:
         return level
@@ -71,7 +104,8 @@ def encode_json(value: Mapping[str, JsonValue]) -> bytes:
 
 def _decode_object(data: bytes) -> dict[str, Any]:
     try:
-        value = json.loads(data.decode("utf-8"), parse_constant=_reject_constant)
+        value = json.loads(data.decode("utf-8"), parse_constant=_reject_constant,
+                           parse_int=_bounded_int, parse_float=_bounded_float)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise _malformed(type(exc).__name__) from None
     if not isinstance(value, dict):
@@ -81,11 +115,11 @@ def _decode_object(data: bytes) -> dict[str, Any]:
     return value
 
 
-def _number(value: object, name: str) -> float:
+def _number(value: object, name: str, low: float, high: float) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise _malformed(f"{name} is not a number")
-    if not math.isfinite(value):
-        raise _malformed(f"{name} is not finite")
+    if not low <= value <= high:  # both bounded at decoding: no overflow here
+        raise _malformed(f"{name} outside {low:g} to {high:g}")
     return float(value)
 
 
@@ -110,7 +144,8 @@ def decode_command(data: bytes) -> CommandMessage:
         raise _malformed("command name")
     if not isinstance(args, dict):
         raise _malformed("args is not an object")
-    return CommandMessage(command, args, _number(value["expires_at"], "expires_at"))
+    expires_at = _number(value["expires_at"], "expires_at", 0, MAX_EXPIRES_AT)
+    return CommandMessage(command, args, expires_at)
 
 
 def encode_reply_ok(re: int, result: Mapping[str, JsonValue]) -> bytes:

@@ -13,10 +13,17 @@ See examples/programs/*.toml and docs/pump.md. Layout:
                       [therapy.week] mon = [{start = "00:00", dose = "1 mg/day"}, ...] (flex,
                       per weekday: all seven days)
     [demand]          dose = "0.1 mg"; duration = "10 min"; lockout = "2 h"; max_per_24h = 4
+
+Strict, like the command line: a key a section does not know (a misspelt `prime`) is refused,
+not ignored; numbers are finite (TOML's inf and nan are refused) and quantities go through the
+unit parser (ASCII digits, bounded digits and size); the concentration, the fill and the
+reservoir must be above zero and no quantity may be negative. Every refusal is one line
+(`ProgramFileError`, exit status 2), never a traceback.
 """
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass
 from fractions import Fraction
@@ -38,7 +45,20 @@ from idds.pump.program import (
     Stopped,
     Therapy,
 )
-from idds.units import Kind, Quantity, parse_quantity
+from idds.units import Kind, Quantity, UnitError, exact, parse_quantity
+from idds.units.numbers import parse_whole
+
+#: The keys each section may have.
+KEYS: dict[str, frozenset[str]] = {
+    "pump": frozenset({"reservoir", "catheter_trimmed_cm", "stroke", "systematic_error_pct",
+                       "low_reservoir_alarm", "prime", "epoch_weekday"}),
+    "drug": frozenset({"name", "concentration", "fill", "entered"}),
+    "therapy": frozenset({"mode", "dose", "steps", "week"}),
+    "demand": frozenset({"dose", "duration", "lockout", "max_per_24h"}),
+    "step": frozenset({"start", "dose"}),
+}
+#: Quantities that must be above zero (the others must not be negative).
+POSITIVE = frozenset({"reservoir", "concentration", "fill", "stroke"})
 
 
 @dataclass(frozen=True)
@@ -71,7 +91,14 @@ def load_program(path: Path) -> ProgramFile:
 
 
 def parse_program(data: dict[str, Any], source: str = "program") -> ProgramFile:
-    """Build a ProgramFile from a TOML table."""
+    """Build a ProgramFile from a TOML table; ProgramFileError (one line) for anything wrong."""
+    try:
+        return _parse_program(data, source)
+    except UnitError as exc:
+        raise ProgramFileError(f"{source}: {exc}") from None
+
+
+def _parse_program(data: dict[str, Any], source: str) -> ProgramFile:
     known = {"pump", "drug", "therapy", "demand"}
     extra = set(data) - known
     if extra:
@@ -120,12 +147,12 @@ def _spec(pump: dict[str, Any], source: str) -> HardwareSpec:
         trimmed = pump["catheter_trimmed_cm"]
         if not isinstance(trimmed, int | float) or isinstance(trimmed, bool):
             raise ProgramFileError(f"{source}: [pump] catheter_trimmed_cm must be a number")
-        kwargs["catheter_trimmed_cm"] = Fraction(str(trimmed))
+        kwargs["catheter_trimmed_cm"] = _finite(trimmed, "catheter_trimmed_cm", source)
     if "systematic_error_pct" in pump:
         err = pump["systematic_error_pct"]
         if not isinstance(err, int | float) or isinstance(err, bool):
             raise ProgramFileError(f"{source}: [pump] systematic_error_pct must be a number")
-        kwargs["systematic_error"] = float(err) / 100
+        kwargs["systematic_error"] = float(_finite(err, "systematic_error_pct", source) / 100)
     try:
         return HardwareSpec(**kwargs)
     except ValueError as exc:
@@ -161,13 +188,13 @@ def _steps(raw: Any, where: str, source: str) -> tuple[FlexStep, ...]:
     for item in raw:
         if not isinstance(item, dict):
             raise ProgramFileError(f"{source}: [{where}] each step is {{start, dose}}")
+        _known(item, "step", where, source)
         start = _text(item, "start", where, source)
-        try:
-            hh, mm = (int(x) for x in start.split(":"))
-        except ValueError:
-            raise ProgramFileError(f"{source}: [{where}] start {start!r} is not HH:MM") from None
-        if not (0 <= hh < 24 and 0 <= mm < 60):
-            raise ProgramFileError(f"{source}: [{where}] start {start!r} is not HH:MM")
+        parts = start.split(":")
+        if len(parts) != 2 or not all(len(p) == 2 for p in parts):
+            raise ProgramFileError(f"{source}: [{where}] start {start[:8]!r} is not HH:MM")
+        hh = parse_whole(parts[0], f"[{where}] start hour", 0, 23)
+        mm = parse_whole(parts[1], f"[{where}] start minute", 0, 59)
         steps.append(FlexStep(hh * 60 + mm, _qty(item, "dose", Kind.DOSE_RATE, where, source)))
     return tuple(steps)
 
@@ -180,7 +207,25 @@ def _table(data: dict[str, Any], key: str, source: str, required: bool = True) -
         return {}
     if not isinstance(value, dict):
         raise ProgramFileError(f"{source}: missing [{key}] section")
+    _known(value, key, key, source)
     return value
+
+
+def _known(table: dict[str, Any], kind: str, where: str, source: str) -> None:
+    """Refuse a key the section does not know: a misspelt option is never silently ignored."""
+    unknown = sorted(set(table) - KEYS[kind])
+    if unknown:
+        raise ProgramFileError(f"{source}: [{where}] unknown key(s) {unknown[:4]}; allowed "
+                               f"{sorted(KEYS[kind])}")
+
+
+def _finite(value: int | float, key: str, source: str) -> Fraction:
+    """A TOML number as an exact Fraction; inf, nan and sizes beyond 10^6 are refused."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ProgramFileError(f"{source}: [pump] {key} must be a finite number, not {value}")
+    if abs(value) > 10**6:
+        raise ProgramFileError(f"{source}: [pump] {key} is beyond +/-10^6")
+    return exact(value)
 
 
 def _text(t: dict[str, Any], key: str, section: str, source: str) -> str:
@@ -195,7 +240,12 @@ def _qty(t: dict[str, Any], key: str, kind: Kind, section: str, source: str) -> 
     if not isinstance(value, str):
         raise ProgramFileError(f"{source}: [{section}] {key} must be text with a unit, like "
                                f"\"{_EXAMPLE[kind]}\"")
-    return parse_quantity(value, kind, what=f"[{section}] {key}")
+    quantity = parse_quantity(value, kind, what=f"[{section}] {key}")
+    if key in POSITIVE and not quantity.is_positive():
+        raise ProgramFileError(f"{source}: [{section}] {key} must be above zero, not {quantity}")
+    if quantity.base < 0:
+        raise ProgramFileError(f"{source}: [{section}] {key} must not be negative, not {quantity}")
+    return quantity
 
 
 _EXAMPLE = {

@@ -56,10 +56,9 @@ def clock_text(minute: int) -> str:
 def parse_clock(text: str) -> int:
     """'HH:MM' -> minutes after midnight (0-1439)."""
     parts = text.strip().split(":")
-    try:
-        hh, mm = (int(p) for p in parts)
-    except ValueError:
-        raise RecordError(f"flex step time {text!r} is not HH:MM (like 08:00)") from None
+    if len(parts) != 2 or not all(p.isascii() and p.isdigit() and len(p) <= 2 for p in parts):
+        raise RecordError(f"flex step time {text[:12]!r} is not HH:MM (like 08:00)")
+    hh, mm = (int(p) for p in parts)
     if not (0 <= hh < 24 and 0 <= mm < 60):
         raise RecordError(f"flex step time {text!r}: HH 00-23 and MM 00-59")
     return hh * 60 + mm

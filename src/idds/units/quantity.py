@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
+from idds.units.numbers import parse_decimal
 from idds.units.table import (
     Dimension,
     Kind,
@@ -33,18 +34,22 @@ Number = int | Fraction | Decimal | str
 def exact(value: Number | float) -> Fraction:
     """An exact Fraction from an int, Fraction, Decimal, decimal string or float.
 
-    A float is read through its shortest decimal repr (0.1 -> 1/10), never its binary expansion.
+    A string is text from outside: plain ASCII decimal, at most 15 digits
+    (`idds.units.numbers.parse_decimal`). A float is read through its shortest decimal repr
+    (0.1 -> 1/10), never its binary expansion; a non-finite float is refused.
     """
     if isinstance(value, Fraction):
         return value
     if isinstance(value, bool):
         raise UnitError("a quantity's value must be a number, not a boolean")
+    if isinstance(value, str):
+        return parse_decimal(value)
     if isinstance(value, float):
         value = repr(value)
     try:
         return Fraction(value)
-    except (ValueError, ZeroDivisionError) as exc:
-        raise UnitError(f"{value!r} is not a number") from exc
+    except (ValueError, ZeroDivisionError, OverflowError) as exc:
+        raise UnitError(f"{value!r} is not a finite number") from exc
 
 
 @dataclass(frozen=True, eq=False)

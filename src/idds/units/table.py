@@ -144,6 +144,10 @@ ACCEPTED = (
 )
 
 
+#: Longest unit text read at all ("mcg/day" is 7).
+MAX_UNIT_TEXT = 24
+
+
 def _simple(symbol: str, whole: str) -> Unit:
     canonical = ALIASES.get(symbol, symbol)
     unit = SIMPLE_UNITS.get(canonical)
@@ -157,6 +161,8 @@ def parse_unit(text: str) -> Unit:
     whole = text.strip()
     if not whole:
         raise UnitError(f"missing unit; accepted: {ACCEPTED}")
+    if len(whole) > MAX_UNIT_TEXT:
+        raise UnitError(f"unit {whole[:MAX_UNIT_TEXT]!r}... is too long; accepted: {ACCEPTED}")
     parts = [p.strip() for p in whole.split("/")]
     if len(parts) == 1:
         return _simple(parts[0], whole)

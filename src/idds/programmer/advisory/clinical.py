@@ -74,8 +74,10 @@ def _table(data: Mapping[str, Any], name: str) -> Mapping[str, Any]:
 
 
 def _number(value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise AdvisoryError(f"{where} must be a number, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise AdvisoryError(f"{where} must be a number, got {str(value)[:24]!r}")
+    if abs(value) > 10**15 or not math.isfinite(value):  # a TOML integer has no size limit
+        raise AdvisoryError(f"{where} must be a finite number within +/-10^15")
     return float(value)
 
 
