@@ -4,6 +4,7 @@ warns or refuses where the drug library or the device says so. Through the real 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -87,3 +88,68 @@ def test_converting_back_to_oral_suggests_no_start() -> None:
     assert any("no start is suggested" in r for r in data["reasons"])
     shown = idds(*CONVERT, "--dose", "3 mg/day", "--from", "intrathecal", "--to", "oral")
     assert "none: no practice rule" in shown.stdout
+
+
+def test_units_are_read_whatever_their_case() -> None:
+    done = idds("rate", "--concentration", "10 MG/ML", "--dose", "1 MG/DAY", "--json")
+    assert json.loads(done.stdout)["rate_per_day"] == {"value": 0.1, "unit": "mL/day"}
+    assert_clean_refusal(idds("rate", "--concentration", "10 mg/mL", "--dose", "1 MG/KG"),
+                         "unknown unit 'KG'")
+
+
+PROGRAM = """[pump]
+reservoir = "20 mL"
+catheter_trimmed_cm = 40
+low_reservoir_alarm = "2 mL"
+[drug]
+name = "{drug}"
+concentration = "10 mg/mL"
+fill = "18 mL"
+[therapy]
+mode = "continuous"
+dose = "{dose}"
+"""
+
+
+@pytest.mark.parametrize(("drug", "dose", "days", "fragment"), [
+    ("morphne", "1 mg/day", "1", "drug 'morphne' is not in the library"),
+    ("morphine", "40 mg/day", "1", "above the hard limit"),
+    ("morphine", "1 mg/day", "100000", "simulate 1 to 3650 days"),
+])
+def test_pump_simulate_checks_the_library_and_the_length(tmp_path: Path, drug: str, dose: str,
+                                                         days: str, fragment: str) -> None:
+    program = tmp_path / "p.toml"
+    program.write_text(PROGRAM.format(drug=drug, dose=dose))
+    done = idds("pump", "simulate", "--program", str(program), "--days", days)
+    assert_clean_refusal(done, fragment)
+
+
+def test_a_long_pump_run_is_tabled_by_week(tmp_path: Path) -> None:
+    program = tmp_path / "p.toml"
+    program.write_text(PROGRAM.format(drug="morphine", dose="1 mg/day"))
+    done = idds("pump", "simulate", "--program", str(program), "--days", "70")
+    assert done.returncode == 0, done.stderr
+    assert "by week" in done.stdout and "│   10 │" in done.stdout.replace("┃", "│")
+
+
+ADVICE = (Path(__file__).parents[2] / "examples" / "advice" / "patient.toml").read_text()
+
+
+@pytest.mark.parametrize(("old", "new", "fragment"), [
+    ('max_daily_dose = "6 mg/day"', 'max_daily_dose = "6 mg/h"',
+     "bounds.max_daily_dose = '6 mg/h' is not per day"),
+    ('min_daily_dose = "0.5 mg/day"', 'min_daily_dose = "8 mg/day"',
+     "bounds.min_daily_dose must not be above bounds.max_daily_dose"),
+])
+def test_an_observations_file_says_what_is_wrong_in_its_own_words(
+        tmp_path: Path, old: str, new: str, fragment: str) -> None:
+    from idds.programmer.advisory.clinical import load_observations
+    from idds.programmer.advisory.common import AdvisoryError
+
+    assert old in ADVICE
+    path = tmp_path / "obs.toml"
+    path.write_text(ADVICE.replace(old, new))
+    with pytest.raises(AdvisoryError) as caught:
+        load_observations(path)
+    assert fragment in str(caught.value)
+    assert "_mg" not in str(caught.value)  # no internal field names

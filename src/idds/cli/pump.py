@@ -18,6 +18,7 @@ so the sub-app behaves the same when run on its own).
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
@@ -27,8 +28,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from idds.cli.calc import LibraryOption, open_library
 from idds.cli.devices import one_line_errors
 from idds.cli.output import JsonOption
+from idds.drugs import HardLimitError
+from idds.protocol.checks import check
 from idds.pump.clock import DAY, HOUR, MINUTE, format_time
 from idds.pump.convert import NL_PER_ML
 from idds.pump.errors import PumpError
@@ -87,14 +91,23 @@ def result_json(result: SimulationResult) -> dict[str, object]:
     }
 
 
+#: Longest run `pump simulate` accepts, days (ten years: beyond any pump battery, ref, devices).
+MAX_SIMULATED_DAYS = 3650
+#: Runs longer than this many days are tabled by week.
+DAILY_ROWS = 31
+
+
 def print_result(out: Console, program: ProgramFile, result: SimulationResult) -> None:
     """Rich tables of a simulation."""
     out.print(f"[bold]{program.drug}[/bold], {program.therapy.describe()}", highlight=False)
-    days = Table(title="Delivered (out of the catheter tip)")
-    days.add_column("day", justify="right")
+    delivered = result.delivered_mg_per_day
+    weekly = len(delivered) > DAILY_ROWS  # a long run is shown by week, not by day
+    days = Table(title="Delivered (out of the catheter tip)" + (", by week" if weekly else ""))
+    days.add_column("week" if weekly else "day", justify="right")
     days.add_column("mg", justify="right")
-    for index, mg in enumerate(result.delivered_mg_per_day, start=1):
-        days.add_row(str(index), f"{mg:.4f}")
+    step = 7 if weekly else 1
+    for index in range(0, len(delivered), step):
+        days.add_row(str(index // step + 1), f"{sum(delivered[index:index + step]):.4f}")
     out.print(days)
     if result.presses:
         presses = Table(title="Patient presses")
@@ -121,15 +134,30 @@ def simulate_command(
     press: Annotated[list[str] | None, typer.Option(
         help="Patient press at DAY:HH:MM (day 1 is the first); repeat for more.")] = None,
     seed: Annotated[int, typer.Option(help="Random seed (flow error, stroke noise).")] = 0,
+    library_path: LibraryOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Run one pump alone on a program file with scripted patient presses."""
+    """Run one pump alone on a program file with scripted patient presses. The program is
+    checked against the drug library first: an unknown drug or a hard limit is refused, a
+    soft limit is warned about."""
     with one_line_errors():
+        if not 1 <= days <= MAX_SIMULATED_DAYS:
+            raise PumpError(f"--days {days}: simulate 1 to {MAX_SIMULATED_DAYS} days (longer "
+                            "than a pump's battery life is not a question this answers)")
         presses = [parse_press(p) for p in press or []]
         parsed = load_program(program)
+        entry = open_library(library_path, None).drug(parsed.drug.name)
+        found = check(entry, parsed.therapy, parsed.drug.concentration, None,
+                      opioid_tolerant=True)
+        if found.hard:
+            raise HardLimitError(found.hard)
         result = simulate(parsed, days, presses, seed)
+    for breach in found.soft:
+        print(f"idds: warning: drug library soft limit: {breach.message} ({breach.source})",
+              file=sys.stderr)
     if as_json:
-        print(json.dumps(result_json(result), indent=2))
+        print(json.dumps({**result_json(result),
+                          "library_warnings": [b.message for b in found.soft]}, indent=2))
     else:
         print_result(Console(highlight=False, emoji=False), parsed, result)
 

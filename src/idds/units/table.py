@@ -148,8 +148,18 @@ ACCEPTED = (
 MAX_UNIT_TEXT = 24
 
 
+#: Every accepted spelling in lower case -> its symbol: "MG/DAY" or "Ml" are the same units as
+#: "mg/day" and "mL" (no two accepted units differ by case alone).
+_CASELESS: dict[str, str] = {
+    **{symbol.lower(): symbol for symbol in SIMPLE_UNITS},
+    **{alias.lower(): symbol for alias, symbol in ALIASES.items()},
+}
+
+
 def _simple(symbol: str, whole: str) -> Unit:
     canonical = ALIASES.get(symbol, symbol)
+    if canonical not in SIMPLE_UNITS:
+        canonical = _CASELESS.get(symbol.lower(), canonical)
     unit = SIMPLE_UNITS.get(canonical)
     if unit is None:
         raise UnitError(f"unknown unit {symbol!r} in {whole!r}; accepted: {ACCEPTED}")

@@ -101,6 +101,8 @@ def parse_time(text: str) -> dt.datetime:
 
 def _quantity(table: Mapping[str, Any], key: str, kind: Kind, unit: str, where: str,
               default: float | None = None) -> float:
+    """A quantity field in `unit`; a daily dose (unit per day) must be written per day, so
+    "6 mg/h" for a daily dose is refused, never read as 144 mg/day silently."""
     value = table.get(key)
     if value is None:
         if default is None:
@@ -108,7 +110,12 @@ def _quantity(table: Mapping[str, Any], key: str, kind: Kind, unit: str, where: 
         return default
     if not isinstance(value, str):
         raise AdvisoryError(f"{where}.{key} must be text with its unit, like \"8 mg/day\"")
-    return float(parse_quantity(value, kind, what=f"{where}.{key}").value_in(unit))
+    parsed = parse_quantity(value, kind, what=f"{where}.{key}")
+    if unit.endswith("/day") and not parsed.unit.symbol.endswith("/day"):
+        raise AdvisoryError(
+            f"{where}.{key} = {value!r} is not per day: a daily dose is written per day, like "
+            f"\"{parsed.to(unit).display(unit)}\" (check the per-hour and per-day figures)")
+    return float(parsed.value_in(unit))
 
 
 def _entries(data: Mapping[str, Any], name: str) -> tuple[TimedEntry, ...]:
@@ -152,6 +159,7 @@ def _bounds(table: Mapping[str, Any]) -> ClinicianBounds:
     maxb = num("max_boluses_per_day", base.max_boluses_per_day)
     if maxb != int(maxb) or maxb < 0:
         raise AdvisoryError("bounds.max_boluses_per_day must be a whole number >= 0")
+    _check_bounds(table, base)
     try:
         return ClinicianBounds(
             min_daily_mg=_quantity(table, "min_daily_dose", Kind.DOSE_RATE, "mg/day", w, 0.0),
@@ -173,6 +181,26 @@ def _bounds(table: Mapping[str, Any]) -> ClinicianBounds:
         )
     except ValueError as exc:
         raise AdvisoryError(f"[bounds]: {exc}") from None
+
+
+def _check_bounds(table: Mapping[str, Any], base: ClinicianBounds) -> None:
+    """The bounds' own consistency rules, said with the file's field names."""
+    w = "bounds"
+    low = _quantity(table, "min_daily_dose", Kind.DOSE_RATE, "mg/day", w, 0.0)
+    high = _quantity(table, "max_daily_dose", Kind.DOSE_RATE, "mg/day", w)
+    if low > high:
+        raise AdvisoryError(f"{w}.min_daily_dose must not be above {w}.max_daily_dose")
+    for key in ("max_step_percent", "max_week_increase_percent"):
+        if key in table and _number(table[key], f"{w}.{key}") < 0:
+            raise AdvisoryError(f"{w}.{key} must be 0 or more")
+    key = "max_daily_decrease_percent"
+    if key in table and not 0 <= _number(table[key], f"{w}.{key}") <= 100:
+        raise AdvisoryError(f"{w}.{key} must be 0 to 100")
+    lowest = _number(table["min_flex"], f"{w}.min_flex") if "min_flex" in table else base.min_flex
+    highest = _number(table["max_flex"], f"{w}.max_flex") if "max_flex" in table else base.max_flex
+    if not 0 <= lowest <= 1 <= highest:
+        raise AdvisoryError(f"{w}.min_flex and {w}.max_flex must satisfy 0 <= min_flex <= 1 <= "
+                            "max_flex (hourly multipliers of the basal rate)")
 
 
 def parse_observations(data: Mapping[str, Any], base: Path) -> ClinicalInput:
