@@ -4,6 +4,8 @@ patient boluses, lockout, refill with a concentration change (bridge bolus), log
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -53,7 +55,19 @@ def test_program_bolus_lockout_refill_and_log(tmp_path: Path) -> None:
         rdev = ["--device", str(rem_dir)]
         first = idds("remote", "bolus", "--json", *rdev)
         assert first.returncode == 0, first.stdout + first.stderr
-        assert json.loads(first.stdout)["given"] is True
+        outcome = json.loads(first.stdout)
+        assert outcome["given"] is True
+        # the patient hears the dose in mg of drug, the volume only beside it
+        assert outcome["message"].startswith("Bolus given: 0.1 mg (0.01 mL) over")
+        wrong = idds("program", "interrogate", "--port", "1", *dev)  # nothing listens there
+        assert wrong.returncode == 2
+        assert json.loads((prog_dir / "target.json").read_text())["port"] == port  # kept
+        declined = subprocess.run([sys.executable, "-m", "idds", "program", "prime", "--reason",
+                                   "implant", *dev], input="n\n", capture_output=True,
+                                  text=True, timeout=60, check=False)
+        assert declined.returncode == 1  # the clinician's choice: not an error
+        assert "Not confirmed: nothing was sent to the pump." in declined.stderr
+        assert "error" not in declined.stderr.lower()
         given_at = time.monotonic()
         # inside the lockout but after the 2 min bolus itself has finished (a running bolus
         # is refused for that reason first, as the firmware checks it before the lockout)

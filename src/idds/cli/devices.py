@@ -20,7 +20,9 @@ from idds.cli.output import error_console
 from idds.errors import IddsError
 from idds.link import LinkClient, Role, TcpTransport
 from idds.link.nearfield import new_secret, write_wand
+from idds.link.transport import Transport
 from idds.programmer import DeviceDir
+from idds.programmer.device import PumpAddress
 
 T = TypeVar("T")
 
@@ -34,6 +36,9 @@ def one_line_errors() -> Iterator[None]:
     """Typed refusals -> one line on stderr, exit status 2 (also when run as a sub-app)."""
     try:
         yield
+    except NotConfirmedError as exc:  # the clinician's choice, not an error
+        error_console().print(str(exc), markup=False)
+        raise typer.Exit(1) from None
     except IddsError as exc:
         error_console().print(f"idds: error: {exc}", markup=False)
         raise typer.Exit(2) from None
@@ -45,11 +50,36 @@ def check_port(port: int | None) -> None:
         raise IddsError(f"--port {port} outside 1 to 65535")
 
 
+class RememberPort:
+    """A transport that stores a `--port` as the device's target only once the paired pump
+    answered there: a wrong port fails and leaves the stored target as it was."""
+
+    def __init__(self, inner: TcpTransport, device: DeviceDir, target: PumpAddress) -> None:
+        self.inner = inner
+        self.device = device
+        self.target = target
+        self.remembered = False
+
+    async def exchange(self, frame: bytes) -> bytes | None:
+        answer = await self.inner.exchange(frame)
+        if answer is not None and not self.remembered:
+            self.device.set_target(self.target)
+            self.remembered = True
+        return answer
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
 def client_for(device: DeviceDir, port: int | None) -> LinkClient:
-    """A link client to the device's paired pump (`port` overrides the stored one)."""
+    """A link client to the device's paired pump (`port` overrides the stored one, and is
+    stored once the pump answered on it)."""
     check_port(port)
     target = device.target(port)
-    return LinkClient(TcpTransport(target.host, target.port), device.store(target), time.time)
+    transport: Transport = TcpTransport(target.host, target.port)
+    if port is not None:
+        transport = RememberPort(TcpTransport(target.host, target.port), device, target)
+    return LinkClient(transport, device.store(target), time.time)
 
 
 def pairing_client(device: DeviceDir, port: int) -> LinkClient:
@@ -97,7 +127,7 @@ def confirm(question: str, yes: bool) -> None:
     except typer.Abort:
         ok = False
     if not ok:
-        raise NotConfirmedError("not confirmed: nothing was sent to the pump")
+        raise NotConfirmedError("Not confirmed: nothing was sent to the pump.")
 
 
 def utc_now_text() -> str:

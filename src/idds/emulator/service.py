@@ -282,7 +282,11 @@ class PumpService:
         lockout, daily maximum, alarm)."""
         self.tickets.redeem(self._device, args.get("ticket"))
         run = self.pump.patient_bolus()
-        return {"given": True, "volume": str(volume_q(run.volume_nl)),
+        drug = self.pump.state.drug
+        volume = volume_q(run.volume_nl)
+        dose = (None if drug is None else (volume * drug.concentration).to(
+            self.library.drug(drug.name).display_unit).display())
+        return {"given": True, "dose": dose, "volume": str(volume),
                 "minutes": round(float((run.ends - run.started) / 60), 2),
                 "time": format_time(run.started)}
 

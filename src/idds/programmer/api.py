@@ -317,8 +317,10 @@ class Remote(_Device):
                 raise
             self.log.append("warning", command="bolus_request", warning=UNKNOWN_OUTCOME)
             return BolusOutcome(None, UNKNOWN_OUTCOME, {"reason": "no answer from the pump"})
-        return BolusOutcome(True, f"Bolus given: {result.get('volume')} over "
-                                  f"{result.get('minutes')} min", result)
+        dose = result.get("dose")
+        given = f"{dose} ({result.get('volume')})" if dose else str(result.get("volume"))
+        return BolusOutcome(True, f"Bolus given: {given} over {result.get('minutes')} min",
+                            result)
 
     async def status(self) -> dict[str, JsonValue]:
         """Lockout left, boluses in the last 24 h, whether one is running, the last one."""

@@ -74,7 +74,8 @@ class DeviceDir:
         return made
 
     def target(self, port: int | None = None) -> PumpAddress:
-        """The pump in use (`port` overrides and is remembered); NOT_PAIRED if none."""
+        """The pump in use (`port` overrides it for this use; `set_target` remembers it once
+        the pump there has answered); NOT_PAIRED if none."""
         value = read_json(self.path / "target.json")
         if not isinstance(value, dict):
             raise LinkError(ErrorCode.NOT_PAIRED,
@@ -85,7 +86,6 @@ class DeviceDir:
             raise DeviceError(f"{self.path / 'target.json'} is not a target record") from None
         if port is not None and port != target.port:
             target = PumpAddress(target.pump_id, target.host, port)
-            self.set_target(target)
         return target
 
     def set_target(self, target: PumpAddress) -> None:
