@@ -43,6 +43,30 @@ def test_refill_checks_the_library_when_given_the_drug() -> None:
     assert_clean_refusal(done, "concentration 25 mg/mL is above the hard limit 20 mg/mL")
 
 
+def test_refill_date_is_held_by_the_drug_stability_not_only_the_alarm() -> None:
+    """0.5 mg/day from 16 usable mL at 10 mg/mL lasts 320 days; morphine stays in the
+    reservoir at most 90 days, so the refill is due on day 90, and says why."""
+    slow = idds_json(*REFILL, "--dose", "0.5 mg/day", "--drug", "morphine")
+    assert slow["days_to_alarm"] == pytest.approx(320)
+    assert slow["refill_by"] == "2027-03-01"
+    assert "stability" in slow["refill_by_reason"]
+    fast = idds_json(*REFILL, "--dose", "3 mg/day", "--drug", "morphine")
+    assert fast["refill_by"] == fast["alarm_date"] == "2027-01-23"
+    assert fast["refill_by_reason"] == "the low-reservoir alarm"
+    shown = idds(*REFILL, "--dose", "0.5 mg/day", "--drug", "morphine")
+    assert "Refill by 2027-03-01: at most 90 days: Morphine (preservative-free) stability" in (
+        " ".join(shown.stdout.split())), shown.stdout
+
+
+def test_refill_checks_every_library_limit_not_only_the_concentration() -> None:
+    done = idds(*REFILL, "--bolus", "5 mg", "--max-boluses", "4", "--drug", "morphine")
+    assert_clean_refusal(done, "bolus 5 mg is above the hard limit 0.5 mg")
+    done = idds(*REFILL, "--dose", "14 mg/day", "--bolus", "0.5 mg", "--max-boluses", "4",
+                "--drug", "morphine")
+    assert_clean_refusal(done, "daily dose with every allowed bolus 16 mg/day is above the "
+                               "hard limit 15 mg/day")
+
+
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [

@@ -6,8 +6,10 @@ from datetime import date
 from fractions import Fraction
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from idds.dosing import catheter_volume, dose_from_rate, plan_refill, rate_from_dose
+from idds.dosing import catheter_volume, dose_from_rate, plan_refill, rate_from_dose, refill_due
 from idds.dosing.pump_math import ArithmeticInputError
 from idds.units import parse_quantity as q
 
@@ -85,3 +87,17 @@ def test_refill_refusals(kwargs: dict[str, object], message: str) -> None:
     arguments.update(kwargs)
     with pytest.raises(ArithmeticInputError, match=message):
         plan_refill(**arguments)  # type: ignore[arg-type]
+
+
+@given(dose_mcg=st.integers(1, 15_000), interval_days=st.integers(1, 365))
+def test_refill_is_due_by_the_earlier_of_alarm_and_stability(dose_mcg: int,
+                                                              interval_days: int) -> None:
+    """Never later than the alarm, never later than the drug's stability allows, and one of
+    the two exactly."""
+    start = date(2026, 12, 1)
+    plan = plan_refill(q("18 mL"), q("2 mL"), q("10 mg/mL"), q(f"{dose_mcg} mcg/day"), start)
+    due = refill_due(plan, q(f"{interval_days} day"), "test stability")
+    assert due.date <= plan.alarm_date
+    assert (due.date - start).days <= interval_days
+    assert due.date in (plan.alarm_date, date.fromordinal(start.toordinal() + interval_days))
+    assert ("test stability" in due.reason) == (due.date != plan.alarm_date)

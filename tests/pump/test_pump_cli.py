@@ -69,7 +69,7 @@ def test_simulate_table_output() -> None:
     (["--program", "missing.toml"], "cannot read program file"),
     (["--program", str(MORPHINE), "--press", "9:08:00", "--days", "2"], "outside the 2-day run"),
     (["--program", str(MORPHINE), "--press", "8am"], "DAY:HH:MM"),
-    (["--program", str(MORPHINE), "--days", "0"], "at least 1"),
+    (["--program", str(MORPHINE), "--days", "0"], "1 to 3650 days"),
 ])
 def test_bad_input_exits_2_one_line(args: list[str], needle: str) -> None:
     result = runner.invoke(app, ["simulate", *args])
@@ -85,7 +85,8 @@ def test_bad_input_exits_2_one_line(args: list[str], needle: str) -> None:
     ('dose = "1.5 mg/day"', "dose = 1.5", "must be text with a unit"),
     ("[therapy]", "[therapy\n", "not valid TOML"),
     ('mode = "continuous"', 'mode = "turbo"', "mode 'turbo'"),
-    ('dose = "1.5 mg/day"', 'dose = "300 mg/day"', "device flow range"),
+    ('dose = "1.5 mg/day"', 'dose = "300 mg/day"', "above the hard limit 15 mg/day"),
+    ('dose = "1.5 mg/day"', 'dose = "0.0001 mg/day"', "device flow range"),
     ('reservoir = "20 mL"', 'reservoir = "30 mL"', "20 or 40 mL"),
 ])
 def test_malformed_program_exits_2(tmp_path: Path, replace: str, by: str, needle: str) -> None:

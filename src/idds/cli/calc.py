@@ -15,15 +15,15 @@ from idds.dosing import (
     PROMETRA_CATHETER_FULL_LENGTH_CM,
     PROMETRA_CATHETER_ML_PER_CM,
     ConversionResult,
+    RefillDue,
     RefillPlan,
     catheter_volume,
     dose_from_rate,
     plan_refill,
     rate_from_dose,
+    refill_due,
 )
-from idds.dosing import (
-    convert as convert_dose,
-)
+from idds.dosing import convert as convert_dose
 from idds.drugs import (
     DrugEntry,
     HardLimitError,
@@ -194,7 +194,7 @@ def refill(
         "40 mL"
     ),
     drug: Annotated[
-        str | None, typer.Option(help="Drug, to check the concentration against the library.")
+        str | None, typer.Option(help="Drug, to check every library limit and its stability.")
     ] = None,
     library_path: LibraryOption = None,
     trust_store: TrustOption = None,
@@ -204,13 +204,17 @@ def refill(
     strength = parse_quantity(concentration, Kind.CONCENTRATION, "concentration")
     daily = parse_quantity(dose, Kind.DOSE_RATE, "dose")
     bolus_dose = None if bolus is None else parse_quantity(bolus, Kind.MASS, "bolus")
-    checked = None
-    if drug is not None:
-        entry = open_library(library_path, trust_store).drug(drug)
-        result = check_therapy(entry, Proposal(concentration=strength))
+    entry = None if drug is None else open_library(library_path, trust_store).drug(drug)
+    warnings: list[str] = []
+    if entry is not None:
+        # every library limit of the drug: concentration, the daily dose with every allowed
+        # bolus, the bolus (a refill keeps a running therapy: no starting-range check)
+        result = check_therapy(entry, Proposal(
+            concentration=strength, daily_dose=daily, bolus=bolus_dose,
+            boluses_per_day=max_boluses, current_daily_dose=daily))
         if result.hard:
             raise HardLimitError(result.hard)
-        checked = entry.name
+        warnings = [f"soft limit: {b.message} ({b.source})" for b in result.soft]
     _deliverable(rate_from_dose(daily, strength), f"--dose {dose} at {concentration}")
     plan = plan_refill(
         parse_quantity(volume, Kind.VOLUME, "volume"),
@@ -222,10 +226,14 @@ def refill(
         max_boluses,
         parse_quantity(reservoir, Kind.VOLUME, "reservoir"),
     )
+    stability = None if entry is None else entry.max_refill_interval
+    due = refill_due(plan, None if stability is None else stability.value,
+                     "" if stability is None or entry is None else
+                     f"{entry.name} stability in the reservoir ({stability.source})")
     if as_json:
-        print_json(_refill_json(plan, checked))
+        print_json(_refill_json(plan, entry, due, warnings))
         return
-    _show_refill(plan, checked)
+    _show_refill(plan, entry, due, warnings)
 
 
 def _deliverable(flow: Quantity, what: str) -> None:
@@ -242,8 +250,12 @@ def _parse_date(text: str) -> date:
         raise IddsError(f"--from {text!r} is not a date like 2026-12-01") from exc
 
 
-def _refill_json(plan: RefillPlan, checked: str | None) -> dict[str, object]:
+def _refill_json(plan: RefillPlan, entry: DrugEntry | None, due: RefillDue,
+                 warnings: list[str]) -> dict[str, object]:
     return {
+        "refill_by": due.date.isoformat(),
+        "refill_by_reason": due.reason,
+        "library_warnings": warnings,
         "days_to_alarm": float(plan.days_to_alarm),
         "alarm_date": plan.alarm_date.isoformat(),
         "days_to_empty": float(plan.days_to_empty),
@@ -254,11 +266,12 @@ def _refill_json(plan: RefillPlan, checked: str | None) -> dict[str, object]:
         "bolus_allowance_rate": plan.bolus_flow.as_json(),
         "total_rate": plan.total_flow.as_json(),
         "assumption": "every allowed patient bolus is used every day",
-        "library_checked_for": checked,
+        "library_checked_for": None if entry is None else entry.name,
     }
 
 
-def _show_refill(plan: RefillPlan, checked: str | None) -> None:
+def _show_refill(plan: RefillPlan, entry: DrugEntry | None, due: RefillDue,
+                 warnings: list[str]) -> None:
     out = console()
     table = Table(title=f"Refill plan from {plan.start.isoformat()}")
     table.add_column("", style="bold")
@@ -271,10 +284,15 @@ def _show_refill(plan: RefillPlan, checked: str | None) -> None:
     table.add_row("[green]low-reservoir alarm on[/green]", f"[green]{plan.alarm_date}")
     table.add_row("days to empty", f"{float(plan.days_to_empty):.2f}")
     table.add_row("[red]empty on[/red]", f"[red]{plan.empty_date}")
+    table.add_row("[bold]refill by[/bold]", f"[bold]{due.date}")
     out.print(table)
+    out.print(f"Refill by {due.date}: {due.reason}.", markup=False, highlight=False)
     out.print("Assumes every allowed patient bolus is used every day (as real programmers do).")
-    if checked is None:
-        out.print("[yellow]No --drug given: concentration not checked against the library.")
+    for warning in warnings:
+        out.print(f"[yellow]Drug library {warning}[/yellow]", highlight=False)
+    if entry is None:
+        out.print("[yellow]No --drug given: not checked against the drug library (limits, "
+                  "stability).")
     out.print(f"[dim]{DISCLAIMER}[/dim]")
 
 

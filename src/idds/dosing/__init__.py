@@ -4,11 +4,13 @@ from idds.dosing.conversion import ConversionResult, convert
 from idds.dosing.pump_math import (
     PROMETRA_CATHETER_FULL_LENGTH_CM,
     PROMETRA_CATHETER_ML_PER_CM,
+    RefillDue,
     RefillPlan,
     catheter_volume,
     dose_from_rate,
     plan_refill,
     rate_from_dose,
+    refill_due,
     time_to_alarm,
 )
 
@@ -16,11 +18,13 @@ __all__ = [
     "PROMETRA_CATHETER_FULL_LENGTH_CM",
     "PROMETRA_CATHETER_ML_PER_CM",
     "ConversionResult",
+    "RefillDue",
     "RefillPlan",
     "catheter_volume",
     "convert",
     "dose_from_rate",
     "plan_refill",
     "rate_from_dose",
+    "refill_due",
     "time_to_alarm",
 ]

@@ -160,3 +160,24 @@ def plan_refill(
         days_to_empty=days_to_empty,
         empty_date=_date_after(start, days_to_empty),
     )
+
+
+@dataclass(frozen=True)
+class RefillDue:
+    """When to refill, and why: the low-reservoir alarm date, or earlier when the drug's
+    stability in the reservoir ends first."""
+
+    date: date
+    reason: str
+
+
+def refill_due(plan: RefillPlan, max_interval: Quantity | None, why: str) -> RefillDue:
+    """The earlier of the plan's alarm date and `max_interval` (a time, from the drug
+    library's `max_refill_interval`) after the refill; `why` names that limit's source."""
+    if max_interval is not None:
+        days = max_interval.require(Kind.TIME, "maximum refill interval").value_in("day")
+        if days < plan.days_to_alarm:
+            return RefillDue(_date_after(plan.start, days),
+                             f"at most {float(days):g} days: {why}")
+    return RefillDue(plan.alarm_date, "the low-reservoir alarm")
+

@@ -120,6 +120,7 @@ _LIMIT_KINDS: dict[str, Kind] = {
     "hard_max_bolus": Kind.MASS,
     "max_increase": Kind.DOSE_RATE,
     "min_interval_between_increases": Kind.TIME,
+    "max_refill_interval": Kind.TIME,
 }
 
 
@@ -145,6 +146,9 @@ class DrugEntry(BaseModel):
     max_increase_percent: PercentLimit | None = None
     max_increase: DrugLimit | None = None
     min_interval_between_increases: DrugLimit | None = None
+    #: Longest time between refills: the drug's stability in the reservoir (the refill
+    #: calculators date the refill by it when it comes before the low-reservoir alarm).
+    max_refill_interval: DrugLimit | None = None
     oral_morphine_mg_per_mg: dict[Route, FractionField] | None = None
     conversion_source: str | None = None
 

@@ -101,6 +101,17 @@ class Flex:
                 total = total + rate * Fraction(end - start, 1440 * len(self.days))
         return total.to(unit)
 
+    def largest_daily_dose(self, unit: str = "mg/day") -> Quantity:
+        """The dose of the day that delivers the most (mass/day): what a daily-dose limit
+        holds, since the limit is on every single day, not on a week's mean."""
+        def one_day(day: int) -> Quantity:
+            total = Quantity.of(0, unit)
+            for start, end, rate in self.spans(day):
+                total = total + rate * Fraction(end - start, 1440)
+            return total.to(unit)
+        return max((one_day(day) for day in range(len(self.days))),
+                   key=lambda q: q.value_in(unit))
+
     def describe(self) -> str:
         parts = ["; ".join(s.describe() for s in day) for day in self.days]
         if len(parts) == 1:

@@ -1,5 +1,5 @@
 {
   "algorithm": "Ed25519",
   "key_id": "a2e9d67daf7a0256",
-  "signature": "UWespKYvzcMLXAfZAaX6+vlEElSLrgD7ppGL99VOsLug6vse7cZNyGJXOdBfV60dc7mtLbo4dMGFmemSVsEmDQ=="
+  "signature": "ZhtbsN9rolzfUI7vRxTtEr7gJgVyguULyD1LviXC9o++SO0UEjRgwl8liVtovzt+32MWSaP481gKtbhzJ8XZAA=="
 }
