@@ -106,3 +106,13 @@ def test_rate_and_catheter() -> None:
     assert rate["rate_per_day"] == {"value": 1.44, "unit": "mL/day"}
     catheter = idds_json("catheter", "--trimmed-cm", "62")
     assert catheter["volume"] == {"value": 0.1248, "unit": "mL"}
+
+
+def test_rate_checks_the_named_drug_against_the_library() -> None:
+    done = idds("rate", "--concentration", "10 mg/mL", "--dose", "16 mg/day", "--drug",
+                "morphine")
+    assert_clean_refusal(done, "daily dose 16 mg/day is above the hard limit 15 mg/day")
+    ok = idds_json("rate", "--concentration", "10 mg/mL", "--dose", "12 mg/day", "--drug",
+                   "morphine")
+    assert ok["rate_per_day"] == {"value": 1.2, "unit": "mL/day"}
+    assert ok["library_checked_for"] == "morphine" and ok["library_warnings"] == []

@@ -25,7 +25,7 @@ def cases(tmp: Path) -> list[tuple[list[str], str]]:
         (["program", "unpair", "remote-1", "--yes", *dev], "NOT_PAIRED"),
         (["program", "interrogate", *dev], "NOT_PAIRED"),
         ([*therapy, "--dose", "60 mcg", *dev], "must be a dose rate"),
-        ([*therapy, "--dose", "1 mg/day", "--bolus-dose", "0.1 mg", *dev], "--lockout"),
+        ([*therapy, "--dose", "1 mg/day", "--bolus", "0.1 mg", *dev], "--lockout"),
         ([*therapy, "--mode", "flex", "--flex", "08:00-1 mg/day", *dev], "HH:MM=DOSE"),
         ([*therapy, "--dose", "1 mg/day", "--json", *dev], "--json needs --yes"),
         (["program", "refill", "--withdrawn", "x", "--volume", "20 mL", "--concentration",

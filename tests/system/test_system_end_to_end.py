@@ -40,8 +40,8 @@ def test_program_bolus_lockout_refill_and_log(tmp_path: Path) -> None:
             RefillRequest(q("0 mL"), q("20 mL"), q("10 mg/mL"), "morphine")))
         call(prog, prog.send_refill(change))
         done = idds("program", "therapy", "--drug", "morphine", "--concentration", "10 mg/mL",
-                    "--dose", "0.5 mg/day", "--bolus-dose", "0.1 mg", "--bolus-duration",
-                    "2 min", "--lockout", "10 min", "--max-per-day", "6", "--yes", "--json",
+                    "--dose", "0.5 mg/day", "--bolus", "0.1 mg", "--bolus-duration",
+                    "2 min", "--lockout", "10 min", "--max-boluses", "6", "--yes", "--json",
                     *dev)
         assert done.returncode == 0, done.stderr
         finish = json.loads(done.stdout)["finish"]

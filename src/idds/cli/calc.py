@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 from fractions import Fraction
-from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
+from idds.cli.druglib import LibraryOption, TrustOption, open_library, soft_warnings
 from idds.cli.output import DISCLAIMER, JsonOption, console, print_json
 from idds.dosing import (
     PROMETRA_CATHETER_FULL_LENGTH_CM,
@@ -26,39 +26,14 @@ from idds.dosing import (
 from idds.dosing import convert as convert_dose
 from idds.drugs import (
     DrugEntry,
-    HardLimitError,
     Proposal,
     Route,
-    TrustStore,
-    VersionRecord,
-    check_therapy,
-    load_library,
 )
-from idds.drugs.library import DrugLibrary
 from idds.errors import IddsError
 from idds.pump.limits import LIMITS
 from idds.pump.rules import flow_range_problem
 from idds.units import Kind, Quantity, parse_quantity
 from idds.units.numbers import parse_decimal
-
-LibraryOption = Annotated[
-    Path | None,
-    typer.Option("--library", help="Signed drug library TOML (default: $IDDS_LIBRARY or the "
-                 "reference library).", show_default=False),
-]
-TrustOption = Annotated[
-    Path | None,
-    typer.Option("--trust-store", help="Site trust-store file listing the site's public keys "
-                 "(default: /etc/idds/trust-store.toml if present; only its owner may write "
-                 "it).", show_default=False),
-]
-
-
-def open_library(path: Path | None, trust_store: Path | None) -> DrugLibrary:
-    """The library in force for the CLI: verified against the shipped keys and the site
-    trust store, and never older than the newest one this user accepted
-    (~/.idds/library-version.json, `idds.drugs.rollback`)."""
-    return load_library(path, TrustStore.default(trust_store), VersionRecord.for_user())
 
 
 def _route(text: str, what: str) -> Route:
@@ -209,12 +184,9 @@ def refill(
     if entry is not None:
         # every library limit of the drug: concentration, the daily dose with every allowed
         # bolus, the bolus (a refill keeps a running therapy: no starting-range check)
-        result = check_therapy(entry, Proposal(
+        warnings = soft_warnings(entry, Proposal(
             concentration=strength, daily_dose=daily, bolus=bolus_dose,
             boluses_per_day=max_boluses, current_daily_dose=daily))
-        if result.hard:
-            raise HardLimitError(result.hard)
-        warnings = [f"soft limit: {b.message} ({b.source})" for b in result.soft]
     _deliverable(rate_from_dose(daily, strength), f"--dose {dose} at {concentration}")
     plan = plan_refill(
         parse_quantity(volume, Kind.VOLUME, "volume"),
@@ -304,6 +276,12 @@ def rate(
     flow: Annotated[
         str | None, typer.Option("--flow", help='Pump rate, "0.1 mL/day" (gives the dose).')
     ] = None,
+    drug: Annotated[
+        str | None, typer.Option(help="Drug, to check the concentration and dose against "
+                                 "the library.")
+    ] = None,
+    library_path: LibraryOption = None,
+    trust_store: TrustOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Pump rate from a daily dose and concentration, or the dose from a rate."""
@@ -320,16 +298,23 @@ def rate(
         given = dose_from_rate(pump_rate, strength, f"{mass}/day")
     _deliverable(pump_rate, f"--dose {dose} at {concentration}" if dose is not None
                  else f"--flow {flow}")
+    warnings: list[str] = []
+    if drug is not None:  # a running dose: no starting-range check
+        warnings = soft_warnings(open_library(library_path, trust_store).drug(drug), Proposal(
+            concentration=strength, daily_dose=given, current_daily_dose=given))
     daily, hourly = given.to(f"{mass}/day"), given.to(f"{mass}/h")
     if as_json:
         print_json({"dose_per_day": daily.as_json(), "dose_per_hour": hourly.as_json(),
                     "rate_per_day": pump_rate.as_json("mL/day"),
                     "rate_per_hour": pump_rate.as_json("uL/h"),
-                    "concentration": strength.as_json()})
+                    "concentration": strength.as_json(), "library_warnings": warnings,
+                    "library_checked_for": drug})
         return
     out = console()
     out.print(f"{daily.display()} (= {hourly.display()}) at {strength.display()} "
               f"= [bold]{pump_rate.display('mL/day')}[/bold] (= {pump_rate.display('uL/h')})")
+    for warning in warnings:
+        out.print(f"[yellow]Drug library {warning}[/yellow]", highlight=False)
 
 
 def catheter(

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from idds.cli.calc import LibraryOption, TrustOption, open_library
+from idds.cli.druglib import LibraryOption, TrustOption, open_library
 from idds.cli.output import JsonOption, console, print_json
 from idds.drugs import DrugLibrary, TrustStore, generate_keypair, sign_file, verify_file
 from idds.drugs.library import parse_library

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
-from idds.cli.calc import LibraryOption, open_library
+from idds.cli.druglib import LibraryOption, open_library
 from idds.cli.output import JsonOption
 from idds.drugs import DrugLibrary, Proposal, check_therapy
 from idds.errors import IddsError

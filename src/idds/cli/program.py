@@ -5,8 +5,8 @@
   (`idds.cli.programpairing`)
 - `idds program interrogate [--json]`
 - `idds program therapy --drug D --concentration C --dose "1 mg/day" [--mode continuous|flex
-  --flex "HH:MM=DOSE,..."] [--bolus-dose X --bolus-duration "10 min" --lockout "2 h"
-  --max-per-day N] [--override "reason"] [--tolerant] [--yes [--confirm-override]] [--json]`
+  --flex "HH:MM=DOSE,..."] [--bolus X --bolus-duration "10 min" --lockout "2 h"
+  --max-boluses N] [--override "reason"] [--tolerant] [--yes [--confirm-override]] [--json]`
 - `idds program refill --withdrawn V --volume V --concentration C [--drug D] [--no-bridge]
   [--yes] [--json]`
 - `idds program advise --observations FILE [--controller intelligent|rule-based] [--accept |
@@ -32,7 +32,6 @@ import typer
 from rich.console import Console
 
 from idds.cli.advice_screen import show_advice
-from idds.cli.calc import open_library
 from idds.cli.confirmations import AGAIN_HELP, OVERRIDE_HELP, confirm_override, show_prime
 from idds.cli.devices import (
     client_for,
@@ -42,6 +41,7 @@ from idds.cli.devices import (
     pairing_client,
     run_with,
 )
+from idds.cli.druglib import LibraryOption, open_library
 from idds.cli.output import JsonOption, console, print_json
 from idds.cli.programpairing import register as register_pairing
 from idds.errors import IddsError
@@ -88,8 +88,6 @@ app = typer.Typer(
 Device = Annotated[Path, typer.Option(help="Programmer directory (pairing, audit log).")]
 Port = Annotated[int | None, typer.Option(help="Emulator TCP port (default: the stored one).")]
 Yes = Annotated[bool, typer.Option("--yes", help="Confirm without asking (scripts).")]
-Library = Annotated[Path | None, typer.Option(
-    "--drug-library", help="Signed drug library (default: $IDDS_LIBRARY or the reference).")]
 
 
 class OptionError(IddsError):
@@ -150,19 +148,19 @@ def show_status(out: Console, status: PumpStatus) -> None:
         out.print(f"  {line}", markup=False)
 
 
-def _demand(bolus_dose: str | None, bolus_duration: str | None, lockout: str | None,
-            max_per_day: int | None) -> DemandBolus | None:
-    given = [bolus_dose, bolus_duration, lockout, max_per_day]
+def _demand(bolus: str | None, bolus_duration: str | None, lockout: str | None,
+            max_boluses: int | None) -> DemandBolus | None:
+    given = [bolus, bolus_duration, lockout, max_boluses]
     if all(v is None for v in given):
         return None
     if any(v is None for v in given):
-        raise OptionError("patient boluses need all of --bolus-dose, --bolus-duration, "
-                          "--lockout and --max-per-day")
-    assert bolus_dose is not None and bolus_duration is not None and lockout is not None
-    assert max_per_day is not None
-    return DemandBolus(parse_quantity(bolus_dose, Kind.MASS, "--bolus-dose"),
+        raise OptionError("patient boluses need all of --bolus, --bolus-duration, "
+                          "--lockout and --max-boluses")
+    assert bolus is not None and bolus_duration is not None and lockout is not None
+    assert max_boluses is not None
+    return DemandBolus(parse_quantity(bolus, Kind.MASS, "--bolus"),
                        parse_quantity(bolus_duration, Kind.TIME, "--bolus-duration"),
-                       parse_quantity(lockout, Kind.TIME, "--lockout"), max_per_day)
+                       parse_quantity(lockout, Kind.TIME, "--lockout"), max_boluses)
 
 
 def _basal(mode: str, dose: str | None, flex: str | None) -> Basal:
@@ -185,22 +183,25 @@ def therapy_command(
     mode: Annotated[str, typer.Option(help="continuous or flex.")] = "continuous",
     flex: Annotated[str | None, typer.Option(
         help='Flex steps "HH:MM=DOSE,..." (first at 00:00), every day.')] = None,
-    bolus_dose: Annotated[str | None, typer.Option(help='Patient bolus "0.1 mg".')] = None,
-    bolus_duration: Annotated[str | None, typer.Option(help='"10 min".')] = None,
-    lockout: Annotated[str | None, typer.Option(help='"2 h".')] = None,
-    max_per_day: Annotated[int | None, typer.Option(help="Boluses per 24 h.")] = None,
+    bolus: Annotated[str | None, typer.Option(help='Patient bolus dose, "0.1 mg".')] = None,
+    bolus_duration: Annotated[str | None, typer.Option(
+        help='Time over which one bolus is given, "10 min".')] = None,
+    lockout: Annotated[str | None, typer.Option(
+        help='Lockout from the start of the last bolus, "2 h".')] = None,
+    max_boluses: Annotated[int | None, typer.Option(
+        help="Maximum patient boluses per rolling 24 h.")] = None,
     override: Annotated[str | None, typer.Option(help=OVERRIDE_HELP)] = None,
     again: Annotated[bool, typer.Option("--confirm-override", help=AGAIN_HELP)] = False,
     tolerant: Annotated[bool, typer.Option(
         "--tolerant", help="Opioid-tolerant patient (starting-dose range).")] = False,
     yes: Yes = False, as_json: JsonOption = False, device: Device = DEFAULT_DEVICE,
-    port: Port = None, library: Library = None,
+    port: Port = None, library: LibraryOption = None,
 ) -> None:
     """Program a therapy: library checks, finish screen, confirm, send."""
     with one_line_errors():
         _json_needs_yes(as_json and not yes, "--json")
         therapy = Therapy(_basal(mode, dose, flex),
-                          _demand(bolus_dose, bolus_duration, lockout, max_per_day))
+                          _demand(bolus, bolus_duration, lockout, max_boluses))
         request = TherapyRequest(drug, parse_quantity(concentration, Kind.CONCENTRATION,
                                                       "--concentration"),
                                  therapy, override, tolerant)
@@ -231,7 +232,7 @@ def refill_command(
     no_bridge: Annotated[bool, typer.Option(
         "--no-bridge", help="No bridge bolus after a concentration change.")] = False,
     yes: Yes = False, as_json: JsonOption = False, device: Device = DEFAULT_DEVICE,
-    port: Port = None, library: Library = None,
+    port: Port = None, library: LibraryOption = None,
 ) -> None:
     """Refill: expected versus withdrawn, new volume and concentration, bridge bolus."""
     with one_line_errors():
@@ -268,7 +269,7 @@ def prime_command(
     reason: Annotated[str, typer.Option(
         help="Why the catheter is empty: implant, catheter-revision or drug-change.")],
     yes: Yes = False, as_json: JsonOption = False, device: Device = DEFAULT_DEVICE,
-    port: Port = None, library: Library = None,
+    port: Port = None, library: LibraryOption = None,
 ) -> None:
     """Priming bolus: fill the EMPTY catheter once (after implant, revision or drug change)."""
     with one_line_errors():
@@ -349,7 +350,7 @@ def advise_command(
         "--now", help="Visit time, ISO 8601 (default: now; local time without an offset).")]
     = None,
     yes: Yes = False, as_json: JsonOption = False, device: Device = DEFAULT_DEVICE,
-    port: Port = None, library: Library = None,
+    port: Port = None, library: LibraryOption = None,
 ) -> None:
     """Advisory mode: observations -> controller -> safety supervisor -> advice; accept or
     reject it (the decision is logged). Research and training software, not a medical device."""

@@ -2,7 +2,7 @@
 
 - `idds pump simulate --program FILE --days N [--press DAY:HH:MM ...] [--seed S] [--json]`
 - `idds pump trumpet --rate "0.5 mL/day" [--hours H] [--seed S] [--out DIR]`
-- `idds pump serve --state DIR [--port P] [--speed X] [--seed S] [--drug-library FILE]
+- `idds pump serve --state DIR [--port P] [--speed X] [--seed S] [--library FILE]
   [--secure-element DIR]`: run one emulated pump on 127.0.0.1 (prints the port on the first
   line, writes DIR/port); its device key and anti-rollback generations are in the secure
   element directory (default ~/.idds/secure-element)
@@ -28,8 +28,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from idds.cli.calc import LibraryOption, open_library
 from idds.cli.devices import one_line_errors
+from idds.cli.druglib import LibraryOption, open_library
 from idds.cli.output import JsonOption
 from idds.drugs import HardLimitError
 from idds.protocol.checks import check
@@ -202,8 +202,8 @@ def serve_command(
     speed: Annotated[float, typer.Option(help="Pump seconds per wall second.")] = 1.0,
     seed: Annotated[int, typer.Option(help="Implant seed (first start only).")] = 0,
     drug_library: Annotated[Path | None, typer.Option(
-        help="Signed drug library the pump checks (default: $IDDS_LIBRARY or reference).")]
-    = None,
+        "--library", help="Signed drug library the pump checks (default: $IDDS_LIBRARY or "
+        "the reference library).", show_default=False)] = None,
     secure_element: Annotated[Path, typer.Option(
         help="The pump's secure element (device key, anti-rollback counters): a directory "
         "kept apart from --state.")] = Path("~/.idds/secure-element"),
@@ -234,7 +234,7 @@ def demo_program(dose: Quantity, bolus: Quantity, max_per_24h: int, fill: Quanti
         "drug": {"name": "morphine", "concentration": "10 mg/mL", "fill": str(fill)},
         "therapy": {"mode": "continuous", "dose": str(dose)},
         "demand": {"dose": str(bolus), "duration": "10 min", "lockout": "2 h",
-                   "max_per_24h": max_per_24h},
+                   "max_boluses": max_per_24h},
     }
 
 

@@ -12,7 +12,7 @@ See examples/programs/*.toml and docs/pump.md. Layout:
                       [[therapy.steps]] start = "08:00", dose = "2 mg/day" (flex, every day)
                       [therapy.week] mon = [{start = "00:00", dose = "1 mg/day"}, ...] (flex,
                       per weekday: all seven days)
-    [demand]          dose = "0.1 mg"; duration = "10 min"; lockout = "2 h"; max_per_24h = 4
+    [demand]          dose = "0.1 mg"; duration = "10 min"; lockout = "2 h"; max_boluses = 4
 
 Strict, like the command line: a key a section does not know (a misspelt `prime`) is refused,
 not ignored; numbers are finite (TOML's inf and nan are refused) and quantities go through the
@@ -54,7 +54,7 @@ KEYS: dict[str, frozenset[str]] = {
                        "low_reservoir_alarm", "prime", "epoch_weekday"}),
     "drug": frozenset({"name", "concentration", "fill", "entered"}),
     "therapy": frozenset({"mode", "dose", "steps", "week"}),
-    "demand": frozenset({"dose", "duration", "lockout", "max_per_24h"}),
+    "demand": frozenset({"dose", "duration", "lockout", "max_boluses"}),
     "step": frozenset({"start", "dose"}),
 }
 #: Quantities that must be above zero (the others must not be negative).
@@ -116,9 +116,10 @@ def _parse_program(data: dict[str, Any], source: str) -> ProgramFile:
     demand = None
     if "demand" in data:
         d = _table(data, "demand", source)
-        count = d.get("max_per_24h")
+        count = d.get("max_boluses")
         if not isinstance(count, int) or isinstance(count, bool):
-            raise ProgramFileError(f"{source}: [demand] max_per_24h must be a whole number")
+            raise ProgramFileError(f"{source}: [demand] max_boluses (per rolling 24 h) must "
+                                   "be a whole number")
         demand = DemandBolus(_qty(d, "dose", Kind.MASS, "demand", source),
                              _qty(d, "duration", Kind.TIME, "demand", source),
                              _qty(d, "lockout", Kind.TIME, "demand", source), count)
