@@ -1,5 +1,5 @@
 {
   "algorithm": "Ed25519",
-  "key_id": "a2e9d67daf7a0256",
-  "signature": "ZhtbsN9rolzfUI7vRxTtEr7gJgVyguULyD1LviXC9o++SO0UEjRgwl8liVtovzt+32MWSaP481gKtbhzJ8XZAA=="
+  "key_id": "fd3390b18ca64893",
+  "signature": "CJYNhXFa8ZRBbvruN9bxCHLZWR8duVzkRvjdpJrJYZz6lYX4M9IjLceAnv/RCVWm5IVFXcHx5GNEduAWcMP9DQ=="
 }
