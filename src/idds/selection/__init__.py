@@ -1,0 +1,60 @@
+"""Patient selection for intrathecal therapy: the candidate record, the signed candidacy
+criteria and the pure candidacy decision (docs/selection.md)."""
+
+from idds.selection.assess import assess
+from idds.selection.criteria import (
+    CandidacyCriteria,
+    CriteriaError,
+    Criterion,
+    CriterionKind,
+    load_criteria,
+    parse_criteria,
+    reference_criteria_path,
+)
+from idds.selection.patientfile import load_candidate, parse_candidate
+from idds.selection.record import (
+    CandidateFileError,
+    CandidateRecord,
+    Coagulation,
+    Conditions,
+    Infection,
+    Pain,
+    PainDistribution,
+    PainType,
+    PriorScreen,
+    Psychosocial,
+    Regimen,
+    SideEffects,
+    parse_duration,
+)
+from idds.selection.verdict import CandidacyOutcome, CandidacyVerdict, CriterionStatus, Finding
+
+__all__ = [
+    "CandidacyCriteria",
+    "CandidacyOutcome",
+    "CandidacyVerdict",
+    "CandidateFileError",
+    "CandidateRecord",
+    "Coagulation",
+    "Conditions",
+    "CriteriaError",
+    "Criterion",
+    "CriterionKind",
+    "CriterionStatus",
+    "Finding",
+    "Infection",
+    "Pain",
+    "PainDistribution",
+    "PainType",
+    "PriorScreen",
+    "Psychosocial",
+    "Regimen",
+    "SideEffects",
+    "assess",
+    "load_candidate",
+    "load_criteria",
+    "parse_candidate",
+    "parse_criteria",
+    "parse_duration",
+    "reference_criteria_path",
+]
