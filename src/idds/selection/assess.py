@@ -41,9 +41,13 @@ def _flag(field: str, present: bool, what: str, fix: str) -> Callable[
     """A yes/no contraindication read from one record field."""
     def judge(r: CandidateRecord, c: Criterion) -> Finding:
         del r
-        return _f(c, MET if present else NOT_MET, f"{field} = {str(present).lower()}",
-                  "present", f"{what} {'present' if present else 'absent'}", fix)
+        return _f(c, MET if present else NOT_MET, f"{field}: {_yes(present)}", "present",
+                  f"{what} {'present' if present else 'absent'}", fix)
     return judge
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"
 
 
 def _days(q: Quantity) -> str:
@@ -115,8 +119,7 @@ def respiratory(r: CandidateRecord, c: Criterion) -> Finding:
     flagged = r.conditions.significant_respiratory_depression
     met = flagged or grade >= cut
     return _f(c, MET if met else NOT_MET,
-              f"significant_respiratory_depression = {str(flagged).lower()}, "
-              f"respiratory depression grade {grade}",
+              f"significant: {_yes(flagged)}; grade {grade}",
               f"significant, or grade >= {cut}",
               "significant respiratory depression" if flagged else
               (f"respiratory depression grade {grade} {'>=' if met else '<'} {cut}"))
@@ -138,9 +141,8 @@ def mao_inhibitor(r: CandidateRecord, c: Criterion) -> Finding:
 def csf_flow(r: CandidateRecord, c: Criterion) -> Finding:
     k = r.conditions
     met = k.csf_flow_obstruction or k.epidural_disease_at_catheter_level
-    value = (f"csf_flow_obstruction = {str(k.csf_flow_obstruction).lower()}, "
-             f"epidural_disease_at_catheter_level = "
-             f"{str(k.epidural_disease_at_catheter_level).lower()}")
+    value = (f"CSF flow obstruction: {_yes(k.csf_flow_obstruction)}; epidural disease at "
+             f"the catheter level: {_yes(k.epidural_disease_at_catheter_level)}")
     return _f(c, MET if met else NOT_MET, value, "either present",
               "drug will not spread past the obstruction or epidural disease" if met
               else "no CSF flow obstruction, no epidural disease at the catheter level")
@@ -153,15 +155,15 @@ def refills(r: CandidateRecord, c: Criterion) -> Finding:
                                      ("cannot keep refill appointments", p.can_attend_refills))
                if not ok]
     return _f(c, MET if missing else NOT_MET,
-              f"social_support = {str(p.social_support).lower()}, can_attend_refills = "
-              f"{str(p.can_attend_refills).lower()}", "either missing",
+              f"social support: {_yes(p.social_support)}; can attend refills: "
+              f"{_yes(p.can_attend_refills)}", "either missing",
               "; ".join(missing) or "support and refill attendance in place",
               "arrange someone to bring the patient to refills, or refills at home")
 
 
 def vertebral(r: CandidateRecord, c: Criterion) -> Finding:
     present = r.conditions.vertebral_metastases
-    return _f(c, MET if present else NA, f"vertebral_metastases = {str(present).lower()}",
+    return _f(c, MET if present else NA, f"vertebral metastases: {_yes(present)}",
               "never decides alone",
               "vertebral metastases alone are not a contraindication (weighed with "
               "csf-flow-obstruction)" if present else "no vertebral metastases")
@@ -233,23 +235,23 @@ def _judges(r: CandidateRecord) -> dict[str, Callable[[CandidateRecord, Criterio
     return {
         "refractory-pain": refractory_pain,
         "intolerable-side-effects": intolerable_side_effects,
-        "site-infection": _flag("infection.at_site", i.at_site, "infection at the site",
+        "site-infection": _flag("infection at the site", i.at_site, "infection at the site",
                                 "treat the infection at the site, then assess again"),
-        "systemic-infection": _flag("infection.systemic", i.systemic, "systemic infection",
+        "systemic-infection": _flag("systemic infection", i.systemic, "systemic infection",
                                     "treat the systemic infection, then assess again"),
-        "bleeding-diathesis": _flag("bleeding_diathesis_uncontrolled",
+        "bleeding-diathesis": _flag("uncontrolled bleeding diathesis",
                                     r.coagulation.bleeding_diathesis_uncontrolled,
                                     "uncontrolled bleeding diathesis",
                                     "bring the bleeding diathesis under control"),
         "anticoagulant-not-stopped": anticoagulant,
         "coagulation-values": coagulation_values,
         "respiratory-depression": respiratory,
-        "gi-obstruction": _flag("gi_obstruction", k.gi_obstruction,
+        "gi-obstruction": _flag("GI obstruction", k.gi_obstruction,
                                 "GI obstruction (paralytic ileus)",
                                 "resolve the obstruction or ileus, then assess again"),
         "mao-inhibitor": mao_inhibitor,
         "csf-flow-obstruction": csf_flow,
-        "psychological-stability": _flag("untreated_major_psychiatric_disorder",
+        "psychological-stability": _flag("untreated major psychiatric disorder",
                                          p.untreated_major_psychiatric_disorder,
                                          "untreated major psychiatric disorder",
                                          "psychiatric assessment and treatment first"),
