@@ -21,6 +21,7 @@ from idds.drugs import TrustStore
 from idds.selection import (
     CandidacyOutcome,
     CandidacyVerdict,
+    CriterionKind,
     CriterionStatus,
     assess,
     load_candidate,
@@ -34,6 +35,9 @@ _COLOUR = {
     CandidacyOutcome.DEFERRED: "yellow",
     CandidacyOutcome.NOT_A_CANDIDATE: "red",
 }
+#: The order of the finish screen's groups.
+_ORDER = (CriterionKind.INDICATION, CriterionKind.ABSOLUTE, CriterionKind.RELATIVE,
+          CriterionKind.ROUTE, CriterionKind.SCREENING, CriterionKind.CONSIDERATION)
 _STATUS = {CriterionStatus.MET: "met", CriterionStatus.NOT_MET: "not met",
            CriterionStatus.NOT_APPLICABLE: "n/a"}
 
@@ -74,17 +78,22 @@ def _show(verdict: CandidacyVerdict, label: str, criteria_file: str, signer: str
     table = Table(title=f"Criteria: {verdict.criteria_name} {verdict.criteria_version} "
                         f"(signed by key {signer})")
     table.add_column("criterion", no_wrap=True)
-    for column in ("kind", "status", "value", "threshold"):
-        table.add_column(column, overflow="fold")
+    table.add_column("status", no_wrap=True)
+    table.add_column("value", ratio=1, overflow="fold")
+    table.add_column("threshold", ratio=1, overflow="fold")
     table.add_column("src", no_wrap=True)
     sources: list[str] = []
-    for f in verdict.findings:
+    kind = None
+    for f in sorted(verdict.findings, key=lambda f: _ORDER.index(f.kind)):
         if f.source not in sources:
             sources.append(f.source)
-        mark = "* " if f.criterion in verdict.deciding else ""
-        table.add_row(Text(f"{mark}{f.criterion}"), f.kind.value, _STATUS[f.status],
-                      Text(f.value), Text(f.threshold), f"[{sources.index(f.source) + 1}]",
-                      style="bold" if mark else None)
+        if f.kind is not kind:
+            kind = f.kind
+            table.add_row(Text(f"{kind.label}:", style="italic"), "", "", "", "")
+        mark = "* " if f.criterion in verdict.deciding else "  "
+        table.add_row(Text(f"{mark}{f.criterion}"), _STATUS[f.status], Text(f.value),
+                      Text(f.threshold), f"[{sources.index(f.source) + 1}]",
+                      style="bold" if mark.strip() else None)
     out.print(table)
     out.print("* decided the verdict", markup=False)
     assumed = [f for f in verdict.findings if f.criterion in verdict.deciding and f.assumption]

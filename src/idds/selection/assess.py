@@ -41,7 +41,7 @@ def _flag(field: str, present: bool, what: str, fix: str) -> Callable[
     """A yes/no contraindication read from one record field."""
     def judge(r: CandidateRecord, c: Criterion) -> Finding:
         del r
-        return _f(c, MET if present else NOT_MET, f"{field}: {_yes(present)}", "present",
+        return _f(c, MET if present else NOT_MET, _yes(present), "present",
                   f"{what} {'present' if present else 'absent'}", fix)
     return judge
 
@@ -119,7 +119,7 @@ def respiratory(r: CandidateRecord, c: Criterion) -> Finding:
     flagged = r.conditions.significant_respiratory_depression
     met = flagged or grade >= cut
     return _f(c, MET if met else NOT_MET,
-              f"significant: {_yes(flagged)}; grade {grade}",
+              f"significant {_yes(flagged)}; grade {grade}",
               f"significant, or grade >= {cut}",
               "significant respiratory depression" if flagged else
               (f"respiratory depression grade {grade} {'>=' if met else '<'} {cut}"))
@@ -141,8 +141,8 @@ def mao_inhibitor(r: CandidateRecord, c: Criterion) -> Finding:
 def csf_flow(r: CandidateRecord, c: Criterion) -> Finding:
     k = r.conditions
     met = k.csf_flow_obstruction or k.epidural_disease_at_catheter_level
-    value = (f"CSF flow obstruction: {_yes(k.csf_flow_obstruction)}; epidural disease at "
-             f"the catheter level: {_yes(k.epidural_disease_at_catheter_level)}")
+    value = (f"CSF obstruction {_yes(k.csf_flow_obstruction)}; epidural disease "
+             f"{_yes(k.epidural_disease_at_catheter_level)}")
     return _f(c, MET if met else NOT_MET, value, "either present",
               "drug will not spread past the obstruction or epidural disease" if met
               else "no CSF flow obstruction, no epidural disease at the catheter level")
@@ -155,15 +155,15 @@ def refills(r: CandidateRecord, c: Criterion) -> Finding:
                                      ("cannot keep refill appointments", p.can_attend_refills))
                if not ok]
     return _f(c, MET if missing else NOT_MET,
-              f"social support: {_yes(p.social_support)}; can attend refills: "
-              f"{_yes(p.can_attend_refills)}", "either missing",
+              f"support {_yes(p.social_support)}; can attend {_yes(p.can_attend_refills)}",
+              "either missing",
               "; ".join(missing) or "support and refill attendance in place",
               "arrange someone to bring the patient to refills, or refills at home")
 
 
 def vertebral(r: CandidateRecord, c: Criterion) -> Finding:
     present = r.conditions.vertebral_metastases
-    return _f(c, MET if present else NA, f"vertebral metastases: {_yes(present)}",
+    return _f(c, MET if present else NA, _yes(present),
               "never decides alone",
               "vertebral metastases alone are not a contraindication (weighed with "
               "csf-flow-obstruction)" if present else "no vertebral metastases")
