@@ -250,7 +250,7 @@ def _threshold(value: object, kind: str | Kind, where: str) -> Threshold:
             assert isinstance(kind, Kind)
             time = parse_quantity(value, kind, where)
     except UnitError as exc:
-        raise CriteriaError(str(exc)) from None
+        raise CriteriaError(str(exc) if where in str(exc) else f"{where}: {exc}") from None
     if not time.is_positive():
         raise CriteriaError(f"{where} {value!r} must be above zero")
     return time

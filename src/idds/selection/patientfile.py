@@ -113,6 +113,13 @@ class _Reader:
     def fail(self, where: str, problem: str) -> CandidateFileError:
         return CandidateFileError(f"{self.source}: {where} {problem}")
 
+    def unit_error(self, section: str, key: str, exc: UnitError,
+                   hint: str = "") -> CandidateFileError:
+        """A unit or number refusal, naming the field when the parser did not."""
+        where = f"[{section}] {key}"
+        text = str(exc) if where in str(exc) else f"{where}: {exc}"
+        return CandidateFileError(f"{self.source}: {text}{hint}")
+
     # sections ------------------------------------------------------------------------------
     def section(self, data: dict[str, Any], name: str) -> dict[str, Any]:
         table = data.get(name)
@@ -277,7 +284,7 @@ class _Reader:
         try:
             return parse_decimal(str(value), f"[{section}] {key}", low=low, high=high)
         except UnitError as exc:
-            raise CandidateFileError(f"{self.source}: {exc}") from None
+            raise self.unit_error(section, key, exc) from None
 
     def choice(self, t: dict[str, Any], section: str, key: str,
                kind: type[PainType] | type[PainDistribution]) -> str:
@@ -296,7 +303,7 @@ class _Reader:
         try:
             return parse_quantity(value, kind, f"[{section}] {key}")
         except UnitError as exc:
-            raise CandidateFileError(f"{self.source}: {exc}") from None
+            raise self.unit_error(section, key, exc) from None
 
     def duration(self, t: dict[str, Any], section: str, key: str, positive: bool) -> Quantity:
         value = t[key]
@@ -306,8 +313,8 @@ class _Reader:
         try:
             time = parse_duration(value, f"[{section}] {key}")
         except UnitError as exc:
-            raise CandidateFileError(f"{self.source}: {exc} (or write weeks or months, like "
-                                     "\"4 month\")") from None
+            raise self.unit_error(section, key, exc, " (or weeks or months, like \"4 month\")"
+                                  ) from None
         if time < Quantity.of(0, "day") or (positive and not time.is_positive()):
             raise self.fail(f"[{section}] {key}", f"{value!r} must be above zero")
         return time
