@@ -19,6 +19,7 @@ decided.
 from __future__ import annotations
 
 from collections.abc import Callable
+from fractions import Fraction
 
 from idds.selection.criteria import CandidacyCriteria, Criterion, CriterionKind
 from idds.selection.record import CandidateRecord
@@ -48,6 +49,12 @@ def _flag(field: str, present: bool, what: str, fix: str) -> Callable[
 
 def _yes(flag: bool) -> str:
     return "yes" if flag else "no"
+
+
+def _inr(value: Fraction) -> str:
+    """An INR with at least one decimal ("1.0", "1.25")."""
+    text = f"{float(value):.2f}".rstrip("0")
+    return text + "0" if text.endswith(".") else text
 
 
 def _days(q: Quantity) -> str:
@@ -89,12 +96,12 @@ def intolerable_side_effects(r: CandidateRecord, c: Criterion) -> Finding:
 def coagulation_values(r: CandidateRecord, c: Criterion) -> Finding:
     inr_cut, plt_cut = c.ratio("inr_above"), c.score("platelets_below")
     k = r.coagulation
-    inr_text = f"{float(k.inr):g}"
+    inr_text = _inr(k.inr)
     value = f"INR {inr_text}, platelets {k.platelets_e9_per_l} x10^9/L"
-    threshold = f"INR > {float(inr_cut):g} or platelets < {plt_cut} x10^9/L"
+    threshold = f"INR > {_inr(inr_cut)} or platelets < {plt_cut} x10^9/L"
     bad = []
     if k.inr > inr_cut:
-        bad.append(f"INR {inr_text} > {float(inr_cut):g}")
+        bad.append(f"INR {inr_text} > {_inr(inr_cut)}")
     if k.platelets_e9_per_l < plt_cut:
         bad.append(f"platelets {k.platelets_e9_per_l} < {plt_cut} x10^9/L")
     return _f(c, MET if bad else NOT_MET, value, threshold,
