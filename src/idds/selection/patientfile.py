@@ -40,13 +40,13 @@ from idds.selection.record import (
     CandidateRecord,
     Coagulation,
     Conditions,
+    CurrentRegimen,
     Infection,
     Pain,
     PainDistribution,
     PainType,
     PriorScreen,
     Psychosocial,
-    Regimen,
     SideEffects,
     parse_duration,
 )
@@ -180,12 +180,12 @@ class _Reader:
                     self.whole(t, "pain", "nrs_movement", 0, 10),
                     PainType(kind), PainDistribution(spread), dermatomes)
 
-    def regimen(self, t: dict[str, Any]) -> Regimen:
+    def regimen(self, t: dict[str, Any]) -> CurrentRegimen:
         ome = self.quantity(t, "regimen", "oral_morphine_equivalent", Kind.DOSE_RATE)
         if ome < Quantity.of(0, "mg/day"):
             raise self.fail("[regimen] oral_morphine_equivalent", f"{ome} is below zero")
         description = self.text(t, "regimen", "description") if "description" in t else ""
-        return Regimen(ome, description)
+        return CurrentRegimen(ome, description)
 
     def side_effects(self, t: dict[str, Any]) -> SideEffects:
         grades = {name: self.whole(t, "side_effects", name, 0, 4)

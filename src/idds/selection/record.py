@@ -79,7 +79,7 @@ class Pain:
 
 
 @dataclass(frozen=True)
-class Regimen:
+class CurrentRegimen:
     """The current systemic opioid regimen as total oral morphine equivalent (a dose rate,
     e.g. "240 mg/day") and, optionally, its words."""
 
@@ -167,7 +167,7 @@ class CandidateRecord:
     ecog: int | None
     karnofsky: int | None
     pain: Pain
-    regimen: Regimen
+    regimen: CurrentRegimen
     side_effects: SideEffects
     coagulation: Coagulation
     infection: Infection
