@@ -15,8 +15,12 @@ from tests.cli.helpers import assert_clean_refusal, idds
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "patients"
 
 
+def _env(home: Path, columns: int = 160) -> dict[str, str]:
+    return {**os.environ, "HOME": str(home), "COLUMNS": str(columns)}
+
+
 def _run(*args: str, cwd: Path, columns: int = 160) -> tuple[int, str, str]:
-    done = idds(*args, env={**os.environ, "HOME": str(cwd), "COLUMNS": str(columns)})
+    done = idds(*args, env=_env(cwd, columns))
     return done.returncode, done.stdout, done.stderr
 
 
@@ -33,7 +37,10 @@ def test_the_finish_screen_shows_the_verdict_every_criterion_and_the_sources(
     assert "300 mg/day OME" in out and "240 day" in out
     assert "Infumorph label" in out and "Oncology 1999;13 Suppl 2:37" in out
     assert "not a medical device" in out
-    assert list(tmp_path.iterdir()) == []  # nothing written
+    # the one file written: the newest criteria version accepted (anti-rollback)
+    assert list(tmp_path.iterdir()) == [tmp_path / ".idds"]
+    record = json.loads((tmp_path / ".idds" / "criteria-version.json").read_text())
+    assert record["libraries"]["IDDS reference candidacy criteria"]["version"] == "2026.12.02"
 
 
 def test_a_deferred_patient_is_told_what_to_fix(tmp_path: Path) -> None:
@@ -77,11 +84,12 @@ def test_a_hospital_criteria_file_through_its_trust_store(tmp_path: Path) -> Non
                           cwd=tmp_path)
     assert code == 0, err
     assert json.loads(out)["criteria_file"] == str(criteria)
-    untrusted = idds("candidacy", "--patient", patient, "--criteria", str(criteria))
+    untrusted = idds("candidacy", "--patient", patient, "--criteria", str(criteria),
+                     env=_env(tmp_path))
     assert_clean_refusal(untrusted, "not in the trust store")
     criteria.write_text(criteria.read_text().replace('"180 day"', '"30 day"'))
     tampered = idds("candidacy", "--patient", patient, "--criteria", str(criteria),
-                    "--trust-store", str(store))
+                    "--trust-store", str(store), env=_env(tmp_path))
     assert_clean_refusal(tampered, "fails its signature check")
     assert tampered.stdout == ""
 
@@ -99,14 +107,17 @@ def test_bad_patient_files_are_one_line_naming_the_field_and_the_file(tmp_path: 
                          "[infection] has unknown key(s) ['local']"),
         "toml.toml": ("[patient\n", "is not valid TOML"),
     }
+    home = tmp_path / "home"
+    home.mkdir()
     for name, (text, fragment) in cases.items():
         path = tmp_path / name
         path.write_text(text)
-        done = idds("candidacy", "--patient", str(path))
+        done = idds("candidacy", "--patient", str(path), env=_env(home))
         assert_clean_refusal(done, fragment)
         assert str(path) in done.stderr and done.stdout == ""
-    assert_clean_refusal(idds("candidacy", "--patient", str(tmp_path / "none.toml")),
-                         "cannot read patient file")
+    assert_clean_refusal(idds("candidacy", "--patient", str(tmp_path / "none.toml"),
+                              env=_env(home)), "cannot read patient file")
+    assert list(home.iterdir()) == []  # a refusal writes nothing
 
 
 def test_the_example_files_are_the_documented_ones(tmp_path: Path) -> None:

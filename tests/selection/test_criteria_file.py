@@ -11,7 +11,14 @@ from typing import Any
 
 import pytest
 
-from idds.drugs import SignatureError, TrustStore, generate_keypair, sign_file
+from idds.drugs import (
+    RollbackError,
+    SignatureError,
+    TrustStore,
+    VersionRecord,
+    generate_keypair,
+    sign_file,
+)
 from idds.drugs.signing import read_toml
 from idds.selection import (
     CandidacyOutcome,
@@ -125,6 +132,21 @@ def test_a_hospital_may_make_a_relative_contraindication_absolute(tmp_path: Path
     verdict = assess(parse_candidate(record, "p.toml"), criteria)
     assert verdict.outcome is CandidacyOutcome.NOT_A_CANDIDATE
     assert verdict.deciding == ("site-infection",) and verdict.to_fix == ()
+
+
+def test_a_criteria_version_never_goes_back(tmp_path: Path) -> None:
+    """An older signed copy put back is refused, as for the drug library."""
+    path, public = _hospital(tmp_path, {'version = "2026.12.02"': 'version = "2026.12.20"'})
+    private = tmp_path / "hospital.key"
+    record = VersionRecord(tmp_path / "home" / "criteria-version.json")
+    trust = TrustStore.only(public)
+    assert load_criteria(path, trust, record).version == "2026.12.20"
+    path.write_text(path.read_text().replace('"2026.12.20"', '"2026.12.03"'))
+    sign_file(path, private)
+    with pytest.raises(RollbackError, match=r"older than version 2026\.12\.20"):
+        load_criteria(path, trust, record)
+    assert load_criteria(path, trust).version == "2026.12.03"  # without a record: no check
+    assert record.newest("IDDS reference candidacy criteria") == "2026.12.20"
 
 
 def _raw() -> dict[str, Any]:

@@ -3,7 +3,9 @@
 Reads a patient file (examples/patients/*.toml) and the signed candidacy criteria (the
 reference criteria, or a site's own `--criteria FILE` verified against the trust store), and
 shows the verdict, every criterion with its value, threshold and source, and what to fix
-first for a deferred patient (docs/selection.md). Nothing is written.
+first for a deferred patient (docs/selection.md). The only file written is the record of the
+newest criteria version accepted (~/.idds/criteria-version.json, so an older signed criteria
+file cannot be put back); a refusal writes nothing.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from idds.selection import (
     CriterionKind,
     CriterionStatus,
     assess,
+    criteria_version_record,
     load_candidate,
     load_criteria,
 )
@@ -53,7 +56,8 @@ def candidacy(
 ) -> None:
     """Assess a patient for intrathecal therapy: verdict, every criterion, what to fix."""
     record = load_candidate(patient)
-    criteria = load_criteria(criteria_path, TrustStore.default(trust_store))
+    criteria = load_criteria(criteria_path, TrustStore.default(trust_store),
+                             criteria_version_record())
     verdict = assess(record, criteria)
     if as_json:
         print_json({"patient": record.label, "file": str(patient),

@@ -4,7 +4,9 @@ The reference file is `idds/selection/data/criteria.toml` with its signature `cr
 (Ed25519 over the canonical encoding, `idds.drugs.signing`). A hospital edits a copy, signs it
 with its own key and lists the public key in its site trust store; `load_criteria` verifies
 every file with the drug library's own `verify_file` against the same `TrustStore`, so an
-unsigned, tampered or untrusted criteria file is refused (`SignatureError`).
+unsigned, tampered or untrusted criteria file is refused (`SignatureError`), and, as for the
+library, a version never goes back: the CLI records the newest version accepted per criteria
+name in ~/.idds/criteria-version.json and refuses an older one (`RollbackError`).
 
 Each `[[criterion]]` has an `id` IDDS knows (`SPEC`), a `kind`, its `thresholds` (quantities
 as text with units, scores as whole numbers, ratios as decimal text: signed data has no bare
@@ -22,7 +24,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from idds.drugs.rollback import RollbackError, parse_version
+from idds.drugs.rollback import RollbackError, VersionRecord, parse_version
 from idds.drugs.signing import verify_file
 from idds.drugs.truststore import TrustStore
 from idds.errors import IddsError
@@ -149,12 +151,25 @@ def reference_criteria_path() -> Path:
     return Path(str(resources.files("idds.selection") / "data" / "criteria.toml"))
 
 
-def load_criteria(path: Path | None = None, trust: TrustStore | None = None) -> CandidacyCriteria:
+def load_criteria(path: Path | None = None, trust: TrustStore | None = None,
+                  record: VersionRecord | None = None) -> CandidacyCriteria:
     """Verify (signature, against `trust`, default the shipped keys and the site trust store)
-    and load a criteria file: `path`, else the reference criteria."""
+    and load a criteria file: `path`, else the reference criteria.
+
+    With `record` (the drug library's anti-rollback record, `idds.drugs.rollback`), criteria
+    older than the newest version recorded under their name are refused (`RollbackError`),
+    and newer ones are recorded."""
     chosen = path or reference_criteria_path()
     raw, signer = verify_file(chosen, trust or TrustStore.default())
-    return parse_criteria(raw, chosen, signer)
+    criteria = parse_criteria(raw, chosen, signer)
+    if record is not None:
+        record.admit(criteria.name, criteria.version, signer)
+    return criteria
+
+
+def criteria_version_record() -> VersionRecord:
+    """The CLI's record of the newest criteria accepted: ~/.idds/criteria-version.json."""
+    return VersionRecord(Path.home() / ".idds" / "criteria-version.json")
 
 
 def parse_criteria(raw: dict[str, Any], origin: Path, signer: str = "") -> CandidacyCriteria:
