@@ -64,10 +64,18 @@ def candidacy(
                     "life_expectancy": record.life_expectancy.as_json("day"),
                     "oral_morphine_equivalent":
                         record.regimen.oral_morphine_equivalent.as_json("mg/day"),
-                    "criteria_file": str(criteria.path), "signed_by_key": criteria.signed_by,
+                    "criteria_file": _shown(criteria.path), "signed_by_key": criteria.signed_by,
                     **verdict.as_json(), "disclaimer": DISCLAIMER})
         return
-    _show(verdict, record.label, str(criteria.path), criteria.signed_by)
+    _show(verdict, record.label, _shown(criteria.path), criteria.signed_by)
+
+
+def _shown(path: Path) -> str:
+    """A path relative to the working folder when it lies under it, else as it is."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def _show(verdict: CandidacyVerdict, label: str, criteria_file: str, signer: str) -> None:
