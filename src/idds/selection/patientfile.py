@@ -28,6 +28,7 @@ range; every refusal is a `CandidateFileError` naming the file and the field.
 from __future__ import annotations
 
 import math
+import re
 import tomllib
 from fractions import Fraction
 from pathlib import Path
@@ -78,6 +79,8 @@ OPTIONAL: dict[str, frozenset[str]] = {
     "coagulation": frozenset({"anticoagulant_stopped"}),
 }
 OPTIONAL_SECTIONS = frozenset({"screening_result"})
+#: A dermatome level: C2-C8, T1-T12, L1-L5, S1-S5 (any case).
+DERMATOME = re.compile(r"(?i:C[2-8]|T(?:[1-9]|1[0-2])|L[1-5]|S[1-5])")
 #: Highest INR read (beyond it the value is surely a typing error).
 MAX_INR = 20
 #: Highest platelet count read, x10^9/L.
@@ -176,6 +179,11 @@ class _Reader:
         kind = self.choice(t, "pain", "type", PainType)
         spread = self.choice(t, "pain", "distribution", PainDistribution)
         dermatomes = self.texts(t, "pain", "dermatomes", empty=True) if "dermatomes" in t else ()
+        for level in dermatomes:
+            if not DERMATOME.fullmatch(level.strip()):
+                raise self.fail("[pain] dermatomes", f"{level[:12]!r} is not a dermatome "
+                                "(C2-C8, T1-T12, L1-L5, S1-S5)")
+        dermatomes = tuple(level.strip().upper() for level in dermatomes)
         return Pain(self.whole(t, "pain", "nrs_rest", 0, 10),
                     self.whole(t, "pain", "nrs_movement", 0, 10),
                     PainType(kind), PainDistribution(spread), dermatomes)
