@@ -125,6 +125,16 @@ def test_deferred_means_something_to_fix_and_nothing_absolute(record: CandidateR
         assert record.life_expectancy < Quantity.of(90, "day")
 
 
+@settings(max_examples=300, deadline=None)
+@given(records())
+def test_a_valid_negative_screen_always_excludes(record: CandidateRecord) -> None:
+    s = record.screen
+    negative = (s is not None and s.monitored and s.observed >= Quantity.of(24, "h")
+                and (s.pain_reduction_percent < 50 or s.intolerable_side_effects))
+    if negative:
+        assert assess(record, CRITERIA).outcome not in ELIGIBLE
+
+
 @settings(max_examples=100, deadline=None)
 @given(records())
 def test_the_decision_is_pure(record: CandidateRecord) -> None:

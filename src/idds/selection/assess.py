@@ -5,9 +5,11 @@ Order (docs/selection.md, "Verdicts"), as a multidisciplinary team would weigh i
 1. any absolute contraindication met -> NOT_A_CANDIDATE (every one met decides);
 2. no indication met (refractory pain, intolerable side effects) -> NOT_A_CANDIDATE;
 3. any relative contraindication met -> DEFERRED, with what to fix first for each;
-4. life expectancy below the route cut (about 3 months) -> EXTERNAL_CATHETER;
-5. a screening trial already done: valid (observed long enough, monitored) and positive ->
-   IMPLANTED_PUMP; valid and negative -> NOT_A_CANDIDATE; not valid -> SCREENING_TRIAL_FIRST;
+4. a valid screening trial already done (observed long enough, monitored) that was negative
+   -> NOT_A_CANDIDATE, whatever the route;
+5. life expectancy below the route cut (about 3 months) -> EXTERNAL_CATHETER;
+   a valid positive trial -> IMPLANTED_PUMP; a trial that does not count (too short,
+   unmonitored) -> SCREENING_TRIAL_FIRST;
 6. no trial yet: IMPLANTED_PUMP only where the criteria allow skipping the trial for a short
    prognosis and the prognosis is below that cut; otherwise SCREENING_TRIAL_FIRST.
 
@@ -296,18 +298,18 @@ def assess(record: CandidateRecord, criteria: CandidacyCriteria) -> CandidacyVer
         return verdict(CandidacyOutcome.DEFERRED, "not now: fix first, then assess again",
                        [f.criterion for f in relative],
                        tuple(f"{f.criterion}: {f.fix}" for f in relative))
+    result = screen_result(record, criteria["screening-trial"])
+    if result == "negative":
+        return verdict(CandidacyOutcome.NOT_A_CANDIDATE, "negative screening trial",
+                       ["screening-trial"])
+    route = [*indicated, "life-expectancy-route"]
     if by_id["life-expectancy-route"].status is MET:
         return verdict(CandidacyOutcome.EXTERNAL_CATHETER, "short life expectancy: external "
-                       "(tunnelled) catheter system", [*indicated, "life-expectancy-route"])
-    route = [*indicated, "life-expectancy-route"]
-    result = screen_result(record, criteria["screening-trial"])
-    if result != "none":
-        if result == "positive":
-            return verdict(CandidacyOutcome.IMPLANTED_PUMP, "positive screening trial: "
-                           "totally implanted pump", [*route, "screening-trial"])
-        if result == "negative":
-            return verdict(CandidacyOutcome.NOT_A_CANDIDATE, "negative screening trial",
-                           ["screening-trial"])
+                       "(tunnelled) catheter system", route)
+    if result == "positive":
+        return verdict(CandidacyOutcome.IMPLANTED_PUMP, "positive screening trial: totally "
+                       "implanted pump", [*route, "screening-trial"])
+    if result == "invalid":
         return verdict(CandidacyOutcome.SCREENING_TRIAL_FIRST, "the screening trial done "
                        "does not count: repeat it", [*route, "screening-trial"])
     if by_id["trial-skip-short-prognosis"].status is MET:
