@@ -15,7 +15,7 @@ import typer
 import typer.main
 
 from idds import DISCLAIMER, __version__
-from idds.cli import calc, demo, library, patient, program, pump, remote, trial, validate
+from idds.cli import calc, candidacy, demo, library, patient, program, pump, remote, trial, validate
 from idds.cli.output import error_console
 from idds.cli.strict import check_argv
 from idds.errors import IddsError
@@ -49,6 +49,7 @@ app.command("convert")(calc.convert)
 app.command("refill")(calc.refill)
 app.command("rate")(calc.rate)
 app.command("catheter")(calc.catheter)
+app.command("candidacy")(candidacy.candidacy)
 app.command("demo")(demo.demo)
 app.command("trial")(trial.trial)
 app.command("validate")(validate.validate)
