@@ -7,6 +7,7 @@ accepted command, `interrogate` answers within one link message."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from fractions import Fraction
 from typing import Any
 
@@ -34,7 +35,10 @@ class Bench:
         self.now = Fraction(0)
         self.timer = 0.0
         pump = Pump.implant(HardwareSpec(stall_hazard_per_day=0.0), seed=2)
-        self.service = PumpService(pump, LIBRARY, lambda: self.now, lambda p: None, "pump-t")
+        # the longest calendar there is: an epoch with its UTC offset (times "2058-...")
+        self.service = PumpService(pump, LIBRARY, lambda: self.now, lambda p: None, "pump-t",
+                                   calendar=datetime(2026, 12, 2, tzinfo=timezone(
+                                       timedelta(hours=-9, minutes=-30))))
         self.service.tickets = BolusTickets(lambda: self.timer)
         self.counter = 0
         self.ticket: JsonValue = None

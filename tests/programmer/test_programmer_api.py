@@ -17,7 +17,7 @@ from idds.programmer import (
     TherapyRequest,
     parse_flex,
 )
-from idds.pump import Continuous, DemandBolus, EventKind, Therapy
+from idds.pump import Continuous, DemandBolus, EventKind, Stopped, Therapy
 from idds.units import parse_quantity as q
 from tests.programmer.rig import Rig, run
 
@@ -229,8 +229,16 @@ def test_a_dose_outside_the_device_flow_range_is_refused_before_the_finish_scree
         rig: Rig) -> None:
     prog = rig.programmer()
     filled(rig, prog)
-    with pytest.raises(PlanError, match=r"0\.45 mg/day at 10 mg/mL needs .*0\.048 mL/day"):
+    with pytest.raises(PlanError, match=r"0\.45 mg/day at morphine 10 mg/mL is 0\.045 mL/day: "
+                                        r"outside the device flow range 0\.048 mL/day"):
         run(prog.plan_therapy(morphine("0.45 mg/day")))
     with pytest.raises(PlanError, match="flow range"):
         run(prog.plan_therapy(TherapyRequest("morphine", q("10 mg/mL"), Therapy(
             parse_flex("00:00=0.5 mg/day,08:00=0.3 mg/day")))))
+    # the patient bolus too: 0.1 mg over 1 min on top of the basal is within range, but a
+    # lockout of 5 min is not (10 min to 24 h)
+    fast = TherapyRequest("morphine", q("10 mg/mL"), Therapy(
+        Continuous(q("0.5 mg/day")), DemandBolus(q("0.1 mg"), q("10 min"), q("5 min"), 4)))
+    with pytest.raises(PlanError, match="lockout 5 min outside 10 min to 24 h"):
+        run(prog.plan_therapy(fast))
+    assert rig.pump.state.therapy.basal == Stopped()

@@ -8,6 +8,7 @@ display line of every entry. `scenario()` below is the script that wrote them.
 from __future__ import annotations
 
 import json
+import re
 from fractions import Fraction
 from pathlib import Path
 
@@ -46,7 +47,7 @@ from idds.pump import (
     verify_chain,
 )
 from idds.pump.clock import DAY, HOUR
-from idds.pump.log import canonical
+from idds.pump.log import FIELD_LABELS, canonical
 from idds.units import UnitError
 from tests.pump.pump_helpers import q
 
@@ -234,12 +235,13 @@ def test_no_float_is_logged() -> None:
 def _relabelled(line: str) -> str:
     """An old display line with the refill fields labelled as they are now (issue 14: the
     simulated true withdrawn volume was shown beside the entered one with no explanation)."""
-    if " refill: " not in line and " refill volumes entered: " not in line:
-        return line
-    for old, new in (("expected=", "expected_by_pump="),
-                     ("withdrawn=", "withdrawn_simulated_true="),
-                     ("withdrawn_entered=", "withdrawn_entered_by_clinician=")):
-        line = line.replace(f" {old}", f" {new}")
+    for kind in (EventKind.REFILL, EventKind.REFILL_CHECKED):
+        if f" {kind.value}: " in line:
+            head, fields = line.split(f" {kind.value}: ", 1)
+            for (label_kind, key), label in FIELD_LABELS.items():
+                if label_kind is kind:
+                    fields = re.sub(rf"(^|, ){key}=", rf"\g<1>{label}=", fields)
+            return f"{head} {kind.value}: {fields}"
     return line
 
 

@@ -121,7 +121,11 @@ def test_program_bolus_lockout_refill_and_log(tmp_path: Path) -> None:
         assert "withdrawn_simulated_true=" in refill["summary"]
         screen = idds("program", "interrogate", *dev)
         assert screen.returncode == 0 and "day 1 " not in screen.stdout
-        assert epoch.date().isoformat()[:4] in screen.stdout
+        title = re.search(r"Pump pump-\w+ at (\S+ \S+) \(pump clock, UTC[+-]\d\d:\d\d\)",
+                          screen.stdout)
+        assert title is not None, screen.stdout
+        shown_at = datetime.fromisoformat(title.group(1))
+        assert shown_at.date() >= epoch.date()  # the pump's own date, from its epoch
         # the remote logged its refusal on its side
         assert "lockout" in (rem_dir / "device-log.jsonl").read_text()
     finally:

@@ -7,6 +7,7 @@ from fractions import Fraction
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from idds.cli.druglib import LibraryOption, TrustOption, open_library, soft_warnings
@@ -21,7 +22,7 @@ from idds.dosing import (
     dose_from_rate,
     plan_refill,
     rate_from_dose,
-    refill_due,
+    refill_due_for,
 )
 from idds.dosing import convert as convert_dose
 from idds.drugs import (
@@ -71,13 +72,9 @@ def convert(
 
 
 def _limits_json(drug: DrugEntry) -> dict[str, object]:
-    limits: dict[str, object] = {}
-    for name in ("concentration_max", "max_daily_dose", "max_bolus", "max_increase",
-                 "min_interval_between_increases"):
-        limit = getattr(drug, name)
-        if limit is not None:
-            limits[name] = {**limit.value.as_json(), "kind": limit.kind.value,
-                            "source": limit.source}
+    limits: dict[str, object] = {
+        name: {**limit.value.as_json(), "kind": limit.kind.value, "source": limit.source}
+        for name, limit in drug.quantity_limits().items()}
     if drug.max_increase_percent is not None:
         limit = drug.max_increase_percent
         limits["max_increase_percent"] = {"value": limit.value, "unit": "%",
@@ -132,7 +129,7 @@ def _show_conversion(result: ConversionResult, drug: DrugEntry) -> None:
     out.print(table)
     for breach in result.breaches:
         kind = "HARD" if breach.kind.value == "hard" else "soft"
-        out.print(f"[bold red]{kind} library limit[/bold red]: {breach.message}",
+        out.print(f"[bold red]{kind} library limit[/bold red]: {escape(breach.message)}",
                   highlight=False)
     for number, reason in enumerate(result.reasons, 1):
         out.print(f"  {number}. {reason}", markup=False)
@@ -198,10 +195,7 @@ def refill(
         max_boluses,
         parse_quantity(reservoir, Kind.VOLUME, "reservoir"),
     )
-    stability = None if entry is None else entry.max_refill_interval
-    due = refill_due(plan, None if stability is None else stability.value,
-                     "" if stability is None or entry is None else
-                     f"{entry.name} stability in the reservoir ({stability.source})")
+    due = refill_due_for(plan, entry)
     if as_json:
         print_json(_refill_json(plan, entry, due, warnings))
         return
@@ -261,7 +255,7 @@ def _show_refill(plan: RefillPlan, entry: DrugEntry | None, due: RefillDue,
     out.print(f"Refill by {due.date}: {due.reason}.", markup=False, highlight=False)
     out.print("Assumes every allowed patient bolus is used every day (as real programmers do).")
     for warning in warnings:
-        out.print(f"[yellow]Drug library {warning}[/yellow]", highlight=False)
+        out.print(f"[yellow]Drug library {escape(warning)}[/yellow]", highlight=False)
     if entry is None:
         out.print("[yellow]No --drug given: not checked against the drug library (limits, "
                   "stability).")
@@ -308,13 +302,13 @@ def rate(
                     "rate_per_day": pump_rate.as_json("mL/day"),
                     "rate_per_hour": pump_rate.as_json("uL/h"),
                     "concentration": strength.as_json(), "library_warnings": warnings,
-                    "library_checked_for": drug})
+                    "library_checked_for": None if drug is None else drug.strip().lower()})
         return
     out = console()
     out.print(f"{daily.display()} (= {hourly.display()}) at {strength.display()} "
               f"= [bold]{pump_rate.display('mL/day')}[/bold] (= {pump_rate.display('uL/h')})")
     for warning in warnings:
-        out.print(f"[yellow]Drug library {warning}[/yellow]", highlight=False)
+        out.print(f"[yellow]Drug library {escape(warning)}[/yellow]", highlight=False)
 
 
 def catheter(

@@ -25,7 +25,7 @@ from idds.cli.calc import _limits_table
 from idds.cli.output import DISCLAIMER, JsonOption, console, print_json
 from idds.cli.pump import demo_program, show_demo_run
 from idds.cli.trial import run_with_progress, summary_table
-from idds.dosing import catheter_volume, convert, plan_refill, rate_from_dose
+from idds.dosing import catheter_volume, convert, plan_refill, rate_from_dose, refill_due_for
 from idds.drugs import DrugLibrary, Route, load_library
 from idds.errors import IddsError
 from idds.units import Kind, Quantity, parse_quantity
@@ -61,10 +61,11 @@ def _calculators(out: Console, library: DrugLibrary, oral_mg_per_day: float,
     fill = parse_quantity("20 mL", Kind.VOLUME, "volume")
     alarm = parse_quantity("2 mL", Kind.VOLUME, "alarm volume")
     plan = plan_refill(fill, alarm, concentration, start, date(2026, 12, 1), bolus, 4)
+    due = refill_due_for(plan, library.drug("morphine"))
     out.print(f"   Refill plan from 2026-12-01 with up to 4 x {bolus} patient boluses a day: "
               f"worst-case use {plan.total_flow.display('mL/day')}, low-reservoir alarm "
               f"after {float(plan.days_to_alarm):.1f} days on [green]{plan.alarm_date}[/green], "
-              f"empty on {plan.empty_date}.")
+              f"empty on {plan.empty_date}; refill by {due.date} ({due.reason}).")
     program = demo_program(start, bolus, 4, fill, alarm)
     data["conversion"] = {"oral": oral.as_json(), "equianalgesic": result.equianalgesic.as_json(),
                           "suggested_start": start.as_json(), "reasons": list(result.reasons)}
@@ -72,7 +73,8 @@ def _calculators(out: Console, library: DrugLibrary, oral_mg_per_day: float,
     data["refill_plan"] = {"total_rate": plan.total_flow.as_json("mL/day"),
                            "days_to_alarm": float(plan.days_to_alarm),
                            "alarm_date": plan.alarm_date.isoformat(),
-                           "empty_date": plan.empty_date.isoformat()}
+                           "empty_date": plan.empty_date.isoformat(),
+                           "refill_by": due.date.isoformat(), "refill_by_reason": due.reason}
     return program
 
 

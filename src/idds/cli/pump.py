@@ -1,7 +1,8 @@
 """`idds pump`: run the implanted-pump model alone.
 
-- `idds pump simulate --program FILE --days N [--press DAY:HH:MM ...] [--seed S] [--json]`
-- `idds pump trumpet --rate "0.5 mL/day" [--hours H] [--seed S] [--out DIR]`
+- `idds pump simulate --program FILE --days N [--press DAY:HH:MM ...] [--seed S] [--library FILE]
+  [--json]`
+- `idds pump trumpet --rate "0.5 mL/day" [--hours H] [--seed S] [--out DIR] [--json]`
 - `idds pump serve --state DIR [--port P] [--speed X] [--seed S] [--library FILE]
   [--secure-element DIR]`: run one emulated pump on 127.0.0.1 (prints the port on the first
   line, writes DIR/port); its device key and anti-rollback generations are in the secure
@@ -29,14 +30,15 @@ from rich.console import Console
 from rich.table import Table
 
 from idds.cli.devices import one_line_errors
-from idds.cli.druglib import LibraryOption, open_library
+from idds.cli.druglib import LibraryOption, open_library, soft_warnings
 from idds.cli.output import JsonOption
-from idds.drugs import HardLimitError
-from idds.protocol.checks import check
+from idds.protocol.checks import proposal_for
 from idds.pump.clock import DAY, HOUR, MINUTE, format_time
 from idds.pump.convert import NL_PER_ML
 from idds.pump.errors import PumpError
+from idds.pump.limits import LIMITS
 from idds.pump.programfile import ProgramFile, load_program, parse_program
+from idds.pump.rules import flow_range_problem
 from idds.pump.simulate import SimulationResult, simulate
 from idds.pump.trumpet import run_trumpet, write_outputs
 from idds.units import Kind, Quantity, parse_quantity
@@ -147,17 +149,13 @@ def simulate_command(
         presses = [parse_press(p) for p in press or []]
         parsed = load_program(program)
         entry = open_library(library_path, None).drug(parsed.drug.name)
-        found = check(entry, parsed.therapy, parsed.drug.concentration, None,
-                      opioid_tolerant=True)
-        if found.hard:
-            raise HardLimitError(found.hard)
+        warnings = soft_warnings(entry, proposal_for(
+            entry, parsed.therapy, parsed.drug.concentration, None, opioid_tolerant=True))
         result = simulate(parsed, days, presses, seed)
-    for breach in found.soft:
-        print(f"idds: warning: drug library soft limit: {breach.message} ({breach.source})",
-              file=sys.stderr)
+    for warning in warnings:
+        print(f"idds: warning: drug library {warning}", file=sys.stderr)
     if as_json:
-        print(json.dumps({**result_json(result),
-                          "library_warnings": [b.message for b in found.soft]}, indent=2))
+        print(json.dumps({**result_json(result), "library_warnings": warnings}, indent=2))
     else:
         print_result(Console(highlight=False, emoji=False), parsed, result)
 
@@ -178,8 +176,9 @@ def trumpet_command(
         if hours is not None and not 1.6 <= hours <= 24 * 14:
             raise PumpError(f"--hours {hours} outside 1.6 to 336 h (windows up to 31 min after "
                             "the first hour)")
-        if not Fraction(48, 1000) <= flow.value_in("mL/day") <= 24:
-            raise PumpError(f"--rate {rate} outside the device flow range 0.048 to 24 mL/day")
+        problem = flow_range_problem(flow, LIMITS)
+        if problem:
+            raise PumpError(f"--rate {rate} is {problem}")
         result = run_trumpet(flow, Fraction(str(hours)) if hours is not None else None, seed)
         paths = write_outputs(result, out)
     if as_json:
@@ -205,9 +204,7 @@ def serve_command(
     port: Annotated[int, typer.Option(help="TCP port on 127.0.0.1 (0: any free port).")] = 0,
     speed: Annotated[float, typer.Option(help="Pump seconds per wall second.")] = 1.0,
     seed: Annotated[int, typer.Option(help="Implant seed (first start only).")] = 0,
-    drug_library: Annotated[Path | None, typer.Option(
-        "--library", help="Signed drug library the pump checks (default: $IDDS_LIBRARY or "
-        "the reference library).", show_default=False)] = None,
+    drug_library: LibraryOption = None,
     secure_element: Annotated[Path, typer.Option(
         help="The pump's secure element (device key, anti-rollback counters): a directory "
         "kept apart from --state.")] = Path("~/.idds/secure-element"),
@@ -228,7 +225,7 @@ def serve_command(
         asyncio.run(run_emulator(options, lambda line: print(line, flush=True)))
 
 
-def demo_program(dose: Quantity, bolus: Quantity, max_per_24h: int, fill: Quantity,
+def demo_program(dose: Quantity, bolus: Quantity, max_boluses: int, fill: Quantity,
                  alarm: Quantity) -> dict[str, dict[str, object]]:
     """The demo's pump program: the plan just calculated (morphine 10 mg/mL, a 20 mL
     reservoir, a Prometra catheter trimmed by 40 cm), as a program file's tables."""
@@ -238,7 +235,7 @@ def demo_program(dose: Quantity, bolus: Quantity, max_per_24h: int, fill: Quanti
         "drug": {"name": "morphine", "concentration": "10 mg/mL", "fill": str(fill)},
         "therapy": {"mode": "continuous", "dose": str(dose)},
         "demand": {"dose": str(bolus), "duration": "10 min", "lockout": "2 h",
-                   "max_boluses": max_per_24h},
+                   "max_boluses": max_boluses},
     }
 
 

@@ -11,6 +11,7 @@ from idds.dosing.pump_math import (
     plan_refill,
     rate_from_dose,
     refill_due,
+    refill_due_for,
     time_to_alarm,
 )
 
@@ -26,5 +27,6 @@ __all__ = [
     "plan_refill",
     "rate_from_dose",
     "refill_due",
+    "refill_due_for",
     "time_to_alarm",
 ]

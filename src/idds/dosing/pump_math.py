@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, TypeAlias, overload
 
+from idds.drugs import DrugEntry
 from idds.errors import IddsError
 from idds.units import Kind, Quantity
 
@@ -172,12 +173,23 @@ class RefillDue:
 
 
 def refill_due(plan: RefillPlan, max_interval: Quantity | None, why: str) -> RefillDue:
-    """The earlier of the plan's alarm date and `max_interval` (a time, from the drug
-    library's `max_refill_interval`) after the refill; `why` names that limit's source."""
+    """The earlier date of the plan's alarm and `max_interval` (a time, from the drug
+    library's `max_refill_interval`) after the refill, both rounded down to the day; `why`
+    names that limit and its source. On the same date, the alarm is the reason."""
     if max_interval is not None:
         days = max_interval.require(Kind.TIME, "maximum refill interval").value_in("day")
-        if days < plan.days_to_alarm:
-            return RefillDue(_date_after(plan.start, days),
-                             f"at most {float(days):g} days: {why}")
+        stable_until = _date_after(plan.start, days)
+        if stable_until < plan.alarm_date:
+            return RefillDue(stable_until, f"at most {float(days):g} days: {why}")
     return RefillDue(plan.alarm_date, "the low-reservoir alarm")
+
+
+def refill_due_for(plan: RefillPlan, drug: DrugEntry | None) -> RefillDue:
+    """`refill_due` with the drug library's `max_refill_interval` of `drug` (None: no drug
+    named, the alarm date alone)."""
+    limit = None if drug is None else drug.max_refill_interval
+    if drug is None or limit is None:
+        return refill_due(plan, None, "")
+    return refill_due(plan, limit.value,
+                      f"{drug.name} stability in the reservoir ({limit.source})")
 

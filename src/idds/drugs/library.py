@@ -152,6 +152,11 @@ class DrugEntry(BaseModel):
     oral_morphine_mg_per_mg: dict[Route, FractionField] | None = None
     conversion_source: str | None = None
 
+    def quantity_limits(self) -> dict[str, DrugLimit]:
+        """Every limit with a quantity value that this drug sets, by field name."""
+        found = {name: getattr(self, name) for name in _LIMIT_KINDS}
+        return {name: limit for name, limit in found.items() if limit is not None}
+
     @model_validator(mode="after")
     def _dimensions(self) -> DrugEntry:
         for name, kind in _LIMIT_KINDS.items():

@@ -153,8 +153,7 @@ class PumpService:
         events: list[JsonValue] = [_short(e.line(self.when)) for e in pump.log.last(6)]
         return {
             "pump_id": self.pump_id,
-            "time": self.when(t.time),
-            "time_s": float(t.time),
+            "time_s": float(t.time),  # shown against clock_epoch by the programmer
             "clock_epoch": self.epoch_text,
             "drug": t.drug.name if t.drug else None,
             "concentration": str(t.drug.concentration) if t.drug else None,
@@ -178,8 +177,8 @@ class PumpService:
             "alarms": alarms,
             "last_events": events,
             "prime_due": s.prime_due.value if s.prime_due is not None else None,
-            "since_last_increase_s": (None if s.last_increase_at is None
-                                      else int(s.now - s.last_increase_at)),
+            "since_last_increase_s": (None if (since := s.since_last_increase()) is None
+                                      else int(since.value_in("h") * 3600)),
             "dead_volume": str(volume_q(s.dead_volume_nl)),
             "log_head": t.log_head,
             "log_length": len(pump.log),
@@ -201,8 +200,7 @@ class PumpService:
                 "drug and concentration (refill first to change them)")
         entry = self.library.drug(name)
         current = s.therapy if therapy_drug(pump) == name else None
-        since = (None if s.last_increase_at is None
-                 else Quantity.of((s.now - s.last_increase_at) / 3600, "h"))
+        since = s.since_last_increase()
         result = check(entry, therapy, concentration, current,
                        opioid_tolerant=args.get("opioid_tolerant") is True,
                        since_last_increase=since)

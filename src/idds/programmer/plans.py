@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from fractions import Fraction
 
-from idds.dosing import RefillPlan, plan_refill, rate_from_dose
+from idds.dosing import RefillPlan, plan_refill, rate_from_dose, refill_due_for
 from idds.drugs import CheckResult, DrugEntry, DrugLibrary, enforce
 from idds.errors import IddsError
 from idds.programmer.status import PumpStatus
@@ -24,7 +24,7 @@ from idds.protocol.checks import check
 from idds.protocol.wire import daily_dose, highest_rate, therapy_from_json, therapy_to_json
 from idds.pump import LIMITS, Continuous, Flex, Stopped, Therapy
 from idds.pump import rules as pump_rules
-from idds.pump.convert import volume_nl, volume_q
+from idds.pump.convert import conc_ng_per_nl, volume_nl, volume_q
 from idds.units import Quantity
 
 
@@ -173,8 +173,11 @@ def plan_therapy(status: PumpStatus, request: TherapyRequest, library: DrugLibra
         raise PlanError(f"the pump holds {status.drug_text}, not {name} "
                         f"{request.concentration}: refill first to change drug or concentration")
     therapy_from_json(therapy_to_json(request.therapy))  # the link's bounds, before sending
-    for rate in _basal_rates(request.therapy):  # the device's flow range, before the Finish
-        _check_flow(rate, request.concentration, "programming")
+    found = pump_rules.therapy_problem(  # the device's ranges, before the Finish screen
+        request.therapy, conc_ng_per_nl(request.concentration),
+        f"{name} {request.concentration}", LIMITS)
+    if found is not None:
+        raise PlanError(f"the pump would refuse this program: {found[1]}")
     current = status.therapy if status.therapy_drug == name else None
     result = check(entry, request.therapy, request.concentration, current,
                    opioid_tolerant=request.opioid_tolerant,
@@ -333,27 +336,21 @@ def plan_refill_change(status: PumpStatus, request: RefillRequest, library: Drug
                            request.concentration, today, entry.dose_unit)
         rows.append(Row("Next refill (low-reservoir alarm)", _refill_text(None),
                         _refill_text(plan)))
+        if plan is not None:  # filled today: the drug is stable from today
+            due = refill_due_for(plan, entry)
+            rows.append(Row("Refill by (alarm or drug stability)", "-",
+                            f"{due.date.isoformat()} ({due.reason})"))
     return RefillChange(request, status, name, expected, tolerance, mismatch, changed, keep,
                         bridge, tuple(rows), tuple(warnings))
 
 
-def _basal_rates(therapy: Therapy) -> tuple[Quantity, ...]:
-    """Every basal dose rate the therapy runs at (the continuous rate, or each flex step)."""
-    basal = therapy.basal
-    if isinstance(basal, Continuous):
-        return (basal.dose_rate,)
-    if isinstance(basal, Flex):
-        return tuple(step.dose_rate for day in basal.days for step in day)
-    return ()
-
-
-def _check_flow(dose: Quantity, concentration: Quantity, doing: str = "keeping") -> None:
+def _check_flow(dose: Quantity, concentration: Quantity) -> None:
     """The device flow range (0.048-24 mL/day, ref, devices) for `dose` at `concentration`
     (`pump.rules.flow_range_problem`, the firmware's own range)."""
     problem = pump_rules.flow_range_problem(rate_from_dose(dose, concentration), LIMITS)
     if problem:
-        raise PlanError(f"{doing} {dose} at {concentration} needs {problem}: choose another "
-                        "dose or concentration")
+        raise PlanError(f"keeping {dose} at {concentration} needs {problem}: choose another "
+                        "concentration")
 
 
 def _refilled(status: PumpStatus, volume: Quantity) -> PumpStatus:

@@ -10,7 +10,7 @@ from rich.table import Table
 from idds.programmer.plans import RefillChange, Row, TherapyPlan
 from idds.programmer.status import PumpStatus
 from idds.pump import LogEntry
-from idds.pump.clock import format_time
+from idds.pump.clock import clock_offset, format_time
 
 
 def _rows_table(title: str, rows: Sequence[Row]) -> Table:
@@ -47,7 +47,9 @@ def refill_table(change: RefillChange) -> Table:
 
 def status_table(status: PumpStatus) -> Table:
     """An interrogation on one screen."""
-    table = Table(title=f"Pump {status.pump_id} at {status.time}", title_justify="left",
+    zone = clock_offset(status.clock_epoch)
+    table = Table(title=f"Pump {status.pump_id} at {status.time}"
+                        + (f" (pump clock, {zone})" if zone else ""), title_justify="left",
                   show_header=False)
     table.add_column("what")
     table.add_column("value")

@@ -54,10 +54,6 @@ class PumpStatus:
     #: The calendar moment of the pump's time 0 (None: a pump without a calendar).
     clock_epoch: datetime | None = None
 
-    def when(self, t: Fraction) -> str:
-        """Pump time `t` (s) as a date and time on the pump's calendar."""
-        return format_clock(t, self.clock_epoch)
-
     @property
     def drug_text(self) -> str:
         """'morphine 10 mg/mL', or 'none'."""
@@ -79,15 +75,25 @@ def _priority(alarm: dict[str, Any]) -> str:
 
 
 def parse_epoch(text: object) -> datetime | None:
-    """The pump's clock_epoch (ISO 8601 with its UTC offset), or None."""
+    """The pump's clock_epoch (ISO 8601 with its UTC offset, a year 2000-2199), or None."""
     if text is None:
         return None
+    problem = f"the pump's clock_epoch {str(text)[:40]!r} is not a date and time with its UTC "
     if not isinstance(text, str) or len(text) > 40:
-        raise WireError(f"the pump's clock_epoch {text!r} is not a date and time")
+        raise WireError(problem + "offset")
     try:
-        return datetime.fromisoformat(text)
+        epoch = datetime.fromisoformat(text)
     except ValueError:
-        raise WireError(f"the pump's clock_epoch {text!r} is not a date and time") from None
+        raise WireError(problem + "offset") from None
+    if epoch.tzinfo is None or not 2000 <= epoch.year < 2200:
+        raise WireError(problem + "offset in the years 2000-2199")
+    return epoch
+
+
+def _pump_seconds(value: object) -> Fraction:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1e12:
+        raise WireError(f"the pump's time_s {value!r} is not pump seconds")
+    return Fraction(value).limit_denominator(1000)
 
 
 def _raised(alarm: dict[str, Any], epoch: datetime | None) -> str:
@@ -117,7 +123,8 @@ def parse_status(raw: dict[str, Any]) -> PumpStatus:
         therapy = therapy_from_json(raw["therapy"])
         return PumpStatus(
             pump_id=str(raw["pump_id"]),
-            time=str(raw["time"]),
+            time=(str(raw["time"]) if "time" in raw  # older pumps sent the text
+                  else format_clock(_pump_seconds(raw.get("time_s")), epoch)),
             drug=raw.get("drug"),
             concentration=(parse_quantity(conc, Kind.CONCENTRATION, what="concentration")
                            if isinstance(conc, str) else None),

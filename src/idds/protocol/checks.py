@@ -1,7 +1,7 @@
 """Drug-library checks of a therapy, the same on the programmer and on the pump emulator.
 
 Builds the `Proposal` for `idds.drugs.check_therapy` from a therapy: the concentration, the
-basal dose per day (continuous rate, or the dose of a flex schedule's largest day), the patient
+basal dose per day (continuous rate, or the most a flex schedule gives in any 24 h), the patient
 bolus dose, and the pump's current dose per day for the size-of-change check (ref, devices:
 "60 mcg/day programmed as 60 mcg/hour" is a 24-fold increase, held by the increase limit).
 Pure: no clock, no I/O.
@@ -10,20 +10,9 @@ Pure: no clock, no I/O.
 from __future__ import annotations
 
 from idds.drugs import CheckResult, DrugEntry, Proposal, check_therapy
-from idds.pump import Continuous, Flex, Therapy
+from idds.pump import Therapy
+from idds.pump.program import peak_daily_dose
 from idds.units import Quantity
-
-
-def checked_daily_dose(therapy: Therapy, unit: str) -> Quantity | None:
-    """The dose per day a daily limit is checked against: the continuous rate, or the dose
-    of a flex schedule's largest day (a weekly schedule included; the limit holds every day).
-    None when stopped or at minimum rate."""
-    basal = therapy.basal
-    if isinstance(basal, Continuous):
-        return basal.dose_rate.to(unit)
-    if isinstance(basal, Flex):
-        return basal.largest_daily_dose(unit)
-    return None
 
 
 def proposal_for(
@@ -39,8 +28,8 @@ def proposal_for(
     (None for a first program or after a change of drug); `since_last_increase` is the time
     since the pump last raised the dose (None: never, or unknown to the caller)."""
     unit = entry.dose_unit
-    new = checked_daily_dose(therapy, unit)
-    old = checked_daily_dose(current, unit) if current is not None else None
+    new = peak_daily_dose(therapy.basal, unit)
+    old = peak_daily_dose(current.basal, unit) if current is not None else None
     if old is not None and not old.is_positive():
         old = None
     return Proposal(

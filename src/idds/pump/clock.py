@@ -62,11 +62,26 @@ def format_time(t: Fraction) -> str:
 def format_clock(t: Fraction, epoch: datetime | None) -> str:
     """The calendar date and time of pump time `t` on a pump whose clock read `epoch` at
     t = 0, e.g. '2026-12-02 08:30:00' (with milliseconds when not whole: '08:30:00.200');
-    without an epoch (a pump that has no calendar, e.g. `idds pump simulate`), `format_time`."""
-    if epoch is None:
-        return format_time(t)
+    without an epoch (a pump that has no calendar, e.g. `idds pump simulate`), `format_time`.
+    The clock keeps the UTC offset of its epoch: like a device clock, it is not moved for
+    daylight saving (`clock_offset` names it on screens)."""
     millis = round(Fraction(t) * 1000)
-    moment = epoch + timedelta(milliseconds=millis)
+    try:
+        moment = None if epoch is None else epoch + timedelta(milliseconds=millis)
+    except OverflowError:  # beyond the calendar (year 9999): simulation days instead
+        moment = None
+    if moment is None:
+        return format_time(t)
     text = moment.strftime("%Y-%m-%d %H:%M:%S")
     return text + (f".{millis % 1000:03d}" if millis % 1000 else "")
+
+
+def clock_offset(epoch: datetime | None) -> str:
+    """'UTC+01:00': the fixed offset of a pump clock set at `epoch` ('' without one)."""
+    offset = None if epoch is None else epoch.utcoffset()
+    if offset is None:
+        return ""
+    minutes = round(offset.total_seconds() / 60)
+    sign = "+" if minutes >= 0 else "-"
+    return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 

@@ -19,7 +19,7 @@ from idds.pump.convert import conc_ng_per_nl, flow_q, mass_ng, seconds, volume_n
 from idds.pump.errors import Limit
 from idds.pump.log import EventKind
 from idds.pump.machine import PumpMachine
-from idds.pump.program import Continuous, Drug, Flex, Stopped, Therapy
+from idds.pump.program import Drug, Stopped, Therapy, peak_daily_dose
 from idds.pump.records import drug_record, therapy_record
 from idds.pump.state import BolusKind, BolusRun, MotorCause, PrimeReason
 from idds.units import Quantity
@@ -50,60 +50,20 @@ class Pump(PumpMachine):
             self._refuse(cmd, Limit.END_OF_SERVICE, "battery at end of service: pump stopped")
         if s.drug is None and not isinstance(therapy.basal, Stopped):
             self._refuse(cmd, Limit.NO_DRUG, "no drug in pump: refill before programming")
-        basal = therapy.basal
-        if isinstance(basal, Flex):
-            problem = rules.flex_schedule_problem(basal.days, lim.max_flex_steps)
-            if problem:
-                self._refuse(cmd, Limit.FLEX_STEPS, problem)
-        conc, ranges = self.concentration, rules.firmware_ranges(lim)
-        if isinstance(basal, Continuous | Flex):
-            steps = ([basal.dose_rate] if isinstance(basal, Continuous)
-                     else [st.dose_rate for day in basal.days for st in day])
-            for dose in steps:
-                flow = rules.basal_flow(Continuous(dose), conc, 0, Fraction(0), lim.min_flow)
-                if rules.outside(flow, ranges.flow):
-                    self._refuse(cmd, Limit.FLOW_RANGE,
-                                 f"{dose} at {s.drug} is {flow_q(flow).display()}: outside the "
-                                 f"device flow range {flow_q(lim.min_flow)} to "
-                                 f"{flow_q(lim.max_flow)}")
-        if therapy.demand is not None:
-            self._check_demand(therapy, conc)
+        found = rules.therapy_problem(therapy, self.concentration, str(s.drug), lim)
+        if found is not None:
+            self._refuse(cmd, *found)
         old, old_confirmed = therapy_record(s.therapy), s.confirmed
-        before = (rules.mean_basal_flow(s.therapy.basal, conc, lim.min_flow) if s.confirmed
-                  else Fraction(0))
-        if rules.mean_basal_flow(therapy.basal, conc, lim.min_flow) > before:
+        # an increase is a rise of the most given in any 24 h (the dose the library's
+        # increase limits compare, `peak_daily_dose`); any dose after none is one
+        new_peak = peak_daily_dose(therapy.basal, "ng/day")
+        old_peak = peak_daily_dose(s.therapy.basal, "ng/day") if s.confirmed else None
+        zero = Quantity.of(0, "ng/day")
+        if (new_peak or zero) > (old_peak or zero):
             s.last_increase_at = s.now
         s.therapy, s.confirmed = therapy, True
         self._log(EventKind.PROGRAM_CHANGED, old=old, old_confirmed=old_confirmed,
                   new=therapy_record(therapy), drug=drug_record(s.drug) if s.drug else None)
-
-    def _check_demand(self, therapy: Therapy, conc: Fraction) -> None:
-        demand, lim, cmd = therapy.demand, self.limits, Command.SET_THERAPY
-        ranges = rules.firmware_ranges(lim)
-        assert demand is not None
-        volume = mass_ng(demand.dose, "patient bolus dose") / conc
-        duration = seconds(demand.duration, "patient bolus duration")
-        lockout = seconds(demand.lockout, "patient bolus lockout")
-        if rules.outside(volume, ranges.bolus_volume):
-            self._refuse(cmd, Limit.BOLUS_VOLUME,
-                         f"patient bolus {demand.dose} is {volume_q(volume).display()}: outside "
-                         f"{volume_q(lim.min_bolus_nl)} to {volume_q(lim.max_bolus_nl)}")
-        if rules.outside(duration, ranges.bolus_duration):
-            self._refuse(cmd, Limit.BOLUS_DURATION,
-                         f"patient bolus duration {demand.duration} outside 1 min to 24 h")
-        if rules.outside(lockout, ranges.lockout):
-            self._refuse(cmd, Limit.LOCKOUT_RANGE,
-                         f"lockout {demand.lockout} outside 10 min to 24 h")
-        if rules.outside(demand.max_per_24h, ranges.max_per_24h):
-            self._refuse(cmd, Limit.MAX_PER_24H_RANGE,
-                         f"maximum {demand.max_per_24h} boluses per 24 h outside 1 to "
-                         f"{lim.max_demand_per_24h}")
-        peak = rules.max_basal_flow(therapy.basal, conc, lim.min_flow)
-        if rules.above_max_flow(peak, volume / duration, lim.max_flow):
-            top = peak + volume / duration
-            self._refuse(cmd, Limit.BOLUS_FLOW,
-                         f"patient bolus on top of basal reaches {flow_q(top).display()}: above "
-                         f"the device maximum {flow_q(lim.max_flow)}")
 
     def set_low_reservoir_alarm(self, volume: Quantity) -> None:
         """Set the low-reservoir alarm volume (1-5 mL)."""

@@ -203,10 +203,13 @@ class LogEntry:
 #: refill the pump logs the volume the (simulated) reservoir really gave up, and, when the
 #: programmer checked the refill, the volume the clinician measured and typed in.
 FIELD_LABELS: dict[tuple[EventKind, str], str] = {
+    (EventKind.REFILL, "entered"): "filled_entered_by_clinician",
     (EventKind.REFILL, "expected"): "expected_by_pump",
     (EventKind.REFILL, "withdrawn"): "withdrawn_simulated_true",
+    (EventKind.REFILL, "mismatch"): "mismatch_vs_simulated_true",
     (EventKind.REFILL_CHECKED, "expected"): "expected_by_pump",
     (EventKind.REFILL_CHECKED, "withdrawn_entered"): "withdrawn_entered_by_clinician",
+    (EventKind.REFILL_CHECKED, "mismatch"): "mismatch_vs_entered",
 }
 
 REFUSALS = frozenset({EventKind.BOLUS_REFUSED, EventKind.COMMAND_REFUSED})

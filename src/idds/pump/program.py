@@ -44,6 +44,10 @@ class Stopped:
 
     mode: Mode = field(default=Mode.STOPPED, init=False)
 
+    def rates(self) -> tuple[Quantity, ...]:
+        """Every dose rate the basal runs at: none."""
+        return ()
+
     def describe(self) -> str:
         return "stopped"
 
@@ -57,6 +61,10 @@ class Continuous:
 
     def __post_init__(self) -> None:
         self.dose_rate.require(Kind.DOSE_RATE, "continuous dose rate")
+
+    def rates(self) -> tuple[Quantity, ...]:
+        """Every dose rate the basal runs at: the one."""
+        return (self.dose_rate,)
 
     def describe(self) -> str:
         return f"continuous {self.dose_rate}"
@@ -92,25 +100,47 @@ class Flex:
         return tuple((s.start_minute, end, s.dose_rate) for s, end in zip(steps, ends,
                                                                         strict=True))
 
-    def mean_dose_rate(self, unit: str = "mg/day") -> Quantity:
-        """The time-weighted mean dose rate over the schedule (a week for a weekly one):
-        the daily dose a flex program delivers. The one formula every caller uses."""
+    def rates(self) -> tuple[Quantity, ...]:
+        """Every dose rate the basal runs at: each step's, day by day."""
+        return tuple(step.dose_rate for day in self.days for step in day)
+
+    def day_dose(self, day: int, unit: str = "mg/day") -> Quantity:
+        """The dose one day of the schedule delivers, midnight to midnight (mass/day)."""
         total = Quantity.of(0, unit)
-        for day in range(len(self.days)):
-            for start, end, rate in self.spans(day):
-                total = total + rate * Fraction(end - start, 1440 * len(self.days))
+        for start, end, rate in self.spans(day):
+            total = total + rate * Fraction(end - start, 1440)
         return total.to(unit)
 
-    def largest_daily_dose(self, unit: str = "mg/day") -> Quantity:
-        """The dose of the day that delivers the most (mass/day): what a daily-dose limit
-        holds, since the limit is on every single day, not on a week's mean."""
-        def one_day(day: int) -> Quantity:
+    def mean_dose_rate(self, unit: str = "mg/day") -> Quantity:
+        """The time-weighted mean dose rate over the schedule (a week for a weekly one): the
+        daily dose a flex program delivers on average (refill dates, the wire)."""
+        total = sum((self.day_dose(day, unit) for day in range(len(self.days))),
+                    Quantity.of(0, unit))
+        return (total / len(self.days)).to(unit)
+
+    def largest_24h_dose(self, unit: str = "mg/day") -> Quantity:
+        """The most any 24 hours of the schedule deliver (mass/day), midnight or not: what a
+        daily-dose limit holds. A daily schedule gives its day's dose; a weekly one is
+        searched over every 24 h window that starts or ends at a step boundary (the maximum of
+        a sliding window over a step function is at one of those), Sunday running into
+        Monday."""
+        if len(self.days) == 1:
+            return self.day_dose(0, unit)
+        week = 1440 * len(self.days)
+        pieces = [(day * 1440 + start, day * 1440 + end, rate) for day in range(len(self.days))
+                  for start, end, rate in self.spans(day)]
+
+        def window(t0: int) -> Quantity:
             total = Quantity.of(0, unit)
-            for start, end, rate in self.spans(day):
-                total = total + rate * Fraction(end - start, 1440)
+            for shift in (0, week):  # the window may run past the end of the week
+                for start, end, rate in pieces:
+                    lo, hi = max(start + shift, t0), min(end + shift, t0 + 1440)
+                    if hi > lo:
+                        total = total + rate * Fraction(hi - lo, 1440)
             return total.to(unit)
-        return max((one_day(day) for day in range(len(self.days))),
-                   key=lambda q: q.value_in(unit))
+
+        starts = {p[0] for p in pieces} | {(p[0] - 1440) % week for p in pieces}
+        return max((window(t0) for t0 in starts), key=lambda q: q.value_in(unit))
 
     def describe(self) -> str:
         parts = ["; ".join(s.describe() for s in day) for day in self.days]
@@ -126,11 +156,26 @@ class MinimumRate:
 
     mode: Mode = field(default=Mode.MINIMUM_RATE, init=False)
 
+    def rates(self) -> tuple[Quantity, ...]:
+        """Every dose rate the basal runs at: none set (the device minimum flow)."""
+        return ()
+
     def describe(self) -> str:
         return "minimum rate"
 
 
 Basal = Stopped | Continuous | Flex | MinimumRate
+
+
+def peak_daily_dose(basal: Basal, unit: str = "mg/day") -> Quantity | None:
+    """The most the basal delivers in any 24 hours (mass/day): the continuous rate, or a flex
+    schedule's `largest_24h_dose`; None when stopped or at minimum rate (no dose set). The
+    dose a daily limit is checked against, and the one whose rise is an "increase"."""
+    if isinstance(basal, Continuous):
+        return basal.dose_rate.to(unit)
+    if isinstance(basal, Flex):
+        return basal.largest_24h_dose(unit)
+    return None
 
 
 @dataclass(frozen=True)

@@ -18,10 +18,19 @@ from typing import TYPE_CHECKING, Any, TypeAlias, overload
 
 from idds.dosing import PROMETRA_CATHETER_FULL_LENGTH_CM, catheter_volume, time_to_alarm
 from idds.pump.clock import DAY, MINUTE
-from idds.pump.convert import NG_PER_MG, NL_PER_ML, flow_nl_per_s, flow_q, volume_nl
+from idds.pump.convert import (
+    NG_PER_MG,
+    NL_PER_ML,
+    flow_nl_per_s,
+    flow_q,
+    mass_ng,
+    seconds,
+    volume_nl,
+    volume_q,
+)
 from idds.pump.errors import Limit
 from idds.pump.limits import DeviceLimits
-from idds.pump.program import Basal, Continuous, Flex, FlexStep, MinimumRate, Stopped
+from idds.pump.program import Basal, Continuous, Flex, FlexStep, MinimumRate, Stopped, Therapy
 from idds.units import Quantity
 
 #: Labelled flow accuracy, +/-14.5% (ref, devices, SynchroMed II, unconfirmed).
@@ -168,6 +177,50 @@ def flow_range_problem(flow: Quantity, limits: DeviceLimits) -> str | None:
     low, high = (Fraction(b) for b in bounds)
     return (f"{flow.display('mL/day')}, outside the device flow range {flow_q(low)} to "
             f"{flow_q(high)}")
+
+
+def therapy_problem(therapy: Therapy, concentration: Fraction, drug_text: str,
+                    limits: DeviceLimits) -> tuple[Limit, str] | None:
+    """The first device range a therapy breaks, as (limit, reason), or None: the flex
+    schedule's shape, every basal rate against the flow range, and the patient bolus (volume,
+    duration, lockout, boluses per 24 h, bolus on top of the peak basal). `concentration` in
+    ng/nL (mg/mL). The one home of these checks: `Pump.set_therapy` refuses by it, and the
+    programmer runs it before the Finish screen."""
+    basal, ranges = therapy.basal, firmware_ranges(limits)
+    if isinstance(basal, Flex):
+        problem = flex_schedule_problem(basal.days, limits.max_flex_steps)
+        if problem:
+            return Limit.FLEX_STEPS, problem
+    for dose in basal.rates():
+        flow = basal_flow(Continuous(dose), concentration, 0, Fraction(0), limits.min_flow)
+        if outside(flow, ranges.flow):
+            return Limit.FLOW_RANGE, (
+                f"{dose} at {drug_text} is {flow_q(flow).display()}: outside the device flow "
+                f"range {flow_q(limits.min_flow)} to {flow_q(limits.max_flow)}")
+    demand = therapy.demand
+    if demand is None:
+        return None
+    volume = mass_ng(demand.dose, "patient bolus dose") / concentration
+    duration = seconds(demand.duration, "patient bolus duration")
+    if outside(volume, ranges.bolus_volume):
+        return Limit.BOLUS_VOLUME, (
+            f"patient bolus {demand.dose} is {volume_q(volume).display()}: outside "
+            f"{volume_q(limits.min_bolus_nl)} to {volume_q(limits.max_bolus_nl)}")
+    if outside(duration, ranges.bolus_duration):
+        return Limit.BOLUS_DURATION, (
+            f"patient bolus duration {demand.duration} outside 1 min to 24 h")
+    if outside(seconds(demand.lockout, "patient bolus lockout"), ranges.lockout):
+        return Limit.LOCKOUT_RANGE, f"lockout {demand.lockout} outside 10 min to 24 h"
+    if outside(demand.max_per_24h, ranges.max_per_24h):
+        return Limit.MAX_PER_24H_RANGE, (
+            f"maximum {demand.max_per_24h} boluses per 24 h outside 1 to "
+            f"{limits.max_demand_per_24h}")
+    peak = max_basal_flow(basal, concentration, limits.min_flow)
+    if above_max_flow(peak, volume / duration, limits.max_flow):
+        return Limit.BOLUS_FLOW, (
+            f"patient bolus on top of basal reaches {flow_q(peak + volume / duration).display()}"
+            f": above the device maximum {flow_q(limits.max_flow)}")
+    return None
 
 
 @overload

@@ -12,6 +12,7 @@ from fractions import Fraction
 
 from idds.pump.alarms import ActiveAlarm, AlarmKind
 from idds.pump.program import Drug, Therapy
+from idds.units import Quantity
 
 
 class BolusKind(Enum):
@@ -92,12 +93,20 @@ class PumpState:
     #: Radio wake-ups processed (charged to the battery: each brings ERI and EOS earlier by
     #: `HardwareSpec.wake_cost_s`).
     radio_wakeups: int = 0
-    #: When a program last raised the mean daily dose of the same drug (s), for the drug
-    #: library's minimum interval between increases; None before any.
+    #: When a program last raised the dose of the same drug (s; the most given in any 24 h,
+    #: `idds.pump.program.peak_daily_dose`), for the drug library's minimum interval between
+    #: increases; None before any.
     last_increase_at: Fraction | None = None
     #: The event after which the catheter holds no drug and one priming bolus is due; None
     #: once it is primed (a second prime for the same event is refused).
     prime_due: PrimeReason | None = None
+
+    def since_last_increase(self) -> Quantity | None:
+        """Pump time since the last increase (h), or None before any. Pump time stops while
+        the pump is off, so after a power loss this is less than the wall-clock time."""
+        if self.last_increase_at is None:
+            return None
+        return Quantity.of((self.now - self.last_increase_at) / 3600, "h")
 
     def alarm(self, kind: AlarmKind) -> ActiveAlarm | None:
         for a in self.alarms:
