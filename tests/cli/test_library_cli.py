@@ -81,6 +81,9 @@ def test_demo_runs(tmp_path: Path) -> None:
 def test_demo_json_is_the_same_story_as_data(tmp_path: Path) -> None:
     """`--json` gives the demo's numbers; the implant runs the program just calculated."""
     data = idds_json("demo", "--patients", "20", "--days", "3", "--out", str(tmp_path))
+    # he is assessed at referral before anything is implanted: a candidate for a trial first
+    assert data["candidacy"]["outcome"] == "screening trial first"
+    assert "refractory-pain" in data["candidacy"]["deciding"]
     start = data["conversion"]["suggested_start"]
     assert data["program"]["therapy"]["dose"] == f"{start['value']:g} {start['unit']}"
     delivered = data["implant_run"]["delivered_mg_per_day"]

@@ -38,10 +38,10 @@ DEMO_ARMS = ("cmm", "it-standard", "it-intelligent", "oracle")
 
 def _calculators(out: Console, library: DrugLibrary, oral_mg_per_day: float,
                  data: dict[str, object]) -> dict[str, dict[str, object]]:
-    """Steps 1 and 2: the conversion, the pump program and its refill plan (also put into
-    `data`, the --json document); returns the program that step 3 runs (the same numbers)."""
+    """Steps 2 and 3: the conversion, the pump program and its refill plan (also put into
+    `data`, the --json document); returns the program that step 4 runs (the same numbers)."""
     oral = Quantity.of(round(oral_mg_per_day), "mg/day")
-    out.print(f"\n[bold]1. Conversion[/bold]: his {oral} oral morphine to intrathecal")
+    out.print(f"\n[bold]2. Conversion[/bold]: his {oral} oral morphine to intrathecal")
     result = convert(library, "morphine", oral, Route.ORAL, Route.INTRATHECAL)
     start = result.suggested_start
     if start is None:  # the reference library has a practice rule for oral to intrathecal
@@ -53,7 +53,7 @@ def _calculators(out: Console, library: DrugLibrary, oral_mg_per_day: float,
     out.print(_limits_table(library.drug("morphine"), tolerant=True))
     concentration = parse_quantity("10 mg/mL", Kind.CONCENTRATION, "concentration")
     flow = rate_from_dose(start, concentration)
-    out.print(f"\n[bold]2. Pump program[/bold]: {start.display()} at "
+    out.print(f"\n[bold]3. Pump program[/bold]: {start.display()} at "
               f"{concentration} = {flow.display('mL/day')} ({flow.display('uL/h')}); a 48 cm "
               f"catheter holds {catheter_volume(Fraction(48)).display('mL')} to prime "
               "(Prometra 0.0026 mL/cm)")
@@ -76,6 +76,27 @@ def _calculators(out: Console, library: DrugLibrary, oral_mg_per_day: float,
                            "empty_date": plan.empty_date.isoformat(),
                            "refill_by": due.date.isoformat(), "refill_by_reason": due.reason}
     return program
+
+
+def _referral(out: Console, case: Case) -> dict[str, object]:
+    """Step 1: the candidacy assessment on his record at referral (the run-in day)."""
+    from idds.physiology import archetype
+    from idds.selection import assess, load_criteria
+    from idds.trial.referral import NOTHING_AGAINST, referral_record
+
+    day0 = case.days["cmm"][0]
+    record = referral_record("seed case", "renal cell carcinoma",
+                             ("kidney", "lung", "bone"), day0.pain_mean,
+                             case.prior_oral_mg_per_day, day0.symptom_grades,
+                             archetype(case.archetype).median_survival_days)
+    criteria = load_criteria()
+    verdict = assess(record, criteria)
+    out.print(f"\n[bold]1. Referral[/bold]: candidacy ({criteria.name} {criteria.version}): "
+              f"[green]{verdict.summary}[/green]")
+    for reason in verdict.reasons:
+        out.print(f"   - {reason}", markup=False)
+    out.print(f"   ({NOTHING_AGAINST})", markup=False)
+    return verdict.as_json()
 
 
 def _grade(g: int) -> str:
@@ -131,11 +152,12 @@ def demo(
     out.print(Panel(f"The patient: {case.description}.", title="seed case"))
     data["seed_case"] = {"description": case.description, "archetype": case.archetype,
                          "prior_oral_mg_per_day": case.prior_oral_mg_per_day}
+    data["candidacy"] = _referral(out, case)
     program = _calculators(out, library, case.prior_oral_mg_per_day, data)
-    out.print("\n[bold]3. The implant[/bold]: the pump model runs that program for 4 days, "
+    out.print("\n[bold]4. The implant[/bold]: the pump model runs that program for 4 days, "
               "with four remote presses (one inside the lockout)")
     data["implant_run"] = show_demo_run(out, program)
-    out.print(f"\n[bold]4. His next {CASE_DAYS} days[/bold], twice: on escalating oral "
+    out.print(f"\n[bold]5. His next {CASE_DAYS} days[/bold], twice: on escalating oral "
               "morphine (cmm: comprehensive medical management, oral opioids titrated by pain "
               "specialists), and after the implant (it-standard: taper, pump, remote)")
     for arm in case.days:
@@ -143,7 +165,7 @@ def demo(
     data["case_days"] = {arm: [asdict(r) for r in rows] for arm, rows in case.days.items()}
     for line in story(case):
         out.print(f"   {line}", markup=False)
-    out.print(f"\n[bold]5. A small trial[/bold]: {patients} virtual patients of the "
+    out.print(f"\n[bold]6. A small trial[/bold]: {patients} virtual patients of the "
               "typical-tolerant archetype (refractory cancer pain on >= 200 mg/day oral "
               f"morphine) x {days} days, arms {', '.join(arms)}")
     config = TrialConfig(patients=patients, days=days, arms=arms, seed=2026,

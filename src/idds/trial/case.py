@@ -45,6 +45,8 @@ class CaseDay:
     respiratory_rate_min: float
     presses: int
     given: int
+    #: Every treatment-related symptom's CTCAE grade, in `Symptom` order.
+    symptom_grades: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,7 @@ def _day(day: int, row: dict[str, NDArray[np.float64]], grades: NDArray[np.int8]
         toxicity=float(row["toxicity_composite"][0]),
         respiratory_rate_min=float(row["respiratory_rate_min"][0]),
         presses=int(row["presses"][0]), given=int(row["given"][0]),
+        symptom_grades=tuple(int(grades[symptom, 0]) for symptom in Symptom),
     )
 
 
