@@ -16,7 +16,7 @@ RANK = {
     "dosing": 3,
     "pump": 4, "link": 4, "physiology": 4,
     "protocol": 5,
-    "emulator": 6, "control": 6,
+    "emulator": 6, "control": 6, "selection": 6,
     "programmer": 7, "trial": 7,
     "validation": 8,
     "cli": 9, "__main__": 10,

@@ -1,0 +1,1 @@
+"""Patient selection for intrathecal therapy (research and training software)."""
