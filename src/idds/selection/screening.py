@@ -26,6 +26,7 @@ from numpy.typing import NDArray
 
 from idds.drugs import DrugLibrary
 from idds.physiology import (
+    DRUGS,
     Cohort,
     Delivery,
     PhysiologyError,
@@ -179,6 +180,15 @@ def _hours_after(dose: ScreeningDose, rule: ScreeningRule) -> int:
     return math.ceil(max(rule.monitoring_h, infusion_h))
 
 
+def modelled_drug(library: DrugLibrary, drug: str) -> str:
+    """The library key of `drug` if the virtual patients model it, else ScreeningError."""
+    key = entry_key(library, drug)
+    if key not in DRUGS:
+        raise ScreeningError(f"the virtual patients cannot be given {key}: they model "
+                             f"{', '.join(sorted(DRUGS))}")
+    return key
+
+
 def screen_cohort(cohort: Cohort, library: DrugLibrary, *, drug: str = "morphine",
                   method: ScreeningMethod = ScreeningMethod.BOLUS, days: int = 1,
                   rule: ScreeningRule | None = None,
@@ -226,7 +236,7 @@ def screen_subject(subject: ScreeningSubject, library: DrugLibrary, *, seed: int
     """Screen one patient described by `subject` (seed None: the archetype's typical patient
     otherwise; else patient 0 of that seed)."""
     rule = rule or ScreeningRule()
-    cohort = subject_cohort(subject, entry_key(library, drug), seed, rule)
+    cohort = subject_cohort(subject, modelled_drug(library, drug), seed, rule)
     return screen_cohort(cohort, library, drug=drug, method=method, days=days, rule=rule,
                          bolus_mg=bolus_mg).result(0)
 
@@ -237,7 +247,7 @@ def screen_archetype(archetype: str, library: DrugLibrary, *, seed: int | None =
                      bolus_mg: float | None = None) -> ScreeningResult:
     """Screen the typical patient of an archetype (seed None) or patient 0 of a cohort of it
     sampled with `seed`."""
-    key = entry_key(library, drug)
+    key = modelled_drug(library, drug)
     try:
         cohort = typical_cohort(archetype, 1, drugs=(key,)) if seed is None \
             else sample_cohort(1, seed, archetype, drugs=(key,))
