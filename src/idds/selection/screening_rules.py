@@ -196,7 +196,7 @@ def choose_dose(library: DrugLibrary, drug: str, method: ScreeningMethod,
     if not (oral_morphine_mg_per_day >= 0 and oral_morphine_mg_per_day < 1e6):
         raise ScreeningError("the oral morphine equivalent must be >= 0 mg/day")
     tolerant = is_tolerant(oral_morphine_mg_per_day, rule)
-    who = (f"opioid-tolerant ({oral_morphine_mg_per_day:g} mg/day oral morphine equivalent "
+    who = (f"opioid-tolerant ({oral_morphine_mg_per_day:.4g} mg/day oral morphine equivalent "
            f">= {rule.tolerant_from_oral_morphine_mg_per_day:g})" if tolerant else
            f"opioid-naive (< {rule.tolerant_from_oral_morphine_mg_per_day:g} mg/day oral "
            "morphine equivalent)")
