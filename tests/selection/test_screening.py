@@ -136,6 +136,12 @@ def test_the_heterogeneous_cohort_has_positive_and_negative_screens() -> None:
     share = result.reachable_share
     positive = np.array([v is ScreeningVerdict.POSITIVE for v in result.verdicts])
     assert share[positive].mean() > share[~positive].mean()
+    # each patient's dose and its reasons are the patient's own
+    cohort = sample_cohort(80, 1)
+    for i in (0, 1, 2):
+        ome = cohort.prior_oral_morphine_mg_per_day[i]
+        assert f"{ome:.4g} mg/day" in result.doses[i].reasons[0]
+        assert result.doses[i].daily_dose_mg_per_day == pytest.approx(min(ome / 100, 10.0))
 
 
 @settings(max_examples=8, deadline=None)

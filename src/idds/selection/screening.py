@@ -209,13 +209,9 @@ def screen_cohort(cohort: Cohort, library: DrugLibrary, *, drug: str = "morphine
         if method is not ScreeningMethod.BOLUS:
             raise ScreeningError("a bolus dose is for the bolus method only")
         check_bolus(library.drug(key), bolus_mg)
-    cache: dict[bool, ScreeningDose] = {}
     doses = []
     for ome in cohort.prior_oral_morphine_mg_per_day:
         dose = choose_dose(library, key, method, float(ome), rule, days)
-        if dose.tolerant in cache and method is ScreeningMethod.BOLUS:
-            dose = cache[dose.tolerant]  # a bolus depends on tolerance only
-        cache[dose.tolerant] = dose
         if bolus_mg is not None:
             dose = ScreeningDose(dose.drug, method, dose.tolerant, float(bolus_mg), 0.0, 0,
                                  (*dose.reasons, f"Test bolus given as asked: {bolus_mg:g} mg "
