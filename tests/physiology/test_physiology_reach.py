@@ -108,3 +108,21 @@ def test_no_reach_leaves_only_the_systemic_effect() -> None:
                                                             z).relief[0]
     assert effects(exp, c.sensitivity, z, z, z).relief[0] > effects(exp, none, z, z,
                                                                    z).relief[0] + 0.2
+
+
+def test_the_fast_step_weights_the_spinal_effect_as_the_reference_does() -> None:
+    from idds.physiology import Delivery, initial_state, step
+    from idds.physiology.model import reference_step
+
+    c = sample_cohort(1, 9).take([0] * 40)  # one patient, 40 shares
+    shares = np.linspace(0.0, 1.0, c.n)
+    c = replace(c, sensitivity=replace(c.sensitivity, reachable_share=shares), _cache={})
+    fast = ref = initial_state(c)
+    for k in range(60):
+        dose = [Delivery("morphine", csf_mg=0.5 if k == 0 else 0.0)]
+        fast, out_fast = step(fast, c, dose, 5.0)
+        ref, out_ref = reference_step(ref, c, dose, 5.0)
+        np.testing.assert_allclose(out_fast.effects.relief, out_ref.effects.relief,
+                                   rtol=1e-9, atol=1e-12)
+    relief = out_fast.effects.relief
+    assert np.all(np.diff(relief) >= 0) and relief[-1] > relief[0] + 0.1
