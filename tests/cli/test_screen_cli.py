@@ -38,11 +38,20 @@ def test_json_names_the_dose_the_verdict_and_every_hour() -> None:
     assert tolerant["dose"]["bolus_mg"] == pytest.approx(0.5)  # capped at the hard maximum
 
 
-def test_a_large_naive_bolus_is_flagged_in_the_reasons() -> None:
-    doc = idds_json("screen", "--archetype", "opioid-naive", "--bolus", "0.5 mg", "--seed", "8")
+def test_a_large_naive_bolus_is_stopped_for_safety_with_the_rate_named() -> None:
+    """Opioid-naive patient 0 of seed 7: 0.5 mg (the top of the PACC trial range) stops the
+    trial when breathing falls below 8/min; the library's 0.1 mg does not."""
+    doc = idds_json("screen", "--archetype", "opioid-naive", "--bolus", "0.5 mg", "--seed", "7")
     assert doc["dose"]["bolus_mg"] == pytest.approx(0.5)
-    assert doc["lowest_respiratory_rate_per_min"] < 14.0
-    assert any("respiratory rate" in r for r in doc["reasons"])
+    assert doc["verdict"] == "STOPPED_FOR_SAFETY"
+    assert doc["lowest_respiratory_rate_per_min"] < 8.0 and doc["stopped_at_h"] > 0
+    assert "respiratory rate" in doc["reasons"][0] and "below the stop rule's 8/min" in \
+        doc["reasons"][0]
+    usual = idds_json("screen", "--archetype", "opioid-naive", "--seed", "7")
+    assert usual["verdict"] != "STOPPED_FOR_SAFETY"
+    assert usual["lowest_respiratory_rate_per_min"] > doc["lowest_respiratory_rate_per_min"]
+    done = idds("screen", "--archetype", "opioid-naive", "--bolus", "0.5 mg", "--seed", "7")
+    assert done.returncode == 0 and "Verdict: STOPPED_FOR_SAFETY" in done.stdout
 
 
 def test_plot_writes_a_png(tmp_path: Path) -> None:
