@@ -8,6 +8,8 @@ import re
 import shutil
 from pathlib import Path
 
+import pytest
+
 from idds.drugs import generate_keypair, reference_library_path, sign_file
 from tests.cli.helpers import assert_clean_refusal, idds, idds_json
 
@@ -74,6 +76,27 @@ def test_demo_runs(tmp_path: Path) -> None:
     assert "suggested start" in done.stdout
     assert "47-year-old man" in done.stdout
     assert (tmp_path / "report.html").exists()
+
+
+def test_demo_json_is_the_same_story_as_data(tmp_path: Path) -> None:
+    """`--json` gives the demo's numbers; the implant runs the program just calculated."""
+    data = idds_json("demo", "--patients", "20", "--days", "3", "--out", str(tmp_path))
+    start = data["conversion"]["suggested_start"]
+    assert data["program"]["therapy"]["dose"] == f"{start['value']:g} {start['unit']}"
+    delivered = data["implant_run"]["delivered_mg_per_day"]
+    assert delivered[1] == pytest.approx(start["value"], rel=0.2)  # day 2: basal + boluses
+    assert data["refill_plan"]["days_to_alarm"] > 0
+    assert set(data["trial"]["arms"]) >= {"cmm", "it-standard"}
+    assert all(isinstance(c["holds"], bool) for c in data["claims"])
+    assert Path(data["report"]["html"]).exists()
+    assert "not a medical device" in data["disclaimer"]
+
+
+def test_trumpet_json(tmp_path: Path) -> None:
+    data = idds_json("pump", "trumpet", "--rate", "0.5 mL/day", "--hours", "2", "--out",
+                     str(tmp_path))
+    assert data["rate"] == "0.5 mL/day" and data["windows"][0]["window_min"] == 2
+    assert all(Path(f).exists() for f in data["files"])
 
 
 def _signed_copy(tmp_path: Path, prefix: Path, version: str) -> Path:

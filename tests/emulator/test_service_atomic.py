@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from idds.drugs import load_library
 from idds.emulator import PumpService
-from idds.emulator.service import MAX_RESULT_BYTES
+from idds.emulator.replies import MAX_RESULT_BYTES
 from idds.emulator.tickets import BolusTickets
 from idds.errors import IddsError
 from idds.link import CommandRequest, JsonValue, Role

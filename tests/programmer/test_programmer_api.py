@@ -42,6 +42,7 @@ def test_finish_screen_shows_old_and_new_per_day_per_hour_and_refill_date(rig: R
     prog = rig.programmer()
     filled(rig, prog)
     run(prog.send_therapy(run(prog.plan_therapy(morphine("0.5 mg/day")))))
+    rig.pump.advance(rig.pump.now + 24 * 3600)  # the library's 24 h after a start
     plan = run(prog.plan_therapy(morphine("0.6 mg/day")))
     rows = {r.setting: (r.old, r.new) for r in plan.rows}
     assert rows["Basal dose per DAY (mg/day)"] == ("0.5 mg/day", "0.6 mg/day")
@@ -49,9 +50,10 @@ def test_finish_screen_shows_old_and_new_per_day_per_hour_and_refill_date(rig: R
     assert rows["Flow (mL/day)"] == ("0.05 mL/day", "0.06 mL/day")
     assert rows["Patient bolus dose"] == ("0.1 mg", "0.1 mg")
     assert rows["Most per day (basal + all boluses)"] == ("0.9 mg/day", "1 mg/day")
-    # 20 mL - 2 mL alarm = 18 mL at 0.06 + 0.04 mL/day (every bolus used) = 180 days
-    assert plan.refill is not None and plan.refill.days_to_alarm == 180
-    assert rows["Next refill (low-reservoir alarm)"][1] == "2026-06-30 (180.0 days)"
+    # 20 mL - 0.05 mL in the first day - 2 mL alarm = 17.95 mL at 0.06 + 0.04 mL/day
+    # (every bolus used) = 179.5 days
+    assert plan.refill is not None and plan.refill.days_to_alarm == Fraction(359, 2)
+    assert rows["Next refill (low-reservoir alarm)"][1] == "2026-06-29 (179.5 days)"
     assert any("+20%" in note for note in plan.notes)
     # nothing was sent by planning
     assert rig.pump.state.therapy.basal == Continuous(q("0.5 mg/day"))
@@ -189,20 +191,46 @@ def test_wakeups_are_charged_to_the_battery(rig: Rig) -> None:
     assert rig.pump.eri_at() < before
 
 
-def test_pump_holds_a_second_increase_inside_the_library_interval(rig: Rig) -> None:
+def test_a_second_increase_inside_the_library_interval_is_held_on_the_finish_screen(
+        rig: Rig) -> None:
     """The library's minimum interval between increases (morphine: 24 h after a start or an
-    increase, soft) is enforced on the programming path by the pump, which remembers when it
-    last raised the dose (the programmer cannot know)."""
+    increase, soft) is checked on the Finish screen, before the clinician confirms: the pump
+    says how long ago it last raised the dose. An override shows there, with its source."""
     prog = rig.programmer()
     filled(rig, prog)
     run(prog.send_therapy(run(prog.plan_therapy(morphine("0.5 mg/day")))))  # the start
-    plan = run(prog.plan_therapy(morphine("0.55 mg/day")))
-    with pytest.raises(RefusedError, match="increases need at least 24 h"):
-        run(prog.send_therapy(plan))
+    with pytest.raises(SoftLimitError, match="increases need at least 24 h"):
+        run(prog.plan_therapy(morphine("0.55 mg/day")))
     assert rig.pump.state.therapy.basal == Continuous(q("0.5 mg/day"))
+    plan = run(prog.plan_therapy(morphine("0.55 mg/day", override="titration-agreed")))
+    assert any("increases need at least 24 h" in line and "Infumorph" in line
+               for line in plan.override_lines())
     run(prog.send_therapy(run(prog.plan_therapy(morphine("0.49 mg/day")))))  # a cut is fine
     rig.pump.advance(rig.pump.now + 25 * 3600)
     run(prog.send_therapy(run(prog.plan_therapy(morphine("0.5 mg/day")))))
     assert rig.pump.state.therapy.basal == Continuous(q("0.5 mg/day"))
+    with pytest.raises(SoftLimitError, match="increases need at least 24 h"):
+        run(prog.plan_therapy(morphine("0.55 mg/day")))
+
+
+def test_the_pump_still_holds_an_increase_planned_on_an_old_interrogation(rig: Rig) -> None:
+    """The pump remains the last word: a plan made before the last increase (its status did
+    not know of it) is refused by the pump, and nothing changes."""
+    prog = rig.programmer()
+    filled(rig, prog)
+    stale = run(prog.plan_therapy(morphine("0.5 mg/day")))  # planned before any start
+    run(prog.send_therapy(run(prog.plan_therapy(morphine("0.49 mg/day")))))
     with pytest.raises(RefusedError, match="increases need at least 24 h"):
-        run(prog.send_therapy(run(prog.plan_therapy(morphine("0.55 mg/day")))))
+        run(prog.send_therapy(stale))
+    assert rig.pump.state.therapy.basal == Continuous(q("0.49 mg/day"))
+
+
+def test_a_dose_outside_the_device_flow_range_is_refused_before_the_finish_screen(
+        rig: Rig) -> None:
+    prog = rig.programmer()
+    filled(rig, prog)
+    with pytest.raises(PlanError, match=r"0\.45 mg/day at 10 mg/mL needs .*0\.048 mL/day"):
+        run(prog.plan_therapy(morphine("0.45 mg/day")))
+    with pytest.raises(PlanError, match="flow range"):
+        run(prog.plan_therapy(TherapyRequest("morphine", q("10 mg/mL"), Therapy(
+            parse_flex("00:00=0.5 mg/day,08:00=0.3 mg/day")))))

@@ -231,11 +231,26 @@ def test_no_float_is_logged() -> None:
 
 
 # ------------------------------------------------------------------ display ------------------
+def _relabelled(line: str) -> str:
+    """An old display line with the refill fields labelled as they are now (issue 14: the
+    simulated true withdrawn volume was shown beside the entered one with no explanation)."""
+    if " refill: " not in line and " refill volumes entered: " not in line:
+        return line
+    for old, new in (("expected=", "expected_by_pump="),
+                     ("withdrawn=", "withdrawn_simulated_true="),
+                     ("withdrawn_entered=", "withdrawn_entered_by_clinician=")):
+        line = line.replace(f" {old}", f" {new}")
+    return line
+
+
 def test_display_is_built_from_the_fields_and_unchanged() -> None:
-    """The same run shows exactly the lines the text-only log showed."""
+    """The same run shows exactly the lines the text-only log showed, but for the refill
+    fields' labels."""
     old = json.loads(OLD_PAGES.read_text())
     pump = scenario()
-    assert [str(e) for e in pump.log] == old["lines"]
+    assert [str(e) for e in pump.log] == [_relabelled(line) for line in old["lines"]]
+    refill = pump.log.of_kind(EventKind.REFILL)[0]
+    assert "withdrawn_simulated_true=" in str(refill) and "expected_by_pump=" in str(refill)
     entry = pump.log.of_kind(EventKind.PROGRAM_CHANGED)[0]
     assert entry.as_json()["details"] == dict(entry.details)
     assert entry.as_json()["shown"] == dict(entry.shown())
@@ -247,7 +262,7 @@ def test_a_snapshot_of_the_old_format_still_loads_and_verifies() -> None:
     old = json.loads(OLD_PAGES.read_text())
     pump = restore(OLD_SNAPSHOT.read_bytes())
     assert pump.log.verify(old["head"]).ok
-    assert [str(e) for e in pump.log] == old["lines"]
+    assert [str(e) for e in pump.log] == [_relabelled(line) for line in old["lines"]]
     entry = pump.log.of_kind(EventKind.PROGRAM_CHANGED)[0]
     assert entry.value("old") == "unconfirmed (stopped)" and entry.therapy("old") is None
     assert pump.log.of_kind(EventKind.DRUG_CHANGED)[-1].drug("old") == Drug(
@@ -274,7 +289,7 @@ def test_old_log_pages_still_verify_and_tampering_is_seen() -> None:
     for page in old["pages"]:
         entries += decode_page(page, entries[-1].hash if entries else GENESIS)
     assert verify_chain(entries, old["head"]).ok
-    assert [str(e) for e in entries] == old["lines"]
+    assert [str(e) for e in entries] == [_relabelled(line) for line in old["lines"]]
     assert all(isinstance(v, str) for e in entries for _, v in e.details)
     tampered = list(entries)
     tampered[5] = type(entries[5])(**{**entries[5].__dict__, "details": (

@@ -4,9 +4,11 @@ patient boluses, lockout, refill with a concentration change (bridge bolus), log
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
+from datetime import date, datetime
 from pathlib import Path
 
 from idds.programmer import RefillRequest
@@ -103,6 +105,23 @@ def test_program_bolus_lockout_refill_and_log(tmp_path: Path) -> None:
         assert starts.count("patient") == 2 and "bridge" in starts
         refused = [e for e in log["entries"] if e["kind"] == "bolus refused"]
         assert "lockout" in refused[0]["details"]["reason"]
+        # times are calendar dates and times on the pump's clock, set at implant from the
+        # wall clock (pump time 0 = that day's local midnight)
+        epoch = datetime.fromisoformat(log["clock_epoch"])
+        assert (epoch.hour, epoch.minute) == (0, 0) and epoch.tzinfo is not None
+        assert abs((epoch.date() - date.today()).days) <= 1
+        assert re.fullmatch(r"20\d\d-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{3})?",
+                            log["entries"][-1]["time"]), log["entries"][-1]["time"]
+        shown = idds("program", "log", *dev)
+        assert shown.returncode == 0 and "day 1 " not in shown.stdout
+        # the volume the clinician typed is told apart from the simulated true one
+        checked = next(e for e in log["entries"] if e["kind"] == "refill volumes entered")
+        assert "withdrawn_entered_by_clinician=" in checked["summary"]
+        refill = next(e for e in log["entries"] if e["kind"] == "refill")
+        assert "withdrawn_simulated_true=" in refill["summary"]
+        screen = idds("program", "interrogate", *dev)
+        assert screen.returncode == 0 and "day 1 " not in screen.stdout
+        assert epoch.date().isoformat()[:4] in screen.stdout
         # the remote logged its refusal on its side
         assert "lockout" in (rem_dir / "device-log.jsonl").read_text()
     finally:

@@ -9,6 +9,8 @@ arms, with the report's path at the end.
 
 from __future__ import annotations
 
+import io
+from dataclasses import asdict
 from datetime import date
 from fractions import Fraction
 from pathlib import Path
@@ -20,7 +22,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from idds.cli.calc import _limits_table
-from idds.cli.output import DISCLAIMER, console
+from idds.cli.output import DISCLAIMER, JsonOption, console, print_json
 from idds.cli.pump import demo_program, show_demo_run
 from idds.cli.trial import run_with_progress, summary_table
 from idds.dosing import catheter_volume, convert, plan_refill, rate_from_dose
@@ -34,10 +36,10 @@ if TYPE_CHECKING:  # the trial stack loads only when the demo runs
 DEMO_ARMS = ("cmm", "it-standard", "it-intelligent", "oracle")
 
 
-def _calculators(out: Console, library: DrugLibrary, oral_mg_per_day: float
-                 ) -> dict[str, dict[str, object]]:
-    """Steps 1 and 2: the conversion, the pump program and its refill plan; returns the
-    program that step 3 runs (the same numbers)."""
+def _calculators(out: Console, library: DrugLibrary, oral_mg_per_day: float,
+                 data: dict[str, object]) -> dict[str, dict[str, object]]:
+    """Steps 1 and 2: the conversion, the pump program and its refill plan (also put into
+    `data`, the --json document); returns the program that step 3 runs (the same numbers)."""
     oral = Quantity.of(round(oral_mg_per_day), "mg/day")
     out.print(f"\n[bold]1. Conversion[/bold]: his {oral} oral morphine to intrathecal")
     result = convert(library, "morphine", oral, Route.ORAL, Route.INTRATHECAL)
@@ -63,7 +65,15 @@ def _calculators(out: Console, library: DrugLibrary, oral_mg_per_day: float
               f"worst-case use {plan.total_flow.display('mL/day')}, low-reservoir alarm "
               f"after {float(plan.days_to_alarm):.1f} days on [green]{plan.alarm_date}[/green], "
               f"empty on {plan.empty_date}.")
-    return demo_program(start, bolus, 4, fill, alarm)
+    program = demo_program(start, bolus, 4, fill, alarm)
+    data["conversion"] = {"oral": oral.as_json(), "equianalgesic": result.equianalgesic.as_json(),
+                          "suggested_start": start.as_json(), "reasons": list(result.reasons)}
+    data["program"] = program
+    data["refill_plan"] = {"total_rate": plan.total_flow.as_json("mL/day"),
+                           "days_to_alarm": float(plan.days_to_alarm),
+                           "alarm_date": plan.alarm_date.isoformat(),
+                           "empty_date": plan.empty_date.isoformat()}
+    return program
 
 
 def _grade(g: int) -> str:
@@ -97,30 +107,38 @@ def demo(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the trial report.")] = Path(
         "out/demo"
     ),
+    as_json: JsonOption = False,
 ) -> None:
     """The main job: the seed article's case moved to a pump, then a small trial."""
     from idds.trial import ARMS, LocalExecutor, TrialConfig
     from idds.trial.case import follow, story
     from idds.trial.claims import check
-    from idds.trial.report import CASE_ARMS, CASE_DAYS, SEED_CASE, write_report
+    from idds.trial.report import CASE_ARMS, CASE_DAYS, SEED_CASE, metrics_json, write_report
 
-    out = console()
+    out = Console(file=io.StringIO()) if as_json else console()  # --json: data only
     out.print(Panel.fit(f"IDDS demo\n{DISCLAIMER}", style="bold"))
     library = load_library()
+    data: dict[str, object] = {
+        "disclaimer": DISCLAIMER,
+        "library": {"name": library.data.library.name,
+                    "version": library.data.library.version, "signed_by": library.signed_by}}
     out.print(f"Drug library: {library.data.library.name} {library.data.library.version}, "
               f"signature verified (key {library.signed_by}).")
     arms = tuple(a for a in DEMO_ARMS if a in ARMS)
     case = follow(SEED_CASE, CASE_ARMS, CASE_DAYS, library)
     out.print(Panel(f"The patient: {case.description}.", title="seed case"))
-    program = _calculators(out, library, case.prior_oral_mg_per_day)
+    data["seed_case"] = {"description": case.description, "archetype": case.archetype,
+                         "prior_oral_mg_per_day": case.prior_oral_mg_per_day}
+    program = _calculators(out, library, case.prior_oral_mg_per_day, data)
     out.print("\n[bold]3. The implant[/bold]: the pump model runs that program for 4 days, "
               "with four remote presses (one inside the lockout)")
-    show_demo_run(out, program)
+    data["implant_run"] = show_demo_run(out, program)
     out.print(f"\n[bold]4. His next {CASE_DAYS} days[/bold], twice: on escalating oral "
               "morphine (cmm: comprehensive medical management, oral opioids titrated by pain "
               "specialists), and after the implant (it-standard: taper, pump, remote)")
     for arm in case.days:
         out.print(_case_table(case, arm))
+    data["case_days"] = {arm: [asdict(r) for r in rows] for arm, rows in case.days.items()}
     for line in story(case):
         out.print(f"   {line}", markup=False)
     out.print(f"\n[bold]5. A small trial[/bold]: {patients} virtual patients of the "
@@ -128,11 +146,12 @@ def demo(
               f"morphine) x {days} days, arms {', '.join(arms)}")
     config = TrialConfig(patients=patients, days=days, arms=arms, seed=2026,
                          batch_size=max(1, (patients + 1) // 2))
-    result = run_with_progress(config, LocalExecutor(2), quiet=False)
+    result = run_with_progress(config, LocalExecutor(2), quiet=as_json)
     out.print(summary_table(result))
     out.print("\n[bold]Does the seed's claim hold in the model?[/bold] (it-standard against "
               "cmm, the same patients)")
-    for claim in check(result):
+    claims = check(result)
+    for claim in claims:
         verdict = "[green]holds[/green]" if claim.holds else "[red]does not hold[/red]"
         out.print(f" - {claim.statement}: {verdict}")
         out.print(f"   {claim.evidence}", markup=False)
@@ -140,3 +159,9 @@ def demo(
     out.print(f"Report: [bold]{files.html}[/bold] (PDF: {files.pdf}; metrics: {files.metrics}; "
               f"per-patient days: {files.csv})")
     out.print(f"[dim]{DISCLAIMER}[/dim]")
+    if as_json:
+        data["trial"] = metrics_json(result)
+        data["claims"] = [asdict(c) for c in claims]
+        data["report"] = {"html": str(files.html), "pdf": str(files.pdf),
+                          "metrics": str(files.metrics), "csv": str(files.csv)}
+        print_json(data)

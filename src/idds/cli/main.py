@@ -17,6 +17,7 @@ import typer.main
 from idds import DISCLAIMER, __version__
 from idds.cli import (
     calc,
+    candidacy,
     demo,
     library,
     patient,
@@ -60,6 +61,7 @@ app.command("convert")(calc.convert)
 app.command("refill")(calc.refill)
 app.command("rate")(calc.rate)
 app.command("catheter")(calc.catheter)
+app.command("candidacy")(candidacy.candidacy)
 app.command("demo")(demo.demo)
 app.command("trial")(trial.trial)
 app.command("validate")(validate.validate)

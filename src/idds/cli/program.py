@@ -318,10 +318,13 @@ def log_command(
             raise IddsError(f"the pump's log does NOT verify: {download.reason}")
     if as_json:
         print_json({"verified": download.verified, "reason": download.reason,
-                    "head": download.head, "entries": [e.as_json() for e in download.entries]})
+                    "head": download.head,
+                    "clock_epoch": (download.clock_epoch.isoformat() if download.clock_epoch
+                                    else None),
+                    "entries": [e.as_json(download.when) for e in download.entries]})
         return
     out = _out()
-    out.print(log_table(download.entries))
+    out.print(log_table(download.entries, clock=download.when))
     out.print(f"{len(download.entries)} entries; hash chain "
               + ("verified." if download.verified else f"FAILED: {download.reason}"),
               markup=False)

@@ -170,6 +170,7 @@ def trumpet_command(
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     out: Annotated[Path, typer.Option(help="Directory for CSV, JSON and PNG.")] = Path(
         "trumpet-out"),
+    as_json: JsonOption = False,
 ) -> None:
     """Trumpet curve (IEC 60601-2-24 method): max/min deviation per observation window."""
     with one_line_errors():
@@ -181,6 +182,9 @@ def trumpet_command(
             raise PumpError(f"--rate {rate} outside the device flow range 0.048 to 24 mL/day")
         result = run_trumpet(flow, Fraction(str(hours)) if hours is not None else None, seed)
         paths = write_outputs(result, out)
+    if as_json:
+        print(json.dumps({**result.as_json(), "files": [str(p) for p in paths]}, indent=2))
+        return
     console = Console(highlight=False, emoji=False)
     table = Table(title=f"Trumpet curve at {result.rate}, {float(result.hours):g} h run, "
                         f"seed {seed}")
@@ -239,9 +243,11 @@ def demo_program(dose: Quantity, bolus: Quantity, max_per_24h: int, fill: Quanti
 
 
 def show_demo_run(console: Console, program_tables: dict[str, dict[str, object]],
-                  days: int = 4, emit: Callable[[str], None] | None = None) -> None:
+                  days: int = 4, emit: Callable[[str], None] | None = None
+                  ) -> dict[str, object]:
     """A short pump run for `idds demo` on the plan just made: patient presses (one inside
-    the lockout), what was delivered, the alarms, the reservoir left and the log."""
+    the lockout), what was delivered, the alarms, the reservoir left and the log; returns the
+    run as `pump simulate --json` gives it."""
     program = parse_program(program_tables, "demo program")
     presses = [parse_press(p) for p in ("1:08:00", "1:09:00", "1:12:00", "2:20:00")]
     result = simulate(program, days, presses, seed=1)
@@ -254,3 +260,4 @@ def show_demo_run(console: Console, program_tables: dict[str, dict[str, object]]
         console.print(f"  {entry}", markup=False, highlight=False)
     if emit is not None:
         emit("pump demo done")
+    return result_json(result)

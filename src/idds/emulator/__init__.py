@@ -8,8 +8,9 @@ state directory (`idds.link.nearfield`). See docs/programmer.md.
 """
 
 from idds.emulator.pacing import PacedClock
+from idds.emulator.replies import CommandError
 from idds.emulator.server import EmulatorOptions, run_emulator
-from idds.emulator.service import CommandError, PumpService
+from idds.emulator.service import PumpService
 from idds.emulator.statedir import StateDir, StateDirError
 
 __all__ = [

@@ -22,6 +22,7 @@ import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from idds.drugs import VersionRecord, load_library
@@ -29,7 +30,7 @@ from idds.emulator.pacing import PacedClock
 from idds.emulator.secure import DEFAULT_SECURE_ELEMENT, MemoryFault, SecureElement
 from idds.emulator.securitylog import SecurityLog
 from idds.emulator.service import PumpService
-from idds.emulator.statedir import StateDir, StateDirError
+from idds.emulator.statedir import Identity, StateDir, StateDirError
 from idds.errors import IddsError
 from idds.link import (
     AggregatingSink,
@@ -92,18 +93,25 @@ class EmulatorSink:
             self.announce(f"{event.kind.value}: {event.detail or event.code.meaning}")
 
 
-def open_pump(state: StateDir, seed: int) -> tuple[Pump, str, bool]:
-    """(pump, pump id, restarted): restore the stored pump, or implant one at first start."""
-    identity, _ = state.identity(seed)
+def open_pump(state: StateDir, seed: int, now: datetime) -> tuple[Pump, Identity, bool]:
+    """(pump, identity, restarted): restore the stored pump, or implant one at first start,
+    its clock set from `now` (local wall time): pump time 0 is that day's midnight, so a flex
+    schedule's 08:00 is 08:00 on the calendar. After a restart the pump continues from its
+    stored time: the time it was down is not simulated (a pump that was powered off), so its
+    calendar then runs behind the wall clock, as the interrogation shows."""
+    identity, _ = state.identity(seed, now)
     stored = state.load_pump()
     if stored is None:
-        pump = Pump.implant(seed=identity.seed, log_key=state.log_key)
+        epoch = identity.clock_epoch
+        start = 0 if epoch is None else round((now - epoch).total_seconds())
+        pump = Pump.implant(seed=identity.seed, log_key=state.log_key, start=start,
+                            epoch_weekday=epoch.weekday() if epoch is not None else 0)
         restarted = False
     else:
         pump = power_loss(stored)
         restarted = True
     state.save_pump(pump)
-    return pump, identity.pump_id, restarted
+    return pump, identity, restarted
 
 
 async def run_emulator(
@@ -128,12 +136,15 @@ async def run_emulator(
         library = load_library(options.library,
                                record=VersionRecord(element.slot / "library-version.json"))
         try:
-            pump, pump_id, restarted = open_pump(state, options.seed)
+            pump, identity, restarted = open_pump(state, options.seed,
+                                                  datetime.now().astimezone())
+            pump_id = identity.pump_id
             counters, pairings = state.counters(), state.pairings()
         except (MemoryFault, LinkError, StateDirError) as exc:
             raise memory_error(element, str(exc)) from None
         clock = PacedClock(pump.now, options.speed)
-        service = PumpService(pump, library, clock, state.save_pump, pump_id)
+        service = PumpService(pump, library, clock, state.save_pump, pump_id,
+                              calendar=identity.clock_epoch)
         sink = EmulatorSink(SecurityLog(state.security_path), announce)
         events = AggregatingSink(sink)
         endpoint = PumpEndpoint(pump_id, service.handle, time.time,

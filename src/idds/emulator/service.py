@@ -19,15 +19,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from fractions import Fraction
 from typing import Any
 
 from idds.drugs import DrugLibrary, enforce
+from idds.emulator.replies import CommandError, fit
+from idds.emulator.replies import short as _short
 from idds.emulator.tickets import TICKET_VALID_S, BolusTickets
 from idds.emulator.transaction import roll_back, savepoint
 from idds.errors import IddsError
 from idds.link import CommandRequest, JsonValue
-from idds.link.messages import encode_json
 from idds.protocol.checks import check
 from idds.protocol.pagedlog import encode_page
 from idds.protocol.wire import quantity_arg, text_arg, therapy_from_json
@@ -46,18 +48,11 @@ from idds.pump import (
     snapshot,
 )
 from idds.pump import rules as pump_rules
-from idds.pump.clock import DAY, format_time
+from idds.pump.clock import DAY, format_clock
 from idds.pump.convert import volume_nl, volume_q
 from idds.units import Kind, Quantity
 
 PumpClock = Callable[[], Fraction]
-#: Largest reply result (bytes of JSON): the sealed reply must fit one 2048-byte payload.
-MAX_RESULT_BYTES = 1800
-
-
-class CommandError(IddsError):
-    """A command the pump refuses before the firmware sees it (wrong drug, bad arguments)."""
-
 
 class PumpService:
     """Runs link commands on one pump. `clock` gives pump time (s); `persist` stores the pump
@@ -71,8 +66,12 @@ class PumpService:
         clock: PumpClock,
         persist: Callable[[Pump], None],
         pump_id: str,
+        *,
+        calendar: datetime | None = None,
     ) -> None:
         self.pump = pump
+        #: The calendar moment of pump time 0 (`idds.emulator.statedir.Identity`), or None.
+        self.calendar = calendar
         self.library = library
         self.clock = clock
         self.persist = persist
@@ -84,6 +83,14 @@ class PumpService:
         self._device = ""
 
     # -- time and battery ----------------------------------------------------------------------
+
+    def when(self, t: Fraction) -> str:
+        """Pump time `t` as the pump's calendar shows it (`idds.pump.clock.format_clock`)."""
+        return format_clock(t, self.calendar)
+
+    @property
+    def epoch_text(self) -> str | None:
+        return None if self.calendar is None else self.calendar.isoformat()
 
     def catch_up(self) -> None:
         """Run the pump to now and charge the radio wake-ups processed since the last call."""
@@ -139,13 +146,16 @@ class PumpService:
         entries = pump.log.entries
         at_hash = entries[at].hash if type(at) is int and 0 <= at < len(entries) else None
         s = pump.state
-        alarms: list[JsonValue] = [  # the priority follows from the kind (ALARM_SPECS)
-            {"kind": a.kind.value, "raised": format_time(a.raised_at)} for a in t.alarms]
-        events: list[JsonValue] = [_short(str(e)) for e in pump.log.last(6)]
+        # an alarm's priority follows from its kind (ALARM_SPECS); its time goes as pump
+        # seconds, shown on the programmer against clock_epoch (the reply must fit one message)
+        alarms: list[JsonValue] = [
+            {"kind": a.kind.value, "raised_s": int(a.raised_at)} for a in t.alarms]
+        events: list[JsonValue] = [_short(e.line(self.when)) for e in pump.log.last(6)]
         return {
             "pump_id": self.pump_id,
-            "time": format_time(t.time),
+            "time": self.when(t.time),
             "time_s": float(t.time),
+            "clock_epoch": self.epoch_text,
             "drug": t.drug.name if t.drug else None,
             "concentration": str(t.drug.concentration) if t.drug else None,
             "therapy": wire_therapy(t.therapy),
@@ -168,6 +178,8 @@ class PumpService:
             "alarms": alarms,
             "last_events": events,
             "prime_due": s.prime_due.value if s.prime_due is not None else None,
+            "since_last_increase_s": (None if s.last_increase_at is None
+                                      else int(s.now - s.last_increase_at)),
             "dead_volume": str(volume_q(s.dead_volume_nl)),
             "log_head": t.log_head,
             "log_length": len(pump.log),
@@ -270,7 +282,7 @@ class PumpService:
             raise CommandError(f"log start {start!r} outside 0 to {len(entries)}")
         page, count = encode_page(entries, start) if start < len(entries) else ("", 0)
         return {"start": start, "count": count, "total": len(entries), "page": page,
-                "head": self.pump.log.head}
+                "head": self.pump.log.head, "clock_epoch": self.epoch_text}
 
     def bolus_ticket(self, args: dict[str, Any]) -> dict[str, JsonValue]:
         """A one-use ticket for the next `bolus_request` of this device, valid
@@ -288,7 +300,7 @@ class PumpService:
             self.library.drug(drug.name).display_unit).display())
         return {"given": True, "dose": dose, "volume": str(volume),
                 "minutes": round(float((run.ends - run.started) / 60), 2),
-                "time": format_time(run.started)}
+                "time": self.when(run.started)}
 
     def bolus_status(self, args: dict[str, Any]) -> dict[str, JsonValue]:
         """Lockout left and boluses in the last 24 h."""
@@ -300,7 +312,7 @@ class PumpService:
                 "boluses_24h": pump_rules.boluses_in_window(s.patient_starts, s.now, window),
                 "max_per_24h": demand.max_per_24h if demand else 0,
                 "bolus_running": s.bolus is not None,
-                "last_bolus": (format_time(s.patient_starts[-1]) if s.patient_starts
+                "last_bolus": (self.when(s.patient_starts[-1]) if s.patient_starts
                                else None)}
 
 
@@ -373,24 +385,3 @@ def therapy_drug(pump: Pump) -> str | None:
 def _optional_text(args: dict[str, Any], name: str) -> str | None:
     value = args.get(name)
     return value if isinstance(value, str) and value.strip() else None
-
-
-def _short(text: str, limit: int = 110) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def fit(result: dict[str, JsonValue]) -> dict[str, JsonValue]:
-    """Trim the list of recent events (oldest first), then the link counters (diagnostics),
-    until the result fits one link frame. The bounds of `idds.protocol.wire` (13 flex steps,
-    numbers of at most 8 characters) keep the rest of an interrogation below the limit in the
-    worst case (tests/emulator/test_service_atomic.py); a result that still does not fit is
-    refused, and `handle` rolls the command back."""
-    while len(encode_json(result)) > MAX_RESULT_BYTES:
-        events = result.get("last_events")
-        if isinstance(events, list) and events:
-            result = {**result, "last_events": events[1:]}
-        elif "link" in result:
-            result = {k: v for k, v in result.items() if k != "link"}
-        else:
-            raise CommandError("the pump's answer does not fit one link message")
-    return result

@@ -2,7 +2,7 @@
 
 | file | content, and when it is written |
 |---|---|
-| `emulator.json` | pump id and seed: once, at first start |
+| `emulator.json` | pump id, seed and the pump clock's calendar epoch: once, at first start |
 | `pump.json` | the pump's image (`idds.pump.snapshot`, without the log key): after every |
 | | command BEFORE its reply, and about once a wall second |
 | `pairings.json` | paired devices and their keys (`FilePairingStore`, 0600): at pairing |
@@ -32,6 +32,7 @@ import fcntl
 import os
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import IO
 
@@ -52,10 +53,13 @@ class StateDirError(IddsError):
 
 @dataclass(frozen=True)
 class Identity:
-    """Who the emulated pump is: its link id and the seed it was implanted with."""
+    """Who the emulated pump is: its link id and the seed it was implanted with; and the
+    calendar moment of pump time 0 (local midnight of the implant day, with its UTC offset),
+    so the pump's times read as dates (None in a directory made before clocks had one)."""
 
     pump_id: str
     seed: int
+    clock_epoch: datetime | None = None
 
 
 class StateDir:
@@ -140,20 +144,25 @@ class StateDir:
         return not committed and not self.implanted()
 
     # -- identity and pump ---------------------------------------------------------------------
-    def identity(self, seed: int) -> tuple[Identity, bool]:
-        """(identity, new): read it, or make one at first start."""
+    def identity(self, seed: int, now: datetime) -> tuple[Identity, bool]:
+        """(identity, new): read it, or make one at first start, `now` (the wall clock's local
+        time, with its offset) setting the pump clock's calendar epoch."""
         try:
             value = parse_json(self.identity_path, self.sealed.read(self.identity_path))
         except LinkError as exc:
             raise StateDirError(str(exc)) from None
         if value is not None:
             try:
-                return Identity(str(value["pump_id"]), int(value["seed"])), False
+                epoch = value.get("clock_epoch")
+                return Identity(str(value["pump_id"]), int(value["seed"]),
+                                None if epoch is None else datetime.fromisoformat(epoch)), False
             except (KeyError, TypeError, ValueError):
                 raise StateDirError(f"{self.identity_path}: not an emulator identity") from None
-        made = Identity(f"pump-{secrets.token_hex(4)}", seed)
+        midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        made = Identity(f"pump-{secrets.token_hex(4)}", seed, midnight)
         self.sealed.write(self.identity_path,
-                          dump_json({"pump_id": made.pump_id, "seed": made.seed}))
+                          dump_json({"pump_id": made.pump_id, "seed": made.seed,
+                                     "clock_epoch": midnight.isoformat()}))
         return made, True
 
     def load_pump(self) -> Pump | None:

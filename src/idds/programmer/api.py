@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
+from fractions import Fraction
 from typing import Any
 
 from idds.drugs import DrugLibrary
@@ -41,10 +42,11 @@ from idds.programmer.plans import (
     plan_therapy,
 )
 from idds.programmer.priming import PrimePlan, plan_prime
-from idds.programmer.status import PumpStatus, parse_status
+from idds.programmer.status import PumpStatus, parse_epoch, parse_status
 from idds.protocol.pagedlog import GENESIS, decode_page
 from idds.protocol.wire import therapy_to_json
 from idds.pump import LogEntry, PrimeReason, verify_links
+from idds.pump.clock import format_clock
 
 Sleep = Callable[[float], Awaitable[None]]
 #: Wait before retrying a read after silence (s): one paired-key token refills in 2 s.
@@ -63,6 +65,12 @@ class LogDownload:
     head: str
     verified: bool
     reason: str = ""
+    #: The calendar moment of the pump's time 0 (None: a pump without a calendar).
+    clock_epoch: datetime | None = None
+
+    def when(self, t: Fraction) -> str:
+        """Pump time `t` (s) as a date and time on the pump's calendar."""
+        return format_clock(t, self.clock_epoch)
 
 
 @dataclass(frozen=True)
@@ -275,6 +283,7 @@ class Programmer(_Device):
         while True:
             page = await self.send("read_log", {"start": len(entries)}, read=True)
             head = str(page["head"])
+            epoch = parse_epoch(page.get("clock_epoch"))
             total, count = _int(page, "total"), _int(page, "count")
             if count:
                 previous = entries[-1].hash if entries else GENESIS
@@ -285,12 +294,12 @@ class Programmer(_Device):
         if not check.ok:
             self.log.append("warning", command="read_log",
                             warning=f"log fails verification at {check.bad_index}: {check.reason}")
-            return LogDownload(tuple(entries), head, False, check.reason)
+            return LogDownload(tuple(entries), head, False, check.reason, epoch)
         at = (entries[anchor.length - 1].hash if anchor is not None
               and 0 < anchor.length <= len(entries) else None)
         problem = (self._judge(pump_id, anchor, len(entries), head, at, "read_log")
                    if pump_id is not None else None)
-        return LogDownload(tuple(entries), head, problem is None, problem or "")
+        return LogDownload(tuple(entries), head, problem is None, problem or "", epoch)
 
 
 class Remote(_Device):

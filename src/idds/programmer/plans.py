@@ -173,9 +173,12 @@ def plan_therapy(status: PumpStatus, request: TherapyRequest, library: DrugLibra
         raise PlanError(f"the pump holds {status.drug_text}, not {name} "
                         f"{request.concentration}: refill first to change drug or concentration")
     therapy_from_json(therapy_to_json(request.therapy))  # the link's bounds, before sending
+    for rate in _basal_rates(request.therapy):  # the device's flow range, before the Finish
+        _check_flow(rate, request.concentration, "programming")
     current = status.therapy if status.therapy_drug == name else None
     result = check(entry, request.therapy, request.concentration, current,
-                   opioid_tolerant=request.opioid_tolerant)
+                   opioid_tolerant=request.opioid_tolerant,
+                   since_last_increase=status.since_last_increase)
     enforce(result, request.override_reason)
     unit = entry.dose_unit
     new_dose = daily_dose(request.therapy, unit)
@@ -334,13 +337,23 @@ def plan_refill_change(status: PumpStatus, request: RefillRequest, library: Drug
                         bridge, tuple(rows), tuple(warnings))
 
 
-def _check_flow(dose: Quantity, concentration: Quantity) -> None:
+def _basal_rates(therapy: Therapy) -> tuple[Quantity, ...]:
+    """Every basal dose rate the therapy runs at (the continuous rate, or each flex step)."""
+    basal = therapy.basal
+    if isinstance(basal, Continuous):
+        return (basal.dose_rate,)
+    if isinstance(basal, Flex):
+        return tuple(step.dose_rate for day in basal.days for step in day)
+    return ()
+
+
+def _check_flow(dose: Quantity, concentration: Quantity, doing: str = "keeping") -> None:
     """The device flow range (0.048-24 mL/day, ref, devices) for `dose` at `concentration`
     (`pump.rules.flow_range_problem`, the firmware's own range)."""
     problem = pump_rules.flow_range_problem(rate_from_dose(dose, concentration), LIMITS)
     if problem:
-        raise PlanError(f"keeping {dose} at {concentration} needs {problem}: choose another "
-                        "concentration")
+        raise PlanError(f"{doing} {dose} at {concentration} needs {problem}: choose another "
+                        "dose or concentration")
 
 
 def _refilled(status: PumpStatus, volume: Quantity) -> PumpStatus:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from fractions import Fraction
 
 from rich.table import Table
 
@@ -72,14 +73,16 @@ def status_table(status: PumpStatus) -> Table:
     return table
 
 
-def log_table(entries: Sequence[LogEntry], last: int = 30) -> Table:
-    """The last `last` entries of a downloaded log."""
+def log_table(entries: Sequence[LogEntry], last: int = 30,
+              clock: Callable[[Fraction], str] = format_time) -> Table:
+    """The last `last` entries of a downloaded log, times as `clock` shows them (the pump's
+    calendar: `LogDownload.when`)."""
     table = Table(title=f"Event log (last {min(last, len(entries))} of {len(entries)})",
                   title_justify="left")
     for col in ("#", "time", "event", "details"):
         table.add_column(col)
     for e in entries[-last:]:
-        table.add_row(str(e.seq), format_time(e.time),
+        table.add_row(str(e.seq), clock(e.time),
                       e.kind.value, e.summary())
     return table
 

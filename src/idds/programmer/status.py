@@ -7,10 +7,13 @@ wire form (`idds.protocol.wire`). Anything malformed raises `WireError`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from fractions import Fraction
 from typing import Any
 
 from idds.protocol.wire import WireError, therapy_from_json
 from idds.pump import ALARM_SPECS, AlarmKind, Therapy
+from idds.pump.clock import format_clock
 from idds.units import Kind, Quantity, parse_quantity
 
 
@@ -45,6 +48,15 @@ class PumpStatus:
     raw: dict[str, Any]
     #: The programmer's anchor finding (a truncated, rewritten or rolled-back log), or None.
     log_warning: str | None = None
+    #: Time since the pump last raised the dose (whole seconds, rounded down, so never more
+    #: than the pump's own figure); None: never raised, or an older pump that does not say.
+    since_last_increase: Quantity | None = None
+    #: The calendar moment of the pump's time 0 (None: a pump without a calendar).
+    clock_epoch: datetime | None = None
+
+    def when(self, t: Fraction) -> str:
+        """Pump time `t` (s) as a date and time on the pump's calendar."""
+        return format_clock(t, self.clock_epoch)
 
     @property
     def drug_text(self) -> str:
@@ -66,11 +78,40 @@ def _priority(alarm: dict[str, Any]) -> str:
     return ALARM_SPECS[AlarmKind(alarm["kind"])].priority.value
 
 
+def parse_epoch(text: object) -> datetime | None:
+    """The pump's clock_epoch (ISO 8601 with its UTC offset), or None."""
+    if text is None:
+        return None
+    if not isinstance(text, str) or len(text) > 40:
+        raise WireError(f"the pump's clock_epoch {text!r} is not a date and time")
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise WireError(f"the pump's clock_epoch {text!r} is not a date and time") from None
+
+
+def _raised(alarm: dict[str, Any], epoch: datetime | None) -> str:
+    """When an alarm was raised: pump seconds on the calendar (older pumps sent text)."""
+    seconds = alarm.get("raised_s")
+    if type(seconds) is int:
+        return format_clock(Fraction(seconds), epoch)
+    return str(alarm["raised"])
+
+
+def _since(seconds: object) -> Quantity | None:
+    if seconds is None:
+        return None
+    if type(seconds) is not int or seconds < 0:
+        raise WireError(f"the pump's since_last_increase_s {seconds!r} is not whole seconds")
+    return Quantity.of(Fraction(seconds, 3600), "h")
+
+
 def parse_status(raw: dict[str, Any]) -> PumpStatus:
     """A PumpStatus from the `interrogate` result."""
     try:
         conc = raw.get("concentration")
-        alarms = tuple(f"{a['kind']} ({_priority(a)} priority, since {a['raised']})"
+        epoch = parse_epoch(raw.get("clock_epoch"))
+        alarms = tuple(f"{a['kind']} ({_priority(a)} priority, since {_raised(a, epoch)})"
                        for a in raw["alarms"])
         due = raw.get("refill_due_in_days")
         therapy = therapy_from_json(raw["therapy"])
@@ -101,6 +142,8 @@ def parse_status(raw: dict[str, Any]) -> PumpStatus:
             log_head=str(raw["log_head"]),
             log_length=int(raw["log_length"]),
             raw=raw,
+            since_last_increase=_since(raw.get("since_last_increase_s")),
+            clock_epoch=epoch,
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise WireError(f"the pump's interrogation answer is malformed: {exc}") from None

@@ -7,6 +7,7 @@ day-of-week flex schedules.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from fractions import Fraction
 
 from idds.units import Kind, Quantity
@@ -56,3 +57,16 @@ def format_time(t: Fraction) -> str:
     if rest != whole:
         text += f"+{float(rest - whole):.3f}s"
     return text
+
+
+def format_clock(t: Fraction, epoch: datetime | None) -> str:
+    """The calendar date and time of pump time `t` on a pump whose clock read `epoch` at
+    t = 0, e.g. '2026-12-02 08:30:00' (with milliseconds when not whole: '08:30:00.200');
+    without an epoch (a pump that has no calendar, e.g. `idds pump simulate`), `format_time`."""
+    if epoch is None:
+        return format_time(t)
+    millis = round(Fraction(t) * 1000)
+    moment = epoch + timedelta(milliseconds=millis)
+    text = moment.strftime("%Y-%m-%d %H:%M:%S")
+    return text + (f".{millis % 1000:03d}" if millis % 1000 else "")
+

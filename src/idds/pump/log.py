@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from fractions import Fraction
@@ -174,23 +174,40 @@ class LogEntry:
         return tuple((k, self.detail(k) or "") for k, _ in self.details if k not in hidden)
 
     def summary(self) -> str:
-        """The fields as one line of text: "key=value, key=value"."""
-        return ", ".join(f"{k}={v}" for k, v in self.shown())
+        """The fields as one line of text: "label=value, label=value" (a field's label says
+        what it is where its key alone could mislead: `FIELD_LABELS`)."""
+        return ", ".join(f"{FIELD_LABELS.get((self.kind, k), k)}={v}" for k, v in self.shown())
 
-    def as_json(self) -> dict[str, object]:
+    def line(self, clock: Callable[[Fraction], str] = format_time) -> str:
+        """'#seq time kind: summary', the time as `clock` shows it (a calendar on the
+        emulator, `idds.pump.clock.format_clock`; simulation days by default)."""
+        return f"#{self.seq} {clock(self.time)} {self.kind.value}: {self.summary()}"
+
+    def as_json(self, clock: Callable[[Fraction], str] = format_time) -> dict[str, object]:
         return {
             "seq": self.seq,
             "time_s": float(self.time),
-            "time": format_time(self.time),
+            "time": clock(self.time),
             "kind": self.kind.value,
             "details": dict(self.details),
             "shown": dict(self.shown()),
+            "summary": self.summary(),
             "hash": self.hash,
         }
 
     def __str__(self) -> str:
-        return f"#{self.seq} {format_time(self.time)} {self.kind.value}: {self.summary()}"
+        return self.line()
 
+
+#: Labels for fields whose key alone could mislead a reader of the log (issue 14): at a
+#: refill the pump logs the volume the (simulated) reservoir really gave up, and, when the
+#: programmer checked the refill, the volume the clinician measured and typed in.
+FIELD_LABELS: dict[tuple[EventKind, str], str] = {
+    (EventKind.REFILL, "expected"): "expected_by_pump",
+    (EventKind.REFILL, "withdrawn"): "withdrawn_simulated_true",
+    (EventKind.REFILL_CHECKED, "expected"): "expected_by_pump",
+    (EventKind.REFILL_CHECKED, "withdrawn_entered"): "withdrawn_entered_by_clinician",
+}
 
 REFUSALS = frozenset({EventKind.BOLUS_REFUSED, EventKind.COMMAND_REFUSED})
 BOLUS_EVENTS = frozenset({EventKind.BOLUS_STARTED, EventKind.BOLUS_COMPLETED,
