@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from idds.drugs import DrugLibrary, load_library
 from idds.physiology import sample_cohort
+from idds.selection.patientfile import load_candidate
 from idds.selection.screening import screen_archetype, screen_cohort, screen_subject
 from idds.selection.screening_rules import (
     ScreeningError,
@@ -24,7 +25,7 @@ from idds.selection.screening_rules import (
     choose_dose,
     load_rule,
 )
-from idds.selection.screening_subject import ScreeningSubject, subject_cohort
+from idds.selection.screening_subject import ScreeningSubject, subject_cohort, subject_from_record
 
 LIBRARY = load_library()
 BOLUS, INFUSION = ScreeningMethod.BOLUS, ScreeningMethod.INFUSION
@@ -175,3 +176,17 @@ def test_the_rule_is_editable_data(tmp_path: Path) -> None:
     path.write_text("monitoring_h = 12\n")
     with pytest.raises(ScreeningError, match="monitoring_h 24-96"):
         load_rule(path)
+
+
+def test_a_candidate_record_can_be_screened() -> None:
+    """The candidacy helper's patient files feed the screening (for `--patient FILE`)."""
+    root = Path(__file__).resolve().parents[2]
+    record = load_candidate(root / "examples/patients/screening-trial-first.toml")
+    subject = subject_from_record(record)
+    assert subject.oral_morphine_mg_per_day == float(
+        record.regimen.oral_morphine_equivalent.value_in("mg/day"))
+    assert (subject.pain_type, subject.baseline_nrs) == (record.pain.type.value,
+                                                         float(record.pain.nrs_rest))
+    result = screen_subject(subject, LIBRARY, method=INFUSION)
+    assert result.dose.tolerant is (subject.oral_morphine_mg_per_day >= 60)
+    assert result.verdict in set(ScreeningVerdict) and result.decision.reasons

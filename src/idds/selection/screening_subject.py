@@ -18,6 +18,7 @@ import numpy as np
 from idds.physiology import Cohort, PhysiologyError, sample_cohort, typical_cohort
 from idds.physiology.cohort import steady_relief
 from idds.physiology.reach import pain_distribution, pain_type, reachable_share
+from idds.selection.record import CandidateRecord
 from idds.selection.screening_rules import ScreeningError, ScreeningRule, is_tolerant
 
 
@@ -47,6 +48,20 @@ class ScreeningSubject:
             return self.archetype
         tolerant = is_tolerant(self.oral_morphine_mg_per_day, rule)
         return "typical-tolerant" if tolerant else "opioid-naive"
+
+
+def subject_from_record(record: CandidateRecord) -> ScreeningSubject:
+    """The screening subject of a candidate record (`idds.selection.record`): its oral
+    morphine equivalent, its pain at rest as the background baseline (the model adds the
+    pain of movement as incident breakthrough episodes), its pain type and distribution; the
+    catheter tip is taken as aimed at the painful segments (the default distance)."""
+    return ScreeningSubject(
+        oral_morphine_mg_per_day=float(record.regimen.oral_morphine_equivalent
+                                       .value_in("mg/day")),
+        baseline_nrs=float(record.pain.nrs_rest),
+        pain_type=record.pain.type.value,
+        pain_distribution=record.pain.distribution.value,
+    )
 
 
 def subject_cohort(subject: ScreeningSubject, drug: str, seed: int | None = None,
