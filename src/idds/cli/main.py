@@ -15,7 +15,19 @@ import typer
 import typer.main
 
 from idds import DISCLAIMER, __version__
-from idds.cli import calc, candidacy, demo, library, patient, program, pump, remote, trial, validate
+from idds.cli import (
+    calc,
+    candidacy,
+    demo,
+    library,
+    patient,
+    program,
+    pump,
+    remote,
+    screen,
+    trial,
+    validate,
+)
 from idds.cli.output import error_console
 from idds.cli.strict import check_argv
 from idds.errors import IddsError
@@ -53,6 +65,7 @@ app.command("candidacy")(candidacy.candidacy)
 app.command("demo")(demo.demo)
 app.command("trial")(trial.trial)
 app.command("validate")(validate.validate)
+app.command("screen")(screen.screen)
 app.add_typer(library.app, name="library")
 app.add_typer(patient.app, name="patient")
 app.add_typer(pump.app, name="pump")

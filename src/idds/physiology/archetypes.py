@@ -41,6 +41,13 @@ class Archetype:
     respiratory_rate_per_min: float = 16.0
     #: Whether the patient takes oral morphine rescue (1/6 of the prior daily dose).
     oral_rescue: bool = True
+    #: Pain type (nociceptive, mixed, neuropathic) and distribution (localized, widespread):
+    #: None samples them (`ReachParams` shares; the typical patient: nociceptive, localized).
+    pain_type: str | None = None
+    pain_distribution: str | None = None
+    #: Median distance from the catheter tip to the painful segments, cm (IDDS assumption:
+    #: the tip is aimed at them; `idds.physiology.reach`).
+    tip_distance_cm: float = 2.0
     #: Median survival of a cohort of such patients from day 0, days; None: no disease
     #: hazard. 103 days: median after implant of patients crossed over from CMM (Smith &
     #: Coyne 2005, ref).
@@ -67,6 +74,9 @@ ARCHETYPES: dict[str, Archetype] = {
             min_baseline_nrs=3.0,
             oral_rescue=False,
             median_survival_days=None,
+            # Gehling 2009's patients had surgical (nociceptive, localized) pain
+            pain_type="nociceptive",
+            pain_distribution="localized",
         ),
         Archetype(
             name="frail-elderly",
@@ -102,6 +112,9 @@ ARCHETYPES: dict[str, Archetype] = {
             breakthrough_rate_multiplier=1.2,
             incident_fraction=0.8,
             plasma_clearance_multiplier=0.85,
+            # back pain from bone metastases: nociceptive, localized (the seed article)
+            pain_type="nociceptive",
+            pain_distribution="localized",
         ),
     )
 }

@@ -26,6 +26,7 @@ from idds.physiology.parameters import (
 )
 from idds.physiology.pd import Sensitivity, effects, occupancy
 from idds.physiology.pk import N_INPUTS, PatientPK, Propagator, propagator, steady_state
+from idds.physiology.reach import sample_reach
 from idds.physiology.streams import Stream, normal, patient_keys, uniform
 from idds.physiology.survival import death_days
 from idds.physiology.symptoms import TRAIT_STREAMS, SymptomTraits, sample_traits
@@ -84,6 +85,10 @@ class PainTraits:
     time_to_peak_min: Array
     duration_min: Array
     amplitude_nrs: Array
+    #: Pain type, distribution (`reach` codes) and tip-to-painful-segment distance, cm.
+    pain_type: NDArray[np.int64]
+    pain_distribution: NDArray[np.int64]
+    tip_distance_cm: Array
 
 
 @dataclass(frozen=True)
@@ -256,6 +261,7 @@ def sample_cohort(
     }
     v = VARIABILITY
     weight = np.full(count, arch.weight_kg)
+    reach = sample_reach(keys, arch, variability)
     pks = tuple(_patient_pk(drug_pk(d), eta, weight, arch) for d in drug_names)
     sens = Sensitivity.build(
         c50_supraspinal_ng_per_ml=PD.c50_supraspinal_ng_per_ml
@@ -278,6 +284,7 @@ def sample_cohort(
             22.0,
         ),
         max_relief=np.clip(PD.max_relief + v.max_relief_sd * eta["max_relief"], 0.6, 0.98),
+        reachable_share=reach.share,
     )
     prior = np.maximum(
         arch.prior_oral_morphine_mg_per_day * np.exp(0.3 * eta["prior_oral"]),
@@ -288,7 +295,6 @@ def sample_cohort(
     )
     relief = steady_relief(drug_names, pks, sens, prior)
     drive0 = baseline_nrs / (1.0 - relief)
-
     if arch.incident_fraction is not None:
         incident = np.full(count, arch.incident_fraction)
     elif variability == 0:
@@ -328,6 +334,9 @@ def sample_cohort(
         duration_min=PAIN.duration_min * np.exp(0.5 * v.duration * eta["duration"]),
         amplitude_nrs=PAIN.breakthrough_amplitude_nrs
         * np.exp(0.5 * v.amplitude * eta["amplitude"]),
+        pain_type=reach.pain_type,
+        pain_distribution=reach.pain_distribution,
+        tip_distance_cm=reach.tip_distance_cm,
     )
     threshold = np.clip(
         BEHAVIOUR.press_threshold_nrs + BEHAVIOUR.press_threshold_sd_nrs * eta["press_threshold"],

@@ -55,6 +55,9 @@ class StepConstants:
     apnoea_floor: Array
     #: Fraction of the tolerance gap left after one step.
     tolerance_decay: float
+    #: 1 - the reachable share of the pain drive (spinal opioid acts on the share only);
+    #: None when every patient's share is 1 (the spinal term is then the plain Hill).
+    unreachable: Array | None
     #: Expected breakthrough onsets per step, spontaneous part (n,).
     spontaneous_per_step: Array
     #: Per activity time (rows, 3), patients sorted by that time: the order (patient
@@ -96,6 +99,8 @@ class StepConstants:
             * s.tolerance_factor_sedation,
             apnoea_floor=p.apnoea_naive_multiple * s.c50_breathing_ng_per_ml,
             tolerance_decay=float(np.exp(-np.log(2.0) * dt_min / p.tolerance_half_life_min)),
+            unreachable=None if bool(np.all(s.reachable_share == 1.0))
+            else 1.0 - s.reachable_share,
             spontaneous_per_step=daily_dt * (1.0 - traits.incident_fraction) / _MIN_PER_DAY,
             activity_order=order,
             activity_sorted_min=np.take_along_axis(times, order, axis=1),
@@ -288,6 +293,10 @@ def effects(
 
     x = power(r, p.hill_analgesia)
     x += 1.0
+    if k.unreachable is not None:
+        # 1 - share x E_spinal = (1 - share) + share / x_spinal = 1 / x' with x' below
+        share = 1.0 - k.unreachable
+        x[1] = 1.0 / (k.unreachable + share / x[1])
     den = np.multiply(x[0], x[1], out=x[0])
     if with_ziconotide:
         r_z = exposure.ziconotide_spinal * (1.0 / p.ziconotide_c50_ng_per_ml)

@@ -267,6 +267,51 @@ PAIN = PainParams()
 
 
 @dataclass(frozen=True)
+class ReachParams:
+    """How much of a patient's pain drive intrathecal (spinal) opioid analgesia can act on
+    (`idds.physiology.reach`; docs/screening.md). The share = the opioid-responsive share of
+    the pain type x the coverage of the painful dermatomes by drug near the catheter tip.
+    The rest of the drive is relieved by the systemic (supraspinal) opioid action, ziconotide
+    and co-analgesics as before, not by spinal opioid. Only the catheter-spread facts are
+    sourced (Bernards 2006, pig, ref); every other number is an IDDS assumption, chosen from
+    mechanism and never tuned to a trial's outcome.
+    """
+
+    #: Share of the drive spinal opioid can relieve, by pain type (nociceptive, mixed,
+    #: neuropathic). IDDS assumption: spinal mu-opioid analgesia acts mainly on the central
+    #: terminals of intact nociceptors in the dorsal horn, so a purely nociceptive drive is
+    #: fully responsive (1: the calibrated single-dose and titration targets, all in
+    #: nociceptive pain, keep their values) and a neuropathic one largely not (0.3: injured,
+    #: lost or sensitised afferents); mixed pain half-way between, rounded up (0.6).
+    responsive_share: tuple[float, float, float] = (1.0, 0.6, 0.3)
+    #: Share of cancer pain of each type in the sampled cohorts (nociceptive, mixed,
+    #: neuropathic). IDDS assumption: the reference gives no shares; most cancer pain is taken
+    #: to be nociceptive, a neuropathic component in 4 patients of 10, purely neuropathic in 1.
+    p_pain_type: tuple[float, float, float] = (0.6, 0.3, 0.1)
+    #: Share of patients whose pain is widespread (several distant regions, diffuse bone
+    #: disease) rather than localized to a few adjacent dermatomes. IDDS assumption.
+    p_widespread: float = 0.25
+    #: Share of a widespread pain that lies in the segments one catheter tip reaches.
+    #: IDDS assumption: about half the painful area.
+    widespread_coverage: float = 0.5
+    #: Distance (cm) from the catheter tip to the spinal segments of the painful dermatomes
+    #: within which drug reaches them fully: "drug infused slowly stays within a few cm of the
+    #: catheter tip" (Bernards 2006, pig, ref); "a few" taken as 3 cm (IDDS assumption).
+    full_reach_cm: float = 3.0
+    #: Beyond full_reach_cm the covered share halves every this many cm. IDDS assumption:
+    #: rostral spread is slow (hours, Bernards 2006, ref), so segments farther away see little
+    #: drug; the same length as the fully reached zone.
+    coverage_half_distance_cm: float = 3.0
+    #: SD of the log tip-to-dermatome distance between patients (median: the archetype's
+    #: `tip_distance_cm`). IDDS assumption: the tip is aimed at the painful segments, with
+    #: placement error and anatomy (about 3 in 10 patients beyond full reach at a 2 cm median).
+    tip_distance_omega: float = 0.8
+
+
+REACH = ReachParams()
+
+
+@dataclass(frozen=True)
 class BehaviourParams:
     """Patient behaviour. All assumptions (no figures in the reference)."""
 

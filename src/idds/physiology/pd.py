@@ -6,7 +6,9 @@ in morphine-equivalent ng/mL at three sites (see `SiteExposure`). Parameters and
 
 Analgesia (Dahan 2004 sigmoid Emax, ref): E_site = (C/C50)^g / (1 + (C/C50)^g) at the spinal
 and supraspinal sites, combined as independent actions E = 1 - (1 - E_spinal)(1 - E_supra)
-(1 - E_ziconotide). C50 = C50_naive x tolerance factor x (1 + shift x tolerance state).
+(1 - E_ziconotide). C50 = C50_naive x tolerance factor x (1 + shift x tolerance state). The
+spinal opioid effect acts only on the patient's reachable share of the pain drive
+(`idds.physiology.reach`): E = 1 - (1 - E_supra)(1 - share x E_spinal)(1 - E_ziconotide).
 
 Breathing follows Dahan 2004 (Hill 1, shared C50): respiratory rate = RR0 x C50 / (C50 +
 C_supraspinal), times 1 - Hill(C_supraspinal, apnoea C50, 4) for the hypercapnic failure of
@@ -84,6 +86,9 @@ class Sensitivity:
     tolerance_factor_breathing: Array
     #: tolerance_factor ** sedation_tolerance_exponent (sedation: partial tolerance).
     tolerance_factor_sedation: Array
+    #: Share (0-1) of the pain drive spinal (intrathecal) opioid can act on
+    #: (`idds.physiology.reach`); 1 in patients built without one.
+    reachable_share: Array
 
     @staticmethod
     def build(
@@ -94,8 +99,10 @@ class Sensitivity:
         respiratory_rate_baseline_per_min: Array,
         max_relief: Array,
         p: PDParams = PD,
+        reachable_share: Array | None = None,
     ) -> Sensitivity:
-        """A Sensitivity with its derived tolerance factors computed once."""
+        """A Sensitivity with its derived tolerance factors computed once (reachable_share
+        None: 1 for every patient)."""
         return Sensitivity(
             c50_supraspinal_ng_per_ml=c50_supraspinal_ng_per_ml,
             c50_spinal_ng_per_ml=c50_spinal_ng_per_ml,
@@ -105,6 +112,8 @@ class Sensitivity:
             max_relief=max_relief,
             tolerance_factor_breathing=tolerance_factor**p.respiratory_tolerance_exponent,
             tolerance_factor_sedation=tolerance_factor**p.sedation_tolerance_exponent,
+            reachable_share=np.ones(max_relief.shape) if reachable_share is None
+            else np.asarray(reachable_share, dtype=np.float64),
         )
 
 
@@ -166,7 +175,7 @@ def effects(
     e_supra = hill(exposure.supraspinal, c50_supra, p.hill_analgesia)
     e_spinal = hill(exposure.spinal, s.c50_spinal_ng_per_ml * shift_spinal, p.hill_analgesia)
     e_zic = hill(exposure.ziconotide_spinal, p.ziconotide_c50_ng_per_ml, p.hill_ziconotide)
-    analgesia = 1.0 - (1.0 - e_supra) * (1.0 - e_spinal) * (1.0 - e_zic)
+    analgesia = 1.0 - (1.0 - e_supra) * (1.0 - s.reachable_share * e_spinal) * (1.0 - e_zic)
 
     c50_breath = s.c50_breathing_ng_per_ml * s.tolerance_factor_breathing * dynamic_supra
     depression = hill(exposure.supraspinal, c50_breath, p.hill_breathing)

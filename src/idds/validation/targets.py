@@ -327,6 +327,12 @@ KNOWN_FAILURES: dict[str, str] = {
         "always detectable; Brogan's cohort (prior median 240 mg/day) must have been on lower "
         "IT doses. The PK side agrees: see detectable_above_4_2"),
     "undetectable_8w": "as undetectable_4w",
+    "off_systemic_8w": (
+        "the default cohort is every referred patient, unscreened: about 4 in 10 have pain "
+        "intrathecal opioid reaches only in part (neuropathic, widespread, or far from the "
+        "catheter tip; `idds.physiology.reach`, assumed shares) and keep an oral opioid; "
+        "Brogan's patients were implanted, after a screening trial. It passed before the "
+        "reachable share was modelled; 51% with it"),
 }
 
 
