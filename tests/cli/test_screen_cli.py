@@ -86,3 +86,21 @@ def test_a_bad_plot_name_or_rule_is_refused_before_anything_runs(tmp_path: Path)
     assert_clean_refusal(idds("screen", "--rule", str(rule), "--plot",
                               str(tmp_path / "p.png")), "stop_poss 2-4")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["rule.toml"]
+
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "patients"
+
+
+def test_a_candidate_record_is_screened_as_that_patient() -> None:
+    """`--patient` reads the candidacy file: the dose follows its regimen (360 mg/day oral
+    morphine: tolerant), the baseline its pain at rest."""
+    doc = idds_json("screen", "--patient", str(EXAMPLES / "seed-case.toml"))
+    assert doc["patient"].startswith("seed case") and doc["archetype"] is None
+    assert doc["dose"]["opioid_tolerant"] is True
+    assert doc["dose"]["bolus_mg"] <= 0.5  # the library's hard maximum bolus
+    assert any("360 mg/day oral morphine equivalent" in r for r in doc["dose"]["reasons"])
+    both = idds("screen", "--patient", str(EXAMPLES / "seed-case.toml"), "--archetype",
+                "seed-case")
+    assert_clean_refusal(both, "give --patient or --archetype, not both")
+    missing = idds("screen", "--patient", "no-such-file.toml")
+    assert_clean_refusal(missing, "no-such-file.toml")

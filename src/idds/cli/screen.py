@@ -91,9 +91,13 @@ def _plot(result: ScreeningResult, path: Path) -> None:
 
 
 def screen(
-    archetype: Annotated[str, typer.Option(
-        "--archetype", help="Patient archetype (an unknown name lists them all).")
-    ] = "typical-tolerant",
+    archetype: Annotated[str | None, typer.Option(
+        "--archetype", help="Patient archetype (an unknown name lists them all; default "
+                            "typical-tolerant).", show_default=False)] = None,
+    patient: Annotated[Path | None, typer.Option(
+        "--patient", help="Candidate record (idds candidacy's patient file): screen this "
+                          "patient's regimen, pain and pain type instead of an archetype.")
+    ] = None,
     seed: Annotated[int | None, typer.Option(
         "--seed", help="Sample a patient with this seed (default: the typical one).")] = None,
     method: Annotated[str, typer.Option(
@@ -115,8 +119,13 @@ def screen(
     library_path: LibraryOption = None,
 ) -> None:
     """Screen one virtual patient for intrathecal therapy: test dose, monitoring, verdict."""
-    from idds.selection.screening import screen_archetype
+    from idds.selection import load_candidate
+    from idds.selection.screening import screen_archetype, screen_subject
     from idds.selection.screening_rules import ScreeningMethod, ScreeningRule, load_rule
+    from idds.selection.screening_subject import subject_from_record
+
+    if patient is not None and archetype is not None:
+        _fail("give --patient or --archetype, not both")
 
     try:
         chosen = ScreeningMethod(method.strip().lower())
@@ -138,8 +147,17 @@ def screen(
         bolus_mg = None if bolus is None else float(
             parse_quantity(bolus, Kind.MASS, "--bolus").value_in("mg"))
         library = open_library(library_path, None)
-        result = screen_archetype(archetype, library, seed=seed, drug=drug, method=chosen,
-                                  days=days, rule=rule, bolus_mg=bolus_mg)
+        if patient is not None:
+            record = load_candidate(patient)
+            who = record.label
+            result = screen_subject(subject_from_record(record), library, seed=seed,
+                                    drug=drug, method=chosen, days=days, rule=rule,
+                                    bolus_mg=bolus_mg)
+        else:
+            who = f"{archetype or 'typical-tolerant'} patient"
+            result = screen_archetype(archetype or "typical-tolerant", library, seed=seed,
+                                      drug=drug, method=chosen, days=days, rule=rule,
+                                      bolus_mg=bolus_mg)
     except IddsError as exc:
         _fail(str(exc))
     if plot is not None:
@@ -148,11 +166,13 @@ def screen(
         except OSError as exc:
             _fail(f"cannot write plot {plot}: {exc.strerror or exc}")
     if as_json:
-        print_json({"disclaimer": DISCLAIMER, "archetype": archetype, "seed": seed,
-                    **result.as_json()})
+        print_json({"disclaimer": DISCLAIMER, "patient": who,
+                    "archetype": None if patient is not None else (archetype
+                                                                   or "typical-tolerant"),
+                    "seed": seed, **result.as_json()})
         return
     out = console()
-    out.print(f"Screening trial, {archetype} patient"
+    out.print(f"Screening trial, {who}"
               + (f" (seed {seed})" if seed is not None else " (typical)")
               + f": {DISCLAIMER}", markup=False)
     for reason in result.dose.reasons:
