@@ -24,7 +24,6 @@ reservoir must be above zero and no quantity may be negative. Every refusal is o
 from __future__ import annotations
 
 import math
-import tomllib
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -45,6 +44,7 @@ from idds.pump.program import (
     Stopped,
     Therapy,
 )
+from idds.tomlfile import read_toml
 from idds.units import Kind, Quantity, UnitError, exact, parse_quantity
 from idds.units.numbers import parse_whole
 
@@ -77,17 +77,7 @@ class ProgramFile:
 
 def load_program(path: Path) -> ProgramFile:
     """Read and check a program file; ProgramFileError (one line) for anything wrong."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ProgramFileError(f"cannot read program file {path}: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise ProgramFileError(f"program file {path} is not UTF-8 text") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ProgramFileError(f"program file {path} is not valid TOML: {exc}") from None
-    return parse_program(data, str(path))
+    return parse_program(read_toml(path, "program file", ProgramFileError), str(path))
 
 
 def parse_program(data: dict[str, Any], source: str = "program") -> ProgramFile:

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import math
 import re
-import tomllib
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -51,6 +50,7 @@ from idds.selection.record import (
     SideEffects,
     parse_duration,
 )
+from idds.tomlfile import read_toml
 from idds.units import Kind, Quantity, UnitError, parse_quantity
 from idds.units.numbers import parse_decimal
 
@@ -89,18 +89,7 @@ MAX_PLATELETS = 2000
 
 def load_candidate(path: Path) -> CandidateRecord:
     """Read and check a patient file; `CandidateFileError` (one line) for anything wrong."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise CandidateFileError(f"cannot read patient file {path}: "
-                                 f"{exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise CandidateFileError(f"patient file {path} is not UTF-8 text") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise CandidateFileError(f"patient file {path} is not valid TOML: {exc}") from None
-    return parse_candidate(data, str(path))
+    return parse_candidate(read_toml(path, "patient file", CandidateFileError), str(path))
 
 
 def parse_candidate(data: dict[str, Any], source: str = "patient file") -> CandidateRecord:
