@@ -84,6 +84,9 @@ def test_demo_json_is_the_same_story_as_data(tmp_path: Path) -> None:
     # he is assessed at referral before anything is implanted: a candidate for a trial first
     assert data["candidacy"]["outcome"] == "screening trial first"
     assert "refractory-pain" in data["candidacy"]["deciding"]
+    # then screened (the trials' default method), and the criteria decide with the result
+    assert data["screening"]["verdict"] == "POSITIVE"
+    assert data["candidacy_after_screening"]["outcome"] == "implanted pump"
     start = data["conversion"]["suggested_start"]
     assert data["program"]["therapy"]["dose"] == f"{start['value']:g} {start['unit']}"
     delivered = data["implant_run"]["delivered_mg_per_day"]

@@ -1,10 +1,10 @@
 """`idds demo`: the main job, run by `make demo`.
 
 The seed article's case (a 47-year-old man with kidney cancer and bone metastases, severe back
-pain despite escalating oral opioids) from his oral dose to an intrathecal pump: conversion,
-pump program and refill plan, a short run of the implant model, then the man day by day on
-oral opioids and on the pump, then a small trial of a few hundred virtual patients across the
-arms, with the report's path at the end.
+pain despite escalating oral opioids) from referral to an intrathecal pump: candidacy, the
+screening trial, conversion, pump program and refill plan, a short run of the implant model,
+then the man day by day on oral opioids and on the pump, then a small trial of a few hundred
+virtual patients across the arms, with the report's path at the end.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from idds.errors import IddsError
 from idds.units import Kind, Quantity, parse_quantity
 
 if TYPE_CHECKING:  # the trial stack loads only when the demo runs
+    from idds.selection import CandidacyVerdict, CandidateRecord
     from idds.trial.case import Case
 
 DEMO_ARMS = ("cmm", "it-standard", "it-intelligent", "oracle")
@@ -38,10 +39,10 @@ DEMO_ARMS = ("cmm", "it-standard", "it-intelligent", "oracle")
 
 def _calculators(out: Console, library: DrugLibrary, oral_mg_per_day: float,
                  data: dict[str, object]) -> dict[str, dict[str, object]]:
-    """Steps 2 and 3: the conversion, the pump program and its refill plan (also put into
-    `data`, the --json document); returns the program that step 4 runs (the same numbers)."""
+    """Steps 3 and 4: the conversion, the pump program and its refill plan (also put into
+    `data`, the --json document); returns the program that step 5 runs (the same numbers)."""
     oral = Quantity.of(round(oral_mg_per_day), "mg/day")
-    out.print(f"\n[bold]2. Conversion[/bold]: his {oral} oral morphine to intrathecal")
+    out.print(f"\n[bold]3. Conversion[/bold]: his {oral} oral morphine to intrathecal")
     result = convert(library, "morphine", oral, Route.ORAL, Route.INTRATHECAL)
     start = result.suggested_start
     if start is None:  # the reference library has a practice rule for oral to intrathecal
@@ -53,7 +54,7 @@ def _calculators(out: Console, library: DrugLibrary, oral_mg_per_day: float,
     out.print(_limits_table(library.drug("morphine"), tolerant=True))
     concentration = parse_quantity("10 mg/mL", Kind.CONCENTRATION, "concentration")
     flow = rate_from_dose(start, concentration)
-    out.print(f"\n[bold]3. Pump program[/bold]: {start.display()} at "
+    out.print(f"\n[bold]4. Pump program[/bold]: {start.display()} at "
               f"{concentration} = {flow.display('mL/day')} ({flow.display('uL/h')}); a 48 cm "
               f"catheter holds {catheter_volume(Fraction(48)).display('mL')} to prime "
               "(Prometra 0.0026 mL/cm)")
@@ -78,7 +79,7 @@ def _calculators(out: Console, library: DrugLibrary, oral_mg_per_day: float,
     return program
 
 
-def _referral(out: Console, case: Case) -> dict[str, object]:
+def _referral(out: Console, case: Case) -> tuple[CandidateRecord, CandidacyVerdict]:
     """Step 1: the candidacy assessment on his record at referral (the run-in day)."""
     from idds.physiology import archetype
     from idds.selection import assess, load_criteria
@@ -96,7 +97,32 @@ def _referral(out: Console, case: Case) -> dict[str, object]:
     for reason in verdict.reasons:
         out.print(f"   - {reason}", markup=False)
     out.print(f"   ({NOTHING_AGAINST})", markup=False)
-    return verdict.as_json()
+    return record, verdict
+
+
+def _screening(out: Console, case: Case, record: CandidateRecord,
+               library: DrugLibrary) -> dict[str, object]:
+    """Step 2: his screening trial (the method trials from referral use by default), then the
+    candidacy decision with its result."""
+    from dataclasses import replace
+
+    from idds.selection import CandidacyOutcome, assess, load_criteria
+    from idds.selection.screening import screen_archetype
+    from idds.trial.intake import IntakeSettings
+
+    chosen = IntakeSettings()
+    result = screen_archetype(case.archetype, library, method=chosen.method, days=chosen.days)
+    decision = result.decision
+    after = assess(replace(record, screen=decision.as_prior_screen()), load_criteria())
+    out.print(f"\n[bold]2. Screening trial[/bold]: {result.dose.describe()}, monitored "
+              f"{decision.monitored_h:g} h: [green]{decision.verdict.value.lower()}[/green]; "
+              f"then candidacy: [green]{after.summary}[/green]")
+    for reason in (*result.dose.reasons, *decision.reasons):
+        out.print(f"   - {reason}", markup=False)
+    if after.outcome is not CandidacyOutcome.IMPLANTED_PUMP:
+        out.print("   The team would not implant him; the demo goes on to show the pump "
+                  "for teaching.", markup=False)
+    return {"screening": result.as_json(), "candidacy_after_screening": after.as_json()}
 
 
 def _grade(g: int) -> str:
@@ -152,12 +178,14 @@ def demo(
     out.print(Panel(f"The patient: {case.description}.", title="seed case"))
     data["seed_case"] = {"description": case.description, "archetype": case.archetype,
                          "prior_oral_mg_per_day": case.prior_oral_mg_per_day}
-    data["candidacy"] = _referral(out, case)
+    record, candidacy = _referral(out, case)
+    data["candidacy"] = candidacy.as_json()
+    data.update(_screening(out, case, record, library))
     program = _calculators(out, library, case.prior_oral_mg_per_day, data)
-    out.print("\n[bold]4. The implant[/bold]: the pump model runs that program for 4 days, "
+    out.print("\n[bold]5. The implant[/bold]: the pump model runs that program for 4 days, "
               "with four remote presses (one inside the lockout)")
     data["implant_run"] = show_demo_run(out, program)
-    out.print(f"\n[bold]5. His next {CASE_DAYS} days[/bold], twice: on escalating oral "
+    out.print(f"\n[bold]6. His next {CASE_DAYS} days[/bold], twice: on escalating oral "
               "morphine (cmm: comprehensive medical management, oral opioids titrated by pain "
               "specialists), and after the implant (it-standard: taper, pump, remote)")
     for arm in case.days:
@@ -165,7 +193,7 @@ def demo(
     data["case_days"] = {arm: [asdict(r) for r in rows] for arm, rows in case.days.items()}
     for line in story(case):
         out.print(f"   {line}", markup=False)
-    out.print(f"\n[bold]6. A small trial[/bold]: {patients} virtual patients of the "
+    out.print(f"\n[bold]7. A small trial[/bold]: {patients} virtual patients of the "
               "typical-tolerant archetype (refractory cancer pain on >= 200 mg/day oral "
               f"morphine) x {days} days, arms {', '.join(arms)}")
     config = TrialConfig(patients=patients, days=days, arms=arms, seed=2026,

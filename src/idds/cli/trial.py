@@ -16,7 +16,8 @@ if TYPE_CHECKING:  # the trial stack (scipy, matplotlib) loads only when a trial
     from idds.trial import TrialConfig, TrialResult
     from idds.trial.runner import Executor
 
-ARM_NAMES = "cmm, it-standard, it-intelligent, oracle"
+ARM_NAMES = ("cmm, it-standard, it-intelligent, oracle, it-screened (from referral: candidacy, "
+             "screening, then it-standard or cmm); ARM+screened for any IT arm")
 
 SUMMARY = ("pain_change_percent", "time_controlled_percent", "it_mg_per_day",
            "prior_oral_per_it", "oral_mg_per_day", "ome_mg_per_day", "toxicity_composite",
@@ -73,6 +74,27 @@ def summary_table(result: TrialResult) -> Table:
     return table
 
 
+def intake_lines(result: TrialResult) -> list[str]:
+    """Each screened arm's flow, as-treated headline and the screen's predictive value."""
+    from idds.trial.flow import flow_lines, predictive_lines
+    from idds.trial.metrics import Estimate
+
+    lines = []
+    for name, arm in result.arms.items():
+        if arm.flow is None or arm.as_treated is None:
+            continue
+        lines += ["", *flow_lines(name, arm.flow)]
+        for key in ("time_controlled_percent", "pain_change_percent", "toxicity_composite"):
+            def cell(est: Estimate) -> str:
+                return _cell(est.mean, est.low, est.high)
+
+            cells = "; ".join(f"{group} {cell(m[key])}" for group, m in arm.as_treated.items())
+            lines.append(f"  {key.replace('_', ' ')}: intention to treat "
+                         f"{cell(arm.metrics[key])}; as treated: {cells}")
+        lines += [f"  {line}" for line in predictive_lines(arm.predictive)]
+    return lines
+
+
 def _writable_folder(out: Path) -> None:
     """Refuse an unusable --out before the trial runs, not after."""
     try:
@@ -107,6 +129,14 @@ def trial(
     )] = None,
     patient: Annotated[int, typer.Option(
         help="Cohort index (0-based) of the patient the report shows day by day.")] = 0,
+    screening: Annotated[str, typer.Option(
+        help="Screened arms: the screening trial, infusion (catheter) or bolus (one test "
+        "dose).")] = "infusion",
+    screening_days: Annotated[int, typer.Option(
+        help="Screened arms: days of a catheter infusion trial, 1-3.")] = 1,
+    criteria: Annotated[Path | None, typer.Option(
+        help="Screened arms: a signed candidacy criteria file (default: the reference "
+        "criteria).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print metrics.json to stdout.")] = False,
 ) -> None:
     """Run an in-silico trial: the same virtual patients under each arm, side by side."""
@@ -122,6 +152,9 @@ def trial(
         archetype=archetype,
         batch_size=batch_size,
         scenario=scenario,
+        screening=screening,
+        screening_days=screening_days,
+        criteria=criteria,
     )
     check_patient(patient, patients)
     executor: Executor = DaskExecutor(scheduler) if scheduler else LocalExecutor(workers)
@@ -133,6 +166,8 @@ def trial(
         return
     out_console = console()
     out_console.print(summary_table(result))
+    for line in intake_lines(result):
+        out_console.print(line, markup=False, highlight=False)
     out_console.print(f"Report:  {files.html}\nPDF:     {files.pdf}\nMetrics: {files.metrics}\n"
                       f"Per-patient days (CSV): {files.csv}", markup=False)
     out_console.print(f"[dim]{DISCLAIMER}[/dim]")

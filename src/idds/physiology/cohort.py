@@ -16,19 +16,12 @@ from numpy.typing import NDArray
 from idds.physiology.archetypes import DEFAULT_ARCHETYPE, Archetype, archetype
 from idds.physiology.errors import PhysiologyError
 from idds.physiology.exposure import site_exposure
-from idds.physiology.parameters import (
-    BEHAVIOUR,
-    PAIN,
-    PD,
-    VARIABILITY,
-    DrugPK,
-    drug_pk,
-)
+from idds.physiology.parameters import BEHAVIOUR, PAIN, PD, VARIABILITY, DrugPK, drug_pk
 from idds.physiology.pd import Sensitivity, effects, occupancy
 from idds.physiology.pk import N_INPUTS, PatientPK, Propagator, propagator, steady_state
 from idds.physiology.reach import sample_reach
 from idds.physiology.streams import Stream, normal, patient_keys, uniform
-from idds.physiology.survival import death_days
+from idds.physiology.survival import death_days, prognosis_days
 from idds.physiology.symptoms import TRAIT_STREAMS, SymptomTraits, sample_traits
 
 Array = NDArray[np.float64]
@@ -117,6 +110,8 @@ class Cohort:
     symptoms: SymptomTraits
     #: Day of death from the disease, days from day 0 (+inf: none).
     death_day: Array
+    #: Life expectancy a care team would estimate, days (`survival.prognosis_days`).
+    prognosis_days: Array
     _cache: dict[float | tuple[str, float], object] = field(
         default_factory=dict, compare=False, repr=False
     )
@@ -176,6 +171,7 @@ class Cohort:
             oral_rescue_mg=self.oral_rescue_mg[idx],
             symptoms=self.symptoms.take(idx),
             death_day=self.death_day[idx],
+            prognosis_days=self.prognosis_days[idx],
         )
 
     def with_oral_rescue(self, rescue_mg: Array | float) -> Cohort:
@@ -186,9 +182,8 @@ class Cohort:
         return replace(self, oral_rescue_mg=rescue, _cache={})
 
 
-def _patient_pk(
-    drug: DrugPK, eta: dict[str, Array], weight_kg: Array, arch: Archetype
-) -> PatientPK:
+def _patient_pk(drug: DrugPK, eta: dict[str, Array], weight_kg: Array,
+                arch: Archetype) -> PatientPK:
     v = VARIABILITY
 
     def ln(name: str, omega: float) -> Array:
@@ -364,6 +359,7 @@ def sample_cohort(
         oral_rescue_mg=rescue,
         symptoms=traits,
         death_day=death_days(keys, arch.median_survival_days, variability),
+        prognosis_days=prognosis_days(keys, arch.median_survival_days, variability),
     )
 
 

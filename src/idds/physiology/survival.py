@@ -42,6 +42,15 @@ def typical_hazard(cohort_median_days: float, omega: float) -> float:
     return math.exp(float(brentq(gap, base - 5.0, base + 5.0, xtol=1e-12)))
 
 
+def _hazards(keys: NDArray[np.uint64], cohort_median_days: float,
+             variability: float, p: SurvivalParams) -> Array:
+    """Each patient's constant disease hazard, 1/day (variability > 0)."""
+    omega = p.omega * variability
+    h0 = typical_hazard(float(cohort_median_days), omega)
+    out: Array = h0 * np.exp(omega * normal(keys, Stream.SURVIVAL_HAZARD, 0))
+    return out
+
+
 def death_days(keys: NDArray[np.uint64], cohort_median_days: float | None,
                variability: float = 1.0, p: SurvivalParams = SURVIVAL) -> Array:
     """Days from day 0 to death from the disease (fractional), one per patient key; +inf for
@@ -50,8 +59,22 @@ def death_days(keys: NDArray[np.uint64], cohort_median_days: float | None,
     n = keys.shape[0]
     if cohort_median_days is None or variability == 0:
         return np.full(n, np.inf)
-    omega = p.omega * variability
-    h0 = typical_hazard(float(cohort_median_days), omega)
-    hazard = h0 * np.exp(omega * normal(keys, Stream.SURVIVAL_HAZARD, 0))
+    hazard = _hazards(keys, cohort_median_days, variability, p)
     out: Array = -np.log(uniform(keys, Stream.SURVIVAL_TIME, 0)) / hazard
+    return out
+
+
+def prognosis_days(keys: NDArray[np.uint64], cohort_median_days: float | None,
+                   variability: float = 1.0, p: SurvivalParams = SURVIVAL) -> Array:
+    """The life expectancy a care team would estimate for each patient, days: the patient's
+    own median survival, ln 2 / hazard (what the disease's state predicts, not the day of
+    death, which stays unknown: `death_days` draws it from the same hazard). The archetype's
+    median for variability 0; +inf without a disease hazard. IDDS assumption: the team's
+    estimate is unbiased; real prognoses are often optimistic (not modelled)."""
+    n = keys.shape[0]
+    if cohort_median_days is None:
+        return np.full(n, np.inf)
+    if variability == 0:
+        return np.full(n, float(cohort_median_days))
+    out: Array = math.log(2.0) / _hazards(keys, cohort_median_days, variability, p)
     return out

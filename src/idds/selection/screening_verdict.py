@@ -15,13 +15,16 @@ In order (`ScreeningRule` holds every threshold):
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from fractions import Fraction
 
 import numpy as np
 from numpy.typing import NDArray
 
 from idds.physiology.symptoms import Symptom
+from idds.selection.record import PriorScreen
 from idds.selection.screening_rules import ScreeningRule, ScreeningVerdict
+from idds.units import Quantity
 
 Array = NDArray[np.float64]
 
@@ -30,8 +33,12 @@ Array = NDArray[np.float64]
 class ScreeningDecision:
     """One patient's verdict: reasons name the numbers; baseline_nrs is the mean baseline
     diary NRS; best_relief_percent the largest fall of a diary entry from it after the dose
-    (0 if none); the lowest respiratory rate (breaths/min) and highest POSS after the dose;
-    stopped_at_h: hours after the dose at which the stop rule fired (None: not stopped)."""
+    (0 if none); sustained_relief_percent the largest fall held on the rule's
+    `sustained_entries` consecutive entries (0 if none: what "pain fell by >= 50%" is judged
+    on); the lowest respiratory rate (breaths/min) and highest POSS after the dose;
+    stopped_at_h: hours after the dose at which the stop rule fired (None: not stopped);
+    intolerable: stopped for safety or negative for an intolerable side effect;
+    monitored_h: hours observed after the dose (monitoring goes on after a stop)."""
 
     verdict: ScreeningVerdict
     reasons: tuple[str, ...]
@@ -40,14 +47,49 @@ class ScreeningDecision:
     lowest_respiratory_rate_per_min: float
     highest_poss: int
     stopped_at_h: float | None
+    sustained_relief_percent: float = 0.0
+    intolerable: bool = False
+    monitored_h: float = 0.0
+
+    def as_prior_screen(self) -> PriorScreen:
+        """The result as a candidacy record's `screening_result`: the sustained fall in pain
+        (whole percent, rounded down so a fall just short of a threshold never passes it),
+        the hours monitored, in a monitored setting, and whether side effects were
+        intolerable."""
+        return PriorScreen(
+            pain_reduction_percent=max(-100, min(100, math.floor(self.sustained_relief_percent))),
+            observed=Quantity.of(Fraction(self.monitored_h).limit_denominator(60), "h"),
+            monitored=True,
+            intolerable_side_effects=self.intolerable,
+        )
 
 
 def _h(hour: float) -> str:
     return f"{hour:g} h after the test dose"
 
 
+def _sustained(relief: Array, entries: int) -> float:
+    """The largest relief held on `entries` consecutive diary entries (0 if too few)."""
+    if relief.size < entries:
+        return 0.0
+    windows = np.lib.stride_tricks.sliding_window_view(relief, entries)
+    return max(0.0, float(windows.min(axis=1).max()))
+
+
 def _decide_one(hours: Array, diary: Array, rr: Array, poss: NDArray[np.int64],
                 graded: NDArray[np.int8], rule: ScreeningRule) -> ScreeningDecision:
+    decision = _verdict_one(hours, diary, rr, poss, graded, rule)
+    before, after = hours <= 0, hours > 0
+    entries = diary[before][~np.isnan(diary[before])]
+    baseline = float(entries.mean()) if entries.size else math.nan
+    post = diary[after][~np.isnan(diary[after])]
+    relief = (baseline - post) / baseline * 100.0 if baseline > 0 else np.zeros(0)
+    return replace(decision, sustained_relief_percent=_sustained(relief, rule.sustained_entries),
+                   monitored_h=float(hours[after].max(initial=0.0)))
+
+
+def _verdict_one(hours: Array, diary: Array, rr: Array, poss: NDArray[np.int64],
+                 graded: NDArray[np.int8], rule: ScreeningRule) -> ScreeningDecision:
     before, after = hours <= 0, hours > 0
     entries = diary[before][~np.isnan(diary[before])]
     baseline = float(entries.mean()) if entries.size else math.nan
@@ -76,7 +118,7 @@ def _decide_one(hours: Array, diary: Array, rr: Array, poss: NDArray[np.int64],
                         (f"Stopped for safety {_h(post_h[k])}: {' and '.join(why)}.",
                          f"Best relief before then: {_relief_until(relief, post_h[has], post_h[k])}"
                          f" against the baseline NRS {baseline:.1f}."),
-                        baseline, best, low_rr, high_poss, float(post_h[k]))
+                        baseline, best, low_rr, high_poss, float(post_h[k]), intolerable=True)
 
     names = [s.label for s in Symptom]
     for name in rule.intolerable_side_effects:
@@ -92,7 +134,7 @@ def _decide_one(hours: Array, diary: Array, rr: Array, poss: NDArray[np.int64],
                              f"dose: {own}).",
                              f"Best relief {best:.0f}% against the baseline NRS {baseline:.1f}; "
                              f"{summary}."),
-                            baseline, best, low_rr, high_poss, None)
+                            baseline, best, low_rr, high_poss, None, intolerable=True)
 
     if not baseline > 0:
         return ScreeningDecision(ScreeningVerdict.NEGATIVE,

@@ -16,8 +16,9 @@ from numpy.typing import NDArray
 from idds.drugs import DrugLibrary
 from idds.physiology import archetype, typical_cohort
 from idds.physiology.symptoms import Item, Symptom
-from idds.trial.engine import TrialSettings, simulate_batch
-from idds.trial.registry import ARMS
+from idds.trial.batch import simulate
+from idds.trial.engine import TrialSettings
+from idds.trial.registry import arm
 
 
 @dataclass(frozen=True)
@@ -79,8 +80,8 @@ def follow(archetype_name: str, arms: tuple[str, ...], days: int, library: DrugL
            dt_min: float = 5.0) -> Case:
     """Run the archetype's typical patient under each arm for `days` days."""
     cohort = typical_cohort(archetype_name)
-    runs = simulate_batch(cohort, [ARMS[a] for a in arms], library,
-                          TrialSettings(days=days, dt_min=dt_min))
+    runs = simulate(cohort, [arm(a) for a in arms], library,
+                    TrialSettings(days=days, dt_min=dt_min))
     out: dict[str, list[CaseDay]] = {}
     for run in runs:
         b = run.baseline

@@ -31,6 +31,7 @@ from idds.pump.twin import GIVEN, PumpArrays
 from idds.trial.arms import Arm, ArmContext, Reason
 from idds.trial.care import DOSE_LIMITING, SupportiveCare
 from idds.trial.history import DayAccumulator, History, observe
+from idds.trial.intake import Selection
 from idds.trial.pump_draws import systematic_errors
 from idds.trial.pumping import PumpSetup, program_pumps, refill_due
 from idds.trial.scenario import Scenario
@@ -68,7 +69,8 @@ class ArmRun:
     0 (+inf: alive throughout); prior_oral_mg_per_day: each patient's oral dose before day 0;
     visits, refills: per patient counts while alive; reasons: count per `Reason`;
     pain_by_hour: mean perceived pain per hour of day over the trial (sum and count, (24,));
-    presses_by_hour, refused_by_hour: totals per hour of day (24,).
+    presses_by_hour, refused_by_hour: totals per hour of day (24,); selection: a screened
+    arm's intake and 4-week outcomes (`idds.trial.intake.Selection`; None for other arms).
     """
 
     arm: str
@@ -86,6 +88,7 @@ class ArmRun:
     pain_by_hour_count: Array
     presses_by_hour: Array
     refused_by_hour: Array
+    selection: Selection | None = None
 
 
 @dataclass(frozen=True)

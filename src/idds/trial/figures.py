@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from idds.physiology.symptoms import Item, Symptom
+from idds.trial.flow import CMM_GROUP, INTRATHECAL_GROUP, Flow
 from idds.trial.metrics import ORACLE_DISTANCE_KEYS, Estimate, alive_mean
 from idds.trial.registry import ARMS
 from idds.trial.runner import TrialResult
@@ -292,11 +293,70 @@ def oracle_distance(result: TrialResult) -> ReportFigure:
     return ReportFigure("oracle_distance", "Distance from the oracle", caption, fig)
 
 
+def _box(ax: Axes, x: float, y: float, text: str) -> None:
+    ax.text(x, y, text, ha="center", va="center", fontsize=8, wrap=True,
+            bbox={"boxstyle": "round,pad=0.4", "facecolor": "white", "edgecolor": "0.3"})
+
+
+def _arrow(ax: Axes, start: tuple[float, float], end: tuple[float, float]) -> None:
+    ax.annotate("", xy=end, xytext=start, arrowprops={"arrowstyle": "->", "color": "0.3"})
+
+
+def _flow_panel(ax: Axes, name: str, f: Flow) -> None:
+    """One screened arm's flow: referral at the top, the two treatments at the bottom."""
+    excluded = sum(f.excluded.values())
+    results = "\n".join(f"{v.lower().replace('_', ' ')}: {n}"
+                         for v, n in f.screen_results.items())
+    _box(ax, 0.5, 0.93, f"{name}\nreferred: {f.referred}")
+    _box(ax, 0.15, 0.70, f"excluded at candidacy\n{excluded}")
+    _box(ax, 0.5, 0.70, f"external catheter\n(short life expectancy)\n{f.external_catheter}")
+    _box(ax, 0.85, 0.70, f"screened: {f.screened}\n{results}")
+    _box(ax, 0.85, 0.42, f"implanted\n{f.implanted_after_screening}")
+    it, cmm = f.received[INTRATHECAL_GROUP], f.received[CMM_GROUP]
+    _box(ax, 0.62, 0.16, f"received intrathecal: {it}\ndied in the trial: "
+         f"{f.died[INTRATHECAL_GROUP]}\nanalysed as treated: "
+         f"{f.analysed_as_treated[INTRATHECAL_GROUP]}")
+    _box(ax, 0.2, 0.16, f"continued cmm: {cmm}\ndied in the trial: {f.died[CMM_GROUP]}"
+         f"\nanalysed as treated: {f.analysed_as_treated[CMM_GROUP]}")
+    for end in ((0.15, 0.76), (0.5, 0.78), (0.85, 0.79)):
+        _arrow(ax, (0.5, 0.89), end)
+    _arrow(ax, (0.85, 0.6), (0.85, 0.46))
+    _arrow(ax, (0.85, 0.38), (0.7, 0.22))
+    _arrow(ax, (0.5, 0.63), (0.6, 0.22))
+    _arrow(ax, (0.15, 0.65), (0.18, 0.22))
+    _arrow(ax, (0.78, 0.6), (0.3, 0.22))
+    ax.text(0.52, 0.44, f"not implanted: {f.not_implanted_after_screening}", fontsize=8,
+            ha="center", color="0.3")
+    ax.text(0.5, 0.01, f"analysed by intention to treat: {f.analysed_itt}", ha="center",
+            fontsize=8)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_axis_off()
+
+
+def flow(result: TrialResult) -> ReportFigure:
+    flows = [(n, a.flow) for n, a in result.arms.items() if a.flow is not None]
+    fig, axes = plt.subplots(1, max(1, len(flows)), figsize=(max(7.5, 7.5 * len(flows)), 5.2),
+                             squeeze=False)
+    caption = ("The flow of patients from referral (CONSORT style) in each screened arm: "
+               "excluded at candidacy, sent to an external catheter, screened and implanted "
+               "or not, then what each received and how many were analysed.")
+    if not flows:
+        ax = axes[0][0]
+        ax.text(0.5, 0.5, "no screened arm in this trial", ha="center", va="center")
+        ax.set_axis_off()
+        return ReportFigure("flow", "Flow of patients", caption + " This trial has no "
+                            "screened arm.", fig)
+    for ax, (name, f) in zip(axes[0], flows, strict=True):
+        _flow_panel(ax, name, f)
+    return ReportFigure("flow", "Flow of patients", caption, fig)
+
+
 #: Every cohort figure, in report order.
 BUILDERS = (pain, dose, toxicity, prevalence, survival, inventory, comparison, hour_of_day,
-            oracle_distance)
+            oracle_distance, flow)
 FIGURES = ("pain", "dose", "side_effects", "prevalence", "survival", "inventory", "comparison",
-           "hour_of_day", "oracle_distance")
+           "hour_of_day", "oracle_distance", "flow")
 
 
 def cohort_figures(result: TrialResult) -> list[ReportFigure]:

@@ -27,7 +27,8 @@ Means use a t interval; shares use the Wilson interval; the event rate uses the 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -197,6 +198,12 @@ class PatientOutcomes:
     off_systemic_end: NDArray[np.bool_]
     prior_oral_mg_per_day: Array
     days: int
+
+    def take(self, mask: NDArray[np.bool_]) -> PatientOutcomes:
+        """The outcomes of the patients where `mask` (n,) is true."""
+        taken: dict[str, Any] = {k: v[mask] for k, v in self.__dict__.items()
+                                 if isinstance(v, np.ndarray)}
+        return replace(self, **taken)
 
 
 def patient_outcomes(

@@ -10,9 +10,13 @@ import math
 from idds import __version__
 from idds.physiology import ARCHETYPES
 from idds.trial.controlled_arms import PLUGIN_PREFIX
+from idds.trial.flow import flow_lines, predictive_lines
 from idds.trial.metrics import Estimate, paired_difference
+from idds.trial.referral import NOTHING_AGAINST
 from idds.trial.registry import ARMS
+from idds.trial.registry import arm as named_arm
 from idds.trial.runner import ArmResult, TrialResult
+from idds.trial.screened import ScreenedArm
 from idds.trial.tables import fmt
 
 #: Each arm in a sentence or two (the code's docstrings in idds.trial.arms and
@@ -40,19 +44,43 @@ ARM_WORDS: dict[str, str] = {
 REFERENCE_ARM = "cmm"
 
 
+def arm_words(name: str) -> str:
+    """The arm in a sentence or two (a screened arm: the intake, then its inner arm's)."""
+    if name.startswith(PLUGIN_PREFIX):
+        return ARM_WORDS[PLUGIN_PREFIX]
+    found = named_arm(name)
+    if isinstance(found, ScreenedArm):
+        return ("from referral, by intention to treat: each patient's record at referral is "
+                "assessed against the candidacy criteria; those sent to a screening trial are "
+                "screened, and implanted if it is positive; those with a short life "
+                "expectancy receive an external catheter without screening; everyone "
+                "receiving intrathecal therapy is then treated as in "
+                f"{found.inner.name} ({arm_words(found.inner.name)}); everyone else "
+                "continues cmm.")
+    return ARM_WORDS[name]
+
+
 def reproduce_command(result: TrialResult) -> str:
     c = result.config
     return (f"idds trial --patients {c.patients} --days {c.days} --arms {','.join(c.arms)} "
             f"--seed {c.seed} --archetype {c.archetype}"
-            + ("" if c.scenario is None else f" --scenario {c.scenario}"))
+            + ("" if c.scenario is None else f" --scenario {c.scenario}")
+            + ("" if not c.screened_arms() else
+               f" --screening {c.screening} --screening-days {c.screening_days}"
+               + ("" if c.criteria is None else f" --criteria {c.criteria}")))
 
 
 def methods(result: TrialResult) -> list[str]:
     """Paragraphs: the cohort, the arms, the model and how to reproduce the run."""
     c = result.config
     archetype = ARCHETYPES[c.archetype]
-    arms = [f"Arm {name}: {ARM_WORDS[PLUGIN_PREFIX if name.startswith(PLUGIN_PREFIX) else name]}"
-            for name in c.arms]
+    arms = [f"Arm {name}: {arm_words(name)}" for name in c.arms]
+    if c.screened_arms():
+        length = f" over {c.screening_days} day(s)" if c.screening == "infusion" else ""
+        criteria = "the reference set" if c.criteria is None else str(c.criteria)
+        arms.append(f"Intake of the screened arms: screening by {c.screening}{length}, "
+                    f"candidacy criteria {criteria}; day 0 is the day of the decision. "
+                    f"{NOTHING_AGAINST.capitalize()}.")
     scenario = c.loaded_scenario()
     events = ([] if scenario is None else
               [f"Scenario '{scenario.name}' ({c.scenario}): "
@@ -192,3 +220,20 @@ def survival(result: TrialResult) -> list[str]:
                  "1.0, an assumption), so with common random numbers the same patients die on "
                  "the same days in every arm.")
     return lines
+
+
+def intake(result: TrialResult) -> list[str]:
+    """Each screened arm's flow, its two analyses in words and the screen's predictive value
+    (empty without a screened arm)."""
+    out = []
+    for name, found in result.arms.items():
+        if found.flow is None or found.as_treated is None:
+            continue
+        out += flow_lines(name, found.flow)
+        out.append(f"{name} is analysed two ways: by intention to treat (every referred "
+                   "patient, whatever they received: the arm's column in the outcomes) and as "
+                   "treated (those who received intrathecal therapy and those who continued "
+                   "cmm, separately: the as-treated table). The as-treated groups are not "
+                   "comparable with each other: the workflow chose who received what.")
+        out += predictive_lines(found.predictive)
+    return out

@@ -3,9 +3,11 @@
 What the model knows of a patient on the run-in day (day 0, on the prior oral regimen) goes
 into an `idds.selection.CandidateRecord`, through the same strict reader as a patient file:
 the pain NRS (the day's mean, for rest and movement alike: the model does not tell them
-apart), the oral morphine equivalent, and the side-effect grades the model keeps (lack of
-appetite has no field in the record). Life expectancy is the archetype's median survival, the
-estimate a team makes for such a patient (None: no disease hazard, taken as ten years). What
+apart), its type and distribution, the oral morphine equivalent, and the side-effect grades
+the model keeps (lack of appetite has no field in the record). Life expectancy is the team's
+estimate: the patient's own median survival in a trial cohort
+(`idds.physiology.survival.prognosis_days`), the archetype's median for a story's typical
+patient (None or +inf: no disease hazard, taken as ten years). What
 the model does not represent is set to "nothing against it" (`NOTHING_AGAINST`): no
 coagulation problem, infection, CSF obstruction, GI obstruction, MAO inhibitor or
 psychosocial barrier, and performance status ECOG 2. That is an assumption of every referral
@@ -14,6 +16,7 @@ built here, stated wherever it is shown.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -42,18 +45,21 @@ NO_HAZARD_DAYS = 3650
 
 def referral_record(label: str, diagnosis: str, sites: Sequence[str], nrs: float,
                     oral_morphine_mg_per_day: float, grades: Sequence[int],
-                    median_survival_days: float | None) -> CandidateRecord:
+                    median_survival_days: float | None, pain_type: str = "nociceptive",
+                    pain_distribution: str = "localized") -> CandidateRecord:
     """The candidate record of a virtual patient at referral. `nrs`: pain NRS 0-10 on the
-    run-in day; `grades`: CTCAE grade of each `Symptom` (in its order) that day."""
-    days = NO_HAZARD_DAYS if median_survival_days is None else round(median_survival_days)
+    run-in day; `grades`: CTCAE grade of each `Symptom` (in its order) that day;
+    `median_survival_days`: the team's estimate of life expectancy (days, at least 1)."""
+    days = NO_HAZARD_DAYS if median_survival_days is None or not math.isfinite(
+        median_survival_days) else max(1, round(median_survival_days))
     side: dict[str, Any] = {name: int(grades[symptom]) for symptom, name in
                             SIDE_EFFECT_FIELDS.items()}
     score = min(10, max(0, round(nrs)))
     data: dict[str, Any] = {
         "patient": {"label": label, "diagnosis": diagnosis, "sites_of_disease": list(sites),
                     "life_expectancy": f"{days} day", "ecog": ASSUMED_ECOG},
-        "pain": {"nrs_rest": score, "nrs_movement": score, "type": "nociceptive",
-                 "distribution": "localized"},
+        "pain": {"nrs_rest": score, "nrs_movement": score, "type": pain_type,
+                 "distribution": pain_distribution},
         "regimen": {"oral_morphine_equivalent": f"{round(oral_morphine_mg_per_day)} mg/day",
                     "description": "the virtual patient's prior oral regimen"},
         "side_effects": side,

@@ -38,7 +38,7 @@ TITLE = "IDDS in-silico trial"
 
 def metrics_json(result: TrialResult) -> dict[str, Any]:
     config = asdict(result.config)
-    for key in ("library", "scenario"):
+    for key in ("library", "scenario", "criteria"):
         config[key] = None if config[key] is None else str(config[key])
     return {
         "disclaimer": DISCLAIMER,
@@ -59,9 +59,21 @@ def metrics_json(result: TrialResult) -> dict[str, Any]:
                 "weekly": arm.weekly,
                 "survival": arm.survival.as_json(),
                 "reasons": arm.reasons,
+                **({} if arm.flow is None else {"intake": _intake(arm)}),
             }
             for name, arm in result.arms.items()
         },
+    }
+
+
+def _intake(arm: ArmResult) -> dict[str, Any]:
+    """A screened arm's flow, as-treated metrics and the screen's predictive value."""
+    assert arm.flow is not None and arm.as_treated is not None
+    return {
+        "flow": arm.flow.as_json(),
+        "as_treated": {group: {key: est.as_json() for key, est in found.items()}
+                       for group, found in arm.as_treated.items()},
+        "predictive_value": None if arm.predictive is None else arm.predictive.as_json(),
     }
 
 
@@ -94,6 +106,9 @@ def sections(result: TrialResult, case: Case | None) -> list[tuple[str, list[str
     found = [("Methods", narrative.methods(result)),
              ("Interpretation", narrative.interpretation(result)),
              ("Checks against published findings", narrative.checks(result))]
+    referred = narrative.intake(result)
+    if referred:
+        found.append(("From referral to treatment", referred))
     if case is not None:
         found.append(("The seed case", [f"The patient: {case.description}.", *story(case)]))
     return [*found, ("Survival", narrative.survival(result))]
@@ -103,6 +118,7 @@ def report_tables(result: TrialResult, case: Case | None) -> list[tables.Table]:
     found = [tables.baseline(result), tables.metrics(result), tables.week4(result)]
     oracle = tables.oracle(result)
     found += [] if oracle is None else [oracle]
+    found += tables.as_treated(result)
     return found + ([] if case is None else [tables.case_table(case, a) for a in CASE_ARMS])
 
 

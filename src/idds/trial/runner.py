@@ -22,12 +22,17 @@ from idds.control.registry import oral_to_it_ratio
 from idds.drugs import load_library
 from idds.errors import IddsError
 from idds.physiology import ARCHETYPES, sample_cohort
-from idds.trial.arms import Arm, Reason
-from idds.trial.controlled_arms import PLUGIN_PREFIX
-from idds.trial.engine import ArmRun, Baseline, TrialSettings, simulate_batch
+from idds.selection import load_criteria
+from idds.selection.screening_rules import ScreeningMethod
+from idds.trial.arms import Reason
+from idds.trial.batch import simulate
+from idds.trial.engine import ArmRun, Baseline, TrialSettings
+from idds.trial.flow import Flow, PredictiveValue, as_treated, flow, predictive_value
+from idds.trial.intake import IntakeSettings, Selection
 from idds.trial.metrics import Estimate, PatientOutcomes, arm_metrics, patient_outcomes
 from idds.trial.registry import ARMS, arm
 from idds.trial.scenario import Scenario, load_scenario
+from idds.trial.screened import SCREENED_SUFFIX, ScreenedArm
 from idds.trial.survival import SurvivalCurve, trial_survival
 from idds.trial.weekly import weekly_series
 
@@ -36,6 +41,16 @@ Array = NDArray[np.float64]
 
 class TrialError(IddsError):
     """A trial that cannot run as asked (unknown arm, bad size, unreachable scheduler)."""
+
+
+def _known(name: str) -> bool:
+    try:
+        arm(name)
+    except KeyError:
+        return False
+    except (ValueError, IddsError):
+        return True  # known form, refused with its own reason below
+    return True
 
 
 @dataclass(frozen=True)
@@ -52,6 +67,11 @@ class TrialConfig:
     library: Path | None = None
     #: A scenario file (`idds.trial.scenario`): scheduled breakthrough pain, missing diaries.
     scenario: Path | None = None
+    #: For screened arms (`idds.trial.intake`): the screening method, its length in days, the
+    #: candidacy criteria file (None: the reference criteria).
+    screening: str = "infusion"
+    screening_days: int = 1
+    criteria: Path | None = None
 
     def __post_init__(self) -> None:
         if self.patients < 1:
@@ -62,14 +82,18 @@ class TrialConfig:
             raise TrialError(f"--seed must be a whole number >= 0, not {self.seed}")
         if self.batch_size < 1:
             raise TrialError("batch size must be at least 1")
-        unknown = [a for a in self.arms if a not in ARMS and not a.startswith(PLUGIN_PREFIX)]
+        unknown = [a for a in self.arms if not _known(a)]
         if unknown or not self.arms:
             raise TrialError(
                 f"unknown arm(s) {', '.join(unknown) or '(none given)'}; arms: "
-                f"{', '.join(ARMS)}, or controller:SPEC for a plug-in controller"
+                f"{', '.join(ARMS)}, controller:SPEC for a plug-in controller, or an IT arm "
+                f"with {SCREENED_SUFFIX} (from referral)"
             )
         for name in self.arms:
-            arm(name)  # a plug-in is loaded and checked now, before any patient runs
+            try:
+                arm(name)  # a plug-in is loaded and checked now, before any patient runs
+            except ValueError as exc:
+                raise TrialError(str(exc)) from None
         if len(set(self.arms)) != len(self.arms):
             raise TrialError("each arm may be given once")
         if self.archetype not in ARCHETYPES:
@@ -80,6 +104,28 @@ class TrialConfig:
         except ValueError as exc:
             raise TrialError(str(exc)) from exc
         self.loaded_scenario()  # refuse a bad scenario file now, not in a worker
+        if self.screened_arms():
+            self.intake_settings()  # refuse a bad method, length or criteria file now
+
+    def screened_arms(self) -> tuple[str, ...]:
+        return tuple(a for a in self.arms if isinstance(arm(a), ScreenedArm))
+
+    def intake_settings(self) -> IntakeSettings:
+        """The intake of the screened arms; TrialError names a bad option."""
+        try:
+            method = ScreeningMethod(self.screening)
+        except ValueError:
+            raise TrialError(f"--screening {self.screening!r} is not a method: "
+                             f"{', '.join(m.value for m in ScreeningMethod)}") from None
+        if not 1 <= self.screening_days <= 3:
+            raise TrialError(f"--screening-days must be 1-3, not {self.screening_days}")
+        if method is ScreeningMethod.BOLUS and self.screening_days != 1:
+            raise TrialError("--screening-days is for an infusion; a test bolus is one dose")
+        try:
+            load_criteria(self.criteria)
+        except IddsError as exc:
+            raise TrialError(f"--criteria: {exc}") from None
+        return IntakeSettings(method, self.screening_days, self.criteria)
 
     def loaded_scenario(self) -> Scenario | None:
         return None if self.scenario is None else load_scenario(self.scenario)
@@ -101,10 +147,11 @@ def run_batch(task: BatchTask) -> list[ArmRun]:
     config = task.config
     cohort = sample_cohort(indices=range(task.start, task.stop), seed=config.seed,
                            archetype_name=config.archetype)
-    arms: list[Arm] = [arm(name) for name in config.arms]
+    arms = [arm(name) for name in config.arms]
     settings = TrialSettings(days=config.days, dt_min=config.dt_min,
                              scenario=config.loaded_scenario())
-    return simulate_batch(cohort, arms, load_library(config.library), settings)
+    intake = config.intake_settings() if config.screened_arms() else None
+    return simulate(cohort, arms, load_library(config.library), settings, intake)
 
 
 class Executor(Protocol):
@@ -190,6 +237,11 @@ class ArmResult:
     refused_by_hour: Array
     weekly: dict[str, Any]
     survival: SurvivalCurve
+    #: A screened arm's intake and its analyses (`idds.trial.flow`); None for other arms.
+    selection: Selection | None = None
+    flow: Flow | None = None
+    as_treated: dict[str, dict[str, Estimate]] | None = None
+    predictive: PredictiveValue | None = None
 
 
 @dataclass(frozen=True)
@@ -218,6 +270,8 @@ def _merge(name: str, runs: list[ArmRun], it_to_oral: float, seed: int) -> ArmRe
     visits = np.concatenate([r.visits for r in runs])
     refills = np.concatenate([r.refills for r in runs])
     outcomes = patient_outcomes(history, baseline.row, visits, refills, it_to_oral, prior)
+    selected = [r.selection for r in runs if r.selection is not None]
+    selection = Selection.concatenate(selected) if selected else None
     reasons = np.sum([r.reasons for r in runs], axis=0)
     pain_sum = np.sum([r.pain_by_hour_sum for r in runs], axis=0)
     pain_count = np.sum([r.pain_by_hour_count for r in runs], axis=0)
@@ -236,6 +290,10 @@ def _merge(name: str, runs: list[ArmRun], it_to_oral: float, seed: int) -> ArmRe
         refused_by_hour=np.sum([r.refused_by_hour for r in runs], axis=0),
         weekly=weekly_series(history, grades, inventory, baseline, it_to_oral),
         survival=trial_survival(death_day, outcomes.days),
+        selection=selection,
+        flow=None if selection is None else flow(selection, death_day, outcomes.days, outcomes),
+        as_treated=None if selection is None else as_treated(selection, outcomes, seed),
+        predictive=None if selection is None else predictive_value(selection),
     )
 
 

@@ -115,6 +115,25 @@ def week4(result: TrialResult) -> Table:
                  "alive with the toxicity at CTCAE grade >= 1 / >= 2.")
 
 
+def as_treated(result: TrialResult) -> list[Table]:
+    """Per screened arm: the metrics by intention to treat beside those as treated."""
+    out = []
+    for name, arm in result.arms.items():
+        if arm.as_treated is None or arm.flow is None:
+            continue
+        groups = list(arm.as_treated)
+        rows = [[key.replace("_", " "), estimate(arm.metrics[key]),
+                 *(estimate(arm.as_treated[g][key]) for g in groups)] for key in METRIC_KEYS]
+        counts = ", ".join(f"{g} {arm.flow.received[g]}" for g in groups)
+        out.append(Table(f"{name}: intention to treat and as treated",
+                         ["metric, mean [95% CI]", f"intention to treat ({arm.flow.referred})",
+                          *(f"as treated: {g} ({arm.flow.received[g]})" for g in groups)], rows,
+                         f"Intention to treat: every referred patient; as treated: by what "
+                         f"they received ({counts}). The as-treated groups differ by selection "
+                         "and are not a comparison of treatments."))
+    return out
+
+
 ORACLE = "oracle"
 
 
