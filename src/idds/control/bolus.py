@@ -15,6 +15,10 @@ dose (capped at `max_bolus_mg`, never cut by the cap: a bolus above the clinicia
 the supervisor's to refuse, with its reason); when the dose goes down (a reduction with a
 side-effect or safety reason), the smaller of the two; when the dose is held, the current
 bolus. Arrays (n,), mg and mg/day.
+
+Refused remote presses are unmet need: `one_more_bolus` allows one more bolus a day where
+they reach `refused_per_day` a day and the decision allows it (the intelligent controller's
+rule, shared by the treat-to-target rule; IDDS assumption).
 """
 
 from __future__ import annotations
@@ -22,7 +26,11 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from idds.control.observations import Observations
+
 Array = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
+IntArray = NDArray[np.int64]
 
 #: Relative change of the daily dose below which it counts as held (float noise).
 HELD = 1e-9
@@ -42,3 +50,13 @@ def follow_dose(current_bolus_mg: Array, current_daily_mg: Array, new_daily_mg: 
         default=current_bolus_mg,
     ).astype(np.float64)
     return out
+
+
+def one_more_bolus(obs: Observations, current_max_per_day: IntArray, allowed: BoolArray,
+                   refused_per_day: float, max_per_day: int) -> tuple[IntArray, BoolArray]:
+    """Boluses a day (n,) and who got one more: where `allowed`, refused presses of at least
+    `refused_per_day` a day allow one more bolus a day, up to `max_per_day`."""
+    more: BoolArray = allowed & (obs.refused_per_day >= refused_per_day) & (
+        current_max_per_day < max_per_day)
+    out: IntArray = np.where(more, current_max_per_day + 1, current_max_per_day).astype(np.int64)
+    return out, more

@@ -36,7 +36,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from idds.control import breathing, estimator
-from idds.control.bolus import follow_dose
+from idds.control.bolus import follow_dose, one_more_bolus
 from idds.control.breathing import BreathingEstimate, BreathingModel
 from idds.control.daily import DailyState, recover
 from idds.control.estimator import ResponseEstimate, ResponseModel
@@ -230,10 +230,9 @@ class IntelligentController:
         flex = self.flex.shape(obs, therapy.flex, low)
         flex = np.where((reasons == Reason.DECREASE_SIDE_EFFECTS)[:, None], 1.0, flex)
         bolus = follow_dose(therapy.bolus_mg, cur, it, self.bolus_fraction, self.max_bolus_mg)
-        unmet = (obs.refused_per_day >= self.refused_for_more_boluses) & ~unsafe
-        more = unmet & (therapy.max_boluses_per_day < self.max_boluses_per_day) & (
-            reasons != Reason.INCREASE_UNCONTROLLED)
-        maxb = np.where(more, therapy.max_boluses_per_day + 1, therapy.max_boluses_per_day)
+        maxb, more = one_more_bolus(obs, therapy.max_boluses_per_day,
+                                    ~unsafe & (reasons != Reason.INCREASE_UNCONTROLLED),
+                                    self.refused_for_more_boluses, self.max_boluses_per_day)
         held = reasons == Reason.HOLD_CONTROLLED
         reshaped = held & (np.abs(flex - therapy.flex).max(axis=1) > 0.05)
         reasons = np.where(reshaped, Reason.RESHAPE_FLEX, reasons)

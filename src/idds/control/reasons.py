@@ -36,6 +36,7 @@ class Reason(IntEnum):
     ADJUST_BOLUS = 15
     HOLD_LEARNING = 16
     HOLD_PREDICTED_WORSE = 17
+    HOLD_INTERVAL = 18
 
     @property
     def text(self) -> str:
@@ -71,6 +72,8 @@ TEXT: dict[Reason, str] = {
     Reason.HOLD_LEARNING: "too little data to estimate the response yet: dose held",
     Reason.HOLD_PREDICTED_WORSE: "the change is predicted to leave pain worse than the current "
     "program, with no side-effect or safety gain: held",
+    Reason.HOLD_INTERVAL: "pain above target but the last increase is within the drug library's "
+    "minimum interval between increases: held",
 }
 
 #: The reasons a controller or a titration rule gives with a recommendation.
@@ -87,4 +90,5 @@ CONTROLLER_REASONS: frozenset[Reason] = frozenset({
     Reason.HOLD_LITTLE_BENEFIT,
     Reason.DECREASE_LITTLE_BENEFIT,
     Reason.HOLD_PREDICTED_WORSE,
+    Reason.HOLD_INTERVAL,
 })

@@ -97,6 +97,7 @@ REPORTED: frozenset[Reason] = frozenset({
     Reason.HOLD_LITTLE_BENEFIT,
     Reason.DECREASE_LITTLE_BENEFIT,
     Reason.HOLD_PREDICTED_WORSE,
+    Reason.HOLD_INTERVAL,
 })
 
 

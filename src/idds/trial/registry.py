@@ -6,6 +6,7 @@ from idds.control.registry import require
 from idds.trial.arms import Arm, ComprehensiveMedicalManagement, StandardIntrathecal
 from idds.trial.controlled_arms import (
     PLUGIN_PREFIX,
+    DailyTargetArm,
     IntelligentArm,
     OracleArm,
     PluginArm,
@@ -20,6 +21,7 @@ ARMS: dict[str, Arm] = {
         IntelligentArm(),
         OracleArm(),
         RuleBasedArm(),
+        DailyTargetArm(),
     )
 }
 
