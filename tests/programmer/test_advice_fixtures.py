@@ -51,21 +51,26 @@ def _when(value: Any) -> dt.datetime:
 
 
 def _pump_on(rig: Rig, spec: dict[str, Any], start: int) -> Programmer:
-    """The scenario's program from pump time `start`, presses each day, the visit at 12:00."""
+    """The scenario's program from pump time `start` (basal `dose`, patient bolus `bolus`,
+    default 0.2 mg, lockout 2 h, 4 a day), the remote pressed each day at `presses_at_hour` or
+    at each of `presses_at_hours` (hours of day), the visit at 12:00."""
     prog = rig.programmer()
     change = run(prog.plan_refill(RefillRequest(q("0 mL"), q("20 mL"), q("10 mg/mL"),
                                                 "morphine")))
     run(prog.send_refill(change))
     therapy = Therapy(Continuous(q(spec["dose"])),
-                      DemandBolus(q("0.2 mg"), q("10 min"), q("2 h"), 4))
+                      DemandBolus(q(spec.get("bolus", "0.2 mg")), q("10 min"), q("2 h"), 4))
     run(prog.send_therapy(run(prog.plan_therapy(
         TherapyRequest("morphine", q("10 mg/mL"), therapy, opioid_tolerant=True)))))
     days = int(spec["days"])
-    if "presses_at_hour" in spec:
+    hours = spec.get("presses_at_hours", [spec["presses_at_hour"]] if "presses_at_hour" in spec
+                     else [])
+    if hours:
         remote = rig.remote()
         for d in range(days):
-            rig.pump_time = Fraction(start + int((d + spec["presses_at_hour"] / 24) * DAY))
-            run(remote.bolus())
+            for hour in hours:  # a press inside the lockout is refused by the pump
+                rig.pump_time = Fraction(start + int((d + hour / 24) * DAY))
+                run(remote.bolus())
     rig.pump_time = Fraction(start + days * DAY + 12 * 3600)
     return prog
 
@@ -109,3 +114,20 @@ def test_the_fixtures_cover_increase_hold_reduce_and_reshape() -> None:
                for n in SCENARIOS}
     assert {"increase_uncontrolled", "decrease_side_effects", "reshape_flex"} <= reasons
     assert any(r.startswith("hold") for r in reasons)
+
+
+#: The reasons that state a side-effect or safety gain (`idds.control.harm.GAIN_REASONS`).
+_GAIN = {"decrease_side_effects", "decrease_little_benefit", "decrease_overcontrolled"}
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_no_advice_cuts_a_dose_without_a_gain(name: str, tmp_path: Path) -> None:
+    """Issue 20: what acceptance would program never lowers the daily dose, the patient bolus
+    or the boluses a day unless the reason states a side-effect or safety gain (or the
+    supervisor's interlock acted): advice that predicts harm is not recommended."""
+    got = advice_for(name, tmp_path)["advice"]
+    if got["reason"] in _GAIN or got["verdict"] == "alarm":
+        return
+    cur, allowed = got["current"], got["allowed"]
+    for key in ("daily_mg_per_day", "bolus_mg", "max_boluses_per_day"):
+        assert allowed[key] >= cur[key] - 1e-9, (key, cur[key], allowed[key])

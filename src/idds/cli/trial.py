@@ -16,8 +16,9 @@ if TYPE_CHECKING:  # the trial stack (scipy, matplotlib) loads only when a trial
     from idds.trial import TrialConfig, TrialResult
     from idds.trial.runner import Executor
 
-ARM_NAMES = ("cmm, it-standard, it-intelligent, oracle, it-screened (from referral: candidacy, "
-             "screening, then it-standard or cmm); ARM+screened for any IT arm")
+ARM_NAMES = ("cmm, it-standard, it-intelligent, it-rule-based, it-daily-target, oracle, "
+             "it-screened (from referral: candidacy, screening, then it-standard or cmm); "
+             "ARM+screened for any IT arm")
 
 SUMMARY = ("pain_change_percent", "time_controlled_percent", "it_mg_per_day",
            "prior_oral_per_it", "oral_mg_per_day", "ome_mg_per_day", "toxicity_composite",

@@ -19,7 +19,12 @@ Each evening it
    reduce 25-50%);
 5. shapes the flex schedule from remote presses by hour (`idds.control.flex`: same daily dose,
    moved ahead of the busy hours) and meets refused presses (unmet need) with one more
-   allowed bolus a day rather than a higher basal rate.
+   allowed bolus a day rather than a higher basal rate; the patient bolus follows the daily
+   dose only in the dose's direction (`idds.control.bolus`);
+6. recommends no change any deliverable part of which is predicted to leave pain worse than
+   the current plan without a side-effect or safety gain (`idds.control.harm`: it holds,
+   `HOLD_PREDICTED_WORSE`). The predicted pain it reports is at the recommended plan's whole
+   IT-equivalent dose: basal + the boluses the patient is expected to take + oral.
 The supervisor checks everything it returns.
 """
 
@@ -31,10 +36,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from idds.control import breathing, estimator
+from idds.control.bolus import follow_dose, one_more_bolus
 from idds.control.breathing import BreathingEstimate, BreathingModel
 from idds.control.daily import DailyState, recover
 from idds.control.estimator import ResponseEstimate, ResponseModel
 from idds.control.flex import FlexShaper
+from idds.control.harm import hold_predicted_worse, plan_dose
 from idds.control.observations import Observations
 from idds.control.prescription import Prescription
 from idds.control.reasons import Reason
@@ -222,18 +229,21 @@ class IntelligentController:
         low = self.min_rate_mg_per_day / np.maximum(it, 1e-12)
         flex = self.flex.shape(obs, therapy.flex, low)
         flex = np.where((reasons == Reason.DECREASE_SIDE_EFFECTS)[:, None], 1.0, flex)
-        bolus = np.minimum(it * self.bolus_fraction, self.max_bolus_mg)
-        unmet = (obs.refused_per_day >= self.refused_for_more_boluses) & ~unsafe
-        more = unmet & (therapy.max_boluses_per_day < self.max_boluses_per_day) & (
-            reasons != Reason.INCREASE_UNCONTROLLED)
-        maxb = np.where(more, therapy.max_boluses_per_day + 1, therapy.max_boluses_per_day)
+        bolus = follow_dose(therapy.bolus_mg, cur, it, self.bolus_fraction, self.max_bolus_mg)
+        maxb, more = one_more_bolus(obs, therapy.max_boluses_per_day,
+                                    ~unsafe & (reasons != Reason.INCREASE_UNCONTROLLED),
+                                    self.refused_for_more_boluses, self.max_boluses_per_day)
         held = reasons == Reason.HOLD_CONTROLLED
         reshaped = held & (np.abs(flex - therapy.flex).max(axis=1) > 0.05)
         reasons = np.where(reshaped, Reason.RESHAPE_FLEX, reasons)
         reasons = np.where(held & more, Reason.ADJUST_BOLUS, reasons).astype(np.int64)
         rec = therapy.with_(it_mg_per_day=it, flex=flex, bolus_mg=bolus,
                             max_boluses_per_day=maxb.astype(np.int64))
-        predicted = estimator.expected_nrs(
-            state.response, self.model, it + therapy.oral_mg_per_day / self.oral_per_it_mg,
-            self.horizon_days)
+
+        def predict(dose: Array) -> Array:
+            return estimator.expected_nrs(state.response, self.model, dose, self.horizon_days)
+
+        rec, reasons, _ = hold_predicted_worse(predict, obs, therapy, rec, reasons,
+                                               self.oral_per_it_mg)
+        predicted = predict(plan_dose(obs, therapy, rec, self.oral_per_it_mg))
         return Recommendation(rec, reasons, predicted), state

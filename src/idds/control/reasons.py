@@ -35,6 +35,8 @@ class Reason(IntEnum):
     RESHAPE_FLEX = 14
     ADJUST_BOLUS = 15
     HOLD_LEARNING = 16
+    HOLD_PREDICTED_WORSE = 17
+    HOLD_INTERVAL = 18
 
     @property
     def text(self) -> str:
@@ -68,6 +70,10 @@ TEXT: dict[Reason, str] = {
     "(flex)",
     Reason.ADJUST_BOLUS: "refused remote presses (unmet need): patient bolus settings changed",
     Reason.HOLD_LEARNING: "too little data to estimate the response yet: dose held",
+    Reason.HOLD_PREDICTED_WORSE: "the change is predicted to leave pain worse than the current "
+    "program, with no side-effect or safety gain: held",
+    Reason.HOLD_INTERVAL: "pain above target but the last increase is within the drug library's "
+    "minimum interval between increases: held",
 }
 
 #: The reasons a controller or a titration rule gives with a recommendation.
@@ -83,4 +89,6 @@ CONTROLLER_REASONS: frozenset[Reason] = frozenset({
     Reason.HOLD_LEARNING,
     Reason.HOLD_LITTLE_BENEFIT,
     Reason.DECREASE_LITTLE_BENEFIT,
+    Reason.HOLD_PREDICTED_WORSE,
+    Reason.HOLD_INTERVAL,
 })

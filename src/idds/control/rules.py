@@ -4,8 +4,9 @@ Pain above NRS 3 on the diary without limiting side effects: +20% (the library's
 clinician steps of 10-20%, library source). Sedation POSS >= 3 (Pasero 2009: unacceptable,
 reduce), breathing below 10/min, or side-effect burden >= 6 of 10: -25% (Pasero: 25-50%).
 Burden >= 4: hold. No diary: hold. Pain at NRS <= 1.5 (well below target) without presses:
--10% toward the smallest effective dose (assumption). Bolus dose 10% of the daily dose (never
-above the library bolus limit, the supervisor checks). The supervisor decides whether a
+-10% toward the smallest effective dose (assumption). Bolus dose 10% of the daily dose, moved
+only in the daily dose's direction (`idds.control.bolus`; never above the library bolus limit,
+the supervisor checks). The supervisor decides whether a
 recommendation may be delivered (monitoring window, per-week change, interlock...).
 """
 
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from idds.control.bolus import follow_dose
 from idds.control.observations import Observations
 from idds.control.prescription import Prescription
 from idds.control.reasons import Reason
@@ -120,5 +122,6 @@ class RuleBasedController:
         trimmed = reasons == Reason.DECREASE_OVERCONTROLLED
         it = np.where(trimmed, np.maximum(it, np.minimum(self.min_daily_mg, therapy.it_mg_per_day)),
                       it)
-        rec = therapy.with_(it_mg_per_day=it, bolus_mg=it * self.bolus_fraction)
+        bolus = follow_dose(therapy.bolus_mg, therapy.it_mg_per_day, it, self.bolus_fraction)
+        rec = therapy.with_(it_mg_per_day=it, bolus_mg=bolus)
         return Recommendation(rec, reasons, np.full(therapy.n, np.nan)), RuleState(obs.day)

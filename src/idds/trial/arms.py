@@ -96,6 +96,8 @@ REPORTED: frozenset[Reason] = frozenset({
     Reason.HOLD_NO_DATA,
     Reason.HOLD_LITTLE_BENEFIT,
     Reason.DECREASE_LITTLE_BENEFIT,
+    Reason.HOLD_PREDICTED_WORSE,
+    Reason.HOLD_INTERVAL,
 })
 
 

@@ -2,7 +2,8 @@
 
 `it-intelligent` (the estimating controller of `idds.control.intelligent`), `oracle` (the
 evaluation-only controller that reads the virtual patients' hidden parameters) and
-`it-rule-based` (daily rule-based titration) share the implant, conversion, systemic taper and
+`it-rule-based` (daily rule-based titration) and `it-daily-target` (treat-to-target with daily
+steps, `idds.control.target`) share the implant, conversion, systemic taper and
 refill conventions of `it-standard` (its `start` and taper schedule are reused). Each evening
 the arm applies the taper, lets a simulated clinician act where one is needed, runs one
 bounded closed-loop step (`idds.control.loop`) and returns the supervisor's therapy.
@@ -36,6 +37,7 @@ from idds.control.prescription import Prescription
 from idds.control.reasons import Reason
 from idds.control.registry import build_controller, settings_for
 from idds.control.supervisor import Check, Verdict, reset_alarm
+from idds.control.target import TREAT_TO_TARGET, DailyTargetController
 from idds.pump.twin import MIN_FLOW_ML_PER_DAY
 from idds.trial.arms import ArmContext, Decision, StandardIntrathecal, from_control
 
@@ -219,6 +221,42 @@ class OracleArm(_ClosedLoopArm):
         return OracleController(cohort=context.hidden_cohort, min_daily_mg=bounds.min_daily_mg,
                                 min_rate_mg_per_day=bounds.min_rate_mg_per_day,
                                 max_increase_per_day=step)
+
+
+@dataclass(frozen=True)
+class DailyTargetArm(_ClosedLoopArm):
+    """`it-daily-target`: treat-to-target with daily steps (`idds.control.target`), as a
+    careful clinician with a daily diary would dose, behind the same supervisor and bounds as
+    the closed-loop arms; implant, conversion, systemic taper, refills and the start's patient
+    bolus settings of `it-standard`. The step is the library's `max_increase_percent` and the
+    interval the library's `min_interval_between_increases` (the clinician's bounds pass
+    neither soft limit by default: `per_change_step`). Unlike the closed loop, every change of
+    the pump program is a clinician's programming session: a day the delivered program changes
+    counts as a clinic visit (the daily diary review itself does not)."""
+
+    name: str = "it-daily-target"
+
+    def controller(self, context: ArmContext, bounds: ClinicianBounds) -> Controller[Any]:
+        library = LibraryLimits.from_drug(context.morphine)
+        interval = library.min_hours_between_increases
+        return DailyTargetController(
+            titration=replace(TREAT_TO_TARGET, increase=per_change_step(bounds, library)),
+            min_hours_between_increases=0.0 if interval is None else interval.value,
+            bolus_fraction=self.standard.bolus_fraction,
+            max_bolus_mg=bounds.max_bolus_mg,
+            max_boluses_per_day=bounds.max_boluses_per_day,
+            min_daily_mg=bounds.min_daily_mg,
+        )
+
+    def decide(self, obs: Observations, therapy: Prescription, context: ArmContext,
+               memory: object = None) -> Decision:
+        out = super().decide(obs, therapy, context, memory)
+        new, old = out.therapy, therapy
+        changed = (~np.isclose(new.it_mg_per_day, old.it_mg_per_day, rtol=1e-9, atol=0)
+                   | ~np.isclose(new.bolus_mg, old.bolus_mg, rtol=1e-9, atol=0)
+                   | (new.max_boluses_per_day != old.max_boluses_per_day)
+                   | ~np.all(np.isclose(new.flex, old.flex), axis=1))
+        return replace(out, visit=out.visit | changed)
 
 
 #: Arm names of the form `controller:SPEC` run a plug-in controller (`idds.control.plugins`).

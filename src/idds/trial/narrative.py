@@ -34,6 +34,11 @@ ARM_WORDS: dict[str, str] = {
     "step sizes).",
     "it-rule-based": "the same pump, with a daily rule-based titration behind the same "
     "safety supervisor.",
+    "it-daily-target": "the same pump, with the diary reviewed every day by a careful "
+    "clinician treating to target: the library's step up when pain is above NRS 3 and side "
+    "effects do not limit (no sooner than the library's interval and the supervisor's "
+    "monitoring window), down on sedation, slow breathing or limiting side effects, behind "
+    "the same safety supervisor; each program change counts as a clinic visit.",
     PLUGIN_PREFIX: "a researcher's own controller (a plug-in), daily, on the same pump and "
     "behind the same safety supervisor as it-intelligent.",
     "oracle": "evaluation only: a controller that knows each virtual patient's hidden "

@@ -6,6 +6,7 @@ from idds.control.registry import require
 from idds.trial.arms import Arm, ComprehensiveMedicalManagement, StandardIntrathecal
 from idds.trial.controlled_arms import (
     PLUGIN_PREFIX,
+    DailyTargetArm,
     IntelligentArm,
     OracleArm,
     PluginArm,
@@ -21,6 +22,7 @@ ARMS: dict[str, Arm | ScreenedArm] = {
         IntelligentArm(),
         OracleArm(),
         RuleBasedArm(),
+        DailyTargetArm(),
         screened(StandardIntrathecal(), "it-screened"),
     )
 }
