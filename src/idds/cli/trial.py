@@ -20,7 +20,8 @@ ARM_NAMES = ("cmm, it-standard, it-intelligent, it-rule-based, it-daily-target, 
              "it-screened (from referral: candidacy, screening, then it-standard or cmm); "
              "ARM+screened for any IT arm")
 
-SUMMARY = ("pain_change_percent", "time_controlled_percent", "it_mg_per_day",
+SUMMARY = ("time_in_target_percent", "pain_change_percent", "time_controlled_percent",
+           "it_mg_per_day",
            "prior_oral_per_it", "oral_mg_per_day", "ome_mg_per_day", "toxicity_composite",
            "toxicity_change_percent", "off_systemic_end_percent", "nights_without_waking_percent",
            "respiratory_events_per_100_patient_days", "clinical_success_percent")
@@ -85,7 +86,8 @@ def intake_lines(result: TrialResult) -> list[str]:
         if arm.flow is None or arm.as_treated is None:
             continue
         lines += ["", *flow_lines(name, arm.flow)]
-        for key in ("time_controlled_percent", "pain_change_percent", "toxicity_composite"):
+        for key in ("time_in_target_percent", "time_controlled_percent", "pain_change_percent",
+                    "toxicity_composite"):
             def cell(est: Estimate) -> str:
                 return _cell(est.mean, est.low, est.high)
 

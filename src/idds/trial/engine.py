@@ -30,7 +30,7 @@ from idds.pump import twin as pump_twin
 from idds.pump.twin import GIVEN, PumpArrays
 from idds.trial.arms import Arm, ArmContext, Reason
 from idds.trial.care import DOSE_LIMITING, SupportiveCare
-from idds.trial.history import DayAccumulator, History, observe
+from idds.trial.history import DayAccumulator, History, observe, time_in_target
 from idds.trial.intake import Selection
 from idds.trial.pump_draws import systematic_errors
 from idds.trial.pumping import PumpSetup, program_pumps, refill_due
@@ -191,6 +191,9 @@ def _step_day(run: _Run, settings: TrialSettings, uses_pump: bool) -> dict[str, 
         values["oral_mg"] += out.oral_rescue_mg
         values["pain_mean"] += pain
         values["controlled_fraction"] += pain <= 3.0
+        if night_end <= s * dt < night_start:
+            values["waking_controlled_fraction"] += pain <= 3.0
+            run.acc.waking_steps += 1
         values["severe_fraction"] += pain >= 7.0
         values["plasma_mean"] += exp.plasma
         exposure["supraspinal"] += exp.supraspinal
@@ -234,6 +237,7 @@ def _step_day(run: _Run, settings: TrialSettings, uses_pump: bool) -> dict[str, 
     row["oral_programmed_mg_per_day"] = run.therapy.oral_mg_per_day.copy()
     row["rescue_prescribed_mg"] = run.therapy.oral_rescue_mg.copy()
     grades, inventory = _symptoms_of_day(run, row, means, settings)
+    row["time_in_target"] = time_in_target(row["waking_controlled_fraction"], grades)
     run.history.append(row, presses_by_hour.T, refused_by_hour.T, grades, inventory)
     return row
 

@@ -29,8 +29,8 @@ from idds.trial.registry import ARMS
 from idds.trial.runner import TrialResult
 from idds.trial.tables import oracle_distances
 
-COMPARED = ("time_controlled_percent", "pain_change_percent", "toxicity_change_percent",
-            "clinical_success_percent")
+COMPARED = ("time_in_target_percent", "time_controlled_percent", "pain_change_percent",
+            "toxicity_change_percent", "clinical_success_percent")
 
 
 def arm_colour(name: str) -> str:
@@ -239,17 +239,18 @@ def _bars(ax: Axes, names: list[str], estimates: list[Estimate], title: str) -> 
 
 
 def comparison(result: TrialResult) -> ReportFigure:
-    fig, axes = plt.subplots(1, len(COMPARED), figsize=(12, 3.4))
+    fig, axes = plt.subplots(1, len(COMPARED), figsize=(14, 3.4))
     names = list(result.arms)
     for ax, key in zip(axes, COMPARED, strict=True):
         _bars(ax, names, [result.arms[n].metrics[key] for n in names],
               key.replace("_", " ").replace("percent", "%"))
     return ReportFigure(
         "comparison", "The arms side by side",
-        "Mean per arm with its 95% interval for four outcomes: time with pain controlled, "
-        "pain change from baseline, composite-toxicity change from baseline (negative is "
-        "better for both changes) and clinical success. Overlapping intervals mean the "
-        "trial cannot tell the arms apart on that outcome.", fig)
+        "Mean per arm with its 95% interval for five outcomes: time in target (the primary "
+        "outcome: pain controlled while awake, no grade >= 2 side effect of the opioid), time "
+        "with pain controlled, pain change from baseline, composite-toxicity change from "
+        "baseline (negative is better for both changes) and clinical success. Overlapping "
+        "intervals mean the trial cannot tell the arms apart on that outcome.", fig)
 
 
 def hour_of_day(result: TrialResult) -> ReportFigure:
@@ -276,7 +277,7 @@ def hour_of_day(result: TrialResult) -> ReportFigure:
 
 
 def oracle_distance(result: TrialResult) -> ReportFigure:
-    fig, axes = plt.subplots(1, len(ORACLE_DISTANCE_KEYS), figsize=(12, 3.4))
+    fig, axes = plt.subplots(1, len(ORACLE_DISTANCE_KEYS), figsize=(14, 3.4))
     distances = oracle_distances(result)
     caption = ("Paired difference per patient between each arm and the oracle (which knows "
                "each virtual patient's hidden parameters), mean and 95% interval: how much "

@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 
 from idds.control.observations import Observations
 from idds.control.prescription import HOURS
-from idds.physiology.symptoms import N_ITEMS, N_SYMPTOMS
+from idds.physiology.symptoms import N_ITEMS, N_SYMPTOMS, Symptom
 
 Array = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -26,6 +26,9 @@ IntArray = NDArray[np.int64]
 DAILY_FIELDS: dict[str, str] = {
     "pain_mean": "mean perceived pain over the day, NRS 0-10",
     "controlled_fraction": "share of the day with pain NRS <= 3",
+    "waking_controlled_fraction": "share of the waking day (06:00-22:00) with pain NRS <= 3",
+    "time_in_target": "share of the waking day in target: pain NRS <= 3 on a day without a "
+    "treatment-related side effect at CTCAE grade >= 2 (`TARGET_SIDE_EFFECTS`), else 0",
     "severe_fraction": "share of the day with pain NRS >= 7",
     "toxicity_composite": "composite toxicity: sum of the day's CTCAE grades of the ten "
     "treatment-related toxicities (0-33)",
@@ -50,6 +53,27 @@ DAILY_FIELDS: dict[str, str] = {
     "intake": "share of usual eating, 0-1",
     "weight_kg": "body weight at the end of the day, kg",
 }
+#: The treatment-related side effects that take a day out of target at CTCAE grade >= 2
+#: (`TARGET_GRADE`): the opioid's own, which a change of dose or route can move (constipation,
+#: nausea, vomiting, somnolence, confusion, pruritus, urinary retention, respiratory
+#: depression). Fatigue and lack of appetite, graded in the composite on their whole intensity,
+#: are left out here because in the virtual patients they are mostly the cancer's own burden
+#: (docs/physiology.md); counting them would measure the disease, not the therapy (IDDS
+#: decision, docs/trial.md "Time in target").
+TARGET_SIDE_EFFECTS = (Symptom.CONSTIPATION, Symptom.NAUSEA, Symptom.VOMITING,
+                       Symptom.SOMNOLENCE, Symptom.CONFUSION, Symptom.PRURITUS,
+                       Symptom.URINARY_RETENTION, Symptom.RESPIRATORY_DEPRESSION)
+TARGET_GRADE = 2
+
+
+def time_in_target(waking_controlled_fraction: Array, grades: NDArray[np.int8]) -> Array:
+    """The day's time in target per patient (n,): the waking share with pain NRS <= 3, or 0
+    on a day with a `TARGET_SIDE_EFFECTS` grade >= `TARGET_GRADE` (grades (N_SYMPTOMS, n))."""
+    limited = grades[list(TARGET_SIDE_EFFECTS)].max(axis=0) >= TARGET_GRADE
+    out: Array = np.where(limited, 0.0, waking_controlled_fraction)
+    return out
+
+
 #: Per-step sums of one day that feed the day's symptoms but are not kept (exposures at the
 #: sites, morphine-equivalent ng/mL, gut mg, and sedation 0-1).
 EXPOSURE_SUMS = ("supraspinal", "spinal", "gut_mg", "sedation")
@@ -65,12 +89,14 @@ class DayAccumulator:
     values: dict[str, Array] = field(default_factory=dict)
     exposure: dict[str, Array] = field(default_factory=dict)
     steps: int = 0
+    waking_steps: int = 0
 
     def __post_init__(self) -> None:
         self.reset()
 
     def reset(self) -> None:
         self.steps = 0
+        self.waking_steps = 0
         for name in DAILY_FIELDS:
             self.values[name] = np.zeros(self.n)
         for name in EXPOSURE_SUMS:
@@ -85,6 +111,7 @@ class DayAccumulator:
         row = {name: value.copy() for name, value in self.values.items()}
         for name in _MEANS:
             row[name] /= steps
+        row["waking_controlled_fraction"] /= max(self.waking_steps, 1)
         means = {name: value / steps for name, value in self.exposure.items()}
         self.reset()
         return row, means

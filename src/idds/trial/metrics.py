@@ -7,6 +7,9 @@ Definitions (documented key by key in docs/trial.md):
   have no outcome;
 - end of trial: the last 7 days alive (or all of them if fewer);
 - pain change (%): per patient, (mean pain at the end - baseline) / baseline x 100;
+- time in target (%), the primary metric: share of waking time alive (06:00-22:00) with NRS
+  <= 3 on days without a treatment-related side effect at grade >= 2
+  (`idds.trial.history.TARGET_SIDE_EFFECTS`), as diabetes systems are judged by time in range;
 - time controlled / severe (%): share of all trial time alive with NRS <= 3 / >= 7;
 - doses: mean daily oral and intrathecal morphine actually taken or delivered, and the oral
   morphine equivalent (OME) = oral + intrathecal x the library's intrathecal factor (300 mg
@@ -175,6 +178,7 @@ class PatientOutcomes:
     #: Baseline pain minus mean pain over the whole trial, NRS points (the days of the doses).
     pain_fall_nrs: Array
     toxicity_change_percent: Array
+    time_in_target_percent: Array
     time_controlled_percent: Array
     time_severe_percent: Array
     oral_mg_per_day: Array
@@ -252,6 +256,7 @@ def patient_outcomes(
         pain_change_percent=pain_change,
         pain_fall_nrs=baseline["pain_mean"] - mean("pain_mean"),
         toxicity_change_percent=tox_change,
+        time_in_target_percent=100.0 * mean("time_in_target"),
         time_controlled_percent=100.0 * mean("controlled_fraction"),
         time_severe_percent=100.0 * mean("severe_fraction"),
         oral_mg_per_day=oral,
@@ -280,6 +285,10 @@ def patient_outcomes(
 
 #: Metric keys of metrics.json, in report order, with what each one is.
 METRIC_KEYS: dict[str, str] = {
+    "time_in_target_percent": "time in target, the primary metric: share of waking time alive "
+    "(06:00-22:00) with pain NRS <= 3 on days without a treatment-related side effect at "
+    "CTCAE grade >= 2 (the opioid's own: constipation, nausea, vomiting, somnolence, "
+    "confusion, pruritus, urinary retention, respiratory depression), %",
     "pain_change_percent": "change in mean pain from baseline to the last 7 days alive, %",
     "time_controlled_percent": "share of time alive with pain controlled (NRS <= 3), %",
     "time_severe_percent": "share of time alive with severe pain (NRS >= 7), %",
@@ -342,6 +351,7 @@ def arm_metrics(outcomes: PatientOutcomes, seed: int = 0) -> dict[str, Estimate]
 
 #: Per-patient outcomes compared with the oracle arm (same patients, paired differences).
 ORACLE_DISTANCE_KEYS: dict[str, str] = {
+    "time_in_target_percent": "time in target, arm minus oracle, percentage points",
     "time_controlled_percent": "time with pain controlled, arm minus oracle, percentage points",
     "it_mg_per_day": "intrathecal morphine, arm minus oracle, mg/day",
     "ome_mg_per_day": "oral morphine equivalent, arm minus oracle, mg/day",

@@ -128,6 +128,10 @@ def _compare(what: str, unit: str, est: Estimate, better: str, worse: str) -> st
 def _against(reference: ArmResult, arm: ArmResult) -> str:
     ref, out = reference.outcomes, arm.outcomes
     parts = [
+        _compare("time in target (pain controlled while awake, no grade >= 2 side effect "
+                 "of the opioid)", "percentage points",
+                 paired_difference(ref, out, "time_in_target_percent"),
+                 "more time in target", "less time in target"),
         _compare("time with pain controlled", "percentage points",
                  paired_difference(ref, out, "time_controlled_percent"),
                  "more time controlled", "less time controlled"),
