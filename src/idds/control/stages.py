@@ -78,7 +78,8 @@ def latch(latched: IntArray, alarm_cap_mg: Array, pre_alarm_mg: Array, obs: Obse
 class Context:
     """What every stage may read: the current therapy, the day's observations, the limits, the
     latch, and from the supervisor's memory the day of the last increase per patient (days,
-    -inf: none) and the ring of delivered basal doses of the last days ((WEEK, n), mg/day)."""
+    -inf: none), the ring of delivered basal doses of the last days ((WEEK, n), mg/day) and
+    the ring of the diary means seen on those days ((WEEK, n), NRS; None: not remembered)."""
 
     current: Prescription
     obs: Observations
@@ -87,6 +88,7 @@ class Context:
     latch: Latch
     last_increase_day: Array
     recent_daily_mg: Array
+    recent_diary_nrs: Array | None = None
 
     @property
     def current_basal(self) -> Array:
@@ -217,6 +219,54 @@ def gate_increases(t: Prescription, checks: IntArray, ctx: Context
         it_mg_per_day=np.where(blocked & basal_up, cur_basal, basal),
         bolus_mg=np.where(blocked & allow_up, cur.bolus_mg, bolus),
         max_boluses_per_day=np.where(blocked & allow_up, cur.max_boluses_per_day, maxb),
+    ), checks
+
+
+def loss_of_effect(ctx: Context) -> tuple[BoolArray, Array]:
+    """Who shows no response to the dose, and the basal dose to go back to (mg/day): today's
+    diary mean `loss_of_effect_nrs` or more above the lowest of the week's (the ring), with a
+    basal no lower than the one that day's diary reflected (the dose decided the day before
+    it: the 3-day diary lags the dose); that dose is the one to restore. None without a
+    remembered diary."""
+    n = ctx.current.n
+    cur = ctx.current_basal
+    ring = ctx.recent_diary_nrs
+    if ring is None or ring.shape != ctx.recent_daily_mg.shape:
+        return np.zeros(n, dtype=bool), cur
+    known = ~np.isnan(ring)
+    best_day = np.argmin(np.where(known, ring, np.inf), axis=0)
+    cols = np.arange(n)
+    best = ring[best_day, cols]
+    dose_then = ctx.recent_daily_mg[np.maximum(best_day - 1, 0), cols]
+    with np.errstate(invalid="ignore"):
+        lost = (known.any(axis=0) & (ctx.obs.diary_mean_nrs - best >= ctx.bounds.loss_of_effect_nrs)
+                & (cur >= dose_then * (1 - EPS)))
+    out: BoolArray = np.asarray(lost, dtype=bool)
+    return out, np.where(out, dose_then, cur)
+
+
+def hold_cannot_help(t: Prescription, checks: IntArray, ctx: Context
+                     ) -> tuple[Prescription, IntArray]:
+    """Where more drug cannot help, hold for a clinician instead of escalating: no response to
+    the dose (`loss_of_effect`: a catheter or pump failure, or progression) brings the basal
+    back to the dose of the week's best diary (the per-day decrease limit applies later) and
+    refuses any increase (LOSS_OF_EFFECT); no diary for `call_without_diary_days` refuses any
+    increase (NO_DIARY_CALL). Both are flagged whatever was recommended: they call the
+    clinician."""
+    cur, obs, bounds = ctx.current, ctx.obs, ctx.bounds
+    lost, restore = loss_of_effect(ctx)
+    silent = ~(obs.days_since_diary < bounds.call_without_diary_days)
+    checks = _flag(checks, lost, Check.LOSS_OF_EFFECT)
+    checks = _flag(checks, silent, Check.NO_DIARY_CALL)
+    stop = lost | silent
+    allow_up = t.bolus_mg * t.max_boluses_per_day > ctx.current_allowance * (1 + EPS) + 1e-12
+    keep = stop & allow_up
+    basal = np.where(stop, np.minimum(t.it_mg_per_day, np.minimum(ctx.current_basal, restore)),
+                     t.it_mg_per_day)
+    return t.with_(
+        it_mg_per_day=basal,
+        bolus_mg=np.where(keep, cur.bolus_mg, t.bolus_mg),
+        max_boluses_per_day=np.where(keep, cur.max_boluses_per_day, t.max_boluses_per_day),
     ), checks
 
 
@@ -397,6 +447,7 @@ def drop_unusable_bolus(t: Prescription, checks: IntArray, ctx: Context
 STAGES: tuple[Stage, ...] = (
     flag_alarms,
     gate_increases,
+    hold_cannot_help,
     limit_step,
     limit_week,
     limit_decrease,
