@@ -117,7 +117,7 @@ class ClinicianBounds:
     call_without_diary_days: no diary for this many days or more: held, clinician called
         (IDDS assumption: three days, a weekend and a day).
     loss_of_effect_nrs: diary mean this many NRS points above the lowest diary mean of the
-        last 7 days, at the same or a higher basal dose than on that day: no response to the
+        last 7 days, at a basal dose at most one day's decrease below that day's: no response to the
         dose (a catheter or pump failure, or progression): held, the dose of that day
         restored, clinician called (IDDS assumption: 2 points, above the diary's noise over
         a 3-day window and twice the trials' 1-point meaningful change).

@@ -95,7 +95,7 @@ CHECKS: dict[Check, CheckInfo] = {
         "pump stopped: restarting is a clinician's decision"),
     Check.LOSS_OF_EFFECT: CheckInfo(
         "pain response to the dose (diary over the week)",
-        "pain risen well above the week's best at the same or a higher dose (no response: a "
+        "pain risen well above the week's best without a matching dose cut (no response: a "
         "catheter or pump failure, or progression): no increase, the dose of the week's best "
         "day restored, clinician called"),
     Check.NO_DIARY_CALL: CheckInfo(

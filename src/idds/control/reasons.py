@@ -76,8 +76,8 @@ TEXT: dict[Reason, str] = {
     "program, with no side-effect or safety gain: held",
     Reason.HOLD_INTERVAL: "pain above target but the last increase is within the drug library's "
     "minimum interval between increases: held",
-    Reason.HOLD_NO_RESPONSE: "pain risen well above the week's best at the same or a higher "
-    "dose (no response: catheter or pump failure, or progression): no increase, the dose of "
+    Reason.HOLD_NO_RESPONSE: "pain risen well above the week's best without a matching dose "
+    "cut (no response: catheter or pump failure, or progression): no increase, the dose of "
     "the week's best day restored, clinician called",
     Reason.CALL_NO_DIARY: "no diary for days: dose held, clinician called",
 }

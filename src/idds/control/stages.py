@@ -225,22 +225,24 @@ def gate_increases(t: Prescription, checks: IntArray, ctx: Context
 def loss_of_effect(ctx: Context) -> tuple[BoolArray, Array]:
     """Who shows no response to the dose, and the basal dose to go back to (mg/day): today's
     diary mean `loss_of_effect_nrs` or more above the lowest of the week's (the ring), with a
-    basal no lower than the one that day's diary reflected (the dose decided the day before
-    it: the 3-day diary lags the dose); that dose is the one to restore. None without a
-    remembered diary."""
+    basal at most one day's decrease (`max_decrease_per_day`) below the one that day's diary
+    reflected (the dose decided the day before it: the 3-day diary lags the dose), so that a
+    controller's own small cuts do not hide it; that dose is the one to restore (never an
+    increase). Nobody without a remembered diary."""
     n = ctx.current.n
     cur = ctx.current_basal
     ring = ctx.recent_diary_nrs
     if ring is None or ring.shape != ctx.recent_daily_mg.shape:
         return np.zeros(n, dtype=bool), cur
     known = ~np.isnan(ring)
+    known[0] = False  # the oldest day: the dose its diary reflected is no longer remembered
     best_day = np.argmin(np.where(known, ring, np.inf), axis=0)
     cols = np.arange(n)
     best = ring[best_day, cols]
     dose_then = ctx.recent_daily_mg[np.maximum(best_day - 1, 0), cols]
     with np.errstate(invalid="ignore"):
         lost = (known.any(axis=0) & (ctx.obs.diary_mean_nrs - best >= ctx.bounds.loss_of_effect_nrs)
-                & (cur >= dose_then * (1 - EPS)))
+                & (cur >= dose_then * (1.0 - ctx.bounds.max_decrease_per_day) * (1 - EPS)))
     out: BoolArray = np.asarray(lost, dtype=bool)
     return out, np.where(out, dose_then, cur)
 
@@ -250,9 +252,10 @@ def hold_cannot_help(t: Prescription, checks: IntArray, ctx: Context
     """Where more drug cannot help, hold for a clinician instead of escalating: no response to
     the dose (`loss_of_effect`: a catheter or pump failure, or progression) brings the basal
     back to the dose of the week's best diary (the per-day decrease limit applies later) and
-    refuses any increase (LOSS_OF_EFFECT); no diary for `call_without_diary_days` refuses any
-    increase (NO_DIARY_CALL). Both are flagged whatever was recommended: they call the
-    clinician."""
+    refuses any increase (LOSS_OF_EFFECT; the supervisor's memory counts the day as a change,
+    so the monitoring window keeps increases off while the diary still holds those days);
+    no diary for `call_without_diary_days` refuses any increase (NO_DIARY_CALL). Both are
+    flagged whatever was recommended: they call the clinician."""
     cur, obs, bounds = ctx.current, ctx.obs, ctx.bounds
     lost, restore = loss_of_effect(ctx)
     silent = ~(obs.days_since_diary < bounds.call_without_diary_days)

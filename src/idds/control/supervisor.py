@@ -20,8 +20,8 @@ Checks, per patient:
   clinician allowed it) and the clinician's bounds: a recommendation beyond them is held for a
   clinician (the current setting is kept) and, if even that is beyond, reduced to the limit;
 - flex: multipliers outside the clinician's range are refused (current shape kept, else flat);
-- cannot help: pain risen `loss_of_effect_nrs` above the week's best diary at the same or a
-  higher dose (no response: a catheter or pump failure, or progression), or no diary for
+- cannot help: pain risen `loss_of_effect_nrs` above the week's best diary without a matching
+  dose cut (no response: a catheter or pump failure, or progression), or no diary for
   `call_without_diary_days`: no increase, after a loss of effect the dose of the week's best
   day restored (within the per-day decrease), and held for a clinician.
 
@@ -178,17 +178,18 @@ def supervise(
     for stage in STAGES:
         out, checks = stage(out, checks, ctx)
     verdict = _verdict(out, cur, recommendation.therapy, checks, lt.is_latched | lt.new_alarm)
-    return SupervisorDecision(out, verdict, checks), _remember(state, obs, ctx, out)
+    return SupervisorDecision(out, verdict, checks), _remember(state, obs, ctx, out, checks)
 
 
-def _remember(state: SupervisorState, obs: Observations, ctx: Context, out: Prescription
-              ) -> SupervisorState:
+def _remember(state: SupervisorState, obs: Observations, ctx: Context, out: Prescription,
+              checks: IntArray) -> SupervisorState:
     """The supervisor's memory after delivering `out`: the day, the day of the last applied
-    increase, the ring of delivered basal doses, the latch."""
+    increase (a loss of effect counts as one: no increase in the monitoring window after it),
+    the rings of delivered basal doses and of diary means, the latch."""
     basal = out.it_mg_per_day
     increased = (basal > ctx.current_basal * (1 + EPS)) | (
         out.bolus_mg * out.max_boluses_per_day > ctx.current_allowance * (1 + EPS) + 1e-12
-    )
+    ) | ((checks & int(Check.LOSS_OF_EFFECT)) != 0)
     ring = np.roll(state.recent_daily_mg, -1, axis=0)
     ring[-1] = basal
     diary = None
