@@ -128,7 +128,9 @@ def trial(
     ] = None,
     batch_size: Annotated[int, typer.Option(help="Patients per batch (larger: faster).")] = 2000,
     scenario: Annotated[Path | None, typer.Option(
-        help="Scenario file: scheduled breakthrough pain, missing diaries (docs/controllers.md)."
+        help="Scenario file, or a built-in robustness scenario: missing-diaries-30, "
+        "noisy-diary, never-press, press-at-lockout-end, fast-progression, pump-flow-high-14, "
+        "catheter-obstruction (docs/controllers.md)."
     )] = None,
     patient: Annotated[int, typer.Option(
         help="Cohort index (0-based) of the patient the report shows day by day.")] = 0,

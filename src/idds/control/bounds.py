@@ -114,6 +114,13 @@ class ClinicianBounds:
         the default is the conservative end, 72 h.
     stale_diary_days: no increase when the last diary entry is older than this (days), or
         when the diary window holds fewer than `min_diary_entries` entries.
+    call_without_diary_days: no diary for this many days or more: held, clinician called
+        (IDDS assumption: three days, a weekend and a day).
+    loss_of_effect_nrs: diary mean this many NRS points above the lowest diary mean of the
+        last 7 days, at a basal dose at most one day's decrease below that day's: no response to the
+        dose (a catheter or pump failure, or progression): held, the dose of that day
+        restored, clinician called (IDDS assumption: 2 points, above the diary's noise over
+        a 3-day window and twice the trials' 1-point meaningful change).
     allowed_soft_limits: names of library soft limits the clinician allows the loop to pass
         (e.g. "max_daily_dose"); every other soft limit is a refusal.
     """
@@ -131,6 +138,8 @@ class ClinicianBounds:
     max_decrease_per_day: float = 0.3
     monitoring_hours: float = 72.0
     stale_diary_days: float = 1.0
+    call_without_diary_days: float = 3.0
+    loss_of_effect_nrs: float = 2.0
     min_diary_entries: float = 3.0
     allowed_soft_limits: frozenset[str] = field(default_factory=frozenset)
     interlock: InterlockLimits = field(default_factory=InterlockLimits)

@@ -32,6 +32,8 @@ class Check(IntFlag):
     ALARM_LATCHED = 2048
     FLEX_BOUND = 4096
     RESTART = 8192
+    LOSS_OF_EFFECT = 16384
+    NO_DIARY_CALL = 32768
 
     @property
     def label(self) -> str:
@@ -91,11 +93,25 @@ CHECKS: dict[Check, CheckInfo] = {
     Check.RESTART: CheckInfo(
         "pump running (a restart is the clinician's)",
         "pump stopped: restarting is a clinician's decision"),
+    Check.LOSS_OF_EFFECT: CheckInfo(
+        "pain response to the dose (diary over the week)",
+        "pain risen well above the week's best without a matching dose cut (no response: a "
+        "catheter or pump failure, or progression): no increase, the dose of the week's best "
+        "day restored, clinician called"),
+    Check.NO_DIARY_CALL: CheckInfo(
+        "diary kept at all",
+        "no diary for days: dose held, clinician called"),
 }
 
 #: Checks that need a clinician to act.
 NEEDS_CLINICIAN = (
     Check.SOFT_LIMIT | Check.CLINICIAN_BOUND | Check.RESTART | Check.ALARM_NEW | Check.ALARM_LATCHED
+    | Check.LOSS_OF_EFFECT | Check.NO_DIARY_CALL
+)
+#: Checks that hold a recommendation for a clinician (the verdict `HELD_FOR_CLINICIAN`).
+HOLDS_FOR_CLINICIAN = (
+    Check.SOFT_LIMIT | Check.CLINICIAN_BOUND | Check.RESTART | Check.LOSS_OF_EFFECT
+    | Check.NO_DIARY_CALL
 )
 
 

@@ -37,6 +37,8 @@ class Reason(IntEnum):
     HOLD_LEARNING = 16
     HOLD_PREDICTED_WORSE = 17
     HOLD_INTERVAL = 18
+    HOLD_NO_RESPONSE = 19
+    CALL_NO_DIARY = 20
 
     @property
     def text(self) -> str:
@@ -74,6 +76,10 @@ TEXT: dict[Reason, str] = {
     "program, with no side-effect or safety gain: held",
     Reason.HOLD_INTERVAL: "pain above target but the last increase is within the drug library's "
     "minimum interval between increases: held",
+    Reason.HOLD_NO_RESPONSE: "pain risen well above the week's best without a matching dose "
+    "cut (no response: catheter or pump failure, or progression): no increase, the dose of "
+    "the week's best day restored, clinician called",
+    Reason.CALL_NO_DIARY: "no diary for days: dose held, clinician called",
 }
 
 #: The reasons a controller or a titration rule gives with a recommendation.

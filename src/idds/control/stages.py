@@ -16,98 +16,46 @@ and `LibraryLimits` (`idds.control.bounds`).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
-from idds.control.bounds import ClinicianBounds, LibraryLimit, LibraryLimits, per_change_step
+from idds.control.bounds import ClinicianBounds, LibraryLimit, per_change_step
 from idds.control.checks import Check
-from idds.control.interlock import Level, assess
-from idds.control.observations import Observations
+from idds.control.interlock import Level
 from idds.control.prescription import HOURS, Prescription
+from idds.control.stage_context import EPS, Context, Latch, _flag, latch
 from idds.drugs import LimitKind
 
 Array = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]
 
-#: Relative tolerance below which a change is not counted as one (float round-off).
-EPS = 1e-9
-
-
-@dataclass(frozen=True)
-class Latch:
-    """Today's interlock outcome and the alarm latch, arrays (n,).
-
-    level: today's `Level`. new_alarm: an alarm or critical reading today. latched: the latched
-    `Level` after today; is_latched: latched at ALARM or above. cap_mg: basal cap while latched,
-    mg/day (inf: none; 0 where the cap is below the lowest deliverable rate: stopped).
-    pre_alarm_mg: basal dose when the alarm latched, mg/day.
-    """
-
-    level: IntArray
-    new_alarm: BoolArray
-    latched: IntArray
-    is_latched: BoolArray
-    cap_mg: Array
-    pre_alarm_mg: Array
-
-
-def latch(latched: IntArray, alarm_cap_mg: Array, pre_alarm_mg: Array, obs: Observations,
-          current: Prescription, bounds: ClinicianBounds) -> Latch:
-    """The interlock on yesterday's readings and the latch carried from before (`latched`,
-    `alarm_cap_mg`, `pre_alarm_mg` as in `SupervisorState`). An alarm keeps
-    `alarm_dose_fraction` of the current basal dose, a critical reading
-    `critical_dose_fraction` (Pasero 2009, `InterlockLimits`)."""
-    cur_basal = current.it_mg_per_day.astype(np.float64)
-    level = assess(obs, bounds.interlock).level
-    new_alarm = level >= Level.ALARM
-    fraction = np.where(level >= Level.CRITICAL, bounds.interlock.critical_dose_fraction,
-                        bounds.interlock.alarm_dose_fraction)
-    was_latched = latched >= Level.ALARM
-    cap = np.where(new_alarm, np.minimum(alarm_cap_mg, cur_basal * fraction), alarm_cap_mg)
-    now_latched = np.where(new_alarm, np.maximum(latched, level), latched).astype(np.int64)
-    pre_alarm = np.where(new_alarm & ~was_latched, cur_basal, pre_alarm_mg)
-    cap = np.where(cap < bounds.min_rate_mg_per_day, 0.0, cap)
-    return Latch(level=level, new_alarm=new_alarm, latched=now_latched,
-                 is_latched=now_latched >= Level.ALARM, cap_mg=cap, pre_alarm_mg=pre_alarm)
-
-
-@dataclass(frozen=True)
-class Context:
-    """What every stage may read: the current therapy, the day's observations, the limits, the
-    latch, and from the supervisor's memory the day of the last increase per patient (days,
-    -inf: none) and the ring of delivered basal doses of the last days ((WEEK, n), mg/day)."""
-
-    current: Prescription
-    obs: Observations
-    bounds: ClinicianBounds
-    library: LibraryLimits
-    latch: Latch
-    last_increase_day: Array
-    recent_daily_mg: Array
-
-    @property
-    def current_basal(self) -> Array:
-        """The current basal dose, mg/day."""
-        out: Array = self.current.it_mg_per_day.astype(np.float64)
-        return out
-
-    @property
-    def current_allowance(self) -> Array:
-        """The current bolus allowance (bolus x boluses per day), mg/day."""
-        out: Array = self.current.bolus_mg * self.current.max_boluses_per_day
-        return out
-
+__all__ = [
+    "EPS",
+    "STAGES",
+    "Context",
+    "Latch",
+    "Stage",
+    "apply_latch",
+    "drop_unusable_bolus",
+    "flag_alarms",
+    "gate_increases",
+    "hold_cannot_help",
+    "keep_deliverable",
+    "latch",
+    "limit_bolus",
+    "limit_daily_allowance",
+    "limit_daily_dose",
+    "limit_decrease",
+    "limit_flex",
+    "limit_step",
+    "limit_week",
+    "loss_of_effect",
+    "validate",
+]
 
 Stage = Callable[[Prescription, IntArray, Context], tuple[Prescription, IntArray]]
-
-
-def _flag(checks: IntArray, mask: BoolArray, flag: Check | int) -> IntArray:
-    """`checks` with `flag` set where `mask` (a new array)."""
-    out: IntArray = checks | np.where(mask, int(flag), 0)
-    return out
 
 
 def _library_cap(limit: LibraryLimit | None, bounds: ClinicianBounds) -> tuple[float, int]:
@@ -217,6 +165,57 @@ def gate_increases(t: Prescription, checks: IntArray, ctx: Context
         it_mg_per_day=np.where(blocked & basal_up, cur_basal, basal),
         bolus_mg=np.where(blocked & allow_up, cur.bolus_mg, bolus),
         max_boluses_per_day=np.where(blocked & allow_up, cur.max_boluses_per_day, maxb),
+    ), checks
+
+
+def loss_of_effect(ctx: Context) -> tuple[BoolArray, Array]:
+    """Who shows no response to the dose, and the basal dose to go back to (mg/day): today's
+    diary mean `loss_of_effect_nrs` or more above the lowest of the week's (the ring), with a
+    basal at most one day's decrease (`max_decrease_per_day`) below the one that day's diary
+    reflected (the dose decided the day before it: the 3-day diary lags the dose), so that a
+    controller's own small cuts do not hide it; that dose is the one to restore (never an
+    increase). Nobody without a remembered diary."""
+    n = ctx.current.n
+    cur = ctx.current_basal
+    ring = ctx.recent_diary_nrs
+    if ring is None or ring.shape != ctx.recent_daily_mg.shape:
+        return np.zeros(n, dtype=bool), cur
+    known = ~np.isnan(ring)
+    known[0] = False  # the oldest day: the dose its diary reflected is no longer remembered
+    best_day = np.argmin(np.where(known, ring, np.inf), axis=0)
+    cols = np.arange(n)
+    best = ring[best_day, cols]
+    dose_then = ctx.recent_daily_mg[np.maximum(best_day - 1, 0), cols]
+    with np.errstate(invalid="ignore"):
+        lost = (known.any(axis=0) & (ctx.obs.diary_mean_nrs - best >= ctx.bounds.loss_of_effect_nrs)
+                & (cur >= dose_then * (1.0 - ctx.bounds.max_decrease_per_day) * (1 - EPS)))
+    out: BoolArray = np.asarray(lost, dtype=bool)
+    return out, np.where(out, dose_then, cur)
+
+
+def hold_cannot_help(t: Prescription, checks: IntArray, ctx: Context
+                     ) -> tuple[Prescription, IntArray]:
+    """Where more drug cannot help, hold for a clinician instead of escalating: no response to
+    the dose (`loss_of_effect`: a catheter or pump failure, or progression) brings the basal
+    back to the dose of the week's best diary (the per-day decrease limit applies later) and
+    refuses any increase (LOSS_OF_EFFECT; the supervisor's memory counts the day as a change,
+    so the monitoring window keeps increases off while the diary still holds those days);
+    no diary for `call_without_diary_days` refuses any increase (NO_DIARY_CALL). Both are
+    flagged whatever was recommended: they call the clinician."""
+    cur, obs, bounds = ctx.current, ctx.obs, ctx.bounds
+    lost, restore = loss_of_effect(ctx)
+    silent = ~(obs.days_since_diary < bounds.call_without_diary_days)
+    checks = _flag(checks, lost, Check.LOSS_OF_EFFECT)
+    checks = _flag(checks, silent, Check.NO_DIARY_CALL)
+    stop = lost | silent
+    allow_up = t.bolus_mg * t.max_boluses_per_day > ctx.current_allowance * (1 + EPS) + 1e-12
+    keep = stop & allow_up
+    basal = np.where(stop, np.minimum(t.it_mg_per_day, np.minimum(ctx.current_basal, restore)),
+                     t.it_mg_per_day)
+    return t.with_(
+        it_mg_per_day=basal,
+        bolus_mg=np.where(keep, cur.bolus_mg, t.bolus_mg),
+        max_boluses_per_day=np.where(keep, cur.max_boluses_per_day, t.max_boluses_per_day),
     ), checks
 
 
@@ -397,6 +396,7 @@ def drop_unusable_bolus(t: Prescription, checks: IntArray, ctx: Context
 STAGES: tuple[Stage, ...] = (
     flag_alarms,
     gate_increases,
+    hold_cannot_help,
     limit_step,
     limit_week,
     limit_decrease,

@@ -19,7 +19,11 @@ Checks, per patient:
 - absolute limits: the library's maximum daily dose and bolus (hard always; soft unless the
   clinician allowed it) and the clinician's bounds: a recommendation beyond them is held for a
   clinician (the current setting is kept) and, if even that is beyond, reduced to the limit;
-- flex: multipliers outside the clinician's range are refused (current shape kept, else flat).
+- flex: multipliers outside the clinician's range are refused (current shape kept, else flat);
+- cannot help: pain risen `loss_of_effect_nrs` above the week's best diary without a matching
+  dose cut (no response: a catheter or pump failure, or progression), or no diary for
+  `call_without_diary_days`: no increase, after a loss of effect the dose of the week's best
+  day restored (within the per-day decrease), and held for a clinician.
 
 Each check is a named pure stage of `idds.control.stages` (therapy and checks in, new therapy
 and checks out); `supervise` is their composition: `validate`, then `STAGES` in order, then the
@@ -35,7 +39,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from idds.control.bounds import ClinicianBounds, LibraryLimits
-from idds.control.checks import NEEDS_CLINICIAN, Check, describe
+from idds.control.checks import HOLDS_FOR_CLINICIAN, NEEDS_CLINICIAN, Check, describe
 from idds.control.interlock import Level
 from idds.control.observations import Observations
 from idds.control.prescription import Prescription
@@ -95,7 +99,9 @@ class SupervisorState:
     increase (-inf: none). recent_daily_mg: (WEEK, n) ring of delivered basal doses, mg/day,
     of the last days (for the per-week limit). latched: `Level` of a latched alarm (CLEAR: none).
     alarm_cap_mg: basal cap while latched, mg/day (inf: none). pre_alarm_mg: basal dose when
-    the alarm latched, mg/day (for the clinician who restarts).
+    the alarm latched, mg/day (for the clinician who restarts). recent_diary_nrs: (WEEK, n)
+    ring of the diary means seen on those days (NaN: none; None: not remembered, as when the
+    memory is rebuilt from a pump log: the loss-of-effect check then does not apply).
     """
 
     day: int
@@ -104,6 +110,7 @@ class SupervisorState:
     latched: IntArray
     alarm_cap_mg: Array
     pre_alarm_mg: Array
+    recent_diary_nrs: Array | None = None
 
     @staticmethod
     def start(therapy: Prescription, day: int = -1) -> SupervisorState:
@@ -117,6 +124,7 @@ class SupervisorState:
             latched=np.zeros(n, dtype=np.int64),
             alarm_cap_mg=np.full(n, np.inf),
             pre_alarm_mg=np.zeros(n),
+            recent_diary_nrs=np.full((WEEK, n), np.nan),
         )
 
 
@@ -164,24 +172,30 @@ def supervise(
     lt = latch(state.latched, state.alarm_cap_mg, state.pre_alarm_mg, obs, cur, bounds)
     ctx = Context(current=cur, obs=obs, bounds=bounds, library=library, latch=lt,
                   last_increase_day=state.last_increase_day,
-                  recent_daily_mg=state.recent_daily_mg)
+                  recent_daily_mg=state.recent_daily_mg,
+                  recent_diary_nrs=state.recent_diary_nrs)
     out, checks = validate(recommendation.therapy, cur)
     for stage in STAGES:
         out, checks = stage(out, checks, ctx)
     verdict = _verdict(out, cur, recommendation.therapy, checks, lt.is_latched | lt.new_alarm)
-    return SupervisorDecision(out, verdict, checks), _remember(state, obs, ctx, out)
+    return SupervisorDecision(out, verdict, checks), _remember(state, obs, ctx, out, checks)
 
 
-def _remember(state: SupervisorState, obs: Observations, ctx: Context, out: Prescription
-              ) -> SupervisorState:
+def _remember(state: SupervisorState, obs: Observations, ctx: Context, out: Prescription,
+              checks: IntArray) -> SupervisorState:
     """The supervisor's memory after delivering `out`: the day, the day of the last applied
-    increase, the ring of delivered basal doses, the latch."""
+    increase (a loss of effect counts as one: no increase in the monitoring window after it),
+    the rings of delivered basal doses and of diary means, the latch."""
     basal = out.it_mg_per_day
     increased = (basal > ctx.current_basal * (1 + EPS)) | (
         out.bolus_mg * out.max_boluses_per_day > ctx.current_allowance * (1 + EPS) + 1e-12
-    )
+    ) | ((checks & int(Check.LOSS_OF_EFFECT)) != 0)
     ring = np.roll(state.recent_daily_mg, -1, axis=0)
     ring[-1] = basal
+    diary = None
+    if state.recent_diary_nrs is not None:
+        diary = np.roll(state.recent_diary_nrs, -1, axis=0)
+        diary[-1] = obs.diary_mean_nrs
     return SupervisorState(
         day=obs.day,
         last_increase_day=np.where(increased, float(obs.day), state.last_increase_day),
@@ -189,6 +203,7 @@ def _remember(state: SupervisorState, obs: Observations, ctx: Context, out: Pres
         latched=ctx.latch.latched,
         alarm_cap_mg=ctx.latch.cap_mg,
         pre_alarm_mg=ctx.latch.pre_alarm_mg,
+        recent_diary_nrs=diary,
     )
 
 
@@ -213,7 +228,7 @@ def _verdict(out: Prescription, cur: Prescription, rec: Prescription, checks: In
         with np.errstate(invalid="ignore"):
             as_rec = _same(out, rec)
     as_cur = _same(out, cur)
-    held = (checks & int(Check.SOFT_LIMIT | Check.CLINICIAN_BOUND | Check.RESTART)) != 0
+    held = (checks & int(HOLDS_FOR_CLINICIAN)) != 0
     verdict = np.select(
         [alarm, held, as_rec & (checks == 0), as_cur],
         [Verdict.ALARM, Verdict.HELD_FOR_CLINICIAN, Verdict.ACCEPTED, Verdict.REFUSED],

@@ -28,9 +28,13 @@ def diary_due(t_min: float, dt_min: float) -> bool:
     return False
 
 
-def diary_entry(pain_nrs: Array, keys: NDArray[np.uint64], counter: int) -> Array:
-    """Reported NRS: the perceived pain plus reporting noise, rounded to a whole 0-10 number."""
-    noisy = pain_nrs + BEHAVIOUR.diary_noise_sd_nrs * normal(keys, Stream.DIARY, counter)
+def diary_entry(pain_nrs: Array, keys: NDArray[np.uint64], counter: int,
+                noise_sd_nrs: float | None = None) -> Array:
+    """Reported NRS: the perceived pain plus reporting noise (SD `noise_sd_nrs`, NRS points;
+    None: the model's `BehaviourParams.diary_noise_sd_nrs`), rounded to a whole 0-10 number.
+    The same keys and counter give the same standard normal draw whatever the SD."""
+    sd = BEHAVIOUR.diary_noise_sd_nrs if noise_sd_nrs is None else noise_sd_nrs
+    noisy = pain_nrs + sd * normal(keys, Stream.DIARY, counter)
     out: Array = np.clip(np.round(noisy), 0.0, 10.0)
     return out
 

@@ -224,6 +224,30 @@ def demand(pumps: PumpArrays, press: BoolArray, now_min: float, program: TwinPro
     who = np.flatnonzero(press & pumps.implanted)
     if who.size == 0:
         return codes
+    result = _decide(pumps, who, now_min, program)
+    codes[who] = result
+    given = who[result == GIVEN]
+    pumps.starts[given, pumps.slot[given]] = now_min
+    pumps.slot[given] = (pumps.slot[given] + 1) % MAX_BOLUSES_PER_DAY
+    pumps.bolus_left_mg[given] += program.bolus_mg[given]
+    duration = np.broadcast_to(np.asarray(duration_min, dtype=np.float64), press.shape)
+    pumps.bolus_rate_mg_per_min[given] = program.bolus_mg[given] / duration[given]
+    return codes
+
+
+def would_answer(pumps: PumpArrays, now_min: float, program: TwinProgram) -> IntArray:
+    """What every implanted pump would answer to a press at `now_min`, changing nothing:
+    `GIVEN` or the refusing `Limit`'s code (`demand`'s rules); `NOT_PRESSED` where no pump is
+    implanted. For a patient who presses the moment a bolus is available."""
+    codes = np.full(pumps.implanted.shape, NOT_PRESSED, dtype=np.int64)
+    who = np.flatnonzero(pumps.implanted)
+    codes[who] = _decide(pumps, who, now_min, program)
+    return codes
+
+
+def _decide(pumps: PumpArrays, who: IntArray, now_min: float, program: TwinProgram
+            ) -> IntArray:
+    """Outcome codes of a press at `now_min` on the pumps `who` (the order of `demand`)."""
     starts = pumps.starts[who]
     maximum = program.max_per_24h[who]
     ends = rules.lockout_ends_at(starts.max(axis=1), program.lockout_min[who])
@@ -239,14 +263,7 @@ def demand(pumps: PumpArrays, press: BoolArray, now_min: float, program: TwinPro
     result = np.full(who.size, GIVEN, dtype=np.int64)
     for limit, failed in checks:
         result[failed] = code_of(limit)
-    codes[who] = result
-    given = who[result == GIVEN]
-    pumps.starts[given, pumps.slot[given]] = now_min
-    pumps.slot[given] = (pumps.slot[given] + 1) % MAX_BOLUSES_PER_DAY
-    pumps.bolus_left_mg[given] += program.bolus_mg[given]
-    duration = np.broadcast_to(np.asarray(duration_min, dtype=np.float64), press.shape)
-    pumps.bolus_rate_mg_per_min[given] = program.bolus_mg[given] / duration[given]
-    return codes
+    return result
 
 
 def deliver(pumps: PumpArrays, program: TwinProgram, hour: int, dt_min: float) -> Array:
@@ -282,4 +299,4 @@ def days_to_alarm(pumps: PumpArrays, program: TwinProgram, alarm_ml: float) -> A
 
 __all__ = ["GIVEN", "HOURS", "NOT_PRESSED", "RANGES", "PumpArrays", "TwinProgram", "code_of",
            "days_to_alarm", "deliver", "demand", "limit_of", "outcome", "program_problems",
-           "shortest_bolus_duration"]
+           "shortest_bolus_duration", "would_answer"]

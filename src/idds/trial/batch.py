@@ -9,7 +9,7 @@ from idds.drugs import DrugLibrary
 from idds.physiology import Cohort
 from idds.selection import load_criteria
 from idds.trial.arms import Arm
-from idds.trial.engine import ArmRun, TrialSettings, run_arm, run_in
+from idds.trial.engine import ArmRun, TrialSettings, run_arm, run_in, scenario_cohort
 from idds.trial.intake import Intake, IntakeSettings, refer
 from idds.trial.screened import ScreenedArm, run_screened
 
@@ -20,6 +20,7 @@ def simulate(cohort: Cohort, arms: Sequence[TrialArm], library: DrugLibrary,
              settings: TrialSettings, intake: IntakeSettings | None = None) -> list[ArmRun]:
     """Every arm on one batch of patients; the intake (`idds.trial.intake.refer`) runs once,
     shared by every screened arm, with `intake` (None: the defaults)."""
+    cohort = scenario_cohort(cohort, settings)
     start, baseline = run_in(cohort, settings)
     chosen = intake or IntakeSettings()
     found: Intake | None = None

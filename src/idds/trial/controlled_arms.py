@@ -80,11 +80,14 @@ def _reasons(ctl: IntArray, verdict: IntArray, checks: IntArray, taper: IntArray
     out = np.select(
         [
             verdict == Verdict.ALARM,
+            (checks & int(Check.LOSS_OF_EFFECT)) != 0,
+            (checks & int(Check.NO_DIARY_CALL)) != 0,
             verdict == Verdict.HELD_FOR_CLINICIAN,
             stale | (ctl == Reason.HOLD_NO_DATA),
             (ctl == Reason.INCREASE_UNCONTROLLED) & blocked,
         ],
-        [Reason.ALARM_STOP, Reason.HELD_FOR_CLINICIAN, Reason.HOLD_NO_DATA,
+        [Reason.ALARM_STOP, Reason.HOLD_NO_RESPONSE, Reason.CALL_NO_DIARY,
+         Reason.HELD_FOR_CLINICIAN, Reason.HOLD_NO_DATA,
          Reason.HOLD_SIDE_EFFECTS],
         default=np.where(mapped != Reason.NO_VISIT, mapped,
                          np.where(taper != Reason.NO_VISIT, taper, Reason.HOLD_CONTROLLED)),

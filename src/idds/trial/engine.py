@@ -34,7 +34,7 @@ from idds.trial.history import DayAccumulator, History, observe, time_in_target
 from idds.trial.intake import Selection
 from idds.trial.pump_draws import systematic_errors
 from idds.trial.pumping import PumpSetup, program_pumps, refill_due
-from idds.trial.scenario import Scenario
+from idds.trial.scenario import DayEvents, Scenario
 
 Array = NDArray[np.float64]
 
@@ -154,6 +154,13 @@ def _with_rescue(cohort: Cohort, rescue_mg: Array) -> Cohort:
     return replace(cohort, oral_rescue_mg=rescue_mg.astype(np.float64))
 
 
+def _scenario_day(settings: TrialSettings, day: int, cohort: Cohort) -> DayEvents | None:
+    """What the scenario changes on trial `day` (None: no scenario, nothing per step)."""
+    scenario = settings.scenario
+    return None if scenario is None else scenario.day(day, settings.dt_min, cohort.indices,
+                                                      cohort.keys)
+
+
 def _step_day(run: _Run, settings: TrialSettings, uses_pump: bool) -> dict[str, Array]:
     """Simulate one day for one arm; return the closed day row."""
     dt = settings.dt_min
@@ -169,9 +176,8 @@ def _step_day(run: _Run, settings: TrialSettings, uses_pump: bool) -> dict[str, 
     alive_count = float(alive.sum())
     program = run.therapy.pump_program()
     day = run.history.filled + 1  # the trial day being simulated, 1-based
-    scenario = settings.scenario
-    onsets = {} if scenario is None else scenario.onsets(day, dt, run.cohort.indices)
-    no_diary = None if scenario is None else scenario.diary_missing(day, run.cohort.indices)
+    events = _scenario_day(settings, day, run.cohort)
+    onsets = {} if events is None else events.onsets
     for s in range(steps):
         hour = int((s * dt) // 60)
         if s in onsets:  # a scheduled breakthrough episode starts in this step
@@ -182,6 +188,8 @@ def _step_day(run: _Run, settings: TrialSettings, uses_pump: bool) -> dict[str, 
         csf: Array | float = 0.0
         if uses_pump and run.pumps is not None:
             csf = pump_twin.deliver(run.pumps, program, hour, dt)
+            if events is not None:  # an obstructed catheter: nothing reaches the CSF
+                csf = events.reaching_csf(csf)
             values["it_mg"] += csf
         values["oral_mg"] += gut
         run.state, out = step(run.state, run.cohort, [Delivery("morphine", gut_mg=gut,
@@ -207,9 +215,9 @@ def _step_day(run: _Run, settings: TrialSettings, uses_pump: bool) -> dict[str, 
         run.previous_event = event
         diary = out.diary_nrs
         if not np.isnan(diary).all():
+            if events is not None:  # missing or noisier entries (the step's own draw)
+                diary = events.diary(diary, pain, run.cohort.keys, run.state.step_index - 1)
             has = ~np.isnan(diary)
-            if no_diary is not None:
-                has &= ~no_diary
             values["diary_sum"] += np.where(has, diary, 0.0)
             values["diary_count"] += has
         np.maximum(values["sedation_max"], eff.sedation_poss, out=values["sedation_max"])
@@ -220,6 +228,8 @@ def _step_day(run: _Run, settings: TrialSettings, uses_pump: bool) -> dict[str, 
         run.pain_by_hour_count[hour] += alive_count
         if uses_pump and run.pumps is not None:
             press = out.wants_bolus
+            if events is not None:  # a scenario's remote behaviour
+                press = events.presses(press, run.pumps, program, out.t_min)
             codes = pump_twin.demand(run.pumps, press, out.t_min, program,
                                      run.bolus_duration_min)
             pressed = codes >= 0
@@ -340,7 +350,10 @@ def run_arm(
     max_conc = float(context.morphine.concentration_max.value.value_in("mg/mL"))
     pumps = None
     if arm.uses_pump:
-        pumps = PumpArrays.empty(cohort.n, systematic_errors(cohort.keys))
+        errors = systematic_errors(cohort.keys)
+        if settings.scenario is not None:  # a scenario's flow error replaces the drawn one
+            errors = settings.scenario.flow_errors(errors, cohort.indices)
+        pumps = PumpArrays.empty(cohort.n, errors)
         strength = settings.pump.concentration(therapy, max_conc)
         pumps.fill(np.ones(cohort.n, dtype=bool), settings.pump.reservoir_ml, strength)
     run = _new_run(cohort, start, therapy, pumps, settings.days)
@@ -384,9 +397,15 @@ def run_arm(
     )
 
 
+def scenario_cohort(cohort: Cohort, settings: TrialSettings) -> Cohort:
+    """The batch's cohort with the scenario's changes of the model (disease progression)."""
+    return cohort if settings.scenario is None else settings.scenario.cohort(cohort)
+
+
 def simulate_batch(
     cohort: Cohort, arms: list[Arm], library: DrugLibrary, settings: TrialSettings
 ) -> list[ArmRun]:
     """Run-in once, then every arm from the same state: common random numbers across arms."""
+    cohort = scenario_cohort(cohort, settings)
     start, baseline = run_in(cohort, settings)
     return [run_arm(cohort, start, baseline, arm, library, settings) for arm in arms]

@@ -31,7 +31,7 @@ from idds.trial.flow import Flow, PredictiveValue, as_treated, flow, predictive_
 from idds.trial.intake import IntakeSettings, Selection
 from idds.trial.metrics import Estimate, PatientOutcomes, arm_metrics, patient_outcomes
 from idds.trial.registry import ARMS, arm
-from idds.trial.scenario import Scenario, load_scenario
+from idds.trial.scenario import Scenario, resolve_scenario
 from idds.trial.screened import SCREENED_SUFFIX, ScreenedArm
 from idds.trial.survival import SurvivalCurve, trial_survival
 from idds.trial.weekly import weekly_series
@@ -65,7 +65,7 @@ class TrialConfig:
     dt_min: float = 5.0
     batch_size: int = 500
     library: Path | None = None
-    #: A scenario file (`idds.trial.scenario`): scheduled breakthrough pain, missing diaries.
+    #: A scenario file or a built-in scenario's name (`idds.trial.scenario`).
     scenario: Path | None = None
     #: For screened arms (`idds.trial.intake`): the screening method, its length in days, the
     #: candidacy criteria file (None: the reference criteria).
@@ -128,7 +128,7 @@ class TrialConfig:
         return IntakeSettings(method, self.screening_days, self.criteria)
 
     def loaded_scenario(self) -> Scenario | None:
-        return None if self.scenario is None else load_scenario(self.scenario)
+        return None if self.scenario is None else resolve_scenario(self.scenario)
 
     def batches(self) -> list[tuple[int, int]]:
         return [(start, min(start + self.batch_size, self.patients))
