@@ -15,8 +15,9 @@ import numpy as np
 from idds.drugs import load_library
 from idds.physiology import sample_cohort
 from idds.trial.arms import Arm, StandardIntrathecal
+from idds.trial.batch import simulate_batch
 from idds.trial.controlled_arms import IntelligentArm, OracleArm, RuleBasedArm
-from idds.trial.engine import ArmRun, TrialSettings, simulate_batch
+from idds.trial.engine import ArmRun, TrialSettings
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from idds.drugs import load_library
 from idds.physiology import sample_cohort
 from idds.trial import TrialSettings
 from idds.trial.arms import ArmContext
-from idds.trial.engine import simulate_batch
+from idds.trial.batch import simulate_batch
 from idds.trial.registry import ARMS
 from tests.control.helpers import observations
 

@@ -9,7 +9,8 @@ from idds.control.prescription import Prescription
 from idds.drugs import load_library
 from idds.physiology import sample_cohort
 from idds.trial import LocalExecutor, TrialConfig, TrialError, TrialSettings, run_trial
-from idds.trial.engine import run_in, simulate_batch
+from idds.trial.batch import simulate_batch
+from idds.trial.engine import run_in
 from idds.trial.metrics import Estimate
 from idds.trial.pumping import DeviceLimitError, PumpSetup
 from idds.trial.registry import ARMS

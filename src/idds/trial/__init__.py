@@ -6,7 +6,8 @@ metrics.json, report.html, report.pdf and patient_days.csv. See docs/trial.md.
 
 from idds.control.prescription import Prescription
 from idds.trial.arms import Arm, ArmContext, Decision, Reason
-from idds.trial.engine import ArmRun, TrialSettings, simulate_batch
+from idds.trial.batch import simulate_batch
+from idds.trial.engine import ArmRun, TrialSettings
 from idds.trial.registry import ARMS
 from idds.trial.runner import (
     DaskExecutor,

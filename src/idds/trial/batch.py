@@ -16,7 +16,7 @@ from idds.trial.screened import ScreenedArm, run_screened
 TrialArm = Arm | ScreenedArm
 
 
-def simulate(cohort: Cohort, arms: Sequence[TrialArm], library: DrugLibrary,
+def simulate_batch(cohort: Cohort, arms: Sequence[TrialArm], library: DrugLibrary,
              settings: TrialSettings, intake: IntakeSettings | None = None) -> list[ArmRun]:
     """Every arm on one batch of patients; the intake (`idds.trial.intake.refer`) runs once,
     shared by every screened arm, with `intake` (None: the defaults)."""

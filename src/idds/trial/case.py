@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 from idds.drugs import DrugLibrary
 from idds.physiology import archetype, typical_cohort
 from idds.physiology.symptoms import Item, Symptom
-from idds.trial.batch import simulate
+from idds.trial.batch import simulate_batch
 from idds.trial.engine import TrialSettings
 from idds.trial.registry import arm
 
@@ -80,7 +80,7 @@ def follow(archetype_name: str, arms: tuple[str, ...], days: int, library: DrugL
            dt_min: float = 5.0) -> Case:
     """Run the archetype's typical patient under each arm for `days` days."""
     cohort = typical_cohort(archetype_name)
-    runs = simulate(cohort, [arm(a) for a in arms], library,
+    runs = simulate_batch(cohort, [arm(a) for a in arms], library,
                     TrialSettings(days=days, dt_min=dt_min))
     out: dict[str, list[CaseDay]] = {}
     for run in runs:

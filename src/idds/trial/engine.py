@@ -401,11 +401,3 @@ def scenario_cohort(cohort: Cohort, settings: TrialSettings) -> Cohort:
     """The batch's cohort with the scenario's changes of the model (disease progression)."""
     return cohort if settings.scenario is None else settings.scenario.cohort(cohort)
 
-
-def simulate_batch(
-    cohort: Cohort, arms: list[Arm], library: DrugLibrary, settings: TrialSettings
-) -> list[ArmRun]:
-    """Run-in once, then every arm from the same state: common random numbers across arms."""
-    cohort = scenario_cohort(cohort, settings)
-    start, baseline = run_in(cohort, settings)
-    return [run_arm(cohort, start, baseline, arm, library, settings) for arm in arms]

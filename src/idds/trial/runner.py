@@ -25,7 +25,7 @@ from idds.physiology import ARCHETYPES, sample_cohort
 from idds.selection import load_criteria
 from idds.selection.screening_rules import ScreeningMethod
 from idds.trial.arms import Reason
-from idds.trial.batch import simulate
+from idds.trial.batch import simulate_batch
 from idds.trial.engine import ArmRun, Baseline, TrialSettings
 from idds.trial.flow import Flow, PredictiveValue, as_treated, flow, predictive_value
 from idds.trial.intake import IntakeSettings, Selection
@@ -151,7 +151,7 @@ def run_batch(task: BatchTask) -> list[ArmRun]:
     settings = TrialSettings(days=config.days, dt_min=config.dt_min,
                              scenario=config.loaded_scenario())
     intake = config.intake_settings() if config.screened_arms() else None
-    return simulate(cohort, arms, load_library(config.library), settings, intake)
+    return simulate_batch(cohort, arms, load_library(config.library), settings, intake)
 
 
 class Executor(Protocol):
