@@ -37,6 +37,7 @@ class Reason(IntEnum):
     HOLD_LEARNING = 16
     HOLD_PREDICTED_WORSE = 17
     HOLD_INTERVAL = 18
+    INCREASE_TIME_IN_TARGET = 19
 
     @property
     def text(self) -> str:
@@ -74,6 +75,8 @@ TEXT: dict[Reason, str] = {
     "program, with no side-effect or safety gain: held",
     Reason.HOLD_INTERVAL: "pain above target but the last increase is within the drug library's "
     "minimum interval between increases: held",
+    Reason.INCREASE_TIME_IN_TARGET: "pain at target on average but above it for part of the "
+    "waking day, and more drug is predicted to be worth it: daily dose increased",
 }
 
 #: The reasons a controller or a titration rule gives with a recommendation.
@@ -91,4 +94,5 @@ CONTROLLER_REASONS: frozenset[Reason] = frozenset({
     Reason.DECREASE_LITTLE_BENEFIT,
     Reason.HOLD_PREDICTED_WORSE,
     Reason.HOLD_INTERVAL,
+    Reason.INCREASE_TIME_IN_TARGET,
 })

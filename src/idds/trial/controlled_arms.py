@@ -82,7 +82,8 @@ def _reasons(ctl: IntArray, verdict: IntArray, checks: IntArray, taper: IntArray
             verdict == Verdict.ALARM,
             verdict == Verdict.HELD_FOR_CLINICIAN,
             stale | (ctl == Reason.HOLD_NO_DATA),
-            (ctl == Reason.INCREASE_UNCONTROLLED) & blocked,
+            np.isin(ctl, [Reason.INCREASE_UNCONTROLLED, Reason.INCREASE_TIME_IN_TARGET])
+            & blocked,
         ],
         [Reason.ALARM_STOP, Reason.HELD_FOR_CLINICIAN, Reason.HOLD_NO_DATA,
          Reason.HOLD_SIDE_EFFECTS],
