@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+import numpy as np
 import pytest
 
 from idds.control.bounds import ClinicianBounds, LibraryLimits
@@ -81,18 +82,18 @@ def test_the_intelligent_controller_uses_the_librarys_ratio() -> None:
     assert isinstance(ladder, IntelligentController) and isinstance(local, IntelligentController)
     assert ladder.oral_per_it_mg == 300.0 and local.oral_per_it_mg == 100.0
     # Same patient, same five days of observations, 240 mg/day oral morphine still taken: at
-    # 300:1 it is worth 0.8 mg/day IT, at 100:1 2.4 mg/day, so the advice differs.
+    # 300:1 it is worth 0.8 mg/day IT, at 100:1 2.4 mg/day, so the estimate differs: the same
+    # pain at a larger IT-equivalent dose means a less potent drug (a higher ED50).
     cur = therapy(it_mg=1.0, oral_mg=240.0)
-    last = []
+    ed50 = []
     for ctl in (ladder, local):
         state = ctl.initial(cur)
         for day in range(5):
             rec, state = ctl.recommend(state, observations(day=day, diary_mean_nrs=3.0), cur)
-        last.append(rec)
-    assert last[0].therapy.it_mg_per_day[0] > 1.05  # the ladder: more IT morphine
-    assert Reason(int(last[0].reasons[0])) is Reason.INCREASE_UNCONTROLLED
-    assert last[1].therapy.it_mg_per_day[0] == 1.0  # the hospital's ratio: held
-    assert Reason(int(last[1].reasons[0])) is Reason.HOLD_CONTROLLED
+        w = state.response.weights[0]
+        ed50.append(float(np.exp(np.sum(w * np.log(ctl.model.theta)))))
+        assert Reason(int(rec.reasons[0])) is Reason.HOLD_CONTROLLED  # at target: held
+    assert ed50[1] > 1.05 * ed50[0]
 
 
 def test_settings_are_plain_values() -> None:

@@ -142,7 +142,7 @@ def test_poor_responder_is_not_escalated_past_the_benefit_limit() -> None:
     expect = case["expect"]["intelligent"]
     d, nrs, reasons, _ = run_synthetic(IntelligentController(), case)
     unlimited, nrs_unlimited, _, _ = run_synthetic(
-        IntelligentController(min_benefit_nrs_per_mg=0.0), case)
+        IntelligentController(drug_cost_per_mg=0.0), case)
     assert d[-1] <= d[0] * expect["final_it_ratio_max"]
     assert unlimited[-1] >= d[-1] * expect["unlimited_over_limited_min"]
     assert nrs - nrs_unlimited <= expect["unlimited_relief_max_nrs"]  # the extra drug bought little
@@ -153,7 +153,10 @@ def test_poor_responder_started_high_is_brought_down_to_the_benefit_limit() -> N
     case = load("poor_responder.json")
     high = {**case, "therapy": {"it_mg": 15.0}, "days": 20}
     d, _, reasons, _ = run_synthetic(IntelligentController(), high)
-    assert reasons[0] == "DECREASE_LITTLE_BENEFIT"
+    # The maximal relief is learned, not assumed: the first days at 15 mg/day (under two
+    # weeks) teach it (the supervisor refuses the increases tried meanwhile); then it comes down.
+    assert "DECREASE_LITTLE_BENEFIT" in reasons[:15]
+    assert d[:4].max() <= d[0] + 1e-9
     cuts = d[1:] / d[:-1] - 1
     assert cuts.min() >= -IntelligentController().max_cut - 1e-9  # gradual: no withdrawal
     assert d[-1] < 0.9 * d[0]

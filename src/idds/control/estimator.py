@@ -7,15 +7,23 @@ Model of the diary (daily mean NRS y on day d at intrathecal-equivalent dose x_d
 
 D is the pain drive (NRS before analgesia, it grows with the disease), s its daily slope
 (progression), theta the patient's ED50 (dose giving half the maximal relief: potency), r the
-maximal relief. The form is the sigmoid Emax of Dahan 2004 (ref, pharmacology) at steady state,
-where the CSF concentration is proportional to the dose (linear PK); r = 0.9 and g = 2.1 are
-fixed (g a little below the receptor Hill of 2.4 because tolerance grows with occupancy: the
+patient's maximal relief. The form is the sigmoid Emax of Dahan 2004 (ref, pharmacology) at
+steady state, where the CSF concentration is proportional to the dose (linear PK); g = 2.1 is
+fixed (a little below the receptor Hill of 2.4 because tolerance grows with occupancy: the
 dose-response flattens). Tolerance shows as theta drifting: the weights over theta diffuse a
 little each day.
 
-Inference is exact for this model given theta: for each theta on a log grid, (D, s) follow a
-linear Gaussian state-space model (a Kalman filter), and the grid weights are the marginal
-likelihoods (a Rao-Blackwellised grid filter). Vectorised as (n patients, K grid points).
+The maximal relief r is learned per patient, not fixed: spinal opioid acts only on the pain
+the drug reaches at the catheter tip's segments, and neuropathic pain answers it poorly
+(Bernards 2006; Deer 2017 PACC: IT opioid for nociceptive more than neuropathic pain; ref,
+pharmacology), so the most relief an IT dose can give ranges from a small share of the pain to
+nearly all of it. A fixed r = 0.9 overrated the benefit of escalation in poor responders
+(fixture `poor_responder.json`) and underrated how fast a good responder is controlled.
+
+Inference is exact for this model given (theta, r): for each point of a grid over theta (log)
+and r, (D, s) follow a linear Gaussian state-space model (a Kalman filter), and the grid
+weights are the marginal likelihoods (a Rao-Blackwellised grid filter). The grid is flattened
+r-major to K = len(relief_grid) x len(theta_grid) points. Vectorised as (n patients, K).
 """
 
 from __future__ import annotations
@@ -36,6 +44,9 @@ class ResponseModel:
 
     theta_grid: ED50 grid, mg/day IT; theta_median, theta_log_sd: log-normal prior
     (assumption: a typical tolerant patient needs a few mg/day, 1.5-10 mg/day IT in practice);
+    relief_grid: maximal relief r, a share of the pain drive, with a flat prior over it (IDDS
+    assumption: nothing is known of a patient's reach before the diary; from a fifth, mostly
+    neuropathic or out-of-reach pain, to nearly all of it, nociceptive pain at the tip);
     drive_mean, drive_sd: prior pain drive (background NRS 7.4-7.8 on systemic opioids,
     ref, pharmacology, before the relief they give); slope_mean, slope_sd: progression NRS/day
     (0.3 NRS per 30 days median, faster in some: assumption after van der Velden 2018);
@@ -47,7 +58,7 @@ class ResponseModel:
     theta_grid: tuple[float, ...] = tuple(np.geomspace(0.3, 40.0, 48).tolist())
     theta_median: float = 3.5
     theta_log_sd: float = 0.8
-    max_relief: float = 0.9
+    relief_grid: tuple[float, ...] = (0.2, 0.4, 0.6, 0.75, 0.9)
     hill: float = 2.1
     drive_mean: float = 10.5
     drive_sd: float = 3.5
@@ -61,14 +72,20 @@ class ResponseModel:
 
     @property
     def theta(self) -> Array:
-        return np.asarray(self.theta_grid, dtype=np.float64)
+        """ED50 at each of the K flattened grid points (r-major), mg/day IT."""
+        return np.tile(np.asarray(self.theta_grid, dtype=np.float64), len(self.relief_grid))
+
+    @property
+    def relief(self) -> Array:
+        """Maximal relief r at each of the K flattened grid points."""
+        return np.repeat(np.asarray(self.relief_grid, dtype=np.float64), len(self.theta_grid))
 
     def response(self, dose: Array) -> Array:
         """Share of the drive still felt, 1 - r H(x/theta), at doses broadcast against the
         grid: dose (..., 1) or (..., K) -> (..., K)."""
         u = np.maximum(dose, 0.0) / self.theta
         h = u**self.hill
-        out: Array = 1.0 - self.max_relief * h / (1.0 + h)
+        out: Array = 1.0 - self.relief * h / (1.0 + h)
         return out
 
 
@@ -84,6 +101,7 @@ class ResponseEstimate:
     @staticmethod
     def prior(n: int, model: ResponseModel) -> ResponseEstimate:
         theta = model.theta
+        # log-normal over theta, flat over r
         lw = -0.5 * ((np.log(theta) - np.log(model.theta_median)) / model.theta_log_sd) ** 2
         lw = np.tile(lw - np.logaddexp.reduce(lw), (n, 1))
         k = theta.size
@@ -103,7 +121,8 @@ class ResponseEstimate:
 
 
 def predict(est: ResponseEstimate, model: ResponseModel) -> ResponseEstimate:
-    """One day ahead: drive moves by its slope, both random-walk; theta weights diffuse."""
+    """One day ahead: drive moves by its slope, both random-walk; theta weights diffuse (at
+    each r: tolerance moves potency, not reach)."""
     m, p = est.mean, est.cov
     mean = np.stack([m[..., 0] + m[..., 1], m[..., 1]], axis=-1)
     p00, p01, p11 = p[..., 0, 0], p[..., 0, 1], p[..., 1, 1]
@@ -111,11 +130,12 @@ def predict(est: ResponseEstimate, model: ResponseModel) -> ResponseEstimate:
     cov[..., 0, 0] = p00 + 2 * p01 + p11 + model.drive_step_sd**2
     cov[..., 0, 1] = cov[..., 1, 0] = p01 + p11
     cov[..., 1, 1] = p11 + model.slope_step_sd**2
-    w = est.weights
+    n = est.log_weight.shape[0]
+    w = est.weights.reshape(n, len(model.relief_grid), len(model.theta_grid))
     e = model.diffusion
-    left = np.concatenate([w[:, :1], w[:, :-1]], axis=1)
-    right = np.concatenate([w[:, 1:], w[:, -1:]], axis=1)
-    mixed = (1 - 2 * e) * w + e * (left + right)
+    left = np.concatenate([w[..., :1], w[..., :-1]], axis=2)
+    right = np.concatenate([w[..., 1:], w[..., -1:]], axis=2)
+    mixed = ((1 - 2 * e) * w + e * (left + right)).reshape(n, -1)  # along theta, per r
     return ResponseEstimate(np.log(np.maximum(mixed, 1e-300)), mean, cov)
 
 
@@ -157,17 +177,25 @@ def prob_controlled(est: ResponseEstimate, model: ResponseModel, doses: Array,
                     horizon_days: float, target_nrs: float, day_sd: float = 0.3) -> Array:
     """P(mean pain <= target) `horizon_days` ahead at each candidate dose: doses (n, m) ->
     (n, m). day_sd: spread of the true daily mean around the model (not diary noise)."""
-    w = est.weights  # (n, K)
+    prob, _ = by_point(est, model, doses, horizon_days, target_nrs, day_sd)
+    out: Array = np.einsum("nmk,nk->nm", prob, est.weights)
+    return out
+
+
+def by_point(est: ResponseEstimate, model: ResponseModel, doses: Array, horizon_days: float,
+             target_nrs: float, day_sd: float = 0.3) -> tuple[Array, Array]:
+    """Per grid point, `horizon_days` ahead at each candidate dose: P(pain <= target) and the
+    mean pain, doses (n, m) -> two (n, m, K) arrays (weights: `est.weights`). day_sd as in
+    `prob_controlled`."""
     m, p = est.mean, est.cov
     h = horizon_days
-    drive = m[..., 0] + h * m[..., 1]  # (n, K)
+    drive = m[..., 0] + h * m[..., 1]
     var = p[..., 0, 0] + 2 * h * p[..., 0, 1] + h * h * p[..., 1, 1] + h * model.drive_step_sd**2
-    g = model.response(doses[:, :, None])  # (n, m, K)
+    g = model.response(doses[:, :, None])
     mu = g * drive[:, None, :]
     sd = np.sqrt(g * g * var[:, None, :] + day_sd**2)
-    prob = ndtr((target_nrs - mu) / sd)
-    out: Array = np.einsum("nmk,nk->nm", prob, w)
-    return out
+    prob: Array = ndtr((target_nrs - mu) / sd)
+    return prob, mu
 
 
 def expected_nrs(est: ResponseEstimate, model: ResponseModel, dose: Array,

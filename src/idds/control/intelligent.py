@@ -1,20 +1,28 @@
-"""The intelligent controller: the smallest intrathecal dose that controls this patient's pain.
+"""The intelligent controller: the dose of highest expected utility for this patient's pain.
 
 Each evening it
 1. recovers the day's own diary mean and boluses given from the windowed observations
    (`idds.control.daily`);
-2. updates a Bayesian estimate of the patient's dose-response, tolerance drift and disease
-   progression from the diary at the day's IT-equivalent dose (basal + boluses given + oral
-   morphine / the library's oral:IT ratio) (`idds.control.estimator`), and of how breathing
-   slows with the dose from the lowest respiratory rate (`idds.control.breathing`);
-3. finds the smallest dose whose probability of mean pain <= target `horizon_days` ahead (the
-   next possible increase after the monitoring window) is at least `confidence`, below the
-   breathing cap (predicted rate above the interlock warning limit with 95% probability) and
-   below the benefit limit: the dose past which one more mg/day is predicted to lower pain by
-   less than `min_benefit_nrs_per_mg` (the flat top of the Emax curve, where drug buys side
-   effects rather than relief; docs/control.md);
-4. moves toward it by at most one library step up (or `max_cut` down, when the diary already
-   shows pain controlled or the dose is past the benefit limit); holds on missing diary;
+2. updates a Bayesian estimate of the patient's dose-response (maximal relief and potency,
+   both learned), tolerance drift and disease progression from the diary at the day's
+   IT-equivalent dose (basal + boluses given + oral morphine / the library's oral:IT ratio)
+   (`idds.control.estimator`), and of how breathing slows with the dose from the lowest
+   respiratory rate (`idds.control.breathing`);
+3. scores each candidate daily dose by its expected utility per day `horizon_days` ahead (the
+   next possible increase after the monitoring window), over the posterior: the expected
+   share of waking time with pain at or below target (the trials' time in target), plus
+   `relief_value` per NRS point of mean relief, minus `drug_cost_per_mg` per mg/day IT; only
+   doses below the breathing cap count (predicted lowest rate above the interlock's warning
+   limit with 95% probability: a bounded risk of respiratory depression);
+4. raises the dose by at most one library step when the diary shows pain above target and
+   either the best dose is higher or a step is worth trying (`worth_trying`: a step is
+   reversible, so its expected gain where it helps, kept `keep_days`, is weighed against its
+   expected cost where it does not, paid `trial_days`); at or below target, only when the
+   patient presses for boluses (`presses_for_more` a day: part of the day is above target)
+   and the step is better with probability `confidence_down` (`surely_better`); cuts by at
+   most `max_cut` a day toward the best dose at half the drug cost (a cut must be clearly
+   worth it: an increase can be re-tried only after the monitoring window); holds with
+   `HOLD_LITTLE_BENEFIT` above target where no step is worth its drug; holds on missing diary;
    reduces on sedation, slow breathing or intolerable side effects (Pasero 2009: POSS 3 ->
    reduce 25-50%);
 5. shapes the flex schedule from remote presses by hour (`idds.control.flex`: same daily dose,
@@ -55,19 +63,19 @@ CANDIDATES_MG = np.geomspace(0.05, 30.0, 90)
 #: Oral morphine mg per intrathecal mg on the classic ladder (300:1, Krames): the reference drug
 #: library's value. The registry (`idds.control.registry`) passes the library's own ratio.
 LADDER_ORAL_PER_IT_MG = 300.0
+#: The reasons of an increase of the daily dose.
+INCREASES = [int(Reason.INCREASE_UNCONTROLLED), int(Reason.INCREASE_TIME_IN_TARGET)]
 
 
 @dataclass(frozen=True)
 class DoseTargets:
-    """Per patient, mg/day IT: the smallest dose meeting the pain target with `confidence`
-    (best) and with `confidence_down` (sure, the floor of any cut), the breathing cap, and the
-    benefit limit (the largest dose whose last increment still buys `min_benefit_nrs_per_mg`;
-    +inf when that limit is off)."""
+    """Per patient, mg/day IT: the dose of highest expected utility (best), the dose of highest
+    expected utility at half the drug cost (keep: a cut goes no lower, see
+    `IntelligentController`), and the breathing cap. Doses are capped at the breathing cap."""
 
     best: Array
-    sure: Array
+    keep: Array
     breathing_cap: Array
-    benefit_limit: Array
 
 
 @dataclass(frozen=True)
@@ -94,15 +102,27 @@ class IntelligentController:
     (`LADDER_ORAL_PER_IT_MG`, 300:1, Krames), for callers without a library.
     baseline_nrs, baseline_sd: pain on the prior systemic regimen (ref, pharmacology: 7.4-7.8),
     used as a first observation at the prior oral dose when `prior_oral_mg_per_day` is given.
-    min_benefit_nrs_per_mg: least predicted fall in mean pain (NRS points) that one more mg/day
-    of intrathecal morphine must buy (assumption, chosen on the refractory cohort: 0.4 NRS per
-    mg/day IT, i.e. per 120 mg/day oral morphine; 0 turns the limit off; docs/control.md shows
-    the trade-off between time in control and drug per unit of relief).
+    Utility (docs/control.md, "Expected utility"), per day, on the scale of the share of the
+    waking day in target (IDDS assumptions, each a clinician's value judgement, none fitted to
+    a trial): drug_cost_per_mg 0.02 per mg/day IT: a dose at the consensus ceiling of
+    intrathecal morphine (15 mg/day, Deer 2017 PACC, unconfirmed; the library's soft limit)
+    is worth giving only if it buys at least 30% of the waking day in target over no drug
+    (long-term harms of dose: granuloma, endocrine, oedema, not in the estimate);
+    relief_value 0.05 per NRS point of mean relief: where no dose reaches the target, one more
+    mg/day must still buy 0.4 NRS (0.02 / 0.05, the earlier benefit limit of this controller;
+    drug_cost_per_mg 0 turns the drug's cost off).
+    keep_days 28 (a month to the next clinic review: how long a gain found by a trial step is
+    kept) and trial_days 5 (the 72 h monitoring window to see a step's effect plus two days of
+    `max_cut` to undo a 20% step): the horizon of a trial step.
+    presses_for_more 2 a day: at or below target on the diary, boluses pressed on most days
+    more than once show part of the day above target (one a day at a regular hour is the flex
+    shape's to meet); IDDS assumption from PTM practice.
+    confidence_down 0.85: the posterior probability that a step helps before a dose that the
+    diary shows at target is raised.
     """
 
     name: str = "intelligent"
     target_nrs: float = 3.0
-    confidence: float = 0.5
     confidence_down: float = 0.85
     min_daily_mg: float = 0.0
     min_rate_mg_per_day: float = 0.0
@@ -122,7 +142,11 @@ class IntelligentController:
     max_bolus_mg: float = 0.5
     max_boluses_per_day: int = 6
     refused_for_more_boluses: float = 0.5
-    min_benefit_nrs_per_mg: float = 0.4
+    drug_cost_per_mg: float = 0.02
+    relief_value: float = 0.05
+    keep_days: float = 28.0
+    presses_for_more: float = 2.0
+    trial_days: float = 5.0
     baseline_nrs: float = 7.6
     baseline_sd: float = 1.5
     prior_oral_mg_per_day: Array | None = None
@@ -148,81 +172,134 @@ class IntelligentController:
     def learn(self, state: IntelligentState, obs: Observations, therapy: Prescription
               ) -> IntelligentState:
         """Update the estimates with the day just observed (therapy: the one delivered)."""
+        exact = state.daily.day == obs.day - 1 and state.daily.window == obs.window_days
         day, daily = recover(state.daily, obs)
         dose = (therapy.it_mg_per_day + day.boluses_given * therapy.bolus_mg
                 + state.last_oral_mg_per_day / self.oral_per_it_mg)
         response = state.response
         if state.started:
             response = estimator.predict(response, self.model)
-        response = estimator.update(response, self.model, dose, day.diary_mean_nrs,
-                                    day.diary_entries)
+        # A day recovered exactly is one day's evidence; otherwise (a programmer's first look,
+        # a skipped day) the window's mean with all its entries is what was observed.
+        nrs = np.where(exact, day.diary_mean_nrs, obs.diary_mean_nrs)
+        entries = np.where(exact, day.diary_entries, obs.diary_entries)
+        response = estimator.update(response, self.model, dose, nrs, entries)
         no_oral = state.last_oral_mg_per_day <= 0
         breath = breathing.update(state.breathing, self.breathing_model, dose,
                                   obs.respiratory_rate_min, no_oral)
         return IntelligentState(daily, response, breath, therapy.oral_mg_per_day.copy(), True)
+
+    def utility_by_point(self, state: IntelligentState, doses: Array) -> Array:
+        """Utility per day of each candidate under each grid point of the estimate, before
+        the drug's cost, (n, m, K): the share of waking time with NRS <= target
+        `horizon_days` ahead minus `relief_value` per NRS point of mean pain. doses: the whole
+        IT-equivalent dose (with oral), (n, m) mg/day. The waking-time share is the
+        probability that one moment's pain is at or below target: the model's day mean with
+        the spread of one diary entry around it (`ResponseModel.diary_sd`) and of the day
+        mean around the model (0.3 NRS, `estimator.prob_controlled`)."""
+        spread = float(np.hypot(self.model.diary_sd, 0.3))
+        in_target, pain = estimator.by_point(state.response, self.model, doses,
+                                             self.horizon_days, self.target_nrs, spread)
+        out: Array = in_target - self.relief_value * pain
+        return out
+
+    def utility(self, state: IntelligentState, doses: Array, it_doses: Array,
+                drug_cost: float) -> Array:
+        """Expected utility per day of each candidate (n, m): `utility_by_point` averaged
+        over the posterior, minus `drug_cost` per mg/day IT (it_doses: the pump's part)."""
+        by_k = self.utility_by_point(state, doses)
+        out: Array = np.einsum("nmk,nk->nm", by_k, state.response.weights) - drug_cost * it_doses
+        return out
+
+    def step_gain(self, state: IntelligentState, therapy: Prescription, step_mg: Array
+                  ) -> Array:
+        """Per grid point k (n, K): utility at the daily dose `step_mg` (n,) mg/day IT minus
+        utility at the current dose, less the drug cost of the change."""
+        oral_eq = therapy.oral_mg_per_day / self.oral_per_it_mg
+        doses = np.stack([therapy.it_mg_per_day, step_mg], axis=1) + oral_eq[:, None]
+        u = self.utility_by_point(state, doses)
+        gain: Array = (u[:, 1, :] - u[:, 0, :]
+                       - (self.drug_cost_per_mg * (step_mg - therapy.it_mg_per_day))[:, None])
+        return gain
+
+    def worth_trying(self, state: IntelligentState, therapy: Prescription, step_mg: Array
+                     ) -> NDArray[np.bool_]:
+        """Whether a step up to `step_mg` (n,) mg/day IT is worth a trial in a patient above
+        target: the step is reversible, so a patient in whom it helps keeps the gain for
+        `keep_days` while one in whom it does not pays for it for `trial_days`. Try when
+        keep_days x E[max(gain, 0)] > trial_days x E[max(-gain, 0)] (`step_gain`)."""
+        gain = self.step_gain(state, therapy, step_mg)
+        w = state.response.weights
+        up = np.sum(w * np.maximum(gain, 0.0), axis=1)
+        down = np.sum(w * np.maximum(-gain, 0.0), axis=1)
+        out: NDArray[np.bool_] = self.keep_days * up > self.trial_days * down
+        return out
+
+    def surely_better(self, state: IntelligentState, therapy: Prescription, step_mg: Array
+                      ) -> NDArray[np.bool_]:
+        """Whether a step up to `step_mg` (n,) is better with probability `confidence_down`
+        (`step_gain` > 0): a dose the diary shows at target is raised only when the estimate
+        is sure it buys more time in target than the drug costs."""
+        gain = self.step_gain(state, therapy, step_mg)
+        out: NDArray[np.bool_] = (np.sum(state.response.weights * (gain > 0), axis=1)
+                                  >= self.confidence_down)
+        return out
 
     def target_dose(self, state: IntelligentState, therapy: Prescription) -> DoseTargets:
         """The doses this patient's estimate points to (mg/day IT, see `DoseTargets`).
         Tomorrow's oral (in `therapy`) counts toward the dose."""
         n = therapy.n
         oral_eq = therapy.oral_mg_per_day / self.oral_per_it_mg
-        doses = np.tile(CANDIDATES_MG, (n, 1)) + oral_eq[:, None]
-        prob = estimator.prob_controlled(state.response, self.model, doses, self.horizon_days,
-                                         self.target_nrs)
-        picks = []
-        for level in (self.confidence, self.confidence_down):
-            ok = prob >= level
-            first = np.where(ok.any(axis=1), np.argmax(ok, axis=1), CANDIDATES_MG.size - 1)
-            picks.append(np.maximum(CANDIDATES_MG[first], self.min_daily_mg))
+        it_doses = np.tile(CANDIDATES_MG, (n, 1))
+        doses = it_doses + oral_eq[:, None]
         cap = breathing.dose_cap(state.breathing, self.breathing_floor_per_min,
                                  self.breathing_z)
-        benefit = np.full(n, np.inf)
-        if self.min_benefit_nrs_per_mg > 0:
-            expected = estimator.expected_nrs_at(state.response, self.model, doses,
-                                                 self.horizon_days)
-            gain = -np.diff(expected, axis=1) / np.diff(CANDIDATES_MG)  # NRS per mg/day
-            worth = gain >= self.min_benefit_nrs_per_mg
-            last = np.where(worth.any(axis=1),
-                            worth.shape[1] - np.argmax(worth[:, ::-1], axis=1), 0)
-            benefit = np.maximum(CANDIDATES_MG[last], self.min_daily_mg)
-        return DoseTargets(picks[0], picks[1], cap, benefit)
+        allowed = it_doses <= np.maximum(cap, CANDIDATES_MG[0])[:, None]
+        picks = []
+        for cost in (self.drug_cost_per_mg, 0.5 * self.drug_cost_per_mg):
+            u = np.where(allowed, self.utility(state, doses, it_doses, cost), -np.inf)
+            picks.append(np.maximum(CANDIDATES_MG[np.argmax(u, axis=1)], self.min_daily_mg))
+        return DoseTargets(picks[0], picks[1], cap)
 
     def recommend(self, state: IntelligentState, obs: Observations, therapy: Prescription
                   ) -> tuple[Recommendation, IntelligentState]:
         state = self.learn(state, obs, therapy)
         cur = therapy.it_mg_per_day
         t = self.target_dose(state, therapy)
-        limit = np.minimum(t.breathing_cap, t.benefit_limit)
-        goal = np.minimum(t.best, limit)
-        floor = np.minimum(np.minimum(t.sure, limit), cur)
         nrs = obs.diary_mean_nrs
         no_data = np.isnan(nrs)
         unsafe = must_reduce(obs, self.sedation_reduce_poss, self.slow_breathing_per_min,
                              self.burden_reduce)
         with np.errstate(invalid="ignore"):
-            controlled_now = nrs <= self.target_nrs
-        wants_up = t.best > cur * (1 + self.deadband)
-        can_up = (goal > cur * (1 + self.deadband)) & (obs.side_effect_burden < self.burden_hold)
-        little_benefit = t.benefit_limit <= np.minimum(t.breathing_cap, cur * (1 + self.deadband))
-        down = (floor < cur * (1 - self.deadband)) & (controlled_now | (t.breathing_cap < cur))
-        past_benefit = t.benefit_limit < cur * (1 - self.deadband)
+            above = nrs > self.target_nrs
+        step = np.minimum(cur * (1 + self.max_increase_per_day), t.breathing_cap)
+        better = t.best > cur * (1 + self.deadband)
+        room = step > cur * (1 + self.deadband)
+        capped = t.breathing_cap < cur * (1 - self.deadband)
+        down = t.keep < cur * (1 - self.deadband)
+        wants_up = np.where(
+            above, better | (room & ~down & self.worth_trying(state, therapy, step)),
+            better & (obs.presses_per_day >= self.presses_for_more)
+            & self.surely_better(state, therapy, np.minimum(t.best, step)))
+        calm = obs.side_effect_burden < self.burden_hold
         reasons = np.select(
-            [unsafe, no_data, wants_up & can_up, past_benefit, wants_up & little_benefit,
-             wants_up, down],
-            [Reason.DECREASE_SIDE_EFFECTS, Reason.HOLD_NO_DATA,
-             Reason.INCREASE_UNCONTROLLED, Reason.DECREASE_LITTLE_BENEFIT,
-             Reason.HOLD_LITTLE_BENEFIT, Reason.HOLD_SIDE_EFFECTS,
-             Reason.DECREASE_OVERCONTROLLED],
+            [unsafe, no_data, capped, wants_up & calm & above, wants_up & calm, wants_up, down,
+             above],
+            [Reason.DECREASE_SIDE_EFFECTS, Reason.HOLD_NO_DATA, Reason.DECREASE_OVERCONTROLLED,
+             Reason.INCREASE_UNCONTROLLED, Reason.INCREASE_TIME_IN_TARGET,
+             Reason.HOLD_SIDE_EFFECTS, Reason.DECREASE_LITTLE_BENEFIT,
+             Reason.HOLD_LITTLE_BENEFIT],
             default=Reason.HOLD_CONTROLLED,
         ).astype(np.int64)
         it = np.select(
             [reasons == Reason.DECREASE_SIDE_EFFECTS,
-             reasons == Reason.INCREASE_UNCONTROLLED,
+             np.isin(reasons, INCREASES),
              reasons == Reason.DECREASE_OVERCONTROLLED,
              reasons == Reason.DECREASE_LITTLE_BENEFIT],
-            [cur * (1 - self.reduce), np.minimum(goal, cur * (1 + self.max_increase_per_day)),
-             np.maximum(floor, cur * (1 - self.max_cut)),
-             np.maximum(t.benefit_limit, cur * (1 - self.max_cut))],
+            [cur * (1 - self.reduce),
+             np.where(t.best > cur * (1 + self.deadband), np.minimum(t.best, step), step),
+             np.maximum(t.breathing_cap, cur * (1 - self.max_cut)),
+             np.maximum(t.keep, cur * (1 - self.max_cut))],
             default=cur,
         )
         it = np.where(it > 0, np.maximum(it, self.min_daily_mg), it)
@@ -231,7 +308,7 @@ class IntelligentController:
         flex = np.where((reasons == Reason.DECREASE_SIDE_EFFECTS)[:, None], 1.0, flex)
         bolus = follow_dose(therapy.bolus_mg, cur, it, self.bolus_fraction, self.max_bolus_mg)
         maxb, more = one_more_bolus(obs, therapy.max_boluses_per_day,
-                                    ~unsafe & (reasons != Reason.INCREASE_UNCONTROLLED),
+                                    ~unsafe & ~np.isin(reasons, INCREASES),
                                     self.refused_for_more_boluses, self.max_boluses_per_day)
         held = reasons == Reason.HOLD_CONTROLLED
         reshaped = held & (np.abs(flex - therapy.flex).max(axis=1) > 0.05)

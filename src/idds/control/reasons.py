@@ -39,6 +39,7 @@ class Reason(IntEnum):
     HOLD_INTERVAL = 18
     HOLD_NO_RESPONSE = 19
     CALL_NO_DIARY = 20
+    INCREASE_TIME_IN_TARGET = 21
 
     @property
     def text(self) -> str:
@@ -80,6 +81,8 @@ TEXT: dict[Reason, str] = {
     "cut (no response: catheter or pump failure, or progression): no increase, the dose of "
     "the week's best day restored, clinician called",
     Reason.CALL_NO_DIARY: "no diary for days: dose held, clinician called",
+    Reason.INCREASE_TIME_IN_TARGET: "pain at target on average but above it for part of the "
+    "waking day, and more drug is predicted to be worth it: daily dose increased",
 }
 
 #: The reasons a controller or a titration rule gives with a recommendation.
@@ -97,4 +100,5 @@ CONTROLLER_REASONS: frozenset[Reason] = frozenset({
     Reason.DECREASE_LITTLE_BENEFIT,
     Reason.HOLD_PREDICTED_WORSE,
     Reason.HOLD_INTERVAL,
+    Reason.INCREASE_TIME_IN_TARGET,
 })

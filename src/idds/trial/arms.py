@@ -98,6 +98,7 @@ REPORTED: frozenset[Reason] = frozenset({
     Reason.DECREASE_LITTLE_BENEFIT,
     Reason.HOLD_PREDICTED_WORSE,
     Reason.HOLD_INTERVAL,
+    Reason.INCREASE_TIME_IN_TARGET,
 })
 
 

@@ -84,7 +84,8 @@ def _reasons(ctl: IntArray, verdict: IntArray, checks: IntArray, taper: IntArray
             (checks & int(Check.NO_DIARY_CALL)) != 0,
             verdict == Verdict.HELD_FOR_CLINICIAN,
             stale | (ctl == Reason.HOLD_NO_DATA),
-            (ctl == Reason.INCREASE_UNCONTROLLED) & blocked,
+            np.isin(ctl, [Reason.INCREASE_UNCONTROLLED, Reason.INCREASE_TIME_IN_TARGET])
+            & blocked,
         ],
         [Reason.ALARM_STOP, Reason.HOLD_NO_RESPONSE, Reason.CALL_NO_DIARY,
          Reason.HELD_FOR_CLINICIAN, Reason.HOLD_NO_DATA,
