@@ -10,7 +10,9 @@ bounded closed-loop step (`idds.control.loop`) and returns the supervisor's ther
 
 Clinic visits are counted only where a clinician is needed: resetting a latched alarm (once
 yesterday's readings are clear again; a stopped pump is restarted at half the dose before the
-alarm, assumption) and reviewing a hold for out-of-bounds recommendations (at most one review
+alarm, assumption, and so is the systemic opioid still being tapered: after the days without
+opioid the patient's tolerance has fallen, and resuming the taper's full oral dose beside the
+pump caused respiratory depression on restart, issue 20) and reviewing a hold for out-of-bounds recommendations (at most one review
 a week per patient; the simulated clinician keeps the bounds).
 
 Each run's loop state (controller estimates, latched alarms) travels as the arm's memory in
@@ -67,6 +69,9 @@ class ClosedLoopMemory:
     last_review_day: Array
     #: Who keeps an oral rescue after the systemic taper (`Taper`).
     taper_keep: NDArray[np.bool_]
+    #: Share of the taper's systemic opioid each patient takes: `RESTART_FRACTION` per restart
+    #: after an alarm stop (1: none).
+    systemic_scale: Array
     verdicts: IntArray
     checks: IntArray
 
@@ -132,6 +137,7 @@ class _ClosedLoopArm:
             loop=start_loop(controller, therapy),
             last_review_day=np.full(therapy.n, -np.inf),
             taper_keep=self.standard.taper.start(therapy.n),
+            systemic_scale=np.ones(therapy.n),
             verdicts=np.zeros(len(Verdict), dtype=np.int64),
             checks=np.zeros(len(COUNTED_CHECKS), dtype=np.int64),
         )
@@ -148,12 +154,16 @@ class _ClosedLoopArm:
         clear = assess(obs, bounds.interlock).level == Level.CLEAR
         reset = (sup.latched >= Level.ALARM) & clear
         visit = reset.copy()
+        scale = run.systemic_scale
         if reset.any():
             restart = reset & (therapy.it_mg_per_day <= 0)
             again = np.maximum(sup.pre_alarm_mg * RESTART_FRACTION, bounds.min_daily_mg)
             it = np.where(restart, again, therapy.it_mg_per_day)
             therapy = therapy.with_(it_mg_per_day=it)
+            scale = np.where(restart, scale * RESTART_FRACTION, scale)
             loop = LoopState(loop.controller, reset_alarm(sup, reset))
+        therapy = therapy.with_(oral_mg_per_day=therapy.oral_mg_per_day * scale,
+                                oral_rescue_mg=therapy.oral_rescue_mg * scale)
         step, loop = closed_loop_step(run.controller, loop, obs, therapy, bounds, run.library)
         decision = step.decision
         out = decision.therapy
@@ -176,6 +186,7 @@ class _ClosedLoopArm:
             loop=loop,
             last_review_day=np.where(review, float(obs.day), run.last_review_day),
             taper_keep=taper_keep,
+            systemic_scale=scale,
             verdicts=run.verdicts + np.bincount(decision.verdict, minlength=len(Verdict)),
             checks=run.checks + checked,
         )
