@@ -12,8 +12,9 @@ Clinic visits are counted only where a clinician is needed: resetting a latched 
 yesterday's readings are clear again; a stopped pump is restarted at half the dose before the
 alarm, assumption, and so is the systemic opioid still being tapered: after the days without
 opioid the patient's tolerance has fallen, and resuming the taper's full oral dose beside the
-pump caused respiratory depression on restart, issue 20) and reviewing a hold for out-of-bounds recommendations (at most one review
-a week per patient; the simulated clinician keeps the bounds).
+pump caused respiratory depression on restart, issue 20) and reviewing a hold for
+out-of-bounds recommendations (at most one review a week per patient; the simulated clinician
+keeps the bounds).
 
 Each run's loop state (controller estimates, latched alarms) travels as the arm's memory in
 `Decision.memory` (`ClosedLoopMemory`), created at the first decision from the start therapy
