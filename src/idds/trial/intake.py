@@ -93,7 +93,7 @@ class Intake:
     indices: global patient indices; route: `Pathway` codes; referral: the candidacy summary at
     referral (the reason a patient was excluded or sent on); screen: `VERDICT_CODES` position
     of the screening verdict (-1: not screened); screen_relief_percent: the sustained fall in
-    pain on the screen (NaN: not screened); decision: the final candidacy summary.
+    pain on the screen (NaN: not screened).
     """
 
     indices: NDArray[np.int64]
@@ -101,7 +101,6 @@ class Intake:
     referral: tuple[str, ...]
     screen: NDArray[np.int8]
     screen_relief_percent: Array
-    decision: tuple[str, ...]
 
     @property
     def intrathecal(self) -> NDArray[np.bool_]:
@@ -114,21 +113,11 @@ class Intake:
         out: NDArray[np.bool_] = self.screen != NOT_SCREENED
         return out
 
-    def counts(self) -> dict[str, int]:
-        """Patients per route."""
-        return {r.label: int(np.sum(self.route == r)) for r in Pathway}
-
     def referral_reasons(self, routes: frozenset[Pathway]) -> dict[str, int]:
         """Patients per candidacy summary at referral, among those on `routes`."""
         on = np.isin(self.route, [int(r) for r in routes])
         return dict(Counter(s for s, keep in zip(self.referral, on, strict=True) if keep)
                     .most_common())
-
-    def take(self, positions: NDArray[np.intp]) -> Intake:
-        return Intake(self.indices[positions], self.route[positions],
-                      tuple(self.referral[i] for i in positions), self.screen[positions],
-                      self.screen_relief_percent[positions],
-                      tuple(self.decision[i] for i in positions))
 
     @staticmethod
     def concatenate(parts: list[Intake]) -> Intake:
@@ -136,8 +125,7 @@ class Intake:
                       np.concatenate([p.route for p in parts]),
                       tuple(s for p in parts for s in p.referral),
                       np.concatenate([p.screen for p in parts]),
-                      np.concatenate([p.screen_relief_percent for p in parts]),
-                      tuple(s for p in parts for s in p.decision))
+                      np.concatenate([p.screen_relief_percent for p in parts]))
 
 
 @dataclass(frozen=True)
@@ -192,5 +180,4 @@ def refer(cohort: Cohort, pain_nrs: Array, grades: NDArray[np.int8], library: Dr
             final[i] = assess(replace(records[i], screen=decision.as_prior_screen()), criteria)
     route = np.array([_pathway(v.outcome, screen[i] != NOT_SCREENED) for i, v in enumerate(final)],
                      dtype=np.int8)
-    return Intake(cohort.indices.copy(), route, tuple(v.summary for v in first), screen, relief,
-                  tuple(v.summary for v in final))
+    return Intake(cohort.indices.copy(), route, tuple(v.summary for v in first), screen, relief)
