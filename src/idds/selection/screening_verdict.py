@@ -15,8 +15,9 @@ In order (`ScreeningRule` holds every threshold):
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from fractions import Fraction
+from functools import partial
 
 import numpy as np
 from numpy.typing import NDArray
@@ -77,18 +78,6 @@ def _sustained(relief: Array, entries: int) -> float:
 
 
 def _decide_one(hours: Array, diary: Array, rr: Array, poss: NDArray[np.int64],
-                graded: NDArray[np.int8], rule: ScreeningRule) -> ScreeningDecision:
-    decision = _verdict_one(hours, diary, rr, poss, graded, rule)
-    before, after = hours <= 0, hours > 0
-    entries = diary[before][~np.isnan(diary[before])]
-    baseline = float(entries.mean()) if entries.size else math.nan
-    post = diary[after][~np.isnan(diary[after])]
-    relief = (baseline - post) / baseline * 100.0 if baseline > 0 else np.zeros(0)
-    return replace(decision, sustained_relief_percent=_sustained(relief, rule.sustained_entries),
-                   monitored_h=float(hours[after].max(initial=0.0)))
-
-
-def _verdict_one(hours: Array, diary: Array, rr: Array, poss: NDArray[np.int64],
                  graded: NDArray[np.int8], rule: ScreeningRule) -> ScreeningDecision:
     before, after = hours <= 0, hours > 0
     entries = diary[before][~np.isnan(diary[before])]
@@ -98,6 +87,9 @@ def _verdict_one(hours: Array, diary: Array, rr: Array, poss: NDArray[np.int64],
     relief = (baseline - post_diary[has]) / baseline * 100.0 if baseline > 0 \
         else np.zeros(int(has.sum()))
     best = float(relief.max(initial=0.0))
+    decided = partial(ScreeningDecision,
+                      sustained_relief_percent=_sustained(relief, rule.sustained_entries),
+                      monitored_h=float(post_h.max(initial=0.0)))
     low_rr, high_poss = float(rr[after].min()), int(poss[after].max())
     summary = (f"lowest respiratory rate {low_rr:.1f}/min, highest POSS {high_poss} over "
                f"{int(post_h.max())} h of monitoring")
@@ -114,7 +106,7 @@ def _verdict_one(hours: Array, diary: Array, rr: Array, poss: NDArray[np.int64],
         if sedated[k]:
             why.append(f"POSS {poss[after][k]}, at or above the stop rule's {rule.stop_poss} "
                        f"(the patient's highest before the dose: {own_poss})")
-        return ScreeningDecision(ScreeningVerdict.STOPPED_FOR_SAFETY,
+        return decided(ScreeningVerdict.STOPPED_FOR_SAFETY,
                         (f"Stopped for safety {_h(post_h[k])}: {' and '.join(why)}.",
                          f"Best relief before then: {_relief_until(relief, post_h[has], post_h[k])}"
                          f" against the baseline NRS {baseline:.1f}."),
@@ -127,7 +119,7 @@ def _verdict_one(hours: Array, diary: Array, rr: Array, poss: NDArray[np.int64],
         bad = (graded[after, s] >= rule.intolerable_grade) & (graded[after, s] > own)
         if bad.any():
             k = int(np.argmax(bad))
-            return ScreeningDecision(ScreeningVerdict.NEGATIVE,
+            return decided(ScreeningVerdict.NEGATIVE,
                             (f"Intolerable side effect: {name.replace('_', ' ')} grade "
                              f"{graded[after, s][k]} {_h(post_h[k])} (the rule's intolerable "
                              f"grade {rule.intolerable_grade}; the patient's own before the "
@@ -137,7 +129,7 @@ def _verdict_one(hours: Array, diary: Array, rr: Array, poss: NDArray[np.int64],
                             baseline, best, low_rr, high_poss, None, intolerable=True)
 
     if not baseline > 0:
-        return ScreeningDecision(ScreeningVerdict.NEGATIVE,
+        return decided(ScreeningVerdict.NEGATIVE,
                         ("No pain at baseline (no diary entry above 0): relief cannot be "
                          "measured.",), 0.0 if entries.size else math.nan, 0.0, low_rr,
                         high_poss, None)
@@ -149,13 +141,13 @@ def _verdict_one(hours: Array, diary: Array, rr: Array, poss: NDArray[np.int64],
             first = j - rule.sustained_entries + 1
             shown = ", ".join(f"NRS {post_diary[has][i]:.0f} at {post_h[has][i]:g} h "
                               f"({relief[i]:.0f}%)" for i in range(first, j + 1))
-            return ScreeningDecision(ScreeningVerdict.POSITIVE,
+            return decided(ScreeningVerdict.POSITIVE,
                             (f"Pain fell by >= {rule.relief_threshold_percent:g}% from the "
                              f"baseline NRS {baseline:.1f} on {rule.sustained_entries} "
                              f"consecutive diary entries: {shown}; best relief {best:.0f}%.",
                              f"No intolerable side effect; {summary}."),
                             baseline, best, low_rr, high_poss, None)
-    return ScreeningDecision(ScreeningVerdict.NEGATIVE,
+    return decided(ScreeningVerdict.NEGATIVE,
                     (f"Not enough relief: best {best:.0f}% against the baseline NRS "
                      f"{baseline:.1f}; the rule asks >= {rule.relief_threshold_percent:g}% on "
                      f"{rule.sustained_entries} consecutive diary entries.",
