@@ -43,16 +43,6 @@ class TrialError(IddsError):
     """A trial that cannot run as asked (unknown arm, bad size, unreachable scheduler)."""
 
 
-def _known(name: str) -> bool:
-    try:
-        arm(name)
-    except KeyError:
-        return False
-    except (ValueError, IddsError):
-        return True  # known form, refused with its own reason below
-    return True
-
-
 @dataclass(frozen=True)
 class TrialConfig:
     """What to run. Sizes are patients and days; dt_min is the step in minutes."""
@@ -82,18 +72,25 @@ class TrialConfig:
             raise TrialError(f"--seed must be a whole number >= 0, not {self.seed}")
         if self.batch_size < 1:
             raise TrialError("batch size must be at least 1")
-        unknown = [a for a in self.arms if not _known(a)]
+        unknown: list[str] = []
+        refused: Exception | None = None
+        for name in self.arms:  # a plug-in is loaded and checked now, before any patient runs
+            try:
+                arm(name)
+            except KeyError:
+                unknown.append(name)
+            except (ValueError, IddsError) as exc:
+                refused = refused or exc
         if unknown or not self.arms:
             raise TrialError(
                 f"unknown arm(s) {', '.join(unknown) or '(none given)'}; arms: "
                 f"{', '.join(ARMS)}, controller:SPEC for a plug-in controller, or an IT arm "
                 f"with {SCREENED_SUFFIX} (from referral)"
             )
-        for name in self.arms:
-            try:
-                arm(name)  # a plug-in is loaded and checked now, before any patient runs
-            except ValueError as exc:
-                raise TrialError(str(exc)) from None
+        if isinstance(refused, ValueError):
+            raise TrialError(str(refused)) from None
+        if refused is not None:
+            raise refused
         if len(set(self.arms)) != len(self.arms):
             raise TrialError("each arm may be given once")
         if self.archetype not in ARCHETYPES:
@@ -105,13 +102,18 @@ class TrialConfig:
             raise TrialError(str(exc)) from exc
         self.loaded_scenario()  # refuse a bad scenario file now, not in a worker
         if self.screened_arms():
-            self.intake_settings()  # refuse a bad method, length or criteria file now
+            self.intake_settings()  # refuse a bad method or length now
+            try:
+                load_criteria(self.criteria)  # and a bad criteria file (workers load it again)
+            except IddsError as exc:
+                raise TrialError(f"--criteria: {exc}") from None
 
     def screened_arms(self) -> tuple[str, ...]:
         return tuple(a for a in self.arms if isinstance(arm(a), ScreenedArm))
 
     def intake_settings(self) -> IntakeSettings:
-        """The intake of the screened arms; TrialError names a bad option."""
+        """The intake of the screened arms; TrialError names a bad method or length (the
+        criteria file is checked once, in `__post_init__`; each batch loads it)."""
         try:
             method = ScreeningMethod(self.screening)
         except ValueError:
@@ -121,10 +123,6 @@ class TrialConfig:
             raise TrialError(f"--screening-days must be 1-3, not {self.screening_days}")
         if method is ScreeningMethod.BOLUS and self.screening_days != 1:
             raise TrialError("--screening-days is for an infusion; a test bolus is one dose")
-        try:
-            load_criteria(self.criteria)
-        except IddsError as exc:
-            raise TrialError(f"--criteria: {exc}") from None
         return IntakeSettings(method, self.screening_days, self.criteria)
 
     def loaded_scenario(self) -> Scenario | None:
