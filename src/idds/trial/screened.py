@@ -84,29 +84,29 @@ def _part(cohort: Cohort, positions: NDArray[np.intp], arm: Arm, library: DrugLi
     return run_arm(sub, start, baseline, arm, library, settings)
 
 
-def combine(name: str, parts: list[ArmRun], baseline: Baseline,
-            order: NDArray[np.int64]) -> ArmRun:
-    """One run of the patients of `parts`, in the order of the global indices `order`."""
-    indices = np.concatenate([p.indices for p in parts])
-    at = np.argsort(indices, kind="stable")[np.searchsorted(np.sort(indices), order)]
-    first = parts[0]
+def combine(name: str, parts: list[tuple[NDArray[np.intp], ArmRun]],
+            baseline: Baseline) -> ArmRun:
+    """One run of the cohort from runs of its parts, each given with the cohort positions of
+    its patients (together every position once), in cohort order."""
+    at = np.argsort(np.concatenate([positions for positions, _ in parts]))
+    runs = [run for _, run in parts]
     return ArmRun(
         arm=name,
-        indices=indices[at],
-        history={k: np.concatenate([p.history[k] for p in parts], axis=1)[:, at]
-                 for k in first.history},
-        grades=np.concatenate([p.grades for p in parts], axis=2)[:, :, at],
-        inventory=np.concatenate([p.inventory for p in parts], axis=2)[:, :, at],
+        indices=np.concatenate([r.indices for r in runs])[at],
+        history={k: np.concatenate([r.history[k] for r in runs], axis=1)[:, at]
+                 for k in runs[0].history},
+        grades=np.concatenate([r.grades for r in runs], axis=2)[:, :, at],
+        inventory=np.concatenate([r.inventory for r in runs], axis=2)[:, :, at],
         baseline=baseline,
-        death_day=np.concatenate([p.death_day for p in parts])[at],
-        prior_oral_mg_per_day=np.concatenate([p.prior_oral_mg_per_day for p in parts])[at],
-        visits=np.concatenate([p.visits for p in parts])[at],
-        refills=np.concatenate([p.refills for p in parts])[at],
-        reasons=np.sum([p.reasons for p in parts], axis=0),
-        pain_by_hour_sum=np.sum([p.pain_by_hour_sum for p in parts], axis=0),
-        pain_by_hour_count=np.sum([p.pain_by_hour_count for p in parts], axis=0),
-        presses_by_hour=np.sum([p.presses_by_hour for p in parts], axis=0),
-        refused_by_hour=np.sum([p.refused_by_hour for p in parts], axis=0),
+        death_day=np.concatenate([r.death_day for r in runs])[at],
+        prior_oral_mg_per_day=np.concatenate([r.prior_oral_mg_per_day for r in runs])[at],
+        visits=np.concatenate([r.visits for r in runs])[at],
+        refills=np.concatenate([r.refills for r in runs])[at],
+        reasons=np.sum([r.reasons for r in runs], axis=0),
+        pain_by_hour_sum=np.sum([r.pain_by_hour_sum for r in runs], axis=0),
+        pain_by_hour_count=np.sum([r.pain_by_hour_count for r in runs], axis=0),
+        presses_by_hour=np.sum([r.presses_by_hour for r in runs], axis=0),
+        refused_by_hour=np.sum([r.refused_by_hour for r in runs], axis=0),
     )
 
 
@@ -115,10 +115,12 @@ def run_screened(cohort: Cohort, baseline: Baseline, arm: ScreenedArm, library: 
     """Run a screened arm on `cohort` (whose intake is `intake`, in the same order; baseline:
     the whole cohort's run-in day)."""
     it = intake.intrathecal
-    treated = _part(cohort, np.flatnonzero(it), arm.inner, library, settings)
-    others = _part(cohort, np.flatnonzero(~it), arm.fallback, library, settings)
-    parts = [p for p in (treated, others) if p is not None]
-    run = combine(arm.name, parts, baseline, cohort.indices)
+    parts = []
+    for positions, chosen in ((np.flatnonzero(it), arm.inner), (np.flatnonzero(~it), arm.fallback)):
+        part = _part(cohort, positions, chosen, library, settings)
+        if part is not None:
+            parts.append((positions, part))
+    run = combine(arm.name, parts, baseline)
     success = np.full(cohort.n, NOT_EVALUABLE, dtype=np.int8)
     screened_it = intake.screened & it
     success[screened_it] = success_at(run, rule)[screened_it]
