@@ -31,7 +31,7 @@ from idds.errors import IddsError
 from idds.units import Kind, Quantity, parse_quantity
 
 if TYPE_CHECKING:  # the trial stack loads only when the demo runs
-    from idds.selection import CandidacyVerdict, CandidateRecord
+    from idds.selection import CandidacyCriteria, CandidacyVerdict, CandidateRecord
     from idds.trial.case import Case
 
 DEMO_ARMS = ("cmm", "it-standard", "it-intelligent", "oracle")
@@ -79,10 +79,11 @@ def _calculators(out: Console, library: DrugLibrary, oral_mg_per_day: float,
     return program
 
 
-def _referral(out: Console, case: Case) -> tuple[CandidateRecord, CandidacyVerdict]:
+def _referral(out: Console, case: Case, criteria: CandidacyCriteria
+              ) -> tuple[CandidateRecord, CandidacyVerdict]:
     """Step 1: the candidacy assessment on his record at referral (the run-in day)."""
     from idds.physiology import archetype
-    from idds.selection import assess, load_criteria
+    from idds.selection import assess
     from idds.trial.referral import NOTHING_AGAINST, referral_record
 
     day0 = case.days["cmm"][0]
@@ -90,7 +91,6 @@ def _referral(out: Console, case: Case) -> tuple[CandidateRecord, CandidacyVerdi
                              ("kidney", "lung", "bone"), day0.pain_mean,
                              case.prior_oral_mg_per_day, day0.symptom_grades,
                              archetype(case.archetype).median_survival_days)
-    criteria = load_criteria()
     verdict = assess(record, criteria)
     out.print(f"\n[bold]1. Referral[/bold]: candidacy ({criteria.name} {criteria.version}): "
               f"[green]{verdict.summary}[/green]")
@@ -100,20 +100,20 @@ def _referral(out: Console, case: Case) -> tuple[CandidateRecord, CandidacyVerdi
     return record, verdict
 
 
-def _screening(out: Console, case: Case, record: CandidateRecord,
-               library: DrugLibrary) -> dict[str, object]:
+def _screening(out: Console, case: Case, record: CandidateRecord, library: DrugLibrary,
+               criteria: CandidacyCriteria) -> dict[str, object]:
     """Step 2: his screening trial (the method trials from referral use by default), then the
     candidacy decision with its result."""
     from dataclasses import replace
 
-    from idds.selection import CandidacyOutcome, assess, load_criteria
+    from idds.selection import CandidacyOutcome, assess
     from idds.selection.screening import screen_archetype
     from idds.trial.intake import IntakeSettings
 
     chosen = IntakeSettings()
     result = screen_archetype(case.archetype, library, method=chosen.method, days=chosen.days)
     decision = result.decision
-    after = assess(replace(record, screen=decision.as_prior_screen()), load_criteria())
+    after = assess(replace(record, screen=decision.as_prior_screen()), criteria)
     out.print(f"\n[bold]2. Screening trial[/bold]: {result.dose.describe()}, monitored "
               f"{decision.monitored_h:g} h: [green]{decision.verdict.value.lower()}[/green]; "
               f"then candidacy: [green]{after.summary}[/green]")
@@ -159,6 +159,7 @@ def demo(
     as_json: JsonOption = False,
 ) -> None:
     """The main job: the seed article's case moved to a pump, then a small trial."""
+    from idds.selection import load_criteria
     from idds.trial import ARMS, LocalExecutor, TrialConfig
     from idds.trial.case import follow, story
     from idds.trial.claims import check
@@ -178,9 +179,10 @@ def demo(
     out.print(Panel(f"The patient: {case.description}.", title="seed case"))
     data["seed_case"] = {"description": case.description, "archetype": case.archetype,
                          "prior_oral_mg_per_day": case.prior_oral_mg_per_day}
-    record, candidacy = _referral(out, case)
+    criteria = load_criteria()
+    record, candidacy = _referral(out, case, criteria)
     data["candidacy"] = candidacy.as_json()
-    data.update(_screening(out, case, record, library))
+    data.update(_screening(out, case, record, library, criteria))
     program = _calculators(out, library, case.prior_oral_mg_per_day, data)
     out.print("\n[bold]5. The implant[/bold]: the pump model runs that program for 4 days, "
               "with four remote presses (one inside the lockout)")

@@ -134,7 +134,6 @@ def predictive_value(selection: Selection) -> PredictiveValue | None:
     )
 
 
-
 def flow_lines(name: str, f: Flow) -> list[str]:
     """The flow as indented lines of text (the diagram's boxes, top to bottom)."""
     def reasons(counts: dict[str, int]) -> str:

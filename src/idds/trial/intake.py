@@ -52,10 +52,6 @@ class Pathway(IntEnum):
     SCREENED_IMPLANTED = 4
     SCREENED_NOT_IMPLANTED = 5
 
-    @property
-    def label(self) -> str:
-        return self.name.lower().replace("_", " ")
-
 
 #: Routes that receive intrathecal therapy (by implanted pump or external catheter).
 INTRATHECAL = frozenset({Pathway.EXTERNAL_CATHETER, Pathway.IMPLANTED_WITHOUT_SCREENING,
@@ -90,13 +86,12 @@ class IntakeSettings:
 class Intake:
     """Every referred patient's path, in cohort order (arrays (n,)).
 
-    indices: global patient indices; route: `Pathway` codes; referral: the candidacy summary at
+    route: `Pathway` codes; referral: the candidacy summary at
     referral (the reason a patient was excluded or sent on); screen: `VERDICT_CODES` position
     of the screening verdict (-1: not screened); screen_relief_percent: the sustained fall in
     pain on the screen (NaN: not screened).
     """
 
-    indices: NDArray[np.int64]
     route: NDArray[np.int8]
     referral: tuple[str, ...]
     screen: NDArray[np.int8]
@@ -121,8 +116,7 @@ class Intake:
 
     @staticmethod
     def concatenate(parts: list[Intake]) -> Intake:
-        return Intake(np.concatenate([p.indices for p in parts]),
-                      np.concatenate([p.route for p in parts]),
+        return Intake(np.concatenate([p.route for p in parts]),
                       tuple(s for p in parts for s in p.referral),
                       np.concatenate([p.screen for p in parts]),
                       np.concatenate([p.screen_relief_percent for p in parts]))
@@ -180,4 +174,4 @@ def refer(cohort: Cohort, pain_nrs: Array, grades: NDArray[np.int8], library: Dr
             final[i] = assess(replace(records[i], screen=decision.as_prior_screen()), criteria)
     route = np.array([_pathway(v.outcome, screen[i] != NOT_SCREENED) for i, v in enumerate(final)],
                      dtype=np.int8)
-    return Intake(cohort.indices.copy(), route, tuple(v.summary for v in first), screen, relief)
+    return Intake(route, tuple(v.summary for v in first), screen, relief)
