@@ -21,10 +21,10 @@ ARM_NAMES = ("cmm, it-standard, it-intelligent, it-rule-based, it-daily-target, 
              "ARM+screened for any IT arm")
 
 SUMMARY = ("time_in_target_percent", "pain_change_percent", "time_controlled_percent",
-           "it_mg_per_day",
-           "prior_oral_per_it", "oral_mg_per_day", "ome_mg_per_day", "toxicity_composite",
-           "toxicity_change_percent", "off_systemic_end_percent", "nights_without_waking_percent",
-           "respiratory_events_per_100_patient_days", "clinical_success_percent")
+           "it_mg_per_day", "prior_oral_per_it", "oral_mg_per_day", "ome_mg_per_day",
+           "toxicity_composite", "toxicity_change_percent", "off_systemic_end_percent",
+           "nights_without_waking_percent", "respiratory_events_per_100_patient_days",
+           "clinical_success_percent")
 
 
 def _cell(mean: float, low: float, high: float) -> str:
@@ -81,6 +81,9 @@ def intake_lines(result: TrialResult) -> list[str]:
     from idds.trial.flow import flow_lines, predictive_lines
     from idds.trial.metrics import Estimate
 
+    def cell(est: Estimate) -> str:
+        return _cell(est.mean, est.low, est.high)
+
     lines = []
     for name, arm in result.arms.items():
         if arm.flow is None or arm.as_treated is None:
@@ -88,9 +91,6 @@ def intake_lines(result: TrialResult) -> list[str]:
         lines += ["", *flow_lines(name, arm.flow)]
         for key in ("time_in_target_percent", "time_controlled_percent", "pain_change_percent",
                     "toxicity_composite"):
-            def cell(est: Estimate) -> str:
-                return _cell(est.mean, est.low, est.high)
-
             cells = "; ".join(f"{group} {cell(m[key])}" for group, m in arm.as_treated.items())
             lines.append(f"  {key.replace('_', ' ')}: intention to treat "
                          f"{cell(arm.metrics[key])}; as treated: {cells}")
