@@ -19,7 +19,12 @@ def show_advice(out: Console, run: AdvisoryRun, state_note: str) -> None:
         out.print(flex_table(flex))
     out.print("[bold]Why[/bold]")
     out.print(f"  {a.reason_text}", markup=False)
-    if a.predicted_nrs is None:
+    if run.explanation is not None:
+        out.print("[bold]What the controller believes[/bold] (posterior median and 90% "
+                  "interval, from the diary, presses and pump log only)")
+        for line in run.explanation.lines():
+            out.print(f"  {line}", markup=False)
+    elif a.predicted_nrs is None:
         out.print("  Predicted effect: none (this controller makes no prediction)", markup=False)
     else:
         out.print(f"  Predicted effect: mean diary pain NRS {a.predicted_nrs:.1f} in 3 days "

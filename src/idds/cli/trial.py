@@ -98,6 +98,20 @@ def intake_lines(result: TrialResult) -> list[str]:
     return lines
 
 
+def forecast_lines(result: TrialResult) -> list[str]:
+    """One line per arm whose controller forecast the next day's diary (the calibration)."""
+    lines = []
+    for name, arm in result.arms.items():
+        found = arm.calibration.summary()
+        if found is not None:
+            lines.append(
+                f"{name} forecasts: {100 * found['coverage']:.1f}% of next-day diary means "
+                f"inside the {100 * found['interval_level']:.0f}% interval "
+                f"({found['forecast_patient_days']:,} patient-days), bias "
+                f"{found['bias_nrs']:+.2f} NRS, RMSE {found['rmse_nrs']:.2f} NRS")
+    return lines
+
+
 def _writable_folder(out: Path) -> None:
     """Refuse an unusable --out before the trial runs, not after."""
     try:
@@ -171,7 +185,7 @@ def trial(
         return
     out_console = console()
     out_console.print(summary_table(result))
-    for line in intake_lines(result):
+    for line in intake_lines(result) + forecast_lines(result):
         out_console.print(line, markup=False, highlight=False)
     out_console.print(f"Report:  {files.html}\nPDF:     {files.pdf}\nMetrics: {files.metrics}\n"
                       f"Per-patient days (CSV): {files.csv}", markup=False)

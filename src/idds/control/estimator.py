@@ -83,9 +83,14 @@ class ResponseModel:
     def response(self, dose: Array) -> Array:
         """Share of the drive still felt, 1 - r H(x/theta), at doses broadcast against the
         grid: dose (..., 1) or (..., K) -> (..., K)."""
-        u = np.maximum(dose, 0.0) / self.theta
-        h = u**self.hill
-        out: Array = 1.0 - self.relief * h / (1.0 + h)
+        # (x / theta)^g as exp(g log x - g log theta), in place: the controllers' hot loop
+        with np.errstate(divide="ignore"):  # a dose of 0 gives h = exp(-inf) = 0
+            h = self.hill * np.log(np.maximum(dose, 0.0)) - self.hill * np.log(self.theta)
+        np.exp(h, out=h)
+        share = h + 1.0
+        np.divide(h, share, out=share)  # h / (1 + h)
+        share *= self.relief
+        out: Array = np.subtract(1.0, share, out=share)
         return out
 
 
@@ -193,8 +198,14 @@ def by_point(est: ResponseEstimate, model: ResponseModel, doses: Array, horizon_
     var = p[..., 0, 0] + 2 * h * p[..., 0, 1] + h * h * p[..., 1, 1] + h * model.drive_step_sd**2
     g = model.response(doses[:, :, None])
     mu = g * drive[:, None, :]
-    sd = np.sqrt(g * g * var[:, None, :] + day_sd**2)
-    prob: Array = ndtr((target_nrs - mu) / sd)
+    sd = g  # in place from here (large arrays): sd = sqrt(g^2 var + day_sd^2)
+    sd *= g
+    sd *= var[:, None, :]
+    sd += day_sd**2
+    np.sqrt(sd, out=sd)
+    prob: Array = np.subtract(target_nrs, mu)
+    prob /= sd
+    ndtr(prob, out=prob)
     return prob, mu
 
 

@@ -44,6 +44,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from idds.control import breathing, estimator
+from idds.control.beliefs import Explanation, ForecastArrays, beliefs_of, forecast
 from idds.control.bolus import follow_dose, one_more_bolus
 from idds.control.breathing import BreathingEstimate, BreathingModel
 from idds.control.daily import DailyState, recover
@@ -200,15 +201,16 @@ class IntelligentController:
         spread = float(np.hypot(self.model.diary_sd, 0.3))
         in_target, pain = estimator.by_point(state.response, self.model, doses,
                                              self.horizon_days, self.target_nrs, spread)
-        out: Array = in_target - self.relief_value * pain
-        return out
+        pain *= -self.relief_value  # in place: (n, m, K) arrays
+        pain += in_target
+        return pain
 
-    def utility(self, state: IntelligentState, doses: Array, it_doses: Array,
-                drug_cost: float) -> Array:
-        """Expected utility per day of each candidate (n, m): `utility_by_point` averaged
-        over the posterior, minus `drug_cost` per mg/day IT (it_doses: the pump's part)."""
+    def utility(self, state: IntelligentState, doses: Array) -> Array:
+        """Expected utility per day of each candidate (n, m) before the drug's cost:
+        `utility_by_point` averaged over the posterior (subtract the cost per mg/day IT of
+        the pump's part)."""
         by_k = self.utility_by_point(state, doses)
-        out: Array = np.einsum("nmk,nk->nm", by_k, state.response.weights) - drug_cost * it_doses
+        out: Array = np.matmul(by_k, state.response.weights[:, :, None])[..., 0]
         return out
 
     def step_gain(self, state: IntelligentState, therapy: Prescription, step_mg: Array
@@ -256,8 +258,9 @@ class IntelligentController:
                                  self.breathing_z)
         allowed = it_doses <= np.maximum(cap, CANDIDATES_MG[0])[:, None]
         picks = []
+        before_cost = self.utility(state, doses)
         for cost in (self.drug_cost_per_mg, 0.5 * self.drug_cost_per_mg):
-            u = np.where(allowed, self.utility(state, doses, it_doses, cost), -np.inf)
+            u = np.where(allowed, before_cost - cost * it_doses, -np.inf)
             picks.append(np.maximum(CANDIDATES_MG[np.argmax(u, axis=1)], self.min_daily_mg))
         return DoseTargets(picks[0], picks[1], cap)
 
@@ -324,3 +327,25 @@ class IntelligentController:
                                                self.oral_per_it_mg)
         predicted = predict(plan_dose(obs, therapy, rec, self.oral_per_it_mg))
         return Recommendation(rec, reasons, predicted), state
+
+    def forecast(self, state: IntelligentState, obs: Observations, current: Prescription,
+                 plan: Prescription, horizon_days: float) -> ForecastArrays:
+        """What the estimate predicts `horizon_days` ahead for `plan` (with the boluses the
+        patient is expected to take on it), for each patient (`idds.control.beliefs`), for a
+        day's diary mean of as many entries as the patient's days in the window had."""
+        dose = plan_dose(obs, current, plan, self.oral_per_it_mg)
+        entries = obs.diary_entries / max(obs.window_days, 1)
+        return forecast(state.response, self.model, dose, horizon_days, self.target_nrs,
+                        entries)
+
+    def explain(self, state: IntelligentState, obs: Observations, current: Prescription,
+                proposed: Prescription) -> list[Explanation]:
+        """Per patient: beliefs, best dose and forecasts at `current` and `proposed` (state:
+        the one `recommend` returned, which has learned today)."""
+        beliefs = beliefs_of(state.response, state.breathing, self.model,
+                             self.breathing_floor_per_min, self.breathing_z)
+        best = self.target_dose(state, proposed).best
+        now = self.forecast(state, obs, current, current, self.horizon_days)
+        then = self.forecast(state, obs, current, proposed, self.horizon_days)
+        return [Explanation(beliefs[i], float(best[i]), now.one(i), then.one(i),
+                            self.horizon_days, self.target_nrs) for i in range(current.n)]

@@ -33,6 +33,7 @@ from numpy.typing import NDArray
 from idds.control import Observations
 from idds.control.bounds import ClinicianBounds, LibraryLimits, per_change_step
 from idds.control.controller import Controller
+from idds.control.intelligent import IntelligentController
 from idds.control.interlock import Level, assess
 from idds.control.loop import LoopState, closed_loop_step, start_loop
 from idds.control.oracle import OracleController
@@ -43,6 +44,7 @@ from idds.control.supervisor import Check, Verdict, reset_alarm
 from idds.control.target import TREAT_TO_TARGET, DailyTargetController
 from idds.pump.twin import MIN_FLOW_ML_PER_DAY
 from idds.trial.arms import ArmContext, Decision, StandardIntrathecal, from_control
+from idds.trial.calibration import checked_today
 
 IntArray = NDArray[np.int64]
 Array = NDArray[np.float64]
@@ -191,7 +193,10 @@ class _ClosedLoopArm:
             verdicts=run.verdicts + np.bincount(decision.verdict, minlength=len(Verdict)),
             checks=run.checks + checked,
         )
-        return Decision(out, visit, reasons, memory=memory)
+        forecast = (run.controller.forecast(loop.controller, obs, therapy, out, 1.0)
+                    if isinstance(run.controller, IntelligentController)
+                    and checked_today(obs.day) else None)
+        return Decision(out, visit, reasons, memory=memory, forecast=forecast)
 
     @staticmethod
     def counts(memory: object) -> tuple[dict[str, int], dict[str, int]]:

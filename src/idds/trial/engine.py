@@ -29,6 +29,7 @@ from idds.physiology.symptoms import Care, SymptomState
 from idds.pump import twin as pump_twin
 from idds.pump.twin import GIVEN, PumpArrays
 from idds.trial.arms import Arm, ArmContext, Reason
+from idds.trial.calibration import Calibration
 from idds.trial.care import DOSE_LIMITING, SupportiveCare
 from idds.trial.history import DayAccumulator, History, observe, time_in_target
 from idds.trial.intake import Selection
@@ -70,7 +71,8 @@ class ArmRun:
     visits, refills: per patient counts while alive; reasons: count per `Reason`;
     pain_by_hour: mean perceived pain per hour of day over the trial (sum and count, (24,));
     presses_by_hour, refused_by_hour: totals per hour of day (24,); selection: a screened
-    arm's intake and 4-week outcomes (`idds.trial.intake.Selection`; None for other arms).
+    arm's intake and 4-week outcomes (`idds.trial.intake.Selection`; None for other arms);
+    calibration: an estimating controller's forecasts against the next days' diaries.
     """
 
     arm: str
@@ -89,6 +91,7 @@ class ArmRun:
     presses_by_hour: Array
     refused_by_hour: Array
     selection: Selection | None = None
+    calibration: Calibration = field(default_factory=Calibration)
 
 
 @dataclass(frozen=True)
@@ -360,12 +363,14 @@ def run_arm(
     if arm.uses_pump:
         _program(run, settings, arm.name, max_conc)
     memory: object = None
+    calibration, forecast = Calibration(), None
     for day in range(settings.days):
         run.alive = day < np.floor(cohort.death_day)
-        _step_day(run, settings, arm.uses_pump)
+        row = _step_day(run, settings, arm.uses_pump)
+        calibration = calibration.add(forecast, row, run.alive)
         obs = observe(run.history)
         decision = arm.decide(obs, run.therapy, context, memory)
-        memory = decision.memory
+        memory, forecast = decision.memory, decision.forecast
         decision.therapy.check()
         run.therapy = decision.therapy
         run.cohort = _with_rescue(run.cohort, run.therapy.oral_rescue_mg)
@@ -394,6 +399,7 @@ def run_arm(
         pain_by_hour_count=run.pain_by_hour_count,
         presses_by_hour=run.presses_by_hour,
         refused_by_hour=run.refused_by_hour,
+        calibration=calibration,
     )
 
 

@@ -9,6 +9,7 @@ import math
 
 from idds import __version__
 from idds.physiology import ARCHETYPES
+from idds.trial.calibration import CHECK_EVERY_DAYS
 from idds.trial.controlled_arms import PLUGIN_PREFIX
 from idds.trial.flow import flow_lines, predictive_lines
 from idds.trial.metrics import Estimate, paired_difference
@@ -245,4 +246,29 @@ def intake(result: TrialResult) -> list[str]:
                    "cmm, separately: the as-treated table). The as-treated groups are not "
                    "comparable with each other: the workflow chose who received what.")
         out += predictive_lines(found.predictive)
+    return out
+
+
+def forecasts(result: TrialResult) -> list[str]:
+    """How honest each estimating controller's forecasts were (`idds.trial.calibration`);
+    empty without one."""
+    out = []
+    for name, arm in result.arms.items():
+        found = arm.calibration.summary()
+        if found is None:
+            continue
+        level = 100 * found["interval_level"]
+        out.append(
+            f"{name}: every {CHECK_EVERY_DAYS} days the controller forecast the next day's "
+            f"diary mean on the plan it delivered, with an {level:.0f}% predictive interval "
+            "(from its beliefs about "
+            "each patient: maximal relief, potency, pain drive and progression, with "
+            "uncertainty; `idds program advise` shows them for one patient). Over "
+            f"{found['forecast_patient_days']:,} patient-days the diary fell inside the "
+            f"interval {100 * found['coverage']:.1f}% of the time (an honest interval: about "
+            f"{level:.0f}%; less: overconfident; more: wider than it needs to be); the forecast "
+            f"mean was off by {found['bias_nrs']:+.2f} NRS on average (root mean square "
+            f"{found['rmse_nrs']:.2f} NRS). It expected {100 * found['in_target_predicted']:.1f}"
+            f"% of the waking day with pain at or below target; the patients had "
+            f"{100 * found['in_target_observed']:.1f}%.")
     return out

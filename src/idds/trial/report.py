@@ -60,6 +60,7 @@ def metrics_json(result: TrialResult) -> dict[str, Any]:
                 "survival": arm.survival.as_json(),
                 "reasons": arm.reasons,
                 **({} if arm.flow is None else {"intake": _intake(arm)}),
+                "forecast_calibration": arm.calibration.summary(),
             }
             for name, arm in result.arms.items()
         },
@@ -109,6 +110,9 @@ def sections(result: TrialResult, case: Case | None) -> list[tuple[str, list[str
     referred = narrative.intake(result)
     if referred:
         found.append(("From referral to treatment", referred))
+    believed = narrative.forecasts(result)
+    if believed:
+        found.append(("What the controllers believed and predicted", believed))
     if case is not None:
         found.append(("The seed case", [f"The patient: {case.description}.", *story(case)]))
     return [*found, ("Survival", narrative.survival(result))]

@@ -26,6 +26,7 @@ from idds.selection import load_criteria
 from idds.selection.screening_rules import ScreeningMethod
 from idds.trial.arms import Reason
 from idds.trial.batch import simulate_batch
+from idds.trial.calibration import Calibration
 from idds.trial.engine import ArmRun, Baseline, TrialSettings
 from idds.trial.flow import Flow, PredictiveValue, as_treated, flow, predictive_value
 from idds.trial.intake import IntakeSettings, Selection
@@ -240,6 +241,8 @@ class ArmResult:
     flow: Flow | None = None
     as_treated: dict[str, dict[str, Estimate]] | None = None
     predictive: PredictiveValue | None = None
+    #: An estimating controller's forecasts against the next days' diaries (empty: none).
+    calibration: Calibration = field(default_factory=Calibration)
 
 
 @dataclass(frozen=True)
@@ -292,6 +295,7 @@ def _merge(name: str, runs: list[ArmRun], it_to_oral: float, seed: int) -> ArmRe
         flow=None if selection is None else flow(selection, death_day, outcomes.days, outcomes),
         as_treated=None if selection is None else as_treated(selection, outcomes, seed),
         predictive=None if selection is None else predictive_value(selection),
+        calibration=Calibration.total([r.calibration for r in runs]),
     )
 
 

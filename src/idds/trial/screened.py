@@ -25,6 +25,7 @@ from idds.physiology import Cohort
 from idds.physiology.symptoms import Symptom
 from idds.selection.screening_rules import ScreeningRule
 from idds.trial.arms import Arm, ComprehensiveMedicalManagement
+from idds.trial.calibration import Calibration
 from idds.trial.engine import ArmRun, Baseline, TrialSettings, run_arm, run_in
 from idds.trial.intake import NOT_EVALUABLE, Intake, Selection
 
@@ -107,6 +108,7 @@ def combine(name: str, parts: list[tuple[NDArray[np.intp], ArmRun]],
         pain_by_hour_count=np.sum([r.pain_by_hour_count for r in runs], axis=0),
         presses_by_hour=np.sum([r.presses_by_hour for r in runs], axis=0),
         refused_by_hour=np.sum([r.refused_by_hour for r in runs], axis=0),
+        calibration=Calibration.total([r.calibration for r in runs]),
     )
 
 

@@ -39,6 +39,7 @@ def log_decision(prog: Programmer, run: AdvisoryRun, decision: ClinicianDecision
         verdict=summary["verdict"],
         limits=summary["limits"],
         predicted_nrs=summary["predicted_nrs"],
+        explanation=summary["explanation"],
         program=summary["program"],
         **extra,
     )

@@ -87,6 +87,7 @@ def advice_summary(run: AdvisoryRun) -> dict[str, Any]:
         "limits": list(a.limits),
         "interlock": list(run.interlock),
         "predicted_nrs": None if a.predicted_nrs is None else round(a.predicted_nrs, 2),
+        "explanation": None if run.explanation is None else run.explanation.as_json(),
         "data": list(run.data_notes),
         "program": run.proposed.describe() if run.changes else None,
         "state_resumed": run.resumed,

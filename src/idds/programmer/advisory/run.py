@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from idds.control.advice import Advice, advise
+from idds.control.beliefs import Explanation
 from idds.control.intelligent import IntelligentController, IntelligentState
 from idds.control.interlock import assess
 from idds.control.interlock import describe as describe_signals
@@ -55,6 +56,8 @@ class AdvisoryRun:
     proposed: Therapy
     state: dict[str, Any]
     resumed: bool
+    #: What the controller believes and predicts (None: a controller without an estimate).
+    explanation: Explanation | None = None
 
     @property
     def changes(self) -> bool:
@@ -111,6 +114,8 @@ def prepare(status: PumpStatus, log: LogDownload, clinical: ClinicalInput, contr
     decision, _ = supervise(supervisor_state(history, current), obs, current, rec, bounds,
                             settings.library)
     advice = advise(rec, decision, current, 0, obs.day)
+    explanation = (ctl.explain(after, obs, current, decision.therapy)[0]
+                   if isinstance(ctl, IntelligentController) else None)
     mask = int(decision.checks[0])
     checks = tuple((flag.label, bool(mask & flag), flag.text) for flag in Check)
     reading = assess(obs, bounds.interlock)
@@ -120,5 +125,5 @@ def prepare(status: PumpStatus, log: LogDownload, clinical: ClinicalInput, contr
         checks=checks, current=status.therapy,
         proposed=to_pump_therapy(advice.allowed, status.therapy),
         state=state_record(status.pump_id, controller, obs.day, now.isoformat(), raw, after),
-        resumed=carried is not None,
+        resumed=carried is not None, explanation=explanation,
     )

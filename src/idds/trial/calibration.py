@@ -1,0 +1,96 @@
+"""How honest a controller's forecasts were: an estimating controller predicts, on an evening,
+tomorrow's diary mean on the plan it delivers (`idds.control.beliefs.Forecast`: a mean and an
+80% predictive interval) and the share of the waking day with pain at or below target; the
+next day's diary says what happened.
+
+The forecast is made on every `CHECK_EVERY_DAYS`-th evening (its posterior mixture quantiles
+cost about as much as a day of the controller itself: a sample of days measures the same
+honesty at a seventh of the cost). `Calibration` sums, over every patient-day with a forecast
+and a diary entry the next day:
+the forecasts, how many diary means fell inside the 80% interval (coverage: about 80% if the
+interval is honest, less if it is overconfident), the error of the mean forecast (bias and
+root mean square, NRS) and the predicted and observed waking share at or below target (the
+observed share is of perceived pain, the trial's `waking_controlled_fraction`). Sums, so runs
+of batches and parts of a cohort add up exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from idds.control.beliefs import FORECAST_LEVEL, ForecastArrays
+
+Array = NDArray[np.float64]
+
+#: Days between two forecasts checked (on days 7, 14, ...: the evenings of days 6, 13, ...).
+CHECK_EVERY_DAYS = 7
+
+
+def checked_today(day: int) -> bool:
+    """Whether the evening of `day` makes a forecast to check tomorrow."""
+    return day % CHECK_EVERY_DAYS == CHECK_EVERY_DAYS - 1
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Sums over forecast patient-days (see the module docstring)."""
+
+    forecasts: int = 0
+    inside: int = 0
+    error_sum: float = 0.0
+    error_sq_sum: float = 0.0
+    in_target_predicted_sum: float = 0.0
+    in_target_observed_sum: float = 0.0
+
+    def add(self, forecast: ForecastArrays | None, row: dict[str, Array],
+            alive: NDArray[np.bool_]) -> Calibration:
+        """Add yesterday's `forecast` (None: none) checked against today's closed day `row`
+        for the patients alive with a diary entry today."""
+        if forecast is None:
+            return self
+        count = row["diary_count"]
+        seen = alive & (count > 0)
+        diary = np.where(seen, row["diary_sum"] / np.maximum(count, 1), 0.0)[seen]
+        error = forecast.nrs[seen] - diary
+        inside = (diary >= forecast.nrs_low[seen]) & (diary <= forecast.nrs_high[seen])
+        return Calibration(
+            self.forecasts + int(seen.sum()),
+            self.inside + int(inside.sum()),
+            self.error_sum + float(error.sum()),
+            self.error_sq_sum + float((error * error).sum()),
+            self.in_target_predicted_sum + float(forecast.in_target[seen].sum()),
+            self.in_target_observed_sum + float(row["waking_controlled_fraction"][seen].sum()),
+        )
+
+    def __add__(self, other: Calibration) -> Calibration:
+        return Calibration(
+            self.forecasts + other.forecasts, self.inside + other.inside,
+            self.error_sum + other.error_sum, self.error_sq_sum + other.error_sq_sum,
+            self.in_target_predicted_sum + other.in_target_predicted_sum,
+            self.in_target_observed_sum + other.in_target_observed_sum)
+
+    def summary(self) -> dict[str, float | int] | None:
+        """Coverage of the interval (0-1), bias and RMSE of the mean (NRS), mean predicted and
+        observed waking share at target (0-1); None without forecasts."""
+        n = self.forecasts
+        if n == 0:
+            return None
+        return {
+            "forecast_patient_days": n,
+            "interval_level": FORECAST_LEVEL,
+            "coverage": self.inside / n,
+            "bias_nrs": self.error_sum / n,
+            "rmse_nrs": float(np.sqrt(self.error_sq_sum / n)),
+            "in_target_predicted": self.in_target_predicted_sum / n,
+            "in_target_observed": self.in_target_observed_sum / n,
+        }
+
+    @staticmethod
+    def total(parts: list[Calibration]) -> Calibration:
+        out = Calibration()
+        for part in parts:
+            out = out + part
+        return out

@@ -1,0 +1,69 @@
+"""The intelligent controller's forecasts checked against the virtual patients in a trial
+(`idds.trial.calibration`): present for the estimating arm only, the same however the cohort
+is batched, honest enough to show, and in metrics.json, the report and the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from idds.control.beliefs import ForecastArrays
+from idds.trial import TrialConfig, run_trial
+from idds.trial.calibration import CHECK_EVERY_DAYS, Calibration, checked_today
+from tests.cli.helpers import idds
+
+
+def _config(batch_size: int) -> TrialConfig:
+    return TrialConfig(patients=24, days=22, arms=("it-standard", "it-intelligent"), seed=5,
+                       batch_size=batch_size)
+
+
+def test_only_the_estimating_arm_forecasts_and_batches_add_up_exactly() -> None:
+    whole = run_trial(_config(24))
+    split = run_trial(_config(8))
+    assert whole.arms["it-standard"].calibration.summary() is None
+    found = whole.arms["it-intelligent"].calibration
+    # Forecasts on the evenings of days 6, 13 and 20, checked the next day on living patients
+    # who kept a diary.
+    assert 0 < found.forecasts <= 3 * 24
+    assert split.arms["it-intelligent"].calibration.forecasts == found.forecasts
+    assert split.arms["it-intelligent"].calibration.inside == found.inside
+    summary = found.summary()
+    assert summary is not None
+    assert 0.6 <= summary["coverage"] <= 1.0  # the interval is not overconfident
+    assert abs(summary["bias_nrs"]) < 1.0
+
+
+def test_a_forecast_is_checked_against_the_next_day_for_the_living_with_a_diary() -> None:
+    forecast = ForecastArrays(dose_mg_per_day=np.full(3, 2.0), nrs=np.array([4.0, 5.0, 6.0]),
+                              nrs_low=np.array([3.0, 4.5, 5.0]),
+                              nrs_high=np.array([5.0, 5.5, 7.0]),
+                              in_target=np.array([0.2, 0.1, 0.0]))
+    row = {"diary_sum": np.array([9.0, 12.0, 0.0]), "diary_count": np.array([2.0, 2.0, 0.0]),
+           "waking_controlled_fraction": np.array([0.5, 0.0, 0.0])}
+    got = Calibration().add(forecast, row, np.array([True, True, True]))
+    assert (got.forecasts, got.inside) == (2, 1)  # 4.5 inside [3, 5]; 6.0 outside [4.5, 5.5]
+    assert got.error_sum == (4.0 - 4.5) + (5.0 - 6.0)
+    dead = Calibration().add(forecast, row, np.array([False, True, True]))
+    assert (dead.forecasts, dead.inside) == (1, 0)
+    assert Calibration().add(None, row, np.ones(3, dtype=bool)) == Calibration()
+    assert (got + dead).forecasts == 3
+    assert [d for d in range(15) if checked_today(d)] == [CHECK_EVERY_DAYS - 1,
+                                                         2 * CHECK_EVERY_DAYS - 1]
+
+
+def test_the_cli_metrics_and_report_say_how_honest_the_forecasts_were(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    done = idds("trial", "--patients", "12", "--days", "15", "--arms",
+                "it-standard,it-intelligent", "--seed", "2", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert "it-intelligent forecasts:" in done.stdout
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["arms"]["it-standard"]["forecast_calibration"] is None
+    found = metrics["arms"]["it-intelligent"]["forecast_calibration"]
+    assert found["interval_level"] == 0.8 and found["forecast_patient_days"] > 0
+    report = (out / "report.html").read_text()
+    assert "What the controllers believed and predicted" in report
+    assert "predictive interval" in report
