@@ -119,9 +119,20 @@ def test_uncontrolled_pain_gets_an_increase_within_bounds_and_accept_programs_it
     assert a.reason is Reason.INCREASE_UNCONTROLLED
     assert a.verdict in (Verdict.ACCEPTED, Verdict.REDUCED)
     assert 2.0 < a.allowed.daily_mg <= 2.0 * 1.2 + 1e-9  # the +20% step; bound 6 mg/day
+    text = screen(adv)
     if controller == "intelligent":
         assert a.predicted_nrs is not None and a.predicted_nrs < 7
-    text = screen(adv)
+        # It explains itself: beliefs with intervals, and forecasts for the plan now and the
+        # plan the supervisor lets through (what acceptance delivers).
+        ex = adv.explanation
+        assert ex is not None
+        assert ex.proposed.dose_mg_per_day > ex.current.dose_mg_per_day
+        assert ex.proposed.nrs < ex.current.nrs
+        assert ex.proposed.nrs_low < ex.proposed.nrs < ex.proposed.nrs_high
+        assert "What the controller believes" in text and "90% interval" in text
+        assert "Predicted in 3 days on the proposed plan: NRS" in text
+    else:
+        assert adv.explanation is None and "What the controller believes" not in text
     assert "Basal dose per DAY (mg/day)" in text and "Basal dose per HOUR (mg/h)" in text
     assert "daily dose increased" in text and "Checks applied" in text
     shown: list[str] = []
