@@ -4,6 +4,7 @@ it, and each write's audit record."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from fractions import Fraction
 
@@ -14,6 +15,8 @@ from sqlalchemy import select
 
 from idds.drugs import DrugLibrary, load_library
 from idds.pump import AlarmKind, EventKind, EventLog
+from idds.selection import CandidacyOutcome, CandidacyVerdict, CriterionStatus, Finding
+from idds.selection.criteria import CriterionKind
 from idds.selection.record import SideEffects
 from idds.selection.screening_rules import ScreeningMethod, ScreeningVerdict
 from idds.store import alarms, decisions, diary, patients, pumplogs, refills, therapy
@@ -22,11 +25,13 @@ from idds.store.canonical import parse_json
 from idds.store.clock import FakeClock
 from idds.store.database import Database
 from idds.store.errors import StaleWriteError, StoreError
-from idds.store.model import AuditRecord, Patient
-from idds.store.permissions import Actor
+from idds.store.model import AuditRecord, CandidacyRecord, Implant, Patient, Refill
+from idds.store.permissions import Actor, UserRole
 from idds.store.quantities import concentration_of, daily_dose_of, volume_of
+from idds.units import Quantity
 from tests.conftest import SiteLibrary
 from tests.store.store_helpers import START, q, refill_change, therapy_plan
+from tests.store.store_helpers import actor as actor_of
 
 DETAILS = patients.ImplantDetails(
     pump_serial="SN-0001", pump_model="IDDS reference pump", catheter_model="8709SC",
@@ -192,14 +197,44 @@ def test_pump_log_import_verifies_dedups_and_reports_gaps(db: Database, nurse: A
         assert verify_chain(session).ok
 
 
-@settings(max_examples=15, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.integers(0, 10**12), st.integers(1, 10**6))
-def test_any_exact_concentration_round_trips(db: Database, numerator: int,
-                                             denominator: int) -> None:
-    value = Fraction(numerator, denominator)
-    from idds.store.quantities import concentration_columns
+def test_candidacy(db: Database, clinician: Actor) -> None:
+    patient = _patient(db, clinician)
+    finding = Finding("life_expectancy", CriterionKind.ROUTE, CriterionStatus.MET, "6 months",
+                      ">= 3 months", "long enough for an implanted pump", "Oncology 1999")
+    verdict = CandidacyVerdict(CandidacyOutcome.SCREENING_TRIAL_FIRST, "screen first",
+                               ("life_expectancy",), (finding,), (), "reference", "1.0")
+    record = decisions.record_candidacy(db, clinician, patient.id, verdict)
+    with db.session() as session:
+        back = session.get(CandidacyRecord, record.id)
+        assert back is not None
+        assert (back.outcome, back.criteria_name, back.criteria_version, back.assessed_by) == (
+            str(CandidacyOutcome.SCREENING_TRIAL_FIRST), "reference", "1.0", "clinician1")
+        [shown] = parse_json(back.findings)  # type: ignore[misc]
+    assert shown["criterion"] == "life_expectancy" and shown["status"] == str(
+        CriterionStatus.MET)
 
-    concentration = concentration_of(value.numerator, value.denominator)
-    assert concentration_of(*concentration_columns(concentration)) == concentration
-    assert db.now() == START
+
+@settings(max_examples=12, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(withdrawn_nl=st.integers(0, 20_000_000), mg_per_ml=st.fractions(
+    min_value=Fraction(1, 1000), max_value=Fraction(50), max_denominator=10**6))
+def test_refill_volumes_and_concentrations_are_exact(db: Database, nurse: Actor,
+                                                     library: DrugLibrary, withdrawn_nl: int,
+                                                     mg_per_ml: Fraction) -> None:
+    """Any whole-nL volume and any exact concentration read back unchanged."""
+    with db.session() as session:
+        implant = session.scalar(select(Implant).limit(1))
+    if implant is None:
+        patient = _patient(db, nurse)
+        implant = patients.record_implant(db, actor_of(UserRole.CLINICIAN), patient.id, DETAILS)
+    base = refill_change(library)
+    change = replace(base, request=replace(
+        base.request, withdrawn=volume_of(withdrawn_nl),
+        concentration=Quantity.of(mg_per_ml, "mg/mL")))
+    row = refills.record_refill(db, nurse, implant.id, change, "LOT", None)
+    with db.session() as session:
+        back = session.get(Refill, row.id)
+        assert back is not None
+        assert back.withdrawn_nl == withdrawn_nl
+        assert concentration_of(back.concentration_num, back.concentration_den) == Quantity.of(
+            mg_per_ml, "mg/mL")
