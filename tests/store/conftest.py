@@ -108,17 +108,27 @@ def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+def _server(backend: str, request: pytest.FixtureRequest) -> _Postgres | None:
+    """The PostgreSQL server, asked for only by the PostgreSQL runs (SQLite runs do not fail
+    when PostgreSQL is down)."""
+    if backend != "postgresql":
+        return None
+    server = request.getfixturevalue("postgres")
+    assert server is None or isinstance(server, _Postgres)
+    return server
+
+
 @pytest.fixture
-def url(backend: str, tmp_path: Path, postgres: _Postgres | None,
+def url(backend: str, tmp_path: Path, request: pytest.FixtureRequest,
         sqlite_template: Path) -> URL:
     """A fresh, migrated database of each backend."""
-    return fresh_url(backend, tmp_path, postgres, sqlite_template)
+    return fresh_url(backend, tmp_path, _server(backend, request), sqlite_template)
 
 
 @pytest.fixture
-def empty_url(backend: str, tmp_path: Path, postgres: _Postgres | None) -> URL:
+def empty_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> URL:
     """A fresh database of each backend with no tables."""
-    return fresh_url(backend, tmp_path, postgres, None, migrated=False)
+    return fresh_url(backend, tmp_path, _server(backend, request), None, migrated=False)
 
 
 @pytest.fixture

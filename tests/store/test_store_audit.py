@@ -110,4 +110,26 @@ def test_verify_names_a_record_forged_with_its_hash_recomputed(db: Database, url
     _as_attacker(url, f"UPDATE audit_record SET actor = 'mallory', hash = '{forged}' "
                       "WHERE sequence = 3")
     sequence, problem = _verdict(db)
-    assert sequence == 4 and "does not link to record 3" in problem
+    assert sequence == 3 and "record 3 was altered with its hash recomputed" in problem
+
+
+def test_verify_names_a_record_inserted_in_the_middle(db: Database, url: URL,
+                                                     nurse: Actor) -> None:
+    """The forger shifts records 3-5 up by one and slips a well-formed record 3 in, linked
+    to record 2 with a correct hash: record 4 (the old 3) links past it, to record 2."""
+    _five_writes(db, nurse)
+    second = _records(db)[1]
+    fake = AuditRecord(sequence=3, at=second.at, actor="mallory", role="admin",
+                       action="register patient", entity_type="patient", entity_id="99",
+                       before=None, after='{"name":"Nobody"}', reason=None,
+                       prev_hash=second.hash)
+    fake.hash = record_hash(fake)
+    db.dispose()
+    _as_attacker(url, "UPDATE audit_record SET sequence = sequence + 1000 WHERE sequence >= 3",
+                 "UPDATE audit_record SET sequence = sequence - 999 WHERE sequence >= 1000",
+                 "INSERT INTO audit_record (sequence, at, actor, role, action, entity_type, "
+                 f"entity_id, after, prev_hash, hash) VALUES (3, '{second.at.isoformat()}', "
+                 "'mallory', 'admin', 'register patient', 'patient', '99', "
+                 f"'{{\"name\":\"Nobody\"}}', '{second.hash}', '{fake.hash}')")
+    sequence, problem = _verdict(db)
+    assert sequence == 3 and "record 3 was inserted" in problem

@@ -63,3 +63,18 @@ def test_the_audit_trigger_refuses_update_and_delete(url: URL, statement: str) -
             assert conn.execute(text("SELECT actor FROM audit_record")).scalar_one() == "a"
     finally:
         engine.dispose()
+
+
+def test_foreign_keys_are_enforced_and_sqlite_uses_the_wal(url: URL) -> None:
+    engine = make_engine(url)
+    try:
+        with pytest.raises(DBAPIError), engine.begin() as conn:
+            conn.execute(text("INSERT INTO implant (patient_id, pump_serial, pump_model, "
+                              "catheter_model, catheter_tip, implanted_on, version) VALUES "
+                              "(999, 'S', 'M', 'C', 'T10', '2026-01-01', 1)"))
+        if engine.dialect.name == "sqlite":
+            with engine.connect() as conn:
+                assert conn.execute(text("PRAGMA journal_mode")).scalar_one() == "wal"
+                assert conn.execute(text("PRAGMA foreign_keys")).scalar_one() == 1
+    finally:
+        engine.dispose()

@@ -96,10 +96,11 @@ def verify_chain(session: Session) -> ChainCheck:
     """Walk the chain from record 1 and report the first record altered, inserted or removed.
 
     A removed record leaves a gap in the sequence; an altered one no longer matches its hash;
-    one altered with its hash recomputed, or one inserted, breaks the next record's link. A
+    an inserted one is linked past by the next record; one altered with its hash recomputed
+    breaks the next record's link. A
     removed tail, or records appended with correct hashes by someone with write access,
     can only be caught against a head hash kept elsewhere (the head is reported for that)."""
-    prev, expected, count = GENESIS, 1, 0
+    prev, before_prev, expected, count = GENESIS, GENESIS, 1, 0
     rows = session.execute(select(AuditRecord).order_by(AuditRecord.sequence)
                            .execution_options(yield_per=BATCH)).scalars()
     for record in rows:
@@ -108,13 +109,25 @@ def verify_chain(session: Session) -> ChainCheck:
                        else f"records {expected} to {record.sequence - 1} were removed")
             return ChainCheck(count, prev, expected, missing)
         if record.prev_hash != prev:
-            return ChainCheck(count, prev, record.sequence,
-                              f"record {record.sequence} does not link to record "
-                              f"{record.sequence - 1}: one of them was inserted or altered "
-                              "with its hash recomputed")
+            return _broken_link(record, count - 1, prev, before_prev)
         if record_hash(record) != record.hash:
             return ChainCheck(count, prev, record.sequence,
                               f"record {record.sequence} was altered: its content does not "
                               "match its hash")
-        prev, expected, count = record.hash, expected + 1, count + 1
+        prev, before_prev = record.hash, prev
+        expected, count = expected + 1, count + 1
     return ChainCheck(count, prev)
+
+
+def _broken_link(record: AuditRecord, verified: int, prev: str, before_prev: str) -> ChainCheck:
+    """The verdict when `record` does not link to the record before it (`prev`, whose own
+    predecessor's hash is `before_prev`): the one before was inserted (the record links past
+    it), or it was altered with its hash recomputed; either way it is the first bad one."""
+    suspect = record.sequence - 1
+    if record.prev_hash == before_prev:
+        return ChainCheck(verified, before_prev, suspect,
+                          f"record {suspect} was inserted: record {record.sequence} links "
+                          f"to record {suspect - 1}")
+    return ChainCheck(verified, before_prev, suspect,
+                      f"record {suspect} was altered with its hash recomputed (or replaced): "
+                      f"record {record.sequence} does not link to it")

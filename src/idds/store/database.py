@@ -152,4 +152,4 @@ def _first_line(exc: Exception) -> str:
     return str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
 
 
-__all__ = ["Base", "Database", "Writer", "entity_id"]
+__all__ = ["Database", "Writer", "entity_id"]
