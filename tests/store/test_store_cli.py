@@ -109,3 +109,10 @@ def test_a_bad_db_is_one_line_and_exit_2(db: str, fragment: str, command: list[s
 
 def test_a_bad_db_in_a_real_process(tmp_path: object) -> None:
     assert_clean_refusal(idds("audit", "verify", "--db", "mysql://u@h/db"), "not supported")
+
+
+def test_audit_verify_on_an_empty_database_is_refused(empty_url: URL,
+                                                      capsys: pytest.CaptureFixture[str],
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    code, _, err = _run(capsys, monkeypatch, "audit", "verify", "--db", _db(empty_url))
+    assert_refused(code, err, "has no tables")

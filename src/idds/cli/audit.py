@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import typer
 
-from idds.cli.database import DbOption, open_record
+from idds.cli.database import DbOption, local_admin, open_record
 from idds.cli.output import JsonOption, error_console, print_json
+from idds.store import Action
 from idds.store.audit import verify_chain
 
 app = typer.Typer(help="The audit trail: verify its hash chain.", no_args_is_help=True)
@@ -21,7 +22,8 @@ def _records(count: int) -> str:
 @app.command()
 def verify(db: DbOption = None, as_json: JsonOption = False) -> None:
     """Verify the audit trail; name the first record altered, inserted or removed."""
-    with open_record(db, migrate_empty=False) as record, record.session() as session:
+    with open_record(db, migrate_empty=False) as record, \
+            record.read(local_admin(), Action.READ_AUDIT) as session:
         check = verify_chain(session)
     if as_json:
         print_json({"ok": check.ok, "records": check.count, "head": check.head,

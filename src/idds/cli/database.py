@@ -61,7 +61,8 @@ def reached(url: URL) -> Iterator[None]:
 
 @contextmanager
 def open_record(option: str | None, migrate_empty: bool = True) -> Iterator[Database]:
-    """The record at `--db`, migrated when empty, refused when behind the newest revision."""
+    """The record at `--db`, refused when behind the newest revision; an empty one is
+    migrated (`migrate_empty`) or refused."""
     url = chosen_url(option)
     db = Database.open(url, wall_clock)
     try:
@@ -69,7 +70,10 @@ def open_record(option: str | None, migrate_empty: bool = True) -> Iterator[Data
             revision = migrate.current(db.engine)
             if revision is None and migrate_empty:
                 migrate.upgrade(db.engine)
-            elif revision != migrate.head() and migrate_empty:
+            elif revision is None:
+                raise DatabaseUrlError(f"the database {shown(url)} has no tables (not "
+                                       "migrated): nothing to read")
+            elif revision != migrate.head():
                 raise DatabaseUrlError(f"the database {shown(url)} is at revision {revision}, "
                                        f"not {migrate.head()}: run `idds store upgrade` first")
             yield db

@@ -5,6 +5,8 @@ Units: the catheter's volume in whole nL (from a volume `Quantity`); dates are c
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -27,11 +29,18 @@ def _text(value: str, what: str, longest: int) -> str:
     return cleaned
 
 
+#: Random bytes in a research code (hex text twice as long).
+RESEARCH_CODE_BYTES = 8
+
+
 def register_patient(db: Database, actor: Actor, identifier: str, name: str,
-                     birth_date: date) -> Patient:
-    """A new patient (the clinic's `identifier` is unique)."""
+                     birth_date: date, codes: Callable[[int], str] = secrets.token_hex
+                     ) -> Patient:
+    """A new patient (the clinic's `identifier` is unique), with a random research code
+    (from `codes`, `secrets` by default) that reveals nothing about them."""
     with db.write(actor, Action.REGISTER_PATIENT) as w:
         return w.create(Patient(identifier=_text(identifier, "patient identifier", 64),
+                                research_code=codes(RESEARCH_CODE_BYTES),
                                 name=_text(name, "patient name", 200), birth_date=birth_date,
                                 created_at=w.now))
 

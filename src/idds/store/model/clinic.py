@@ -17,12 +17,14 @@ from idds.store.model.base import Base, Key, UtcDateTime
 
 
 class Patient(Base):
-    """A patient of the clinic: the clinic's identifier (unique), name and birth date."""
+    """A patient of the clinic: the clinic's identifier (unique), name and birth date, and a
+    random research code that stands for the patient in de-identified data."""
 
     __tablename__ = "patient"
 
     id: Mapped[int] = mapped_column(Key, primary_key=True)
     identifier: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    research_code: Mapped[str] = mapped_column(String(32), nullable=False, unique=True)
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     birth_date: Mapped[date] = mapped_column(Date, nullable=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)

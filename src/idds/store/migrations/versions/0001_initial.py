@@ -98,12 +98,14 @@ def upgrade() -> None:
         "patient",
         sa.Column("id", KEY, nullable=False),
         sa.Column("identifier", sa.String(length=64), nullable=False),
+        sa.Column("research_code", sa.String(length=32), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("birth_date", sa.Date(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_patient")),
         sa.UniqueConstraint("identifier", name=op.f("uq_patient_identifier")),
+        sa.UniqueConstraint("research_code", name=op.f("uq_patient_research_code")),
     )
     op.create_table(
         "candidacy",
