@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from idds.pump import EventKind, LogEntry
@@ -91,14 +91,17 @@ def import_log(db: Database, actor: Actor, implant_id: int, entries: Sequence[Lo
             raise PumpLogImportError(f"the pump log fails verification at entry "
                                      f"{check.bad_index}: {check.reason}; nothing imported")
         new = [e for e in chain if e.seq not in known]
+        rows = []
         for entry in new:
             num, den = split_fraction(entry.time, "log time")
-            w.session.add(PumpLogRecord(
-                implant_id=implant_id, seq=entry.seq, time_num=num, time_den=den,
-                kind=entry.kind.value, details=canonical_json([list(p) for p in entry.details],
-                                                              "log details"),
-                prev_hash=entry.prev_hash, hash=entry.hash, imported_at=w.now,
-                imported_by=actor.username))
+            rows.append({"implant_id": implant_id, "seq": entry.seq, "time_num": num,
+                         "time_den": den, "kind": entry.kind.value,
+                         "details": canonical_json([list(p) for p in entry.details],
+                                                   "log details"),
+                         "prev_hash": entry.prev_hash, "hash": entry.hash,
+                         "imported_at": w.now, "imported_by": actor.username})
+        if rows:
+            w.session.execute(insert(PumpLogRecord), rows)  # one statement, many rows
         result = LogImport(len(new), len(given) - sum(1 for s in given if s >= end) - len(new),
                            gaps, sum(1 for s in given if s >= end))
         w.audit("pump_log", str(implant_id), None, {
