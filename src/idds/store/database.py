@@ -62,11 +62,11 @@ class Writer:
                reason: str | None = None) -> _Row:
         """Change columns of `row`; with a versioned row, refuse (`StaleWriteError`) unless it
         is still at `expected_version`, the version the caller read."""
-        versioned = "version" in row.__table__.columns
-        if versioned and getattr(row, "version") != expected_version:  # noqa: B009
+        current = getattr(row, "version", None)  # None: a row without a version column
+        if current is not None and current != expected_version:
             raise StaleWriteError(
                 f"{row.__tablename__} {entity_id(row)} changed since it was read (version "
-                f"{expected_version}, now {getattr(row, 'version')}): read it again")  # noqa: B009
+                f"{expected_version}, now {current}): read it again")
         before = row.audit_data()
         for name, value in changes.items():
             if name not in row.__table__.columns or name in ("id", "version"):
