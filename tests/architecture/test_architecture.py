@@ -18,7 +18,7 @@ RANK = {
     "protocol": 5,
     "emulator": 6, "control": 6, "selection": 6,
     "programmer": 7, "trial": 7,
-    "validation": 8,
+    "validation": 8, "store": 8,
     "cli": 9, "__main__": 10,
 }
 

@@ -16,6 +16,7 @@ import typer.main
 
 from idds import DISCLAIMER, __version__
 from idds.cli import (
+    audit,
     calc,
     candidacy,
     demo,
@@ -25,7 +26,9 @@ from idds.cli import (
     pump,
     remote,
     screen,
+    storedb,
     trial,
+    users,
     validate,
 )
 from idds.cli.output import error_console
@@ -71,6 +74,9 @@ app.add_typer(patient.app, name="patient")
 app.add_typer(pump.app, name="pump")
 app.add_typer(program.app, name="program")
 app.add_typer(remote.app, name="remote")
+app.add_typer(users.app, name="users")
+app.add_typer(audit.app, name="audit")
+app.add_typer(storedb.app, name="store")
 
 
 def _usage_error(exc: Exception) -> tuple[int, str] | None:
