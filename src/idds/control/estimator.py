@@ -118,6 +118,11 @@ class ResponseEstimate:
         cov[..., 1, 1] = model.slope_sd**2
         return ResponseEstimate(lw, mean, cov)
 
+    def rows(self, start: int, stop: int) -> ResponseEstimate:
+        """The estimate of patients start..stop-1 (views, not copies)."""
+        return ResponseEstimate(self.log_weight[start:stop], self.mean[start:stop],
+                                self.cov[start:stop])
+
     @property
     def weights(self) -> Array:
         w: Array = np.exp(self.log_weight - self.log_weight.max(axis=1, keepdims=True))

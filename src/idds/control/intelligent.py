@@ -64,6 +64,10 @@ CANDIDATES_MG = np.geomspace(0.05, 30.0, 90)
 #: Oral morphine mg per intrathecal mg on the classic ladder (300:1, Krames): the reference drug
 #: library's value. The registry (`idds.control.registry`) passes the library's own ratio.
 LADDER_ORAL_PER_IT_MG = 300.0
+#: Patients whose candidate utilities are computed together (90 doses x 240 grid points each:
+#: about 2.8 MB of float64 per array for 16 patients, in the cache, where a batch of 500
+#: patients made 86 MB temporaries; 8-32 rows measured alike, 128 slower).
+UTILITY_ROWS = 16
 #: The reasons of an increase of the daily dose.
 INCREASES = [int(Reason.INCREASE_UNCONTROLLED), int(Reason.INCREASE_TIME_IN_TARGET)]
 
@@ -190,7 +194,7 @@ class IntelligentController:
                                   obs.respiratory_rate_min, no_oral)
         return IntelligentState(daily, response, breath, therapy.oral_mg_per_day.copy(), True)
 
-    def utility_by_point(self, state: IntelligentState, doses: Array) -> Array:
+    def utility_by_point(self, response: ResponseEstimate, doses: Array) -> Array:
         """Utility per day of each candidate under each grid point of the estimate, before
         the drug's cost, (n, m, K): the share of waking time with NRS <= target
         `horizon_days` ahead minus `relief_value` per NRS point of mean pain. doses: the whole
@@ -199,7 +203,7 @@ class IntelligentController:
         the spread of one diary entry around it (`ResponseModel.diary_sd`) and of the day
         mean around the model (0.3 NRS, `estimator.prob_controlled`)."""
         spread = float(np.hypot(self.model.diary_sd, 0.3))
-        in_target, pain = estimator.by_point(state.response, self.model, doses,
+        in_target, pain = estimator.by_point(response, self.model, doses,
                                              self.horizon_days, self.target_nrs, spread)
         pain *= -self.relief_value  # in place: (n, m, K) arrays
         pain += in_target
@@ -208,9 +212,13 @@ class IntelligentController:
     def utility(self, state: IntelligentState, doses: Array) -> Array:
         """Expected utility per day of each candidate (n, m) before the drug's cost:
         `utility_by_point` averaged over the posterior (subtract the cost per mg/day IT of
-        the pump's part)."""
-        by_k = self.utility_by_point(state, doses)
-        out: Array = np.matmul(by_k, state.response.weights[:, :, None])[..., 0]
+        the pump's part). Computed `UTILITY_ROWS` patients at a time: each patient's row is
+        independent, and arrays of that size stay in the processor's cache."""
+        out = np.empty(doses.shape)
+        for a in range(0, doses.shape[0], UTILITY_ROWS):
+            part = state.response.rows(a, a + UTILITY_ROWS)
+            by_k = self.utility_by_point(part, doses[a:a + UTILITY_ROWS])
+            out[a:a + UTILITY_ROWS] = np.matmul(by_k, part.weights[:, :, None])[..., 0]
         return out
 
     def step_gain(self, state: IntelligentState, therapy: Prescription, step_mg: Array
@@ -219,7 +227,7 @@ class IntelligentController:
         utility at the current dose, less the drug cost of the change."""
         oral_eq = therapy.oral_mg_per_day / self.oral_per_it_mg
         doses = np.stack([therapy.it_mg_per_day, step_mg], axis=1) + oral_eq[:, None]
-        u = self.utility_by_point(state, doses)
+        u = self.utility_by_point(state.response, doses)
         gain: Array = (u[:, 1, :] - u[:, 0, :]
                        - (self.drug_cost_per_mg * (step_mg - therapy.it_mg_per_day))[:, None])
         return gain
