@@ -45,8 +45,6 @@ BELIEF_LEVEL = 0.90
 FORECAST_LEVEL = 0.80
 #: Bisection steps for a mixture quantile: a bracket of 20 NRS narrows to 20 / 2^20 NRS.
 _BISECTIONS = 20
-#: Spread of the true day mean around the model, NRS (as `estimator.prob_controlled`).
-DAY_SD = 0.3
 
 
 @dataclass(frozen=True)
@@ -183,7 +181,7 @@ def forecast(response: ResponseEstimate, model: ResponseModel, dose: Array,
     likelihood; the interval is the mixture's, over the grid weights."""
     weights = response.weights
     prob, mu = estimator.by_point(response, model, dose[:, None], horizon_days, target_nrs,
-                                  float(np.hypot(model.diary_sd, DAY_SD)))
+                                  float(np.hypot(model.diary_sd, estimator.DAY_SD)))
     mu = mu[:, 0, :]
     h = horizon_days
     p = response.cov

@@ -36,6 +36,10 @@ from scipy.special import ndtr
 
 Array = NDArray[np.float64]
 
+#: Spread of the true day mean around the model, NRS (assumption): the day-level spread of
+#: `prob_controlled` and of the controllers' waking-time share.
+DAY_SD = 0.3
+
 
 @dataclass(frozen=True)
 class ResponseModel:
@@ -184,7 +188,7 @@ def update(est: ResponseEstimate, model: ResponseModel, dose: Array, nrs: Array,
 
 
 def prob_controlled(est: ResponseEstimate, model: ResponseModel, doses: Array,
-                    horizon_days: float, target_nrs: float, day_sd: float = 0.3) -> Array:
+                    horizon_days: float, target_nrs: float, day_sd: float = DAY_SD) -> Array:
     """P(mean pain <= target) `horizon_days` ahead at each candidate dose: doses (n, m) ->
     (n, m). day_sd: spread of the true daily mean around the model (not diary noise)."""
     prob, _ = by_point(est, model, doses, horizon_days, target_nrs, day_sd)
@@ -193,7 +197,7 @@ def prob_controlled(est: ResponseEstimate, model: ResponseModel, doses: Array,
 
 
 def by_point(est: ResponseEstimate, model: ResponseModel, doses: Array, horizon_days: float,
-             target_nrs: float, day_sd: float = 0.3) -> tuple[Array, Array]:
+             target_nrs: float, day_sd: float = DAY_SD) -> tuple[Array, Array]:
     """Per grid point, `horizon_days` ahead at each candidate dose: P(pain <= target) and the
     mean pain, doses (n, m) -> two (n, m, K) arrays (weights: `est.weights`). day_sd as in
     `prob_controlled`."""

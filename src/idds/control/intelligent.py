@@ -201,8 +201,8 @@ class IntelligentController:
         IT-equivalent dose (with oral), (n, m) mg/day. The waking-time share is the
         probability that one moment's pain is at or below target: the model's day mean with
         the spread of one diary entry around it (`ResponseModel.diary_sd`) and of the day
-        mean around the model (0.3 NRS, `estimator.prob_controlled`)."""
-        spread = float(np.hypot(self.model.diary_sd, 0.3))
+        mean around the model (`estimator.DAY_SD`)."""
+        spread = float(np.hypot(self.model.diary_sd, estimator.DAY_SD))
         in_target, pain = estimator.by_point(response, self.model, doses,
                                              self.horizon_days, self.target_nrs, spread)
         pain *= -self.relief_value  # in place: (n, m, K) arrays
