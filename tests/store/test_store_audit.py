@@ -88,6 +88,9 @@ def _verdict(db: Database) -> tuple[int | None, str]:
     (["DELETE FROM audit_record WHERE sequence = 2"], 2, "record 2 was removed"),
     (["DELETE FROM audit_record WHERE sequence IN (2, 3)"], 2, "records 2 to 3"),
     (["UPDATE audit_record SET after = NULL WHERE sequence = 5"], 5, "altered"),
+    # Its link changed: record 3 is the altered one, not the intact record 2 before it.
+    (["UPDATE audit_record SET prev_hash = 'ffff' WHERE sequence = 3"], 3,
+     "record 3 was altered"),
 ])
 def test_verify_names_a_record_altered_or_removed(db: Database, url: URL, nurse: Actor,
                                                   statements: list[str], bad: int,

@@ -88,6 +88,12 @@ def test_store_upgrade_status_and_downgrade(empty_url: URL, capsys: pytest.Captu
     code, _, err = _run(capsys, monkeypatch, "store", "downgrade", "--revision", "base",
                         "--db", db)
     assert_refused(code, err, "--yes")
+    for verb in (["upgrade"], ["downgrade", "--yes"]):  # an unknown revision: nothing runs
+        code, _, err = _run(capsys, monkeypatch, "store", *verb, "--revision", "nope",
+                            "--db", db)
+        assert_refused(code, err, "Can't locate revision identified by 'nope'")
+    code, out, _ = _run(capsys, monkeypatch, "store", "status", "--db", db)
+    assert code == 0 and "revision 0001" in out
     code, out, _ = _run(capsys, monkeypatch, "store", "downgrade", "--revision", "base",
                         "--yes", "--db", db)
     assert code == 0 and "base (no tables)" in out

@@ -111,12 +111,13 @@ def test_a_therapy_change_needs_reauthentication(db: Database, admin: Actor,
     version = therapy.install_library(db, admin, library)
     plan = therapy_plan(library)
     with pytest.raises(FreshLoginRequiredError):
-        therapy.record_program(db, doc, implant.id, plan, version.id, "pain")
+        therapy.record_program(db, doc, implant.id, plan, version.id, "pain", replaces=None)
     with pytest.raises(LoginError):
         sessions.reauthenticate(db, token, "wrong password!", CHEAP)
     fresh = sessions.reauthenticate(db, token, PASSWORD, CHEAP)
     assert fresh.authenticated_at == clock()
-    assert therapy.record_program(db, fresh, implant.id, plan, version.id, "pain").id == 1
+    assert therapy.record_program(db, fresh, implant.id, plan, version.id, "pain",
+                                  replaces=None).id == 1
     sessions.logout(db, token)
     with pytest.raises(LoginError, match="ended"):
         sessions.actor_of(db, token)

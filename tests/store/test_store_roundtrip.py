@@ -84,10 +84,16 @@ def test_library_and_programs(db: Database, clinician: Actor, admin: Actor,
     version = therapy.install_library(db, admin, library)
     assert therapy.install_library(db, admin, library).id == version.id
     first_plan = therapy_plan(library, "1.2 mg/day")
-    first = therapy.record_program(db, clinician, implant.id, first_plan, version.id, "start")
+    first = therapy.record_program(db, clinician, implant.id, first_plan, version.id, "start",
+                                   replaces=None)
     second_plan = therapy_plan(library, "3 mg/day", override="titration-agreed")
     assert second_plan.checks.soft  # a 200% step breaks the size-of-change soft limit
-    second = therapy.record_program(db, clinician, implant.id, second_plan, version.id, "pain")
+    # A second clinician who planned on the empty implant is refused: nothing stacked unseen.
+    with pytest.raises(StaleWriteError, match="another change was recorded"):
+        therapy.record_program(db, clinician, implant.id, second_plan, version.id, "pain",
+                               replaces=None)
+    second = therapy.record_program(db, clinician, implant.id, second_plan, version.id, "pain",
+                                    replaces=first.id)
     old, new = therapy.programs_of(db, clinician, patient.id, implant.id)
     assert (old.id, new.id, new.previous_id, old.previous_id) == (first.id, second.id,
                                                                    first.id, None)
@@ -154,7 +160,7 @@ def test_recommendations_and_screening(db: Database, clinician: Actor, admin: Ac
     implant = patients.record_implant(db, clinician, patient.id, DETAILS)
     version = therapy.install_library(db, admin, library)
     program = therapy.record_program(db, clinician, implant.id, therapy_plan(library),
-                                     version.id, "advice accepted")
+                                     version.id, "advice accepted", replaces=None)
     advice = decisions.record_recommendation(db, clinician, patient.id, "rule-based",
                                              {"dose": "1.2 mg/day"}, ["pain above target"])
     with pytest.raises(StoreError, match="float"):

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Annotated
 
 import typer
+from alembic.util import CommandError
 from sqlalchemy import Engine
 from sqlalchemy.engine import URL
 
@@ -24,7 +25,10 @@ def _revision_after(url: URL, step: Callable[[Engine], None]) -> str | None:
     engine = make_engine(url)
     try:
         with reached(url):
-            step(engine)
+            try:
+                step(engine)
+            except CommandError as exc:  # an unknown or unreachable revision: nothing ran
+                raise StoreError(f"migration refused: {exc}") from None
             return migrate.current(engine)
     finally:
         engine.dispose()

@@ -97,9 +97,10 @@ def verify_chain(session: Session) -> ChainCheck:
 
     A removed record leaves a gap in the sequence; an altered one no longer matches its hash;
     an inserted one is linked past by the next record; one altered with its hash recomputed
-    breaks the next record's link. A
-    removed tail, or records appended with correct hashes by someone with write access,
-    can only be caught against a head hash kept elsewhere (the head is reported for that)."""
+    breaks the next record's link. The chain is not keyed: someone with write access who
+    rewrites a record AND recomputes every hash after it, removes the tail, or appends
+    records with correct hashes is caught only against a head hash kept elsewhere (the head
+    is reported for that; docs/store.md)."""
     prev, before_prev, expected, count = GENESIS, GENESIS, 1, 0
     rows = session.execute(select(AuditRecord).order_by(AuditRecord.sequence)
                            .execution_options(yield_per=BATCH)).scalars()
@@ -108,12 +109,13 @@ def verify_chain(session: Session) -> ChainCheck:
             missing = (f"record {expected} was removed" if record.sequence == expected + 1
                        else f"records {expected} to {record.sequence - 1} were removed")
             return ChainCheck(count, prev, expected, missing)
-        if record.prev_hash != prev:
-            return _broken_link(record, count - 1, prev, before_prev)
-        if record_hash(record) != record.hash:
+        links_past = record.prev_hash != prev and record.prev_hash == before_prev
+        if record_hash(record) != record.hash and not links_past:  # its own content: blame it
             return ChainCheck(count, prev, record.sequence,
                               f"record {record.sequence} was altered: its content does not "
                               "match its hash")
+        if record.prev_hash != prev:
+            return _broken_link(record, count - 1, prev, before_prev)
         prev, before_prev = record.hash, prev
         expected, count = expected + 1, count + 1
     return ChainCheck(count, prev)

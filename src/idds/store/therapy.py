@@ -23,7 +23,7 @@ from idds.pump import Therapy
 from idds.pump.records import therapy_from_record, therapy_record
 from idds.store.canonical import canonical_json, parse_json
 from idds.store.database import Database
-from idds.store.errors import StoreError
+from idds.store.errors import StaleWriteError, StoreError
 from idds.store.model import Implant, LibraryVersion, TherapyProgram
 from idds.store.permissions import Action, Actor
 from idds.store.quantities import concentration_columns, daily_dose_columns
@@ -73,10 +73,15 @@ def _latest(session: Session, implant_id: int) -> TherapyProgram | None:
 
 
 def record_program(db: Database, actor: Actor, implant_id: int, plan: TherapyPlan,
-                   library_version_id: int, reason: str) -> TherapyProgram:
+                   library_version_id: int, reason: str, *, replaces: int | None
+                   ) -> TherapyProgram:
     """Record a therapy sent to the implant's pump after its Finish screen was confirmed.
 
-    Refused: a plan whose soft-limit override was not confirmed a second time, an empty
+    replaces: the id of the program the clinician saw as current when the change was planned
+    (None: the implant's first program). If another program was recorded since, the change
+    is refused with `StaleWriteError` (two clinicians changing the same pump: a clear
+    conflict, never a change silently stacked on one its author did not see).
+    Refused too: a plan whose soft-limit override was not confirmed a second time, an empty
     reason, an explanted pump, an actor who may not change therapy or whose password entry
     is older than the fresh-authentication window."""
     if plan.needs_override_confirmation:
@@ -92,6 +97,11 @@ def record_program(db: Database, actor: Actor, implant_id: int, plan: TherapyPla
                              f"{implant.explanted_on}")
         fetch(w.session, LibraryVersion, library_version_id)
         previous = _latest(w.session, implant_id)
+        latest = None if previous is None else previous.id
+        if latest != replaces:
+            raise StaleWriteError(
+                f"the implant's current program is {latest or 'none'}, not {replaces or 'none'}:"
+                " another change was recorded since this one was planned; review it first")
         conc_num, conc_den = concentration_columns(request.concentration)
         dose_num, dose_den = daily_dose_columns(dose)
         return w.create(TherapyProgram(
