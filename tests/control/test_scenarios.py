@@ -160,3 +160,46 @@ def test_poor_responder_started_high_is_brought_down_to_the_benefit_limit() -> N
     cuts = d[1:] / d[:-1] - 1
     assert cuts.min() >= -IntelligentController().max_cut - 1e-9  # gradual: no withdrawal
     assert d[-1] < 0.9 * d[0]
+
+
+def _side_effect_run(start_mg: float, per_mg: float, case: dict[str, Any]
+                     ) -> tuple[list[float], list[float], list[float], list[str]]:
+    """The intelligent controller behind the supervisor on the fixture's synthetic patient,
+    whose side-effect burden is `per_mg` x the daily dose: doses, NRS, burden, reasons."""
+    p = case["patient"]
+    ctl = IntelligentController()
+    cur = therapy(it_mg=start_mg)
+    loop = start_loop(ctl, cur)
+    doses, pains, burdens, reasons = [], [], [], []
+    for k in range(case["days"]):
+        dose = float(cur.it_mg_per_day[0])
+        u = (dose / p["ed50_mg_per_day"]) ** p["hill"]
+        nrs = p["drive0_nrs"] * (1 - p["max_relief"] * u / (1 + u))
+        burden = per_mg * dose
+        obs = observations(day=case["first_day"] + k, window_days=1,
+                           diary_mean_nrs=round(nrs, 1), diary_entries=3,
+                           side_effect_burden=round(burden, 1))
+        step, loop = closed_loop_step(ctl, loop, obs, cur, ClinicianBounds(), LIBRARY)
+        doses.append(dose)
+        pains.append(nrs)
+        burdens.append(burden)
+        reasons.append(Reason(int(step.recommendation.reasons[0])).name)
+        cur = step.decision.therapy
+    return doses, pains, burdens, reasons
+
+
+def test_side_effect_sensitive_patient_is_held_short_of_limiting_side_effects() -> None:
+    case = load("side_effect_sensitive.json")
+    expect = case["expect"]
+    per_mg = case["patient"]["burden_per_mg_per_day"]
+    doses, pains, burdens, reasons = _side_effect_run(expect["low_start_mg"], per_mg, case)
+    last = expect["last_days"]
+    assert set(reasons[-last:]) == {expect["hold_reason"]}
+    assert pains[-1] >= expect["final_nrs_min"]  # held above target: side effects limit it
+    assert max(burdens) <= expect["burden_max"]  # never escalated into the reducing range
+    plain, _, _, _ = _side_effect_run(expect["low_start_mg"], 0.0, case)
+    assert plain[-1] >= doses[-1] * expect["insensitive_final_over_sensitive_min"]
+    high, _, high_burden, high_reasons = _side_effect_run(expect["high_start_mg"], per_mg, case)
+    assert high_reasons[0] == expect["first_reason_high"]
+    assert high[1] == pytest.approx(high[0] * expect["first_cut_ratio"])
+    assert max(high_burden[1:]) <= expect["burden_max"]
