@@ -10,9 +10,11 @@ from pathlib import Path
 import numpy as np
 
 from idds.control.beliefs import ForecastArrays
+from idds.control.intelligent import IntelligentController
 from idds.trial import TrialConfig, run_trial
-from idds.trial.calibration import CHECK_EVERY_DAYS, Calibration, checked_today
+from idds.trial.calibration import CHECK_EVERY_DAYS, Calibration, ControllerCheck, checked_today
 from tests.cli.helpers import idds
+from tests.control.helpers import therapy
 
 
 def _config(batch_size: int) -> TrialConfig:
@@ -30,6 +32,10 @@ def test_only_the_estimating_arm_forecasts_and_batches_add_up_exactly() -> None:
     assert 0 < found.forecasts <= 3 * 24
     assert split.arms["it-intelligent"].calibration.forecasts == found.forecasts
     assert split.arms["it-intelligent"].calibration.inside == found.inside
+    # Each patient's last beliefs, in cohort order whatever the batches.
+    assert split.arms["it-intelligent"].calibration.believed == found.believed
+    assert len(found.believed) == 24 and all(b is not None and b[0] == 20
+                                             for b in found.believed)
     summary = found.summary()
     assert summary is not None
     assert 0.6 <= summary["coverage"] <= 1.0  # the interval is not overconfident
@@ -43,13 +49,19 @@ def test_a_forecast_is_checked_against_the_next_day_for_the_living_with_a_diary(
                               in_target=np.array([0.2, 0.1, 0.0]))
     row = {"diary_sum": np.array([9.0, 12.0, 0.0]), "diary_count": np.array([2.0, 2.0, 0.0]),
            "waking_controlled_fraction": np.array([0.5, 0.0, 0.0])}
-    got = Calibration().add(forecast, row, np.array([True, True, True]))
+    ctl = IntelligentController()
+    state = ctl.initial(therapy(n=3))
+    check = ControllerCheck(6, forecast, tuple(ctl.beliefs(state)))
+    got = Calibration.start(3).add(check, row, np.array([True, True, True]))
     assert (got.forecasts, got.inside) == (2, 1)  # 4.5 inside [3, 5]; 6.0 outside [4.5, 5.5]
     assert got.error_sum == (4.0 - 4.5) + (5.0 - 6.0)
-    dead = Calibration().add(forecast, row, np.array([False, True, True]))
+    dead = Calibration.start(3).add(check, row, np.array([False, True, True]))
     assert (dead.forecasts, dead.inside) == (1, 0)
-    assert Calibration().add(None, row, np.ones(3, dtype=bool)) == Calibration()
-    assert (got + dead).forecasts == 3
+    assert Calibration.start(3).add(None, row, np.ones(3, dtype=bool)) == Calibration.start(3)
+    both = got + dead
+    assert both.forecasts == 3 and len(both.believed) == 6  # two parts of a cohort
+    assert [b is not None and b[0] == 6 for b in got.believed] == [True] * 3
+    assert both.take(np.array([5, 0])).believed == (dead.believed[2], got.believed[0])
     assert [d for d in range(15) if checked_today(d)] == [CHECK_EVERY_DAYS - 1,
                                                          2 * CHECK_EVERY_DAYS - 1]
 
@@ -67,3 +79,5 @@ def test_the_cli_metrics_and_report_say_how_honest_the_forecasts_were(tmp_path: 
     report = (out / "report.html").read_text()
     assert "What the controllers believed and predicted" in report
     assert "predictive interval" in report
+    assert "What it-intelligent believed about patient 0" in report
+    assert "Maximal relief an intrathecal dose can give" in report

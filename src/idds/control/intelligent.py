@@ -44,7 +44,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from idds.control import breathing, estimator
-from idds.control.beliefs import Explanation, ForecastArrays, beliefs_of, forecast
+from idds.control.beliefs import Beliefs, Explanation, ForecastArrays, beliefs_of, forecast
 from idds.control.bolus import follow_dose, one_more_bolus
 from idds.control.breathing import BreathingEstimate, BreathingModel
 from idds.control.daily import DailyState, recover
@@ -346,12 +346,16 @@ class IntelligentController:
         return forecast(state.response, self.model, dose, horizon_days, self.target_nrs,
                         entries)
 
+    def beliefs(self, state: IntelligentState) -> list[Beliefs]:
+        """What the estimate believes about each patient (`idds.control.beliefs`)."""
+        return beliefs_of(state.response, state.breathing, self.model,
+                          self.breathing_floor_per_min, self.breathing_z)
+
     def explain(self, state: IntelligentState, obs: Observations, current: Prescription,
                 proposed: Prescription) -> list[Explanation]:
         """Per patient: beliefs, best dose and forecasts at `current` and `proposed` (state:
         the one `recommend` returned, which has learned today)."""
-        beliefs = beliefs_of(state.response, state.breathing, self.model,
-                             self.breathing_floor_per_min, self.breathing_z)
+        beliefs = self.beliefs(state)
         best = self.target_dose(state, proposed).best
         now = self.forecast(state, obs, current, current, self.horizon_days)
         then = self.forecast(state, obs, current, proposed, self.horizon_days)

@@ -19,12 +19,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from idds.control import Observations
-from idds.control.beliefs import ForecastArrays
 from idds.control.prescription import HOURS, Prescription
 from idds.control.reasons import Reason as Reason  # the one vocabulary, re-exported
 from idds.control.rules import Titration
 from idds.drugs import ConversionPolicy, DrugEntry
 from idds.physiology import Cohort
+from idds.trial.calibration import ControllerCheck
 from idds.trial.taper import RESCUE_FRACTION, Taper, rescue_mg
 
 Array = NDArray[np.float64]
@@ -53,15 +53,16 @@ class Decision:
     """Tomorrow's therapy, whether today was a clinic visit, a `Reason` per patient, the
     arm's own memory to be handed back at the next decision (None for memoryless arms; a new
     value each time, the memory passed in is left as it was), and the patients rotated today
-    to another systemic opioid (None: nobody), and an estimating controller's forecast of
-    tomorrow's diary on that therapy (None: no forecast; `idds.trial.calibration`)."""
+    to another systemic opioid (None: nobody), and on check evenings an estimating
+    controller's forecast of tomorrow's diary on that therapy and its beliefs (None: none;
+    `idds.trial.calibration`)."""
 
     therapy: Prescription
     visit: BoolArray
     reasons: IntArray
     memory: object = None
     rotate: BoolArray | None = None
-    forecast: ForecastArrays | None = None
+    check: ControllerCheck | None = None
 
 
 class Arm(Protocol):

@@ -16,12 +16,12 @@ of batches and parts of a cohort add up exactly.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
 
-from idds.control.beliefs import FORECAST_LEVEL, ForecastArrays
+from idds.control.beliefs import FORECAST_LEVEL, Beliefs, ForecastArrays
 
 Array = NDArray[np.float64]
 
@@ -35,8 +35,20 @@ def checked_today(day: int) -> bool:
 
 
 @dataclass(frozen=True)
+class ControllerCheck:
+    """What an estimating controller said on a check evening (`checked_today`): the day, its
+    forecast of tomorrow's diary on the plan it delivered, and its beliefs about each patient
+    (`idds.control.beliefs`), in the run's patient order."""
+
+    day: int
+    forecast: ForecastArrays
+    beliefs: tuple[Beliefs, ...]
+
+
+@dataclass(frozen=True)
 class Calibration:
-    """Sums over forecast patient-days (see the module docstring)."""
+    """Sums over forecast patient-days (see the module docstring), and per patient of the run
+    (in its order) the day and beliefs of the last check (None: no check yet)."""
 
     forecasts: int = 0
     inside: int = 0
@@ -44,13 +56,20 @@ class Calibration:
     error_sq_sum: float = 0.0
     in_target_predicted_sum: float = 0.0
     in_target_observed_sum: float = 0.0
+    believed: tuple[tuple[int, Beliefs] | None, ...] = ()
 
-    def add(self, forecast: ForecastArrays | None, row: dict[str, Array],
+    @staticmethod
+    def start(n: int) -> Calibration:
+        """Nothing checked yet, for a run of n patients."""
+        return Calibration(believed=(None,) * n)
+
+    def add(self, check: ControllerCheck | None, row: dict[str, Array],
             alive: NDArray[np.bool_]) -> Calibration:
-        """Add yesterday's `forecast` (None: none) checked against today's closed day `row`
-        for the patients alive with a diary entry today."""
-        if forecast is None:
+        """Add yesterday's `check` (None: none): its forecast checked against today's closed
+        day `row` for the patients alive with a diary entry today, its beliefs kept."""
+        if check is None:
             return self
+        forecast = check.forecast
         count = row["diary_count"]
         seen = alive & (count > 0)
         diary = np.where(seen, row["diary_sum"] / np.maximum(count, 1), 0.0)[seen]
@@ -63,14 +82,21 @@ class Calibration:
             self.error_sq_sum + float((error * error).sum()),
             self.in_target_predicted_sum + float(forecast.in_target[seen].sum()),
             self.in_target_observed_sum + float(row["waking_controlled_fraction"][seen].sum()),
+            tuple((check.day, b) for b in check.beliefs),
         )
 
     def __add__(self, other: Calibration) -> Calibration:
+        """Two parts of a cohort: the sums added, `other`'s patients after this one's."""
         return Calibration(
             self.forecasts + other.forecasts, self.inside + other.inside,
             self.error_sum + other.error_sum, self.error_sq_sum + other.error_sq_sum,
             self.in_target_predicted_sum + other.in_target_predicted_sum,
-            self.in_target_observed_sum + other.in_target_observed_sum)
+            self.in_target_observed_sum + other.in_target_observed_sum,
+            self.believed + other.believed)
+
+    def take(self, order: NDArray[np.intp]) -> Calibration:
+        """The same sums, the patients' beliefs in `order` (positions into this one's)."""
+        return replace(self, believed=tuple(self.believed[i] for i in order))
 
     def summary(self) -> dict[str, float | int] | None:
         """Coverage of the interval (0-1), bias and RMSE of the mean (NRS), mean predicted and

@@ -44,7 +44,7 @@ from idds.control.supervisor import Check, Verdict, reset_alarm
 from idds.control.target import TREAT_TO_TARGET, DailyTargetController
 from idds.pump.twin import MIN_FLOW_ML_PER_DAY
 from idds.trial.arms import ArmContext, Decision, StandardIntrathecal, from_control
-from idds.trial.calibration import checked_today
+from idds.trial.calibration import ControllerCheck, checked_today
 
 IntArray = NDArray[np.int64]
 Array = NDArray[np.float64]
@@ -193,10 +193,12 @@ class _ClosedLoopArm:
             verdicts=run.verdicts + np.bincount(decision.verdict, minlength=len(Verdict)),
             checks=run.checks + checked,
         )
-        forecast = (run.controller.forecast(loop.controller, obs, therapy, out, 1.0)
-                    if isinstance(run.controller, IntelligentController)
-                    and checked_today(obs.day) else None)
-        return Decision(out, visit, reasons, memory=memory, forecast=forecast)
+        check = None
+        if isinstance(run.controller, IntelligentController) and checked_today(obs.day):
+            ctl, state = run.controller, loop.controller
+            check = ControllerCheck(obs.day, ctl.forecast(state, obs, therapy, out, 1.0),
+                                    tuple(ctl.beliefs(state)))
+        return Decision(out, visit, reasons, memory=memory, check=check)
 
     @staticmethod
     def counts(memory: object) -> tuple[dict[str, int], dict[str, int]]:

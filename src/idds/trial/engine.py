@@ -363,14 +363,14 @@ def run_arm(
     if arm.uses_pump:
         _program(run, settings, arm.name, max_conc)
     memory: object = None
-    calibration, forecast = Calibration(), None
+    calibration, check = Calibration.start(cohort.n), None
     for day in range(settings.days):
         run.alive = day < np.floor(cohort.death_day)
         row = _step_day(run, settings, arm.uses_pump)
-        calibration = calibration.add(forecast, row, run.alive)
+        calibration = calibration.add(check, row, run.alive)
         obs = observe(run.history)
         decision = arm.decide(obs, run.therapy, context, memory)
-        memory, forecast = decision.memory, decision.forecast
+        memory, check = decision.memory, decision.check
         decision.therapy.check()
         run.therapy = decision.therapy
         run.cohort = _with_rescue(run.cohort, run.therapy.oral_rescue_mg)

@@ -249,14 +249,16 @@ def intake(result: TrialResult) -> list[str]:
     return out
 
 
-def forecasts(result: TrialResult) -> list[str]:
-    """How honest each estimating controller's forecasts were (`idds.trial.calibration`);
-    empty without one."""
+def forecasts(result: TrialResult, patient: int) -> list[str]:
+    """How honest each estimating controller's forecasts were (`idds.trial.calibration`), and
+    what it believed about `patient` (cohort index) at its last check; empty without one."""
     out = []
     for name, arm in result.arms.items():
         found = arm.calibration.summary()
         if found is None:
             continue
+        believed = arm.calibration.believed
+        last = believed[patient] if patient < len(believed) else None
         level = 100 * found["interval_level"]
         out.append(
             f"{name}: every {CHECK_EVERY_DAYS} days the controller forecast the next day's "
@@ -271,4 +273,9 @@ def forecasts(result: TrialResult) -> list[str]:
             f"{found['rmse_nrs']:.2f} NRS). It expected {100 * found['in_target_predicted']:.1f}"
             f"% of the waking day with pain at or below target; the patients had "
             f"{100 * found['in_target_observed']:.1f}%.")
+        if last is not None:
+            day, beliefs = last
+            out.append(f"What {name} believed about patient {patient} (the patient of the day "
+                       f"view) on the evening of day {day + 1}, from its diary, presses and "
+                       "pump log only: " + "; ".join(beliefs.lines()) + ".")
     return out

@@ -102,15 +102,17 @@ def seed_case(result: TrialResult) -> Case | None:
                   result.config.dt_min)
 
 
-def sections(result: TrialResult, case: Case | None) -> list[tuple[str, list[str]]]:
-    """The report's text sections, (heading, paragraphs), the same in the HTML and the PDF."""
+def sections(result: TrialResult, case: Case | None, patient: int = 0
+             ) -> list[tuple[str, list[str]]]:
+    """The report's text sections, (heading, paragraphs), the same in the HTML and the PDF;
+    `patient`: the cohort index of the patient shown day by day."""
     found = [("Methods", narrative.methods(result)),
              ("Interpretation", narrative.interpretation(result)),
              ("Checks against published findings", narrative.checks(result))]
     referred = narrative.intake(result)
     if referred:
         found.append(("From referral to treatment", referred))
-    believed = narrative.forecasts(result)
+    believed = narrative.forecasts(result, patient)
     if believed:
         found.append(("What the controllers believed and predicted", believed))
     if case is not None:
@@ -147,7 +149,7 @@ def write_report(result: TrialResult, out: Path, *, patient: int = 0, pdf: bool 
     drawn = [*cohort.cohort_figures(result), patient_figure(result, patient)]
     try:
         case = seed_case(result)
-        text, found = sections(result, case), report_tables(result, case)
+        text, found = sections(result, case, patient), report_tables(result, case)
         html_path = out / "report.html"
         html_path.write_text(render_html(TITLE, text, found, drawn))
         pdf_path = write_pdf(out / "report.pdf", TITLE, text, found, drawn) if pdf else None

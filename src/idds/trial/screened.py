@@ -108,7 +108,7 @@ def combine(name: str, parts: list[tuple[NDArray[np.intp], ArmRun]],
         pain_by_hour_count=np.sum([r.pain_by_hour_count for r in runs], axis=0),
         presses_by_hour=np.sum([r.presses_by_hour for r in runs], axis=0),
         refused_by_hour=np.sum([r.refused_by_hour for r in runs], axis=0),
-        calibration=Calibration.total([r.calibration for r in runs]),
+        calibration=Calibration.total([r.calibration for r in runs]).take(at),
     )
 
 
