@@ -68,7 +68,8 @@ def _as_attacker(url: URL, *statements: str) -> None:
     engine = make_engine(url)
     try:
         with engine.begin() as conn:
-            for name in ("audit_record_no_update", "audit_record_no_delete"):
+            for name in ("audit_record_no_update", "audit_record_no_delete",
+                         "audit_record_append_only"):
                 conn.execute(text(f"DROP TRIGGER {name}" + (
                     " ON audit_record" if engine.dialect.name == "postgresql" else "")))
             for statement in statements:

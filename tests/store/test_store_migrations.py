@@ -1,10 +1,11 @@
 """Migrations go up, down and up again on both backends; the models and the migrations do not
-drift (`alembic check`); the audit table's triggers refuse UPDATE and DELETE."""
+drift (`alembic check`); the audit table's triggers refuse UPDATE and DELETE, and an INSERT
+(or SQLite INSERT OR REPLACE) of a record that does not follow the last."""
 
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import Engine, inspect, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
@@ -45,7 +46,18 @@ def test_the_drift_check_sees_a_table_the_migrations_lack(empty_url: URL) -> Non
 
 INSERT = text("INSERT INTO audit_record (sequence, at, actor, role, action, entity_type, "
               "entity_id, prev_hash, hash) VALUES (1, :at, 'a', 'admin', 'x', 'y', '1', "
-              "'0', 'h')")
+              f"'{'0' * 64}', 'h')")
+
+
+def _refused_after_one_record(url: URL, statement: str) -> Engine:
+    """An engine on `url` holding one audit record, after `statement` was refused as
+    append-only (the caller disposes of it)."""
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(INSERT, {"at": "2026-01-01 00:00:00"})
+    with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+        conn.execute(text(statement))
+    return engine
 
 
 @pytest.mark.parametrize("statement", [
@@ -53,12 +65,8 @@ INSERT = text("INSERT INTO audit_record (sequence, at, actor, role, action, enti
     "DELETE FROM audit_record",
 ])
 def test_the_audit_trigger_refuses_update_and_delete(url: URL, statement: str) -> None:
-    engine = make_engine(url)
+    engine = _refused_after_one_record(url, statement)
     try:
-        with engine.begin() as conn:
-            conn.execute(INSERT, {"at": "2026-01-01 00:00:00"})
-        with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
-            conn.execute(text(statement))
         with engine.connect() as conn:
             assert conn.execute(text("SELECT actor FROM audit_record")).scalar_one() == "a"
     finally:
@@ -76,5 +84,43 @@ def test_foreign_keys_are_enforced_and_sqlite_uses_the_wal(url: URL) -> None:
             with engine.connect() as conn:
                 assert conn.execute(text("PRAGMA journal_mode")).scalar_one() == "wal"
                 assert conn.execute(text("PRAGMA foreign_keys")).scalar_one() == 1
+    finally:
+        engine.dispose()
+
+
+def _record(sequence: int, prev_hash: str, verb: str = "INSERT") -> str:
+    return (f"{verb} INTO audit_record (sequence, at, actor, role, action, entity_type, "
+            f"entity_id, prev_hash, hash) VALUES ({sequence}, '2026-01-01 00:00:00', "
+            f"'mallory', 'admin', 'x', 'y', '1', '{prev_hash}', 'forged-{sequence}')")
+
+
+@pytest.mark.parametrize(("sequence", "prev"), [
+    (1, "h"),  # a sequence already taken
+    (3, "h"),  # a gap
+    (2, "0" * 64),  # the right sequence, not linked to the last record
+])
+def test_the_audit_trigger_refuses_a_record_that_does_not_follow(url: URL, sequence: int,
+                                                                 prev: str) -> None:
+    engine = _refused_after_one_record(url, _record(sequence, prev))
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(_record(2, "h")))  # the one record that follows is accepted
+            assert conn.execute(text("SELECT COUNT(*) FROM audit_record")).scalar_one() == 2
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("statement", [
+    _record(1, "0" * 64, "INSERT OR REPLACE"),  # rewrite record 1 in place
+    _record(2, "h", "REPLACE").replace("'forged-2'", "'h'"),  # steal record 1's hash
+])
+def test_sqlite_insert_or_replace_cannot_rewrite_a_record(url: URL, statement: str) -> None:
+    if url.get_backend_name() != "sqlite":
+        pytest.skip("INSERT OR REPLACE is SQLite's")
+    engine = _refused_after_one_record(url, statement)
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT sequence, actor FROM audit_record")).all() == [
+                (1, "a")]
     finally:
         engine.dispose()

@@ -11,6 +11,7 @@ table (`permissions.authorize`) and audits its writes (`audit`).
 from idds.store.database import Database, Writer
 from idds.store.errors import (
     AccessDeniedError,
+    DatabaseBusyError,
     DatabaseUrlError,
     FreshLoginRequiredError,
     LoginError,
@@ -28,6 +29,7 @@ __all__ = [
     "Action",
     "Actor",
     "Database",
+    "DatabaseBusyError",
     "DatabaseUrlError",
     "FreshLoginRequiredError",
     "LoginError",

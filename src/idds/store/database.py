@@ -2,6 +2,12 @@
 write: `Database.write`, which checks the permission table and appends the audit record of
 every change in the same transaction (all or nothing).
 
+Writers are serialized before they touch a row, so a writer that changes several rows cannot
+deadlock with another: every write transaction (`write`, `login_write`, `session`) starts by
+taking the database's write lock (SQLite: `BEGIN IMMEDIATE`, `idds.store.engine`;
+PostgreSQL: the advisory lock `idds.store.audit.APPEND_LOCK`, as its first statement). Reads
+(`read`, `look`) take no lock.
+
     db = Database.open(url, clock)
     with db.write(actor, Action.REGISTER_PATIENT) as w:
         patient = w.create(Patient(...))
@@ -14,16 +20,16 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import TypeVar
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from idds.store.audit import AuditEntry, append
+from idds.store.audit import APPEND_LOCK, AuditEntry, append
 from idds.store.clock import Clock, utc
-from idds.store.engine import make_engine
-from idds.store.errors import DatabaseUrlError, StaleWriteError, StoreError
+from idds.store.engine import READ_ONLY, make_engine
+from idds.store.errors import DatabaseBusyError, DatabaseUrlError, StaleWriteError, StoreError
 from idds.store.model import Base
 from idds.store.permissions import Action, Actor, authorize
 
@@ -84,6 +90,8 @@ class Database:
         self.engine = engine
         self.clock = clock
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._reads = sessionmaker(engine.execution_options(**{READ_ONLY: True}),
+                                   expire_on_commit=False)
 
     @staticmethod
     def open(url: URL, clock: Clock) -> Database:
@@ -95,16 +103,32 @@ class Database:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A transaction with no permission check (migrations, the audit verifier, tests)."""
+        """A write transaction with no permission check (the audit verifier, tests), which
+        holds the database's write lock from its start to its end."""
         with _translated(), self._sessions.begin() as session:
+            if session.get_bind().dialect.name == "postgresql":
+                session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK})
+            else:
+                session.connection()  # BEGIN IMMEDIATE: wait for the write lock now
             yield session
+
+    @contextmanager
+    def look(self) -> Iterator[Session]:
+        """A read-only look with no permission check (authentication): takes no lock, writes
+        nothing."""
+        with _translated(), self._reads() as session:
+            try:
+                yield session
+            finally:
+                session.expunge_all()
+                session.rollback()
 
     @contextmanager
     def read(self, actor: Actor, action: Action,
              patient_id: int | None = None) -> Iterator[Session]:
         """A read-only look, after the permission check (nothing is written or audited)."""
         authorize(actor, action, self.now(), patient_id)
-        with _translated(), self._sessions() as session:
+        with _translated(), self._reads() as session:
             try:
                 yield session
             finally:
@@ -124,7 +148,9 @@ class Database:
     @contextmanager
     def login_write(self, username: str, role: str, action: str) -> Iterator[Writer]:
         """An audited transaction for the login bookkeeping itself (a login, a failed one,
-        a logout): no permission applies before someone is authenticated."""
+        a logout): no permission applies before someone is authenticated. It holds the write
+        lock from its start, so what it reads (the user's failed logins) is still so when it
+        writes; the caller may set the writer's `actor` and `role` once it has read the user."""
         now = self.now()
         with self.session() as session:
             yield Writer(session, username, role, action, now)
@@ -144,7 +170,26 @@ def _translated() -> Iterator[None]:
     except IntegrityError as exc:
         raise StoreError(f"the database refused the change: {_first_line(exc)}") from None
     except OperationalError as exc:
+        if _busy(exc):
+            raise DatabaseBusyError(f"the database was busy (another writer held it): nothing "
+                                    f"was written, try again ({_first_line(exc)})") from None
         raise DatabaseUrlError(f"database error: {_first_line(exc)}") from None
+
+
+#: PostgreSQL's SQLSTATEs of a lock not granted: serialization failure, deadlock, lock wait
+#: timed out (lock_timeout), statement timed out while waiting.
+_BUSY_STATES = frozenset({"40001", "40P01", "55P03", "57014"})
+#: SQLite's messages of a lock not granted within the busy timeout.
+_BUSY_WORDS = ("database is locked", "database table is locked", "database is busy")
+
+
+def _busy(exc: OperationalError) -> bool:
+    """Whether `exc` is a lock not granted (deadlock, lock timeout, SQLite busy)."""
+    orig = getattr(exc, "orig", None)
+    if getattr(orig, "sqlstate", None) in _BUSY_STATES:
+        return True
+    message = str(orig or exc).lower()
+    return any(words in message for words in _BUSY_WORDS)
 
 
 def _first_line(exc: Exception) -> str:

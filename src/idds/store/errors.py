@@ -40,3 +40,8 @@ class LoginError(StoreError):
 
 class PumpLogImportError(StoreError):
     """A pump log that fails its hash chain, or differs from the records already stored."""
+
+
+class DatabaseBusyError(StoreError):
+    """The database was busy: another writer held its lock too long, or the server broke a
+    deadlock or a lock wait. Nothing was written; try the change again."""

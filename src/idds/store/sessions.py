@@ -10,7 +10,11 @@
   the password was wrong.
 - `reauthenticate` records a fresh password entry in the session: a therapy change needs one
   within `idds.store.permissions.FRESH_WINDOW`.
-Every login, failed login, re-authentication and logout is a write, so it is audited.
+Every login, failed login, re-authentication and logout is a write, so it is audited, in one
+transaction that holds the write lock from its start (`Database.login_write`): the failed
+count is read and written under it, so parallel guesses are each counted. A failed login
+under a name no user has is audited as "unknown" with a SHA-256 prefix of the name, never the
+typed text; a locked or disabled account still costs the argon2 verification.
 """
 
 from __future__ import annotations
@@ -27,10 +31,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from idds.store.database import Database, Writer
-from idds.store.errors import LoginError
+from idds.store.errors import LoginError, StoreError
 from idds.store.model import User, UserSession
 from idds.store.permissions import Actor, UserRole
-from idds.store.users import HASHER
+from idds.store.users import HASHER, MAX_PASSWORD, check_username
 
 SESSION_LIFETIME = timedelta(hours=12)
 MAX_FAILED_LOGINS = 5
@@ -38,6 +42,11 @@ LOCKOUT = timedelta(minutes=30)
 #: Random bytes in a session token.
 TOKEN_BYTES = 32
 TokenSource = Callable[[int], str]
+#: The actor and role of a failed login under a name no user has.
+UNKNOWN, NO_ROLE = "unknown", "none"
+#: Hex digits of an unknown name's SHA-256 kept in the audit trail (32 bits: enough to tell
+#: repeated attempts apart, too few to pin down a password typed into the name field).
+NAME_DIGEST_CHARS = 8
 _REFUSED = "login refused: wrong user name or password, or the account is disabled or locked"
 
 
@@ -62,10 +71,13 @@ def _password_ok(user: User, password: str, hasher: PasswordHasher) -> bool:
 
 def _check_password(w: Writer, user: User, password: str, hasher: PasswordHasher) -> bool:
     """Whether the password is right for a usable account; a wrong one counts towards the
-    lock-out (recorded, with the lock when it is reached)."""
+    lock-out (recorded, with the lock when it is reached). `user` must have been read in
+    `w`'s transaction, which holds the write lock from its start: the count read is the count
+    written over, so parallel guesses are each counted."""
     locked = user.locked_until is not None and user.locked_until > w.now
     if user.disabled or locked:
-        w.audit(User.__tablename__, str(user.id), None, None,
+        _password_ok(user, password, hasher)  # the argon2 work of a usable account: no timing
+        w.audit(User.__tablename__, str(user.id), None, None,  # oracle of the account state
                 "account disabled" if user.disabled else "account locked out")
         return False
     if _password_ok(user, password, hasher):
@@ -83,24 +95,36 @@ def _find(session: Session, username: str) -> User | None:
     return session.scalar(select(User).where(User.username == username))
 
 
+def name_digest(username: str) -> str:
+    """What the audit trail keeps of a name no user has: a prefix of its SHA-256 (the typed
+    text may be a password typed into the name field, and the trail cannot be changed)."""
+    return hashlib.sha256(username.encode()).hexdigest()[:NAME_DIGEST_CHARS]
+
+
 def login(db: Database, username: str, password: str, hasher: PasswordHasher = HASHER,
           tokens: TokenSource = secrets.token_urlsafe) -> Login:
-    """Log in; `LoginError` (one message for every cause) when refused."""
+    """Log in; `LoginError` (one message for every cause) when refused. A name that no user
+    could have (`check_username`) is refused before anything is read or written."""
+    try:
+        check_username(username)
+    except StoreError:
+        raise LoginError(_REFUSED) from None
     result: Login | None = None
-    with db.session() as session:
-        user = _find(session, username)
-    role = user.role if user is not None else "none"
-    with db.login_write(username[:64], role, "log in") as w:
-        user = _find(w.session, username)
+    with db.login_write(UNKNOWN, NO_ROLE, "log in") as w:
+        user = _find(w.session, username)  # read after the write lock: the current count
         if user is None:
-            hasher.hash(password[:256])  # the same work as a known name: no timing oracle
-            w.audit(User.__tablename__, "unknown", None, None, "unknown user name")
-        elif _check_password(w, user, password, hasher):
-            token = tokens(TOKEN_BYTES)
-            row = w.create(UserSession(user_id=user.id, token_hash=token_hash(token),
-                                       created_at=w.now, expires_at=w.now + SESSION_LIFETIME,
-                                       authenticated_at=w.now))
-            result = Login(token, row)
+            hasher.hash(password[:MAX_PASSWORD])  # the work of a known name: no timing oracle
+            w.audit(User.__tablename__, f"{UNKNOWN}:{name_digest(username)}", None, None,
+                    "unknown user name")
+        else:
+            w.actor, w.role = user.username, user.role
+            if _check_password(w, user, password, hasher):
+                token = tokens(TOKEN_BYTES)
+                row = w.create(UserSession(user_id=user.id, token_hash=token_hash(token),
+                                           created_at=w.now,
+                                           expires_at=w.now + SESSION_LIFETIME,
+                                           authenticated_at=w.now))
+                result = Login(token, row)
     if result is None:
         raise LoginError(_REFUSED)
     return result
@@ -118,7 +142,7 @@ def _open_session(session: Session, token: str, now: datetime) -> tuple[UserSess
 
 def actor_of(db: Database, token: str) -> Actor:
     """Who holds the session `token`, as an `Actor` for the permission check."""
-    with db.session() as session:
+    with db.look() as session:
         row, user = _open_session(session, token, db.now())
         return Actor(user.username, UserRole(user.role), user.patient_id, row.authenticated_at)
 
@@ -127,11 +151,10 @@ def reauthenticate(db: Database, token: str, password: str,
                    hasher: PasswordHasher = HASHER) -> Actor:
     """Enter the password again in an open session (before a therapy change); a wrong one
     counts towards the lock-out."""
-    with db.session() as session:
-        _, user = _open_session(session, token, db.now())
     ok = False
-    with db.login_write(user.username, user.role, "re-authenticate") as w:
+    with db.login_write(UNKNOWN, NO_ROLE, "re-authenticate") as w:
         row, user = _open_session(w.session, token, w.now)
+        w.actor, w.role = user.username, user.role
         ok = _check_password(w, user, password, hasher)
         if ok:
             w.update(row, {"authenticated_at": w.now}, None)
@@ -142,8 +165,7 @@ def reauthenticate(db: Database, token: str, password: str,
 
 def logout(db: Database, token: str) -> None:
     """End the session."""
-    with db.session() as session:
-        _, user = _open_session(session, token, db.now())
-    with db.login_write(user.username, user.role, "log out") as w:
-        row, _ = _open_session(w.session, token, w.now)
+    with db.login_write(UNKNOWN, NO_ROLE, "log out") as w:
+        row, user = _open_session(w.session, token, w.now)
+        w.actor, w.role = user.username, user.role
         w.update(row, {"ended_at": w.now}, None)

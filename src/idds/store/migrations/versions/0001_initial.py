@@ -5,7 +5,10 @@ Revises: (none)
 
 The triggers refuse UPDATE and DELETE on `audit_record` on both backends (SQLite: BEFORE
 triggers that RAISE(ABORT); PostgreSQL: a plpgsql function raising an exception), so the
-database itself keeps the trail append-only (21 CFR 11.10(e), docs/store.md).
+database itself keeps the trail append-only (21 CFR 11.10(e), docs/store.md). A BEFORE INSERT
+trigger refuses a record that does not follow the last one (its sequence the last plus one,
+its prev_hash the last record's hash, or 64 zeros for the first): on SQLite an INSERT OR
+REPLACE would otherwise delete and rewrite a record without firing the DELETE trigger.
 """
 
 from __future__ import annotations
@@ -28,6 +31,29 @@ SQLITE_TRIGGERS = [
     f"BEGIN SELECT RAISE(ABORT, '{REFUSAL}'); END"
     for verb in ("UPDATE", "DELETE")
 ]
+#: The hash a first record links to (`idds.pump.log.GENESIS`).
+GENESIS = "0" * 64
+#: SQLite: a new record must follow the last; its hash must be new too (a REPLACE on the
+#: unique hash would delete the older record).
+SQLITE_APPEND_TRIGGER = (
+    "CREATE TRIGGER audit_record_append_only BEFORE INSERT ON audit_record WHEN "
+    "NEW.sequence IS NOT (SELECT COALESCE(MAX(sequence), 0) + 1 FROM audit_record) "
+    "OR NEW.prev_hash IS NOT COALESCE((SELECT hash FROM audit_record ORDER BY sequence DESC "
+    f"LIMIT 1), '{GENESIS}') "
+    "OR EXISTS (SELECT 1 FROM audit_record WHERE hash = NEW.hash) "
+    f"BEGIN SELECT RAISE(ABORT, '{REFUSAL}: a new record must follow the last'); END"
+)
+POSTGRES_APPEND_FUNCTION = (
+    "CREATE FUNCTION audit_record_follow() RETURNS trigger LANGUAGE plpgsql AS $$ "
+    "DECLARE last_sequence bigint; last_hash varchar(64); "
+    "BEGIN "
+    "SELECT sequence, hash INTO last_sequence, last_hash FROM audit_record "
+    "ORDER BY sequence DESC LIMIT 1; "
+    "IF NEW.sequence IS DISTINCT FROM COALESCE(last_sequence, 0) + 1 "
+    f"OR NEW.prev_hash IS DISTINCT FROM COALESCE(last_hash, '{GENESIS}') THEN "
+    f"RAISE EXCEPTION '{REFUSAL}: record % does not follow the last', NEW.sequence; "
+    "END IF; RETURN NEW; END $$"
+)
 POSTGRES_FUNCTION = (
     "CREATE FUNCTION audit_record_refuse() RETURNS trigger LANGUAGE plpgsql AS $$ "
     f"BEGIN RAISE EXCEPTION '{REFUSAL}: % refused', TG_OP; END $$"
@@ -38,25 +64,29 @@ POSTGRES_TRIGGERS = [
     for verb in ("UPDATE", "DELETE")
 ] + [
     "CREATE TRIGGER audit_record_no_truncate BEFORE TRUNCATE ON audit_record "
-    "FOR EACH STATEMENT EXECUTE FUNCTION audit_record_refuse()"
+    "FOR EACH STATEMENT EXECUTE FUNCTION audit_record_refuse()",
+    "CREATE TRIGGER audit_record_append_only BEFORE INSERT ON audit_record "
+    "FOR EACH ROW EXECUTE FUNCTION audit_record_follow()",
 ]
 
 
 def _create_triggers() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute(POSTGRES_FUNCTION)
+        op.execute(POSTGRES_APPEND_FUNCTION)
         for statement in POSTGRES_TRIGGERS:
             op.execute(statement)
     else:
-        for statement in SQLITE_TRIGGERS:
+        for statement in [*SQLITE_TRIGGERS, SQLITE_APPEND_TRIGGER]:
             op.execute(statement)
 
 
 def _drop_triggers() -> None:
-    names = ["audit_record_no_update", "audit_record_no_delete"]
+    names = ["audit_record_no_update", "audit_record_no_delete", "audit_record_append_only"]
     if op.get_bind().dialect.name == "postgresql":
         for name in [*names, "audit_record_no_truncate"]:
             op.execute(f"DROP TRIGGER IF EXISTS {name} ON audit_record")
+        op.execute("DROP FUNCTION IF EXISTS audit_record_follow()")
         op.execute("DROP FUNCTION IF EXISTS audit_record_refuse()")
     else:
         for name in names:
