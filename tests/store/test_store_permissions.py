@@ -113,7 +113,7 @@ def test_each_write_function_checks_its_permission(db: Database, clock: FakeCloc
                                                          clock()),
         Action.WRITE_DIARY: lambda: diary.add_diary_entry(db, who, 7, clock(), 3),
         Action.CHANGE_THERAPY: lambda: therapy.record_program(
-            db, who, 999, therapy_plan(library), 999, "pain"),
+            db, who, 999, therapy_plan(library), 999, "pain", replaces=None),
         Action.MANAGE_USERS: lambda: users.add_user(
             db, who, "newcomer", UserRole.NURSE, "a long enough password", patient_id=None,
             hasher=CHEAP),
