@@ -183,9 +183,7 @@ def forecast(response: ResponseEstimate, model: ResponseModel, dose: Array,
     prob, mu = estimator.by_point(response, model, dose[:, None], horizon_days, target_nrs,
                                   float(np.hypot(model.diary_sd, estimator.DAY_SD)))
     mu = mu[:, 0, :]
-    h = horizon_days
-    p = response.cov
-    var = p[..., 0, 0] + 2 * h * p[..., 0, 1] + h * h * p[..., 1, 1] + h * model.drive_step_sd**2
+    _, var = estimator.drive_ahead(response, model, horizon_days)
     g = model.response(dose[:, None])
     noise = model.model_sd**2 + model.diary_sd**2 / np.maximum(entries, 1.0)
     sd = np.sqrt(g * g * var + noise[:, None])

@@ -196,15 +196,24 @@ def prob_controlled(est: ResponseEstimate, model: ResponseModel, doses: Array,
     return out
 
 
+def drive_ahead(est: ResponseEstimate, model: ResponseModel, horizon_days: float
+                ) -> tuple[Array, Array]:
+    """The pain drive `horizon_days` ahead at each grid point, (n, K): its mean (drive plus
+    the slope's drift) and its variance (with the random walk's steps)."""
+    m, p = est.mean, est.cov
+    h = horizon_days
+    drive: Array = m[..., 0] + h * m[..., 1]
+    var: Array = (p[..., 0, 0] + 2 * h * p[..., 0, 1] + h * h * p[..., 1, 1]
+                  + h * model.drive_step_sd**2)
+    return drive, var
+
+
 def by_point(est: ResponseEstimate, model: ResponseModel, doses: Array, horizon_days: float,
              target_nrs: float, day_sd: float = DAY_SD) -> tuple[Array, Array]:
     """Per grid point, `horizon_days` ahead at each candidate dose: P(pain <= target) and the
     mean pain, doses (n, m) -> two (n, m, K) arrays (weights: `est.weights`). day_sd as in
     `prob_controlled`."""
-    m, p = est.mean, est.cov
-    h = horizon_days
-    drive = m[..., 0] + h * m[..., 1]
-    var = p[..., 0, 0] + 2 * h * p[..., 0, 1] + h * h * p[..., 1, 1] + h * model.drive_step_sd**2
+    drive, var = drive_ahead(est, model, horizon_days)
     g = model.response(doses[:, :, None])
     mu = g * drive[:, None, :]
     sd = g  # in place from here (large arrays): sd = sqrt(g^2 var + day_sd^2)
@@ -229,7 +238,7 @@ def expected_nrs_at(est: ResponseEstimate, model: ResponseModel, doses: Array,
                     horizon_days: float) -> Array:
     """Posterior mean pain `horizon_days` ahead at each candidate dose: doses (n, m) mg/day
     -> (n, m) NRS."""
-    drive = est.mean[..., 0] + horizon_days * est.mean[..., 1]  # (n, K)
+    drive, _ = drive_ahead(est, model, horizon_days)
     weighted = est.weights * drive
     out: Array = np.einsum("nmk,nk->nm", model.response(doses[:, :, None]), weighted)
     return out

@@ -12,12 +12,11 @@ from datetime import date
 
 from sqlalchemy import select
 
-from idds.pump.convert import volume_nl
 from idds.store.database import Database
 from idds.store.errors import StoreError
 from idds.store.model import Implant, Patient
-from idds.store.model.base import whole
 from idds.store.permissions import Action, Actor
+from idds.store.quantities import nl_of
 from idds.store.rows import fetch
 from idds.units import Quantity
 
@@ -83,8 +82,8 @@ class ImplantDetails:
 def record_implant(db: Database, actor: Actor, patient_id: int,
                    details: ImplantDetails) -> Implant:
     """A pump implanted in `patient_id` (the pump serial is unique)."""
-    volume = None if details.catheter_volume is None else whole(
-        volume_nl(details.catheter_volume, "catheter volume"), "catheter volume", "nL")
+    volume = (None if details.catheter_volume is None
+              else nl_of(details.catheter_volume, "catheter volume"))
     with db.write(actor, Action.RECORD_IMPLANT, patient_id) as w:
         fetch(w.session, Patient, patient_id)
         return w.create(Implant(
