@@ -72,7 +72,7 @@ class Calibration:
         forecast = check.forecast
         count = row["diary_count"]
         seen = alive & (count > 0)
-        diary = np.where(seen, row["diary_sum"] / np.maximum(count, 1), 0.0)[seen]
+        diary = row["diary_sum"][seen] / count[seen]
         error = forecast.nrs[seen] - diary
         inside = (diary >= forecast.nrs_low[seen]) & (diary <= forecast.nrs_high[seen])
         return Calibration(
