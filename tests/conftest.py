@@ -10,6 +10,9 @@ import pytest
 
 from idds.drugs import TrustStore, generate_keypair, reference_library_path, sign_file
 
+#: The database fixtures (SQLite and PostgreSQL) of the store and API tests.
+pytest_plugins = ["tests.databases"]
+
 
 @dataclass(frozen=True)
 class SiteLibrary:

@@ -19,7 +19,8 @@ RANK = {
     "emulator": 6, "control": 6, "selection": 6,
     "programmer": 7, "trial": 7,
     "validation": 8, "store": 8,
-    "cli": 9, "__main__": 10,
+    "api": 9,
+    "cli": 10, "__main__": 11,
 }
 
 #: Modules allowed past the size guideline, and why.

@@ -36,6 +36,7 @@ update patient                 x x . . .
 record implant                 x . . . .
 update implant                 x . . . .
 install drug library           . . . . x
+propose therapy                x . . . .
 change therapy                 x . . . .
 record refill                  x x . . .
 import pump log                x x . . .

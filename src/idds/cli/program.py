@@ -50,7 +50,6 @@ from idds.programmer import (
     RefillRequest,
     TherapyPlan,
     TherapyRequest,
-    parse_flex,
 )
 from idds.programmer.advisory import (
     Choice,
@@ -62,6 +61,7 @@ from idds.programmer.advisory import (
     parse_time,
 )
 from idds.programmer.anchor import AnchorStore
+from idds.programmer.entry import TherapyFields, therapy_of
 from idds.programmer.priming import PrimePlan, prime_reason
 from idds.programmer.screens import (
     finish_table,
@@ -70,8 +70,6 @@ from idds.programmer.screens import (
     status_table,
 )
 from idds.programmer.status import PumpStatus
-from idds.pump import Continuous, DemandBolus, Therapy
-from idds.pump.program import Basal
 from idds.units import Kind, parse_quantity
 
 DEFAULT_DEVICE = Path("~/.idds/programmer")
@@ -148,33 +146,6 @@ def show_status(out: Console, status: PumpStatus) -> None:
         out.print(f"  {line}", markup=False)
 
 
-def _demand(bolus: str | None, bolus_duration: str | None, lockout: str | None,
-            max_boluses: int | None) -> DemandBolus | None:
-    given = [bolus, bolus_duration, lockout, max_boluses]
-    if all(v is None for v in given):
-        return None
-    if any(v is None for v in given):
-        raise OptionError("patient boluses need all of --bolus, --bolus-duration, "
-                          "--lockout and --max-boluses")
-    assert bolus is not None and bolus_duration is not None and lockout is not None
-    assert max_boluses is not None
-    return DemandBolus(parse_quantity(bolus, Kind.MASS, "--bolus"),
-                       parse_quantity(bolus_duration, Kind.TIME, "--bolus-duration"),
-                       parse_quantity(lockout, Kind.TIME, "--lockout"), max_boluses)
-
-
-def _basal(mode: str, dose: str | None, flex: str | None) -> Basal:
-    if mode == "continuous":
-        if dose is None or flex is not None:
-            raise OptionError("continuous mode needs --dose (and no --flex)")
-        return Continuous(parse_quantity(dose, Kind.DOSE_RATE, "--dose"))
-    if mode == "flex":
-        if flex is None or dose is not None:
-            raise OptionError('flex mode needs --flex "HH:MM=DOSE,..." (and no --dose)')
-        return parse_flex(flex)
-    raise OptionError(f"--mode {mode!r}: use continuous or flex")
-
-
 @app.command("therapy")
 def therapy_command(
     drug: Annotated[str, typer.Option(help="Drug (library name) in the pump.")],
@@ -200,8 +171,8 @@ def therapy_command(
     """Program a therapy: library checks, finish screen, confirm, send."""
     with one_line_errors():
         _json_needs_yes(as_json and not yes, "--json")
-        therapy = Therapy(_basal(mode, dose, flex),
-                          _demand(bolus, bolus_duration, lockout, max_boluses))
+        therapy = therapy_of(TherapyFields(mode, dose, flex, bolus, bolus_duration, lockout,
+                                           max_boluses), prefix="--")
         request = TherapyRequest(drug, parse_quantity(concentration, Kind.CONCENTRATION,
                                                       "--concentration"),
                                  therapy, override, tolerant)

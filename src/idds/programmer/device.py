@@ -5,6 +5,7 @@
 | `device.json` | this device's id (made once: `programmer-<hex>` or `remote-<hex>`) |
 | `<pump id>.pairing.json` | the pairing with that pump (`FileClientStore`, 0600, atomic) |
 | `target.json` | the pump in use: its id, host and port (set at pairing, `--port` updates it) |
+| `<pump id>.address.json` | where that pump answers, host and port (`idds console`: many) |
 | `device-log.jsonl` | the device's own append-only, hash-chained audit log (`DeviceLog`) |
 | `<pump id>.anchor.json` | where that pump's event log stood when last seen (`AnchorStore`) |
 """
@@ -89,8 +90,22 @@ class DeviceDir:
         return target
 
     def set_target(self, target: PumpAddress) -> None:
-        write_json(self.path / "target.json",
-                   {"pump_id": target.pump_id, "host": target.host, "port": target.port})
+        record = {"pump_id": target.pump_id, "host": target.host, "port": target.port}
+        write_json(self.path / "target.json", record)
+        write_json(self.path / f"{target.pump_id}.address.json", record)
+
+    def address(self, pump_id: str) -> PumpAddress:
+        """Where the paired pump `pump_id` answers (NOT_PAIRED if this device never paired
+        with it)."""
+        path = self.path / f"{pump_id}.address.json"
+        value = read_json(path) if "/" not in pump_id and not pump_id.startswith(".") else None
+        if not isinstance(value, dict):
+            raise LinkError(ErrorCode.NOT_PAIRED, f"this programmer is not paired with the "
+                            f"pump {pump_id}: pair it first")
+        try:
+            return PumpAddress(pump_id, str(value["host"]), int(value["port"]))
+        except (KeyError, TypeError, ValueError):
+            raise DeviceError(f"{path} is not a pump address record") from None
 
     def store(self, target: PumpAddress) -> FileClientStore:
         """The pairing store for `target`'s pump."""

@@ -59,6 +59,15 @@ def update_patient(db: Database, actor: Actor, patient_id: int, expected_version
         return w.update(row, changes, expected_version, _text(reason, "reason", 2000))
 
 
+def list_patients(db: Database, actor: Actor) -> list[Patient]:
+    """Every patient, by id; a patient user sees only their own row."""
+    with db.read(actor, Action.READ_RECORD, actor.patient_id) as session:
+        query = select(Patient).order_by(Patient.id)
+        if actor.patient_id is not None:
+            query = query.where(Patient.id == actor.patient_id)
+        return list(session.scalars(query))
+
+
 def get_patient(db: Database, actor: Actor, patient_id: int) -> Patient:
     with db.read(actor, Action.READ_RECORD, patient_id) as session:
         return fetch(session, Patient, patient_id)

@@ -38,6 +38,7 @@ class Action(StrEnum):
     RECORD_IMPLANT = "record implant"
     UPDATE_IMPLANT = "update implant"
     INSTALL_LIBRARY = "install drug library"
+    PROPOSE_THERAPY = "propose therapy"
     CHANGE_THERAPY = "change therapy"
     RECORD_REFILL = "record refill"
     IMPORT_PUMP_LOG = "import pump log"
@@ -65,6 +66,7 @@ PERMISSIONS: dict[Action, frozenset[UserRole]] = {
     Action.RECORD_IMPLANT: frozenset({_C}),
     Action.UPDATE_IMPLANT: frozenset({_C}),
     Action.INSTALL_LIBRARY: frozenset({_A}),
+    Action.PROPOSE_THERAPY: frozenset({_C}),
     Action.CHANGE_THERAPY: frozenset({_C}),
     Action.RECORD_REFILL: frozenset({_C, _N}),
     Action.IMPORT_PUMP_LOG: frozenset({_C, _N}),

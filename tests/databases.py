@@ -1,4 +1,5 @@
-"""Fixtures of the store tests: every test runs on SQLite and on PostgreSQL.
+"""The database fixtures of the store and API tests (a plugin of tests/conftest.py): every
+test that asks for `db` runs on SQLite and on PostgreSQL.
 
 SQLite: a copy of a migrated file in tmp_path. PostgreSQL (127.0.0.1:5432, user postgres,
 trust authentication, as this kind of machine runs it; .ci/run starts it): a database made

@@ -1,0 +1,125 @@
+"""Therapy programs: propose (the pump is interrogated, the drug library checks run, the
+Finish screen comes back; nothing changes) -> confirm (a fresh password entry; the program
+goes over the secure link to the pump through the programmer core, is read back and
+compared, and is recorded with the program it replaced).
+
+Two clinicians changing the same pump: the second confirm finds that the program in force is
+no longer the one its Finish screen showed and gets 409 (`StaleWriteError`), never a change
+stacked on one its author did not see.
+"""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from starlette.concurrency import run_in_threadpool
+
+from idds.api.auth import ClinicDep, Reader, permitted
+from idds.api.errors import RESPONSES, ApiError, RefusalCode
+from idds.api.linked import implant_of, same_pump, talking_to
+from idds.api.proposals import PendingChange, Proposals
+from idds.api.schemas import (
+    ConfirmProgramIn,
+    ImplantId,
+    PatientId,
+    ProgramOut,
+    ProgramProposalIn,
+    ProposalOut,
+    RowOut,
+    SentProgramOut,
+)
+from idds.api.views import breaches_out, program_out
+from idds.link.errors import TransportError
+from idds.programmer import TherapyPlan, TherapyRequest
+from idds.programmer.entry import TherapyFields, quantity_of, therapy_of
+from idds.store import Action, Actor, StaleWriteError
+from idds.store.therapy import checks_data, latest_program, programs_of, record_program
+from idds.units import Kind
+
+router = APIRouter(tags=["programs"], responses=RESPONSES)
+
+
+@router.get("/patients/{patient_id}/implants/{implant_id}/programs",
+            response_model=list[ProgramOut])
+def programs(clinic: ClinicDep, patient_id: PatientId, implant_id: ImplantId,
+             actor: Reader) -> list[ProgramOut]:
+    """Every program of the implant, oldest first (each names the one it replaced)."""
+    return [program_out(p) for p in programs_of(clinic.db, actor, patient_id, implant_id)]
+
+
+def finish_screen(proposal: PendingChange) -> ProposalOut:
+    plan = proposal.plan
+    assert isinstance(plan, TherapyPlan)
+    return ProposalOut(
+        proposal_id=proposal.id, expires_at=proposal.expires_at, replaces=proposal.replaces,
+        rows=[RowOut(setting=r.setting, old=r.old, new=r.new) for r in plan.rows],
+        notes=list(plan.notes), breaches=breaches_out(list(checks_data(plan.checks))),
+        needs_override_confirmation=plan.needs_override_confirmation,
+        next_refill=plan.refill.alarm_date if plan.refill else None)
+
+
+@router.post("/patients/{patient_id}/implants/{implant_id}/programs/proposals",
+             response_model=ProposalOut, status_code=201)
+async def propose(clinic: ClinicDep, patient_id: PatientId, implant_id: ImplantId,
+                  given: ProgramProposalIn,
+                  actor: Annotated[Actor, Depends(permitted(Action.PROPOSE_THERAPY))]
+                  ) -> ProposalOut:
+    """Plan a therapy change: the Finish screen (every setting old beside new, the library's
+    checks, the next refill date). A hard limit refuses it (422); a soft limit needs
+    `override_reason`, and the confirm step then needs `override_confirmed`."""
+    t = given.therapy
+    therapy = therapy_of(TherapyFields(t.mode, t.dose, t.flex, t.bolus, t.bolus_duration,
+                                       t.lockout, t.max_boluses), prefix="therapy.")
+    request = TherapyRequest(given.drug, quantity_of(given.concentration, Kind.CONCENTRATION,
+                                                     "concentration"),
+                             therapy, given.override_reason, given.opioid_tolerant)
+    implant = await implant_of(clinic, actor, patient_id, implant_id)
+    current = await run_in_threadpool(latest_program, clinic.db, actor, patient_id, implant_id)
+    async with talking_to(clinic, implant) as programmer:
+        plan = await programmer.plan_therapy(request)
+    same_pump(implant, plan.status)
+    proposal = clinic.proposals.add(PendingChange(
+        Proposals.new_id(), patient_id, implant_id, implant.pump_serial, actor.username,
+        clinic.db.now(), plan, None if current is None else current.id,
+        clinic.library_version_id))
+    return finish_screen(proposal)
+
+
+@router.post("/programs/proposals/{proposal_id}/confirm", response_model=SentProgramOut,
+             status_code=201)
+async def confirm(clinic: ClinicDep, proposal_id: str, given: ConfirmProgramIn,
+                  actor: Annotated[Actor, Depends(permitted(Action.CHANGE_THERAPY))]
+                  ) -> SentProgramOut:
+    """Send a proposed therapy (only its author, within 15 minutes of planning it, with the
+    password entered in the last 5 minutes): sent to the pump, read back, recorded."""
+    proposal = clinic.proposals.take(proposal_id, TherapyPlan, actor.username, clinic.db.now())
+    plan = proposal.plan
+    assert isinstance(plan, TherapyPlan)
+    if plan.needs_override_confirmation:
+        if not given.override_confirmed:
+            clinic.proposals.put_back(proposal)
+            raise ApiError(422, RefusalCode.INVALID, "the change overrides soft limits: confirm "
+                           "the override again (override_confirmed)", "override_confirmed")
+        plan = plan.with_override_confirmed()
+    implant = await implant_of(clinic, actor, proposal.patient_id, proposal.implant_id)
+    current = await run_in_threadpool(latest_program, clinic.db, actor, proposal.patient_id,
+                                      proposal.implant_id)
+    if (None if current is None else current.id) != proposal.replaces:
+        raise StaleWriteError(f"program {current.id if current else 'none'} was recorded for "
+                              "this pump since the change was planned: plan it again")
+    async with talking_to(clinic, implant) as programmer:
+        with suppress(TransportError):  # no answer: the read-back says if the pump took it
+            await programmer.send_therapy(plan)
+        status = same_pump(implant, await programmer.interrogate())
+    matches = (status.therapy == plan.request.therapy and status.drug == plan.request.drug
+               .strip().lower())
+    if not matches:
+        raise ApiError(502, RefusalCode.PUMP_UNREACHABLE,
+                       f"the pump reads back {status.therapy_text}, not the therapy sent: "
+                       "nothing was recorded; interrogate the pump and plan again")
+    library_version = proposal.library_version_id or clinic.library_version_id
+    row = await run_in_threadpool(record_program, clinic.db, actor, proposal.implant_id, plan,
+                                  library_version, given.reason, replaces=proposal.replaces)
+    return SentProgramOut(program=program_out(row), read_back=status.therapy_text)

@@ -1,0 +1,32 @@
+"""Reading the audit trail (admins only, `Action.READ_AUDIT`): a page of records in order,
+and the verdict on its hash chain (`idds.store.audit.verify_chain`)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from idds.store.audit import ChainCheck, verify_chain
+from idds.store.database import Database
+from idds.store.model import AuditRecord
+from idds.store.permissions import Action, Actor
+
+#: The most records one page holds.
+PAGE_MAX = 500
+
+
+def trail_page(db: Database, actor: Actor, after: int = 0, limit: int = 100,
+               entity_type: str | None = None) -> list[AuditRecord]:
+    """Up to `limit` (at most `PAGE_MAX`) audit records with a sequence above `after`,
+    oldest first; only those about `entity_type` if given."""
+    with db.read(actor, Action.READ_AUDIT) as session:
+        query = (select(AuditRecord).where(AuditRecord.sequence > after)
+                 .order_by(AuditRecord.sequence).limit(max(0, min(limit, PAGE_MAX))))
+        if entity_type is not None:
+            query = query.where(AuditRecord.entity_type == entity_type)
+        return list(session.scalars(query))
+
+
+def check_trail(db: Database, actor: Actor) -> ChainCheck:
+    """Walk the whole chain (admins only)."""
+    with db.read(actor, Action.READ_AUDIT) as session:
+        return verify_chain(session)
