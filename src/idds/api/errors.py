@@ -8,7 +8,7 @@ write the store refuses is rolled back whole (`idds.store.database`).
 | `reauthentication_required` | 403 | a therapy change without the password entered again lately |
 | `forbidden` | 403 | the role may not do this (the permission table), or another patient's record |
 | `not_found` | 404 | no such row, proposal or route |
-| `conflict` | 409 | the record changed since it was read (optimistic concurrency) |
+| `conflict` | 409 | the record changed since it was read (optimistic concurrency), or a duplicate |
 | `invalid` | 422 | a field that is missing or malformed: `field` names it |
 | `refused` | 422 | the drug library, the pump's rules or the record refused the change |
 | `pump_unreachable` | 502 | the pump did not answer, or is not paired with the clinic |
@@ -35,6 +35,7 @@ from idds.programmer.entry import EntryError
 from idds.store import (
     AccessDeniedError,
     DatabaseBusyError,
+    DuplicateError,
     FreshLoginRequiredError,
     LoginError,
     NotFoundError,
@@ -86,6 +87,7 @@ _KINDS: tuple[tuple[type[Exception], int, RefusalCode], ...] = (
     (AccessDeniedError, 403, RefusalCode.FORBIDDEN),
     (NotFoundError, 404, RefusalCode.NOT_FOUND),
     (StaleWriteError, 409, RefusalCode.CONFLICT),
+    (DuplicateError, 409, RefusalCode.CONFLICT),
     (DatabaseBusyError, 503, RefusalCode.BUSY),
     (TransportError, 502, RefusalCode.PUMP_UNREACHABLE),
     (EntryError, 422, RefusalCode.INVALID),

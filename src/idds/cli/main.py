@@ -19,6 +19,7 @@ from idds.cli import (
     audit,
     calc,
     candidacy,
+    console,
     demo,
     library,
     patient,
@@ -66,6 +67,7 @@ app.command("rate")(calc.rate)
 app.command("catheter")(calc.catheter)
 app.command("candidacy")(candidacy.candidacy)
 app.command("demo")(demo.demo)
+app.command("console")(console.console)
 app.command("trial")(trial.trial)
 app.command("validate")(validate.validate)
 app.command("screen")(screen.screen)

@@ -29,7 +29,13 @@ from sqlalchemy.orm.exc import StaleDataError
 from idds.store.audit import APPEND_LOCK, AuditEntry, append
 from idds.store.clock import Clock, utc
 from idds.store.engine import READ_ONLY, make_engine
-from idds.store.errors import DatabaseBusyError, DatabaseUrlError, StaleWriteError, StoreError
+from idds.store.errors import (
+    DatabaseBusyError,
+    DatabaseUrlError,
+    DuplicateError,
+    StaleWriteError,
+    StoreError,
+)
 from idds.store.model import Base
 from idds.store.permissions import Action, Actor, authorize
 
@@ -168,7 +174,8 @@ def _translated() -> Iterator[None]:
         raise StaleWriteError("the row changed while this change was being written: read it "
                               "again") from None
     except IntegrityError as exc:
-        raise StoreError(f"the database refused the change: {_first_line(exc)}") from None
+        kind = DuplicateError if _duplicate(exc) else StoreError
+        raise kind(f"the database refused the change: {_first_line(exc)}") from None
     except OperationalError as exc:
         if _busy(exc):
             raise DatabaseBusyError(f"the database was busy (another writer held it): nothing "
@@ -181,6 +188,12 @@ def _translated() -> Iterator[None]:
 _BUSY_STATES = frozenset({"40001", "40P01", "55P03", "57014"})
 #: SQLite's messages of a lock not granted within the busy timeout.
 _BUSY_WORDS = ("database is locked", "database table is locked", "database is busy")
+
+
+def _duplicate(exc: IntegrityError) -> bool:
+    """Whether `exc` is a unique constraint violated (PostgreSQL 23505; SQLite's words)."""
+    orig = getattr(exc, "orig", None)
+    return getattr(orig, "sqlstate", None) == "23505" or "UNIQUE constraint failed" in str(orig)
 
 
 def _busy(exc: OperationalError) -> bool:

@@ -24,6 +24,11 @@ class StaleWriteError(StoreError):
     Nothing was written; read the row again and redo the change."""
 
 
+class DuplicateError(StoreError):
+    """A row that would repeat one already recorded where only one may be (a patient
+    identifier, a pump serial, a user name). Nothing was written."""
+
+
 class AccessDeniedError(StoreError):
     """The actor's role may not perform the action (the permission table), or a patient
     reached for another patient's record."""

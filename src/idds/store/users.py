@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from idds.store.database import Database, Writer
-from idds.store.errors import NotFoundError, StoreError
+from idds.store.errors import DuplicateError, NotFoundError, StoreError
 from idds.store.model import Patient, User, UserSession
 from idds.store.permissions import Action, Actor, UserRole
 from idds.store.rows import fetch
@@ -66,7 +66,7 @@ def add_user(db: Database, actor: Actor, username: str, role: UserRole, password
         if patient_id is not None:
             fetch(w.session, Patient, patient_id)
         if w.session.scalar(select(User.id).where(User.username == username)) is not None:
-            raise StoreError(f"a user named {username!r} already exists")
+            raise DuplicateError(f"a user named {username!r} already exists")
         return w.create(User(username=username, role=role.value, password_hash=digest,
                              patient_id=patient_id, disabled=False, failed_logins=0,
                              created_at=w.now, password_changed_at=w.now))
