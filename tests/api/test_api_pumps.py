@@ -164,6 +164,24 @@ def test_a_sync_stores_the_pump_log_once(client: TestClient, users: Users, pump:
     assert [e["seq"] for e in log] == list(range(len(log)))
     assert any(e["kind"] == "refill" for e in log)
     error(client.post(f"{base}/sync", headers=users.auth(UserRole.PATIENT)), 403, "forbidden")
+    first_reading, second_reading = client.get(f"{base}/readings",
+                                               headers=users.auth(UserRole.PATIENT)).json()
+    assert first_reading["reservoir"]["unit"] == "mL" and first_reading["drug"] == "morphine"
+    assert first_reading["concentration"]["value"] == "10"
+    assert second_reading["log_length"] == len(log) and first_reading["alarms"] == []
+
+
+def test_a_clinic_wide_sync_reports_an_unreachable_pump_and_syncs_the_rest(
+        client: TestClient, users: Users, pump: str) -> None:
+    reachable = _implant(client, users, pump)
+    _refill(client, users, reachable)
+    _implant(client, users, "pump-gone-away")
+    answer = client.post(f"{API}/sync", headers=users.auth(UserRole.NURSE))
+    assert answer.status_code == 200, answer.text
+    results = {r["pump_serial"]: r for r in answer.json()}
+    assert results[pump]["synced"]["stored"] > 0 and results[pump]["error"] is None
+    assert results["pump-gone-away"]["synced"] is None
+    assert "not paired" in results["pump-gone-away"]["error"]
 
 
 def test_an_unpaired_pump_is_refused_and_nothing_is_recorded(client: TestClient,

@@ -4,14 +4,22 @@ drift (`alembic check`); the audit table's triggers refuse UPDATE and DELETE, an
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
 from idds.store import migrate
+from idds.store.audit import verify_chain
+from idds.store.clock import FakeClock
+from idds.store.database import Database
 from idds.store.engine import make_engine
-from idds.store.model import Base
+from idds.store.model import Base, Patient
+from idds.store.patients import register_patient
+from idds.store.permissions import UserRole
+from tests.store.store_helpers import START, actor
 
 
 def test_up_down_and_up_again_with_no_drift(empty_url: URL) -> None:
@@ -28,6 +36,28 @@ def test_up_down_and_up_again_with_no_drift(empty_url: URL) -> None:
         migrate.upgrade(engine)
         assert migrate.current(engine) == migrate.head()
         assert migrate.drift(engine) == []
+    finally:
+        engine.dispose()
+
+
+def test_a_record_at_the_first_revision_upgrades_with_its_rows_and_chain(
+        empty_url: URL) -> None:
+    """A clinic's record written at 0001 keeps every row and a verifying audit chain when
+    migrated to the newest revision (and back down to 0001)."""
+    engine = make_engine(empty_url)
+    try:
+        migrate.upgrade(engine, "0001")
+        db = Database(engine, FakeClock(START))
+        register_patient(db, actor(UserRole.NURSE), "MRN-7", "Kept Patient", date(1960, 1, 1))
+        migrate.upgrade(engine)
+        assert migrate.current(engine) == migrate.head() != "0001"
+        with db.session() as session:
+            assert [p.identifier for p in session.scalars(select(Patient))] == ["MRN-7"]
+            assert verify_chain(session).ok
+        migrate.downgrade(engine, "0001")
+        assert "pump_reading" not in inspect(engine).get_table_names()
+        with db.session() as session:
+            assert verify_chain(session).count == 1
     finally:
         engine.dispose()
 

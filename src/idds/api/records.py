@@ -4,12 +4,12 @@ in `idds.api.schemas`)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from idds.api.schemas import Reason, Strict, Text, Version
+from idds.api.schemas import QuantityOut, Reason, Strict, Text, Version
 
 #: Highest side-effect grade (CTCAE-like 0-4, `idds.store.diary`).
 Grade = Annotated[int, Field(ge=0, le=4)]
@@ -37,6 +37,7 @@ class SyncOut(BaseModel):
     reservoir: str
     battery: str
     alarms: list[str]
+    refill_due_on: date | None
     log_verified: bool
     log_problem: str
     stored: int
@@ -44,6 +45,40 @@ class SyncOut(BaseModel):
     gaps: list[tuple[int, int]]
     held_back: int
     alarms_recorded: int
+
+
+class SyncedOut(BaseModel):
+    """One pump of a clinic-wide sync: what it stored, or why it was not synced."""
+
+    patient_id: int
+    implant_id: int
+    pump_serial: str
+    synced: SyncOut | None
+    error: str | None
+
+
+class ReadingOut(BaseModel):
+    """One interrogation stored at a sync: volumes in mL, the battery's days to its elective
+    replacement indicator, the pump's active alarm kinds."""
+
+    id: int
+    implant_id: int
+    read_at: datetime
+    read_by: str
+    pump_time: str
+    drug: str | None
+    concentration: QuantityOut | None
+    therapy: dict[str, object]
+    confirmed: bool
+    infusing: bool
+    reservoir: QuantityOut
+    capacity: QuantityOut
+    low_reservoir_alarm: QuantityOut
+    refill_due_on: date | None
+    battery: str
+    battery_eri_days: int
+    alarms: list[str]
+    log_length: int
 
 
 class DiaryIn(Strict):

@@ -1,8 +1,7 @@
 """Refills and the pump's own record: propose a refill (the pump is interrogated, expected
 against withdrawn volume is checked; nothing changes) -> confirm (sent over the secure link,
-read back, recorded with its lot and the next refill date); sync (interrogate, download the
-log, store new entries after verifying the hash chain, record the pump's active alarms); and
-the stored log."""
+read back, recorded with its lot and the next refill date); sync one pump or every pump
+(`idds.api.sync`); the stored log and readings."""
 
 from __future__ import annotations
 
@@ -18,7 +17,7 @@ from idds.api.clinic import Clinic
 from idds.api.errors import RESPONSES, ApiError, RefusalCode
 from idds.api.linked import implant_of, same_pump, talking_to
 from idds.api.proposals import PendingChange, Proposals
-from idds.api.records import LogEntryOut, SyncOut
+from idds.api.records import LogEntryOut, ReadingOut, SyncedOut, SyncOut
 from idds.api.schemas import (
     ConfirmRefillIn,
     ImplantId,
@@ -28,14 +27,13 @@ from idds.api.schemas import (
     RefillProposalIn,
     RowOut,
 )
-from idds.api.views import log_entry_out, refill_out
+from idds.api.sync import sync_all, sync_implant
+from idds.api.views import log_entry_out, reading_out, refill_out
 from idds.programmer import PumpStatus, RefillChange, RefillRequest
 from idds.programmer.entry import quantity_of
-from idds.pump import ALARM_SPECS, AlarmKind
 from idds.store import Action, Actor
-from idds.store.alarms import alarms_of, record_alarm
-from idds.store.model import Implant
-from idds.store.pumplogs import import_log, log_of
+from idds.store.pumplogs import log_of
+from idds.store.readings import readings_of
 from idds.store.refills import record_refill, refills_of
 from idds.units import Kind
 
@@ -104,40 +102,13 @@ async def confirm_refill(clinic: ClinicDep, proposal_id: str, given: ConfirmRefi
     return refill_out(row)
 
 
-async def sync_implant(clinic: Clinic, actor: Actor, implant: Implant) -> SyncOut:
-    """Interrogate the implant's pump, download its log, store what is new, and record each
-    alarm the pump shows that the record has no open alarm of the same kind for."""
-    async with talking_to(clinic, implant) as programmer:
-        status = same_pump(implant, await programmer.interrogate())
-        download = await programmer.read_log()
-    if not download.verified:
-        raise ApiError(502, RefusalCode.PUMP_UNREACHABLE, f"the pump's log fails verification: "
-                       f"{download.reason}; nothing was stored")
-    done = await run_in_threadpool(import_log, clinic.db, actor, implant.id, download.entries,
-                                   download.head)
-    open_kinds = {a.kind for a in await run_in_threadpool(alarms_of, clinic.db, actor,
-                                                          implant.patient_id)
-                  if a.implant_id == implant.id and a.acknowledged_at is None}
-    recorded = 0
-    for kind in _alarm_kinds(status):
-        if kind.value not in open_kinds:
-            await run_in_threadpool(record_alarm, clinic.db, actor, implant.id, kind,
-                                    clinic.db.now())
-            recorded += 1
-    return SyncOut(pump_id=status.pump_id, therapy=status.therapy_text,
-                   reservoir=str(status.reservoir_estimate), battery=status.battery,
-                   alarms=list(status.alarms), log_verified=download.verified,
-                   log_problem=download.reason, stored=done.stored,
-                   duplicates=done.duplicates, gaps=list(done.gaps),
-                   held_back=done.held_back, alarms_recorded=recorded)
-
-
-def _alarm_kinds(status: PumpStatus) -> list[AlarmKind]:
-    """The kinds of the pump's active alarms (the interrogation's `alarms` records)."""
-    names = {kind.value: kind for kind in ALARM_SPECS}
-    raw = status.raw.get("alarms")
-    kinds = [a.get("kind") for a in raw if isinstance(a, dict)] if isinstance(raw, list) else []
-    return [names[k] for k in kinds if isinstance(k, str) and k in names]
+@router.post("/sync", response_model=list[SyncedOut])
+async def sync_every_pump(clinic: ClinicDep,
+                          actor: Annotated[Actor, Depends(permitted(Action.IMPORT_PUMP_LOG))]
+                          ) -> list[SyncedOut]:
+    """Sync every implanted pump of the clinic; a pump that cannot be reached is reported
+    with the reason, and the others are still synced."""
+    return await sync_all(clinic, actor)
 
 
 @router.post("/patients/{patient_id}/implants/{implant_id}/sync", response_model=SyncOut)
@@ -146,6 +117,14 @@ async def sync(clinic: ClinicDep, patient_id: PatientId, implant_id: ImplantId,
     """Interrogate the pump and store its new log entries and alarms."""
     return await sync_implant(clinic, actor,
                               await implant_of(clinic, actor, patient_id, implant_id))
+
+
+@router.get("/patients/{patient_id}/implants/{implant_id}/readings",
+            response_model=list[ReadingOut])
+def readings(clinic: ClinicDep, patient_id: PatientId, implant_id: ImplantId,
+             actor: Reader) -> list[ReadingOut]:
+    """What each sync's interrogation showed, oldest first."""
+    return [reading_out(r) for r in readings_of(clinic.db, actor, patient_id, implant_id)]
 
 
 @router.get("/patients/{patient_id}/implants/{implant_id}/log",

@@ -9,6 +9,7 @@ from idds.api.records import (
     AuditOut,
     DiaryOut,
     LogEntryOut,
+    ReadingOut,
     RecommendationOut,
     SideEffectsOut,
     UserOut,
@@ -22,6 +23,7 @@ from idds.store.model import (
     DiaryEntry,
     Implant,
     Patient,
+    PumpReading,
     RecommendationRecord,
     Refill,
     SideEffectAssessment,
@@ -89,6 +91,22 @@ def log_entry_out(entry: LogEntry) -> LogEntryOut:
     time = Fraction(entry.time)
     return LogEntryOut(seq=entry.seq, time_s=str(time), kind=str(entry.kind.value),
                        summary=entry.summary(), prev_hash=entry.prev_hash, hash=entry.hash)
+
+
+def reading_out(row: PumpReading) -> ReadingOut:
+    concentration = (None if row.concentration_num is None or row.concentration_den is None
+                     else QuantityOut.of(concentration_of(row.concentration_num,
+                                                          row.concentration_den)))
+    return ReadingOut(
+        id=row.id, implant_id=row.implant_id, read_at=row.read_at, read_by=row.read_by,
+        pump_time=row.pump_time, drug=row.drug, concentration=concentration,
+        therapy=_dict(row.therapy) or {}, confirmed=row.confirmed, infusing=row.infusing,
+        reservoir=QuantityOut.of(volume_of(row.reservoir_nl), "mL"),
+        capacity=QuantityOut.of(volume_of(row.capacity_nl), "mL"),
+        low_reservoir_alarm=QuantityOut.of(volume_of(row.low_alarm_nl), "mL"),
+        refill_due_on=row.refill_due_on, battery=row.battery,
+        battery_eri_days=row.battery_eri_days, alarms=[str(a) for a in _list(row.alarms)],
+        log_length=row.log_length)
 
 
 def diary_out(row: DiaryEntry) -> DiaryOut:

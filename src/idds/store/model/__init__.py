@@ -8,7 +8,7 @@ from idds.store.model.base import Base
 from idds.store.model.care import Alarm, DiaryEntry, Refill, SideEffectAssessment
 from idds.store.model.clinic import Implant, LibraryVersion, Patient, TherapyProgram
 from idds.store.model.decisions import CandidacyRecord, RecommendationRecord, ScreeningRecord
-from idds.store.model.pumplog import PumpLogRecord
+from idds.store.model.pumplog import PumpLogRecord, PumpReading
 from idds.store.model.users import User, UserSession
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "LibraryVersion",
     "Patient",
     "PumpLogRecord",
+    "PumpReading",
     "RecommendationRecord",
     "Refill",
     "ScreeningRecord",
