@@ -12,7 +12,6 @@ virtual patient each and users of every role, whose logins are printed at start.
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
 import sys
 import tempfile
@@ -26,7 +25,8 @@ from typing import Annotated
 import typer
 from sqlalchemy.engine import URL
 
-from idds.cli.database import DbOption, local_admin, open_record, shown
+from idds.cli.clinic import DeviceOption, open_clinic
+from idds.cli.database import DbOption, local_admin, shown
 from idds.cli.devices import check_port, device_dir, hold_wand, one_line_errors, pairing_client
 from idds.cli.druglib import LibraryOption, open_library
 from idds.cli.output import DISCLAIMER
@@ -34,8 +34,6 @@ from idds.drugs import DrugLibrary
 from idds.errors import IddsError
 from idds.link import Role
 from idds.programmer import Programmer
-from idds.store.therapy import install_library
-from idds.store.url import data_dir
 
 #: The demo clinic's pumps: one per demo patient (`idds.api.democlinic.PATIENTS`).
 DEMO_PUMPS = 3
@@ -109,9 +107,7 @@ def console(
     = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     db: DbOption = None,
-    device: Annotated[Path | None, typer.Option(
-        help="The clinic programmer's directory: its pairings and pump addresses (default: "
-        "clinic-programmer in the data directory).")] = None,
+    device: DeviceOption = None,
     library: LibraryOption = None,
     demo: Annotated[bool, typer.Option(
         "--demo", help="A demo clinic in a new temporary directory: emulated pumps, virtual "
@@ -121,12 +117,11 @@ def console(
     /api/v1/openapi.json)."""
     import uvicorn  # the server stack loads only for this command
 
-    from idds.api import Clinic, DevicePumps, create_app
+    from idds.api import create_app
     from idds.api.democlinic import seed_demo
 
     with one_line_errors(), ExitStack() as stack:
         check_port(port)
-        chosen = open_library(library, None)
         if demo:
             if db is not None or device is not None:
                 raise IddsError("--demo makes its own database and programmer: leave out "
@@ -134,19 +129,15 @@ def console(
             root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="idds-demo-")))
             db = str(URL.create("sqlite", database=str(root / "demo.db")))
             device = root / "clinic-programmer"
-            serials = stack.enter_context(_demo_pumps(root, device, chosen))
-        record = stack.enter_context(open_record(db))
-        installed = install_library(record, local_admin(), chosen)
-        folder = device or data_dir(os.environ, Path.home()) / "clinic-programmer"
-        clinic = Clinic(record, chosen, installed.id,
-                        DevicePumps(device_dir(folder, "programmer"), chosen,
-                                    lambda: record.now().date()))
+            serials = stack.enter_context(_demo_pumps(root, device,
+                                                      open_library(library, None)))
+        clinic = stack.enter_context(open_clinic(db, device, library))
         if demo:
             logins = asyncio.run(seed_demo(clinic, serials, local_admin()))
             print("Demo clinic (invented patients on emulated pumps). Logins:")
             for login in logins:
                 print(f"  {login.username:<12} {login.role.value:<11} {login.password}")
         print(f"{DISCLAIMER}\nIDDS clinic server on http://{host}:{port}/api/v1 "
-              f"(record: {shown(record.engine.url)}); OpenAPI at "
+              f"(record: {shown(clinic.db.engine.url)}); OpenAPI at "
               f"http://{host}:{port}/api/v1/openapi.json. Ctrl-C stops it.", flush=True)
         uvicorn.run(create_app(clinic), host=host, port=port, log_level="warning")

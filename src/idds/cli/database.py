@@ -41,11 +41,17 @@ def shown(url: URL) -> str:
 
 def local_admin() -> Actor:
     """The person at the terminal, as the local administrator."""
+    return local_operator(UserRole.ADMIN)
+
+
+def local_operator(role: UserRole) -> Actor:
+    """The person at the terminal acting in `role` (a clinic command's own role: a sync is a
+    nurse's or clinician's work), recorded as `cli:<login>` in the audit trail."""
     try:
         login = getpass.getuser()
     except (OSError, KeyError):
         login = "unknown"
-    return Actor(f"cli:{login}", UserRole.ADMIN, authenticated_at=wall_clock())
+    return Actor(f"cli:{login}", role, authenticated_at=wall_clock())
 
 
 @contextmanager

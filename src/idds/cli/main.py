@@ -19,6 +19,7 @@ from idds.cli import (
     audit,
     calc,
     candidacy,
+    clinic,
     console,
     demo,
     library,
@@ -79,6 +80,7 @@ app.add_typer(remote.app, name="remote")
 app.add_typer(users.app, name="users")
 app.add_typer(audit.app, name="audit")
 app.add_typer(storedb.app, name="store")
+app.add_typer(clinic.app, name="clinic")
 
 
 def _usage_error(exc: Exception) -> tuple[int, str] | None:

@@ -94,6 +94,12 @@ class DeviceDir:
         write_json(self.path / "target.json", record)
         write_json(self.path / f"{target.pump_id}.address.json", record)
 
+    def paired_pumps(self) -> list[str]:
+        """The ids of the pumps this device paired with and knows the address of, sorted."""
+        suffix = ".address.json"
+        return sorted(p.name.removesuffix(suffix) for p in self.path.glob(f"*{suffix}")
+                      if (self.path / f"{p.name.removesuffix(suffix)}.pairing.json").exists())
+
     def address(self, pump_id: str) -> PumpAddress:
         """Where the paired pump `pump_id` answers (NOT_PAIRED if this device never paired
         with it)."""
