@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
@@ -124,6 +124,13 @@ def url(backend: str, tmp_path: Path, request: pytest.FixtureRequest,
         sqlite_template: Path) -> URL:
     """A fresh, migrated database of each backend."""
     return fresh_url(backend, tmp_path, _server(backend, request), sqlite_template)
+
+
+@pytest.fixture
+def url_factory(backend: str, tmp_path: Path, request: pytest.FixtureRequest,
+                sqlite_template: Path) -> Callable[[], URL]:
+    """More fresh, migrated databases of the test's backend (a restore's target)."""
+    return lambda: fresh_url(backend, tmp_path, _server(backend, request), sqlite_template)
 
 
 @pytest.fixture

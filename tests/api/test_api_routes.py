@@ -171,6 +171,17 @@ def test_every_write_is_in_the_audit_trail_and_the_chain_verifies(client: TestCl
     assert verdict["ok"] and verdict["records"] >= 10
 
 
+def test_exports_the_patient_for_the_care_team_and_the_clinic_for_admins(
+        client: TestClient, users: Users) -> None:
+    mine = client.get(f"{API}/patients/{users.patient_id}/export",
+                      headers=users.auth(UserRole.PATIENT)).json()
+    assert mine["scope"] == f"patient {users.patient_id}"
+    assert [p["name"] for p in mine["tables"]["patient"]] == ["Ada Patient"]
+    backup = client.get(f"{API}/export", headers=users.auth(UserRole.ADMIN)).json()
+    assert backup["scope"] == "clinic" and len(backup["tables"]["user_account"]) == 5
+    error(client.get(f"{API}/export", headers=users.auth(UserRole.CLINICIAN)), 403, "forbidden")
+
+
 def test_logout_ends_the_session(client: TestClient, users: Users) -> None:
     me = users.auth(UserRole.NURSE)
     assert client.get(f"{API}/session", headers=me).json()["role"] == "nurse"

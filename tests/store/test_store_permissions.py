@@ -49,6 +49,8 @@ decide recommendation          x . . . .
 record candidacy or screening  x . . . .
 manage users                   . . . . x
 read audit trail               . . . . x
+export the whole record        . . . . x
+restore the whole record       . . . . x
 """
 ROLES = [UserRole.CLINICIAN, UserRole.NURSE, UserRole.PATIENT, UserRole.RESEARCHER,
          UserRole.ADMIN]

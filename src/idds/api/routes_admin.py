@@ -1,5 +1,5 @@
-"""Admins: users and the audit trail (the record and its chain verdict); researchers: the
-de-identified diary."""
+"""Admins: users, the audit trail (the record and its chain verdict) and the whole record's
+export; researchers: the de-identified diary."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from idds.api.errors import RESPONSES, ApiError, RefusalCode
 from idds.api.records import AuditCheckOut, AuditOut, DeidentifiedPainOut, UserIn, UserOut
 from idds.api.views import audit_out, user_out
 from idds.store import Action, Actor, UserRole
+from idds.store.backup import export_clinic
 from idds.store.research import deidentified_diary
 from idds.store.trail import PAGE_MAX, check_trail, trail_page
 from idds.store.users import add_user, list_users
@@ -58,6 +59,15 @@ def verify(clinic: ClinicDep,
     check = check_trail(clinic.db, actor)
     return AuditCheckOut(ok=check.ok, records=check.count, head=check.head,
                          problem=check.problem or None)
+
+
+@router.get("/export", response_model=dict[str, object])
+def export(clinic: ClinicDep,
+           actor: Annotated[Actor, Depends(permitted(Action.EXPORT_RECORD))]
+           ) -> dict[str, object]:
+    """The whole record, every table (a backup: it holds password hashes); restore it with
+    `idds clinic restore`."""
+    return export_clinic(clinic.db, actor)
 
 
 @router.get("/research/diary", response_model=list[DeidentifiedPainOut])

@@ -21,6 +21,7 @@ from idds.api.schemas import (
 from idds.api.views import implant_out, patient_out
 from idds.programmer.entry import quantity_of
 from idds.store import Action, Actor
+from idds.store.backup import export_patient
 from idds.store.patients import (
     ImplantDetails,
     get_patient,
@@ -61,6 +62,12 @@ def correct(clinic: ClinicDep, patient_id: PatientId, given: PatientChange,
     """Correct the name or birth date; 409 if the patient changed since `expected_version`."""
     return patient_out(update_patient(clinic.db, actor, patient_id, given.expected_version,
                                       given.reason, given.name, given.birth_date))
+
+
+@router.get("/patients/{patient_id}/export", response_model=dict[str, object])
+def export(clinic: ClinicDep, patient_id: PatientId, actor: Reader) -> dict[str, object]:
+    """The patient's whole record as data (docs/store.md "Export and restore")."""
+    return export_patient(clinic.db, actor, patient_id)
 
 
 @router.get("/patients/{patient_id}/implants", response_model=list[ImplantOut])

@@ -8,6 +8,10 @@ programmer directory as `idds console`.
   record, one demo patient per pump paired with the directory (`idds pump serve`, then
   `idds program pair --device DIR`), with a refill and a therapy sent to each; prints logins.
 - `idds clinic patients [--db URL] [--json]`: the patients with their ids and implants.
+- `idds clinic export --format json|csv [--patient ID] --out PATH [--db URL]`: the whole
+  clinic (every table, a backup; JSON file or a folder of CSV files, owner-only) or one
+  patient's record; `idds clinic restore FILE [--db URL]` puts a clinic export into an empty
+  database (docs/store.md "Export and restore").
 
 The person at the terminal acts as `cli:<login>` in the role the work needs (a nurse's for a
 sync and the list; the demo's own users for the demo), as every store command does.
@@ -16,9 +20,11 @@ sync and the list; the demo's own users for the demo), as every store command do
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -30,6 +36,7 @@ from idds.cli.druglib import LibraryOption, open_library
 from idds.cli.output import JsonOption, console, print_json
 from idds.errors import IddsError
 from idds.store import UserRole
+from idds.store.backup import as_csv, export_clinic, export_patient, restore
 from idds.store.patients import implants_of, list_patients
 from idds.store.therapy import install_library
 from idds.store.url import data_dir
@@ -37,7 +44,8 @@ from idds.store.url import data_dir
 if TYPE_CHECKING:  # the server stack loads only for the commands that talk to pumps
     from idds.api import Clinic
 
-app = typer.Typer(help="The clinic's pumps and patients: sync, seed-demo, patients.",
+app = typer.Typer(help="The clinic's pumps and patients: sync, seed-demo, patients, export, "
+                  "restore.",
                   no_args_is_help=True)
 
 DeviceOption = Annotated[Path | None, typer.Option(
@@ -133,3 +141,64 @@ def patients(db: DbOption = None, as_json: JsonOption = False) -> None:
                   markup=False, soft_wrap=True)
     if not rows:
         out.print("no patients in the record", markup=False)
+
+
+class ExportFormat(StrEnum):
+    JSON = "json"
+    CSV = "csv"
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write `text` to `path`, owner-only (an export is as secret as the record)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    except OSError as exc:
+        raise IddsError(f"--out {path}: {exc.strerror}") from None
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+@app.command("export")
+def export_command(
+    out: Annotated[Path, typer.Option("--out", help="The JSON file, or the folder for the CSV "
+                                      "files (one per table).")],
+    export_format: Annotated[ExportFormat, typer.Option("--format", help="json or csv.")]
+    = ExportFormat.JSON,
+    patient: Annotated[int | None, typer.Option(
+        help="One patient's record (default: the whole clinic, a backup).")] = None,
+    db: DbOption = None,
+) -> None:
+    """Export the clinic (every table: a backup) or one patient's record."""
+    with open_record(db, migrate_empty=False) as record:
+        document = (export_clinic(record, local_admin()) if patient is None else
+                    export_patient(record, local_operator(UserRole.NURSE), patient))
+    if export_format is ExportFormat.JSON:
+        _write_private(out, json.dumps(document, sort_keys=True, indent=1) + "\n")
+    else:
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise IddsError(f"--out {out}: {exc.strerror}") from None
+        files = as_csv(document)
+        for name, text in files.items():
+            _write_private(out / name, text)
+    rows = sum(len(r) for r in document["tables"].values())
+    print(f"exported {document['scope']}: {rows} rows of {len(document['tables'])} tables to "
+          f"{out}")
+
+
+@app.command("restore")
+def restore_command(
+    source: Annotated[Path, typer.Argument(help="A clinic export (JSON) to restore.")],
+    db: DbOption = None,
+) -> None:
+    """Restore a clinic export into an empty database (created and migrated if need be)."""
+    try:
+        document = json.loads(source.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise IddsError(f"{source}: {exc.strerror}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise IddsError(f"{source} is not JSON: {exc}") from None
+    with open_record(db) as record:
+        counts = restore(record, local_admin(), document, source.name)
+    print(f"restored {sum(counts.values())} rows of {len(counts)} tables from {source}")

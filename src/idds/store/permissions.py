@@ -2,7 +2,9 @@
 
 Roles (issue 16): a clinician programs therapy; a nurse refills, keeps the diary and
 acknowledges alarms; a patient sees and writes only their own record and diary; a researcher
-reads de-identified data and runs trials; an admin manages users and the drug library. Admins
+reads de-identified data and runs trials; an admin manages users and the drug library, and
+backs up and restores the whole record (the one reading of clinical rows an admin does: a
+backup is every row). Admins
 do not read clinical records by default (least privilege, IEC 81001-5-1): an admin who is also
 on the care team has a second, clinical account.
 
@@ -51,6 +53,8 @@ class Action(StrEnum):
     RECORD_SELECTION = "record candidacy or screening"
     MANAGE_USERS = "manage users"
     READ_AUDIT = "read audit trail"
+    EXPORT_RECORD = "export the whole record"
+    RESTORE_RECORD = "restore the whole record"
 
 
 _C, _N, _P, _R, _A = (UserRole.CLINICIAN, UserRole.NURSE, UserRole.PATIENT,
@@ -79,6 +83,8 @@ PERMISSIONS: dict[Action, frozenset[UserRole]] = {
     Action.RECORD_SELECTION: frozenset({_C}),
     Action.MANAGE_USERS: frozenset({_A}),
     Action.READ_AUDIT: frozenset({_A}),
+    Action.EXPORT_RECORD: frozenset({_A}),
+    Action.RESTORE_RECORD: frozenset({_A}),
 }
 #: Actions on one patient's record: a patient may do them on their own record only.
 PATIENT_SCOPED = frozenset({Action.READ_RECORD, Action.WRITE_DIARY})
