@@ -5,6 +5,7 @@ that stores the pump's log after verifying its hash chain."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -148,6 +149,42 @@ def test_two_clinicians_on_one_pump_get_one_change_and_a_conflict(
                          headers=users.auth(UserRole.NURSE))
     assert synced.status_code == 200, synced.text
     assert "0.5 mg/day" in synced.json()["therapy"]  # the pump runs the first change only
+
+
+def test_two_confirms_at_the_same_moment_leave_the_pump_and_the_record_agreeing(
+        client: TestClient, users: Users, pump: str, clinic: Clinic, clock: FakeClock) -> None:
+    """Both confirms in flight at once (threads): one is sent and recorded, the other is a
+    409 that sent nothing, and the pump runs what the record says."""
+    add_user(clinic.db, actor(UserRole.ADMIN, clock, "root"), "clinician2",
+             UserRole.CLINICIAN, PASSWORD, hasher=CHEAP)
+    theirs = {"Authorization": "Bearer " + client.post(f"{API}/session", json={
+        "username": "clinician2", "password": PASSWORD}).json()["token"]}
+    implant = _implant(client, users, pump)
+    _refill(client, users, implant)
+    mine = _propose(client, users, implant, "0.5 mg/day")
+    rival = _propose(client, users, implant, "0.55 mg/day", headers=theirs)
+    answers: dict[str, Any] = {}
+
+    def confirm(name: str, proposal: str, headers: dict[str, str]) -> None:
+        answers[name] = client.post(f"{API}/programs/proposals/{proposal}/confirm",
+                                    headers=headers, json={"reason": "start"})
+
+    threads = [threading.Thread(target=confirm, args=("mine", mine["proposal_id"],
+                                                      users.auth(UserRole.CLINICIAN))),
+               threading.Thread(target=confirm, args=("theirs", rival["proposal_id"], theirs))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    codes = sorted(a.status_code for a in answers.values())
+    assert codes == [201, 409], {k: a.text for k, a in answers.items()}
+    winner = next(a for a in answers.values() if a.status_code == 201).json()["program"]
+    history = client.get(f"{API}/patients/{users.patient_id}/implants/{implant}/programs",
+                         headers=users.auth(UserRole.NURSE)).json()
+    assert [p["id"] for p in history] == [winner["id"]]
+    synced = client.post(f"{API}/patients/{users.patient_id}/implants/{implant}/sync",
+                         headers=users.auth(UserRole.NURSE)).json()
+    assert f"continuous {winner['daily_dose']['value']} mg/day" in synced["therapy"]
 
 
 def test_a_sync_stores_the_pump_log_once(client: TestClient, users: Users, pump: str) -> None:

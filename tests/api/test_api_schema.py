@@ -1,13 +1,15 @@
 """schemathesis against the published OpenAPI: generated requests to every route (as a
-clinician, the role with the most routes), and no answer is a server error or off its
-schema (a request that is valid by the schema may still be refused, with 409 or 422: a
-duplicate identifier, a dose over a hard limit; so the "positive data accepted" check is
-off). Bounded here (`SCHEMA_EXAMPLES` per route); `IDDS_SCHEMA_LONG=1` runs 500 per route.
-The routes that talk to a pump are left out: without one they answer 502 by design, and
-they are tested on a real emulated pump (test_api_pumps); so is the logout."""
+clinician, the role with the most routes, and as an admin, who has the others), and no
+answer is a server error or off its schema. A request valid by the schema may still be
+refused with 409 or 422 (a duplicate identifier, a dose over a hard limit), so the
+"positive data accepted" check is off. Bounded here (`SCHEMA_EXAMPLES` per route);
+`IDDS_SCHEMA_LONG=1` runs 500 per route. The routes that talk to a pump are left out:
+without one they answer 502 by design, and they are tested on a real emulated pump
+(test_api_pumps); so is the logout."""
 
 from __future__ import annotations
 
+import itertools
 import os
 
 import schemathesis
@@ -29,19 +31,20 @@ def test_no_server_error_and_every_answer_on_its_schema(client: TestClient,
                                                          users: Users) -> None:
     schema = schemathesis.openapi.from_asgi(f"{API}/openapi.json", client.app).exclude(
         operation_id_regex="|".join(f"^{n}_" for n in LEFT_OUT))
-    headers = users.auth(UserRole.CLINICIAN)
     tested = []
-    for result in schema.get_all_operations():
+    for result, role in itertools.product(schema.get_all_operations(),
+                                          (UserRole.CLINICIAN, UserRole.ADMIN)):
+        headers = users.auth(role)
         operation = result.ok()
 
         @given(case=operation.as_strategy())
         @settings(max_examples=SCHEMA_EXAMPLES, deadline=None, derandomize=True,
                   database=None, suppress_health_check=list(HealthCheck))
         def check(case: schemathesis.Case) -> None:
-            response = case.call(headers=headers)
+            response = case.call(headers=headers)  # noqa: B023 (called in this iteration)
             assert response.status_code < 500, (case.method, case.path, response.text)
             case.validate_response(response, excluded_checks=[positive_data_acceptance])
 
         check()
         tested.append(operation.label)
-    assert len(tested) >= 20, tested
+    assert len(tested) >= 40, tested

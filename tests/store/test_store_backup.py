@@ -159,6 +159,12 @@ def test_only_an_admin_backs_up_the_whole_record(db: Database, clock: FakeClock)
     (lambda d: d["tables"].pop("alarm"), "tables are not the record's tables"),
     (lambda d: d["tables"]["patient"][0].update(birth_date="May"), "patient.birth_date"),
     (lambda d: d["tables"]["patient"][0].pop("name"), "a row of patient"),
+    (lambda d: d["tables"]["patient"][0].update(version="abc"), "patient.version"),
+    (lambda d: d["tables"]["patient"][0].update(version=True), "patient.version"),
+    (lambda d: d["tables"]["patient"][0].update(created_at="2026-03-01T00:00:00"),
+     "no time zone"),
+    (lambda d: d["tables"]["patient"][0].update(name=None), "patient.name has no value"),
+    (lambda d: d["tables"]["patient"][0].update(identifier="x" * 65), "longer than 64"),
     (lambda d: d["tables"]["audit_record"][1].update(actor="mallory"), "does not verify"),
 ])
 def test_a_bad_export_is_refused_and_nothing_is_written(
@@ -185,6 +191,8 @@ def test_export_and_restore_through_the_cli(db: Database, clock: FakeClock,
     _fill(db, clock, library)
     source, target = (u.render_as_string(hide_password=False) for u in (url, url_factory()))
     backup = tmp_path / "backup.json"
+    backup.write_text("an older file, readable by all")
+    backup.chmod(0o644)
     assert main(["clinic", "export", "--out", str(backup), "--db", source]) == 0
     assert "exported clinic" in capsys.readouterr().out
     assert stat.S_IMODE(backup.stat().st_mode) == 0o600  # it holds password hashes

@@ -1,7 +1,8 @@
 """The demo clinic of `idds console --demo`: users of every role, and one virtual patient per
 emulated pump, each with an implant, a refill and a therapy sent over the secure link and
-recorded, exactly as the API's own routes do it. Demo data, for trying the console: the
-people are invented; the therapies are the drug library's usual intrathecal morphine starts.
+recorded through the same steps as the API's confirm routes (`idds.api.changes`). Demo
+data, for trying the console: the people are invented; the therapies are intrathecal
+morphine starts within the drug library's limits.
 """
 
 from __future__ import annotations
@@ -10,13 +11,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from idds.api.changes import send_refill, send_therapy
 from idds.api.clinic import Clinic
+from idds.api.linked import talking_to
 from idds.programmer import RefillRequest, TherapyRequest
 from idds.pump import Continuous, DemandBolus, Therapy
 from idds.store import Actor, UserRole
 from idds.store.patients import ImplantDetails, record_implant, register_patient
-from idds.store.refills import record_refill
-from idds.store.therapy import record_program
 from idds.store.users import add_user
 from idds.units import parse_quantity
 
@@ -54,19 +55,18 @@ async def seed_demo(clinic: Clinic, pump_serials: list[str], installer: Actor
         implant = record_implant(clinic.db, doctor, patient.id, ImplantDetails(
             serial, "IDDS emulated pump", "intrathecal catheter", "T10",
             today - timedelta(days=14), parse_quantity("0.1248 mL")))
-        async with clinic.pumps.open(serial) as programmer:
+        async with talking_to(clinic, implant) as programmer:
             change = await programmer.plan_refill(RefillRequest(
                 parse_quantity("0 mL"), parse_quantity("20 mL"), parse_quantity("10 mg/mL"),
                 "morphine"))
-            await programmer.send_refill(change)
-            record_refill(clinic.db, nurse, implant.id, change, f"DEMO-LOT-{number}", None)
-            therapy = Therapy(Continuous(parse_quantity(dose)), DemandBolus(
-                parse_quantity("0.05 mg"), parse_quantity("10 min"), parse_quantity("2 h"), 4))
+        await send_refill(clinic, nurse, implant, change, f"DEMO-LOT-{number}", today)
+        therapy = Therapy(Continuous(parse_quantity(dose)), DemandBolus(
+            parse_quantity("0.05 mg"), parse_quantity("10 min"), parse_quantity("2 h"), 4))
+        async with talking_to(clinic, implant) as programmer:
             plan = await programmer.plan_therapy(TherapyRequest(
                 "morphine", parse_quantity("10 mg/mL"), therapy, opioid_tolerant=True))
-            await programmer.send_therapy(plan)
-            record_program(clinic.db, doctor, implant.id, plan, clinic.library_version_id,
-                           "demo clinic: starting dose", replaces=None)
+        await send_therapy(clinic, doctor, implant, plan, None, clinic.library_version_id,
+                           "demo clinic: starting dose")
         password = secrets.token_urlsafe(9)
         add_user(clinic.db, installer, f"patient{number}", UserRole.PATIENT, password,
                  patient.id)

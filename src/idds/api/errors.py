@@ -12,6 +12,8 @@ write the store refuses is rolled back whole (`idds.store.database`).
 | `invalid` | 422 | a field that is missing or malformed: `field` names it |
 | `refused` | 422 | the drug library, the pump's rules or the record refused the change |
 | `pump_unreachable` | 502 | the pump did not answer, or is not paired with the clinic |
+| `pump_state_unknown` | 502 | a change was sent, the pump not read back: interrogate it |
+| `database_unavailable` | 503 | the database could not be reached (the detail is logged) |
 | `busy` | 503 | another writer held the database too long: try again |
 | `internal` | 500 | a fault of the server itself (logged; the body says nothing more) |
 """
@@ -35,6 +37,7 @@ from idds.programmer.entry import EntryError
 from idds.store import (
     AccessDeniedError,
     DatabaseBusyError,
+    DatabaseUrlError,
     DuplicateError,
     FreshLoginRequiredError,
     LoginError,
@@ -55,6 +58,8 @@ class RefusalCode(StrEnum):
     INVALID = "invalid"
     REFUSED = "refused"
     PUMP_UNREACHABLE = "pump_unreachable"
+    PUMP_STATE_UNKNOWN = "pump_state_unknown"
+    DATABASE_UNAVAILABLE = "database_unavailable"
     BUSY = "busy"
     INTERNAL = "internal"
 
@@ -106,7 +111,7 @@ RESPONSES: dict[int | str, dict[str, object]] = {
         (409, "Changed since it was read"),
         (422, "Invalid or refused: nothing happened"),
         (502, "The pump was not reached or did not answer"),
-        (503, "The database was busy: nothing happened"),
+        (503, "The database was busy or unreachable: nothing happened"),
     )
 }
 
@@ -124,6 +129,10 @@ def _respond(status: int, code: RefusalCode, message: str,
 async def _idds_error(_request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, ApiError):
         return _respond(exc.status, exc.code, str(exc), exc.field)
+    if isinstance(exc, DatabaseUrlError):  # the server's own database: say nothing of it
+        LOG.error("database unavailable: %s", exc)
+        return _respond(503, RefusalCode.DATABASE_UNAVAILABLE,
+                        "the database could not be reached: try again (logged)")
     for kind, status, code in _KINDS:
         if isinstance(exc, kind):
             return _respond(status, code, str(exc), getattr(exc, "field", None))

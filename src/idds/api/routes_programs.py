@@ -5,18 +5,19 @@ compared, and is recorded with the program it replaced).
 
 Two clinicians changing the same pump: the second confirm finds that the program in force is
 no longer the one its Finish screen showed and gets 409 (`StaleWriteError`), never a change
-stacked on one its author did not see.
+stacked on one its author did not see (the check, the send and the record happen under the
+pump's lock: `idds.api.changes`).
 """
 
 from __future__ import annotations
 
-from contextlib import suppress
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from starlette.concurrency import run_in_threadpool
 
 from idds.api.auth import ClinicDep, Reader, permitted
+from idds.api.changes import send_therapy
 from idds.api.errors import RESPONSES, ApiError, RefusalCode
 from idds.api.linked import implant_of, same_pump, talking_to
 from idds.api.proposals import PendingChange, Proposals
@@ -31,11 +32,10 @@ from idds.api.schemas import (
     SentProgramOut,
 )
 from idds.api.views import breaches_out, program_out
-from idds.link.errors import TransportError
 from idds.programmer import TherapyPlan, TherapyRequest
 from idds.programmer.entry import TherapyFields, quantity_of, therapy_of
-from idds.store import Action, Actor, StaleWriteError
-from idds.store.therapy import checks_data, latest_program, programs_of, record_program
+from idds.store import Action, Actor
+from idds.store.therapy import checks_data, latest_program, programs_of
 from idds.units import Kind
 
 router = APIRouter(tags=["programs"], responses=RESPONSES)
@@ -104,22 +104,7 @@ async def confirm(clinic: ClinicDep, proposal_id: str, given: ConfirmProgramIn,
                            "the override again (override_confirmed)", "override_confirmed")
         plan = plan.with_override_confirmed()
     implant = await implant_of(clinic, actor, proposal.patient_id, proposal.implant_id)
-    current = await run_in_threadpool(latest_program, clinic.db, actor, proposal.patient_id,
-                                      proposal.implant_id)
-    if (None if current is None else current.id) != proposal.replaces:
-        raise StaleWriteError(f"program {current.id if current else 'none'} was recorded for "
-                              "this pump since the change was planned: plan it again")
-    async with talking_to(clinic, implant) as programmer:
-        with suppress(TransportError):  # no answer: the read-back says if the pump took it
-            await programmer.send_therapy(plan)
-        status = same_pump(implant, await programmer.interrogate())
-    matches = (status.therapy == plan.request.therapy and status.drug == plan.request.drug
-               .strip().lower())
-    if not matches:
-        raise ApiError(502, RefusalCode.PUMP_UNREACHABLE,
-                       f"the pump reads back {status.therapy_text}, not the therapy sent: "
-                       "nothing was recorded; interrogate the pump and plan again")
-    library_version = proposal.library_version_id or clinic.library_version_id
-    row = await run_in_threadpool(record_program, clinic.db, actor, proposal.implant_id, plan,
-                                  library_version, given.reason, replaces=proposal.replaces)
+    row, status = await send_therapy(clinic, actor, implant, plan, proposal.replaces,
+                                     proposal.library_version_id or clinic.library_version_id,
+                                     given.reason)
     return SentProgramOut(program=program_out(row), read_back=status.therapy_text)

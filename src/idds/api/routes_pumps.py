@@ -5,15 +5,12 @@ read back, recorded with its lot and the next refill date); sync one pump or eve
 
 from __future__ import annotations
 
-import math
-from datetime import date, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
-from starlette.concurrency import run_in_threadpool
 
 from idds.api.auth import ClinicDep, Reader, permitted
-from idds.api.clinic import Clinic
+from idds.api.changes import send_refill
 from idds.api.errors import RESPONSES, ApiError, RefusalCode
 from idds.api.linked import implant_of, same_pump, talking_to
 from idds.api.proposals import PendingChange, Proposals
@@ -29,12 +26,12 @@ from idds.api.schemas import (
 )
 from idds.api.sync import sync_all, sync_implant
 from idds.api.views import log_entry_out, reading_out, refill_out
-from idds.programmer import PumpStatus, RefillChange, RefillRequest
+from idds.programmer import RefillChange, RefillRequest
 from idds.programmer.entry import quantity_of
 from idds.store import Action, Actor
 from idds.store.pumplogs import log_of
 from idds.store.readings import readings_of
-from idds.store.refills import record_refill, refills_of
+from idds.store.refills import refills_of
 from idds.units import Kind
 
 router = APIRouter(tags=["pumps"], responses=RESPONSES)
@@ -70,12 +67,7 @@ async def propose_refill(clinic: ClinicDep, patient_id: PatientId, implant_id: I
                        rows=[RowOut(setting=r.setting, old=r.old, new=r.new)
                              for r in change.rows],
                        notes=[], warnings=list(change.warnings),
-                       needs_override_confirmation=change.mismatch)
-
-
-def _next_refill(clinic: Clinic, status: PumpStatus) -> date | None:
-    days = status.refill_due_in_days
-    return None if days is None else clinic.today() + timedelta(days=math.floor(days))
+                       needs_mismatch_acceptance=change.mismatch)
 
 
 @router.post("/refills/proposals/{proposal_id}/confirm", response_model=RefillOut,
@@ -94,11 +86,7 @@ async def confirm_refill(clinic: ClinicDep, proposal_id: str, given: ConfirmRefi
         raise ApiError(422, RefusalCode.INVALID, "expected and withdrawn volumes do not match: "
                        "fill anyway only with accept_mismatch", "accept_mismatch")
     implant = await implant_of(clinic, actor, proposal.patient_id, proposal.implant_id)
-    async with talking_to(clinic, implant) as programmer:
-        await programmer.send_refill(change)
-        status = same_pump(implant, await programmer.interrogate())
-    row = await run_in_threadpool(record_refill, clinic.db, actor, implant.id, change,
-                                  given.lot, _next_refill(clinic, status))
+    row = await send_refill(clinic, actor, implant, change, given.lot, clinic.today())
     return refill_out(row)
 
 

@@ -9,13 +9,12 @@ ISO 8601 in UTC.
 from __future__ import annotations
 
 from datetime import date, datetime
-from fractions import Fraction
 from typing import Annotated
 
 from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field
 
-from idds.units import Quantity
+from idds.units import Quantity, format_number, terminates
 
 #: The largest row id a path takes (a 32-bit key: larger ones are refused as invalid).
 MAX_ID = 2**31 - 1
@@ -45,28 +44,9 @@ class QuantityOut(BaseModel):
     @staticmethod
     def of(quantity: Quantity, unit: str | None = None) -> QuantityOut:
         q = quantity if unit is None else quantity.to(unit)
-        exact = Fraction(q.base) / q.unit.base_per_unit
-        value = str(exact) if exact.denominator != 1 else str(exact.numerator)
-        if exact.denominator != 1 and _decimal(exact) is not None:
-            value = str(_decimal(exact))
+        exact = q.value_in(q.unit)
+        value = format_number(exact) if terminates(exact.denominator) else str(exact)
         return QuantityOut(value=value, unit=q.unit.symbol, shown=q.display())
-
-
-def _decimal(value: Fraction) -> str | None:
-    """`value` as a finite decimal, if it has one."""
-    den = value.denominator
-    twos = fives = 0
-    while den % 2 == 0:
-        den, twos = den // 2, twos + 1
-    while den % 5 == 0:
-        den, fives = den // 5, fives + 1
-    if den != 1:
-        return None
-    places = max(twos, fives)
-    digits = value.numerator * 10**places // value.denominator
-    sign = "-" if digits < 0 else ""
-    text = str(abs(digits)).rjust(places + 1, "0")
-    return f"{sign}{text[:-places]}.{text[-places:]}"
 
 
 # -- sessions -------------------------------------------------------------------------------
@@ -192,6 +172,7 @@ class ProposalOut(BaseModel):
     warnings: list[str] = []
     breaches: list[BreachOut] = []
     needs_override_confirmation: bool = False
+    needs_mismatch_acceptance: bool = False
     next_refill: date | None = None
 
 

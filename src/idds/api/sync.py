@@ -31,10 +31,10 @@ async def sync_implant(clinic: Clinic, actor: Actor, implant: Implant) -> SyncOu
     if not download.verified:
         raise ApiError(502, RefusalCode.PUMP_UNREACHABLE, f"the pump's log fails verification: "
                        f"{download.reason}; nothing was stored")
+    done = await run_in_threadpool(import_log, clinic.db, actor, implant.id, download.entries,
+                                   download.head)  # first: a refused log stores nothing
     reading = await run_in_threadpool(record_reading, clinic.db, actor, implant.id, status,
                                       clinic.today())
-    done = await run_in_threadpool(import_log, clinic.db, actor, implant.id, download.entries,
-                                   download.head)
     open_kinds = {a.kind for a in await run_in_threadpool(alarms_of, clinic.db, actor,
                                                           implant.patient_id)
                   if a.implant_id == implant.id and a.acknowledged_at is None}

@@ -154,6 +154,7 @@ def _write_private(path: Path, text: str) -> None:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     except OSError as exc:
         raise IddsError(f"--out {path}: {exc.strerror}") from None
+    os.fchmod(fd, 0o600)  # a file that was there keeps its mode through O_CREAT: not this one
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(text)
 

@@ -18,7 +18,18 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Column, Date, LargeBinary, Table, func, select, text
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    func,
+    select,
+    text,
+)
 from sqlalchemy.orm import Session
 
 from idds.store.audit import AuditEntry, append, verify_chain
@@ -26,7 +37,7 @@ from idds.store.database import Database
 from idds.store.errors import StoreError
 from idds.store.migrate import current
 from idds.store.model import Base, Implant, Patient, TherapyProgram
-from idds.store.model.base import UtcDateTime, json_ready
+from idds.store.model.base import INT64_MAX, UtcDateTime, json_ready
 from idds.store.permissions import Action, Actor, authorize
 
 FORMAT = "idds-clinic-export"
@@ -106,10 +117,15 @@ def as_csv(document: dict[str, Any]) -> dict[str, str]:
 def _value(column: Column[Any], value: object) -> object:
     """A JSON value back into the column's type; a malformed one is refused, named."""
     if value is None:
+        if not column.nullable:
+            raise StoreError(f"{column.table.name}.{column.key} has no value")
         return None
     try:
         if isinstance(column.type, UtcDateTime):
-            return datetime.fromisoformat(str(value))
+            moment = datetime.fromisoformat(str(value))
+            if moment.tzinfo is None:
+                raise ValueError("no time zone")
+            return moment
         if isinstance(column.type, Date):
             return date.fromisoformat(str(value))
         if isinstance(column.type, LargeBinary):
@@ -117,6 +133,17 @@ def _value(column: Column[Any], value: object) -> object:
         if isinstance(column.type, Boolean):
             if not isinstance(value, bool):
                 raise ValueError("not true or false")
+            return value
+        if isinstance(column.type, Integer):
+            if isinstance(value, bool) or not isinstance(value, int) or \
+                    abs(value) > INT64_MAX:
+                raise ValueError("not a whole number within 64 bits")
+            return value
+        if isinstance(column.type, String):
+            if not isinstance(value, str):
+                raise ValueError("not text")
+            if column.type.length is not None and len(value) > column.type.length:
+                raise ValueError(f"longer than {column.type.length} characters")
             return value
     except ValueError as exc:
         raise StoreError(f"{column.table.name}.{column.key}: {value!r} is not a "

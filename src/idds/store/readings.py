@@ -13,6 +13,7 @@ from idds.programmer import PumpStatus
 from idds.pump.records import therapy_record
 from idds.store.canonical import canonical_json
 from idds.store.database import Database
+from idds.store.errors import StoreError
 from idds.store.model import Implant, PumpReading
 from idds.store.permissions import Action, Actor
 from idds.store.quantities import concentration_columns, nl_of
@@ -26,13 +27,18 @@ def alarm_kinds(status: PumpStatus) -> list[str]:
     return [k for k in kinds if isinstance(k, str)]
 
 
+def refill_due(status: PumpStatus, today: date) -> date | None:
+    """`today` plus the pump's days to its low-reservoir alarm, rounded down (never later
+    than the pump says); None when the pump gives none."""
+    due = status.refill_due_in_days
+    return None if due is None else today + timedelta(days=math.floor(due))
+
+
 def record_reading(db: Database, actor: Actor, implant_id: int, status: PumpStatus,
                    today: date) -> PumpReading:
-    """Store what the pump showed; the refill due date is `today` plus the pump's days to
-    its low-reservoir alarm, rounded down (never later than the pump says)."""
+    """Store what the pump showed (the refill due date: `refill_due`)."""
     num, den = (None, None) if status.concentration is None else \
         concentration_columns(status.concentration)
-    due = status.refill_due_in_days
     with db.write(actor, Action.IMPORT_PUMP_LOG) as w:
         fetch(w.session, Implant, implant_id)
         return w.create(PumpReading(
@@ -43,7 +49,7 @@ def record_reading(db: Database, actor: Actor, implant_id: int, status: PumpStat
             reservoir_nl=nl_of(status.reservoir_estimate, "reservoir"),
             capacity_nl=nl_of(status.reservoir_capacity, "reservoir capacity"),
             low_alarm_nl=nl_of(status.low_reservoir_alarm, "low-reservoir alarm volume"),
-            refill_due_on=None if due is None else today + timedelta(days=math.floor(due)),
+            refill_due_on=refill_due(status, today),
             battery=status.battery[:40],
             battery_eri_days=max(0, math.floor(status.battery_eri_in_days)),
             alarms=canonical_json(alarm_kinds(status)), log_length=status.log_length,
@@ -56,7 +62,7 @@ def readings_of(db: Database, actor: Actor, patient_id: int,
     with db.read(actor, Action.READ_RECORD, patient_id) as session:
         implant = fetch(session, Implant, implant_id)
         if implant.patient_id != patient_id:
-            return []
+            raise StoreError(f"implant {implant_id} is not patient {patient_id}'s")
         return list(session.scalars(select(PumpReading)
                                     .where(PumpReading.implant_id == implant_id)
                                     .order_by(PumpReading.id)))

@@ -5,7 +5,7 @@ Parse text with `parse_quantity`; build from numbers with `Quantity.of`; show wi
 """
 
 from idds.units.parse import parse_quantity
-from idds.units.quantity import Quantity, exact, format_number
+from idds.units.quantity import Quantity, exact, format_number, terminates
 from idds.units.table import ACCEPTED, Dimension, Kind, Unit, UnitError, parse_unit
 
 __all__ = [
@@ -19,4 +19,5 @@ __all__ = [
     "format_number",
     "parse_quantity",
     "parse_unit",
+    "terminates",
 ]

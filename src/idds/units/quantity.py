@@ -196,7 +196,7 @@ def format_number(value: Fraction, digits: int | None = None) -> str:
     With `digits`, at most that many significant digits are shown in any case (for screens);
     without, a terminating decimal is shown whole so that parsing the text gives the value back.
     """
-    if _terminates(value.denominator) and digits is None:
+    if terminates(value.denominator) and digits is None:
         text = format(Decimal(value.numerator) / Decimal(value.denominator), "f")
         return _strip_zeros(text)
     shown = digits if digits is not None else 12
@@ -208,7 +208,8 @@ def format_number(value: Fraction, digits: int | None = None) -> str:
     return _strip_zeros(text)
 
 
-def _terminates(denominator: int) -> bool:
+def terminates(denominator: int) -> bool:
+    """Whether a fraction with this denominator has a finite decimal expansion."""
     for prime in (2, 5):
         while denominator % prime == 0:
             denominator //= prime
