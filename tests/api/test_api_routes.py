@@ -180,6 +180,13 @@ def test_exports_the_patient_for_the_care_team_and_the_clinic_for_admins(
     backup = client.get(f"{API}/export", headers=users.auth(UserRole.ADMIN)).json()
     assert backup["scope"] == "clinic" and len(backup["tables"]["user_account"]) == 5
     error(client.get(f"{API}/export", headers=users.auth(UserRole.CLINICIAN)), 403, "forbidden")
+    bundle = client.get(f"{API}/patients/{users.patient_id}/fhir", params={"version": "R4B"},
+                        headers=users.auth(UserRole.PATIENT)).json()
+    assert bundle["resourceType"] == "Bundle" and bundle["entry"][0]["resource"]["id"] == \
+        f"patient-{users.patient_id}"
+    wrong = client.get(f"{API}/patients/{users.patient_id}/fhir", params={"version": "R6"},
+                       headers=users.auth(UserRole.PATIENT))
+    assert error(wrong, 422, "invalid")["field"] == "version"
 
 
 def test_logout_ends_the_session(client: TestClient, users: Users) -> None:

@@ -19,8 +19,9 @@ RANK = {
     "emulator": 6, "control": 6, "selection": 6,
     "programmer": 7, "trial": 7,
     "validation": 8, "store": 8,
-    "api": 9,
-    "cli": 10, "__main__": 11,
+    "interop": 9,
+    "api": 10,
+    "cli": 11, "__main__": 12,
 }
 
 #: Modules allowed past the size guideline, and why.

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 
 from idds.api.auth import ClinicDep, Reader, permitted
 from idds.api.errors import RESPONSES
@@ -19,6 +20,7 @@ from idds.api.schemas import (
     PatientOut,
 )
 from idds.api.views import implant_out, patient_out
+from idds.interop.fhir_export import FhirVersion, dose_units, patient_bundle
 from idds.programmer.entry import quantity_of
 from idds.store import Action, Actor
 from idds.store.backup import export_patient
@@ -68,6 +70,18 @@ def correct(clinic: ClinicDep, patient_id: PatientId, given: PatientChange,
 def export(clinic: ClinicDep, patient_id: PatientId, actor: Reader) -> dict[str, object]:
     """The patient's whole record as data (docs/store.md "Export and restore")."""
     return export_patient(clinic.db, actor, patient_id)
+
+
+@router.get("/patients/{patient_id}/fhir", response_model=dict[str, object])
+def fhir(clinic: ClinicDep, patient_id: PatientId, actor: Reader,
+         version: Annotated[FhirVersion, Query(description="R5 or R4B")] = FhirVersion.R5,
+         since: Annotated[date | None, Query(description="Only programs, diary and alarms "
+                                             "from this date (UTC) on.")] = None
+         ) -> dict[str, object]:
+    """The patient's record as a validated FHIR transaction Bundle (docs/interop.md)."""
+    start = None if since is None else datetime.combine(since, datetime.min.time(), UTC)
+    return patient_bundle(clinic.db, actor, patient_id, dose_units(clinic.library), version,
+                          start)
 
 
 @router.get("/patients/{patient_id}/implants", response_model=list[ImplantOut])

@@ -22,6 +22,7 @@ from idds.cli import (
     clinic,
     console,
     demo,
+    export,
     library,
     patient,
     program,
@@ -81,6 +82,7 @@ app.add_typer(users.app, name="users")
 app.add_typer(audit.app, name="audit")
 app.add_typer(storedb.app, name="store")
 app.add_typer(clinic.app, name="clinic")
+app.add_typer(export.app, name="export")
 
 
 def _usage_error(exc: Exception) -> tuple[int, str] | None:

@@ -1,0 +1,52 @@
+"""`idds export fhir --patient ID [--fhir-version R5|R4B] [--since DATE] --out FILE
+[--db URL]`: the patient's record as a FHIR transaction Bundle, validated
+(docs/interop.md)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from idds.cli.database import DbOption, local_operator, open_record
+from idds.cli.druglib import LibraryOption, open_library
+from idds.errors import IddsError
+from idds.store import UserRole
+
+app = typer.Typer(help="The record for a hospital: FHIR R5 or R4B.", no_args_is_help=True)
+
+
+@app.command("fhir")
+def fhir(
+    patient: Annotated[int, typer.Option(help="The patient's record id (idds clinic patients).")],
+    out: Annotated[Path, typer.Option(help="The Bundle's JSON file.")],
+    fhir_version: Annotated[str, typer.Option("--fhir-version", help="R5 or R4B.")] = "R5",
+    since: Annotated[str | None, typer.Option(
+        help="Only programs, diary and alarms from this date (YYYY-MM-DD, UTC) on.")] = None,
+    db: DbOption = None, library: LibraryOption = None,
+) -> None:
+    """Export a patient's record as a FHIR transaction Bundle, validated before writing."""
+    from idds.interop.fhir_export import FhirVersion, dose_units, patient_bundle
+
+    try:
+        version = FhirVersion(fhir_version.upper())
+    except ValueError:
+        raise IddsError(f"--fhir-version {fhir_version!r}: use R5 or R4B") from None
+    try:
+        start = None if since is None else datetime.combine(date.fromisoformat(since),
+                                                            datetime.min.time(), UTC)
+    except ValueError:
+        raise IddsError(f"--since {since!r} is not a date YYYY-MM-DD") from None
+    units = dose_units(open_library(library, None))
+    with open_record(db, migrate_empty=False) as record:
+        bundle = patient_bundle(record, local_operator(UserRole.NURSE), patient, units,
+                                version, start)
+    try:
+        out.write_text(json.dumps(bundle, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise IddsError(f"--out {out}: {exc.strerror}") from None
+    print(f"FHIR {version} Bundle of patient {patient}: {len(bundle.get('entry', []))} "
+          f"resources, validated, written to {out}")
