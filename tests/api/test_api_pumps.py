@@ -187,6 +187,34 @@ def test_two_confirms_at_the_same_moment_leave_the_pump_and_the_record_agreeing(
     assert f"continuous {winner['daily_dose']['value']} mg/day" in synced["therapy"]
 
 
+def test_a_hospital_fhir_order_becomes_a_proposal_like_any_change(
+        client: TestClient, users: Users, pump: str) -> None:
+    """The program exported as FHIR and sent back as the hospital's order is planned through
+    the pump and the library: the Finish screen shows it unchanged; a non-intrathecal order
+    is refused naming the element, and nothing is pending."""
+    implant = _implant(client, users, pump)
+    _refill(client, users, implant)
+    proposal = _propose(client, users, implant, "0.5 mg/day")
+    client.post(f"{API}/programs/proposals/{proposal['proposal_id']}/confirm",
+                headers=users.auth(UserRole.CLINICIAN), json={"reason": "start"})
+    bundle = client.get(f"{API}/patients/{users.patient_id}/fhir",
+                        headers=users.auth(UserRole.NURSE)).json()
+    (order,) = [e["resource"] for e in bundle["entry"]
+                if e["resource"]["resourceType"] == "MedicationRequest"]
+    url = f"{API}/patients/{users.patient_id}/implants/{implant}/programs/proposals/fhir"
+    planned = client.post(url, headers=users.auth(UserRole.CLINICIAN), json=order,
+                          params={"opioid_tolerant": "true"})
+    assert planned.status_code == 201, planned.text
+    rows = {r["setting"]: (r["old"], r["new"]) for r in planned.json()["rows"]}
+    old, new = rows["Basal dose per DAY (mg/day)"]
+    assert old == new == "0.5 mg/day"
+    order["dosageInstruction"][0]["route"]["coding"][0]["code"] = "26643006"  # oral
+    oral = client.post(url, headers=users.auth(UserRole.CLINICIAN), json=order)
+    assert "dosageInstruction[0].route: not intrathecal" in \
+        error(oral, 422, "refused")["message"]
+    error(client.post(url, headers=users.auth(UserRole.NURSE), json=order), 403, "forbidden")
+
+
 def test_a_sync_stores_the_pump_log_once(client: TestClient, users: Users, pump: str) -> None:
     implant = _implant(client, users, pump)
     _refill(client, users, implant)

@@ -11,13 +11,15 @@ pump's lock: `idds.api.changes`).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Body, Depends, Query
 from starlette.concurrency import run_in_threadpool
 
 from idds.api.auth import ClinicDep, Reader, permitted
 from idds.api.changes import send_therapy
+from idds.api.clinic import Clinic
 from idds.api.errors import RESPONSES, ApiError, RefusalCode
 from idds.api.linked import implant_of, same_pump, talking_to
 from idds.api.proposals import PendingChange, Proposals
@@ -32,6 +34,8 @@ from idds.api.schemas import (
     SentProgramOut,
 )
 from idds.api.views import breaches_out, program_out
+from idds.interop.fhir_export import FhirVersion
+from idds.interop.fhir_import import therapy_request
 from idds.programmer import TherapyPlan, TherapyRequest
 from idds.programmer.entry import TherapyFields, quantity_of, therapy_of
 from idds.store import Action, Actor
@@ -75,6 +79,28 @@ async def propose(clinic: ClinicDep, patient_id: PatientId, implant_id: ImplantI
     request = TherapyRequest(given.drug, quantity_of(given.concentration, Kind.CONCENTRATION,
                                                      "concentration"),
                              therapy, given.override_reason, given.opioid_tolerant)
+    return await _plan(clinic, actor, patient_id, implant_id, request)
+
+
+@router.post("/patients/{patient_id}/implants/{implant_id}/programs/proposals/fhir",
+             response_model=ProposalOut, status_code=201)
+async def propose_from_fhir(
+        clinic: ClinicDep, patient_id: PatientId, implant_id: ImplantId,
+        order: Annotated[dict[str, object], Body(description="A FHIR MedicationRequest.")],
+        actor: Annotated[Actor, Depends(permitted(Action.PROPOSE_THERAPY))],
+        version: Annotated[FhirVersion, Query(description="R5 or R4B")] = FhirVersion.R5,
+        override_reason: Annotated[str | None, Query(min_length=1, max_length=2000)] = None,
+        opioid_tolerant: bool = False) -> ProposalOut:
+    """Plan the therapy a hospital's FHIR MedicationRequest asks for: the same checks and
+    Finish screen as any change (docs/interop.md); what cannot be mapped is refused naming
+    the element."""
+    request = replace(therapy_request(order, version, clinic.library),
+                      override_reason=override_reason, opioid_tolerant=opioid_tolerant)
+    return await _plan(clinic, actor, patient_id, implant_id, request)
+
+
+async def _plan(clinic: Clinic, actor: Actor, patient_id: int, implant_id: int,
+                request: TherapyRequest) -> ProposalOut:
     implant = await implant_of(clinic, actor, patient_id, implant_id)
     current = await run_in_threadpool(latest_program, clinic.db, actor, patient_id, implant_id)
     async with talking_to(clinic, implant) as programmer:

@@ -37,6 +37,11 @@ PAIN_SCORE = Code(LOINC, "72514-3",
                   "Pain severity - 0-10 verbal numeric rating [Score] - Reported")
 SURVEY = Code(OBSERVATION_CATEGORY, "survey", "Survey")
 
+#: Extensions of a patient-bolus Dosage for what FHIR has no element for: how long one bolus
+#: takes, and the lockout from the start of the last bolus (each a `valueDuration`).
+BOLUS_DURATION_EXTENSION = "urn:idds:fhir:bolus-duration"
+LOCKOUT_EXTENSION = "urn:idds:fhir:bolus-lockout"
+
 #: IDDS unit symbols -> UCUM codes.
 UCUM_CODES = {
     "mg/day": "mg/d", "mcg/day": "ug/d", "ug/day": "ug/d",
@@ -45,6 +50,12 @@ UCUM_CODES = {
     "mg/mL": "mg/mL", "mcg/mL": "ug/mL",
     "mL": "mL", "h": "h", "min": "min", "day": "d", "d": "d",
 }
+
+
+#: UCUM codes -> the IDDS unit symbol read for them (the import's direction).
+FROM_UCUM = {"mg/d": "mg/day", "ug/d": "mcg/day", "mg/h": "mg/h", "ug/h": "mcg/h",
+             "mg": "mg", "ug": "mcg", "mg/mL": "mg/mL", "ug/mL": "mcg/mL", "mL": "mL",
+             "h": "h", "min": "min", "d": "day", "s": "s"}
 
 
 class CodeError(IddsError):

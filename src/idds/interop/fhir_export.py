@@ -28,7 +28,9 @@ from pydantic import ValidationError
 from idds.drugs import DrugLibrary
 from idds.errors import IddsError
 from idds.interop.codes import (
+    BOLUS_DURATION_EXTENSION,
     DEVICE_ASSOCIATION_STATUS,
+    LOCKOUT_EXTENSION,
     PAIN_SCORE,
     PATIENT_ID_SYSTEM,
     PUMP_SERIAL_SYSTEM,
@@ -146,12 +148,13 @@ def _dosages(therapy: Therapy, unit: str, version: FhirVersion) -> list[dict[str
     basal, demand = therapy.basal, therapy.demand
     out: list[dict[str, Any]] = []
     if isinstance(basal, Continuous):
-        out.append({"sequence": 1, "text": f"continuous {basal.dose_rate}", "route": route,
+        out.append({"sequence": 1, "text": f"continuous {basal.dose_rate.display(unit)}",
+                    "route": route,
                     "doseAndRate": [rate(basal.dose_rate, unit)]})
     elif isinstance(basal, Flex):
         for step in basal.days[0]:
             out.append({"sequence": 1, "text": f"from {clock_text(step.start_minute)}: "
-                        f"{step.dose_rate}", "route": route,
+                        f"{step.dose_rate.display(unit)}", "route": route,
                         "timing": {"repeat": {"timeOfDay": [
                             f"{clock_text(step.start_minute)}:00"]}},
                         "doseAndRate": [rate(step.dose_rate, unit)]})
@@ -159,9 +162,14 @@ def _dosages(therapy: Therapy, unit: str, version: FhirVersion) -> list[dict[str
         mass = unit.split("/")[0]
         most = {"numerator": quantity(demand.dose * demand.max_per_24h, mass),
                 "denominator": {"value": 1, "unit": "day", "system": UCUM, "code": "d"}}
-        bolus = {"sequence": 2, "text": f"patient bolus {demand.dose} over "
-                 f"{demand.duration}, lockout {demand.lockout}, at most "
-                 f"{demand.max_per_24h} a day", "route": route,
+        bolus = {"sequence": 2, "text": f"patient bolus {demand.dose.display(mass)} over "
+                 f"{demand.duration.display('min')}, lockout {demand.lockout.display('min')}"
+                 f", at most {demand.max_per_24h} a day", "route": route,
+                 "extension": [
+                     {"url": BOLUS_DURATION_EXTENSION,
+                      "valueDuration": quantity(demand.duration, "min")},
+                     {"url": LOCKOUT_EXTENSION, "valueDuration": quantity(demand.lockout,
+                                                                          "min")}],
                  "doseAndRate": [{"doseQuantity": quantity(demand.dose, mass)}],
                  "maxDosePerPeriod": [most] if version is FhirVersion.R5 else most}
         bolus["asNeeded" if version is FhirVersion.R5 else "asNeededBoolean"] = True
