@@ -26,6 +26,7 @@ from idds.interop.fhir_export import (
     patient_bundle,
     quantity,
     rate,
+    read_fhir_json,
     validated,
 )
 from idds.pump import AlarmKind
@@ -84,12 +85,13 @@ def test_the_bundle_validates_and_says_what_the_record_says(db: Database, clock:
     basal = newer["dosageInstruction"][0]
     assert basal["route"]["coding"][0]["code"] == "72607000"
     assert basal["doseAndRate"][0]["rateQuantity"] == {
-        "value": 1.1, "unit": "mg/day", "system": "http://unitsofmeasure.org", "code": "mg/d"}
+        "value": Decimal("1.1"), "unit": "mg/day", "system": "http://unitsofmeasure.org",
+        "code": "mg/d"}
     bolus = newer["dosageInstruction"][1]
     assert bolus["doseAndRate"][0]["doseQuantity"]["code"] == "mg"
     most = bolus["maxDosePerPeriod"][0] if version is FhirVersion.R5 else \
         bolus["maxDosePerPeriod"]
-    assert most["numerator"]["value"] == 0.4  # 4 boluses of 0.1 mg a day
+    assert most["numerator"]["value"] == Decimal("0.4")  # 4 boluses of 0.1 mg a day
     (pain,) = _resources(bundle, "Observation")
     assert pain["code"]["coding"][0]["code"] == "72514-3" and pain["valueInteger"] == 4
     (device,) = _resources(bundle, "Device")
@@ -158,7 +160,9 @@ def test_export_fhir_through_the_cli(db: Database, clock: FakeClock, tmp_path: P
     assert main(["export", "fhir", "--patient", str(pid), "--fhir-version", "R4B", "--out",
                  str(out), "--db", url]) == 0
     assert "R4B Bundle" in capsys.readouterr().out
-    validated(json.loads(out.read_text()), FhirVersion.R4B)
+    written = read_fhir_json(out.read_text())
+    assert validated(written, FhirVersion.R4B) == patient_bundle(
+        db, actor(UserRole.NURSE, clock), pid, dose_units(load_library()), FhirVersion.R4B)
     for args, words in ((["--fhir-version", "R6"], "use R5 or R4B"),
                         (["--since", "yesterday"], "not a date"),
                         (["--patient", "99"], "no patient")):

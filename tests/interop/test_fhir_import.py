@@ -15,7 +15,14 @@ from typing import Any
 import pytest
 
 from idds.drugs import load_library
-from idds.interop.fhir_export import FhirError, FhirVersion, program_resources, rate
+from idds.interop.fhir_export import (
+    FhirError,
+    FhirVersion,
+    fhir_json,
+    program_resources,
+    rate,
+    read_fhir_json,
+)
 from idds.interop.fhir_import import therapy_request
 from idds.pump import Continuous, DemandBolus, Flex, FlexStep, Therapy
 from idds.pump.records import therapy_record
@@ -24,6 +31,8 @@ from idds.store.model import TherapyProgram
 from idds.units import Quantity
 from tests.store.store_helpers import START, q
 
+#: The patient the orders are for: record id 1, clinic identifier MRN-1.
+PATIENT = (1, "MRN-1")
 EXAMPLES = Path(__file__).parent.parent / "fixtures" / "fhir-examples"
 LIBRARY = load_library()
 BOLUS = DemandBolus(q("0.05 mg"), q("10 min"), q("2 h"), 4)
@@ -53,7 +62,7 @@ def _request(therapy: Therapy, version: FhirVersion) -> dict[str, Any]:
 def test_an_exported_program_imports_as_the_same_therapy(therapy: Therapy,
                                                          version: FhirVersion) -> None:
     exported = _request(therapy, version)
-    imported = therapy_request(copy.deepcopy(exported), version, LIBRARY)
+    imported = therapy_request(copy.deepcopy(exported), version, LIBRARY, *PATIENT)
     assert imported.therapy == therapy
     assert (imported.drug, imported.concentration) == ("morphine", q("10 mg/mL"))
     again = _request(imported.therapy, version)
@@ -64,13 +73,13 @@ def test_a_rate_ratio_is_read_exactly() -> None:
     order = _request(THERAPIES[1], FhirVersion.R5)
     third = Quantity.of(Fraction(1, 3), "mg/day")
     order["dosageInstruction"][0]["doseAndRate"] = [rate(third, "mg/day")]
-    imported = therapy_request(order, FhirVersion.R5, LIBRARY)
+    imported = therapy_request(order, FhirVersion.R5, LIBRARY, *PATIENT)
     assert imported.therapy.basal == Continuous(third)
 
 
 def _refused(resource: object, version: FhirVersion) -> str:
     with pytest.raises(FhirError) as refused:
-        therapy_request(resource, version, LIBRARY)
+        therapy_request(resource, version, LIBRARY, *PATIENT)
     return str(refused.value)
 
 
@@ -83,13 +92,15 @@ def test_hl7_examples_are_never_an_intrathecal_program(folder: str,
         data = json.loads(path.read_text())
         message = _refused(data, version)
         kind = data["resourceType"]
-        assert message.startswith((f"{kind}.", "resourceType:", "status/intent:",
+        assert message.startswith((f"{kind}.", "resourceType:", "status/intent:", "subject:",
                                    "medicationCodeableConcept", "medication.")), message
 
 
-def test_the_oral_oxycodone_order_is_refused_for_its_medication_or_route() -> None:
+def test_the_oral_oxycodone_order_is_refused_for_its_patient_medication_and_route() -> None:
     order = json.loads((EXAMPLES / "R4B" / "medicationrequest0301.json").read_text())
     order["status"] = "active"
+    assert _refused(order, FhirVersion.R4B).startswith("subject: the order is for Patient/pat1")
+    order["subject"] = {"reference": "Patient/patient-1"}
     assert "medicationCodeableConcept" in _refused(order, FhirVersion.R4B)
     order.pop("medicationReference")
     order["medicationCodeableConcept"] = {"text": "morphine 10 mg/mL"}
@@ -107,11 +118,61 @@ def test_the_oral_oxycodone_order_is_refused_for_its_medication_or_route() -> No
         value=0.07), "dosageInstruction[1].maxDosePerPeriod"),
     (lambda r: r.update(status="completed"), "status/intent"),
     (lambda r: r.update(dose="1 mg"), "MedicationRequest.dose"),
+    (lambda r: r.update(doNotPerform=True), "doNotPerform"),
+    (lambda r: r.update(modifierExtension=[{"url": "urn:x", "valueBoolean": True}]),
+     "modifierExtension"),
+    (lambda r: r["medication"]["concept"].update(coding=[{"system": "urn:rxnorm",
+                                                          "code": "3423"}]),
+     "medication.concept.coding"),
+    (lambda r: r.update(subject={"reference": "Patient/patient-2"}), "subject"),
+    (lambda r: r["dosageInstruction"][0].update(timing={"repeat": {"frequency": 1}}),
+     "dosageInstruction[0].timing.repeat.frequency"),
+    (lambda r: r["dosageInstruction"][0]["doseAndRate"][0]["rateQuantity"].update(
+        comparator="<"), "dosageInstruction[0].doseAndRate[0].rateQuantity.comparator"),
+    (lambda r: r["dosageInstruction"][0]["doseAndRate"][0]["rateQuantity"].update(value=0),
+     "dosageInstruction[0].doseAndRate[0].rateQuantity.value"),
+    (lambda r: r["dosageInstruction"][1]["doseAndRate"][0]["doseQuantity"].update(value=0),
+     "dosageInstruction[1].doseAndRate[0].doseQuantity.value"),
+    (lambda r: r["dosageInstruction"][1]["maxDosePerPeriod"][0]["denominator"].update(
+        value=1, unit="h", code="h"), "dosageInstruction[1].maxDosePerPeriod.denominator"),
+    (lambda r: r["dosageInstruction"][0].update(maxDosePerAdministration={"value": 1}),
+     "dosageInstruction[0].maxDosePerAdministration"),
+    (lambda r: r["dosageInstruction"][0].update(asNeededFor=[{"text": "pain"}]),
+     "dosageInstruction: more than one as-needed"),
 ])
 def test_a_malformed_order_is_refused_naming_the_element(damage: Any, element: str) -> None:
     order = _request(THERAPIES[0], FhirVersion.R5)
     damage(order)
     assert _refused(order, FhirVersion.R5).startswith(element)
+
+
+@pytest.mark.parametrize(("damage", "element"), [
+    (lambda r: r["dosageInstruction"][1]["timing"]["repeat"].update(dayOfWeek=["mon"]),
+     "dosageInstruction[1].timing.repeat.dayOfWeek"),
+    (lambda r: r["dosageInstruction"][1]["timing"]["repeat"].update(timeOfDay=["08:00:45"]),
+     "dosageInstruction[1].timing.repeat.timeOfDay"),
+    (lambda r: r["dosageInstruction"][1]["timing"]["repeat"].update(duration=60),
+     "dosageInstruction[1].timing.repeat.duration"),
+])
+def test_a_flex_order_is_read_only_as_it_says(damage: Any, element: str) -> None:
+    order = _request(THERAPIES[2], FhirVersion.R5)
+    damage(order)
+    assert _refused(order, FhirVersion.R5).startswith(element)
+
+
+def test_every_digit_of_a_decimal_is_read() -> None:
+    order = _request(THERAPIES[1], FhirVersion.R5)
+    text = fhir_json(order).replace('"value": 0.125', '"value": 0.12500000000000000001')
+    assert "0.12500000000000000001" in text
+    imported = therapy_request(read_fhir_json(text), FhirVersion.R5, LIBRARY, *PATIENT)
+    assert imported.therapy.basal == Continuous(Quantity.of(
+        Fraction(12500000000000000001, 10**20), "mg/day"))
+
+
+def test_a_weekly_flex_program_is_not_exported_as_one_day() -> None:
+    week = tuple((FlexStep(0, q(f"0.{4 + d} mg/day")),) for d in range(7))
+    with pytest.raises(FhirError, match="weekly"):
+        program_resources(_program(Therapy(Flex(week))), "mg/day", FhirVersion.R5)
 
 
 def test_the_wrong_version_is_refused_naming_the_element() -> None:

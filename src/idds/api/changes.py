@@ -15,16 +15,17 @@ the API's confirm steps and the demo clinic. Everything happens inside the pump'
 
 from __future__ import annotations
 
-from contextlib import suppress
+from collections.abc import Coroutine
 from datetime import date
+from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
 from idds.api.clinic import Clinic
-from idds.api.errors import ApiError, RefusalCode
+from idds.api.errors import PUMP_REFUSALS, ApiError, RefusalCode
 from idds.api.linked import same_pump, talking_to
 from idds.errors import IddsError
-from idds.link.errors import TransportError
+from idds.link import LinkError
 from idds.programmer import Programmer, PumpStatus, RefillChange, TherapyPlan
 from idds.programmer.api import READ_RETRY_S
 from idds.store import Actor, StaleWriteError
@@ -46,6 +47,17 @@ def _unchanged(planned: PumpStatus, now: PumpStatus) -> None:
         raise StaleWriteError(f"the pump changed since this was planned (now {now.drug_text}, "
                               f"{now.therapy_text}, reservoir {now.reservoir_estimate}): "
                               "plan it again; nothing was sent")
+
+
+async def _send(command: Coroutine[Any, Any, object]) -> None:
+    """Send; an answer lost or garbled on the way back (any link fault but the pump's own
+    refusal) is left to the read-back to decide."""
+    try:
+        await command
+    except LinkError as exc:
+        if exc.code in PUMP_REFUSALS:
+            raise  # the pump said no: nothing changed
+        return
 
 
 async def _read_back(programmer: Programmer, implant: Implant) -> PumpStatus:
@@ -73,8 +85,7 @@ async def send_therapy(clinic: Clinic, actor: Actor, implant: Implant, plan: The
                                   "for this pump since the change was planned: plan it again")
         wanted = (request.therapy, drug, request.concentration, True)
         for attempt in range(SEND_ATTEMPTS):
-            with suppress(TransportError):  # no answer: the read-back says if it was taken
-                await programmer.send_therapy(plan)
+            await _send(programmer.send_therapy(plan))
             status = await _read_back(programmer, implant)
             running = (status.therapy, status.therapy_drug, status.concentration,
                        status.confirmed)
@@ -97,12 +108,14 @@ async def send_refill(clinic: Clinic, actor: Actor, implant: Implant, change: Re
     """Send a confirmed refill and record it with the next refill date the pump then gives."""
     async with talking_to(clinic, implant) as programmer:
         _unchanged(change.status, same_pump(implant, await programmer.interrogate()))
+        request = change.request
         for attempt in range(SEND_ATTEMPTS):
-            with suppress(TransportError):  # no answer: the read-back says if it was taken
-                await programmer.send_refill(change)
+            await _send(programmer.send_refill(change))
             status = await _read_back(programmer, implant)
-            filled = status.pumped_since_fill < change.status.pumped_since_fill or (
-                status.reservoir_estimate > change.status.reservoir_estimate)
+            near = abs(status.reservoir_estimate.value_in("mL") - request.volume.value_in("mL"))
+            filled = (status.drug, status.concentration) == (change.drug,
+                                                             request.concentration) and (
+                near <= change.tolerance.value_in("mL"))
             if filled or attempt == SEND_ATTEMPTS - 1:
                 break
             await programmer.sleep(READ_RETRY_S)

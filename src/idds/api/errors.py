@@ -100,7 +100,7 @@ _KINDS: tuple[tuple[type[Exception], int, RefusalCode], ...] = (
 
 #: Link refusals that are the pump's answer to the command (a rule of the pump, a role that may
 #: not): the change was refused; every other link error means the pump was not reached.
-_PUMP_SAID_NO = frozenset({LinkCode.COMMAND_REFUSED, LinkCode.NOT_PERMITTED})
+PUMP_REFUSALS = frozenset({LinkCode.COMMAND_REFUSED, LinkCode.NOT_PERMITTED})
 
 #: The OpenAPI description of the refusals every route may answer with.
 RESPONSES: dict[int | str, dict[str, object]] = {
@@ -136,7 +136,7 @@ async def _idds_error(_request: Request, exc: Exception) -> JSONResponse:
     for kind, status, code in _KINDS:
         if isinstance(exc, kind):
             return _respond(status, code, str(exc), getattr(exc, "field", None))
-    if isinstance(exc, LinkError) and exc.code not in _PUMP_SAID_NO:
+    if isinstance(exc, LinkError) and exc.code not in PUMP_REFUSALS:
         return _respond(502, RefusalCode.PUMP_UNREACHABLE, str(exc))
     return _respond(422, RefusalCode.REFUSED, str(exc))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 
 from idds.api.auth import ClinicDep, Reader, permitted
 from idds.api.errors import RESPONSES
@@ -20,7 +20,7 @@ from idds.api.schemas import (
     PatientOut,
 )
 from idds.api.views import implant_out, patient_out
-from idds.interop.fhir_export import FhirVersion, dose_units, patient_bundle
+from idds.interop.fhir_export import FhirVersion, dose_units, fhir_json, patient_bundle
 from idds.programmer.entry import quantity_of
 from idds.store import Action, Actor
 from idds.store.backup import export_patient
@@ -72,16 +72,20 @@ def export(clinic: ClinicDep, patient_id: PatientId, actor: Reader) -> dict[str,
     return export_patient(clinic.db, actor, patient_id)
 
 
-@router.get("/patients/{patient_id}/fhir", response_model=dict[str, object])
+@router.get("/patients/{patient_id}/fhir", response_class=Response, responses={
+    200: {"content": {"application/fhir+json": {"schema": {"type": "object"}}},
+          "description": "A FHIR transaction Bundle"}})
 def fhir(clinic: ClinicDep, patient_id: PatientId, actor: Reader,
          version: Annotated[FhirVersion, Query(description="R5 or R4B")] = FhirVersion.R5,
          since: Annotated[date | None, Query(description="Only programs, diary and alarms "
                                              "from this date (UTC) on.")] = None
-         ) -> dict[str, object]:
-    """The patient's record as a validated FHIR transaction Bundle (docs/interop.md)."""
+         ) -> Response:
+    """The patient's record as a validated FHIR transaction Bundle (docs/interop.md), its
+    decimals written with every digit."""
     start = None if since is None else datetime.combine(since, datetime.min.time(), UTC)
-    return patient_bundle(clinic.db, actor, patient_id, dose_units(clinic.library), version,
-                          start)
+    bundle = patient_bundle(clinic.db, actor, patient_id, dose_units(clinic.library), version,
+                            start)
+    return Response(fhir_json(bundle), media_type="application/fhir+json")
 
 
 @router.get("/patients/{patient_id}/implants", response_model=list[ImplantOut])

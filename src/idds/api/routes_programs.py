@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from idds.api.auth import ClinicDep, Reader, permitted
@@ -34,11 +34,12 @@ from idds.api.schemas import (
     SentProgramOut,
 )
 from idds.api.views import breaches_out, program_out
-from idds.interop.fhir_export import FhirVersion
+from idds.interop.fhir_export import FhirVersion, read_fhir_json
 from idds.interop.fhir_import import therapy_request
 from idds.programmer import TherapyPlan, TherapyRequest
 from idds.programmer.entry import TherapyFields, quantity_of, therapy_of
 from idds.store import Action, Actor
+from idds.store.patients import get_patient
 from idds.store.therapy import checks_data, latest_program, programs_of
 from idds.units import Kind
 
@@ -83,18 +84,23 @@ async def propose(clinic: ClinicDep, patient_id: PatientId, implant_id: ImplantI
 
 
 @router.post("/patients/{patient_id}/implants/{implant_id}/programs/proposals/fhir",
-             response_model=ProposalOut, status_code=201)
+             response_model=ProposalOut, status_code=201, openapi_extra={"requestBody": {
+                 "required": True, "description": "A FHIR MedicationRequest (JSON).",
+                 "content": {"application/json": {"schema": {"type": "object"}},
+                             "application/fhir+json": {"schema": {"type": "object"}}}}})
 async def propose_from_fhir(
-        clinic: ClinicDep, patient_id: PatientId, implant_id: ImplantId,
-        order: Annotated[dict[str, object], Body(description="A FHIR MedicationRequest.")],
+        clinic: ClinicDep, patient_id: PatientId, implant_id: ImplantId, raw: Request,
         actor: Annotated[Actor, Depends(permitted(Action.PROPOSE_THERAPY))],
         version: Annotated[FhirVersion, Query(description="R5 or R4B")] = FhirVersion.R5,
         override_reason: Annotated[str | None, Query(min_length=1, max_length=2000)] = None,
         opioid_tolerant: bool = False) -> ProposalOut:
-    """Plan the therapy a hospital's FHIR MedicationRequest asks for: the same checks and
-    Finish screen as any change (docs/interop.md); what cannot be mapped is refused naming
-    the element."""
-    request = replace(therapy_request(order, version, clinic.library),
+    """Plan the therapy a hospital's FHIR MedicationRequest for this patient asks for: the
+    same checks and Finish screen as any change (docs/interop.md); what cannot be mapped is
+    refused naming the element. Decimals are read exactly."""
+    order = read_fhir_json(await raw.body())
+    patient = await run_in_threadpool(get_patient, clinic.db, actor, patient_id)
+    request = replace(therapy_request(order, version, clinic.library, patient.id,
+                                      patient.identifier),
                       override_reason=override_reason, opioid_tolerant=opioid_tolerant)
     return await _plan(clinic, actor, patient_id, implant_id, request)
 

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated
@@ -29,7 +28,7 @@ def fhir(
     db: DbOption = None, library: LibraryOption = None,
 ) -> None:
     """Export a patient's record as a FHIR transaction Bundle, validated before writing."""
-    from idds.interop.fhir_export import FhirVersion, dose_units, patient_bundle
+    from idds.interop.fhir_export import FhirVersion, dose_units, fhir_json, patient_bundle
 
     try:
         version = FhirVersion(fhir_version.upper())
@@ -45,7 +44,7 @@ def fhir(
         bundle = patient_bundle(record, local_operator(UserRole.NURSE), patient, units,
                                 version, start)
     try:
-        out.write_text(json.dumps(bundle, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        out.write_text(fhir_json(bundle) + "\n", encoding="utf-8")
     except OSError as exc:
         raise IddsError(f"--out {out}: {exc.strerror}") from None
     print(f"FHIR {version} Bundle of patient {patient}: {len(bundle.get('entry', []))} "

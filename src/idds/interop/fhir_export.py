@@ -143,26 +143,31 @@ def device_resources(row: Implant, reading: PumpReading | None,
 
 
 def _dosages(therapy: Therapy, unit: str, version: FhirVersion) -> list[dict[str, Any]]:
-    """The basal dosage (one per flex step, at its time of day) and the as-needed bolus."""
+    """The basal dosage (one per flex step: from its time of day, for its length) and the
+    as-needed bolus, all concurrent (sequence 1)."""
     route = ROUTE_INTRATHECAL.concept()
     basal, demand = therapy.basal, therapy.demand
+    if isinstance(basal, Flex) and len(basal.days) != 1:
+        raise FhirError("a weekly flex schedule has no export yet (dayOfWeek per step): "
+                        "export refused rather than say one day runs every day")
     out: list[dict[str, Any]] = []
     if isinstance(basal, Continuous):
         out.append({"sequence": 1, "text": f"continuous {basal.dose_rate.display(unit)}",
                     "route": route,
                     "doseAndRate": [rate(basal.dose_rate, unit)]})
     elif isinstance(basal, Flex):
-        for step in basal.days[0]:
-            out.append({"sequence": 1, "text": f"from {clock_text(step.start_minute)}: "
-                        f"{step.dose_rate.display(unit)}", "route": route,
-                        "timing": {"repeat": {"timeOfDay": [
-                            f"{clock_text(step.start_minute)}:00"]}},
-                        "doseAndRate": [rate(step.dose_rate, unit)]})
+        for start, end, dose_rate in basal.spans():
+            out.append({"sequence": 1, "text": f"from {clock_text(start)} for {end - start} "
+                        f"min: {dose_rate.display(unit)}", "route": route,
+                        "timing": {"repeat": {"timeOfDay": [f"{clock_text(start)}:00"],
+                                              "duration": end - start,
+                                              "durationUnit": "min"}},
+                        "doseAndRate": [rate(dose_rate, unit)]})
     if demand is not None:
         mass = unit.split("/")[0]
         most = {"numerator": quantity(demand.dose * demand.max_per_24h, mass),
                 "denominator": {"value": 1, "unit": "day", "system": UCUM, "code": "d"}}
-        bolus = {"sequence": 2, "text": f"patient bolus {demand.dose.display(mass)} over "
+        bolus = {"sequence": 1, "text": f"patient bolus {demand.dose.display(mass)} over "
                  f"{demand.duration.display('min')}, lockout {demand.lockout.display('min')}"
                  f", at most {demand.max_per_24h} a day", "route": route,
                  "extension": [
@@ -179,8 +184,8 @@ def _dosages(therapy: Therapy, unit: str, version: FhirVersion) -> list[dict[str
 
 def program_resources(row: TherapyProgram, unit: str,
                       version: FhirVersion) -> list[dict[str, Any]]:
-    """A program as a MedicationRequest (the drug at its concentration, intrathecal, the
-    pump as its device) and its Provenance."""
+    """A program as a MedicationRequest (the drug at its concentration, intrathecal) and its
+    Provenance."""
     rid = f"program-{row.id}"
     medication = {"text": f"{row.drug} "
                   f"{concentration_of(row.concentration_num, row.concentration_den)}"}
@@ -192,7 +197,6 @@ def program_resources(row: TherapyProgram, unit: str,
         "note": [{"text": row.reason}]}
     if version is FhirVersion.R5:
         request["medication"] = {"concept": medication}
-        request["device"] = [{"reference": _ref("Device", f"pump-{row.implant_id}")}]
     else:
         request["medicationCodeableConcept"] = medication
     if row.previous_id is not None:
@@ -256,8 +260,9 @@ def patient_bundle(db: Database, actor: Actor, patient_id: int, dose_units: dict
 
 
 def validated(resource: object, version: FhirVersion) -> dict[str, Any]:
-    """`resource` (any FHIR resource as JSON data) checked by fhir.resources as `version`,
-    as JSON data again; `FhirError` naming the first element that is wrong."""
+    """`resource` (any FHIR resource as JSON data), once fhir.resources accepts it as
+    `version`, returned as given (its decimals exact); `FhirError` naming the first element
+    that is wrong."""
     if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str) \
             or not resource["resourceType"].isalpha():
         raise FhirError("resourceType: not a FHIR resource")
@@ -269,10 +274,30 @@ def validated(resource: object, version: FhirVersion) -> dict[str, Any]:
         raise FhirError(f"resourceType: {kind[:60]!r} is not a FHIR {version} resource"
                         ) from None
     try:
-        checked = model.model_validate(resource)
+        model.model_validate(resource)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "resource"
         raise FhirError(f"{kind}.{where}: {first['msg']} (FHIR {version})") from None
-    data: dict[str, Any] = json.loads(checked.model_dump_json(exclude_none=True))
-    return data
+    return resource
+
+
+def fhir_json(value: object) -> str:
+    """FHIR data as JSON text with every decimal digit kept (the json module would write a
+    Decimal as a float, or not at all)."""
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(str(k))}: {fhir_json(v)}"
+                               for k, v in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(fhir_json(v) for v in value) + "]"
+    return json.dumps(value)
+
+
+def read_fhir_json(text: str | bytes) -> object:
+    """JSON text as FHIR data, decimals as exact Decimals; `FhirError` if it is not JSON."""
+    try:
+        return json.loads(text, parse_float=Decimal)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise FhirError(f"body: not JSON ({exc})") from None

@@ -12,7 +12,12 @@ named, never guessed:
 - the basal: one dosage with `rateQuantity` or `rateRatio` (continuous), or several with
   `timing.repeat.timeOfDay` (flex steps, every day), each rate in UCUM (mg/d, ug/d);
 - the patient bolus: one as-needed dosage with `doseQuantity`, the IDDS extensions for its
-  duration and lockout, and `maxDosePerPeriod` per 1 day giving the boluses a day.
+  duration and lockout, and `maxDosePerPeriod` per 1 day giving the boluses a day;
+- nothing the mapping would drop: `doNotPerform`, any `modifierExtension`, a coded medication
+  (IDDS has no drug code table: the text is read, a code is never guessed), a dosage element
+  or timing element outside the ones above (`dayOfWeek`, `frequency`, bounds, seconds in a
+  time of day), a `comparator`, and a quantity that is not positive are refused.
+Read quantities from JSON parsed with `parse_float=Decimal` to keep every digit.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from idds.interop.codes import (
     BOLUS_DURATION_EXTENSION,
     FROM_UCUM,
     LOCKOUT_EXTENSION,
+    PATIENT_ID_SYSTEM,
     ROUTE_INTRATHECAL,
 )
 from idds.interop.fhir_export import FhirError, FhirVersion, validated
@@ -37,17 +43,39 @@ STATUSES = ("active", "draft")
 INTENTS = ("order", "plan", "proposal")
 
 
+#: The elements a dosage may have: what the mapping reads, and nothing it would drop.
+BASAL_ELEMENTS = frozenset({"sequence", "text", "route", "doseAndRate", "timing"})
+BOLUS_ELEMENTS = frozenset({"sequence", "text", "route", "doseAndRate", "extension",
+                            "asNeeded", "asNeededBoolean", "maxDosePerPeriod"})
+QUANTITY_ELEMENTS = frozenset({"value", "unit", "system", "code"})
+REPEAT_ELEMENTS = frozenset({"timeOfDay", "duration", "durationUnit"})
+
+
+def _only(data: dict[str, Any], allowed: frozenset[str], where: str) -> None:
+    extra = sorted(set(data) - allowed - {"id"})
+    if extra:
+        raise FhirError(f"{where}.{extra[0]}: not read by IDDS, so the order is refused "
+                        "rather than carried out without it")
+
+
 def _quantity(value: object, where: str, kind: Kind) -> Quantity:
-    """A FHIR Quantity (value and UCUM code) as an exact IDDS quantity of `kind`."""
+    """A FHIR Quantity (value and UCUM code) as an exact, positive IDDS quantity of `kind`."""
     if not isinstance(value, dict) or "value" not in value:
         raise FhirError(f"{where}: no quantity")
+    _only(value, QUANTITY_ELEMENTS, where)
     code = value.get("code")
     unit = FROM_UCUM.get(code) if isinstance(code, str) else None
     if unit is None or value.get("system") != "http://unitsofmeasure.org":
         raise FhirError(f"{where}.code: {code!r} is not a UCUM unit IDDS reads")
     try:
-        return Quantity.of(Fraction(str(value["value"])), unit).require(kind, where)
-    except (UnitError, ValueError) as exc:
+        exact = Fraction(str(value["value"]))
+    except (ValueError, ZeroDivisionError):
+        raise FhirError(f"{where}.value: {value['value']!r} is not a number") from None
+    if exact <= 0:
+        raise FhirError(f"{where}.value: {exact} is not positive")
+    try:
+        return Quantity.of(exact, unit).require(kind, where)
+    except UnitError as exc:
         raise FhirError(f"{where}: {exc}") from None
 
 
@@ -55,6 +83,7 @@ def _rate(dosage: dict[str, Any], where: str) -> Quantity:
     rates = dosage.get("doseAndRate") or []
     if len(rates) != 1:
         raise FhirError(f"{where}.doseAndRate: one rate needed, not {len(rates)}")
+    _only(rates[0], frozenset({"rateQuantity", "rateRatio"}), f"{where}.doseAndRate[0]")
     if "rateQuantity" in rates[0]:
         return _quantity(rates[0]["rateQuantity"], f"{where}.doseAndRate[0].rateQuantity",
                          Kind.DOSE_RATE)
@@ -80,6 +109,7 @@ def _bolus(dosage: dict[str, Any], where: str) -> DemandBolus:
     rates = dosage.get("doseAndRate") or []
     if len(rates) != 1 or "doseQuantity" not in rates[0]:
         raise FhirError(f"{where}.doseAndRate: a patient bolus needs one doseQuantity")
+    _only(rates[0], frozenset({"doseQuantity"}), f"{where}.doseAndRate[0]")
     dose = _quantity(rates[0]["doseQuantity"], f"{where}.doseAndRate[0].doseQuantity",
                      Kind.MASS)
     most = dosage.get("maxDosePerPeriod")
@@ -89,7 +119,10 @@ def _bolus(dosage: dict[str, Any], where: str) -> DemandBolus:
     total = _quantity(most.get("numerator"), f"{where}.maxDosePerPeriod.numerator", Kind.MASS)
     per = _quantity(most.get("denominator"), f"{where}.maxDosePerPeriod.denominator",
                     Kind.TIME)
-    count = total.value_in("mg") / dose.value_in("mg") / per.value_in("day")
+    if per.value_in("day") != 1:
+        raise FhirError(f"{where}.maxDosePerPeriod.denominator: {per}, not 1 day (the pump "
+                        "counts boluses per rolling 24 h)")
+    count = total.value_in("mg") / dose.value_in("mg")
     if count.denominator != 1:
         raise FhirError(f"{where}.maxDosePerPeriod: {total} per {per} is not a whole number "
                         f"of {dose} boluses a day")
@@ -98,46 +131,95 @@ def _bolus(dosage: dict[str, Any], where: str) -> DemandBolus:
 
 
 def _as_needed(dosage: dict[str, Any], version: FhirVersion) -> bool:
-    return bool(dosage.get("asNeeded" if version is FhirVersion.R5 else "asNeededBoolean"))
+    """Whether the dosage is as needed, by any of FHIR's ways of saying so."""
+    flag = "asNeeded" if version is FhirVersion.R5 else "asNeededBoolean"
+    return bool(dosage.get(flag)) or "asNeededFor" in dosage or \
+        "asNeededCodeableConcept" in dosage
+
+
+def _start(dosage: dict[str, Any], where: str) -> tuple[int, int | None]:
+    """A flex step's start (minutes after midnight) and its stated length (min, or None)."""
+    timing = dosage.get("timing") or {}
+    _only(timing, frozenset({"repeat"}), f"{where}.timing")
+    repeat = timing.get("repeat") or {}
+    _only(repeat, REPEAT_ELEMENTS, f"{where}.timing.repeat")
+    times = repeat.get("timeOfDay") or []
+    text = str(times[0]) if len(times) == 1 else ""
+    parts = text.split(":")
+    if len(parts) != 3 or parts[2] != "00" or not all(p.isdigit() for p in parts):
+        raise FhirError(f"{where}.timing.repeat.timeOfDay: one start time HH:MM:00 per flex "
+                        f"step, not {times!r}")
+    length: int | None = None
+    if "duration" in repeat:
+        if repeat.get("durationUnit") != "min":
+            raise FhirError(f"{where}.timing.repeat.durationUnit: give the step's length in "
+                            "min")
+        stated = Fraction(str(repeat["duration"]))
+        if stated.denominator != 1:
+            raise FhirError(f"{where}.timing.repeat.duration: whole minutes")
+        length = int(stated)
+    return int(parts[0]) * 60 + int(parts[1]), length
 
 
 def _basal(dosages: list[tuple[str, dict[str, Any]]]) -> Basal:
     if not dosages:
         raise FhirError("dosageInstruction: no basal rate (a dosage that is not as needed)")
+    for where, dosage in dosages:
+        _only(dosage, BASAL_ELEMENTS, where)
     if len(dosages) == 1 and "timing" not in dosages[0][1]:
         return Continuous(_rate(dosages[0][1], dosages[0][0]))
-    steps = []
-    for where, dosage in dosages:
-        times = ((dosage.get("timing") or {}).get("repeat") or {}).get("timeOfDay") or []
-        if len(times) != 1:
-            raise FhirError(f"{where}.timing.repeat.timeOfDay: one start time per flex step")
-        try:
-            hours, minutes, *_ = (int(p) for p in str(times[0]).split(":"))
-        except ValueError:
-            raise FhirError(f"{where}.timing.repeat.timeOfDay: {times[0]!r} is not HH:MM:SS"
-                            ) from None
-        steps.append(FlexStep(hours * 60 + minutes, _rate(dosage, where)))
-    steps.sort(key=lambda step: step.start_minute)
-    if steps[0].start_minute != 0:
+    starts = [(*_start(d, w), w, d) for w, d in dosages]
+    starts.sort(key=lambda item: item[0])
+    if starts[0][0] != 0:
         raise FhirError("dosageInstruction.timing.repeat.timeOfDay: the first flex step "
                         "starts at 00:00")
-    return Flex((tuple(steps),))
+    ends = [s[0] for s in starts[1:]] + [1440]
+    for (start, length, where, _), end in zip(starts, ends, strict=True):
+        if length is not None and length != end - start:
+            raise FhirError(f"{where}.timing.repeat.duration: {length} min, but the step runs "
+                            f"{end - start} min to the next")
+    return Flex((tuple(FlexStep(start, _rate(d, w)) for start, _, w, d in starts),))
 
 
-def therapy_request(resource: object, version: FhirVersion, library: DrugLibrary
-                    ) -> TherapyRequest:
-    """The therapy a hospital's MedicationRequest asks for (see the module docstring)."""
-    data = validated(resource, version)
+def _for_patient(data: dict[str, Any], patient_id: int, identifier: str) -> None:
+    """Refuse an order for another patient: its subject must be this patient's record
+    (Patient/patient-ID, as IDDS exports it) or name the clinic's identifier."""
+    subject = data.get("subject") or {}
+    ours = subject.get("reference") == f"Patient/patient-{patient_id}"
+    named = subject.get("identifier") or {}
+    if not ours and not (named.get("system") == PATIENT_ID_SYSTEM
+                         and named.get("value") == identifier):
+        whom = subject.get("reference") or named or "no one"
+        raise FhirError(f"subject: the order is for {whom}, not this patient "
+                        f"(Patient/patient-{patient_id}, identifier {identifier})")
+
+
+def therapy_request(resource: object, version: FhirVersion, library: DrugLibrary,
+                    patient_id: int, identifier: str) -> TherapyRequest:
+    """The therapy a hospital's MedicationRequest asks for, for the patient with record id
+    `patient_id` and clinic `identifier` (see the module docstring)."""
+    validated(resource, version)
+    assert isinstance(resource, dict)  # validated: a resource
+    data: dict[str, Any] = resource  # read as given (with parse_float=Decimal: exact)
     if data["resourceType"] != "MedicationRequest":
         raise FhirError(f"resourceType: {data['resourceType']} is not a MedicationRequest")
     if data.get("status") not in STATUSES or data.get("intent") not in INTENTS:
         raise FhirError(f"status/intent: {data.get('status')}/{data.get('intent')} is not an "
                         "active order, plan or proposal")
+    _for_patient(data, patient_id, identifier)
+    if data.get("doNotPerform"):
+        raise FhirError("doNotPerform: the order says not to give it")
+    if data.get("modifierExtension"):
+        raise FhirError("modifierExtension: an extension that changes the order's meaning, "
+                        "which IDDS does not read")
     concept = ((data.get("medication") or {}).get("concept") if version is FhirVersion.R5
                else data.get("medicationCodeableConcept")) or {}
+    field = "medication.concept" if version is FhirVersion.R5 else "medicationCodeableConcept"
+    if concept.get("coding"):
+        raise FhirError(f"{field}.coding: IDDS reads the medication by its text only (it has "
+                        "no drug code table), and refuses a coded one rather than guess")
     text = str(concept.get("text") or "").strip()
     drug, _, strength = text.partition(" ")
-    field = "medication.concept" if version is FhirVersion.R5 else "medicationCodeableConcept"
     if not text or drug.lower() not in library.data.drugs:
         raise FhirError(f"{field}.text: {text[:60]!r} names no drug of the library "
                         f"({', '.join(library.data.drugs)})")
@@ -150,6 +232,8 @@ def therapy_request(resource: object, version: FhirVersion, library: DrugLibrary
     bolus: list[tuple[str, dict[str, Any]]] = []
     for index, dosage in enumerate(dosages):
         where = f"dosageInstruction[{index}]"
+        if dosage.get("modifierExtension"):
+            raise FhirError(f"{where}.modifierExtension: not read by IDDS")
         codes = [(c.get("system"), c.get("code"))
                  for c in (dosage.get("route") or {}).get("coding") or []]
         if (ROUTE_INTRATHECAL.system, ROUTE_INTRATHECAL.code) not in codes:
@@ -158,5 +242,7 @@ def therapy_request(resource: object, version: FhirVersion, library: DrugLibrary
         (bolus if _as_needed(dosage, version) else basal).append((where, dosage))
     if len(bolus) > 1:
         raise FhirError("dosageInstruction: more than one as-needed (patient bolus) dosage")
+    if bolus:
+        _only(bolus[0][1], BOLUS_ELEMENTS, bolus[0][0])
     demand = _bolus(bolus[0][1], bolus[0][0]) if bolus else None
     return TherapyRequest(drug.lower(), concentration, Therapy(_basal(basal), demand))
