@@ -30,10 +30,9 @@ from idds.api.schemas import (
     ProgramOut,
     ProgramProposalIn,
     ProposalOut,
-    RowOut,
     SentProgramOut,
 )
-from idds.api.views import breaches_out, program_out
+from idds.api.views import breaches_out, program_out, rows_out
 from idds.interop.fhir_export import FhirVersion, read_fhir_json
 from idds.interop.fhir_import import therapy_request
 from idds.programmer import TherapyPlan, TherapyRequest
@@ -59,7 +58,7 @@ def finish_screen(proposal: PendingChange) -> ProposalOut:
     assert isinstance(plan, TherapyPlan)
     return ProposalOut(
         proposal_id=proposal.id, expires_at=proposal.expires_at, replaces=proposal.replaces,
-        rows=[RowOut(setting=r.setting, old=r.old, new=r.new) for r in plan.rows],
+        rows=rows_out(plan.rows),
         notes=list(plan.notes), breaches=breaches_out(list(checks_data(plan.checks))),
         needs_override_confirmation=plan.needs_override_confirmation,
         next_refill=plan.refill.alarm_date if plan.refill else None)

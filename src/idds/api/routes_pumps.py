@@ -22,10 +22,9 @@ from idds.api.schemas import (
     ProposalOut,
     RefillOut,
     RefillProposalIn,
-    RowOut,
 )
 from idds.api.sync import sync_all, sync_implant
-from idds.api.views import log_entry_out, reading_out, refill_out
+from idds.api.views import log_entry_out, reading_out, refill_out, rows_out
 from idds.programmer import RefillChange, RefillRequest
 from idds.programmer.entry import quantity_of
 from idds.store import Action, Actor
@@ -64,8 +63,7 @@ async def propose_refill(clinic: ClinicDep, patient_id: PatientId, implant_id: I
         Proposals.new_id(), patient_id, implant_id, implant.pump_serial, actor.username,
         clinic.db.now(), change))
     return ProposalOut(proposal_id=proposal.id, expires_at=proposal.expires_at,
-                       rows=[RowOut(setting=r.setting, old=r.old, new=r.new)
-                             for r in change.rows],
+                       rows=rows_out(change.rows),
                        notes=[], warnings=list(change.warnings),
                        needs_mismatch_acceptance=change.mismatch)
 

@@ -19,7 +19,7 @@ from idds.store.alarms import alarms_of, record_alarm
 from idds.store.model import Implant
 from idds.store.patients import implants_of, list_patients
 from idds.store.pumplogs import import_log
-from idds.store.readings import alarm_kinds, record_reading
+from idds.store.readings import record_reading
 
 
 async def sync_implant(clinic: Clinic, actor: Actor, implant: Implant) -> SyncOut:
@@ -40,7 +40,7 @@ async def sync_implant(clinic: Clinic, actor: Actor, implant: Implant) -> SyncOu
                   if a.implant_id == implant.id and a.acknowledged_at is None}
     known = {kind.value: kind for kind in AlarmKind}
     recorded = 0
-    for name in alarm_kinds(status):
+    for name in status.alarm_kinds:
         if name in known and name not in open_kinds:
             await run_in_threadpool(record_alarm, clinic.db, actor, implant.id, known[name],
                                     clinic.db.now())

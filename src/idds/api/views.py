@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from fractions import Fraction
 
 from idds.api.records import (
@@ -14,7 +15,16 @@ from idds.api.records import (
     SideEffectsOut,
     UserOut,
 )
-from idds.api.schemas import BreachOut, ImplantOut, PatientOut, ProgramOut, QuantityOut, RefillOut
+from idds.api.schemas import (
+    BreachOut,
+    ImplantOut,
+    PatientOut,
+    ProgramOut,
+    QuantityOut,
+    RefillOut,
+    RowOut,
+)
+from idds.programmer import Row
 from idds.pump.log import LogEntry
 from idds.store.canonical import parse_json
 from idds.store.model import (
@@ -58,6 +68,11 @@ def implant_out(row: Implant) -> ImplantOut:
                       catheter_tip=row.catheter_tip, catheter_volume=volume,
                       implanted_on=row.implanted_on, explanted_on=row.explanted_on,
                       version=row.version)
+
+
+def rows_out(rows: Sequence[Row]) -> list[RowOut]:
+    """A Finish screen's rows: setting, the value in force, the value planned."""
+    return [RowOut(setting=r.setting, old=r.old, new=r.new) for r in rows]
 
 
 def breaches_out(data: list[object]) -> list[BreachOut]:

@@ -19,6 +19,7 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -27,7 +28,14 @@ from sqlalchemy.engine import URL
 
 from idds.cli.clinic import DeviceOption, open_clinic
 from idds.cli.database import DbOption, local_admin, shown
-from idds.cli.devices import check_port, device_dir, hold_wand, one_line_errors, pairing_client
+from idds.cli.devices import (
+    check_port,
+    device_dir,
+    hold_wand,
+    one_line_errors,
+    pairing_client,
+    run_with,
+)
 from idds.cli.druglib import LibraryOption, open_library
 from idds.cli.output import DISCLAIMER
 from idds.drugs import DrugLibrary
@@ -83,14 +91,8 @@ def _demo_pumps(root: Path, device: Path, library: DrugLibrary) -> Iterator[list
             secret = hold_wand(state, Role.CLINICIAN)
             client = pairing_client(dev, port)
             prog = Programmer(client, dev.log, library, date.today)
-
-            async def pair(p: Programmer = prog, s: bytes = secret) -> str:
-                try:
-                    return (await p.pair(dev.device_id, s)).pump_id
-                finally:
-                    await p.client.aclose()
-
-            serials.append(asyncio.run(pair()))
+            pairing = run_with(client, partial(prog.pair, dev.device_id, secret))
+            serials.append(pairing.pump_id)
         yield serials
     finally:
         for process in processes:

@@ -53,6 +53,8 @@ class PumpStatus:
     since_last_increase: Quantity | None = None
     #: The calendar moment of the pump's time 0 (None: a pump without a calendar).
     clock_epoch: datetime | None = None
+    #: The kinds of the active alarms, as the pump names them ("low reservoir").
+    alarm_kinds: tuple[str, ...] = ()
 
     @property
     def drug_text(self) -> str:
@@ -145,6 +147,7 @@ def parse_status(raw: dict[str, Any]) -> PumpStatus:
             battery_eri_in_days=float(raw["battery_eri_in_days"]),
             radio_wakeups=int(raw["radio_wakeups"]),
             alarms=alarms,
+            alarm_kinds=tuple(str(a["kind"]) for a in raw["alarms"]),
             last_events=tuple(str(e) for e in raw["last_events"]),
             log_head=str(raw["log_head"]),
             log_length=int(raw["log_length"]),

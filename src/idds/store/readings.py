@@ -20,13 +20,6 @@ from idds.store.quantities import concentration_columns, nl_of
 from idds.store.rows import fetch
 
 
-def alarm_kinds(status: PumpStatus) -> list[str]:
-    """The kinds of the pump's active alarms (the interrogation's own `alarms` records)."""
-    raw = status.raw.get("alarms")
-    kinds = [a.get("kind") for a in raw if isinstance(a, dict)] if isinstance(raw, list) else []
-    return [k for k in kinds if isinstance(k, str)]
-
-
 def refill_due(status: PumpStatus, today: date) -> date | None:
     """`today` plus the pump's days to its low-reservoir alarm, rounded down (never later
     than the pump says); None when the pump gives none."""
@@ -52,7 +45,7 @@ def record_reading(db: Database, actor: Actor, implant_id: int, status: PumpStat
             refill_due_on=refill_due(status, today),
             battery=status.battery[:40],
             battery_eri_days=max(0, math.floor(status.battery_eri_in_days)),
-            alarms=canonical_json(alarm_kinds(status)), log_length=status.log_length,
+            alarms=canonical_json(list(status.alarm_kinds)), log_length=status.log_length,
             log_head=status.log_head))
 
 
