@@ -21,7 +21,8 @@ RANK = {
     "validation": 8, "store": 8,
     "interop": 9,
     "api": 10,
-    "cli": 11, "__main__": 12,
+    "console": 11,
+    "cli": 12, "__main__": 13,
 }
 
 #: Modules allowed past the size guideline, and why.

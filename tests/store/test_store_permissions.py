@@ -44,6 +44,7 @@ write diary                    x x x . .
 assess side effects            x x . . .
 record alarm                   x x . . .
 acknowledge alarm              x x . . .
+review patient                 x x . . .
 record recommendation          x . . . .
 decide recommendation          x . . . .
 record candidacy or screening  x . . . .

@@ -21,6 +21,7 @@ write the store refuses is rolled back whole (`idds.store.database`).
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from enum import StrEnum
 
 from fastapi import FastAPI, Request
@@ -126,19 +127,37 @@ def _respond(status: int, code: RefusalCode, message: str,
     return JSONResponse(body(code, message, field), status_code=status, headers=headers)
 
 
-async def _idds_error(_request: Request, exc: Exception) -> JSONResponse:
+@dataclass(frozen=True)
+class ApiRefusal:
+    """What a refusal answers: its HTTP status, code, message and the field it names."""
+
+    status: int
+    code: RefusalCode
+    message: str
+    field: str | None = None
+
+
+def refusal_of(exc: IddsError) -> ApiRefusal:
+    """The one mapping of a typed refusal to its status and code (the API's JSON and the
+    console's pages both answer with it)."""
     if isinstance(exc, ApiError):
-        return _respond(exc.status, exc.code, str(exc), exc.field)
+        return ApiRefusal(exc.status, exc.code, str(exc), exc.field)
     if isinstance(exc, DatabaseUrlError):  # the server's own database: say nothing of it
         LOG.error("database unavailable: %s", exc)
-        return _respond(503, RefusalCode.DATABASE_UNAVAILABLE,
-                        "the database could not be reached: try again (logged)")
+        return ApiRefusal(503, RefusalCode.DATABASE_UNAVAILABLE,
+                       "the database could not be reached: try again (logged)")
     for kind, status, code in _KINDS:
         if isinstance(exc, kind):
-            return _respond(status, code, str(exc), getattr(exc, "field", None))
+            return ApiRefusal(status, code, str(exc), getattr(exc, "field", None))
     if isinstance(exc, LinkError) and exc.code not in PUMP_REFUSALS:
-        return _respond(502, RefusalCode.PUMP_UNREACHABLE, str(exc))
-    return _respond(422, RefusalCode.REFUSED, str(exc))
+        return ApiRefusal(502, RefusalCode.PUMP_UNREACHABLE, str(exc))
+    return ApiRefusal(422, RefusalCode.REFUSED, str(exc))
+
+
+async def idds_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, IddsError)
+    r = refusal_of(exc)
+    return _respond(r.status, r.code, r.message, r.field)
 
 
 def _field(location: tuple[object, ...]) -> str:
@@ -148,7 +167,7 @@ def _field(location: tuple[object, ...]) -> str:
     return ".".join(parts) or "body"
 
 
-async def _invalid(_request: Request, exc: Exception) -> JSONResponse:
+async def invalid(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     first = exc.errors()[0] if exc.errors() else {"loc": ("body",), "msg": "invalid request"}
     field = _field(tuple(first.get("loc", ("body",))))
@@ -156,7 +175,7 @@ async def _invalid(_request: Request, exc: Exception) -> JSONResponse:
     return _respond(422, RefusalCode.INVALID, f"{field}: {message}", field)
 
 
-async def _http(_request: Request, exc: Exception) -> JSONResponse:
+async def http_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     code = {401: RefusalCode.UNAUTHENTICATED, 403: RefusalCode.FORBIDDEN,
             404: RefusalCode.NOT_FOUND, 405: RefusalCode.METHOD_NOT_ALLOWED}.get(
@@ -171,7 +190,7 @@ async def _internal(_request: Request, exc: Exception) -> JSONResponse:
 
 def install(app: FastAPI) -> None:
     """Answer every refusal of `app` as typed JSON."""
-    app.add_exception_handler(IddsError, _idds_error)
-    app.add_exception_handler(RequestValidationError, _invalid)
-    app.add_exception_handler(HTTPException, _http)
+    app.add_exception_handler(IddsError, idds_error)
+    app.add_exception_handler(RequestValidationError, invalid)
+    app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(Exception, _internal)

@@ -18,11 +18,9 @@ from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from idds.api.auth import ClinicDep, Reader, permitted
-from idds.api.changes import send_therapy
-from idds.api.clinic import Clinic
-from idds.api.errors import RESPONSES, ApiError, RefusalCode
-from idds.api.linked import implant_of, same_pump, talking_to
-from idds.api.proposals import PendingChange, Proposals
+from idds.api.errors import RESPONSES
+from idds.api.planning import confirm_therapy_change, plan_therapy_change
+from idds.api.proposals import PendingChange
 from idds.api.schemas import (
     ConfirmProgramIn,
     ImplantId,
@@ -39,7 +37,7 @@ from idds.programmer import TherapyPlan, TherapyRequest
 from idds.programmer.entry import TherapyFields, quantity_of, therapy_of
 from idds.store import Action, Actor
 from idds.store.patients import get_patient
-from idds.store.therapy import checks_data, latest_program, programs_of
+from idds.store.therapy import checks_data, programs_of
 from idds.units import Kind
 
 router = APIRouter(tags=["programs"], responses=RESPONSES)
@@ -79,7 +77,8 @@ async def propose(clinic: ClinicDep, patient_id: PatientId, implant_id: ImplantI
     request = TherapyRequest(given.drug, quantity_of(given.concentration, Kind.CONCENTRATION,
                                                      "concentration"),
                              therapy, given.override_reason, given.opioid_tolerant)
-    return await _plan(clinic, actor, patient_id, implant_id, request)
+    return finish_screen(await plan_therapy_change(clinic, actor, patient_id, implant_id,
+                                                   request))
 
 
 @router.post("/patients/{patient_id}/implants/{implant_id}/programs/proposals/fhir",
@@ -101,21 +100,8 @@ async def propose_from_fhir(
     request = replace(therapy_request(order, version, clinic.library, patient.id,
                                       patient.identifier),
                       override_reason=override_reason, opioid_tolerant=opioid_tolerant)
-    return await _plan(clinic, actor, patient_id, implant_id, request)
-
-
-async def _plan(clinic: Clinic, actor: Actor, patient_id: int, implant_id: int,
-                request: TherapyRequest) -> ProposalOut:
-    implant = await implant_of(clinic, actor, patient_id, implant_id)
-    current = await run_in_threadpool(latest_program, clinic.db, actor, patient_id, implant_id)
-    async with talking_to(clinic, implant) as programmer:
-        plan = await programmer.plan_therapy(request)
-    same_pump(implant, plan.status)
-    proposal = clinic.proposals.add(PendingChange(
-        Proposals.new_id(), patient_id, implant_id, implant.pump_serial, actor.username,
-        clinic.db.now(), plan, None if current is None else current.id,
-        clinic.library_version_id))
-    return finish_screen(proposal)
+    return finish_screen(await plan_therapy_change(clinic, actor, patient_id, implant_id,
+                                                   request))
 
 
 @router.post("/programs/proposals/{proposal_id}/confirm", response_model=SentProgramOut,
@@ -125,17 +111,6 @@ async def confirm(clinic: ClinicDep, proposal_id: str, given: ConfirmProgramIn,
                   ) -> SentProgramOut:
     """Send a proposed therapy (only its author, within 15 minutes of planning it, with the
     password entered in the last 5 minutes): sent to the pump, read back, recorded."""
-    proposal = clinic.proposals.take(proposal_id, TherapyPlan, actor.username, clinic.db.now())
-    plan = proposal.plan
-    assert isinstance(plan, TherapyPlan)
-    if plan.needs_override_confirmation:
-        if not given.override_confirmed:
-            clinic.proposals.put_back(proposal)
-            raise ApiError(422, RefusalCode.INVALID, "the change overrides soft limits: confirm "
-                           "the override again (override_confirmed)", "override_confirmed")
-        plan = plan.with_override_confirmed()
-    implant = await implant_of(clinic, actor, proposal.patient_id, proposal.implant_id)
-    row, status = await send_therapy(clinic, actor, implant, plan, proposal.replaces,
-                                     proposal.library_version_id or clinic.library_version_id,
-                                     given.reason)
+    row, status = await confirm_therapy_change(clinic, actor, proposal_id,
+                                               given.override_confirmed, given.reason)
     return SentProgramOut(program=program_out(row), read_back=status.therapy_text)

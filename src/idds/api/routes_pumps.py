@@ -10,10 +10,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from idds.api.auth import ClinicDep, Reader, permitted
-from idds.api.changes import send_refill
-from idds.api.errors import RESPONSES, ApiError, RefusalCode
-from idds.api.linked import implant_of, same_pump, talking_to
-from idds.api.proposals import PendingChange, Proposals
+from idds.api.errors import RESPONSES
+from idds.api.linked import implant_of
+from idds.api.planning import confirm_refill_change, plan_refill_change
 from idds.api.records import LogEntryOut, ReadingOut, SyncedOut, SyncOut
 from idds.api.schemas import (
     ConfirmRefillIn,
@@ -55,13 +54,9 @@ async def propose_refill(clinic: ClinicDep, patient_id: PatientId, implant_id: I
                             quantity_of(given.concentration, Kind.CONCENTRATION,
                                         "concentration"),
                             given.drug, keep_dose=True, bridge=given.bridge)
-    implant = await implant_of(clinic, actor, patient_id, implant_id)
-    async with talking_to(clinic, implant) as programmer:
-        change = await programmer.plan_refill(request)
-    same_pump(implant, change.status)
-    proposal = clinic.proposals.add(PendingChange(
-        Proposals.new_id(), patient_id, implant_id, implant.pump_serial, actor.username,
-        clinic.db.now(), change))
+    proposal = await plan_refill_change(clinic, actor, patient_id, implant_id, request)
+    change = proposal.plan
+    assert isinstance(change, RefillChange)
     return ProposalOut(proposal_id=proposal.id, expires_at=proposal.expires_at,
                        rows=rows_out(change.rows),
                        notes=[], warnings=list(change.warnings),
@@ -75,17 +70,8 @@ async def confirm_refill(clinic: ClinicDep, proposal_id: str, given: ConfirmRefi
                          ) -> RefillOut:
     """Send a proposed refill (a mismatch needs `accept_mismatch`), read the pump back, and
     record it with the lot and the next refill date the pump now gives."""
-    proposal = clinic.proposals.take(proposal_id, RefillChange, actor.username,
-                                     clinic.db.now())
-    change = proposal.plan
-    assert isinstance(change, RefillChange)
-    if change.mismatch and not given.accept_mismatch:
-        clinic.proposals.put_back(proposal)
-        raise ApiError(422, RefusalCode.INVALID, "expected and withdrawn volumes do not match: "
-                       "fill anyway only with accept_mismatch", "accept_mismatch")
-    implant = await implant_of(clinic, actor, proposal.patient_id, proposal.implant_id)
-    row = await send_refill(clinic, actor, implant, change, given.lot, clinic.today())
-    return refill_out(row)
+    return refill_out(await confirm_refill_change(clinic, actor, proposal_id,
+                                                  given.accept_mismatch, given.lot))
 
 
 @router.post("/sync", response_model=list[SyncedOut])

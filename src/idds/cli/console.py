@@ -1,5 +1,6 @@
-"""`idds console [--host 127.0.0.1] [--port 8000] [--db URL] [--device DIR] [--demo]`: the
-clinic's server, the HTTP API under /api/v1 (docs/api.md; the web pages join it there).
+"""`idds console [--host 127.0.0.1] [--port 8000] [--db URL] [--device DIR] [--demo]
+[--sync-every S]`: the clinic's server: the clinician console's pages at / (docs/console.md)
+and the HTTP API under /api/v1 (docs/api.md).
 
 The server opens the record (migrating an empty one), installs the drug library in force, and
 talks to the pumps paired with its programmer directory (`--device`, default
@@ -48,6 +49,9 @@ DEMO_PUMPS = 3
 
 #: Pump seconds per wall second of the demo's emulated pumps.
 DEMO_SPEED = 60
+#: The demo's sync period (wall seconds: 20 pump minutes at `DEMO_SPEED`), so that alarms and
+#: bolus use reach the console as they happen.
+DEMO_SYNC_S = 20.0
 #: How long an emulated pump may take to start (wall s).
 START_WAIT_S = 60
 
@@ -114,13 +118,16 @@ def console(
     demo: Annotated[bool, typer.Option(
         "--demo", help="A demo clinic in a new temporary directory: emulated pumps, virtual "
         "patients and demo users (logins printed).")] = False,
+    sync_every: Annotated[float | None, typer.Option(
+        "--sync-every", min=1.0, help="Sync every pump every this many seconds (the demo: "
+        f"every {DEMO_SYNC_S:g} s).")] = None,
 ) -> None:
-    """Start the clinic's server: the HTTP API under /api/v1 (OpenAPI at
-    /api/v1/openapi.json)."""
+    """Start the clinic's server: the console at / and the HTTP API under /api/v1 (OpenAPI
+    at /api/v1/openapi.json)."""
     import uvicorn  # the server stack loads only for this command
 
-    from idds.api import create_app
     from idds.api.democlinic import seed_demo
+    from idds.console.app import create_console
 
     with one_line_errors(), ExitStack() as stack:
         check_port(port)
@@ -139,7 +146,9 @@ def console(
             print("Demo clinic (invented patients on emulated pumps). Logins:")
             for login in logins:
                 print(f"  {login.username:<12} {login.role.value:<11} {login.password}")
-        print(f"{DISCLAIMER}\nIDDS clinic server on http://{host}:{port}/api/v1 "
-              f"(record: {shown(clinic.db.engine.url)}); OpenAPI at "
-              f"http://{host}:{port}/api/v1/openapi.json. Ctrl-C stops it.", flush=True)
-        uvicorn.run(create_app(clinic), host=host, port=port, log_level="warning")
+        print(f"{DISCLAIMER}\nIDDS console on http://{host}:{port}/ and the API under "
+              f"http://{host}:{port}/api/v1 (record: {shown(clinic.db.engine.url)}); OpenAPI "
+              f"at http://{host}:{port}/api/v1/openapi.json. Ctrl-C stops it.", flush=True)
+        app = create_console(clinic, DEMO_SYNC_S if demo and sync_every is None else
+                             sync_every)
+        uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -75,7 +75,7 @@ class SoftLimitError(IddsError):
     """A proposal breaks a soft limit and no override with a reason was given."""
 
     def __init__(self, breaches: tuple[Breach, ...], problem: str | None = None) -> None:
-        self.breaches = breaches
+        self.breaches, self.problem = breaches, problem
         why = "needs an override with a reason" if problem is None else (
             f"needs an override with a reason: {problem}")
         super().__init__("; ".join(b.message for b in breaches) + f" ({why})")

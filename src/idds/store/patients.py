@@ -9,16 +9,20 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import TypeVar
 
 from sqlalchemy import select
 
 from idds.store.database import Database
 from idds.store.errors import StoreError
 from idds.store.model import Implant, Patient
-from idds.store.permissions import Action, Actor
+from idds.store.model.base import Base
+from idds.store.permissions import Action, Actor, authorize
 from idds.store.quantities import nl_of
 from idds.store.rows import fetch
 from idds.units import Quantity
+
+_PatientRow = TypeVar("_PatientRow", bound=Base)
 
 
 def _text(value: str, what: str, longest: int) -> str:
@@ -122,3 +126,12 @@ def implants_of(db: Database, actor: Actor, patient_id: int) -> list[Implant]:
     with db.read(actor, Action.READ_RECORD, patient_id) as session:
         return list(session.scalars(select(Implant).where(Implant.patient_id == patient_id)
                                     .order_by(Implant.id)))
+
+
+def patient_row(db: Database, actor: Actor, model: type[_PatientRow], key: int) -> _PatientRow:
+    """A row of a patient's record (an alarm, a recommendation) by its id, for a reader of
+    that patient's record (a patient: their own only)."""
+    with db.read(actor, Action.READ_RECORD, actor.patient_id) as session:
+        row = fetch(session, model, key)
+    authorize(actor, Action.READ_RECORD, db.now(), getattr(row, "patient_id", None))
+    return row

@@ -48,6 +48,7 @@ class Action(StrEnum):
     ASSESS_SIDE_EFFECTS = "assess side effects"
     RECORD_ALARM = "record alarm"
     ACKNOWLEDGE_ALARM = "acknowledge alarm"
+    REVIEW_PATIENT = "review patient"
     RECORD_RECOMMENDATION = "record recommendation"
     DECIDE_RECOMMENDATION = "decide recommendation"
     RECORD_SELECTION = "record candidacy or screening"
@@ -78,6 +79,7 @@ PERMISSIONS: dict[Action, frozenset[UserRole]] = {
     Action.ASSESS_SIDE_EFFECTS: frozenset({_C, _N}),
     Action.RECORD_ALARM: frozenset({_C, _N}),
     Action.ACKNOWLEDGE_ALARM: frozenset({_C, _N}),
+    Action.REVIEW_PATIENT: frozenset({_C, _N}),
     Action.RECORD_RECOMMENDATION: frozenset({_C}),
     Action.DECIDE_RECOMMENDATION: frozenset({_C}),
     Action.RECORD_SELECTION: frozenset({_C}),

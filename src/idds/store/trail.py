@@ -30,3 +30,14 @@ def check_trail(db: Database, actor: Actor) -> ChainCheck:
     """Walk the whole chain (admins only)."""
     with db.read(actor, Action.READ_AUDIT) as session:
         return verify_chain(session)
+
+
+def trail_tail(db: Database, actor: Actor, limit: int = 100,
+               before: int | None = None) -> list[AuditRecord]:
+    """The newest `limit` (at most `PAGE_MAX`) audit records (with a sequence below `before`
+    if given), newest first."""
+    with db.read(actor, Action.READ_AUDIT) as session:
+        query = select(AuditRecord).order_by(AuditRecord.sequence.desc())
+        if before is not None:
+            query = query.where(AuditRecord.sequence < before)
+        return list(session.scalars(query.limit(max(0, min(limit, PAGE_MAX)))))
