@@ -183,7 +183,8 @@ def test_alarm_messages_carry_the_event_priority_and_source(db: Database,
     texts = _messages(db, clock)[1:]
     low, eri = (hl7.parse(t).segments("OBX") for t in texts)
     assert str(low[0][5][0][0]) == "low-reservoir" and str(low[0][5][0][2]) == codes.HL7_LOCAL
-    assert str(eri[0][5]).startswith(codes.MDC_EVT_BATT_LO.cwe())
+    assert str(eri[0][5]) == "eri^elective replacement indicator^99IDDS^^^^^^elective " \
+        "replacement indicator (medium priority)"
     assert [str(r) for r in low[0][8]] == ["PM", "ST"]  # medium priority, technical
     assert str(low[1][5]) == codes.MDC_DEV_PUMP_INFUS_MDS.cwe()
     assert [str(r[5]) for r in low[2:]] == ["start", "active", "enabled"]
@@ -245,3 +246,12 @@ def test_any_exact_quantity_round_trips_through_obx5(value: Fraction, unit: str)
     assert Fraction(Decimal(ours.obx_5.to_er7())) == value == Fraction(Decimal(str(theirs[5])))
     assert str(theirs[6][0][0]) == ours.obx_6.obx_6_1.to_er7() == \
         codes.hl7_ucum(unit)
+
+
+def test_every_alarm_kind_and_priority_has_a_code() -> None:
+    from idds.pump import ALARM_SPECS
+    from idds.pump.alarms import Priority
+    assert set(codes.ALARM_LOCAL_CODE) == {kind.value for kind in AlarmKind}
+    assert set(codes.ALARM_PRIORITY) == {p.value for p in Priority}
+    assert all(spec.priority.value in codes.ALARM_PRIORITY for spec in ALARM_SPECS.values())
+    assert all(code.islower() and " " not in code for code in codes.ALARM_LOCAL_CODE.values())

@@ -74,11 +74,12 @@ def ucum(unit: str) -> str:
 # HL7 v2 (IHE PCD-01 DEC, PCD-04 ACM): MDC codes (ISO/IEEE 11073-10101, context-free 32-bit
 # codes: partition * 65536 + term code) and HL7 v2 table values. Sources (docs/references.md,
 # "Interoperability"): the IHE PCD Technical Framework Vol. 2 (transactions, the PCD-01 pump
-# example message: MDS/VMD/channel and metric codes, MDC_DIM units) and the IHE PCD infusion
-# pump term table (Rosetta, REFID / CF_CODE10); the ACM alarm examples (IHE PCD-04: MDC_EVT_ALARM
-# and the MDC_ATTR_ALERT_SOURCE / EVENT_PHASE / ALARM_STATE / ALARM_INACTIVATION_STATE
-# attributes); MDC_EVT_BATT_LO from the IEEE 11073 SDC constants (3::194). Uncertainties are
-# stated in docs/interop.md ("HL7 v2").
+# example message: VMD/channel and metric codes, MDC_DIM units), the IHE PCD infusion pump
+# term table (Rosetta: REFID, CF_CODE10 = partition * 65536 + code), the PCD-01 and PCD-04
+# (ACM) pump messages of the Philips IntelliBridge examples (the MDS code, MDC_EVT_ALARM and
+# the MDC_ATTR_ALERT_SOURCE / EVENT_PHASE / ALARM_STATE / ALARM_INACTIVATION_STATE
+# attributes, the profiles) and the IEEE 11073-20601 attribute codes (MDC_ATTR_ID_MODEL
+# 1::2344, MDC_ATTR_SYS_ID 1::2436). Uncertainties are stated in docs/interop.md ("HL7 v2").
 # ------------------------------------------------------------------------------------------
 
 #: HL7 v2 coding-system names (HL7 table 0396): MDC, UCUM, and IDDS's own local codes ("99"
@@ -117,16 +118,14 @@ MDC_VOL_FLUID_TBI_REMAIN = MdcCode(157872, "MDC_VOL_FLUID_TBI_REMAIN")
 MDC_DRUG_NAME_TYPE = MdcCode(184330, "MDC_DRUG_NAME_TYPE")
 # Alarms (PCD-04): the alarm observation and its attributes (partition 3 events, 1 attrs).
 MDC_EVT_ALARM = MdcCode(196616, "MDC_EVT_ALARM")
-MDC_EVT_BATT_LO = MdcCode(196802, "MDC_EVT_BATT_LO")
 MDC_ATTR_ALERT_SOURCE = MdcCode(68480, "MDC_ATTR_ALERT_SOURCE")
 MDC_ATTR_EVENT_PHASE = MdcCode(68481, "MDC_ATTR_EVENT_PHASE")
 MDC_ATTR_ALARM_STATE = MdcCode(68482, "MDC_ATTR_ALARM_STATE")
 MDC_ATTR_ALARM_INACTIVATION_STATE = MdcCode(68483, "MDC_ATTR_ALARM_INACTIVATION_STATE")
 
-#: Each pump alarm kind (`idds.pump.AlarmKind` value) -> its event code: MDC where a code is
-#: citable (the elective replacement indicator is the battery's low state), else a local code
-#: of HL7_LOCAL (the kind itself, dashed), which a receiver can map.
-ALARM_EVENT_MDC = {"elective replacement indicator": MDC_EVT_BATT_LO}
+#: Each pump alarm kind (`idds.pump.AlarmKind` value) -> its event code, local to IDDS
+#: (HL7_LOCAL): no MDC event code for these implanted-pump alarms was found in a citable
+#: source, so none is guessed; a receiver maps the local code (docs/interop.md).
 ALARM_LOCAL_CODE = {
     "empty reservoir": "empty-reservoir", "end of service": "end-of-service",
     "motor stall": "motor-stall", "critical memory error": "critical-memory-error",

@@ -26,7 +26,6 @@ from datetime import datetime
 from hl7apy.core import Group, Message
 
 from idds.interop.codes import (
-    ALARM_EVENT_MDC,
     ALARM_INACTIVATION_ENABLED,
     ALARM_LOCAL_CODE,
     ALARM_PHASE_START,
@@ -183,12 +182,9 @@ def observations(db: Database, actor: Actor, patient_id: int, dose_units: dict[s
 
 
 def alarm_event(kind: str, priority: str) -> str:
-    """OBX-5 of MDC_EVT_ALARM: the kind's MDC event code, or its local code, with the
-    kind's words as original text."""
+    """OBX-5 of MDC_EVT_ALARM: the kind's local event code (`codes.ALARM_LOCAL_CODE`),
+    with the kind's words as original text."""
     text = f"{escaped(kind)} ({escaped(priority)} priority)"
-    mdc = ALARM_EVENT_MDC.get(kind)
-    if mdc is not None:
-        return mdc.cwe(text)
     if kind not in ALARM_LOCAL_CODE:
         raise Hl7v2Error(f"alarm kind {kind!r} has no event code in idds.interop.codes")
     return f"{ALARM_LOCAL_CODE[kind]}^{escaped(kind)}^{HL7_LOCAL}^^^^^^{text}"
