@@ -105,8 +105,22 @@ def test_the_default_listener_answers_ae_to_what_hl7apy_cannot_validate() -> Non
     assert validate(MESSAGE) == (AckCode.ACCEPTED, None)
     code, reason = validate("MSH|^~\\&|X||||1||ZZZ^Z01|Q|P|2.6")
     assert code is AckCode.ERROR and reason
-    with MllpListener() as listener, pytest.raises(MllpRefused, match="AE"):
-        _client(listener.address[1], []).send(MESSAGE.replace("ORU_R01|", "ORU_R9|"))
+    with MllpListener() as listener:
+        with pytest.raises(MllpRefused, match="AE"):
+            _client(listener.address[1], []).send(MESSAGE.replace("ORU_R01|", "ORU_R9|"))
+        with socket.create_connection(listener.address, 1) as sock:  # not HL7 at all
+            sock.sendall(frame("hello"))
+            answer = read_ack(unframe(read_frame(sock)))
+        assert (answer.code, answer.control_id) == ("AR", "")
+        assert "no MSH" in answer.text
+        assert len(listener.exchanges) == 2
+
+
+def test_a_message_holding_a_block_character_is_refused_before_sending() -> None:
+    sleeps: list[float] = []
+    with pytest.raises(MllpError, match="block character") as caught:
+        _client(9, sleeps).send(MESSAGE + "\x1c")
+    assert caught.value.reason is MllpReason.GARBLED and sleeps == []
 
 
 def test_a_dropped_connection_is_retried_with_backoff_and_then_accepted() -> None:

@@ -219,15 +219,18 @@ def msh_field(text: str, index: int) -> str:
 
 def ack(received: str, code: AckCode, at: datetime, control_id: str,
         error: str | None = None) -> str:
-    """The original-mode ACK to `received` (hl7apy, strict): MSA-1 `code`, MSA-2 the received
-    MSH-10, MSA-3 and an ERR segment with `error` when it is not accepted; `control_id` the
-    ACK's own MSH-10."""
-    message = Message("ACK", version=HL7_VERSION, validation_level=_STRICT)
+    """The original-mode ACK to `received` (hl7apy): MSA-1 `code`, MSA-2 the received MSH-10,
+    MSA-3 and an ERR segment with `error` when it is not accepted; `control_id` the ACK's own
+    MSH-10. Validated strictly, unless `received` names no trigger event (not HL7, or an
+    MSH-9 without one): then MSH-9 is `ACK` alone, which v2.6 strictly would not take."""
+    event = msh_field(received, 9).split("^")
+    known = len(event) > 1 and event[1].isalnum()
+    message = Message("ACK", version=HL7_VERSION, validation_level=_STRICT if known
+                      else _TOLERANT)
     msh = message.msh
     msh.msh_3 = escaped(HL7_SENDING_APPLICATION)
     msh.msh_7 = hl7_time(at)
-    event = msh_field(received, 9).split("^")
-    msh.msh_9 = f"ACK^{escaped(event[1]) if len(event) > 1 else ''}^ACK"
+    msh.msh_9 = f"ACK^{event[1]}^ACK" if known else "ACK"
     msh.msh_10 = escaped(control_id)
     msh.msh_11 = HL7_PROCESSING_ID
     msh.msh_12 = HL7_VERSION
@@ -241,7 +244,7 @@ def ack(received: str, code: AckCode, at: datetime, control_id: str,
         err.err_3 = HL7_ERROR_APPLICATION
         err.err_4 = "E"
         err.err_8 = escaped(error)
-    return er7(message)
+    return er7(message) if known else str(message.to_er7())
 
 
 def _unescaped(value: str) -> str:

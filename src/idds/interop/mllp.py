@@ -142,9 +142,8 @@ class MllpClient:
     def address(self) -> str:
         return f"{self.host}:{self.port}"
 
-    def exchange(self, message: str) -> str:
-        """One try: connect, send the frame, read the answer's frame (no retry)."""
-        data = frame(message)
+    def exchange(self, data: bytes) -> str:
+        """One try: connect, send the framed message, read the answer's frame (no retry)."""
         try:
             with socket.create_connection((self.host, self.port), self.timeout_s) as sock:
                 sock.settimeout(self.timeout_s)
@@ -162,13 +161,13 @@ class MllpClient:
 
     def send(self, message: str) -> Ack:
         """Send `message` until it is acknowledged (AA) or the tries run out."""
-        sent_id = msh_field(message, 10)
+        sent_id, data = msh_field(message, 10), frame(message)
         failures: list[MllpError] = []
         for attempt in range(1, self.attempts + 1):
             if attempt > 1:
                 self.sleep(self.backoff_s * 2 ** (attempt - 2))
             try:
-                answer = self.exchange(message)
+                answer = self.exchange(data)
                 ack = read_ack(answer)
             except Hl7v2Error as exc:
                 failures.append(MllpError(MllpReason.GARBLED, str(exc)))

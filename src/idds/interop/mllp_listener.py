@@ -5,10 +5,10 @@ wants to see what IDDS sends.
 One thread accepts connections and one thread serves each connection: every frame
 (0x0B ... 0x1C 0x0D) is one message, given to the `decide` callable, which says the
 acknowledgement code and, when not accepted, why. The default (`validate`) accepts what
-hl7apy reads and validates strictly as HL7 v2.6 (AA) and answers AE with hl7apy's reason
-otherwise. Bytes that are not a frame close the connection unanswered (the sender retries).
-Each message received, and the answer given, is kept in `exchanges`. The ACK time comes from
-the injected `clock`.
+hl7apy reads and validates strictly as HL7 v2.6 (AA), rejects text that is not an HL7
+message (AR) and answers AE with hl7apy's reason otherwise. Bytes that are not a frame close
+the connection unanswered (the sender retries). Each message received, and the answer
+given, is kept in `exchanges`. The ACK time comes from the injected `clock`.
 """
 
 from __future__ import annotations
@@ -32,7 +32,10 @@ _POLL_S = 0.05
 
 
 def validate(message: str) -> Decision:
-    """AA for a message hl7apy reads and validates strictly; AE with its reason otherwise."""
+    """AA for a message hl7apy reads and validates strictly; AR for text with no MSH (not an
+    HL7 message); AE with hl7apy's reason otherwise."""
+    if not message.lstrip("\r\n").startswith("MSH"):
+        return AckCode.REJECTED, "not an HL7 v2 message (no MSH segment first)"
     try:
         parse(message)
     except Hl7v2Error as exc:
