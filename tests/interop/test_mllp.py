@@ -198,5 +198,8 @@ def test_addresses_and_frames() -> None:
             unframe(bad)
     with pytest.raises(MllpError, match="block character"):
         frame("A\x1cB")
-    with pytest.raises(MllpError, match="attempts"):
-        MllpClient("127.0.0.1", 1, attempts=0)
+    for bad in ({"attempts": 0}, {"attempts": 101}, {"timeout_s": 0.0},
+                {"timeout_s": float("nan")}, {"timeout_s": float("inf")},
+                {"backoff_s": -1.0}):
+        with pytest.raises(MllpError, match="attempts must be 1 to 100"):
+            MllpClient("127.0.0.1", 1, **bad)  # type: ignore[arg-type]

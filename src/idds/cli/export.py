@@ -1,7 +1,6 @@
 """`idds export fhir --patient ID [--fhir-version R5|R4B] [--since DATE] --out FILE
-[--db URL]`: the patient's record as a FHIR transaction Bundle, validated;
-`idds export hl7v2 --patient ID (--mllp HOST:PORT | --out FILE) [--db URL]`: the patient's
-pumps as IHE PCD-01/PCD-04 HL7 v2 messages (docs/interop.md)."""
+[--db URL]`: the patient's record as a FHIR transaction Bundle, validated
+(docs/interop.md)."""
 
 from __future__ import annotations
 
@@ -64,7 +63,10 @@ def hl7v2(
     db: DbOption = None, library: LibraryOption = None,
 ) -> None:
     """Export a patient's pumps as IHE PCD-01 (ORU^R01) and PCD-04 (ORU^R40) HL7 v2.6
-    messages, written to --out or sent over MLLP (docs/interop.md)."""
+    messages, written to --out or sent over MLLP (docs/interop.md).
+
+    `idds export hl7v2 --patient ID (--out FILE | --mllp HOST:PORT) [--attempts N]
+    [--timeout S] [--db URL] [--library PATH]`."""
     from idds.interop.fhir_export import dose_units
     from idds.interop.hl7v2_export import patient_messages
     from idds.interop.mllp import MllpClient

@@ -29,6 +29,9 @@ START_BLOCK = b"\x0b"
 END_BLOCK = b"\x1c\x0d"
 #: The largest answer read (an ACK is a few hundred bytes).
 MAX_FRAME = 1 << 20
+#: Bounds of the client's settings: tries per message; timeout and backoff (s).
+MAX_ATTEMPTS = 100
+MAX_WAIT_S = 3600.0
 
 
 class MllpReason(StrEnum):
@@ -127,9 +130,10 @@ class MllpClient:
     sleep: Callable[[float], None] = field(default=time.sleep)
 
     def __post_init__(self) -> None:
-        if self.attempts < 1 or self.timeout_s <= 0 or self.backoff_s < 0:
-            raise MllpError(MllpReason.ADDRESS, "attempts must be 1 or more, the timeout "
-                            "positive and the backoff not negative")
+        if not 1 <= self.attempts <= MAX_ATTEMPTS or not 0 < self.timeout_s <= MAX_WAIT_S \
+                or not 0 <= self.backoff_s <= MAX_WAIT_S:
+            raise MllpError(MllpReason.ADDRESS, f"attempts must be 1 to {MAX_ATTEMPTS}, the "
+                            f"timeout above 0 and the backoff 0, both at most {MAX_WAIT_S} s")
 
     @classmethod
     def to(cls, address: str, timeout_s: float = 10.0, attempts: int = 3,
