@@ -49,3 +49,47 @@ def fhir(
         raise IddsError(f"--out {out}: {exc.strerror}") from None
     print(f"FHIR {version} Bundle of patient {patient}: {len(bundle.get('entry', []))} "
           f"resources, validated, written to {out}")
+
+
+@app.command("hl7v2")
+def hl7v2(
+    patient: Annotated[int, typer.Option(help="The patient's record id (idds clinic patients).")],
+    mllp: Annotated[str | None, typer.Option(
+        help="Send each message to this MLLP listener (HOST:PORT) and print its ACK.")] = None,
+    out: Annotated[Path | None, typer.Option(
+        help="Write the messages here (ER7: segments end in CR, messages in CR LF).")] = None,
+    attempts: Annotated[int, typer.Option(help="MLLP tries per message.")] = 3,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for each ACK.")] = 10.0,
+    db: DbOption = None, library: LibraryOption = None,
+) -> None:
+    """Export a patient's pumps as IHE PCD-01 (ORU^R01) and PCD-04 (ORU^R40) HL7 v2.6
+    messages, written to --out or sent over MLLP (docs/interop.md).
+
+    `idds export hl7v2 --patient ID (--out FILE | --mllp HOST:PORT) [--attempts N]
+    [--timeout S] [--db URL] [--library PATH]`."""
+    from idds.interop.fhir_export import dose_units
+    from idds.interop.hl7v2_export import patient_messages
+    from idds.interop.mllp import MllpClient
+
+    if (mllp is None) == (out is None):
+        raise IddsError("give --mllp HOST:PORT or --out FILE (one of them)")
+    client = None if mllp is None else MllpClient.to(mllp, timeout_s=timeout,
+                                                        attempts=attempts)
+    units = dose_units(open_library(library, None))
+    with open_record(db, migrate_empty=False) as record:
+        messages = patient_messages(record, local_operator(UserRole.NURSE), patient, units,
+                                    record.now())
+    if client is None:
+        assert out is not None
+        try:
+            out.write_text("".join(m.text + "\r\n" for m in messages), encoding="utf-8",
+                           newline="")
+        except OSError as exc:
+            raise IddsError(f"--out {out}: {exc.strerror}") from None
+        print(f"HL7 v2.6 messages of patient {patient}: {len(messages)} (ORU^R01 and "
+              f"{len(messages) - 1} ORU^R40), validated, written to {out}")
+        return
+    for message in messages:
+        answer = client.send(message.text)
+        print(f"{message.trigger.value.split('^')[1]} {message.control_id}: {answer.code} "
+              f"from {client.address}")
