@@ -12,9 +12,14 @@ from fastapi.testclient import TestClient
 from tests.api.api_helpers import PASSWORD
 
 
-def csrf(page: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert found, "the page has no form with a CSRF token"
+def csrf(page: str, action: str | None = None) -> str:
+    """The CSRF token in the form posting to `action` (None: the first form's)."""
+    start = 0
+    if action is not None:
+        start = page.find(f'action="{action}"')
+        assert start >= 0, f"the page has no form posting to {action}"
+    found = re.compile(r'name="csrf_token" value="([^"]*)"').search(page, start)
+    assert found and found.group(1), f"the form posting to {action} has no CSRF token"
     return found.group(1)
 
 

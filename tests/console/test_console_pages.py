@@ -86,7 +86,8 @@ def test_a_form_without_its_csrf_token_is_refused_and_changes_nothing(
         assert refused.status_code == 403 and "CSRF" in refused.text
     assert [o.reviewed for o in clinic_overview(clinic.db, actor(UserRole.NURSE),
                                                 clinic.db.now())] == [None]
-    token = csrf(nurse.get(f"/patients/{users.patient_id}").text)
+    token = csrf(nurse.get(f"/patients/{users.patient_id}").text,
+                 f"/patients/{users.patient_id}/review")
     done = nurse.post(f"/patients/{users.patient_id}/review",
                       data={"note": "looked", "csrf_token": token})
     assert done.status_code == 303
@@ -130,7 +131,8 @@ def test_bad_input_shows_beside_its_field_and_saves_nothing(
               "lockout": "2 h", "max_boluses": "four"}, "max_boluses", "whole number"),
             ({"mode": "flex", "flex": "25:00=1 mg/day"}, "flex", "25:00"),
             ({"dose": "1 mg/day"}, "reason", "reason")):
-        answer = doctor.post(path, data={"csrf_token": csrf(form.text), "mode": "continuous",
+        answer = doctor.post(path, data={"csrf_token": csrf(form.text, path),
+                                         "mode": "continuous",
                                          **({} if field == "reason" else {"reason": "why"}),
                                          **fields})
         assert answer.status_code == 422, (fields, answer.text[:300])
@@ -151,15 +153,16 @@ def test_an_alarm_is_acknowledged_with_a_reason(clinic: Clinic, clock: FakeClock
     page = nurse.get(f"/patients/{users.patient_id}").text
     assert "Acknowledge" in page
     path = f"/alarms/{alarm.id}/acknowledge"
-    blank = nurse.post(path, data={"csrf_token": csrf(page), "expected_version": "1",
+    token = csrf(page, path)
+    blank = nurse.post(path, data={"csrf_token": token, "expected_version": "1",
                                    "reason": " "})
     assert blank.status_code == 422 and "reason" in blank.text
     assert alarms_of(clinic.db, nurse_actor, users.patient_id)[0].acknowledged_at is None
-    done = nurse.post(path, data={"csrf_token": csrf(page), "expected_version": "1",
+    done = nurse.post(path, data={"csrf_token": token, "expected_version": "1",
                                   "reason": "refill booked for today"})
     assert done.status_code == 303
     assert alarms_of(clinic.db, nurse_actor, users.patient_id)[0].acknowledged_by == "nurse1"
-    again = nurse.post(path, data={"csrf_token": csrf(page), "expected_version": "1",
+    again = nurse.post(path, data={"csrf_token": token, "expected_version": "1",
                                    "reason": "twice"})
     assert again.status_code in (409, 422) and "Traceback" not in again.text
 

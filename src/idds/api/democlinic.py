@@ -115,8 +115,7 @@ def _history(clinic: Clinic, nurse: Actor, patient_id: int, archetype: str) -> N
         for hour in DIARY_HOURS:
             felt = midnight - timedelta(days=back) + timedelta(hours=hour)
             if felt <= clinic.db.now():
-                add_diary_entry(clinic.db, nurse, patient_id, felt, round(day.pain_mean),
-                                "demo: the model's daily mean pain")
+                add_diary_entry(clinic.db, nurse, patient_id, felt, round(day.pain_mean))
     last = days[-1]
     grades = {symptom.name.lower().replace("_", " "): grade
               for symptom, grade in zip(Symptom, last.symptom_grades, strict=True)}

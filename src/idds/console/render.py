@@ -13,6 +13,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from idds.console.session import CSRF_FIELD, PageSession
+from idds.store import PERMISSIONS, Action
 from idds.store.canonical import parse_json
 from idds.store.model import RecommendationRecord, TherapyProgram
 from idds.store.quantities import concentration_of, daily_dose_of, volume_of
@@ -75,8 +76,10 @@ ENV.globals.update(disclaimer=DISCLAIMER, csrf_field=CSRF_FIELD)
 def html(template: str, session: PageSession | None, status: int = 200,
          **context: Any) -> HTMLResponse:
     """A page; `session` (None: logged out) gives the navigation and the forms' token."""
+    actor = None if session is None else session.actor
     body = ENV.get_template(template).render(
-        session=session, actor=None if session is None else session.actor,
+        session=session, actor=actor,
+        live=actor is not None and actor.role in PERMISSIONS[Action.READ_RECORD],
         csrf=Markup("") if session is None else session.csrf, **context)
     return HTMLResponse(body, status_code=status)
 
