@@ -65,26 +65,40 @@ def ref(kind: str, rid: str) -> dict[str, str]:
     return {"reference": f"{kind}/{rid}"}
 
 
+def _model(kind: str, version: FhirVersion, where: str) -> Any:
+    """The fhir.resources class of resource `kind` in `version` (`FhirError` at `where`)."""
+    package = "fhir.resources" if version is FhirVersion.R5 else "fhir.resources.R4B"
+    try:
+        return importlib.import_module(f"{package}.{kind.lower()}").__dict__[kind]
+    except (ImportError, KeyError):
+        raise FhirError(f"{where}: {kind[:60]!r} is not a FHIR {version} resource") from None
+
+
 def validated(resource: object, version: FhirVersion) -> dict[str, Any]:
     """`resource` (any FHIR resource as JSON data), once fhir.resources accepts it as
     `version`, returned as given (its decimals exact); `FhirError` naming the first element
-    that is wrong."""
+    that is wrong (in a Bundle, an entry's resource of another version is named first:
+    fhir.resources does not say where that is)."""
     if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str) \
             or not resource["resourceType"].isalpha():
         raise FhirError("resourceType: not a FHIR resource")
     kind = resource["resourceType"]
-    package = "fhir.resources" if version is FhirVersion.R5 else "fhir.resources.R4B"
-    try:
-        model = importlib.import_module(f"{package}.{kind.lower()}").__dict__[kind]
-    except (ImportError, KeyError):
-        raise FhirError(f"resourceType: {kind[:60]!r} is not a FHIR {version} resource"
-                        ) from None
+    model = _model(kind, version, "resourceType")
+    entries = resource.get("entry") if kind == "Bundle" else None
+    for index, entry in enumerate(entries if isinstance(entries, list) else []):
+        inner = entry.get("resource") if isinstance(entry, dict) else None
+        if isinstance(inner, dict) and isinstance(inner.get("resourceType"), str):
+            _model(inner["resourceType"], version,
+                   f"Bundle.entry.{index}.resource.resourceType")
     try:
         model.model_validate(resource)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "resource"
         raise FhirError(f"{kind}.{where}: {first['msg']} (FHIR {version})") from None
+    except (KeyError, TypeError) as exc:  # a resource type fhir.resources cannot look up
+        raise FhirError(f"{kind}: a resource inside is not one of FHIR {version} ({exc})"
+                        ) from None
     return resource
 
 
