@@ -54,7 +54,7 @@ from idds.store.clock import FakeClock
 from idds.store.model import Implant
 from idds.store.therapy import program_therapy, programs_of
 from idds.units import Quantity, terminates
-from tests.interop.fhir_record import make_record
+from tests.interop.record_helpers import make_record
 from tests.interop.test_fhir_import import program_row
 from tests.store.store_helpers import START, actor, q
 

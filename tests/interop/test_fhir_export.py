@@ -32,7 +32,7 @@ from idds.interop.fhir_export import (
 from idds.store import Database, UserRole
 from idds.store.clock import FakeClock
 from idds.units import Quantity
-from tests.interop.fhir_record import make_record
+from tests.interop.record_helpers import make_record
 from tests.store.store_helpers import actor
 
 EXAMPLES = Path(__file__).parent.parent / "fixtures" / "fhir-examples"
