@@ -4,7 +4,8 @@ bolus (a refused bolus is none), exact in UCUM with the program in force as `req
 DeviceMetric + Observation for reservoir and battery; an AuditEvent per audit record of the
 programs; `--since` on all of them. The whole-Bundle round trip: export, read back, the
 current program's therapy is the stored one's, and exporting twice gives the same JSON;
-bad Bundles are refused naming the element."""
+bad Bundles are refused naming the element. The programming trail is read with the
+record's permission, by no one else."""
 
 from __future__ import annotations
 
@@ -51,8 +52,10 @@ from idds.pump.clock import DAY, HOUR, MINUTE
 from idds.pump.records import drug_record, therapy_record
 from idds.store import Database, UserRole
 from idds.store.clock import FakeClock
+from idds.store.errors import AccessDeniedError
 from idds.store.model import Implant
 from idds.store.therapy import program_therapy, programs_of
+from idds.store.trail import program_trail
 from idds.units import Quantity, terminates
 from tests.interop.record_helpers import make_record
 from tests.interop.test_fhir_import import program_row
@@ -308,3 +311,17 @@ def test_any_exported_program_reads_back_from_its_bundle(
     assert bundle_therapy(read, version, LIBRARY, 1, "MRN-1").therapy == program_therapy(newer)
     if terminates(rate.denominator):
         assert program_therapy(newer) == therapy
+
+
+def test_the_programming_trail_is_read_with_the_record_only(db: Database,
+                                                            clock: FakeClock) -> None:
+    record = make_record(db, clock)
+    trail = program_trail(db, actor(UserRole.NURSE, clock), record.patient_id)
+    assert [(r.entity_type, r.entity_id) for r in trail] == [
+        ("therapy_program", str(i)) for i in record.program_ids]
+    mine = actor(UserRole.PATIENT, clock, "patient1", record.patient_id)
+    assert len(program_trail(db, mine, record.patient_id)) == 2
+    for who, pid in ((actor(UserRole.RESEARCHER, clock), record.patient_id),
+                     (actor(UserRole.PATIENT, clock, "other", 99), record.patient_id)):
+        with pytest.raises(AccessDeniedError):
+            program_trail(db, who, pid)
