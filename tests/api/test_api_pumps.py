@@ -189,18 +189,26 @@ def test_two_confirms_at_the_same_moment_leave_the_pump_and_the_record_agreeing(
 
 def test_a_hospital_fhir_order_becomes_a_proposal_like_any_change(
         client: TestClient, users: Users, pump: str) -> None:
-    """The program exported as FHIR and sent back as the hospital's order is planned through
-    the pump and the library: the Finish screen shows it unchanged; a non-intrathecal order
+    """The program exported as FHIR and sent back as the hospital's order (alone, or the
+    whole exported Bundle) is planned through the pump and the library: the Finish screen
+    shows it unchanged; a non-intrathecal order
     is refused naming the element, and nothing is pending."""
     implant = _implant(client, users, pump)
     _refill(client, users, implant)
     proposal = _propose(client, users, implant, "0.5 mg/day")
     client.post(f"{API}/programs/proposals/{proposal['proposal_id']}/confirm",
                 headers=users.auth(UserRole.CLINICIAN), json={"reason": "start"})
+    assert client.post(f"{API}/patients/{users.patient_id}/implants/{implant}/sync",
+                       headers=users.auth(UserRole.NURSE)).status_code == 200
     bundle = client.get(f"{API}/patients/{users.patient_id}/fhir",
                         headers=users.auth(UserRole.NURSE)).json()
     (order,) = [e["resource"] for e in bundle["entry"]
                 if e["resource"]["resourceType"] == "MedicationRequest"]
+    given = [e["resource"] for e in bundle["entry"]
+             if e["resource"]["resourceType"] == "MedicationAdministration"]
+    assert given[-1]["status"] == "in-progress"  # the real pump's log: the program runs
+    assert given[-1]["request"]["reference"] == f"MedicationRequest/{order['id']}"
+    assert given[-1]["dosage"]["rateQuantity"]["code"] == "mg/d"
     url = f"{API}/patients/{users.patient_id}/implants/{implant}/programs/proposals/fhir"
     planned = client.post(url, headers=users.auth(UserRole.CLINICIAN), json=order,
                           params={"opioid_tolerant": "true"})
@@ -208,6 +216,10 @@ def test_a_hospital_fhir_order_becomes_a_proposal_like_any_change(
     rows = {r["setting"]: (r["old"], r["new"]) for r in planned.json()["rows"]}
     old, new = rows["Basal dose per DAY (mg/day)"]
     assert old == new == "0.5 mg/day"
+    whole = client.post(url, headers=users.auth(UserRole.CLINICIAN), json=bundle,
+                        params={"opioid_tolerant": "true"})  # the whole Bundle: its program
+    assert whole.status_code == 201, whole.text
+    assert {r["setting"]: (r["old"], r["new"]) for r in whole.json()["rows"]} == rows
     order["dosageInstruction"][0]["route"]["coding"][0]["code"] = "26643006"  # oral
     oral = client.post(url, headers=users.auth(UserRole.CLINICIAN), json=order)
     assert "dosageInstruction[0].route: not intrathecal" in \

@@ -12,9 +12,14 @@ from fastapi.testclient import TestClient
 
 from idds.api.app import ROUTERS
 from idds.api.auth import action_of
+from idds.api.clinic import Clinic
+from idds.interop.fhir_export import FhirVersion, fhir_json, program_resources
+from idds.pump import Continuous, Therapy
 from idds.store import PERMISSIONS, Action, UserRole
 from idds.store.clock import FakeClock
 from tests.api.api_helpers import API, Users, error
+from tests.interop.test_fhir_import import program_row
+from tests.store.store_helpers import q
 
 #: Routes anyone may call: the login itself (the others in /session need a session).
 OPEN = {("POST", f"{API}/session")}
@@ -187,6 +192,30 @@ def test_exports_the_patient_for_the_care_team_and_the_clinic_for_admins(
     wrong = client.get(f"{API}/patients/{users.patient_id}/fhir", params={"version": "R6"},
                        headers=users.auth(UserRole.PATIENT))
     assert error(wrong, 422, "invalid")["field"] == "version"
+
+
+def test_a_refused_fhir_bundle_stores_nothing(clinic: Clinic, client: TestClient,
+                                             users: Users) -> None:
+    """A Bundle the import refuses (no order for the patient; an unknown drug) answers 422
+    naming the element, before any pump is asked: no proposal is pending and the audit
+    trail has not grown."""
+    admin, doctor = users.auth(UserRole.ADMIN), users.auth(UserRole.CLINICIAN)
+    before = client.get(f"{API}/audit/verify", headers=admin).json()["records"]
+    empty = client.get(f"{API}/patients/{users.patient_id}/fhir",
+                       headers=users.auth(UserRole.NURSE)).json()
+    order = program_resources(program_row(Therapy(Continuous(q("0.5 mg/day")))), "mg/day",
+                              FhirVersion.R5)[0]
+    order["subject"]["reference"] = f"Patient/patient-{users.patient_id}"
+    order["medication"]["concept"]["text"] = "heroin 10 mg/mL"
+    unknown = {**empty, "entry": [*empty["entry"], {"resource": order}]}
+    url = f"{API}/patients/{users.patient_id}/implants/1/programs/proposals/fhir"
+    for body, words in ((empty, "Bundle.entry: no MedicationRequest"),
+                        (unknown, "medication.concept.text: 'heroin 10 mg/mL' names no drug")):
+        answer = client.post(url, headers={**doctor, "content-type": "application/fhir+json"},
+                             content=fhir_json(body))
+        assert words in error(answer, 422, "refused")["message"]
+    assert not clinic.proposals._pending  # nothing planned
+    assert client.get(f"{API}/audit/verify", headers=admin).json()["records"] == before
 
 
 def test_logout_ends_the_session(client: TestClient, users: Users) -> None:

@@ -8,7 +8,7 @@ the API route."""
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -29,32 +29,17 @@ from idds.interop.fhir_export import (
     read_fhir_json,
     validated,
 )
-from idds.pump import AlarmKind
-from idds.store import Database, UserRole, alarms, diary, patients, readings, therapy
+from idds.store import Database, UserRole
 from idds.store.clock import FakeClock
 from idds.units import Quantity
-from tests.store.store_helpers import actor, pump_status, q, therapy_plan
+from tests.interop.record_helpers import make_record
+from tests.store.store_helpers import actor
 
 EXAMPLES = Path(__file__).parent.parent / "fixtures" / "fhir-examples"
 
 
 def _record(db: Database, clock: FakeClock) -> int:
-    library = load_library()
-    nurse, doctor = actor(UserRole.NURSE, clock), actor(UserRole.CLINICIAN, clock)
-    patient = patients.register_patient(db, nurse, "MRN-1", "Ada Example", date(1950, 5, 17))
-    implant = patients.record_implant(db, doctor, patient.id, patients.ImplantDetails(
-        "SN-1", "IDDS reference pump", "8709SC", "T10", date(2026, 2, 20), q("0.1 mL")))
-    version = therapy.install_library(db, actor(UserRole.ADMIN, clock), library)
-    first = therapy.record_program(db, doctor, implant.id, therapy_plan(library), version.id,
-                                   "start", replaces=None)
-    clock.advance(days=2)
-    doctor = actor(UserRole.CLINICIAN, clock)  # the password entered again, two days on
-    therapy.record_program(db, doctor, implant.id, therapy_plan(library, "1.1 mg/day"),
-                           version.id, "more relief", replaces=first.id)
-    diary.add_diary_entry(db, nurse, patient.id, clock() - timedelta(hours=1), 4, "night")
-    alarms.record_alarm(db, nurse, implant.id, AlarmKind.LOW_RESERVOIR, clock())
-    readings.record_reading(db, nurse, implant.id, pump_status(), clock().date())
-    return patient.id
+    return make_record(db, clock).patient_id
 
 
 def _resources(bundle: dict[str, Any], kind: str) -> list[dict[str, Any]]:
@@ -92,7 +77,7 @@ def test_the_bundle_validates_and_says_what_the_record_says(db: Database, clock:
     most = bolus["maxDosePerPeriod"][0] if version is FhirVersion.R5 else \
         bolus["maxDosePerPeriod"]
     assert most["numerator"]["value"] == Decimal("0.4")  # 4 boluses of 0.1 mg a day
-    (pain,) = _resources(bundle, "Observation")
+    (pain,) = [o for o in _resources(bundle, "Observation") if o["id"].startswith("pain-")]
     assert pain["code"]["coding"][0]["code"] == "72514-3" and pain["valueInteger"] == 4
     (device,) = _resources(bundle, "Device")
     assert device["serialNumber"] == "SN-1"

@@ -44,8 +44,11 @@ THERAPIES = [
 ]
 
 
-def _program(therapy: Therapy) -> TherapyProgram:
-    return TherapyProgram(id=7, patient_id=1, implant_id=2, previous_id=None, drug="morphine",
+def program_row(therapy: Therapy, rid: int = 7, previous: int | None = None
+                ) -> TherapyProgram:
+    """A stored program of `therapy` (morphine 10 mg/mL) for patient 1, not in a database."""
+    return TherapyProgram(id=rid, patient_id=1, implant_id=2, previous_id=previous,
+                          drug="morphine",
                           concentration_num=10, concentration_den=1,
                           therapy=canonical_json(therapy_record(therapy)), daily_dose_num=None,
                           daily_dose_den=None, library_version_id=1, checks="[]",
@@ -54,7 +57,7 @@ def _program(therapy: Therapy) -> TherapyProgram:
 
 
 def _request(therapy: Therapy, version: FhirVersion) -> dict[str, Any]:
-    return program_resources(_program(therapy), "mg/day", version)[0]
+    return program_resources(program_row(therapy), "mg/day", version)[0]
 
 
 @pytest.mark.parametrize("version", list(FhirVersion))
@@ -172,7 +175,7 @@ def test_every_digit_of_a_decimal_is_read() -> None:
 def test_a_weekly_flex_program_is_not_exported_as_one_day() -> None:
     week = tuple((FlexStep(0, q(f"0.{4 + d} mg/day")),) for d in range(7))
     with pytest.raises(FhirError, match="weekly"):
-        program_resources(_program(Therapy(Flex(week))), "mg/day", FhirVersion.R5)
+        program_resources(program_row(Therapy(Flex(week))), "mg/day", FhirVersion.R5)
 
 
 def test_the_wrong_version_is_refused_naming_the_element() -> None:

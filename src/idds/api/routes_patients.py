@@ -77,7 +77,8 @@ def export(clinic: ClinicDep, patient_id: PatientId, actor: Reader) -> dict[str,
           "description": "A FHIR transaction Bundle"}})
 def fhir(clinic: ClinicDep, patient_id: PatientId, actor: Reader,
          version: Annotated[FhirVersion, Query(description="R5 or R4B")] = FhirVersion.R5,
-         since: Annotated[date | None, Query(description="Only programs, diary and alarms "
+         since: Annotated[date | None, Query(description="Only programs, administrations, "
+                                             "pump readings, diary, alarms and audit events "
                                              "from this date (UTC) on.")] = None
          ) -> Response:
     """The patient's record as a validated FHIR transaction Bundle (docs/interop.md), its

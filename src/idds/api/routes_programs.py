@@ -32,7 +32,7 @@ from idds.api.schemas import (
 )
 from idds.api.views import breaches_out, program_out, rows_out
 from idds.interop.fhir_export import FhirVersion, read_fhir_json
-from idds.interop.fhir_import import therapy_request
+from idds.interop.fhir_import import bundle_therapy, therapy_request
 from idds.programmer import TherapyPlan, TherapyRequest
 from idds.programmer.entry import TherapyFields, quantity_of, therapy_of
 from idds.store import Action, Actor
@@ -83,7 +83,8 @@ async def propose(clinic: ClinicDep, patient_id: PatientId, implant_id: ImplantI
 
 @router.post("/patients/{patient_id}/implants/{implant_id}/programs/proposals/fhir",
              response_model=ProposalOut, status_code=201, openapi_extra={"requestBody": {
-                 "required": True, "description": "A FHIR MedicationRequest (JSON).",
+                 "required": True, "description": "A FHIR MedicationRequest, or a Bundle "
+                 "holding the patient's MedicationRequests (JSON).",
                  "content": {"application/json": {"schema": {"type": "object"}},
                              "application/fhir+json": {"schema": {"type": "object"}}}}})
 async def propose_from_fhir(
@@ -92,13 +93,15 @@ async def propose_from_fhir(
         version: Annotated[FhirVersion, Query(description="R5 or R4B")] = FhirVersion.R5,
         override_reason: Annotated[str | None, Query(min_length=1, max_length=2000)] = None,
         opioid_tolerant: bool = False) -> ProposalOut:
-    """Plan the therapy a hospital's FHIR MedicationRequest for this patient asks for: the
-    same checks and Finish screen as any change (docs/interop.md); what cannot be mapped is
-    refused naming the element. Decimals are read exactly."""
+    """Plan the therapy a hospital's FHIR MedicationRequest for this patient asks for (or,
+    given a Bundle, its current MedicationRequest: `bundle_therapy`): the same checks and
+    Finish screen as any change (docs/interop.md); what cannot be mapped is refused naming
+    the element, storing nothing. Decimals are read exactly."""
     order = read_fhir_json(await raw.body())
     patient = await run_in_threadpool(get_patient, clinic.db, actor, patient_id)
-    request = replace(therapy_request(order, version, clinic.library, patient.id,
-                                      patient.identifier),
+    reader = bundle_therapy if isinstance(order, dict) and \
+        order.get("resourceType") == "Bundle" else therapy_request
+    request = replace(reader(order, version, clinic.library, patient.id, patient.identifier),
                       override_reason=override_reason, opioid_tolerant=opioid_tolerant)
     return finish_screen(await plan_therapy_change(clinic, actor, patient_id, implant_id,
                                                    request))

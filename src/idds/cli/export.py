@@ -24,7 +24,8 @@ def fhir(
     out: Annotated[Path, typer.Option(help="The Bundle's JSON file.")],
     fhir_version: Annotated[str, typer.Option("--fhir-version", help="R5 or R4B.")] = "R5",
     since: Annotated[str | None, typer.Option(
-        help="Only programs, diary and alarms from this date (YYYY-MM-DD, UTC) on.")] = None,
+        help="Only programs, administrations, pump readings, diary, alarms and audit events "
+             "from this date (YYYY-MM-DD, UTC) on.")] = None,
     db: DbOption = None, library: LibraryOption = None,
 ) -> None:
     """Export a patient's record as a FHIR transaction Bundle, validated before writing."""

@@ -58,6 +58,23 @@ FROM_UCUM = {"mg/d": "mg/day", "ug/d": "mcg/day", "mg/h": "mg/h", "ug/h": "mcg/h
              "h": "h", "min": "min", "d": "day", "s": "s"}
 
 
+# FHIR device metrics and audit events (docs/interop.md, docs/references.md). No IEEE
+# 11073-10101 (MDC) code is cited here: the metric and action codes are IDDS's own code
+# systems, named as such; the audit outcome is HL7's audit-event-outcome code system (R5's
+# `outcome.code` Coding; R4B's `outcome` takes the bare code).
+FHIR_METRIC_SYSTEM = "urn:idds:fhir:device-metric"
+FHIR_METRIC_RESERVOIR = Code(FHIR_METRIC_SYSTEM, "reservoir-volume",
+                             "Drug reservoir volume, the pump's estimate")
+FHIR_METRIC_BATTERY = Code(FHIR_METRIC_SYSTEM, "battery-eri-days",
+                           "Battery: days to the elective replacement indicator")
+#: The store's audit actions ("change therapy") as AuditEvent codes.
+FHIR_AUDIT_ACTION_SYSTEM = "urn:idds:audit-action"
+FHIR_AUDIT_OUTCOME = "http://terminology.hl7.org/CodeSystem/audit-event-outcome"
+FHIR_AUDIT_SUCCESS = Code(FHIR_AUDIT_OUTCOME, "0", "Success")
+#: The pump log's identifier system for an administration (the pump serial and entry seq).
+FHIR_PUMP_LOG_SYSTEM = "urn:idds:pump-log-entry"
+
+
 class CodeError(IddsError):
     """A unit or code with no entry in the table."""
 

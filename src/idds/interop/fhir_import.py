@@ -33,7 +33,7 @@ from idds.interop.codes import (
     PATIENT_ID_SYSTEM,
     ROUTE_INTRATHECAL,
 )
-from idds.interop.fhir_export import FhirError, FhirVersion, validated
+from idds.interop.fhir_types import FhirError, FhirVersion, validated
 from idds.programmer import TherapyRequest
 from idds.pump import Continuous, DemandBolus, Flex, FlexStep, Therapy
 from idds.pump.program import Basal
@@ -246,3 +246,37 @@ def therapy_request(resource: object, version: FhirVersion, library: DrugLibrary
         _only(bolus[0][1], BOLUS_ELEMENTS, bolus[0][0])
     demand = _bolus(bolus[0][1], bolus[0][0]) if bolus else None
     return TherapyRequest(drug.lower(), concentration, Therapy(_basal(basal), demand))
+
+
+def bundle_therapy(bundle: object, version: FhirVersion, library: DrugLibrary,
+                   patient_id: int, identifier: str) -> TherapyRequest:
+    """The therapy of the patient's current program in a Bundle as IDDS exports it (or any
+    Bundle holding the patient's MedicationRequests): the whole Bundle must validate as
+    `version`; of the patient's MedicationRequests, the current one is the one no other
+    names as its `priorPrescription`, read with `therapy_request` (its refusals name the
+    entry and the element). Nothing is stored: the therapy is only proposed."""
+    validated(bundle, version)
+    assert isinstance(bundle, dict)  # validated: a resource
+    if bundle["resourceType"] != "Bundle":
+        raise FhirError(f"resourceType: {bundle['resourceType']} is not a Bundle")
+    orders: list[tuple[int, dict[str, Any]]] = []
+    for index, entry in enumerate(bundle.get("entry") or []):
+        resource = entry.get("resource") or {}
+        subject = (resource.get("subject") or {}).get("reference")
+        if resource.get("resourceType") == "MedicationRequest" and \
+                subject == f"Patient/patient-{patient_id}":
+            orders.append((index, resource))
+    if not orders:
+        raise FhirError(f"Bundle.entry: no MedicationRequest for Patient/patient-{patient_id}")
+    replaced = {str((r.get("priorPrescription") or {}).get("reference")) for _, r in orders}
+    current = [(i, r) for i, r in orders if f"MedicationRequest/{r.get('id')}" not in replaced]
+    if len(current) != 1:
+        named = ", ".join(f"entry[{i}]" for i, _ in current) or "none (a loop)"
+        raise FhirError(f"Bundle.entry: one current MedicationRequest (named by no "
+                        f"priorPrescription) is needed, not: {named}")
+    index, order = current[0]
+    try:
+        return therapy_request(order, version, library, patient_id, identifier)
+    except FhirError as exc:
+        raise FhirError(f"Bundle.entry[{index}].resource (MedicationRequest/"
+                        f"{order.get('id')}).{exc}") from None

@@ -36,8 +36,8 @@ from idds.interop.codes import (
     MdcCode,
     hl7_ucum,
 )
-from idds.interop.fhir_export import FhirError
-from idds.interop.fhir_export import _number as exact_decimal
+from idds.interop.fhir_types import FhirError
+from idds.interop.fhir_types import number as exact_decimal
 from idds.units import Quantity
 
 SEGMENT_END = "\r"
@@ -102,7 +102,7 @@ def escaped(value: str) -> str:
 
 def number(q: Quantity, unit: str, what: str) -> str:
     """`q` in `unit` as an HL7 NM value with every digit ("0.35"); a value with no finite
-    decimal (1/3) is refused, by the rule of the FHIR export (`fhir_export._number`)."""
+    decimal (1/3) is refused, by the rule of the FHIR export (`fhir_types.number`)."""
     try:
         value = exact_decimal(q.value_in(unit), f"{what} {q} in {unit}")
     except FhirError as exc:
