@@ -129,6 +129,10 @@ def test_a_change_is_blocked_by_a_hard_limit_then_sent_with_a_soft_override(
     dose_row = page.locator("table.finish tr", has_text="Basal dose per DAY")
     expect(dose_row).to_contain_text("0.6 mg/day")
     expect(dose_row).to_contain_text("0.5 mg/day")  # old beside new
+    outlook = page.locator("table.outlook")  # what-if from the patient's own estimate
+    expect(outlook).to_contain_text("7 days")
+    expect(outlook).to_contain_text("14 days")
+    expect(outlook.locator("tr", has_text="Next refill")).to_contain_text("20")
     shot(page, demo, "finish")
     page.get_by_label(re.compile("I confirm the override")).check()
     page.get_by_label(re.compile("Your password again")).fill(demo.logins["clinician"])
@@ -145,12 +149,31 @@ def test_a_change_is_blocked_by_a_hard_limit_then_sent_with_a_soft_override(
     assert "0.6 mg/day" in synced.json()["therapy"]
 
 
+def test_advice_is_recorded_with_its_reasons_and_rejected_with_one(tab: Page,
+                                                                    demo: Demo) -> None:
+    page = tab
+    log_in(page, demo, "clinician")
+    page.goto(f"{demo.root}/patients/2")
+    page.get_by_role("button", name=re.compile("Ask the intelligent controller")).click()
+    advice = page.locator("article.advice").first
+    expect(advice).to_contain_text("Safety supervisor")
+    expect(advice).to_contain_text("Maximal relief")  # what it believes, with its interval
+    expect(advice).to_contain_text("Predicted in")
+    shot(page, demo, "advice")
+    advice.get_by_label("Reason for rejecting").fill("waiting for the oncology review")
+    advice.get_by_role("button", name="Reject").click()
+    expect(page.locator("article.advice").first).to_contain_text(
+        "Rejected by clinician")
+    expect(page.locator("article.advice").first).to_contain_text("oncology review")
+
+
 def test_the_audit_view_shows_the_change(tab: Page, demo: Demo) -> None:
     page = tab
     log_in(page, demo, "admin")
     page.get_by_role("link", name="Audit trail").click()
     expect(page.locator(".ok")).to_contain_text("Hash chain intact")
     expect(page.locator("table.audit")).to_contain_text("change therapy")
+    expect(page.locator("table.audit")).to_contain_text("decide recommendation")
     shot(page, demo, "audit")
 
 

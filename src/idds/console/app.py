@@ -16,6 +16,7 @@ from idds.api.clinic import Clinic
 from idds.console import (
     events,
     pages_admin,
+    pages_advice,
     pages_care,
     pages_dashboard,
     pages_patient,
@@ -30,7 +31,7 @@ from idds.console.syncing import periodic_sync
 from idds.errors import IddsError
 
 PAGES = (pages_session, pages_dashboard, pages_patient, pages_program, pages_refill,
-         pages_care, pages_admin, pages_report, events)
+         pages_care, pages_advice, pages_admin, pages_report, events)
 
 
 def _is_api(request: Request) -> bool:

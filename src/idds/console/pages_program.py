@@ -8,6 +8,7 @@ needs a reason) -> the Finish screen, every setting old beside new -> the passwo
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -17,12 +18,14 @@ from starlette.datastructures import FormData
 from idds.api.clinic import clinic_of
 from idds.api.linked import implant_of
 from idds.api.planning import confirm_therapy_change, plan_therapy_change
+from idds.console.estimate import clinical_input, stored_log
 from idds.console.forms import FieldErrors, errors_of
 from idds.console.render import page
 from idds.console.session import PageSession, page_session, posted, text
 from idds.drugs.overrides import REASON_CODES
 from idds.errors import IddsError
 from idds.programmer import TherapyPlan, TherapyRequest
+from idds.programmer.advisory.whatif import WhatIf, what_if
 from idds.programmer.entry import EntryError, TherapyFields, therapy_of
 from idds.store import Action, authorize
 from idds.store.canonical import parse_json
@@ -117,9 +120,25 @@ async def propose(request: Request, patient_id: int, implant_id: int) -> Respons
                                 errors_of(exc, v["mode"]), 422, rec)
     plan = proposal.plan
     assert isinstance(plan, TherapyPlan)
+    outlook, no_outlook = await run_in_threadpool(_outlook, request, session, patient_id,
+                                                  implant_id, plan)
+    due = plan.status.refill_due_in_days
     return page(request, "finish.html", session, proposal=proposal, plan=plan,
                 patient_id=patient_id, reason=v["reason"], recommendation_id=rec,
-                errors=FieldErrors())
+                errors=FieldErrors(), outlook=outlook, no_outlook=no_outlook,
+                refill_now=None if due is None else clinic.today() + timedelta(days=due))
+
+
+def _outlook(request: Request, session: PageSession, patient_id: int, implant_id: int,
+             plan: TherapyPlan) -> tuple[WhatIf | None, str]:
+    """The what-if of the plan from the patient's own estimate, or why there is none."""
+    clinic = clinic_of(request)
+    try:
+        return what_if(plan.status, stored_log(clinic.db, session.actor, patient_id, implant_id),
+                       clinical_input(clinic.db, session.actor, patient_id), clinic.library,
+                       clinic.db.now(), plan.request.therapy), ""
+    except IddsError as exc:
+        return None, str(exc)
 
 
 @router.post("/programs/{proposal_id}/confirm")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from idds.errors import IddsError
 from idds.protocol.wire import parse_flex
 from idds.pump import Continuous, DemandBolus, Therapy
-from idds.pump.program import Basal
+from idds.pump.program import Basal, Flex
 from idds.units import Kind, Quantity, UnitError, parse_quantity
 
 MODES = ("continuous", "flex")
@@ -90,3 +90,23 @@ def _demand(fields: TherapyFields, prefix: str) -> DemandBolus | None:
         quantity_of(fields.bolus_duration, Kind.TIME, spelt["bolus_duration"]),
         quantity_of(fields.lockout, Kind.TIME, spelt["lockout"]),
         fields.max_boluses)
+
+
+def fields_of(therapy: Therapy) -> dict[str, str]:
+    """The entry fields that describe `therapy` (`therapy_of` reads them back to it): what a
+    recommendation fills a programming form with. A weekly flex schedule has no daily form:
+    `EntryError`."""
+    basal = therapy.basal
+    out = {"mode": basal.mode.value}
+    if isinstance(basal, Continuous):
+        out["dose"] = str(basal.dose_rate)
+    elif isinstance(basal, Flex):
+        if len(basal.days) != 1:
+            raise EntryError("flex", "a weekly flex schedule has no daily entry form")
+        out["flex"] = ",".join(f"{s.start_minute // 60:02d}:{s.start_minute % 60:02d}="
+                               f"{s.dose_rate}" for s in basal.days[0])
+    demand = therapy.demand
+    if demand is not None:
+        out.update(bolus=str(demand.dose), bolus_duration=str(demand.duration),
+                   lockout=str(demand.lockout), max_boluses=str(demand.max_per_24h))
+    return out

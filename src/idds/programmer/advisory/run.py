@@ -16,12 +16,15 @@ from typing import Any
 
 from idds.control.advice import Advice, advise
 from idds.control.beliefs import Explanation
+from idds.control.bounds import ClinicianBounds
 from idds.control.intelligent import IntelligentController, IntelligentState
 from idds.control.interlock import assess
 from idds.control.interlock import describe as describe_signals
 from idds.control.observations import Observations
+from idds.control.prescription import Prescription
 from idds.control.recommendation import Recommendation
 from idds.control.registry import (
+    ControllerSettings,
     UnknownController,
     build_controller,
     require,
@@ -31,7 +34,7 @@ from idds.control.supervisor import Check, supervise
 from idds.drugs import DrugLibrary
 from idds.programmer.advisory.clinical import ClinicalInput
 from idds.programmer.advisory.common import DAY_S, DRUG, AdvisoryError
-from idds.programmer.advisory.history import pump_history
+from idds.programmer.advisory.history import PumpHistory, pump_history
 from idds.programmer.advisory.inputs import build_observations, supervisor_state
 from idds.programmer.advisory.state import catch_up, state_record
 from idds.programmer.api import LogDownload
@@ -81,10 +84,22 @@ def check_controller(name: str) -> None:
         raise AdvisoryError(str(exc)) from None
 
 
-def prepare(status: PumpStatus, log: LogDownload, clinical: ClinicalInput, controller: str,
-            library: DrugLibrary, now: dt.datetime, carried: Any | None) -> AdvisoryRun:
-    """Observations -> controller -> supervisor -> advice (pure; nothing is sent)."""
-    check_controller(controller)
+@dataclass(frozen=True)
+class Setup:
+    """What every use of the controller on one pump starts from: the settings and bounds,
+    the program in force as a prescription, the log's history and today's observations."""
+
+    settings: ControllerSettings
+    bounds: ClinicianBounds
+    current: Prescription
+    history: PumpHistory
+    observations: Observations
+    notes: tuple[str, ...]
+
+
+def setup(status: PumpStatus, log: LogDownload, clinical: ClinicalInput, library: DrugLibrary,
+          now: dt.datetime) -> Setup:
+    """Check the pump and its log, and build the controller's inputs (pure)."""
     if not log.verified:
         raise AdvisoryError(f"the pump's log does not verify ({log.reason}): no advice from it")
     if status.drug != DRUG or status.concentration is None:
@@ -102,6 +117,16 @@ def prepare(status: PumpStatus, log: LogDownload, clinical: ClinicalInput, contr
     history = pump_history(log.entries, float(status.raw["time_s"]),
                            float(current.it_mg_per_day[0]))
     obs, notes = build_observations(clinical, history, now)
+    return Setup(settings, bounds, current, history, obs, tuple(notes))
+
+
+def prepare(status: PumpStatus, log: LogDownload, clinical: ClinicalInput, controller: str,
+            library: DrugLibrary, now: dt.datetime, carried: Any | None) -> AdvisoryRun:
+    """Observations -> controller -> supervisor -> advice (pure; nothing is sent)."""
+    check_controller(controller)
+    s = setup(status, log, clinical, library, now)
+    settings, bounds, current, history, obs, notes = (s.settings, s.bounds, s.current,
+                                                      s.history, s.observations, s.notes)
     ctl = build_controller(controller, settings)
     raw: Any = carried if carried is not None else ctl.initial(current)
     if isinstance(raw, IntelligentState) != isinstance(ctl, IntelligentController):
