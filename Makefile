@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint typecheck unit fuzz bench clean
+.PHONY: demo test lint typecheck unit fuzz bench clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("IDDS needs Python >= 3.11") if sys.version_info < (3, 11) else None'
@@ -27,7 +27,15 @@ lint: $(VENV)/.installed-test
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy --strict src
 
-unit: $(VENV)/.installed-test
+# The console's browser tests drive Debian's Chromium (never a downloaded browser): installed
+# here where it is missing (as root, or with sudo).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get install -y -qq chromium >/dev/null 2>&1 || \
+	  { $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; }; }
+
+unit: $(VENV)/.installed-test chromium
 	$(BIN)/pytest
 
 # Coverage-guided fuzzing with atheris: 100,000 inputs per target (IDDS_FUZZ_LONG=1: long run).
