@@ -92,6 +92,7 @@ def test_a_form_without_its_csrf_token_is_refused_and_changes_nothing(
                       data={"note": "looked", "csrf_token": token})
     assert done.status_code == 303
     assert "by nurse1" in nurse.get("/").text
+    assert "reviewed: looked" in nurse.get(f"/patients/{users.patient_id}").text  # timeline
 
 
 def test_the_patient_role_cannot_reach_programming(clinic: Clinic, clock: FakeClock,

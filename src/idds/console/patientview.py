@@ -31,6 +31,7 @@ from idds.store.model import (
     SideEffectAssessment,
     TherapyProgram,
 )
+from idds.store.overview import reviews_of
 from idds.store.patients import get_patient, implants_of
 from idds.store.pumplogs import log_of
 from idds.store.quantities import concentration_of, daily_dose_of, volume_of
@@ -206,6 +207,8 @@ def patient_page(db: Database, actor: Actor, patient_id: int, now: datetime) -> 
                   if i.explanted_on is None)
     notes = [(e.felt_at, f"diary NRS {e.pain}: {e.note}", e.recorded_by) for e in diary
              if e.note]
+    notes += [(r.at, f"reviewed{': ' + r.note if r.note else ''}", r.by)
+              for r in reviews_of(db, actor, patient_id)]
     return PatientPage(
         patient, pumps, tuple(programs),
         charts.by_hour([e for e in entries if now - e[0] <= TYPICAL_DAY]),

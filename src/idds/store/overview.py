@@ -30,6 +30,7 @@ PAIN_WINDOW = timedelta(days=3)
 class Review:
     at: datetime
     by: str
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -73,10 +74,11 @@ def clinic_overview(db: Database, actor: Actor, since: datetime) -> list[Patient
             pain[e.patient_id].append((e.felt_at, e.pain))
         reviews = {}
         last = (select(func.max(AuditRecord.sequence))
-                .where(AuditRecord.action == str(Action.REVIEW_PATIENT))
+                .where(AuditRecord.action == str(Action.REVIEW_PATIENT),
+                       AuditRecord.entity_type == REVIEWED_ENTITY)
                 .group_by(AuditRecord.entity_id).scalar_subquery())
         for r in session.scalars(select(AuditRecord).where(AuditRecord.sequence.in_(last))):
-            reviews[r.entity_id] = Review(r.at, r.actor)
+            reviews[r.entity_id] = Review(r.at, r.actor, r.reason or "")
     out = []
     for p in patients:
         implant = implants.get(p.id)
@@ -93,4 +95,14 @@ def record_review(db: Database, actor: Actor, patient_id: int, note: str) -> Rev
         fetch(w.session, Patient, patient_id)
         w.audit(REVIEWED_ENTITY, str(patient_id), None,
                 {"reviewed_at": w.now.isoformat(), "note": text[:2000]}, text[:2000] or None)
-        return Review(w.now, actor.username)
+        return Review(w.now, actor.username, text[:2000])
+
+
+def reviews_of(db: Database, actor: Actor, patient_id: int) -> list[Review]:
+    """Every review of the patient's record, oldest first (for its timeline)."""
+    with db.read(actor, Action.READ_RECORD, patient_id) as session:
+        return [Review(r.at, r.actor, r.reason or "") for r in session.scalars(
+            select(AuditRecord).where(AuditRecord.action == str(Action.REVIEW_PATIENT),
+                                      AuditRecord.entity_type == REVIEWED_ENTITY,
+                                      AuditRecord.entity_id == str(patient_id))
+            .order_by(AuditRecord.sequence))]
