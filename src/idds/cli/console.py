@@ -13,14 +13,8 @@ virtual patient each and users of every role, whose logins are printed at start.
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 import tempfile
-import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
-from datetime import date
-from functools import partial
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated
 
@@ -29,83 +23,14 @@ from sqlalchemy.engine import URL
 
 from idds.cli.clinic import DeviceOption, open_clinic
 from idds.cli.database import DbOption, local_admin, shown
+from idds.cli.demopumps import DEMO_SYNC_S, demo_pumps
 from idds.cli.devices import (
     check_port,
-    device_dir,
-    hold_wand,
     one_line_errors,
-    pairing_client,
-    run_with,
 )
 from idds.cli.druglib import LibraryOption, open_library
 from idds.cli.output import DISCLAIMER
-from idds.drugs import DrugLibrary
 from idds.errors import IddsError
-from idds.link import Role
-from idds.programmer import Programmer
-
-#: The demo clinic's pumps: one per demo patient (`idds.api.democlinic.PATIENTS`).
-DEMO_PUMPS = 3
-
-#: Pump seconds per wall second of the demo's emulated pumps.
-DEMO_SPEED = 60
-#: The demo's sync period (wall seconds: 20 pump minutes at `DEMO_SPEED`), so that alarms and
-#: bolus use reach the console as they happen.
-DEMO_SYNC_S = 20.0
-#: How long an emulated pump may take to start (wall s).
-START_WAIT_S = 60
-
-
-def _emulator(state: Path, seed: int) -> subprocess.Popen[bytes]:
-    log = open(state.parent / f"{state.name}.out", "ab")  # noqa: SIM115 (the child keeps it)
-    try:
-        return subprocess.Popen(
-            [sys.executable, "-m", "idds", "pump", "serve", "--state", str(state), "--port",
-             "0", "--speed", str(DEMO_SPEED), "--seed", str(seed), "--secure-element",
-             str(state.parent / f"{state.name}.se")], stdout=log, stderr=subprocess.STDOUT)
-    finally:
-        log.close()
-
-
-def _port_of(state: Path, process: subprocess.Popen[bytes]) -> int:
-    deadline = time.monotonic() + START_WAIT_S
-    while time.monotonic() < deadline:
-        text = (state / "port").read_text().strip() if (state / "port").exists() else ""
-        if text:
-            return int(text)
-        if process.poll() is not None:
-            raise IddsError(f"the emulated pump in {state} exited at start (see {state}.out)")
-        time.sleep(0.05)
-    raise IddsError(f"the emulated pump in {state} did not start within {START_WAIT_S} s")
-
-
-@contextmanager
-def _demo_pumps(root: Path, device: Path, library: DrugLibrary) -> Iterator[list[str]]:
-    """Emulated pumps, one per demo patient, paired with the programmer directory `device`;
-    their ids; stopped when the block ends."""
-    processes: list[subprocess.Popen[bytes]] = []
-    try:
-        serials = []
-        dev = device_dir(device, "programmer")
-        for number in range(DEMO_PUMPS):
-            state = root / f"pump-{number + 1}"
-            state.mkdir()
-            processes.append(_emulator(state, seed=number + 1))
-            port = _port_of(state, processes[-1])
-            secret = hold_wand(state, Role.CLINICIAN)
-            client = pairing_client(dev, port)
-            prog = Programmer(client, dev.log, library, date.today)
-            pairing = run_with(client, partial(prog.pair, dev.device_id, secret))
-            serials.append(pairing.pump_id)
-        yield serials
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
 
 
 def console(
@@ -138,7 +63,7 @@ def console(
             root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="idds-demo-")))
             db = str(URL.create("sqlite", database=str(root / "demo.db")))
             device = root / "clinic-programmer"
-            serials = stack.enter_context(_demo_pumps(root, device,
+            serials = stack.enter_context(demo_pumps(root, device,
                                                       open_library(library, None)))
         clinic = stack.enter_context(open_clinic(db, device, library))
         if demo:
