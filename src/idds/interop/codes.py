@@ -102,8 +102,8 @@ def ucum(unit: str) -> str:
 HL7_MDC = "MDC"
 HL7_UCUM = "UCUM"
 HL7_LOCAL = "99IDDS"
-#: MDC in FHIR: the code system URI HL7's FHIR terminology gives ISO/IEEE 11073-10101 (the
-#: Point-of-Care Device IG's codings), the code the context-free decimal.
+#: MDC in FHIR: the url of HL7 Terminology's CodeSystem v3-mdc (ISO 11073-10101), the code
+#: the context-free decimal.
 MDC_FHIR_SYSTEM = "urn:iso:std:iso:11073:10101"
 
 
