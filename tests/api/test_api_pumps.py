@@ -246,6 +246,8 @@ def test_a_sync_stores_the_pump_log_once(client: TestClient, users: Users, pump:
     assert first_reading["reservoir"]["unit"] == "mL" and first_reading["drug"] == "morphine"
     assert first_reading["concentration"]["value"] == "10"
     assert second_reading["log_length"] == len(log) and first_reading["alarms"] == []
+    assert second_reading["pumped_since_fill"]["unit"] == "mL"
+    assert second_reading["clock_epoch"] is not None
 
 
 def test_a_clinic_wide_sync_reports_an_unreachable_pump_and_syncs_the_rest(

@@ -6,7 +6,7 @@ and cleared, the second program set, a clinician bolus cancelled, an interrogati
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from fractions import Fraction
 from typing import Any
 
@@ -62,9 +62,11 @@ def _log(first: Any, second: Any) -> EventLog:
     return log
 
 
-def make_record(db: Database, clock: FakeClock) -> Record:
+def make_record(db: Database, clock: FakeClock, epoch: datetime | None = None) -> Record:
     """The record (see the module docstring); the sync is at the clock's time, two days
-    after the first program, the pump's log ending with that sync's interrogation."""
+    after the first program, the pump's log ending with that sync's interrogation; `epoch`
+    the pump's clock_epoch its reading keeps (None: a reading without one, as before store
+    revision 0003)."""
     library = load_library()
     nurse, doctor = actor(UserRole.NURSE, clock), actor(UserRole.CLINICIAN, clock)
     patient = patients.register_patient(db, nurse, "MRN-1", "Ada Example", date(1950, 5, 17))
@@ -84,6 +86,6 @@ def make_record(db: Database, clock: FakeClock) -> Record:
     log = _log(program_therapy(first), program_therapy(second))
     pumplogs.import_log(db, nurse, implant.id, log.entries, log.head)
     status = pump_status(program_therapy(second), "12.345678 mL")
-    readings.record_reading(db, nurse, implant.id, replace(status, log_length=len(log)),
-                            clock().date())
+    readings.record_reading(db, nurse, implant.id, replace(
+        status, log_length=len(log), clock_epoch=epoch), clock().date())
     return Record(patient.id, implant.id, (first.id, second.id))

@@ -21,6 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from idds.drugs import load_library
+from idds.interop import codes
 from idds.interop.fhir_administrations import (
     Administration,
     LogDates,
@@ -53,7 +54,7 @@ from idds.pump.records import drug_record, therapy_record
 from idds.store import Database, UserRole
 from idds.store.clock import FakeClock
 from idds.store.errors import AccessDeniedError
-from idds.store.model import Implant
+from idds.store.model import Implant, PumpReading
 from idds.store.therapy import program_therapy, programs_of
 from idds.store.trail import program_trail
 from idds.units import Quantity, terminates
@@ -123,6 +124,21 @@ def test_the_log_readings_and_trail_export_as_valid_resources(
                                           "system": UCUM, "code": "mL"}
     assert reservoir["device"]["reference"] == f"DeviceMetric/metric-{i}-reservoir"
     assert observed["reading-1-battery"]["valueQuantity"]["code"] == "d"
+    # the reservoir and the volume delivered: the MDC terms HL7 v2 sends, from one table entry
+    mdc = "urn:iso:std:iso:11073:10101"
+    assert reservoir["code"]["coding"] == [{"system": mdc, "code": "157872",
+                                            "display": "MDC_VOL_FLUID_TBI_REMAIN"}]
+    assert metrics[f"metric-{i}-reservoir"]["type"]["coding"] == reservoir["code"]["coding"]
+    assert str(codes.MDC_VOL_FLUID_TBI_REMAIN.code) == "157872"
+    delivered = observed["reading-1-delivered"]  # the pump's 5 mL since its fill
+    assert delivered["code"]["coding"] == [{"system": mdc, "code": "157864",
+                                            "display": "MDC_VOL_FLUID_DELIV"}]
+    assert delivered["valueQuantity"] == {"value": Decimal("5"), "unit": "mL",
+                                          "system": UCUM, "code": "mL"}
+    assert delivered["device"]["reference"] == f"DeviceMetric/metric-{i}-delivered"
+    assert metrics[f"metric-{i}-delivered"]["type"]["coding"] == delivered["code"]["coding"]
+    battery = observed["reading-1-battery"]["code"]["coding"][0]
+    assert battery["system"] == "urn:idds:fhir:device-metric"  # no MDC term cited
     events = list(_of(bundle, "AuditEvent").values())
     assert [e["entity"][0]["what"]["reference"] for e in events] == [first, second]
     assert {e["agent"][0]["who"]["display"] for e in events} == {"clinician1"}
@@ -143,10 +159,50 @@ def test_since_applies_to_administrations_readings_and_audit_events(
     (event,) = _of(bundle, "AuditEvent").values()
     assert event["entity"][0]["what"]["reference"] == \
         f"MedicationRequest/program-{record.program_ids[1]}"
-    assert len([o for o in _of(bundle, "Observation") if o.startswith("reading-")]) == 2
+    assert len([o for o in _of(bundle, "Observation") if o.startswith("reading-")]) == 3
     later = _bundle(db, clock, record.patient_id, FhirVersion.R5, clock() + timedelta(days=1))
     assert not _of(later, "MedicationAdministration") and not _of(later, "AuditEvent")
     assert not [o for o in _of(later, "Observation") if o.startswith("reading-")]
+
+
+@pytest.mark.parametrize("version", list(FhirVersion))
+def test_a_reading_with_the_pump_clock_epoch_dates_the_log_exactly(
+        db: Database, clock: FakeClock, version: FhirVersion) -> None:
+    # the pump's time 0 is 5.25 s before the moment the sync's estimate would give it
+    epoch = START - timedelta(seconds=5, milliseconds=250)
+    record = make_record(db, clock, epoch)
+    bundle = _bundle(db, clock, record.patient_id, version)
+    given, i = _of(bundle, "MedicationAdministration"), record.implant_id
+    when = "occurencePeriod" if version is FhirVersion.R5 else "effectivePeriod"
+    assert given[f"basal-{i}-2"][when] == {"start": (epoch + timedelta(minutes=2)).isoformat(),
+                                           "end": (epoch + timedelta(hours=3)).isoformat()}
+    assert given[f"bolus-{i}-3"][when]["start"] == (epoch + timedelta(hours=1)).isoformat()
+    # (a reading without the epoch, as before revision 0003, is dated by the sync's estimate:
+    # test_the_log_readings_and_trail_export_as_valid_resources, START + 2 min)
+
+
+def test_log_dates_take_each_reading_s_epoch_or_fall_back_to_its_sync() -> None:
+    log = EventLog()
+    for time, kind in ((100, EventKind.INTERROGATED), (200, EventKind.ALARM_CLEARED),
+                       (300, EventKind.INTERROGATED), (Fraction(1201, 3), EventKind.ALARM_CLEARED),
+                       (500, EventKind.INTERROGATED), (600, EventKind.ALARM_CLEARED)):
+        log.append(Fraction(time), kind, {"alarm": "motor stall", "why": "ok"}
+                   if kind is EventKind.ALARM_CLEARED else {})
+    synced = START + timedelta(days=3)
+    epoch = START - timedelta(hours=1)
+    older = PumpReading(log_length=3, read_at=synced, clock_epoch=None)
+    newer = PumpReading(log_length=5, read_at=synced + timedelta(days=1), clock_epoch=epoch)
+    dates = LogDates(log.entries, [older, newer])
+    # entries 0-2: the older reading, no epoch: its sync is the moment of the entry at 300 s
+    assert dates.at(1, Fraction(200)) == synced - timedelta(seconds=100)
+    assert dates.at(2, Fraction(300)) == synced
+    # entries 3-4: the newer reading's epoch plus the pump seconds (1201/3 s: to the us)
+    assert dates.at(3, Fraction(1201, 3)) == epoch + timedelta(seconds=400,
+                                                               microseconds=333333)
+    assert dates.at(4, Fraction(500)) == epoch + timedelta(seconds=500)
+    assert dates.at(5, Fraction(600)) is None  # no reading covers it
+    # a reading with an epoch needs no interrogation in the log
+    assert LogDates([], [newer]).at(0, Fraction(7)) == epoch + timedelta(seconds=7)
 
 
 def _walk(drug: Drug, *steps: tuple[Fraction, EventKind, dict[str, Any]]

@@ -88,6 +88,9 @@ def test_messages_read_the_same_with_hl7apy_and_the_hl7_package(db: Database,
             assert obx.obx_5.to_er7() == str(other[5])
             assert obx.obx_6.to_er7() == str(other[6])
             code, refid = str(other[3][0][0]), str(other[3][0][1])
+            if str(other[3][0][2]) == codes.HL7_LOCAL:  # the one local observation
+                assert obx.obx_3.to_er7() == codes.HL7_DOSE_DELIVERED.cwe()
+                continue
             assert MDC_TABLE[int(code)] == refid and str(other[3][0][2]) == "MDC"
             assert str(other[18][0][0]) == "SN-1"
     first = hl7.parse(texts[0])
@@ -121,6 +124,25 @@ def test_values_are_exact_and_units_ucum(db: Database, clock: FakeClock) -> None
     assert obx[str(codes.MDC_CONC_DRUG.code)] == ("10", "mg/mL")
     assert obx[str(codes.MDC_DRUG_NAME_TYPE.code)] == ("morphine", "")
     assert obx[str(codes.MDC_ATTR_SYS_ID.code)] == ("SN-1", "")
+    # the pump's 5 mL since its fill, and 5 mL x 10 mg/mL
+    assert obx[str(codes.MDC_VOL_FLUID_DELIV.code)] == ("5", "mL")
+    assert obx[codes.HL7_DOSE_DELIVERED.code] == ("50", "mg")
+
+
+def test_the_volume_and_dose_delivered_read_the_same_with_both_parsers(
+        db: Database, clock: FakeClock) -> None:
+    text = _messages(db, clock)[0]
+    ours = {s.obx_3.to_er7(): s for s in _segments(parse(text), "OBX")}
+    theirs = {str(s[3]): s for s in hl7.parse(text).segments("OBX")}
+    for code, value, unit, sub in (
+            (codes.MDC_VOL_FLUID_DELIV.cwe(), "5", "mL^mL^UCUM^263762^MDC_DIM_MILLI_L^MDC",
+             "1.1.1.6"),
+            (codes.HL7_DOSE_DELIVERED.cwe(), "50", "mg^mg^UCUM", "1.1.1.7")):
+        assert ours[code].obx_2.to_er7() == "NM" == str(theirs[code][2])
+        assert ours[code].obx_5.to_er7() == value == str(theirs[code][5])
+        assert ours[code].obx_6.to_er7() == unit == str(theirs[code][6])
+        assert ours[code].obx_4.to_er7() == sub == str(theirs[code][4])
+    assert str(theirs[codes.HL7_DOSE_DELIVERED.cwe()][3][0][2]) == "99IDDS"
 
 
 def test_micrograms_are_ug_in_codes_and_mcg_only_in_text() -> None:
@@ -139,6 +161,39 @@ def test_micrograms_are_ug_in_codes_and_mcg_only_in_text() -> None:
     assert by_code[codes.MDC_VOL_FLUID_TBI_REMAIN].value == "12.5"
     assert by_code[codes.MDC_ATTR_SYS_ID].value == "S\\S\\1"
     assert all("mcg" not in r.unit.split("^")[0] for r in rows)
+    # a reading stored before revision 0003 has no volume delivered: neither row is sent
+    assert codes.MDC_VOL_FLUID_DELIV not in by_code
+    assert codes.HL7_DOSE_DELIVERED not in by_code
+    reading.pumped_nl = 1_234_567  # 1.234567 mL of 100 mcg/mL: 123.4567 mcg
+    by_code = {r.code: r for r in pump_rows(1, implant, reading, "mcg/day")}
+    assert (by_code[codes.MDC_VOL_FLUID_DELIV].value,
+            by_code[codes.MDC_VOL_FLUID_DELIV].unit) == (
+        "1.234567", "mL^mL^UCUM^263762^MDC_DIM_MILLI_L^MDC")
+    assert (by_code[codes.HL7_DOSE_DELIVERED].value,
+            by_code[codes.HL7_DOSE_DELIVERED].unit) == ("123.4567", "ug^mcg^UCUM")
+    reading.concentration_num = reading.concentration_den = None  # no drug: the volume only
+    by_code = {r.code: r for r in pump_rows(1, implant, reading, "mcg/day")}
+    assert codes.MDC_VOL_FLUID_DELIV in by_code and codes.HL7_DOSE_DELIVERED not in by_code
+
+
+@settings(max_examples=60, deadline=None)
+@given(nl=st.integers(0, 10**11), concentration=st.sampled_from(
+    ["10 mg/mL", "0.5 mg/mL", "2.5 mg/mL", "25 mcg/mL", "100 mcg/mL", "1.05 mcg/mL"]))
+def test_any_volume_delivered_gives_the_exact_volume_and_dose(nl: int,
+                                                              concentration: str) -> None:
+    from idds.store.quantities import concentration_columns
+    conc = q(concentration)
+    num, den = concentration_columns(conc)
+    mass = concentration.split()[1].split("/")[0]
+    reading = PumpReading(read_at=START, drug="a drug", concentration_num=num,
+                          concentration_den=den, therapy=_therapy_json("1 mg/day"),
+                          infusing=False, reservoir_nl=0, pumped_nl=nl)
+    implant = Implant(id=1, patient_id=1, pump_serial="S", pump_model="M", explanted_on=None)
+    by_code = {r.code: r for r in pump_rows(1, implant, reading, f"{mass}/day")}
+    volume, dose = by_code[codes.MDC_VOL_FLUID_DELIV], by_code[codes.HL7_DOSE_DELIVERED]
+    assert Fraction(Decimal(volume.value)) == Fraction(nl, 10**6)  # nL -> mL
+    assert Fraction(Decimal(dose.value)) == Fraction(nl, 10**6) * conc.value_in(f"{mass}/mL")
+    assert dose.unit.split("^")[0] == codes.ucum(mass)
 
 
 def _therapy_json(rate: str) -> str:

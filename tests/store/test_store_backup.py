@@ -11,7 +11,8 @@ import io
 import json
 import stat
 from collections.abc import Callable
-from datetime import date, timedelta
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -84,7 +85,8 @@ def _fill(db: Database, clock: FakeClock, library: DrugLibrary) -> None:
         for i in range(4):
             log.append(Fraction(i * 3600, 7), EventKind.INTERROGATED, {"n": i})
         pumplogs.import_log(db, nurse, implant.id, log.entries, log.head)
-        readings.record_reading(db, nurse, implant.id, pump_status(), clock().date())
+        readings.record_reading(db, nurse, implant.id, replace(
+            pump_status(), clock_epoch=datetime(2026, 1, 1, 6, tzinfo=UTC)), clock().date())
         finding = Finding("life_expectancy", CriterionKind.ROUTE, CriterionStatus.MET,
                           "6 months", ">= 3 months", "long enough", "Oncology 1999")
         decisions.record_candidacy(db, doctor, patient.id, CandidacyVerdict(
@@ -130,6 +132,45 @@ def test_a_clinic_export_restores_into_an_empty_database_exactly(
         target.dispose()
 
 
+def test_an_export_from_revision_0002_restores_with_the_reading_columns_empty(
+        db: Database, clock: FakeClock, library: DrugLibrary,
+        url_factory: Callable[[], URL]) -> None:
+    _fill(db, clock, library)
+    admin = actor_of(UserRole.ADMIN, clock)
+    exported = export_clinic(db, admin)
+    stored = exported["tables"]["pump_reading"]
+    assert [(r["pumped_nl"], r["clock_epoch"]) for r in stored] == \
+        [(5_000_000, "2026-01-01T06:00:00+00:00")] * len(stored)
+    older = copy.deepcopy(exported)
+    older["revision"] = "0002"
+    for row in older["tables"]["pump_reading"]:
+        del row["pumped_nl"], row["clock_epoch"]
+    kept = copy.deepcopy(older)
+    target = Database.open(url_factory(), clock)
+    try:
+        restore(target, admin, older, "old.json")
+        assert older == kept, "the document restored is not changed"
+        again = export_clinic(target, admin)["tables"]["pump_reading"]
+        assert [(r["pumped_nl"], r["clock_epoch"]) for r in again] == [(None, None)] * len(stored)
+        assert [{k: v for k, v in r.items() if k not in ("pumped_nl", "clock_epoch")}
+                for r in again] == older["tables"]["pump_reading"]
+    finally:
+        target.dispose()
+    # at 0002 a row must lack both new columns or have both; a table without added columns
+    # must have every column
+    half = copy.deepcopy(older)
+    half["tables"]["pump_reading"][0]["pumped_nl"] = 5
+    short = copy.deepcopy(older)
+    short["tables"]["patient"][0].pop("name")
+    for bad in (half, short):
+        target = Database.open(url_factory(), clock)
+        try:
+            with pytest.raises(StoreError, match="a row of"):
+                restore(target, admin, bad, "bad.json")
+        finally:
+            target.dispose()
+
+
 def test_a_patient_export_holds_that_patient_only(db: Database, clock: FakeClock,
                                                   library: DrugLibrary) -> None:
     _fill(db, clock, library)
@@ -156,6 +197,10 @@ def test_only_an_admin_backs_up_the_whole_record(db: Database, clock: FakeClock)
 @pytest.mark.parametrize(("damage", "message"), [
     (lambda d: d.update(format="other"), "not an IDDS clinic export"),
     (lambda d: d.update(revision="0001"), "schema revision 0001"),
+    (lambda d: d.update(revision="0099"), "schema revision 0099"),
+    (lambda d: d["tables"]["pump_reading"][0].update(pumped_nl=1.5), "pump_reading.pumped_nl"),
+    (lambda d: d["tables"]["pump_reading"][0].update(clock_epoch="2026-01-01T06:00:00"),
+     "no time zone"),
     (lambda d: d["tables"].pop("alarm"), "tables are not the record's tables"),
     (lambda d: d["tables"]["patient"][0].update(birth_date="May"), "patient.birth_date"),
     (lambda d: d["tables"]["patient"][0].pop("name"), "a row of patient"),

@@ -84,14 +84,14 @@ def test_store_upgrade_status_and_downgrade(empty_url: URL, capsys: pytest.Captu
     code, out, _ = _run(capsys, monkeypatch, "store", "status", "--db", db)
     assert code == 0 and "revision none" in out
     code, out, _ = _run(capsys, monkeypatch, "store", "upgrade", "--db", db)
-    assert code == 0 and "at revision 0002" in out
+    assert code == 0 and "at revision 0003" in out
     code, out, _ = _run(capsys, monkeypatch, "store", "downgrade", "--revision", "0001",
                         "--yes", "--db", db)
     assert code == 0 and "at revision 0001" in out
     code, out, _ = _run(capsys, monkeypatch, "store", "status", "--db", db)
-    assert code == 0 and "revision 0001; newest 0002" in out
+    assert code == 0 and "revision 0001; newest 0003" in out
     code, out, _ = _run(capsys, monkeypatch, "store", "upgrade", "--db", db)
-    assert code == 0 and "at revision 0002" in out
+    assert code == 0 and "at revision 0003" in out
     code, _, err = _run(capsys, monkeypatch, "store", "downgrade", "--revision", "base",
                         "--db", db)
     assert_refused(code, err, "--yes")
@@ -100,7 +100,7 @@ def test_store_upgrade_status_and_downgrade(empty_url: URL, capsys: pytest.Captu
                             "--db", db)
         assert_refused(code, err, "Can't locate revision identified by 'nope'")
     code, out, _ = _run(capsys, monkeypatch, "store", "status", "--db", db)
-    assert code == 0 and "revision 0002" in out
+    assert code == 0 and "revision 0003" in out
     code, out, _ = _run(capsys, monkeypatch, "store", "downgrade", "--revision", "base",
                         "--yes", "--db", db)
     assert code == 0 and "base (no tables)" in out

@@ -59,7 +59,9 @@ class SyncedOut(BaseModel):
 
 class ReadingOut(BaseModel):
     """One interrogation stored at a sync: volumes in mL, the battery's days to its elective
-    replacement indicator, the pump's active alarm kinds."""
+    replacement indicator, the pump's active alarm kinds; the volume pumped since the last
+    fill (mL) and the calendar moment of the pump's time 0 (None on readings stored before
+    they were kept, and the epoch for a pump without a calendar)."""
 
     id: int
     implant_id: int
@@ -79,6 +81,8 @@ class ReadingOut(BaseModel):
     battery_eri_days: int
     alarms: list[str]
     log_length: int
+    pumped_since_fill: QuantityOut | None
+    clock_epoch: datetime | None
 
 
 class DiaryIn(Strict):

@@ -121,7 +121,10 @@ def reading_out(row: PumpReading) -> ReadingOut:
         low_reservoir_alarm=QuantityOut.of(volume_of(row.low_alarm_nl), "mL"),
         refill_due_on=row.refill_due_on, battery=row.battery,
         battery_eri_days=row.battery_eri_days, alarms=[str(a) for a in _list(row.alarms)],
-        log_length=row.log_length)
+        log_length=row.log_length,
+        pumped_since_fill=(None if row.pumped_nl is None
+                           else QuantityOut.of(volume_of(row.pumped_nl), "mL")),
+        clock_epoch=row.clock_epoch)
 
 
 def diary_out(row: DiaryEntry) -> DiaryOut:

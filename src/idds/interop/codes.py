@@ -21,15 +21,18 @@ PUMP_SERIAL_SYSTEM = "urn:idds:pump-serial"
 
 @dataclass(frozen=True)
 class Code:
+    """A FHIR Coding (system, code, display); `text` the concept's text (default: display)."""
+
     system: str
     code: str
     display: str
+    text: str = ""
 
     def coding(self) -> dict[str, str]:
         return {"system": self.system, "code": self.code, "display": self.display}
 
     def concept(self) -> dict[str, object]:
-        return {"coding": [self.coding()], "text": self.display}
+        return {"coding": [self.coding()], "text": self.text or self.display}
 
 
 ROUTE_INTRATHECAL = Code(SNOMED, "72607000", "Intrathecal route")
@@ -58,15 +61,10 @@ FROM_UCUM = {"mg/d": "mg/day", "ug/d": "mcg/day", "mg/h": "mg/h", "ug/h": "mcg/h
              "h": "h", "min": "min", "d": "day", "s": "s"}
 
 
-# FHIR device metrics and audit events (docs/interop.md, docs/references.md). No IEEE
-# 11073-10101 (MDC) code is cited here: the metric and action codes are IDDS's own code
-# systems, named as such; the audit outcome is HL7's audit-event-outcome code system (R5's
-# `outcome.code` Coding; R4B's `outcome` takes the bare code).
-FHIR_METRIC_SYSTEM = "urn:idds:fhir:device-metric"
-FHIR_METRIC_RESERVOIR = Code(FHIR_METRIC_SYSTEM, "reservoir-volume",
-                             "Drug reservoir volume, the pump's estimate")
-FHIR_METRIC_BATTERY = Code(FHIR_METRIC_SYSTEM, "battery-eri-days",
-                           "Battery: days to the elective replacement indicator")
+# FHIR audit events (docs/interop.md, docs/references.md): the action codes are IDDS's own
+# code system, named as such; the audit outcome is HL7's audit-event-outcome code system (R5's
+# `outcome.code` Coding; R4B's `outcome` takes the bare code). The device metrics' codes are
+# below, after the MDC table they share with HL7 v2.
 #: The store's audit actions ("change therapy") as AuditEvent codes.
 FHIR_AUDIT_ACTION_SYSTEM = "urn:idds:audit-action"
 FHIR_AUDIT_OUTCOME = "http://terminology.hl7.org/CodeSystem/audit-event-outcome"
@@ -104,6 +102,9 @@ def ucum(unit: str) -> str:
 HL7_MDC = "MDC"
 HL7_UCUM = "UCUM"
 HL7_LOCAL = "99IDDS"
+#: MDC in FHIR: the url of HL7 Terminology's CodeSystem v3-mdc (ISO 11073-10101), the code
+#: the context-free decimal.
+MDC_FHIR_SYSTEM = "urn:iso:std:iso:11073:10101"
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,25 @@ class MdcCode:
     def cwe(self, text: str = "") -> str:
         """The HL7 v2 CWE `code^REFID^MDC` (with a ninth component, original text, if given)."""
         base = f"{self.code}^{self.refid}^{HL7_MDC}"
+        return f"{base}^^^^^^{text}" if text else base
+
+    def fhir(self, text: str) -> Code:
+        """The same term as a FHIR Coding (system MDC_FHIR_SYSTEM, the code as digits, the
+        REFID as display) with `text` as the concept's text."""
+        return Code(MDC_FHIR_SYSTEM, str(self.code), self.refid, text)
+
+
+@dataclass(frozen=True)
+class LocalHl7Code:
+    """An observation identifier local to IDDS (HL7_LOCAL), for a quantity with no cited MDC
+    term: `code^text^99IDDS`."""
+
+    code: str
+    text: str
+
+    def cwe(self, text: str = "") -> str:
+        """The HL7 v2 CWE `code^text^99IDDS` (a ninth component, original text, if given)."""
+        base = f"{self.code}^{self.text}^{HL7_LOCAL}"
         return f"{base}^^^^^^{text}" if text else base
 
 
@@ -132,6 +152,10 @@ MDC_FLOW_FLUID_PUMP = MdcCode(157784, "MDC_FLOW_FLUID_PUMP")
 MDC_RATE_DOSE = MdcCode(157924, "MDC_RATE_DOSE")
 MDC_CONC_DRUG = MdcCode(157760, "MDC_CONC_DRUG")
 MDC_VOL_FLUID_TBI_REMAIN = MdcCode(157872, "MDC_VOL_FLUID_TBI_REMAIN")
+#: 2::26792, volume delivered: the IHE PCD-01 pump example (as the IBM streamsx.health Vines
+#: tests reproduce it) gives it in mL on the delivery channel. IDDS sends the volume the pump
+#: counts since its last fill (the counter a refill resets), dated by the reading.
+MDC_VOL_FLUID_DELIV = MdcCode(157864, "MDC_VOL_FLUID_DELIV")
 MDC_DRUG_NAME_TYPE = MdcCode(184330, "MDC_DRUG_NAME_TYPE")
 # Alarms (PCD-04): the alarm observation and its attributes (partition 3 events, 1 attrs).
 MDC_EVT_ALARM = MdcCode(196616, "MDC_EVT_ALARM")
@@ -149,6 +173,23 @@ ALARM_LOCAL_CODE = {
     "low reservoir": "low-reservoir", "elective replacement indicator": "eri",
     "non-critical memory error": "memory-error",
 }
+#: The dose the pump delivered since its last fill (the volume delivered times the
+#: concentration, in the drug's mass unit): local, as no cited source gives an MDC term for it
+#: (MDC_DOSE_DRUG_DELIV_TOTAL, 158001, appears only in code that cites no source).
+HL7_DOSE_DELIVERED = LocalHl7Code("dose-delivered-since-fill",
+                                  "Drug dose delivered since the last fill")
+
+# FHIR device metrics (docs/interop.md): the reservoir and the volume delivered are the MDC
+# terms HL7 v2 sends (one entry each, above); the battery's days to the elective replacement
+# indicator has no cited MDC term (MDC_ATTR_TIME_BATT_REMAIN is the time until the battery is
+# spent, not until replacement is due) and stays IDDS's own code system.
+FHIR_METRIC_SYSTEM = "urn:idds:fhir:device-metric"
+FHIR_METRIC_RESERVOIR = MDC_VOL_FLUID_TBI_REMAIN.fhir(
+    "Drug reservoir volume, the pump's estimate")
+FHIR_METRIC_DELIVERED = MDC_VOL_FLUID_DELIV.fhir("Volume delivered since the last fill")
+FHIR_METRIC_BATTERY = Code(FHIR_METRIC_SYSTEM, "battery-eri-days",
+                           "Battery: days to the elective replacement indicator")
+
 #: IHE PCD-04 OBX-8 interpretation: the alarm priority (IEC 60601-1-8 `Priority` value ->
 #: PH/PM/PL) and its type (ST: technical; every pump alarm is technical, none physiological).
 ALARM_PRIORITY = {"high": "PH", "medium": "PM", "low": "PL"}

@@ -25,12 +25,15 @@ bolus's) is that program's MedicationRequest. A program the record does not hold
 outside it) gives administrations without a request; other boluses never name one (the
 program does not order them).
 
-Times. Log times are pump seconds since the pump's own epoch, which the record does not
-keep. Each entry is dated by the sync that first read it: the reading whose log length
-covers the entry, whose `read_at` (the record's UTC clock) is taken as the moment of that
-interrogation's `interrogated` entry; the entry is that many pump seconds before it (to
-within the sync's own few seconds, and the pump clock's drift since). An entry no reading
-covers has no date and gives no administration.
+Times. Log times are pump seconds since the pump's own epoch. Each entry is dated through the
+sync that first read it, the reading whose log length covers the entry. Where that reading
+kept the pump's `clock_epoch` (the calendar moment of pump time 0; readings since store
+revision 0003, from a pump with a calendar), the entry's moment is that epoch plus its pump
+seconds, exactly (to the microsecond a FHIR dateTime is written to, rounded). Otherwise (an
+older reading, a pump without a calendar) the reading's `read_at` (the record's UTC clock) is
+taken as the moment of that interrogation's `interrogated` entry, and the entry is that many
+pump seconds before it (to within the sync's own few seconds, and the pump clock's drift
+since). An entry no reading covers has no date and gives no administration.
 """
 
 from __future__ import annotations
@@ -222,13 +225,18 @@ def _bolus(started: LogEntry, drug: Drug, program: int | None,
 
 
 class LogDates:
-    """Calendar moments of log entries (see the module docstring, "Times")."""
+    """Calendar moments of log entries (see the module docstring, "Times"). Each anchor is
+    (log length, pump time, moment): the entries before that length are dated as the moment
+    plus their pump seconds after that pump time; readings oldest first."""
 
     def __init__(self, entries: Sequence[LogEntry], readings: Sequence[PumpReading]) -> None:
         asked = [e for e in entries if e.kind is EventKind.INTERROGATED]
         seqs = [e.seq for e in asked]
         self.anchors: list[tuple[int, Fraction, datetime]] = []
         for reading in readings:
+            if reading.clock_epoch is not None:  # exact: pump time 0 is this moment
+                self.anchors.append((reading.log_length, Fraction(0), reading.clock_epoch))
+                continue
             index = bisect_left(seqs, reading.log_length) - 1
             if index >= 0:
                 self.anchors.append((reading.log_length, asked[index].time, reading.read_at))

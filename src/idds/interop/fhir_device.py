@@ -1,10 +1,14 @@
 """A pump as FHIR: the `Device` (serial, model, the latest reading's reservoir and battery
 as properties) tied to the patient by a `DeviceAssociation` (R5) or `Device.patient` (R4B);
 and, in the pattern of HL7's Point-of-Care Device IG, one `DeviceMetric` per quantity the pump
-measures (reservoir volume, battery) with an `Observation` per reading, whose `device` is the
-DeviceMetric: the reservoir estimate in mL (UCUM "mL", exact from whole nL) and the battery's
-days to its elective replacement indicator (UCUM "d"), its state ("ok") as the note. The
-metric codes are IDDS's own (`idds.interop.codes.FHIR_METRIC_*`, docs/interop.md)."""
+measures (reservoir volume, volume delivered since the fill, battery) with an `Observation`
+per reading, whose `device` is the DeviceMetric: the reservoir estimate in mL (UCUM "mL",
+exact from whole nL), the volume the pump delivered since its last fill in mL (readings since
+store revision 0003 keep it; an older reading has no such Observation) and the battery's days
+to its elective replacement indicator (UCUM "d"), its state ("ok") as the note. The reservoir
+and the volume delivered are the MDC terms the HL7 v2 export sends (MDC_VOL_FLUID_TBI_REMAIN,
+MDC_VOL_FLUID_DELIV, system urn:iso:std:iso:11073:10101), from the same entries of
+`idds.interop.codes`; the battery's is IDDS's own (no MDC term cited, docs/interop.md)."""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from typing import Any
 from idds.interop.codes import (
     DEVICE_ASSOCIATION_STATUS,
     FHIR_METRIC_BATTERY,
+    FHIR_METRIC_DELIVERED,
     FHIR_METRIC_RESERVOIR,
     PUMP_SERIAL_SYSTEM,
     UCUM,
@@ -25,8 +30,8 @@ from idds.store.model import Implant, PumpReading
 from idds.store.quantities import volume_of
 from idds.units import Quantity
 
-#: The names of the two metrics, in their resource ids ("metric-3-reservoir").
-RESERVOIR, BATTERY = "reservoir", "battery"
+#: The names of the metrics, in their resource ids ("metric-3-reservoir").
+RESERVOIR, DELIVERED, BATTERY = "reservoir", "delivered", "battery"
 
 
 def _properties(reading: PumpReading, version: FhirVersion) -> list[dict[str, Any]]:
@@ -72,9 +77,10 @@ def device_resources(row: Implant, reading: PumpReading | None,
 
 
 def metric_resources(row: Implant, version: FhirVersion) -> list[dict[str, Any]]:
-    """The pump's two measured quantities as DeviceMetrics (category measurement), their
-    `device` (R5) or `source` (R4B) the pump: the reservoir volume in mL and the battery's
-    days to its elective replacement indicator (UCUM)."""
+    """The pump's three measured quantities as DeviceMetrics (category measurement), their
+    `device` (R5) or `source` (R4B) the pump: the reservoir volume and the volume delivered
+    since the fill in mL, and the battery's days to its elective replacement indicator
+    (UCUM)."""
     pump = "device" if version is FhirVersion.R5 else "source"
     return [{"resourceType": "DeviceMetric", "id": f"metric-{row.id}-{name}",
              "type": code.concept(),
@@ -82,22 +88,26 @@ def metric_resources(row: Implant, version: FhirVersion) -> list[dict[str, Any]]
              pump: _ref("Device", f"pump-{row.id}"), "operationalStatus": "on",
              "category": "measurement"}
             for name, code, unit in ((RESERVOIR, FHIR_METRIC_RESERVOIR, "mL"),
+                                     (DELIVERED, FHIR_METRIC_DELIVERED, "mL"),
                                      (BATTERY, FHIR_METRIC_BATTERY, "day"))]
 
 
 def reading_observations(row: PumpReading, patient_id: int) -> list[dict[str, Any]]:
-    """One reading as two Observations, each from its DeviceMetric: the reservoir estimate
-    (exact mL from whole nL) and the battery's whole days to its elective replacement
-    indicator (rounded down, as stored), the battery state as the note."""
+    """One reading as Observations, each from its DeviceMetric: the reservoir estimate
+    (exact mL from whole nL), the volume delivered since the last fill (exact mL; only where
+    the reading kept it) and the battery's whole days to its elective replacement indicator
+    (rounded down, as stored), the battery state as the note."""
     def observation(name: str, code: Code, value: Quantity) -> dict[str, Any]:
         return {"resourceType": "Observation", "id": f"reading-{row.id}-{name}",
                 "status": "final", "code": code.concept(),
                 "subject": _ref("Patient", f"patient-{patient_id}"),
                 "device": _ref("DeviceMetric", f"metric-{row.implant_id}-{name}"),
                 "effectiveDateTime": row.read_at.isoformat(),
-                "valueQuantity": quantity(value, "mL" if name == RESERVOIR else "day")}
+                "valueQuantity": quantity(value, "day" if name == BATTERY else "mL")}
     battery = observation(BATTERY, FHIR_METRIC_BATTERY,
                           Quantity.of(row.battery_eri_days, "day"))
     battery["note"] = [{"text": f"battery {row.battery}"}]
+    delivered = [] if row.pumped_nl is None else [
+        observation(DELIVERED, FHIR_METRIC_DELIVERED, volume_of(row.pumped_nl))]
     return [observation(RESERVOIR, FHIR_METRIC_RESERVOIR, volume_of(row.reservoir_nl)),
-            battery]
+            *delivered, battery]

@@ -4,8 +4,9 @@ fhir.resources before it leaves (docs/interop.md). The Bundle is assembled here 
 - `idds.interop.fhir_record`: the `Patient`, per therapy program a `MedicationRequest` and
   its `Provenance`, per diary entry a pain `Observation`, per alarm a `Flag`;
 - `idds.interop.fhir_device`: per implant the `Device` with its `DeviceAssociation` (R5) or
-  `Device.patient` (R4B), its `DeviceMetric`s (reservoir, battery) and per pump reading an
-  `Observation` of each;
+  `Device.patient` (R4B), its `DeviceMetric`s (reservoir, volume delivered since the fill,
+  battery) and per pump reading an `Observation` of each (the volume delivered where the
+  reading kept it);
 - `idds.interop.fhir_administrations`: per basal rate segment and per bolus of the pump's
   log a `MedicationAdministration`;
 - `idds.interop.fhir_audit`: per audit record of the patient's programs an `AuditEvent`.

@@ -33,6 +33,7 @@ from idds.interop.codes import (
     HL7_UCUM,
     HL7_VERSION,
     MDC_DIM,
+    LocalHl7Code,
     MdcCode,
     hl7_ucum,
 )
@@ -139,13 +140,13 @@ def new_message(trigger: Trigger, control_id: str, at: datetime, profile: str) -
 
 @dataclass(frozen=True)
 class Obx:
-    """One OBX row: value type (NM, ST, CWE or empty for a containment row), the MDC
-    observation identifier, the MDS.VMD.CHAN.METRIC sub-id, the value (ER7, already escaped)
-    and its units (OBX-6), the result status, the interpretation codes (OBX-8, repeated), the
-    time and the equipment instance (OBX-18)."""
+    """One OBX row: value type (NM, ST, CWE or empty for a containment row), the MDC (or,
+    where no MDC term is cited, IDDS's local) observation identifier, the MDS.VMD.CHAN.METRIC
+    sub-id, the value (ER7, already escaped) and its units (OBX-6), the result status, the
+    interpretation codes (OBX-8, repeated), the time and the equipment instance (OBX-18)."""
 
     value_type: str
-    code: MdcCode
+    code: MdcCode | LocalHl7Code
     sub_id: str
     value: str = ""
     unit: str = ""

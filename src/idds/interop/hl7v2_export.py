@@ -10,7 +10,11 @@ channel, and, from the pump's latest reading (`idds.store.readings`), the drug
 (MDC_DRUG_NAME_TYPE), its concentration (MDC_CONC_DRUG, mg/mL or ug/mL), the reservoir
 volume (MDC_VOL_FLUID_TBI_REMAIN, mL) and, for a continuous basal, the dose rate
 (MDC_RATE_DOSE, the drug library's daily-dose unit: mg/d or ug/d) and the flow it takes
-(MDC_FLOW_FLUID_PUMP, mL/d). Every OBX-18 names the pump by its serial. An explanted pump,
+(MDC_FLOW_FLUID_PUMP, mL/d); where the reading kept it (readings since store revision 0003),
+the volume the pump delivered since its last fill (MDC_VOL_FLUID_DELIV, mL) and that volume
+times the concentration, the dose delivered since the fill (IDDS's local code
+`dose-delivered-since-fill`, 99IDDS: no MDC term for it is cited; mg or ug, the drug's mass
+unit). Every OBX-18 names the pump by its serial. An explanted pump,
 or one never read, has its MDS rows only.
 
 Values are exact: a quantity with a finite decimal is written with every digit, one without
@@ -32,6 +36,7 @@ from idds.interop.codes import (
     ALARM_PRIORITY,
     ALARM_STATE_ACTIVE,
     ALARM_TECHNICAL,
+    HL7_DOSE_DELIVERED,
     HL7_ID_PATIENT_INTERNAL,
     HL7_LOCAL,
     HL7_PATIENT_AUTHORITY,
@@ -54,9 +59,11 @@ from idds.interop.codes import (
     MDC_EVT_ALARM,
     MDC_FLOW_FLUID_PUMP,
     MDC_RATE_DOSE,
+    MDC_VOL_FLUID_DELIV,
     MDC_VOL_FLUID_TBI_REMAIN,
     PCD_01_PROFILE,
     PCD_04_PROFILE,
+    LocalHl7Code,
     MdcCode,
 )
 from idds.interop.hl7v2 import (
@@ -136,7 +143,8 @@ def pump_rows(mds: int, implant: Implant, reading: PumpReading | None,
              Obx("", MDC_DEV_PUMP_INFUS_CHAN_DELIVERY, f"{mds}.1.1.0",
                  status=HL7_RESULT_NOT_A_RESULT, equipment=device)]
 
-    def metric(n: int, value_type: str, code: MdcCode, value: str, unit: str = "") -> Obx:
+    def metric(n: int, value_type: str, code: MdcCode | LocalHl7Code, value: str,
+               unit: str = "") -> Obx:
         return Obx(value_type, code, f"{mds}.1.1.{n}", value, units(unit) if unit else "",
                    HL7_RESULT_UNVERIFIED, at=at, equipment=device)
 
@@ -160,6 +168,14 @@ def pump_rows(mds: int, implant: Implant, reading: PumpReading | None,
             flow = basal.dose_rate / concentration
             rows.append(metric(5, "NM", MDC_FLOW_FLUID_PUMP,
                                number(flow, "mL/day", "the flow"), "mL/day"))
+    if reading.pumped_nl is not None:
+        delivered = volume_of(reading.pumped_nl)
+        rows.append(metric(6, "NM", MDC_VOL_FLUID_DELIV,
+                           number(delivered, "mL", "the volume delivered"), "mL"))
+        if concentration is not None:
+            rows.append(metric(7, "NM", HL7_DOSE_DELIVERED,
+                               number(delivered * concentration, mass,
+                                      "the dose delivered"), mass))
     return rows
 
 

@@ -7,7 +7,8 @@ Values are exact and typed by their column: integers (nL, ng, fraction parts) as
 integers, times as ISO 8601 UTC, dates as ISO dates, bytes as hex, JSON columns as their
 canonical text. A clinic export holds password hashes: it is written owner-only (0600) and
 is as secret as the database. The export says the schema revision it was made at; a restore
-into a database at another revision is refused.
+into a database at another revision is refused, except an export from a revision whose later
+ones only added nullable columns (`ADDED_SINCE`): its rows restore with those columns empty.
 """
 
 from __future__ import annotations
@@ -49,6 +50,12 @@ PATIENT_TABLES = {"patient": "id", "implant": "patient_id", "therapy_program": "
                   "recommendation": "patient_id", "candidacy": "patient_id",
                   "screening": "patient_id", "pump_log_record": "implant_id",
                   "pump_reading": "implant_id", "library_version": "id"}
+#: Each revision whose successor only added nullable columns: old revision -> (the next one,
+#: the columns it added per table). An export made at the old revision restores into a
+#: database at any revision reached through this table, the added columns empty.
+ADDED_SINCE: dict[str, tuple[str, dict[str, frozenset[str]]]] = {
+    "0002": ("0003", {"pump_reading": frozenset({"pumped_nl", "clock_epoch"})}),
+}
 
 
 def _tables() -> list[Table]:
@@ -151,6 +158,21 @@ def _value(column: Column[Any], value: object) -> object:
     return value
 
 
+def _added(since: object, revision: str | None) -> dict[str, frozenset[str]] | None:
+    """The columns added between revision `since` and `revision` (per table; {} when they
+    are the same), or None when the database cannot be reached from `since` by added
+    nullable columns alone."""
+    added: dict[str, frozenset[str]] = {}
+    at = since
+    while at != revision:
+        if not isinstance(at, str) or at not in ADDED_SINCE:
+            return None
+        at, columns = ADDED_SINCE[at]
+        for table, names in columns.items():
+            added[table] = added.get(table, frozenset()) | names
+    return added
+
+
 def _check(document: object, revision: str | None) -> dict[str, list[dict[str, Any]]]:
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise StoreError(f"not an IDDS clinic export (format {FORMAT!r})")
@@ -160,7 +182,8 @@ def _check(document: object, revision: str | None) -> dict[str, list[dict[str, A
     if document.get("scope") != "clinic":
         raise StoreError(f"a {document.get('scope')} export cannot be restored on its own: "
                          "restore a clinic export")
-    if document.get("revision") != revision:
+    added = _added(document.get("revision"), revision)
+    if added is None:
         raise StoreError(f"the export is at schema revision {document.get('revision')}, the "
                          f"database at {revision}: migrate the database to it first")
     tables = document.get("tables")
@@ -171,8 +194,9 @@ def _check(document: object, revision: str | None) -> dict[str, list[dict[str, A
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
             raise StoreError(f"the export's {name} is not a list of rows")
         columns = {c.key for c in Base.metadata.tables[name].columns}
+        older = columns - added.get(name, frozenset())
         for row in rows:
-            if set(row) != columns:
+            if set(row) != columns and set(row) != older:
                 raise StoreError(f"a row of {name} has columns {sorted(set(row) ^ columns)} "
                                  "the record does not, or lacks them")
     return tables
@@ -190,7 +214,7 @@ def restore(db: Database, actor: Actor, document: object, source: str) -> dict[s
                 raise StoreError(f"the database is not empty ({table.name} has rows): restore "
                                  "into an empty one")
         for table in _tables():
-            rows = [{c.key: _value(c, row[c.key]) for c in table.columns}
+            rows = [{c.key: _value(c, row.get(c.key)) for c in table.columns}
                     for row in tables[table.name]]
             for row in rows:  # one by one: the audit trail's insert trigger checks each
                 session.execute(table.insert().values(**row))

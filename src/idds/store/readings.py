@@ -29,7 +29,8 @@ def refill_due(status: PumpStatus, today: date) -> date | None:
 
 def record_reading(db: Database, actor: Actor, implant_id: int, status: PumpStatus,
                    today: date) -> PumpReading:
-    """Store what the pump showed (the refill due date: `refill_due`)."""
+    """Store what the pump showed (the refill due date: `refill_due`), with the volume it
+    pumped since its last fill (whole nL) and its clock's epoch (None: no calendar)."""
     num, den = (None, None) if status.concentration is None else \
         concentration_columns(status.concentration)
     with db.write(actor, Action.IMPORT_PUMP_LOG) as w:
@@ -46,7 +47,9 @@ def record_reading(db: Database, actor: Actor, implant_id: int, status: PumpStat
             battery=status.battery[:40],
             battery_eri_days=max(0, math.floor(status.battery_eri_in_days)),
             alarms=canonical_json(list(status.alarm_kinds)), log_length=status.log_length,
-            log_head=status.log_head))
+            log_head=status.log_head,
+            pumped_nl=nl_of(status.pumped_since_fill, "volume pumped since the fill"),
+            clock_epoch=status.clock_epoch))
 
 
 def readings_of(db: Database, actor: Actor, patient_id: int,

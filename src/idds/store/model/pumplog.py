@@ -39,7 +39,10 @@ class PumpReading(Base):
     and whether it was confirmed), whether it infuses, the reservoir estimate, capacity and
     low-reservoir alarm volume (whole nL), the refill due date the pump gives, the battery and
     the days to its elective replacement indicator (whole days, rounded down), the active
-    alarm kinds (canonical JSON list) and where the log stood (length, head hash)."""
+    alarm kinds (canonical JSON list), where the log stood (length, head hash), the volume
+    pumped since the last fill (whole nL) and the calendar moment of the pump's time 0 (UTC);
+    the last two are None on readings stored before revision 0003 and, for the epoch, from a
+    pump without a calendar."""
 
     __tablename__ = "pump_reading"
 
@@ -63,3 +66,5 @@ class PumpReading(Base):
     alarms: Mapped[str] = mapped_column(Text, nullable=False)
     log_length: Mapped[int] = mapped_column(BigInteger, nullable=False)
     log_head: Mapped[str] = mapped_column(String(64), nullable=False)
+    pumped_nl: Mapped[int | None] = mapped_column(BigInteger)
+    clock_epoch: Mapped[datetime | None] = mapped_column(UtcDateTime)
