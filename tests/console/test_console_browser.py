@@ -170,7 +170,7 @@ def test_advice_is_recorded_with_its_reasons_and_rejected_with_one(tab: Page,
 def test_the_audit_view_shows_the_change(tab: Page, demo: Demo) -> None:
     page = tab
     log_in(page, demo, "admin")
-    page.get_by_role("link", name="Audit trail").click()
+    page.get_by_role("navigation").get_by_role("link", name="Audit trail").click()
     expect(page.locator(".ok")).to_contain_text("Hash chain intact")
     expect(page.locator("table.audit")).to_contain_text("change therapy")
     expect(page.locator("table.audit")).to_contain_text("decide recommendation")

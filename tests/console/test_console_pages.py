@@ -217,3 +217,42 @@ def test_every_page_has_a_heading_labels_and_units(clinic: Clinic, clock: FakeCl
     for shown in ("15 mL of 20 mL (low-reservoir alarm at 2 mL)", "1.2 mg/day",
                   "0.1 mg over 10 min"):
         assert shown in patient, shown
+
+
+def test_the_review_findings_stay_fixed(clinic: Clinic, clock: FakeClock, users: Users,
+                                        browser_as: Browser) -> None:
+    """A recommendation of another patient is refused before anything is planned; odd ids
+    and odd names give pages, never faults; roles without records get no event stream."""
+    from idds.store.decisions import record_recommendation
+    implant = _implant(clinic, clock, users.patient_id, "P-review")
+    other = register_patient(clinic.db, actor(UserRole.NURSE, clock), "MRN-Ā\"1",
+                             "A $\\frac$ B", date(1950, 1, 1))
+    theirs = record_recommendation(clinic.db, actor(UserRole.CLINICIAN, clock), other.id,
+                                   "intelligent", {"dose": "9 mg/day"}, ["test"])
+    doctor = browser_as("clinician1")
+    path = f"/patients/{users.patient_id}/implants/{implant}/program"
+    foreign = doctor.get(path, params={"recommendation": str(theirs.id)})
+    assert foreign.status_code == 422 and "another patient" in foreign.text
+    assert doctor.get(path, params={"recommendation": "²"}).status_code == 422
+    pdf = doctor.get(f"/patients/{other.id}/report.pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    admin = browser_as("admin1")
+    assert admin.get("/audit", params={"before": "²"}).status_code == 200
+    assert admin.get("/events").status_code == 403
+    home = admin.get("/")
+    assert home.status_code == 200 and "audit trail" in home.text
+
+
+def test_a_short_log_gives_no_expected_use() -> None:
+    """Two boluses ten minutes apart say nothing yet about daily use."""
+    from fractions import Fraction
+
+    from idds.console.patientview import bolus_use
+    from idds.pump import EventLog
+    from idds.pump.log import EventKind
+    log = EventLog()
+    for t in (0, 600):
+        log.append(Fraction(t), EventKind.BOLUS_STARTED, {"kind": "patient",
+                                                           "volume": q("0.01 mL")})
+    use = bolus_use(list(log.entries), q("10 mg/mL"))
+    assert use.given[0] == 2 and use.given_24h == 2 and use.mean_per_day is None

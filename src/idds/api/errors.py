@@ -183,7 +183,7 @@ async def http_error(_request: Request, exc: Exception) -> JSONResponse:
     return _respond(exc.status_code, code, str(exc.detail))
 
 
-async def _internal(_request: Request, exc: Exception) -> JSONResponse:
+async def internal(_request: Request, exc: Exception) -> JSONResponse:
     LOG.error("internal error", exc_info=exc)
     return _respond(500, RefusalCode.INTERNAL, "internal server error (logged)")
 
@@ -193,4 +193,4 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(IddsError, idds_error)
     app.add_exception_handler(RequestValidationError, invalid)
     app.add_exception_handler(HTTPException, http_error)
-    app.add_exception_handler(Exception, _internal)
+    app.add_exception_handler(Exception, internal)

@@ -16,7 +16,8 @@ from idds.api.proposals import PendingChange, Proposals
 from idds.programmer import PumpStatus, RefillChange, RefillRequest, TherapyPlan, TherapyRequest
 from idds.store import Actor
 from idds.store.model import Refill, TherapyProgram
-from idds.store.therapy import latest_program
+from idds.store.refills import lot_of
+from idds.store.therapy import change_reason, latest_program
 
 
 async def plan_therapy_change(clinic: Clinic, actor: Actor, patient_id: int, implant_id: int,
@@ -49,7 +50,9 @@ async def confirm_therapy_change(clinic: Clinic, actor: Actor, proposal_id: str,
                                  override_confirmed: bool, reason: str
                                  ) -> tuple[TherapyProgram, PumpStatus]:
     """Send a planned therapy and record it; a soft-limit override must be confirmed again
-    (refused, the proposal kept, otherwise)."""
+    (refused, the proposal kept, otherwise). What the record will check is checked before
+    anything is sent."""
+    reason = change_reason(reason)
     proposal = clinic.proposals.take(proposal_id, TherapyPlan, actor.username, clinic.db.now())
     plan = proposal.plan
     assert isinstance(plan, TherapyPlan)
@@ -67,7 +70,8 @@ async def confirm_therapy_change(clinic: Clinic, actor: Actor, proposal_id: str,
 async def confirm_refill_change(clinic: Clinic, actor: Actor, proposal_id: str,
                                 accept_mismatch: bool, lot: str) -> Refill:
     """Send a planned refill and record it with its lot; a volume mismatch must be accepted
-    (refused, the proposal kept, otherwise)."""
+    (refused, the proposal kept, otherwise). The lot is checked before anything is sent."""
+    lot = lot_of(lot)
     proposal = clinic.proposals.take(proposal_id, RefillChange, actor.username,
                                      clinic.db.now())
     change = proposal.plan

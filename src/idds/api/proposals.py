@@ -77,6 +77,16 @@ class Proposals:
                                " only they confirm it", "proposal_id")
             return self._pending.pop(proposal_id)
 
+    def peek(self, proposal_id: str) -> PendingChange:
+        """The proposal, left in place (what it is about, before its confirm step)."""
+        with self._lock:
+            found = self._pending.get(proposal_id)
+        if found is None:
+            raise ApiError(404, RefusalCode.NOT_FOUND,
+                           f"no pending proposal {proposal_id!r}: plan the change again",
+                           "proposal_id")
+        return found
+
     def put_back(self, proposal: PendingChange) -> None:
         """Return a proposal whose confirm step was refused before anything was sent."""
         self.add(proposal)

@@ -4,6 +4,9 @@ refusal on a page answered as a page (the API's paths keep their typed JSON)."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Awaitable, Callable
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
@@ -30,6 +33,7 @@ from idds.console.session import NotLoggedInError, new_secret, page_session
 from idds.console.syncing import periodic_sync
 from idds.errors import IddsError
 
+LOG = logging.getLogger("idds.console")
 PAGES = (pages_session, pages_dashboard, pages_patient, pages_program, pages_refill,
          pages_care, pages_advice, pages_admin, pages_report, events)
 
@@ -70,8 +74,29 @@ async def _http(request: Request, exc: Exception) -> Response:
                        else str(exc.detail))
 
 
+async def _fault(request: Request, exc: Exception) -> Response:
+    if _is_api(request):
+        return await errors.internal(request, exc)
+    LOG.error("console fault", exc_info=exc)
+    return _error_page(request, 500, "the server failed (logged); nothing more is known: if "
+                       "a change was being sent, interrogate the pump before anything else")
+
+
+async def _framing_denied(request: Request, call_next: Callable[[Request],
+                                                                Awaitable[Response]]
+                          ) -> Response:
+    """No page may be framed by another site (clickjacking), nor cached."""
+    response = await call_next(request)
+    if not _is_api(request):
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
+    return response
+
+
 async def _login_first(request: Request, _exc: Exception) -> Response:
-    return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+    """To the login page, coming back here after it (a form's page: back to where it was)."""
+    back = request.url.path if request.method == "GET" else "/"
+    return RedirectResponse(f"/login?next={back}", status_code=303)
 
 
 def create_console(clinic: Clinic, sync_every_s: float | None = None) -> FastAPI:
@@ -87,4 +112,6 @@ def create_console(clinic: Clinic, sync_every_s: float | None = None) -> FastAPI
     app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(HTTPException, _http)
     app.add_exception_handler(NotLoggedInError, _login_first)
+    app.add_exception_handler(Exception, _fault)
+    app.middleware("http")(_framing_denied)
     return app

@@ -15,8 +15,9 @@ from starlette.concurrency import run_in_threadpool
 
 from idds.api.clinic import clinic_of
 from idds.console.session import page_session
-from idds.store import Action, Actor, Database
+from idds.store import Action, Actor, Database, LoginError, authorize
 from idds.store.model import Alarm
+from idds.store.sessions import actor_of
 
 router = APIRouter()
 POLL_S = 2.0
@@ -33,16 +34,29 @@ def alarm_state(db: Database, actor: Actor) -> tuple[int, int]:
         return int(newest), int(open_count)
 
 
+def _still(db: Database, token: str) -> Actor | None:
+    """The session's actor now (None: it ended or expired: the stream ends too)."""
+    try:
+        return actor_of(db, token)
+    except LoginError:
+        return None
+
+
 @router.get("/events")
 async def stream(request: Request) -> StreamingResponse:
+    """The stream of alarm changes; for roles that read records, while the session lasts."""
     session = page_session(request)
     db = clinic_of(request).db
+    authorize(session.actor, Action.READ_RECORD, db.now(), session.actor.patient_id)
 
     async def changes() -> AsyncIterator[str]:
         last = None
         yield "retry: 5000\n\n"
         while not await request.is_disconnected():
-            state = await run_in_threadpool(alarm_state, db, session.actor)
+            actor = await run_in_threadpool(_still, db, session.token)
+            if actor is None:
+                return
+            state = await run_in_threadpool(alarm_state, db, actor)
             if state != last:
                 if last is not None:
                     yield f"event: alarms\ndata: {state[1]} open\n\n"

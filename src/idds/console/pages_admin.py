@@ -8,7 +8,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from idds.api.clinic import clinic_of
-from idds.console.render import page
+from idds.console.render import page, whole
 from idds.console.session import page_session
 from idds.store.trail import check_trail, trail_tail
 
@@ -20,8 +20,7 @@ PAGE = 100
 async def audit(request: Request) -> Response:
     session = page_session(request)
     db = clinic_of(request).db
-    raw = request.query_params.get("before", "")
-    before = int(raw) if raw.isdigit() else None
+    before = whole(request.query_params.get("before"))
     rows = await run_in_threadpool(trail_tail, db, session.actor, PAGE, before)
     chain = await run_in_threadpool(check_trail, db, session.actor)
     return page(request, "audit.html", session, rows=rows, chain=chain,

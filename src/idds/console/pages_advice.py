@@ -50,7 +50,8 @@ async def ask(request: Request, patient_id: int, implant_id: int) -> Response:
     async with talking_to(clinic, implant) as programmer:
         status = same_pump(implant, await programmer.interrogate())
         log = await programmer.read_log()
-    run = prepare(status, log, clinical, CONTROLLER, clinic.library, clinic.db.now(), None)
+    run = await run_in_threadpool(prepare, status, log, clinical, CONTROLLER, clinic.library,
+                                  clinic.db.now(), None)  # numpy work: off the event loop
     await run_in_threadpool(record_recommendation, clinic.db, session.actor, patient_id,
                             CONTROLLER, fields_of(run.proposed), reasons_of(run))
     return RedirectResponse(f"/patients/{patient_id}#advice", status_code=303)

@@ -12,8 +12,15 @@ from starlette.concurrency import run_in_threadpool
 from idds.api.clinic import clinic_of
 from idds.console.render import page
 from idds.console.session import page_session, posted, text
-from idds.console.triage import Concern, Triaged, triage
-from idds.store import Action
+from idds.console.triage import (
+    CONTROLLED_NRS,
+    REFILL_SOON,
+    STALE_AFTER,
+    Concern,
+    Triaged,
+    triage,
+)
+from idds.store import PERMISSIONS, Action
 from idds.store.overview import PAIN_WINDOW, clinic_overview, record_review
 
 router = APIRouter()
@@ -43,9 +50,14 @@ async def dashboard(request: Request) -> Response:
     session = page_session(request)
     if session.actor.patient_id is not None:
         return RedirectResponse(f"/patients/{session.actor.patient_id}", status_code=303)
+    if session.actor.role not in PERMISSIONS[Action.READ_RECORD]:  # admins, researchers
+        return page(request, "role.html", session)
     rows, q, concern = await run_in_threadpool(_rows, request)
     return page(request, "dashboard.html", session, rows=rows, q=q, concern=concern,
-                filters=FILTERS, now=clinic_of(request).db.now())
+                filters=FILTERS, now=clinic_of(request).db.now(),
+                soon_days=REFILL_SOON.days, controlled=CONTROLLED_NRS,
+                window_days=PAIN_WINDOW.days, stale_hours=int(STALE_AFTER.total_seconds()
+                                                             // 3600))
 
 
 @router.get("/dashboard/rows")

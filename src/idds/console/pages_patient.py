@@ -36,6 +36,7 @@ async def patient(request: Request, patient_id: int) -> Response:
                                            "days, by UTC hour)"),
                 week_chart=charts.bands_svg(view.diary_weeks, "Pain by week"),
                 may_program=role in PERMISSIONS[Action.PROPOSE_THERAPY],
+                may_sync=role in PERMISSIONS[Action.IMPORT_PUMP_LOG],
                 may_refill=role in PERMISSIONS[Action.RECORD_REFILL],
                 may_acknowledge=role in PERMISSIONS[Action.ACKNOWLEDGE_ALARM],
                 may_decide=role in PERMISSIONS[Action.DECIDE_RECOMMENDATION],

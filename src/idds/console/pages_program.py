@@ -20,21 +20,21 @@ from idds.api.linked import implant_of
 from idds.api.planning import confirm_therapy_change, plan_therapy_change
 from idds.console.estimate import clinical_input, stored_log
 from idds.console.forms import FieldErrors, errors_of
-from idds.console.render import page
+from idds.console.render import page, refusal_page, whole
 from idds.console.session import PageSession, page_session, posted, text
 from idds.drugs.overrides import REASON_CODES
 from idds.errors import IddsError
 from idds.programmer import TherapyPlan, TherapyRequest
 from idds.programmer.advisory.whatif import WhatIf, what_if
-from idds.programmer.entry import EntryError, TherapyFields, therapy_of
+from idds.programmer.entry import EntryError, TherapyFields, fields_of, therapy_of
 from idds.store import Action, authorize
 from idds.store.canonical import parse_json
 from idds.store.decisions import RecommendationDecision, decide
-from idds.store.model import RecommendationRecord
+from idds.store.model import RecommendationRecord, TherapyProgram
 from idds.store.patients import patient_row
 from idds.store.quantities import concentration_of
 from idds.store.sessions import actor_of, reauthenticate
-from idds.store.therapy import latest_program
+from idds.store.therapy import latest_program, program_therapy
 from idds.units import Quantity
 
 router = APIRouter()
@@ -45,7 +45,28 @@ FIELDS = ("mode", "dose", "flex", "bolus", "bolus_duration", "lockout", "max_bol
 
 
 def _values(form: FormData | dict[str, object]) -> dict[str, str]:
-    return {f: str(form.get(f) or "").strip() for f in FIELDS}
+    values = {f: str(form.get(f) or "").strip() for f in FIELDS}
+    values["opioid_tolerant"] = "on" if form.get("opioid_tolerant") == "on" else ""
+    return values
+
+
+def _recommendation(request: Request, session: PageSession, patient_id: int,
+                    raw: str | None) -> RecommendationRecord | None:
+    """The recommendation a change accepts (None: none): refused unless it is this
+    patient's and not decided yet."""
+    if not raw:
+        return None
+    number = whole(raw)
+    if number is None:
+        raise EntryError("recommendation_id", f"recommendation {raw[:20]!r} is not an id")
+    row = patient_row(clinic_of(request).db, session.actor, RecommendationRecord, number)
+    if row.patient_id != patient_id:
+        raise EntryError("recommendation_id", f"recommendation {number} is another "
+                         "patient's")
+    if row.decision is not None:
+        raise EntryError("recommendation_id", f"recommendation {number} was already "
+                         f"{row.decision} by {row.decided_by}")
+    return row
 
 
 async def _form_page(request: Request, session: PageSession, patient_id: int,
@@ -64,17 +85,30 @@ async def _form_page(request: Request, session: PageSession, patient_id: int,
 async def program_form(request: Request, patient_id: int, implant_id: int) -> Response:
     """The change form; `?recommendation=ID` fills it from a controller's recommendation."""
     session = page_session(request)
-    authorize(session.actor, Action.PROPOSE_THERAPY, clinic_of(request).db.now())
-    values, rec = _values({"mode": "continuous"}), request.query_params.get("recommendation")
-    if rec and rec.isdigit():
-        row = await run_in_threadpool(patient_row, clinic_of(request).db, session.actor,
-                                      RecommendationRecord, int(rec))
+    clinic = clinic_of(request)
+    authorize(session.actor, Action.PROPOSE_THERAPY, clinic.db.now())
+    current = await run_in_threadpool(latest_program, clinic.db, session.actor, patient_id,
+                                      implant_id)
+    values = _values(_filled(current))
+    rec = request.query_params.get("recommendation")
+    row = await run_in_threadpool(_recommendation, request, session, patient_id, rec)
+    if row is not None:
         recommended = parse_json(row.recommended)
         if isinstance(recommended, dict):
             values.update({k: str(v) for k, v in recommended.items() if k in FIELDS and v})
         values["reason"] = f"accepted recommendation {row.id} ({row.controller})"
     return await _form_page(request, session, patient_id, implant_id, values, FieldErrors(),
                             recommendation_id=rec or "")
+
+
+def _filled(current: TherapyProgram | None) -> dict[str, object]:
+    """The form filled with the program in force (a weekly flex schedule: left empty)."""
+    if current is None:
+        return {"mode": "continuous"}
+    try:
+        return dict(fields_of(program_therapy(current)))
+    except EntryError:
+        return {"mode": "flex"}
 
 
 def _therapy_request(drug: str, concentration: Quantity, v: dict[str, str],
@@ -102,6 +136,7 @@ async def propose(request: Request, patient_id: int, implant_id: int) -> Respons
     v = _values(form)
     rec = text(form, "recommendation_id")
     try:
+        await run_in_threadpool(_recommendation, request, session, patient_id, rec)
         current = await run_in_threadpool(latest_program, clinic.db, session.actor,
                                           patient_id, implant_id)
         if current is None:
@@ -152,21 +187,25 @@ async def confirm(request: Request, proposal_id: str) -> Response:
                                 password if isinstance(password, str) else "")
     except IddsError as exc:
         return page(request, "error.html", session, 403, status_code=403,
-                    message=f"password: {exc}; nothing was sent (plan the change again)")
+                    message=f"password: {exc}; nothing was sent (go back and enter it again)")
     actor = await run_in_threadpool(actor_of, clinic.db, session.token)
-    try:
+    fresh = replace(session, actor=actor)
+    reason = text(form, "reason")
+    try:  # everything refused before the pump is touched
+        pending = clinic.proposals.peek(proposal_id)
+        accepted = await run_in_threadpool(_recommendation, request, fresh,
+                                           pending.patient_id, text(form, "recommendation_id"))
         row, status = await confirm_therapy_change(
-            clinic, actor, proposal_id, form.get("override_confirmed") == "on",
-            text(form, "reason") or "changed at the console")
+            clinic, actor, proposal_id, form.get("override_confirmed") == "on", reason)
     except IddsError as exc:
-        return page(request, "error.html", session, 422, status_code=422,
-                    message=f"{exc} (nothing was sent unless the message says otherwise)")
-    rec = text(form, "recommendation_id")
-    if rec.isdigit():
-        found = await run_in_threadpool(patient_row, clinic.db, actor, RecommendationRecord,
-                                        int(rec))
-        await run_in_threadpool(decide, clinic.db, actor, found.id, found.version,
-                                RecommendationDecision.ACCEPTED,
-                                text(form, "reason") or "accepted", row.id)
-    return page(request, "sent.html", replace(session, actor=actor), program=row,
-                read_back=status.therapy_text, patient_id=row.patient_id)
+        return refusal_page(request, fresh, exc)
+    warning = ""
+    if accepted is not None:  # the pump runs it now: a refusal here is a warning, not undone
+        try:
+            await run_in_threadpool(decide, clinic.db, actor, accepted.id, accepted.version,
+                                    RecommendationDecision.ACCEPTED, reason, row.id)
+        except IddsError as exc:
+            warning = (f"the change was sent and recorded, but recommendation {accepted.id} "
+                       f"was not marked accepted: {exc}")
+    return page(request, "sent.html", fresh, program=row, read_back=status.therapy_text,
+                patient_id=row.patient_id, warning=warning)

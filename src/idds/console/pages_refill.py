@@ -14,14 +14,15 @@ from idds.api.clinic import clinic_of
 from idds.api.linked import implant_of
 from idds.api.planning import confirm_refill_change, plan_refill_change
 from idds.console.forms import FieldErrors, errors_of
-from idds.console.render import page
+from idds.console.render import page, refusal_page
 from idds.console.session import PageSession, page_session, posted, text
 from idds.errors import IddsError
 from idds.programmer import RefillChange, RefillRequest
 from idds.programmer.entry import EntryError, quantity_of
-from idds.store import Action, authorize
+from idds.store import Action, StoreError, authorize
 from idds.store.model import Refill
 from idds.store.patients import get_patient, patient_row
+from idds.store.refills import lot_of
 from idds.units import Kind
 
 router = APIRouter()
@@ -61,8 +62,10 @@ async def plan(request: Request, patient_id: int, implant_id: int) -> Response:
     session, form = await posted(request, Action.RECORD_REFILL)
     v = {f: text(form, f) for f in FIELDS}
     try:
-        if not v["lot"]:
-            raise EntryError("lot", "lot: the drug's lot number, from the vial")
+        try:
+            lot_of(v["lot"])
+        except StoreError as exc:
+            raise EntryError("lot", str(exc)) from None
         change_request = RefillRequest(
             quantity_of(v["withdrawn"], Kind.VOLUME, "withdrawn"),
             quantity_of(v["volume"], Kind.VOLUME, "volume"),
@@ -86,8 +89,7 @@ async def confirm(request: Request, proposal_id: str) -> Response:
                                           form.get("accept_mismatch") == "on",
                                           text(form, "lot"))
     except IddsError as exc:
-        return page(request, "error.html", session, 422, status_code=422,
-                    message=f"{exc} (nothing was sent unless the message says otherwise)")
+        return refusal_page(request, session, exc)
     return await _record(request, session, row)
 
 

@@ -39,7 +39,7 @@ async def report_as_pdf(request: Request, patient_id: int) -> Response:
     view = await run_in_threadpool(patient_page, db, session.actor, patient_id, db.now())
     body = await run_in_threadpool(report_pdf, view, db.now())
     return Response(body, media_type="application/pdf", headers={
-        "Content-Disposition": f'inline; filename="summary-{view.patient.identifier}.pdf"'})
+        "Content-Disposition": f'inline; filename="summary-patient-{patient_id}.pdf"'})
 
 
 @router.get("/patients/{patient_id}/export.zip")

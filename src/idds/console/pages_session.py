@@ -34,7 +34,8 @@ def _login_page(request: Request, status: int = 200, error: str | None = None,
     nonce = secrets.token_urlsafe(16)
     response = page(request, "login.html", None, status, nonce=nonce, error=error,
                     username=username, next=_safe_next(request.query_params.get("next", "/")))
-    response.set_cookie(LOGIN_COOKIE, nonce, httponly=True, samesite="strict")
+    response.set_cookie(LOGIN_COOKIE, nonce, httponly=True, samesite="strict",
+                        secure=request.url.scheme == "https")
     return response
 
 
@@ -55,7 +56,8 @@ async def log_in(request: Request) -> Response:
     except IddsError as exc:
         return _login_page(request, 401, str(exc), username)
     response = RedirectResponse(_safe_next(text(form, "next") or "/"), status_code=303)
-    response.set_cookie(SESSION_COOKIE, done.token, httponly=True, samesite="strict")
+    response.set_cookie(SESSION_COOKIE, done.token, httponly=True, samesite="strict",
+                        secure=request.url.scheme == "https")
     response.delete_cookie(LOGIN_COOKIE)
     return response
 

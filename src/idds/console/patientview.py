@@ -40,8 +40,10 @@ from idds.store.refills import refills_of
 from idds.store.therapy import program_therapy, programs_of
 from idds.units import Quantity, parse_quantity
 
-#: The span of the pump log that the expected refill date's bolus use is averaged over.
+#: The span of the pump log that the expected refill date's bolus use is averaged over, and
+#: the least span it needs (a shorter log says too little: no expected date yet).
 USE_WINDOW = timedelta(days=7)
+LEAST_USE_SPAN = timedelta(days=1)
 #: The span of diary over which the typical day is drawn (AGP: 14 days, Battelino 2019).
 TYPICAL_DAY = timedelta(days=14)
 DAY_S = 86_400
@@ -114,7 +116,9 @@ def _mass(entry: LogEntry, concentration: Quantity | None) -> Quantity | None:
 
 
 def bolus_use(log: list[LogEntry], concentration: Quantity | None) -> BolusUse:
-    """Patient boluses given (started) and refused, by hour of the pump's clock."""
+    """Patient boluses given (started) and refused, by hour of the pump's clock; the count in
+    the log's last 24 h; the daily mean mass over its last `USE_WINDOW` (None when the log
+    spans less than `LEAST_USE_SPAN`)."""
     given, refused = [0] * 24, [0] * 24
     end = log[-1].time if log else Fraction(0)
     recent = Quantity.of(0, "mg")
@@ -132,7 +136,8 @@ def bolus_use(log: list[LogEntry], concentration: Quantity | None) -> BolusUse:
             refused[hour] += 1
     span_days = (min(Fraction(end - log[0].time) / DAY_S, Fraction(USE_WINDOW.days)) if log
                  else Fraction(0))
-    mean = (recent / Quantity.of(span_days, "day") if seen_mass and span_days > 0 else None)
+    enough = span_days >= Fraction(LEAST_USE_SPAN.days)
+    mean = recent / Quantity.of(span_days, "day") if seen_mass and enough else None
     return BolusUse(tuple(given), tuple(refused), given_24h, mean)
 
 
@@ -144,13 +149,17 @@ def expected_refill(reading: PumpReading, program: TherapyProgram | None,
                                                        program.daily_dose_den)
     if basal is None or use.mean_per_day is None or program is None:
         return None
+    demand = program_therapy(program).demand
+    most = (Quantity.of(0, "mg/day") if demand is None else
+            demand.dose * demand.max_per_24h / Quantity.of(1, "day"))
+    bolus = min(use.mean_per_day.to("mg/day"), most.to("mg/day"))  # never past the allowed
     volume, alarm = volume_of(reading.reservoir_nl), volume_of(reading.low_alarm_nl)
     if alarm > volume or not volume.is_positive():
         return None
     try:
         plan = plan_refill(volume, alarm, concentration_of(program.concentration_num,
                                                            program.concentration_den),
-                           basal + use.mean_per_day.to(basal.unit), reading.read_at.date(),
+                           basal + bolus.to(basal.unit), reading.read_at.date(),
                            reservoir_capacity=volume_of(reading.capacity_nl))
     except IddsError:
         return None

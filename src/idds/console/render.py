@@ -12,7 +12,9 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
+from idds.api.errors import refusal_of
 from idds.console.session import CSRF_FIELD, PageSession
+from idds.errors import IddsError
 from idds.store import PERMISSIONS, Action
 from idds.store.canonical import parse_json
 from idds.store.model import RecommendationRecord, TherapyProgram
@@ -88,3 +90,17 @@ def page(request: Request, template: str, session: PageSession | None, status: i
          **context: Any) -> HTMLResponse:
     """`html` with the request's path (the navigation marks where the user is)."""
     return html(template, session, status, path=request.url.path, **context)
+
+
+def refusal_page(request: Request, session: PageSession | None, exc: IddsError,
+                 back: str | None = None) -> HTMLResponse:
+    """A refusal as a page, with its own status and code (`api.errors.refusal_of`): the
+    headline says whether nothing was changed, or whether the pump's state is unknown."""
+    r = refusal_of(exc)
+    return page(request, "error.html", session, r.status, status_code=r.status,
+                code=str(r.code), message=r.message, back=back)
+
+
+def whole(text: str | None) -> int | None:
+    """`text` as a whole number of ASCII digits (an id in a form or an address), else None."""
+    return int(text) if text and text.isascii() and text.isdigit() else None

@@ -51,8 +51,9 @@ def report_pdf(view: PatientPage, now: datetime) -> bytes:
     fig = Figure(figsize=A4_IN)
     fig.text(0.07, 0.96, "IDDS patient summary", fontsize=16, weight="bold")
     fig.text(0.07, 0.94, DISCLAIMER, fontsize=8, style="italic")
-    for i, line in enumerate(summary_lines(view, now)):
-        fig.text(0.07, 0.91 - i * 0.022, line, fontsize=9, family="DejaVu Sans")
+    for i, line in enumerate(summary_lines(view, now)):  # the record's text, never mathtext
+        fig.text(0.07, 0.91 - i * 0.022, line, fontsize=9, family="DejaVu Sans",
+                 parse_math=False)
     ax = fig.add_axes((0.1, 0.08, 0.85, 0.3))
     shown = [(i, v) for i, v in enumerate(view.diary_day.values) if v is not None]
     if shown:

@@ -31,6 +31,8 @@ async def sync_forever(clinic: Clinic, every_s: float) -> None:
                     LOG.warning("sync of pump %s: %s", result.pump_serial, result.error)
         except IddsError as exc:  # the record itself refused (busy, unreachable): next time
             LOG.warning("clinic sync: %s", exc)
+        except Exception:  # a fault: logged, and the syncs go on (the dashboard never goes
+            LOG.exception("clinic sync failed")  # stale silently)
 
 
 def periodic_sync(clinic: Clinic, every_s: float | None

@@ -61,8 +61,9 @@ def flags_of(o: PatientOverview, now: datetime) -> Triaged:
                                          f"{kinds}"))
     due: date | None = None if o.reading is None else o.reading.refill_due_on
     if due is not None and due - now.date() <= REFILL_SOON:
-        flags.append(Flag(Concern.REFILL_DUE, f"refill due {due.isoformat()} "
-                                              f"({(due - now.date()).days} days)"))
+        days = (due - now.date()).days
+        flags.append(Flag(Concern.REFILL_DUE, f"refill due {due.isoformat()} " + (
+            f"({days} days)" if days >= 0 else f"(overdue by {-days} days)")))
     mean = fmean(p for _, p in o.pain) if o.pain else None
     if mean is not None and mean > CONTROLLED_NRS:
         flags.append(Flag(Concern.PAIN_UNCONTROLLED,

@@ -52,9 +52,14 @@ def clinic_overview(db: Database, actor: Actor, since: datetime) -> list[Patient
     since = utc(since, "since")
     with db.read(actor, Action.READ_RECORD, actor.patient_id) as session:
         patients_q, implants_q = select(Patient), select(Implant)
-        if actor.patient_id is not None:
+        alarms_q = select(Alarm).where(Alarm.acknowledged_at.is_(None))
+        diary_q = select(DiaryEntry.patient_id, DiaryEntry.felt_at, DiaryEntry.pain).where(
+            DiaryEntry.felt_at >= since)
+        if actor.patient_id is not None:  # a patient's own rows only, never read others'
             patients_q = patients_q.where(Patient.id == actor.patient_id)
             implants_q = implants_q.where(Implant.patient_id == actor.patient_id)
+            alarms_q = alarms_q.where(Alarm.patient_id == actor.patient_id)
+            diary_q = diary_q.where(DiaryEntry.patient_id == actor.patient_id)
         patients = list(session.scalars(patients_q.order_by(Patient.id)))
         implants = {i.patient_id: i for i in session.scalars(
             implants_q.where(Implant.explanted_on.is_(None)).order_by(Implant.id))}
@@ -63,14 +68,10 @@ def clinic_overview(db: Database, actor: Actor, since: datetime) -> list[Patient
         readings = {r.implant_id: r for r in session.scalars(
             select(PumpReading).where(PumpReading.id.in_(latest)))}
         alarms: dict[int, list[Alarm]] = defaultdict(list)
-        for a in session.scalars(select(Alarm).where(Alarm.acknowledged_at.is_(None))
-                                 .order_by(Alarm.raised_at, Alarm.id)):
+        for a in session.scalars(alarms_q.order_by(Alarm.raised_at, Alarm.id)):
             alarms[a.patient_id].append(a)
         pain: dict[int, list[tuple[datetime, int]]] = defaultdict(list)
-        for e in session.execute(select(DiaryEntry.patient_id, DiaryEntry.felt_at,
-                                        DiaryEntry.pain)
-                                 .where(DiaryEntry.felt_at >= since)
-                                 .order_by(DiaryEntry.felt_at)):
+        for e in session.execute(diary_q.order_by(DiaryEntry.felt_at)):
             pain[e.patient_id].append((e.felt_at, e.pain))
         reviews = {}
         last = (select(func.max(AuditRecord.sequence))

@@ -21,12 +21,19 @@ from idds.store.quantities import concentration_columns, nl_of
 from idds.store.rows import fetch
 
 
+def lot_of(lot: str) -> str:
+    """The drug's lot number as recorded (stripped); refused unless 1 to 64 characters. The
+    confirm steps check it before anything is sent to the pump."""
+    lot = lot.strip()
+    if not lot or len(lot) > 64:
+        raise StoreError("lot: the drug's lot number must be 1 to 64 characters")
+    return lot
+
+
 def record_refill(db: Database, actor: Actor, implant_id: int, change: RefillChange,
                   lot: str, next_refill_on: date | None) -> Refill:
     """Record a refill of the implant's pump; the operator is the actor."""
-    lot = lot.strip()
-    if not lot or len(lot) > 64:
-        raise StoreError("the drug's lot number must be 1 to 64 characters")
+    lot = lot_of(lot)
     request = change.request
     num, den = concentration_columns(request.concentration)
     with db.write(actor, Action.RECORD_REFILL) as w:

@@ -72,6 +72,14 @@ def _latest(session: Session, implant_id: int) -> TherapyProgram | None:
                           .order_by(TherapyProgram.id.desc()).limit(1))
 
 
+def change_reason(reason: str) -> str:
+    """The reason recorded with a therapy change (stripped); refused when empty. The confirm
+    steps check it before anything is sent to the pump."""
+    if not reason.strip():
+        raise StoreError("reason: a therapy change needs a reason")
+    return reason.strip()
+
+
 def record_program(db: Database, actor: Actor, implant_id: int, plan: TherapyPlan,
                    library_version_id: int, reason: str, *, replaces: int | None
                    ) -> TherapyProgram:
@@ -86,8 +94,7 @@ def record_program(db: Database, actor: Actor, implant_id: int, plan: TherapyPla
     is older than the fresh-authentication window."""
     if plan.needs_override_confirmation:
         raise StoreError("the soft-limit override was not confirmed on the Finish screen")
-    if not reason.strip():
-        raise StoreError("a therapy change needs a reason")
+    reason = change_reason(reason)
     request = plan.request
     dose = daily_dose(request.therapy, "mg/day")
     with db.write(actor, Action.CHANGE_THERAPY) as w:
