@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import ConsoleMessage, Page, expect
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
 
 from tests.api.server_helpers import Console
 from tests.console.browser_helpers import assert_page_accessible, chromium, screenshot_dir
@@ -48,18 +48,30 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
         server.stop()
 
 
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args: dict[str, object]) -> dict[str, object]:
-    """pytest-playwright's launch, on Debian's Chromium (never a downloaded browser)."""
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium (never a downloaded browser), for this module only: Playwright's
+    sync API runs an event loop in this thread while it is open, and the later tests' own
+    `asyncio.run` must not find one (so not pytest-playwright's session-wide fixtures)."""
     path = chromium()
     assert path, "Debian's chromium is missing: `make test` installs it (apt-get install " \
                  "-y chromium); set IDDS_SKIP_BROWSER=1 to skip these tests"
-    return {**browser_type_launch_args, "executable_path": path, "args": ["--no-sandbox"]}
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=path, args=["--no-sandbox"])
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    yield context.new_page()
+    context.close()
 
 
 @pytest.fixture
 def tab(page: Page) -> Iterator[Page]:
-    """pytest-playwright's page, every console error and uncaught exception recorded: none
+    """A page of the browser, every console error and uncaught exception recorded: none
     may happen. A refusal page's own status (a form sent back with its messages, 422; a
     page not permitted, 403) is the page answering, not an error of it: Chromium logs that
     status for the document itself, and only that is let through."""
@@ -73,7 +85,6 @@ def tab(page: Page) -> Iterator[Page]:
 
     page.on("console", console)
     page.on("pageerror", lambda exc: errors.append(f"{page.url}: {exc}"))
-    page.set_viewport_size({"width": 1280, "height": 900})
     yield page
     assert errors == [], "the browser's console showed errors"
 
