@@ -22,17 +22,17 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from fractions import Fraction
 from pathlib import Path
 
 import httpx
-import psycopg
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the tests' helpers
+
+import benchdb
 
 from idds.link import Role
 from idds.pump import EventKind, EventLog
@@ -54,20 +54,7 @@ BUCKET_REFILL_S = 21
 
 def databases(root: Path) -> Iterator[tuple[str, URL]]:
     """SQLite, then PostgreSQL if it answers (a database made for the run, dropped after)."""
-    yield "sqlite", URL.create("sqlite", database=str(root / "bench.db"))
-    admin = make_url(POSTGRES)
-    name = f"idds_bench_{uuid.uuid4().hex[:8]}"
-    try:
-        conn = psycopg.connect(host=admin.host, port=admin.port, user=admin.username,
-                               dbname=admin.database, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError:
-        return
-    with conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield "postgresql", admin.set(database=name)
-        finally:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return benchdb.databases(root, POSTGRES, "idds_bench")
 
 
 def _rate(seconds: float, step: object) -> float:

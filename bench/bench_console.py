@@ -30,7 +30,6 @@ import re
 import statistics
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -38,12 +37,12 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-import psycopg
+import benchdb
 from argon2 import PasswordHasher
 from argon2.profiles import CHEAPEST
 from fastapi.testclient import TestClient
 from sqlalchemy import event
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL
 
 from idds.api import Clinic, DevicePumps
 from idds.console.app import create_console
@@ -95,25 +94,10 @@ def q(text: str) -> Quantity:
     return parse_quantity(text)
 
 
-def databases(root: Path) -> Iterator[tuple[str, URL | None]]:
-    """SQLite, then PostgreSQL if it answers (a database made for the run, dropped after);
-    None for PostgreSQL when it does not."""
-    yield "sqlite", URL.create("sqlite", database=str(root / "bench.db"))
-    admin = make_url(POSTGRES)
-    name = f"idds_bench_console_{uuid.uuid4().hex[:8]}"
-    try:
-        conn = psycopg.connect(host=admin.host, port=admin.port, user=admin.username,
-                               dbname=admin.database, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as exc:
-        print(f"PostgreSQL not reachable at {POSTGRES} ({str(exc).strip()}): skipped")
-        yield "postgresql", None
-        return
-    with conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield "postgresql", admin.set(database=name)
-        finally:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+def databases(root: Path) -> Iterator[tuple[str, URL]]:
+    """SQLite, then PostgreSQL if it answers (a note is printed when it does not)."""
+    return benchdb.databases(root, POSTGRES, "idds_bench_console", lambda why: print(
+        f"PostgreSQL not reachable at {POSTGRES} ({why}): skipped"))
 
 
 # -- the record ------------------------------------------------------------------------------
@@ -436,8 +420,6 @@ def main(repetitions: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
         for backend, url in databases(root):
-            if url is None:
-                continue
             results[backend] = result = measure(url, root, repetitions)
             print(json.dumps({"benchmark": "console", "backend": backend, **result,
                               "repetitions": repetitions}), flush=True)
