@@ -10,7 +10,7 @@ from idds.api.clinic import clinic_of
 from idds.api.linked import implant_of
 from idds.api.sync import sync_implant
 from idds.console import charts
-from idds.console.patientview import patient_page
+from idds.console.patientview import TYPICAL_DAY_TITLE, patient_page
 from idds.console.render import page
 from idds.console.session import page_session, posted
 from idds.store import PERMISSIONS, Action
@@ -32,8 +32,7 @@ async def patient(request: Request, patient_id: int) -> Response:
         "boluses") for p in view.pumps]
     role = session.actor.role
     return page(request, "patient.html", session, view=view, bolus_charts=bolus_charts,
-                day_chart=charts.bands_svg(view.diary_day, "Pain over a typical day (last 14 "
-                                           "days, by UTC hour)"),
+                day_chart=charts.bands_svg(view.diary_day, TYPICAL_DAY_TITLE),
                 week_chart=charts.bands_svg(view.diary_weeks, "Pain by week"),
                 may_program=role in PERMISSIONS[Action.PROPOSE_THERAPY],
                 may_sync=role in PERMISSIONS[Action.IMPORT_PUMP_LOG],

@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from idds.api.clinic import clinic_of
 from idds.console import charts
-from idds.console.patientview import patient_page
+from idds.console.patientview import TYPICAL_DAY_TITLE, patient_page
 from idds.console.render import page
 from idds.console.report_pdf import report_pdf, summary_lines
 from idds.console.session import page_session
@@ -28,8 +28,7 @@ async def report(request: Request, patient_id: int) -> Response:
     view = await run_in_threadpool(patient_page, db, session.actor, patient_id, db.now())
     return page(request, "report.html", session, view=view,
                 lines=summary_lines(view, db.now()),
-                day_chart=charts.bands_svg(view.diary_day, "Pain over a typical day (last 14 "
-                                           "days, by UTC hour)"))
+                day_chart=charts.bands_svg(view.diary_day, TYPICAL_DAY_TITLE))
 
 
 @router.get("/patients/{patient_id}/report.pdf")

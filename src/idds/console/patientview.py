@@ -46,6 +46,8 @@ USE_WINDOW = timedelta(days=7)
 LEAST_USE_SPAN = timedelta(days=1)
 #: The span of diary over which the typical day is drawn (AGP: 14 days, Battelino 2019).
 TYPICAL_DAY = timedelta(days=14)
+#: The typical day's chart title, on the patient page and the printed summary.
+TYPICAL_DAY_TITLE = f"Pain over a typical day (last {TYPICAL_DAY.days} days, by UTC hour)"
 DAY_S = 86_400
 
 

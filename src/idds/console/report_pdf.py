@@ -14,7 +14,7 @@ matplotlib.use("Agg")
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
-from idds.console.patientview import PatientPage
+from idds.console.patientview import TYPICAL_DAY, PatientPage
 from idds.console.render import DISCLAIMER, quantity, when
 
 A4_IN = (8.27, 11.69)
@@ -36,7 +36,7 @@ def summary_lines(view: PatientPage, now: datetime) -> list[str]:
         lines.append(f"  Next refill: worst case {when(r.refill_due_on if r else None)}, "
                      f"expected {when(pump.refill_expected)}")
     counts = sum(view.diary_day.counts)
-    lines.append(f"Pain diary, last 14 days: {counts} entries")
+    lines.append(f"Pain diary, last {TYPICAL_DAY.days} days: {counts} entries")
     for a, grades in view.assessments[-1:]:
         shown = ", ".join(f"{k} {v}" for k, v in sorted(grades.items())) or "none"
         lines.append(f"Side effects ({when(a.assessed_at)}): grades {shown}")
@@ -65,7 +65,7 @@ def report_pdf(view: PatientPage, now: datetime) -> bytes:
         ax.plot(xs, [v[2] for _, v in shown], color="#08306b", label="median")
     ax.axhline(3, color="green", linestyle="--", linewidth=1, label="controlled (NRS 3)")
     ax.set(xlim=(0, 23), ylim=(0, 10), xlabel="hour of day (UTC)", ylabel="pain NRS (0-10)",
-           title="Pain over a typical day (last 14 days)")
+           title=f"Pain over a typical day (last {TYPICAL_DAY.days} days)")
     ax.legend(loc="upper right", fontsize=7)
     out = io.BytesIO()
     with PdfPages(out, metadata={"Title": f"IDDS summary {view.patient.identifier}",
