@@ -143,6 +143,7 @@ def test_a_change_is_blocked_by_a_hard_limit_then_sent_with_a_soft_override(
     outlook = page.locator("table.outlook")  # what-if from the patient's own estimate
     expect(outlook).to_contain_text("7 days")
     expect(outlook).to_contain_text("14 days")
+    expect(outlook).to_contain_text("chance one limits the day")  # side effects forecast
     expect(outlook.locator("tr", has_text="Next refill")).to_contain_text("20")
     shot(page, demo, "finish")
     page.get_by_label(re.compile("I confirm the override")).check()

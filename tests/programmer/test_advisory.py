@@ -265,6 +265,40 @@ def test_carried_state_resumes_next_day_and_rerun_same_day_is_idempotent(
         load_state(path, status.pump_id, "rule-based", pump_day(status))
 
 
+def _first_format(value: object) -> object:
+    """An encoded state as the first state format wrote it: no side-effect estimate, three
+    recovered fields a day."""
+    if isinstance(value, dict) and "__array__" not in value:
+        out = {k: _first_format(v) for k, v in value.items() if k != "side_effects"}
+        if out.get("__type__") == "DailyState":
+            rows, _, n = out["recent"]["shape"]
+            out["recent"] = {"__array__": "float64", "shape": [rows, 3, n],
+                             "data": [0.0] * (rows * 3 * n)}
+        return out
+    return value
+
+
+def test_a_state_file_of_the_first_format_still_resumes(rig: Rig, tmp_path: Path) -> None:
+    """A programmer updated between visits keeps what its controller learnt about the pain:
+    the first format's state is read with the side-effect prior added."""
+    prog = pump_on(rig)
+    first = advise_now(prog, observations(tmp_path))
+    old = dict(first.state, format="idds-advice-state/1",
+               before=_first_format(first.state["before"]),
+               after=_first_format(first.state["after"]))
+    path = tmp_path / "state.json"
+    save_state(path, old)
+    rig.pump_time += DAY
+    status, _ = run(gather(prog))
+    carried = load_state(path, status.pump_id, "intelligent", pump_day(status))
+    assert carried is not None and carried.started
+    after = first.state["after"]["response"]["log_weight"]["data"]
+    assert carried.response.log_weight.ravel().tolist() == after  # the pain estimate kept
+    assert carried.side_effects.mean.shape == (1, 3)  # the prior, to learn from now on
+    again = advise_now(prog, observations(tmp_path), carried=carried)
+    assert again.resumed and again.advice.recommended is not None
+
+
 def test_example_file_loads() -> None:
     clinical = load_observations(EXAMPLE)
     assert clinical.bounds.max_daily_mg == 6.0 and clinical.bounds.min_lockout_min == 60.0

@@ -43,6 +43,16 @@ def test_more_dose_is_predicted_to_lower_pain_with_an_interval(name: str,
         assert o.proposed.dose_mg_per_day == pytest.approx(1.5 * o.current.dose_mg_per_day)
         assert o.proposed.nrs < o.current.nrs
         assert o.proposed.in_target >= o.current.in_target
+        # side effects forecast too: more dose, more expected burden, and the later day the
+        # wider interval
+        for f in (o.current, o.proposed):
+            assert 0 <= f.burden_low <= f.burden <= f.burden_high <= 10
+            assert 0 <= f.limiting <= 1 and f.time_in_target <= f.in_target
+        assert o.proposed.burden > o.current.burden
+        assert o.proposed.limiting >= o.current.limiting
+    week, fortnight = result.outlooks
+    assert (fortnight.current.burden_high - fortnight.current.burden_low
+            > week.current.burden_high - week.current.burden_low)
     assert result.beliefs.max_relief.low <= result.beliefs.max_relief.median <= \
         result.beliefs.max_relief.high
 

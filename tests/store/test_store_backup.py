@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.engine import URL
 
@@ -260,3 +262,24 @@ def test_export_and_restore_through_the_cli(db: Database, clock: FakeClock,
     assert err.count("\n") == 1 and "is not JSON" in err and "Traceback" not in err
     assert main(["clinic", "restore", str(backup), "--db", target]) == 2
     assert "not empty" in capsys.readouterr().err
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.text(max_size=12))
+def test_no_exported_cell_starts_a_spreadsheet_formula(text: str) -> None:
+    """A name, note or lot typed as a formula reaches the spreadsheet as text (CSV
+    injection); numbers, negative ones included, stay numbers; the cell reads back to what
+    was written but for the apostrophe."""
+    document = {"tables": {"diary_entry": [{"note": text, "pain": "-1"}]}}
+    rows = list(csv.DictReader(io.StringIO(as_csv(document)["diary_entry.csv"])))
+    cell = rows[0]["note"]
+    assert not cell.startswith(("=", "+", "@", "\t", "\r")) and rows[0]["pain"] == "-1"
+    assert cell in (text, "'" + text)
+    if cell.startswith("-"):
+        float(cell)  # only a number may start with a minus
+
+
+def test_a_formula_typed_into_a_note_is_exported_as_text() -> None:
+    document = {"tables": {"diary_entry": [{"note": '=HYPERLINK("http://x","click")'}]}}
+    text = as_csv(document)["diary_entry.csv"]
+    assert "'=HYPERLINK" in text

@@ -45,15 +45,21 @@ def test_a_forecast_is_checked_against_the_next_day_for_the_living_with_a_diary(
     forecast = ForecastArrays(dose_mg_per_day=np.full(3, 2.0), nrs=np.array([4.0, 5.0, 6.0]),
                               nrs_low=np.array([3.0, 4.5, 5.0]),
                               nrs_high=np.array([5.0, 5.5, 7.0]),
-                              in_target=np.array([0.2, 0.1, 0.0]))
+                              in_target=np.array([0.2, 0.1, 0.0]), burden=np.ones(3),
+                              burden_low=np.zeros(3), burden_high=np.full(3, 2.0),
+                              limiting=np.array([0.1, 0.3, 0.9]))
     row = {"diary_sum": np.array([9.0, 12.0, 0.0]), "diary_count": np.array([2.0, 2.0, 0.0]),
-           "waking_controlled_fraction": np.array([0.5, 0.0, 0.0])}
+           "waking_controlled_fraction": np.array([0.5, 0.0, 0.0]),
+           "side_effect_burden": np.array([1.5, 5.0, 6.0])}
     ctl = IntelligentController()
     state = ctl.initial(therapy(n=3))
     check = ControllerCheck(6, forecast, tuple(ctl.beliefs(state)))
     got = Calibration.start(3).add(check, row, np.array([True, True, True]))
     assert (got.forecasts, got.inside) == (2, 1)  # 4.5 inside [3, 5]; 6.0 outside [4.5, 5.5]
     assert got.error_sum == (4.0 - 4.5) + (5.0 - 6.0)
+    # burden 1.5 inside [0, 2] and not limiting; 5.0 outside and limiting (moderate)
+    assert (got.burden_inside, got.limiting_observed) == (1, 1)
+    assert got.limiting_predicted_sum == 0.1 + 0.3
     dead = Calibration.start(3).add(check, row, np.array([False, True, True]))
     assert (dead.forecasts, dead.inside) == (1, 0)
     assert Calibration.start(3).add(None, row, np.ones(3, dtype=bool)) == Calibration.start(3)
@@ -80,3 +86,5 @@ def test_the_cli_metrics_and_report_say_how_honest_the_forecasts_were(tmp_path: 
     assert "predictive interval" in report
     assert "What it-intelligent believed about patient 0" in report
     assert "Maximal relief an intrathecal dose can give" in report
+    assert "Side effects (burden 0-10) per mg/day IT" in report
+    assert 0.0 <= found["limiting_predicted"] <= 1.0 and 0.0 <= found["burden_coverage"] <= 1.0

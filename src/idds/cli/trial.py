@@ -108,7 +108,9 @@ def forecast_lines(result: TrialResult) -> list[str]:
                 f"{name} forecasts: {100 * found['coverage']:.1f}% of next-day diary means "
                 f"inside the {100 * found['interval_level']:.0f}% interval "
                 f"({found['forecast_patient_days']:,} patient-days), bias "
-                f"{found['bias_nrs']:+.2f} NRS, RMSE {found['rmse_nrs']:.2f} NRS")
+                f"{found['bias_nrs']:+.2f} NRS, RMSE {found['rmse_nrs']:.2f} NRS; side effects "
+                f"limiting {100 * found['limiting_predicted']:.1f}% of days predicted, "
+                f"{100 * found['limiting_observed']:.1f}% observed")
     return lines
 
 

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from idds.control.kalman import linear_update
+
 Array = NDArray[np.float64]
 
 
@@ -55,14 +57,7 @@ def update(est: BreathingEstimate, model: BreathingModel, dose: Array, rate_min:
         return est
     y = np.where(ok, 1.0 / np.where(ok, rate_min, 1.0), 0.0)
     h = np.stack([np.ones_like(dose), dose], axis=1)  # (n, 2)
-    ph = np.einsum("nij,nj->ni", est.cov, h)
-    s = np.einsum("ni,ni->n", h, ph) + model.noise_sd**2
-    gain = ph / s[:, None]
-    innov = y - np.einsum("ni,ni->n", h, est.mean)
-    mean = est.mean + gain * innov[:, None]
-    cov = est.cov - gain[:, :, None] * ph[:, None, :]
-    return BreathingEstimate(np.where(ok[:, None], mean, est.mean),
-                             np.where(ok[:, None, None], cov, est.cov))
+    return BreathingEstimate(*linear_update(est.mean, est.cov, h, y, model.noise_sd, ok))
 
 
 def dose_cap(est: BreathingEstimate, floor_per_min: float, z: float) -> Array:

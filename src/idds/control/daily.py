@@ -18,23 +18,28 @@ from idds.control.observations import Observations
 
 Array = NDArray[np.float64]
 
-#: Recovered fields, in this order: diary NRS sum, diary entries, boluses given.
-FIELDS = ("diary_sum", "diary_entries", "given")
+#: Recovered fields, in this order: diary NRS sum, diary entries, boluses given, side-effect
+#: burden sum (0-10 a day; the window's mean is over its days).
+FIELDS = ("diary_sum", "diary_entries", "given", "burden_sum")
+#: The counted fields (whole numbers: rounded against float noise).
+_COUNTS = 3
 
 
 @dataclass(frozen=True)
 class Day:
-    """One recovered day, arrays (n,): diary mean (NaN: no entry), entries, boluses given."""
+    """One recovered day, arrays (n,): diary mean (NaN: no entry), entries, boluses given,
+    side-effect burden 0-10 (NaN: none reported in the window)."""
 
     diary_mean_nrs: Array
     diary_entries: Array
     boluses_given: Array
+    side_effect_burden: Array
 
 
 @dataclass(frozen=True)
 class DailyState:
-    """The last (window - 1) recovered days, (window - 1, 3, n); `day` the last one (-1: none
-    yet, a trial's first call, where the window holds day 0 only)."""
+    """The last (window - 1) recovered days, (window - 1, len(FIELDS), n); `day` the last one
+    (-1: none yet, a trial's first call, where the window holds day 0 only)."""
 
     day: int
     window: int
@@ -42,7 +47,8 @@ class DailyState:
 
     @staticmethod
     def start(n: int, window: int = 3) -> DailyState:
-        return DailyState(day=-1, window=window, recent=np.zeros((max(window - 1, 0), 3, n)))
+        recent = np.zeros((max(window - 1, 0), len(FIELDS), n))
+        return DailyState(day=-1, window=window, recent=recent)
 
 
 def _window_sums(obs: Observations) -> Array:
@@ -50,7 +56,8 @@ def _window_sums(obs: Observations) -> Array:
     entries = obs.diary_entries
     diary_sum = np.where(entries > 0, np.nan_to_num(obs.diary_mean_nrs) * entries, 0.0)
     given = np.maximum(obs.presses_per_day - obs.refused_per_day, 0.0) * k
-    out: Array = np.stack([np.round(diary_sum), np.round(entries), np.round(given)])
+    burden_sum = np.nan_to_num(obs.side_effect_burden) * k
+    out: Array = np.stack([np.round(diary_sum), np.round(entries), np.round(given), burden_sum])
     return out
 
 
@@ -60,6 +67,7 @@ def recover(state: DailyState, obs: Observations) -> tuple[Day, DailyState]:
     exact = state.day == obs.day - 1 and state.window == obs.window_days
     if exact:
         today = np.maximum(sums - state.recent.sum(axis=0), 0.0)
+        today[_COUNTS:] = np.minimum(today[_COUNTS:], 10.0)  # a 0-10 rating
     else:
         k = min(obs.day + 1, obs.window_days)
         today = sums / k
@@ -69,5 +77,7 @@ def recover(state: DailyState, obs: Observations) -> tuple[Day, DailyState]:
     recent = np.concatenate([history, today[None]], axis=0)[-size:] if size else history[:0]
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(today[1] > 0, today[0] / np.maximum(today[1], 1e-12), np.nan)
-    day = Day(diary_mean_nrs=mean, diary_entries=today[1], boluses_given=today[2])
+    burden = np.where(np.isfinite(obs.side_effect_burden), today[3], np.nan)
+    day = Day(diary_mean_nrs=mean, diary_entries=today[1], boluses_given=today[2],
+              side_effect_burden=burden)
     return day, DailyState(day=obs.day, window=obs.window_days, recent=recent)

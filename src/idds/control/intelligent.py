@@ -1,16 +1,20 @@
 """The intelligent controller: the dose of highest expected utility for this patient's pain.
 
 Each evening it
-1. recovers the day's own diary mean and boluses given from the windowed observations
-   (`idds.control.daily`);
+1. recovers the day's own diary mean, boluses given and side-effect burden from the windowed
+   observations (`idds.control.daily`);
 2. updates a Bayesian estimate of the patient's dose-response (maximal relief and potency,
    both learned), tolerance drift and disease progression from the diary at the day's
    IT-equivalent dose (basal + boluses given + oral morphine / the library's oral:IT ratio)
-   (`idds.control.estimator`), and of how breathing slows with the dose from the lowest
-   respiratory rate (`idds.control.breathing`);
+   (`idds.control.estimator`), of how breathing slows with the dose from the lowest
+   respiratory rate (`idds.control.breathing`), and of how the patient's side effects rise
+   with the intrathecal and the oral dose from the reported burden (side-effect sensitivity,
+   `idds.control.sideeffects`);
 3. scores each candidate daily dose by its expected utility per day `horizon_days` ahead (the
-   next possible increase after the monitoring window), over the posterior: the expected
-   share of waking time with pain at or below target (the trials' time in target), plus
+   next possible increase after the monitoring window), over the posteriors: the expected
+   share of waking time with pain at or below target on a day no side effect limits (the
+   trials' time in target: the pain estimate's share times the probability that the
+   side-effect burden stays below moderate at that dose), plus
    `relief_value` per NRS point of mean relief, minus `drug_cost_per_mg` per mg/day IT; only
    doses below the breathing cap count (predicted lowest rate above the interlock's warning
    limit with 95% probability: a bounded risk of respiratory depression);
@@ -43,19 +47,27 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from idds.control import breathing, estimator
-from idds.control.beliefs import Beliefs, Explanation, ForecastArrays, beliefs_of, forecast
+from idds.control import breathing, estimator, sideeffects
+from idds.control.beliefs import (
+    Beliefs,
+    Explanation,
+    ForecastArrays,
+    PlanDoses,
+    beliefs_of,
+    forecast,
+)
 from idds.control.bolus import follow_dose, one_more_bolus
 from idds.control.breathing import BreathingEstimate, BreathingModel
 from idds.control.daily import DailyState, recover
 from idds.control.estimator import ResponseEstimate, ResponseModel
 from idds.control.flex import FlexShaper
-from idds.control.harm import hold_predicted_worse, plan_dose
+from idds.control.harm import boluses_taken, hold_predicted_worse, plan_dose
 from idds.control.observations import Observations
 from idds.control.prescription import Prescription
 from idds.control.reasons import Reason
 from idds.control.recommendation import Recommendation
 from idds.control.rules import must_reduce
+from idds.control.sideeffects import SideEffectEstimate, SideEffectModel
 
 Array = NDArray[np.float64]
 
@@ -85,12 +97,14 @@ class DoseTargets:
 
 @dataclass(frozen=True)
 class IntelligentState:
-    """The controller's carried estimate: recovered days, dose-response and breathing
-    posteriors, and the oral dose it saw last (the dose of the day it will next observe)."""
+    """The controller's carried estimate: recovered days, dose-response, breathing and
+    side-effect posteriors, and the oral dose it saw last (the dose of the day it will next
+    observe)."""
 
     daily: DailyState
     response: ResponseEstimate
     breathing: BreathingEstimate
+    side_effects: SideEffectEstimate
     last_oral_mg_per_day: Array
     started: bool
 
@@ -158,6 +172,8 @@ class IntelligentController:
     model: ResponseModel = field(default_factory=ResponseModel)
     breathing_model: BreathingModel = field(default_factory=BreathingModel)
     flex: FlexShaper = field(default_factory=FlexShaper)
+    side_effect_model: SideEffectModel = field(default_factory=SideEffectModel)
+
     def initial(self, therapy: Prescription) -> IntelligentState:
         n = therapy.n
         response = ResponseEstimate.prior(n, self.model)
@@ -170,6 +186,7 @@ class IntelligentController:
             daily=DailyState.start(n),
             response=response,
             breathing=BreathingEstimate.prior(n, self.breathing_model),
+            side_effects=SideEffectEstimate.prior(n, self.side_effect_model),
             last_oral_mg_per_day=therapy.oral_mg_per_day.copy(),
             started=False,
         )
@@ -179,37 +196,46 @@ class IntelligentController:
         """Update the estimates with the day just observed (therapy: the one delivered)."""
         exact = state.daily.day == obs.day - 1 and state.daily.window == obs.window_days
         day, daily = recover(state.daily, obs)
-        dose = (therapy.it_mg_per_day + day.boluses_given * therapy.bolus_mg
-                + state.last_oral_mg_per_day / self.oral_per_it_mg)
-        response = state.response
+        it_mg = therapy.it_mg_per_day + day.boluses_given * therapy.bolus_mg
+        dose = it_mg + state.last_oral_mg_per_day / self.oral_per_it_mg
+        response, side = state.response, state.side_effects
         if state.started:
             response = estimator.predict(response, self.model)
+            side = sideeffects.predict(side, self.side_effect_model)
         # A day recovered exactly is one day's evidence; otherwise (a programmer's first look,
         # a skipped day) the window's mean with all its entries is what was observed.
         nrs = np.where(exact, day.diary_mean_nrs, obs.diary_mean_nrs)
         entries = np.where(exact, day.diary_entries, obs.diary_entries)
         response = estimator.update(response, self.model, dose, nrs, entries)
+        burden = np.where(exact, day.side_effect_burden, obs.side_effect_burden)
+        side = sideeffects.update(side, self.side_effect_model, it_mg,
+                                  state.last_oral_mg_per_day, burden)
         no_oral = state.last_oral_mg_per_day <= 0
         breath = breathing.update(state.breathing, self.breathing_model, dose,
                                   obs.respiratory_rate_min, no_oral)
-        return IntelligentState(daily, response, breath, therapy.oral_mg_per_day.copy(), True)
+        return IntelligentState(daily, response, breath, side, therapy.oral_mg_per_day.copy(),
+                                True)
 
-    def utility_by_point(self, response: ResponseEstimate, doses: Array) -> Array:
+    def utility_by_point(self, response: ResponseEstimate, doses: Array, tolerable: Array
+                         ) -> Array:
         """Utility per day of each candidate under each grid point of the estimate, before
-        the drug's cost, (n, m, K): the share of waking time with NRS <= target
-        `horizon_days` ahead minus `relief_value` per NRS point of mean pain. doses: the whole
-        IT-equivalent dose (with oral), (n, m) mg/day. The waking-time share is the
-        probability that one moment's pain is at or below target: the model's day mean with
-        the spread of one diary entry around it (`ResponseModel.diary_sd`) and of the day
-        mean around the model (`estimator.DAY_SD`)."""
+        the drug's cost, (n, m, K): the expected time in target `horizon_days` ahead (the
+        share of waking time with NRS <= target, on a day without a limiting side effect)
+        minus `relief_value` per NRS point of mean pain. doses: the whole IT-equivalent dose
+        (with oral), (n, m) mg/day; tolerable: P(no limiting side effect) at each candidate
+        (n, m) (`idds.control.sideeffects`). The waking-time share is the probability that
+        one moment's pain is at or below target: the model's day mean with the spread of one
+        diary entry around it (`ResponseModel.diary_sd`) and of the day mean around the model
+        (`estimator.DAY_SD`)."""
         spread = float(np.hypot(self.model.diary_sd, estimator.DAY_SD))
         in_target, pain = estimator.by_point(response, self.model, doses,
                                              self.horizon_days, self.target_nrs, spread)
+        in_target *= tolerable[:, :, None]
         pain *= -self.relief_value  # in place: (n, m, K) arrays
         pain += in_target
         return pain
 
-    def utility(self, state: IntelligentState, doses: Array) -> Array:
+    def utility(self, state: IntelligentState, doses: Array, tolerable: Array) -> Array:
         """Expected utility per day of each candidate (n, m) before the drug's cost:
         `utility_by_point` averaged over the posterior (subtract the cost per mg/day IT of
         the pump's part). Computed `UTILITY_ROWS` patients at a time: each patient's row is
@@ -217,7 +243,8 @@ class IntelligentController:
         out = np.empty(doses.shape)
         for a in range(0, doses.shape[0], UTILITY_ROWS):
             part = state.response.rows(a, a + UTILITY_ROWS)
-            by_k = self.utility_by_point(part, doses[a:a + UTILITY_ROWS])
+            rows = slice(a, a + UTILITY_ROWS)
+            by_k = self.utility_by_point(part, doses[rows], tolerable[rows])
             out[a:a + UTILITY_ROWS] = np.matmul(by_k, part.weights[:, :, None])[..., 0]
         return out
 
@@ -226,8 +253,9 @@ class IntelligentController:
         """Per grid point k (n, K): utility at the daily dose `step_mg` (n,) mg/day IT minus
         utility at the current dose, less the drug cost of the change."""
         oral_eq = therapy.oral_mg_per_day / self.oral_per_it_mg
-        doses = np.stack([therapy.it_mg_per_day, step_mg], axis=1) + oral_eq[:, None]
-        u = self.utility_by_point(state.response, doses)
+        it_doses = np.stack([therapy.it_mg_per_day, step_mg], axis=1)
+        u = self.utility_by_point(state.response, it_doses + oral_eq[:, None],
+                                  self.tolerable(state, therapy, it_doses))
         gain: Array = (u[:, 1, :] - u[:, 0, :]
                        - (self.drug_cost_per_mg * (step_mg - therapy.it_mg_per_day))[:, None])
         return gain
@@ -255,6 +283,13 @@ class IntelligentController:
                                   >= self.confidence_down)
         return out
 
+    def tolerable(self, state: IntelligentState, therapy: Prescription, it_doses: Array
+                  ) -> Array:
+        """P(no limiting side effect) `horizon_days` ahead at each candidate daily dose (n, m)
+        mg/day IT, with tomorrow's oral morphine (`therapy`)."""
+        return sideeffects.tolerable(state.side_effects, self.side_effect_model, it_doses,
+                                     therapy.oral_mg_per_day[:, None], self.horizon_days)
+
     def target_dose(self, state: IntelligentState, therapy: Prescription) -> DoseTargets:
         """The doses this patient's estimate points to (mg/day IT, see `DoseTargets`).
         Tomorrow's oral (in `therapy`) counts toward the dose."""
@@ -266,7 +301,7 @@ class IntelligentController:
                                  self.breathing_z)
         allowed = it_doses <= np.maximum(cap, CANDIDATES_MG[0])[:, None]
         picks = []
-        before_cost = self.utility(state, doses)
+        before_cost = self.utility(state, doses, self.tolerable(state, therapy, it_doses))
         for cost in (self.drug_cost_per_mg, 0.5 * self.drug_cost_per_mg):
             u = np.where(allowed, before_cost - cost * it_doses, -np.inf)
             picks.append(np.maximum(CANDIDATES_MG[np.argmax(u, axis=1)], self.min_daily_mg))
@@ -341,14 +376,16 @@ class IntelligentController:
         """What the estimate predicts `horizon_days` ahead for `plan` (with the boluses the
         patient is expected to take on it), for each patient (`idds.control.beliefs`), for a
         day's diary mean of as many entries as the patient's days in the window had."""
-        dose = plan_dose(obs, current, plan, self.oral_per_it_mg)
+        it_mg = plan.it_mg_per_day + boluses_taken(obs, current, plan) * plan.bolus_mg
+        dose = PlanDoses(plan_dose(obs, current, plan, self.oral_per_it_mg), it_mg,
+                         plan.oral_mg_per_day)
         entries = obs.diary_entries / max(obs.window_days, 1)
-        return forecast(state.response, self.model, dose, horizon_days, self.target_nrs,
-                        entries)
+        return forecast(state.response, self.model, state.side_effects,
+                        self.side_effect_model, dose, horizon_days, self.target_nrs, entries)
 
     def beliefs(self, state: IntelligentState) -> list[Beliefs]:
         """What the estimate believes about each patient (`idds.control.beliefs`)."""
-        return beliefs_of(state.response, state.breathing, self.model,
+        return beliefs_of(state.response, state.breathing, state.side_effects, self.model,
                           self.breathing_floor_per_min, self.breathing_z)
 
     def explain(self, state: IntelligentState, obs: Observations, current: Prescription,

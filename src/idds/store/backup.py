@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
@@ -108,15 +109,32 @@ def export_patient(db: Database, actor: Actor, patient_id: int) -> dict[str, Any
     return _document(f"patient {patient_id}", tables, current(db.engine), db.now())
 
 
+#: First characters that make a spreadsheet read a cell as a formula (OWASP, CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: A plain decimal number (a negative one starts with "-" and is no formula).
+_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?")
+
+
+def spreadsheet_safe(value: object) -> object:
+    """A cell a spreadsheet shows as written: text that would start a formula (a name typed
+    as "=HYPERLINK(...)") gets a leading apostrophe, as OWASP advises; numbers, including
+    negative ones written as text, are left as they are."""
+    if not isinstance(value, str) or not value.startswith(_FORMULA_START):
+        return value
+    return value if _NUMBER.fullmatch(value) else "'" + value
+
+
 def as_csv(document: dict[str, Any]) -> dict[str, str]:
-    """One CSV text per table (header: the column names; empty cell: no value)."""
+    """One CSV text per table for a spreadsheet (header: the column names; empty cell: no
+    value; text that would start a formula escaped, `spreadsheet_safe`). A CSV is for reading:
+    restore reads the JSON document."""
     out = {}
     for name, rows in document["tables"].items():
         buffer = io.StringIO()
         columns = [c.key for c in Base.metadata.tables[name].columns]
         writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({k: spreadsheet_safe(v) for k, v in row.items()} for row in rows)
         out[f"{name}.csv"] = buffer.getvalue()
     return out
 

@@ -10,8 +10,11 @@ and a diary entry the next day:
 the forecasts, how many diary means fell inside the 80% interval (coverage: about 80% if the
 interval is honest, less if it is overconfident), the error of the mean forecast (bias and
 root mean square, NRS) and the predicted and observed waking share at or below target (the
-observed share is of perceived pain, the trial's `waking_controlled_fraction`). Sums, so runs
-of batches and parts of a cohort add up exactly.
+observed share is of perceived pain, the trial's `waking_controlled_fraction`); and of the
+side-effect forecast, how many reported burdens fell inside its 80% interval and the predicted
+and observed share of days a side effect limited (burden at or above
+`idds.control.sideeffects.LIMITING_BURDEN`). Sums, so runs of batches and parts of a cohort add
+up exactly.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from idds.control.beliefs import FORECAST_LEVEL, Beliefs, ForecastArrays
+from idds.control.sideeffects import LIMITING_BURDEN
 
 Array = NDArray[np.float64]
 
@@ -56,6 +60,9 @@ class Calibration:
     error_sq_sum: float = 0.0
     in_target_predicted_sum: float = 0.0
     in_target_observed_sum: float = 0.0
+    burden_inside: int = 0
+    limiting_predicted_sum: float = 0.0
+    limiting_observed: int = 0
     believed: tuple[tuple[int, Beliefs] | None, ...] = ()
 
     @staticmethod
@@ -75,24 +82,26 @@ class Calibration:
         diary = row["diary_sum"][seen] / count[seen]
         error = forecast.nrs[seen] - diary
         inside = (diary >= forecast.nrs_low[seen]) & (diary <= forecast.nrs_high[seen])
-        return Calibration(
-            self.forecasts + int(seen.sum()),
-            self.inside + int(inside.sum()),
-            self.error_sum + float(error.sum()),
-            self.error_sq_sum + float((error * error).sum()),
-            self.in_target_predicted_sum + float(forecast.in_target[seen].sum()),
-            self.in_target_observed_sum + float(row["waking_controlled_fraction"][seen].sum()),
-            tuple((check.day, b) for b in check.beliefs),
+        burden = row["side_effect_burden"][seen]
+        burden_inside = ((burden >= forecast.burden_low[seen])
+                         & (burden <= forecast.burden_high[seen]))
+        day = Calibration(
+            forecasts=int(seen.sum()),
+            inside=int(inside.sum()),
+            error_sum=float(error.sum()),
+            error_sq_sum=float((error * error).sum()),
+            in_target_predicted_sum=float(forecast.in_target[seen].sum()),
+            in_target_observed_sum=float(row["waking_controlled_fraction"][seen].sum()),
+            burden_inside=int(burden_inside.sum()),
+            limiting_predicted_sum=float(forecast.limiting[seen].sum()),
+            limiting_observed=int((burden >= LIMITING_BURDEN).sum()),
         )
+        return replace(self + day, believed=tuple((check.day, b) for b in check.beliefs))
 
     def __add__(self, other: Calibration) -> Calibration:
         """Two parts of a cohort: the sums added, `other`'s patients after this one's."""
-        return Calibration(
-            self.forecasts + other.forecasts, self.inside + other.inside,
-            self.error_sum + other.error_sum, self.error_sq_sum + other.error_sq_sum,
-            self.in_target_predicted_sum + other.in_target_predicted_sum,
-            self.in_target_observed_sum + other.in_target_observed_sum,
-            self.believed + other.believed)
+        sums = {f: getattr(self, f) + getattr(other, f) for f in self.__dataclass_fields__}
+        return Calibration(**sums)
 
     def take(self, order: NDArray[np.intp]) -> Calibration:
         """The same sums, the patients' beliefs in `order` (positions into this one's)."""
@@ -100,7 +109,9 @@ class Calibration:
 
     def summary(self) -> dict[str, float | int] | None:
         """Coverage of the interval (0-1), bias and RMSE of the mean (NRS), mean predicted and
-        observed waking share at target (0-1); None without forecasts."""
+        observed waking share at target (0-1), the side-effect interval's coverage and the
+        predicted and observed share of days a side effect limited (0-1); None without
+        forecasts."""
         n = self.forecasts
         if n == 0:
             return None
@@ -112,6 +123,9 @@ class Calibration:
             "rmse_nrs": float(np.sqrt(self.error_sq_sum / n)),
             "in_target_predicted": self.in_target_predicted_sum / n,
             "in_target_observed": self.in_target_observed_sum / n,
+            "burden_coverage": self.burden_inside / n,
+            "limiting_predicted": self.limiting_predicted_sum / n,
+            "limiting_observed": self.limiting_observed / n,
         }
 
     @staticmethod

@@ -13,11 +13,6 @@ from idds.physiology import CohortState
 from idds.physiology.model import start_coanalgesics
 from idds.physiology.symptoms import Care, Symptom
 
-#: Side effects a clinician reduces the opioid for (the others are treated, not dose-limiting):
-#: their worst intensity of the day is the patient-reported side-effect burden (0-10).
-DOSE_LIMITING = (Symptom.NAUSEA, Symptom.VOMITING, Symptom.SOMNOLENCE, Symptom.CONFUSION,
-                 Symptom.PRURITUS, Symptom.URINARY_RETENTION)
-
 
 @dataclass(frozen=True)
 class SupportiveCare:

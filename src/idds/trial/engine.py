@@ -19,6 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from idds.control.prescription import HOURS, Prescription
+from idds.control.sideeffects import DOSE_LIMITING
 from idds.drugs import DrugLibrary
 from idds.physiology import Cohort, CohortState, Delivery, initial_state, step
 from idds.physiology import symptoms as sx
@@ -30,7 +31,7 @@ from idds.pump import twin as pump_twin
 from idds.pump.twin import GIVEN, PumpArrays
 from idds.trial.arms import Arm, ArmContext, Reason
 from idds.trial.calibration import Calibration
-from idds.trial.care import DOSE_LIMITING, SupportiveCare
+from idds.trial.care import SupportiveCare
 from idds.trial.history import DayAccumulator, History, observe, time_in_target
 from idds.trial.intake import Selection
 from idds.trial.pump_draws import systematic_errors

@@ -263,16 +263,20 @@ def forecasts(result: TrialResult, patient: int) -> list[str]:
         out.append(
             f"{name}: every {CHECK_EVERY_DAYS} days the controller forecast the next day's "
             f"diary mean on the plan it delivered, with an {level:.0f}% predictive interval "
-            "(from its beliefs about "
-            "each patient: maximal relief, potency, pain drive and progression, with "
-            "uncertainty; `idds program advise` shows them for one patient). Over "
+            "(from its beliefs about each patient: maximal relief, potency, pain drive, "
+            "progression and side-effect sensitivity, with uncertainty; `idds program advise` "
+            "shows them for one patient). Over "
             f"{found['forecast_patient_days']:,} patient-days the diary fell inside the "
             f"interval {100 * found['coverage']:.1f}% of the time (an honest interval: about "
             f"{level:.0f}%; less: overconfident; more: wider than it needs to be); the forecast "
             f"mean was off by {found['bias_nrs']:+.2f} NRS on average (root mean square "
             f"{found['rmse_nrs']:.2f} NRS). It expected {100 * found['in_target_predicted']:.1f}"
             f"% of the waking day with pain at or below target; the patients had "
-            f"{100 * found['in_target_observed']:.1f}%.")
+            f"{100 * found['in_target_observed']:.1f}%. The reported side-effect burden fell "
+            f"inside its {level:.0f}% interval {100 * found['burden_coverage']:.1f}% of the "
+            f"time; it expected a side effect to limit {100 * found['limiting_predicted']:.1f}% "
+            f"of the days (moderate or worse), and one did on "
+            f"{100 * found['limiting_observed']:.1f}%.")
         if last is not None:
             day, beliefs = last
             out.append(f"What {name} believed about patient {patient} (the patient of the day "

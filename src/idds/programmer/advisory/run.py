@@ -132,8 +132,7 @@ def prepare(status: PumpStatus, log: LogDownload, clinical: ClinicalInput, contr
     if isinstance(raw, IntelligentState) != isinstance(ctl, IntelligentController):
         raise AdvisoryError("the carried state is not the chosen controller's")
     saved_day = int(getattr(getattr(raw, "daily", raw), "day", obs.day - 1))
-    model = ctl.model if isinstance(ctl, IntelligentController) else None
-    start = catch_up(raw, obs.day - saved_day, model)
+    start = catch_up(raw, obs.day - saved_day, ctl)
     rec: Recommendation
     rec, after = ctl.recommend(start, obs, current)
     decision, _ = supervise(supervisor_state(history, current), obs, current, rec, bounds,

@@ -3,6 +3,9 @@
 The state's dataclasses and numpy arrays are written with their type names (only the known
 controller-state types are read back); a visit on the same pump day starts from the state
 before the last visit (the same data is not learnt twice), a later day from the state after it.
+A state of the first format (before the side-effect estimate) is read as the same state with
+the side-effect prior and without exactly recovered days (the next visit learns from the
+window's averages, as on a first visit).
 """
 
 from __future__ import annotations
@@ -14,19 +17,24 @@ from typing import Any
 
 import numpy as np
 
+from idds.control import estimator, sideeffects
 from idds.control.breathing import BreathingEstimate
-from idds.control.daily import DailyState
-from idds.control.estimator import ResponseEstimate, predict
-from idds.control.intelligent import IntelligentState
+from idds.control.daily import FIELDS, DailyState
+from idds.control.estimator import ResponseEstimate
+from idds.control.intelligent import IntelligentController, IntelligentState
 from idds.control.rules import RuleState
+from idds.control.sideeffects import SideEffectEstimate, SideEffectModel
 from idds.errors import IddsError
 from idds.link.atomic import read_json, write_json
 from idds.programmer.advisory.common import AdvisoryError
 
-STATE_FORMAT = "idds-advice-state/1"
+STATE_FORMAT = "idds-advice-state/2"
+#: The first format: no side-effect estimate, three recovered fields a day.
+_FIRST_FORMAT = "idds-advice-state/1"
 
 _STATE_TYPES: dict[str, type] = {cls.__name__: cls for cls in (
-    IntelligentState, DailyState, ResponseEstimate, BreathingEstimate, RuleState)}
+    IntelligentState, DailyState, ResponseEstimate, BreathingEstimate, SideEffectEstimate,
+    RuleState)}
 _DTYPES = {"float64", "int64", "bool"}
 
 
@@ -61,6 +69,24 @@ def _decode(value: Any) -> Any:
     return value
 
 
+def _upgrade_first(value: Any) -> Any:
+    """A first-format encoded state in the present format (see the module docstring)."""
+    if isinstance(value, list):
+        return [_upgrade_first(v) for v in value]
+    if not isinstance(value, dict) or "__array__" in value:
+        return value
+    out = {k: _upgrade_first(v) for k, v in value.items()}
+    if out.get("__type__") == "IntelligentState" and "side_effects" not in out:
+        n = len(out["last_oral_mg_per_day"]["data"])
+        out["side_effects"] = _encode(SideEffectEstimate.prior(n, SideEffectModel()))
+    if out.get("__type__") == "DailyState":
+        recent = out["recent"]
+        rows, _, n = recent["shape"]
+        out["window"] = 0  # no window recovered: the next visit is not exact (`daily.recover`)
+        out["recent"] = _encode(np.zeros((rows, len(FIELDS), n)))
+    return out
+
+
 def state_path(device: Path, pump_id: str, controller: str) -> Path:
     """Where the device keeps a controller's carried state for one pump."""
     return Path(device) / "advice" / f"{pump_id}.{controller}.json"
@@ -76,7 +102,8 @@ def load_state(path: Path, pump_id: str, controller: str, day: int) -> Any | Non
         raise AdvisoryError(f"state file {path}: {exc}") from None
     if record is None:
         return None
-    if not isinstance(record, dict) or record.get("format") != STATE_FORMAT:
+    if not isinstance(record, dict) or record.get("format") not in (STATE_FORMAT,
+                                                                     _FIRST_FORMAT):
         raise AdvisoryError(f"state file {path} is not an advisory state ({STATE_FORMAT})")
     if record.get("pump_id") != pump_id or record.get("controller") != controller:
         raise AdvisoryError(f"state file {path} is for pump {record.get('pump_id')} and the "
@@ -86,7 +113,10 @@ def load_state(path: Path, pump_id: str, controller: str, day: int) -> Any | Non
     if not isinstance(saved, int) or saved > day:
         raise AdvisoryError(f"state file {path} is from pump day {saved}, after today ({day})")
     try:
-        state = _decode(record["before" if saved == day else "after"])
+        encoded = record["before" if saved == day else "after"]
+        if record["format"] == _FIRST_FORMAT:
+            encoded = _upgrade_first(encoded)
+        state = _decode(encoded)
     except (KeyError, TypeError, ValueError) as exc:
         raise AdvisoryError(f"state file {path} is malformed: {exc}") from None
     return state
@@ -103,13 +133,15 @@ def save_state(path: Path, record: Mapping[str, Any]) -> None:
     write_json(path, dict(record))
 
 
-def catch_up(state: Any, days: int, model: Any) -> Any:
-    """Days without a visit: the intelligent estimate drifts one predict step a day."""
-    if isinstance(state, IntelligentState) and state.started and days > 1:
-        response = state.response
+def catch_up(state: Any, days: int, controller: Any) -> Any:
+    """Days without a visit: the intelligent estimates drift one predict step a day."""
+    if (isinstance(state, IntelligentState) and isinstance(controller, IntelligentController)
+            and state.started and days > 1):
+        response, side = state.response, state.side_effects
         for _ in range(days - 1):
-            response = predict(response, model)
-        return dataclasses.replace(state, response=response)
+            response = estimator.predict(response, controller.model)
+            side = sideeffects.predict(side, controller.side_effect_model)
+        return dataclasses.replace(state, response=response, side_effects=side)
     return state
 
 
