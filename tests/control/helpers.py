@@ -29,6 +29,12 @@ def observations(n: int = 1, day: int = 10, window_days: int = 3, **values: Any)
         v = values.get(name, default)
         arrays[name] = np.broadcast_to(np.asarray(
             np.nan if v is None else v, dtype=np.float64), (n,)).copy()
+    if "side_effect_reports" not in values:  # one report a day of the window, as in trials
+        arrays["side_effect_reports"] = np.where(np.isfinite(arrays["side_effect_burden"]),
+                                                 float(min(day + 1, window_days)), 0.0)
+    else:
+        arrays["side_effect_reports"] = np.broadcast_to(np.asarray(
+            values["side_effect_reports"], dtype=np.float64), (n,)).copy()
     hours = {}
     for name in ("presses_by_hour", "refused_by_hour"):
         v = values.get(name, [0.0] * HOURS)

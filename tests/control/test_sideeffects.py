@@ -116,6 +116,23 @@ def test_the_day_burden_is_recovered_exactly_from_window_means() -> None:
     assert np.isnan(got.side_effect_burden[0])  # no report: nothing recovered
 
 
+def test_a_programmer_s_reports_are_recovered_by_their_own_count() -> None:
+    """The programmer averages the window's reports, not its days: days without a report,
+    then one of 6, then one of 4, are recovered as none, none, 6 and 4 (not the window's
+    sum on the day of the first report)."""
+    state = DailyState.start(1)
+    reports = [[], [], [6.0], [4.0]]
+    got = []
+    for day in range(len(reports)):
+        window = [r for d in reports[max(0, day - 2):day + 1] for r in d]
+        obs = observations(day=day, window_days=3,
+                           side_effect_burden=sum(window) / len(window) if window else None,
+                           side_effect_reports=len(window))
+        one, state = recover(state, obs)
+        got.append(float(one.side_effect_burden[0]))
+    assert np.isnan(got[0]) and np.isnan(got[1]) and got[2:] == [6.0, 4.0]
+
+
 def _sensitive_run(per_mg: float, days: int = 40) -> tuple[IntelligentController, object,
                                                             object, object]:
     """The intelligent controller behind the supervisor on the side-effect-sensitive fixture
@@ -178,9 +195,11 @@ def test_expected_utility_prices_in_the_side_effects_a_dose_brings() -> None:
 
 
 def test_an_assessment_of_grades_reads_as_the_rating_of_its_worst_dose_limiting_grade() -> None:
-    assert burden_of_grades({}) == 0.0
-    assert burden_of_grades({"constipation": 3, "fatigue": 2}) == 0.0  # treated, not limiting
+    assert burden_of_grades({}) is None  # no report of the burden
+    assert burden_of_grades({"constipation": 3, "fatigue": 2}) is None  # treated, not limiting
+    assert burden_of_grades({"nausea": 0, "constipation": 3}) == 0.0
     assert burden_of_grades({"nausea": 1, "urinary retention": 2}) == 5.5  # moderate: 5-6
+    assert burden_of_grades({"urinary_retention": 2}) == 5.5
     assert burden_of_grades({"Somnolence ": 3}) == 8.5
     assert burden_of_grades({"pruritus": 2}) >= LIMITING_BURDEN  # grade 2 limits the day
     assert burden_of_grades({"pruritus": 1}) < LIMITING_BURDEN

@@ -271,9 +271,10 @@ def _first_format(value: object) -> object:
     if isinstance(value, dict) and "__array__" not in value:
         out = {k: _first_format(v) for k, v in value.items() if k != "side_effects"}
         if out.get("__type__") == "DailyState":
-            rows, _, n = out["recent"]["shape"]
+            rows, fields, n = out["recent"]["shape"]
+            data = np.asarray(out["recent"]["data"]).reshape(rows, fields, n)[:, :3]
             out["recent"] = {"__array__": "float64", "shape": [rows, 3, n],
-                             "data": [0.0] * (rows * 3 * n)}
+                             "data": data.ravel().tolist()}
         return out
     return value
 
@@ -295,6 +296,9 @@ def test_a_state_file_of_the_first_format_still_resumes(rig: Rig, tmp_path: Path
     after = first.state["after"]["response"]["log_weight"]["data"]
     assert carried.response.log_weight.ravel().tolist() == after  # the pain estimate kept
     assert carried.side_effects.mean.shape == (1, 3)  # the prior, to learn from now on
+    daily = first.state["after"]["daily"]["recent"]
+    kept = np.asarray(daily["data"]).reshape(daily["shape"])[:, :3]
+    assert np.array_equal(carried.daily.recent[:, :3], kept)  # the recovered diary days kept
     again = advise_now(prog, observations(tmp_path), carried=carried)
     assert again.resumed and again.advice.recommended is not None
 

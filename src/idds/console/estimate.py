@@ -26,8 +26,10 @@ def clinical_input(db: Database, actor: Actor, patient_id: int) -> ClinicalInput
     assessments = assessments_of(db, actor, patient_id)
     breathing = tuple(TimedEntry(a.assessed_at, float(a.respiratory_rate_per_min), "assessment")
                       for a in assessments if a.respiratory_rate_per_min is not None)
-    burden = tuple(TimedEntry(a.assessed_at, burden_of_grades(assessment_grades(a).grades),
-                              "assessment") for a in assessments)
+    rated = ((a.assessed_at, burden_of_grades(assessment_grades(a).grades))
+             for a in assessments)
+    burden = tuple(TimedEntry(at, value, "assessment") for at, value in rated
+                   if value is not None)
     return ClinicalInput(diary=diary, sedation=(), respiratory=breathing, side_effects=burden,
                          oral_mg_per_day=0.0, oral_rescue_mg=0.0, bounds=ClinicianBounds(),
                          clinician=actor.username)

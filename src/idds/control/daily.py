@@ -4,7 +4,8 @@
 A controller that sees every day can recover the single last day exactly: the window sum today
 minus the last (window - 1) days it already recovered. It carries those days in `DailyState`.
 When a day was skipped (or on the first call of a programmer), it falls back to the window's
-per-day average. Pure and vectorised.
+per-day average, and its means (diary, side-effect burden) are the window's. Pure and
+vectorised.
 """
 
 from __future__ import annotations
@@ -19,10 +20,8 @@ from idds.control.observations import Observations
 Array = NDArray[np.float64]
 
 #: Recovered fields, in this order: diary NRS sum, diary entries, boluses given, side-effect
-#: burden sum (0-10 a day; the window's mean is over its days).
-FIELDS = ("diary_sum", "diary_entries", "given", "burden_sum")
-#: The counted fields (whole numbers: rounded against float noise).
-_COUNTS = 3
+#: burden sum (ratings 0-10) and its reports.
+FIELDS = ("diary_sum", "diary_entries", "given", "burden_sum", "burden_reports")
 
 
 @dataclass(frozen=True)
@@ -56,8 +55,10 @@ def _window_sums(obs: Observations) -> Array:
     entries = obs.diary_entries
     diary_sum = np.where(entries > 0, np.nan_to_num(obs.diary_mean_nrs) * entries, 0.0)
     given = np.maximum(obs.presses_per_day - obs.refused_per_day, 0.0) * k
-    burden_sum = np.nan_to_num(obs.side_effect_burden) * k
-    out: Array = np.stack([np.round(diary_sum), np.round(entries), np.round(given), burden_sum])
+    reports = np.round(obs.side_effect_reports)
+    burden_sum = np.where(reports > 0, np.nan_to_num(obs.side_effect_burden) * reports, 0.0)
+    out: Array = np.stack([np.round(diary_sum), np.round(entries), np.round(given), burden_sum,
+                           reports])
     return out
 
 
@@ -67,7 +68,6 @@ def recover(state: DailyState, obs: Observations) -> tuple[Day, DailyState]:
     exact = state.day == obs.day - 1 and state.window == obs.window_days
     if exact:
         today = np.maximum(sums - state.recent.sum(axis=0), 0.0)
-        today[_COUNTS:] = np.minimum(today[_COUNTS:], 10.0)  # a 0-10 rating
     else:
         k = min(obs.day + 1, obs.window_days)
         today = sums / k
@@ -75,9 +75,10 @@ def recover(state: DailyState, obs: Observations) -> tuple[Day, DailyState]:
     size = max(obs.window_days - 1, 0)
     history = state.recent if exact else np.repeat(today[None], size, axis=0)
     recent = np.concatenate([history, today[None]], axis=0)[-size:] if size else history[:0]
+    own = today if exact else sums  # means: the day's own, or the window's
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(today[1] > 0, today[0] / np.maximum(today[1], 1e-12), np.nan)
-    burden = np.where(np.isfinite(obs.side_effect_burden), today[3], np.nan)
+        mean = np.where(own[1] > 0, own[0] / np.maximum(own[1], 1e-12), np.nan)
+        burden = np.where(own[4] > 0, own[3] / np.maximum(own[4], 1e-12), np.nan)
     day = Day(diary_mean_nrs=mean, diary_entries=today[1], boluses_given=today[2],
               side_effect_burden=burden)
     return day, DailyState(day=obs.day, window=obs.window_days, recent=recent)

@@ -27,7 +27,9 @@ class Observations:
         7 days; refused_by_hour: (n, 24) the refused ones (unmet need).
     sedation_max: highest POSS (1-4) yesterday; respiratory_rate_min: lowest rate yesterday,
         breaths/min (nurse checks or a wearable).
-    side_effect_burden: mean patient-reported side-effect burden (0-10) over the window.
+    side_effect_burden: mean patient-reported side-effect burden (0-10) over the window's
+        reports (NaN: none); side_effect_reports: how many reports that mean is over (a trial
+        has one a day).
     respiratory_events: respiratory depression events in the window.
     """
 
@@ -43,4 +45,5 @@ class Observations:
     sedation_max: Array
     respiratory_rate_min: Array
     side_effect_burden: Array
+    side_effect_reports: Array
     respiratory_events: Array

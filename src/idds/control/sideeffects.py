@@ -21,10 +21,14 @@ IT-equivalent dose oral morphine gives much more nausea, sedation and constipati
 reason for the implant). Conjugate: a Kalman filter over (a, b, c), vectorised over patients
 (`idds.control.kalman`).
 
-A side effect limits the day from "moderate", a rating of 5 of 10 or more (`LIMITING_BURDEN`:
-the 1-4 / 5-6 / 7-10 cut-points of Serlin 1995; moderate is CTCAE grade 2, "limits
-instrumental activities"), the grade that takes a day out of the trials' time in target.
-`tolerable` is the predictive probability that a day's burden stays below it at a plan.
+A dose-limiting side effect limits the day from "moderate", a rating of 5 of 10 or more
+(`LIMITING_BURDEN`: the 1-4 / 5-6 / 7-10 cut-points of Serlin 1995; moderate is CTCAE grade 2,
+"limits instrumental activities"), the grade at which the trials' time in target counts a
+day out. `tolerable` is the predictive probability that a day's burden stays below it at a
+plan. The trials' time in target also counts constipation, vomiting by its episodes and
+respiratory depression, which this burden does not hold (constipation is treated rather than
+dosed for; breathing has its own estimate, `idds.control.breathing`), so the controller's
+expected time in target is a little above the trials' count.
 """
 
 from __future__ import annotations
@@ -171,10 +175,14 @@ def tolerable(est: SideEffectEstimate, model: SideEffectModel, it_mg: Array, ora
 
 
 
-def burden_of_grades(grades: Mapping[str, int]) -> float:
-    """The side-effect burden (0-10) of an assessment recorded as grades by name (0-4, names
-    as `Symptom` labels with spaces: "urinary retention"): the rating of the worst
-    dose-limiting grade (`RATING_OF_GRADE`); 0 when none is graded."""
-    names = {s.label.replace("_", " ") for s in DOSE_LIMITING}
-    worst = max((g for name, g in grades.items() if name.strip().lower() in names), default=0)
-    return RATING_OF_GRADE[min(max(worst, 0), len(RATING_OF_GRADE) - 1)]
+def burden_of_grades(grades: Mapping[str, int]) -> float | None:
+    """The side-effect burden (0-10) of an assessment recorded as grades by name (0-4; names
+    as `Symptom` labels, "urinary retention" or "urinary_retention"): the rating of the worst
+    dose-limiting grade (`RATING_OF_GRADE`); None when the assessment grades none of them (a
+    respiratory rate alone, constipation alone: no report of the burden)."""
+    names = {s.label for s in DOSE_LIMITING}
+    graded = [g for name, g in grades.items()
+              if name.strip().lower().replace(" ", "_") in names]
+    if not graded:
+        return None
+    return RATING_OF_GRADE[min(max(max(graded), 0), len(RATING_OF_GRADE) - 1)]

@@ -132,7 +132,8 @@ def as_csv(document: dict[str, Any]) -> dict[str, str]:
     for name, rows in document["tables"].items():
         buffer = io.StringIO()
         columns = [c.key for c in Base.metadata.tables[name].columns]
-        writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
+        # RFC 4180 line ends: a field holding a lone carriage return is then quoted
+        writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\r\n")
         writer.writeheader()
         writer.writerows({k: spreadsheet_safe(v) for k, v in row.items()} for row in rows)
         out[f"{name}.csv"] = buffer.getvalue()

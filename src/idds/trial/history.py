@@ -191,6 +191,8 @@ def observe(history: History, window_days: int = 3) -> Observations:
         respiratory_rate_min=history.rows["respiratory_rate_min"][yesterday].astype(np.float64),
         side_effect_burden=history.window("side_effect_burden", window_days).mean(axis=0,
                                                                              dtype=np.float64),
+        side_effect_reports=np.isfinite(history.window("side_effect_burden", window_days)).sum(
+            axis=0, dtype=np.float64),
         respiratory_events=history.window("respiratory_events", window_days).sum(
             axis=0, dtype=np.float64),
     )

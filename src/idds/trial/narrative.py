@@ -274,8 +274,9 @@ def forecasts(result: TrialResult, patient: int) -> list[str]:
             f"% of the waking day with pain at or below target; the patients had "
             f"{100 * found['in_target_observed']:.1f}%. The reported side-effect burden fell "
             f"inside its {level:.0f}% interval {100 * found['burden_coverage']:.1f}% of the "
-            f"time; it expected a side effect to limit {100 * found['limiting_predicted']:.1f}% "
-            f"of the days (moderate or worse), and one did on "
+            f"time; it expected a dose-limiting side effect to limit "
+            f"{100 * found['limiting_predicted']:.1f}% of the days (moderate or worse), and one "
+            f"did on "
             f"{100 * found['limiting_observed']:.1f}%.")
         if last is not None:
             day, beliefs = last

@@ -86,6 +86,7 @@ def build_observations(clinical: ClinicalInput, history: PumpHistory, now: dt.da
         sedation_max=one(sedation),
         respiratory_rate_min=one(rate),
         side_effect_burden=one(burden),
+        side_effect_reports=one(len(burden_values)),
         respiratory_events=one(events),
     )
     return obs, tuple(notes)

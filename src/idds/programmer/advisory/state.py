@@ -4,8 +4,8 @@ The state's dataclasses and numpy arrays are written with their type names (only
 controller-state types are read back); a visit on the same pump day starts from the state
 before the last visit (the same data is not learnt twice), a later day from the state after it.
 A state of the first format (before the side-effect estimate) is read as the same state with
-the side-effect prior and without exactly recovered days (the next visit learns from the
-window's averages, as on a first visit).
+the side-effect prior and no burden reported on its recovered days: the next visit recovers
+the diary exactly and takes the window's burden as that day's.
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ from idds.link.atomic import read_json, write_json
 from idds.programmer.advisory.common import AdvisoryError
 
 STATE_FORMAT = "idds-advice-state/2"
-#: The first format: no side-effect estimate, three recovered fields a day.
+#: The first format: no side-effect estimate, three recovered fields a day (the burden's two
+#: after them, `daily.FIELDS`).
 _FIRST_FORMAT = "idds-advice-state/1"
 
 _STATE_TYPES: dict[str, type] = {cls.__name__: cls for cls in (
@@ -81,9 +82,11 @@ def _upgrade_first(value: Any) -> Any:
         out["side_effects"] = _encode(SideEffectEstimate.prior(n, SideEffectModel()))
     if out.get("__type__") == "DailyState":
         recent = out["recent"]
-        rows, _, n = recent["shape"]
-        out["window"] = 0  # no window recovered: the next visit is not exact (`daily.recover`)
-        out["recent"] = _encode(np.zeros((rows, len(FIELDS), n)))
+        old = np.asarray(recent["data"], dtype=np.float64).reshape(recent["shape"])
+        rows, fields, n = old.shape
+        padded = np.zeros((rows, len(FIELDS), n))
+        padded[:, :fields] = old
+        out["recent"] = _encode(padded)
     return out
 
 
