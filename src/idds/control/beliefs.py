@@ -213,7 +213,7 @@ class ForecastArrays:
     limiting: Array
 
     def one(self, i: int) -> Forecast:
-        return Forecast(*(float(getattr(self, f)[i]) for f in self.__dataclass_fields__))
+        return Forecast(**{f: float(getattr(self, f)[i]) for f in self.__dataclass_fields__})
 
 
 @dataclass(frozen=True)
