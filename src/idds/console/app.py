@@ -85,7 +85,7 @@ async def _fault(request: Request, exc: Exception) -> Response:
 async def _framing_denied(request: Request, call_next: Callable[[Request],
                                                                 Awaitable[Response]]
                           ) -> Response:
-    """No page may be framed by another site (clickjacking), nor cached."""
+    """No page may be framed by another site (clickjacking)."""
     response = await call_next(request)
     if not _is_api(request):
         response.headers["X-Frame-Options"] = "DENY"

@@ -160,10 +160,13 @@ def weighted_quantiles(values: Array, weights: Array, qs: tuple[float, ...]) -> 
     return out
 
 
+#: The standard normal quantile of a central 90% interval's upper end.
+_BELIEF_Z = float(ndtri((1 + BELIEF_LEVEL) / 2))
+
+
 def normal_belief(mean: float, sd: float) -> Belief:
     """The median and central 90% interval of a normal posterior."""
-    z = float(ndtri((1 + BELIEF_LEVEL) / 2))
-    return Belief(mean, mean - z * sd, mean + z * sd)
+    return Belief(mean, mean - _BELIEF_Z * sd, mean + _BELIEF_Z * sd)
 
 
 def beliefs_of(response: ResponseEstimate, breath: BreathingEstimate, side: SideEffectEstimate,

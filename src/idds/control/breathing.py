@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from idds.control.kalman import linear_update
+from idds.control.kalman import independent_prior, linear_update
 
 Array = NDArray[np.float64]
 
@@ -42,11 +42,8 @@ class BreathingEstimate:
 
     @staticmethod
     def prior(n: int, model: BreathingModel) -> BreathingEstimate:
-        mean = np.tile([model.a_mean, model.b_mean], (n, 1))
-        cov = np.zeros((n, 2, 2))
-        cov[:, 0, 0] = model.a_sd**2
-        cov[:, 1, 1] = model.b_sd**2
-        return BreathingEstimate(mean, cov)
+        return BreathingEstimate(*independent_prior(n, (model.a_mean, model.b_mean),
+                                                    (model.a_sd, model.b_sd)))
 
 
 def update(est: BreathingEstimate, model: BreathingModel, dose: Array, rate_min: Array,

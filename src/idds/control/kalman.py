@@ -1,5 +1,5 @@
-"""One Kalman measurement update of a linear Gaussian model, vectorised over patients: the
-conjugate Bayesian linear regression behind the breathing and side-effect estimates."""
+"""The conjugate Bayesian linear regression behind the breathing and side-effect estimates,
+vectorised over patients: an independent Gaussian prior and one Kalman measurement update."""
 
 from __future__ import annotations
 
@@ -7,6 +7,15 @@ import numpy as np
 from numpy.typing import NDArray
 
 Array = NDArray[np.float64]
+
+
+def independent_prior(n: int, means: tuple[float, ...], sds: tuple[float, ...]
+                      ) -> tuple[Array, Array]:
+    """n patients' prior of independent normal coefficients: mean (n, k), covariance (n, k, k)
+    with the variances `sds`^2 on its diagonal."""
+    mean: Array = np.tile(np.asarray(means, dtype=np.float64), (n, 1))
+    cov: Array = np.tile(np.diag(np.asarray(sds, dtype=np.float64) ** 2), (n, 1, 1))
+    return mean, cov
 
 
 def linear_update(mean: Array, cov: Array, h: Array, y: Array, noise_sd: float,

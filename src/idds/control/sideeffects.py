@@ -40,7 +40,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.special import ndtr
 
-from idds.control.kalman import linear_update
+from idds.control.kalman import independent_prior, linear_update
 from idds.physiology.symptoms import Symptom
 
 Array = NDArray[np.float64]
@@ -101,12 +101,9 @@ class SideEffectEstimate:
 
     @staticmethod
     def prior(n: int, model: SideEffectModel) -> SideEffectEstimate:
-        mean = np.tile([model.level_mean, model.it_mean, model.oral_mean], (n, 1))
-        cov = np.zeros((n, 3, 3))
-        cov[:, 0, 0] = model.level_sd**2
-        cov[:, 1, 1] = model.it_sd**2
-        cov[:, 2, 2] = model.oral_sd**2
-        return SideEffectEstimate(mean, cov)
+        return SideEffectEstimate(*independent_prior(
+            n, (model.level_mean, model.it_mean, model.oral_mean),
+            (model.level_sd, model.it_sd, model.oral_sd)))
 
     def rows(self, start: int, stop: int) -> SideEffectEstimate:
         """The estimate of patients start..stop-1 (views)."""

@@ -72,8 +72,6 @@ def _decode(value: Any) -> Any:
 
 def _upgrade_first(value: Any) -> Any:
     """A first-format encoded state in the present format (see the module docstring)."""
-    if isinstance(value, list):
-        return [_upgrade_first(v) for v in value]
     if not isinstance(value, dict) or "__array__" in value:
         return value
     out = {k: _upgrade_first(v) for k, v in value.items()}
