@@ -158,13 +158,28 @@ def trial(
     criteria: Annotated[Path | None, typer.Option(
         help="Screened arms: a signed candidacy criteria file (default: the reference "
         "criteria).")] = None,
+    histories: Annotated[int, typer.Option(
+        help="Patients (the cohort's first) whose day-by-day histories are kept for the "
+        "report's daily curves, --patient and patient_days.csv; every metric uses every "
+        "patient, so millions of patients fit in memory.")] = 10_000,
+    target_precision: Annotated[float | None, typer.Option(
+        help="Run batches until the exact 95% interval of --target-outcome, in every arm, is "
+        "no wider than this share of the rate (0.5: about +-25%), or --patients is spent."
+    )] = None,
+    target_outcome: Annotated[str, typer.Option(
+        help="The rare outcome of --target-precision: "
+        "respiratory_events_per_100_patient_days or withdrawal_episodes_per_100_patient_days."
+    )] = "respiratory_events_per_100_patient_days",
     as_json: Annotated[bool, typer.Option("--json", help="Print metrics.json to stdout.")] = False,
 ) -> None:
     """Run an in-silico trial: the same virtual patients under each arm, side by side."""
     from idds.trial import DaskExecutor, LocalExecutor, TrialConfig
     from idds.trial.patient_view import check_patient
+    from idds.trial.precision import Precision
     from idds.trial.report import metrics_json, write_report
 
+    if target_precision is None and target_outcome != Precision.outcome:
+        raise IddsError("--target-outcome is the outcome of --target-precision: give both")
     config = TrialConfig(
         patients=patients,
         days=days,
@@ -176,8 +191,11 @@ def trial(
         screening=screening,
         screening_days=screening_days,
         criteria=criteria,
+        histories=histories,
+        precision=None if target_precision is None else Precision(target_precision,
+                                                                  target_outcome),
     )
-    check_patient(patient, patients)
+    check_patient(patient, patients, histories)
     executor: Executor = DaskExecutor(scheduler) if scheduler else LocalExecutor(workers)
     _writable_folder(out)
     result = run_with_progress(config, executor, quiet=as_json)
@@ -187,8 +205,14 @@ def trial(
         return
     out_console = console()
     out_console.print(summary_table(result))
-    for line in intake_lines(result) + forecast_lines(result):
+    lines = intake_lines(result) + forecast_lines(result)
+    if result.precision is not None:
+        lines.append(result.precision.line())
+    for line in lines:
         out_console.print(line, markup=False, highlight=False)
+    kept = result.histories_kept
+    patients_note = ("" if kept >= result.config.patients
+                     else f" (the first {kept:,} patients: --histories)")
     out_console.print(f"Report:  {files.html}\nPDF:     {files.pdf}\nMetrics: {files.metrics}\n"
-                      f"Per-patient days (CSV): {files.csv}", markup=False)
+                      f"Per-patient days (CSV): {files.csv}{patients_note}", markup=False)
     out_console.print(f"[dim]{DISCLAIMER}[/dim]")

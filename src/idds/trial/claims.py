@@ -15,7 +15,8 @@ import numpy as np
 
 from idds.physiology.symptoms import Symptom
 from idds.trial.metrics import Estimate, paired_difference
-from idds.trial.runner import ArmResult, TrialResult
+from idds.trial.runner import TrialResult
+from idds.trial.summary import ArmResult
 
 #: The symptoms of systemic opioid exposure the seed names (constipation, nausea and vomiting,
 #: drowsiness, fatigue, loss of appetite).

@@ -62,6 +62,17 @@ def _percentiles(values: np.ndarray, q: list[float]) -> np.ndarray:
         return out
 
 
+def _kept(result: TrialResult) -> str:
+    """The caption's note when daily curves show only the patients whose histories were
+    kept (`TrialConfig.histories`)."""
+    kept, patients = result.histories_kept, result.config.patients
+    if kept >= patients:
+        return ""
+    return (f" Daily curves: the first {kept:,} of the {patients:,} patients (their daily "
+            "histories were kept, --histories); the weekly values and every metric use all "
+            "of them.")
+
+
 def _days(values: np.ndarray) -> np.ndarray:
     return np.arange(1, values.shape[0] + 1)
 
@@ -98,8 +109,8 @@ def pain(result: TrialResult) -> ReportFigure:
         "pain", "Pain over time",
         "Daily mean pain of the patients alive (thick line) and its interquartile range "
         "(band), one panel per arm; thin lines repeat the other arms' means. Look for how "
-        "fast and how far each arm falls below the dashed line (pain controlled, NRS <= 3).",
-        fig)
+        "fast and how far each arm falls below the dashed line (pain controlled, NRS <= 3)."
+        + _kept(result), fig)
 
 
 def dose(result: TrialResult) -> ReportFigure:
@@ -130,8 +141,8 @@ def dose(result: TrialResult) -> ReportFigure:
         f"Left: total opioid as oral morphine equivalent (the library's {factor:g} mg oral "
         "per mg intrathecal), linear scale. Middle: intrathecal morphine delivered, basal and "
         "boluses. Right: the programmed basal dose. Look for the fall in total opioid when "
-        "the pump replaces oral morphine, and for how each arm titrates afterwards.",
-        fig)
+        "the pump replaces oral morphine, and for how each arm titrates afterwards."
+        + _kept(result), fig)
 
 
 def toxicity(result: TrialResult) -> ReportFigure:
@@ -142,11 +153,8 @@ def toxicity(result: TrialResult) -> ReportFigure:
         left.plot(w["weeks"], w["toxicity_composite"], marker="o", color=arm_colour(name),
                   label=name)
         top = max(top, float(np.nanmax(np.asarray(w["toxicity_composite"], dtype=float))))
-        events = _daily_mean(arm.history["respiratory_events"].astype(np.float64)) * 100.0
-        whole = events.size // 7
-        weekly = events[: whole * 7].reshape(-1, 7).mean(axis=1) if whole else events
-        right.plot(np.arange(1, weekly.size + 1), weekly, marker="o", color=arm_colour(name),
-                   label=name)
+        right.plot(w["weeks"][1:], w["respiratory_events_per_100_patient_days"][1:],
+                   marker="o", color=arm_colour(name), label=name)
     left.set(xlabel="week (0 = baseline)", ylabel="sum of CTCAE grades (0-33)",
              ylim=(0, max(3.0, top * 1.2)), title="Composite toxicity")
     right.set(xlabel="week", ylabel="onsets per 100 patient-days", ylim=(0, None),
@@ -158,7 +166,7 @@ def toxicity(result: TrialResult) -> ReportFigure:
         "side_effects", "Side effects over time",
         "Left: composite toxicity, the sum of the CTCAE grades of the ten treatment-related "
         "toxicities (0-33), weekly mean of the patients alive, from zero. Right: onsets of "
-        "respiratory depression per 100 patient-days, by week. Look for whether the pump "
+        "respiratory depression per 100 patient-days alive, by week. Look for whether the pump "
         "arms end below the oral arm, and for any rise after the switch.", fig)
 
 

@@ -42,6 +42,9 @@ END_DAYS = 7
 SUCCESS_PAIN_FALL_PERCENT = 20.0
 SUCCESS_TOXICITY_FALL_PERCENT = 20.0
 BOOTSTRAP_RESAMPLES = 1000
+#: Resampled patients drawn at once by a bootstrap (16 MB of indices): the memory of a
+#: bootstrap interval stays bounded for a cohort of any size.
+BOOTSTRAP_CELLS = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -102,8 +105,13 @@ def ratio_ci(numerator: Array, denominator: Array, seed: int = 0) -> Estimate:
 
     point = float(ratio(np.array([numerator.mean()]), np.array([denominator.mean()]))[0])
     rng = np.random.default_rng(np.random.SeedSequence([seed, 0x7A710]))
-    picks = rng.integers(0, n, size=(BOOTSTRAP_RESAMPLES, n))
-    boot = ratio(numerator[picks].mean(axis=1), denominator[picks].mean(axis=1))
+    chunk = max(1, BOOTSTRAP_CELLS // n)  # resamples per draw: bounded memory at any size
+    nums, dens = [], []
+    for done in range(0, BOOTSTRAP_RESAMPLES, chunk):
+        picks = rng.integers(0, n, size=(min(chunk, BOOTSTRAP_RESAMPLES - done), n))
+        nums.append(numerator[picks].mean(axis=1))
+        dens.append(denominator[picks].mean(axis=1))
+    boot = ratio(np.concatenate(nums), np.concatenate(dens))
     if np.isnan(boot).mean() > 0.025:  # relief is often absent: no meaningful interval
         return Estimate(point, math.nan, math.nan, n)
     low, high = np.nanpercentile(boot, [2.5, 97.5])
@@ -121,7 +129,7 @@ def count_ci(values: Array, seed: int = 0) -> Estimate:
     if n == 1:
         return Estimate(mean, math.nan, math.nan, 1)
     rng = np.random.default_rng(np.random.SeedSequence([seed, 0xC0047]))
-    chunk = max(1, 2_000_000 // n)  # resamples per draw: bounded memory for big cohorts
+    chunk = max(1, BOOTSTRAP_CELLS // n)  # resamples per draw: bounded memory at any size
     means = np.concatenate([
         finite[rng.integers(0, n, size=(min(chunk, BOOTSTRAP_RESAMPLES - done), n))].mean(axis=1)
         for done in range(0, BOOTSTRAP_RESAMPLES, chunk)])
@@ -202,6 +210,14 @@ class PatientOutcomes:
     off_systemic_end: NDArray[np.bool_]
     prior_oral_mg_per_day: Array
     days: int
+
+    @staticmethod
+    def concatenate(parts: list[PatientOutcomes]) -> PatientOutcomes:
+        """The outcomes of several batches of one arm, in order (the same days)."""
+        joined: dict[str, Any] = {k: np.concatenate([getattr(p, k) for p in parts])
+                                  for k, v in parts[0].__dict__.items()
+                                  if isinstance(v, np.ndarray)}
+        return replace(parts[0], **joined)
 
     def take(self, mask: NDArray[np.bool_]) -> PatientOutcomes:
         """The outcomes of the patients where `mask` (n,) is true."""

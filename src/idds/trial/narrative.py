@@ -16,8 +16,9 @@ from idds.trial.metrics import Estimate, paired_difference
 from idds.trial.referral import NOTHING_AGAINST
 from idds.trial.registry import ARMS
 from idds.trial.registry import arm as named_arm
-from idds.trial.runner import ArmResult, TrialResult
+from idds.trial.runner import TrialConfig, TrialResult
 from idds.trial.screened import ScreenedArm
+from idds.trial.summary import ArmResult
 from idds.trial.tables import fmt
 
 #: Each arm in a sentence or two (the code's docstrings in idds.trial.arms and
@@ -67,9 +68,12 @@ def arm_words(name: str) -> str:
 
 
 def reproduce_command(result: TrialResult) -> str:
+    """The command that gives the same numbers (a trial run to a precision: a plain trial of
+    the patients it ran, which the stopping rule guarantees is the same)."""
     c = result.config
     return (f"idds trial --patients {c.patients} --days {c.days} --arms {','.join(c.arms)} "
             f"--seed {c.seed} --archetype {c.archetype}"
+            + ("" if c.histories == TrialConfig.histories else f" --histories {c.histories}")
             + ("" if c.scenario is None else f" --scenario {c.scenario}")
             + ("" if not c.screened_arms() else
                f" --screening {c.screening} --screening-days {c.screening_days}"

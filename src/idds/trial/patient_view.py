@@ -21,11 +21,16 @@ class PatientChoiceError(IddsError):
     """The patient asked for is not in the cohort."""
 
 
-def check_patient(patient: int, patients: int) -> None:
-    """Refuse a patient number outside a cohort of `patients` (0-based)."""
+def check_patient(patient: int, patients: int, kept: int | None = None) -> None:
+    """Refuse a patient number outside a cohort of `patients` (0-based), or past the first
+    `kept` patients, whose daily histories are kept (None: all of them)."""
     if not 0 <= patient < patients:
         raise PatientChoiceError(
             f"--patient {patient} is not in the cohort: choose 0 to {patients - 1}")
+    if kept is not None and patient >= kept:
+        raise PatientChoiceError(
+            f"--patient {patient}: the days of only the first {kept:,} patients are kept "
+            f"(--histories {kept}): choose 0 to {kept - 1} or raise --histories")
 
 
 def _column(result: TrialResult, name: str, field: str, patient: int) -> np.ndarray:
@@ -35,7 +40,7 @@ def _column(result: TrialResult, name: str, field: str, patient: int) -> np.ndar
 
 def patient_figure(result: TrialResult, patient: int) -> ReportFigure:
     """The chosen patient's days under each arm (`check_patient` first)."""
-    check_patient(patient, result.config.patients)
+    check_patient(patient, result.config.patients, result.histories_kept)
     names = list(result.arms)
     fig, axes = plt.subplots(5, len(names), figsize=(max(4.6 * len(names), 7), 10),
                              sharex=True, squeeze=False)

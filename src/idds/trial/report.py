@@ -28,7 +28,8 @@ from idds.trial.metrics import METRIC_KEYS, ORACLE_DISTANCE_KEYS
 from idds.trial.patient_view import check_patient, patient_figure
 from idds.trial.report_html import render_html
 from idds.trial.report_pdf import write_pdf
-from idds.trial.runner import ArmResult, TrialResult
+from idds.trial.runner import TrialResult
+from idds.trial.summary import ArmResult
 from idds.trial.tables import oracle_distances
 from idds.trial.weekly import WEEKLY_KEYS
 
@@ -43,6 +44,8 @@ def metrics_json(result: TrialResult) -> dict[str, Any]:
     return {
         "disclaimer": DISCLAIMER,
         "config": config,
+        "histories_kept": result.histories_kept,
+        "precision": None if result.precision is None else result.precision.as_json(),
         "metric_keys": METRIC_KEYS,
         "weekly_keys": WEEKLY_KEYS,
         "symptoms": [s.label for s in Symptom],
@@ -142,7 +145,7 @@ def write_report(result: TrialResult, out: Path, *, patient: int = 0, pdf: bool 
                  csv: bool = True) -> ReportFiles:
     """Write metrics.json, report.html, report.pdf and patient_days.csv into `out` (created
     if missing); `patient` is the cohort index of the patient shown day by day."""
-    check_patient(patient, result.config.patients)
+    check_patient(patient, result.config.patients, result.histories_kept)
     out.mkdir(parents=True, exist_ok=True)
     metrics_path = out / "metrics.json"
     metrics_path.write_text(json.dumps(metrics_json(result), indent=2) + "\n")

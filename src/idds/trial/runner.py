@@ -2,7 +2,9 @@
 
 A patient's result depends only on (seed, archetype, patient index) and the arm, never on the
 batch it ran in, so the same seed gives the same numbers with 1 worker, a process pool or a
-Dask cluster (docs/design.md principle 7). Batches are merged in patient order.
+Dask cluster (docs/design.md principle 7). Each batch comes back as per-arm summaries
+(`idds.trial.summary`), merged in patient order: memory grows with the patients' outcomes,
+not with their days, so a cohort of millions fits.
 """
 
 from __future__ import annotations
@@ -10,12 +12,9 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Protocol
-
-import numpy as np
-from numpy.typing import NDArray
+from typing import Protocol
 
 from idds.control.intelligent import LADDER_ORAL_PER_IT_MG
 from idds.control.registry import oral_to_it_ratio
@@ -24,20 +23,14 @@ from idds.errors import IddsError
 from idds.physiology import ARCHETYPES, sample_cohort
 from idds.selection import load_criteria
 from idds.selection.screening_rules import ScreeningMethod
-from idds.trial.arms import Reason
 from idds.trial.batch import simulate_batch
-from idds.trial.calibration import Calibration
-from idds.trial.engine import ArmRun, Baseline, TrialSettings
-from idds.trial.flow import Flow, PredictiveValue, as_treated, flow, predictive_value
-from idds.trial.intake import IntakeSettings, Selection
-from idds.trial.metrics import Estimate, PatientOutcomes, arm_metrics, patient_outcomes
+from idds.trial.engine import TrialSettings
+from idds.trial.intake import IntakeSettings
+from idds.trial.precision import Precision, PrecisionResult, Tally, conclude
 from idds.trial.registry import ARMS, arm
 from idds.trial.scenario import Scenario, resolve_scenario
 from idds.trial.screened import SCREENED_SUFFIX, ScreenedArm
-from idds.trial.survival import SurvivalCurve, trial_survival
-from idds.trial.weekly import weekly_series
-
-Array = NDArray[np.float64]
+from idds.trial.summary import ArmResult, ArmSummary, merge, summarize
 
 
 class TrialError(IddsError):
@@ -63,6 +56,12 @@ class TrialConfig:
     screening: str = "infusion"
     screening_days: int = 1
     criteria: Path | None = None
+    #: Patients (the cohort's first) whose daily histories are kept for the report's daily
+    #: figures, the day-by-day patient and the CSV; metrics use every patient.
+    histories: int = 10_000
+    #: Run batches until this rare outcome's interval is narrow enough (`patients`: the
+    #: budget), or None: run every patient.
+    precision: Precision | None = None
 
     def __post_init__(self) -> None:
         if self.patients < 1:
@@ -73,6 +72,9 @@ class TrialConfig:
             raise TrialError(f"--seed must be a whole number >= 0, not {self.seed}")
         if self.batch_size < 1:
             raise TrialError("batch size must be at least 1")
+        if self.histories < 1:
+            raise TrialError(f"--histories must be at least 1 (the report shows one patient "
+                             f"day by day), not {self.histories}")
         unknown: list[str] = []
         refused: Exception | None = None
         for name in self.arms:  # a plug-in is loaded and checked now, before any patient runs
@@ -141,8 +143,10 @@ class BatchTask:
     stop: int
 
 
-def run_batch(task: BatchTask) -> list[ArmRun]:
-    """One batch, every arm (runs in a worker: it loads what it needs itself)."""
+def run_batch(task: BatchTask) -> list[ArmSummary]:
+    """One batch, every arm, each reduced to its summary (runs in a worker: it loads what it
+    needs itself); the daily histories travel back for the cohort's first
+    `config.histories` patients only."""
     config = task.config
     cohort = sample_cohort(indices=range(task.start, task.stop), seed=config.seed,
                            archetype_name=config.archetype)
@@ -150,13 +154,21 @@ def run_batch(task: BatchTask) -> list[ArmRun]:
     settings = TrialSettings(days=config.days, dt_min=config.dt_min,
                              scenario=config.loaded_scenario())
     intake = config.intake_settings() if config.screened_arms() else None
-    return simulate_batch(cohort, arms, load_library(config.library), settings, intake)
+    library = load_library(config.library)
+    it_to_oral = oral_to_it_ratio(library.drug("morphine"))
+    kept = min(task.stop, config.histories) - task.start
+    return [summarize(run, it_to_oral, kept)
+            for run in simulate_batch(cohort, arms, library, settings, intake)]
 
 
 class Executor(Protocol):
-    """Runs batch tasks; yields (task position, result) as each one finishes."""
+    """Runs batch tasks; yields (task position, result) as each one finishes. `parallel`:
+    batches it runs at once (a trial to a precision runs waves of that many)."""
 
-    def run(self, tasks: Sequence[BatchTask]) -> Iterator[tuple[int, list[ArmRun]]]: ...
+    @property
+    def parallel(self) -> int: ...
+
+    def run(self, tasks: Sequence[BatchTask]) -> Iterator[tuple[int, list[ArmSummary]]]: ...
 
 
 #: Local worker processes allowed per CPU core.
@@ -176,7 +188,11 @@ class LocalExecutor:
             raise TrialError(f"--workers {self.workers} outside 1 to {most} ({WORKERS_PER_CORE} "
                              "per CPU core of this machine)")
 
-    def run(self, tasks: Sequence[BatchTask]) -> Iterator[tuple[int, list[ArmRun]]]:
+    @property
+    def parallel(self) -> int:
+        return self.workers
+
+    def run(self, tasks: Sequence[BatchTask]) -> Iterator[tuple[int, list[ArmSummary]]]:
         if self.workers <= 1 or len(tasks) == 1:
             for position, task in enumerate(tasks):
                 yield position, run_batch(task)
@@ -189,9 +205,11 @@ class LocalExecutor:
 
 @dataclass(frozen=True)
 class DaskExecutor:
-    """On a Dask distributed cluster at `address` (e.g. tcp://127.0.0.1:8786)."""
+    """On a Dask distributed cluster at `address` (e.g. tcp://127.0.0.1:8786); `parallel`:
+    the batches of a wave when a trial runs to a precision (the cluster's worker count)."""
 
     address: str
+    parallel: int = 4
 
     def __post_init__(self) -> None:
         """Refuse an address without a host and a port 1-65535 before anything runs."""
@@ -201,7 +219,7 @@ class DaskExecutor:
             raise TrialError(f"--scheduler {self.address!r} is not a Dask scheduler address "
                              "like tcp://127.0.0.1:8786 (a host and a port 1-65535)")
 
-    def run(self, tasks: Sequence[BatchTask]) -> Iterator[tuple[int, list[ArmRun]]]:
+    def run(self, tasks: Sequence[BatchTask]) -> Iterator[tuple[int, list[ArmSummary]]]:
         from distributed import Client
         from distributed import as_completed as dask_completed
 
@@ -217,86 +235,53 @@ class DaskExecutor:
 
 
 @dataclass(frozen=True)
-class ArmResult:
-    """One arm over the whole cohort (patients in index order): daily records (NaN after
-    death), grades and inventory per day, the baseline, outcomes and metrics, the weekly
-    series (`idds.trial.weekly`) and the Kaplan-Meier survival."""
-
-    name: str
-    history: dict[str, NDArray[np.float32]]
-    grades: NDArray[np.int8]
-    inventory: NDArray[np.float32]
-    baseline: Baseline
-    death_day: Array
-    outcomes: PatientOutcomes
-    metrics: dict[str, Estimate]
-    reasons: dict[str, int]
-    pain_by_hour: Array
-    presses_by_hour: Array
-    refused_by_hour: Array
-    weekly: dict[str, Any]
-    survival: SurvivalCurve
-    #: A screened arm's intake and its analyses (`idds.trial.flow`); None for other arms.
-    selection: Selection | None = None
-    flow: Flow | None = None
-    as_treated: dict[str, dict[str, Estimate]] | None = None
-    predictive: PredictiveValue | None = None
-    #: An estimating controller's forecasts against the next days' diaries (empty: none).
-    calibration: Calibration = field(default_factory=Calibration)
-
-
-@dataclass(frozen=True)
 class TrialResult:
-    """A whole trial: its config, each arm, and the oral morphine mg per mg IT that OME
-    figures use (from the drug library; 300 for the classic ladder)."""
+    """A whole trial: its config (`patients`: those that ran), each arm, the oral morphine mg
+    per mg IT that OME figures use (from the drug library; 300 for the classic ladder), and
+    where a precision was asked for, whether it was reached (`idds.trial.precision`)."""
 
     config: TrialConfig
     arms: dict[str, ArmResult] = field(default_factory=dict)
     it_to_oral: float = LADDER_ORAL_PER_IT_MG
+    precision: PrecisionResult | None = None
+
+    @property
+    def histories_kept(self) -> int:
+        """Patients (the cohort's first) whose daily histories every arm holds."""
+        return min(arm.histories_kept for arm in self.arms.values())
 
 
-def _merge(name: str, runs: list[ArmRun], it_to_oral: float, seed: int) -> ArmResult:
-    history = {key: np.concatenate([r.history[key] for r in runs], axis=1)
-               for key in runs[0].history}
-    grades = np.concatenate([r.grades for r in runs], axis=2)
-    inventory = np.concatenate([r.inventory for r in runs], axis=2)
-    base = [r.baseline for r in runs]
-    baseline = Baseline(
-        row={key: np.concatenate([b.row[key] for b in base]) for key in base[0].row},
-        grades=np.concatenate([b.grades for b in base], axis=1),
-        inventory=np.concatenate([b.inventory for b in base], axis=1),
-    )
-    death_day = np.concatenate([r.death_day for r in runs])
-    prior = np.concatenate([r.prior_oral_mg_per_day for r in runs])
-    visits = np.concatenate([r.visits for r in runs])
-    refills = np.concatenate([r.refills for r in runs])
-    outcomes = patient_outcomes(history, baseline.row, visits, refills, it_to_oral, prior)
-    selected = [r.selection for r in runs if r.selection is not None]
-    selection = Selection.concatenate(selected) if selected else None
-    reasons = np.sum([r.reasons for r in runs], axis=0)
-    pain_sum = np.sum([r.pain_by_hour_sum for r in runs], axis=0)
-    pain_count = np.sum([r.pain_by_hour_count for r in runs], axis=0)
-    return ArmResult(
-        name=name,
-        history=history,
-        grades=grades,
-        inventory=inventory,
-        baseline=baseline,
-        death_day=death_day,
-        outcomes=outcomes,
-        metrics=arm_metrics(outcomes, seed),
-        reasons={Reason(i).name.lower(): int(c) for i, c in enumerate(reasons) if c},
-        pain_by_hour=pain_sum / np.maximum(pain_count, 1),
-        presses_by_hour=np.sum([r.presses_by_hour for r in runs], axis=0),
-        refused_by_hour=np.sum([r.refused_by_hour for r in runs], axis=0),
-        weekly=weekly_series(history, grades, inventory, baseline, it_to_oral),
-        survival=trial_survival(death_day, outcomes.days),
-        selection=selection,
-        flow=None if selection is None else flow(selection, death_day, outcomes.days, outcomes),
-        as_treated=None if selection is None else as_treated(selection, outcomes, seed),
-        predictive=None if selection is None else predictive_value(selection),
-        calibration=Calibration.total([r.calibration for r in runs]),
-    )
+def _waves(tasks: list[BatchTask], size: int) -> Iterator[list[BatchTask]]:
+    for first in range(0, len(tasks), size):
+        yield tasks[first:first + size]
+
+
+def _run_batches(config: TrialConfig, executor: Executor,
+                 progress: Callable[[int, int], None] | None,
+                 ) -> tuple[list[list[ArmSummary]], dict[str, Tally]]:
+    """The batches' summaries in patient order (all of them, or up to the first at which the
+    precision is reached) and each arm's tally of the precision's events."""
+    tasks = [BatchTask(config, start, stop) for start, stop in config.batches()]
+    precision = config.precision
+    wave = len(tasks) if precision is None else executor.parallel
+    tallies = {name: Tally() for name in config.arms}
+    done: list[list[ArmSummary]] = []
+    for first in range(0, len(tasks), wave):
+        group = tasks[first:first + wave]
+        results: list[list[ArmSummary]] = [[] for _ in group]
+        for position, summaries in executor.run(group):
+            results[position] = summaries
+            if progress is not None:
+                progress(first + sum(1 for r in results if r), len(tasks))
+        for summaries in results:
+            done.append(summaries)
+            if precision is None:
+                continue
+            for name, part in zip(config.arms, summaries, strict=True):
+                tallies[name].add(part.outcomes, precision)
+            if all(precision.reached(t.events, t.patient_days) for t in tallies.values()):
+                return done, tallies
+    return done, tallies
 
 
 def run_trial(
@@ -304,17 +289,18 @@ def run_trial(
     executor: Executor | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> TrialResult:
-    """Run every batch, then merge per arm in patient order and compute the metrics."""
-    tasks = [BatchTask(config, start, stop) for start, stop in config.batches()]
-    results: list[list[ArmRun] | None] = [None] * len(tasks)
-    for done, (position, runs) in enumerate((executor or LocalExecutor()).run(tasks), 1):
-        results[position] = runs
-        if progress is not None:
-            progress(done, len(tasks))
+    """Run the batches, merge each arm's summaries in patient order and compute the metrics.
+
+    With `config.precision`, batches run in waves of `executor.parallel` and the trial stops
+    after the first batch (in patient order) at which the precision is reached in every arm
+    (`idds.trial.precision`); `config.patients` is then the budget and the result's config
+    says how many ran."""
+    done, tallies = _run_batches(config, executor or LocalExecutor(), progress)
+    ran = config.batches()[len(done) - 1][1]
     library = load_library(config.library)
     it_to_oral = oral_to_it_ratio(library.drug("morphine"))
-    merged = {}
-    for a, name in enumerate(config.arms):
-        runs = [batch[a] for batch in results if batch is not None]
-        merged[name] = _merge(name, runs, it_to_oral, config.seed)
-    return TrialResult(config, merged, it_to_oral)
+    merged = {name: merge([batch[a] for batch in done], config.seed)
+              for a, name in enumerate(config.arms)}
+    outcome = (None if config.precision is None
+               else conclude(config.precision, tallies, ran, config.patients))
+    return TrialResult(replace(config, patients=ran), merged, it_to_oral, outcome)

@@ -62,7 +62,7 @@ def baseline(result: TrialResult) -> Table:
     arm = next(iter(result.arms.values()))
     row = arm.baseline.row
     prior = arm.outcomes.prior_oral_mg_per_day
-    weight = arm.history["weight_kg"][0].astype(np.float64)
+    weight = row["weight_kg"].astype(np.float64)
     grade1 = arm.weekly["prevalence_grade1"]
     rows = [
         ["patients", f"{result.config.patients:,}"],
@@ -71,7 +71,7 @@ def baseline(result: TrialResult) -> Table:
         ["composite toxicity, CTCAE sum 0-33",
          _median_iqr(row["toxicity_composite"].astype(np.float64))],
         ["plasma morphine, ng/mL", _median_iqr(row["plasma_mean"].astype(np.float64))],
-        ["body weight, kg (end of day 1)", _median_iqr(weight)],
+        ["body weight, kg (end of the run-in day)", _median_iqr(weight)],
         ["expected death within the trial, %",
          fmt(100 * float(np.mean(arm.death_day < result.config.days)))],
     ]
