@@ -6,8 +6,9 @@ process): patient-days per second of
   its daily symptoms, the pump twin, the arm's logic, the metrics), and
 - the bare kernel below, the least a step of this model class can cost in numpy: 5 PK states
   (lumbar CSF, cisternal CSF, spinal tissue, plasma, brain effect site) stepped by the exact
-  matrix exponential of each patient's own rate matrix (precomputed, applied as 25 fused
-  multiply-adds on structure-of-arrays rows), Hill pharmacodynamics of the spinal and the
+  matrix exponential of each patient's own rate matrix (precomputed, applied as 25
+  multiply-adds on structure-of-arrays rows into preallocated buffers: no temporaries in the
+  loop), Hill pharmacodynamics of the spinal and the
   supraspinal site, Poisson breakthrough pain (exponential inter-arrival times, so one draw a
   patient per episode, not per step), a basal infusion with patient boluses (dose, lockout,
   daily maximum), a reservoir refilled when low, and a daily titration rule (+20% when the
@@ -86,7 +87,9 @@ def bare_kernel(n: int, days: int, seed: int = 0) -> float:
     boluses_today = np.zeros(n)
     pain_sum = np.zeros(n)
     sedated = np.zeros(n, dtype=bool)
-    dose = np.empty(n)
+    ec50_spinal_h, ec50_brain_h = ec50_spinal ** hill, ec50_brain ** hill
+    dose, tmp, spinal, brain, pain = (np.empty(n) for _ in range(5))
+    press, flag = np.empty(n, dtype=bool), np.empty(n, dtype=bool)
     new = np.empty((STATES, n))
     t = 0.0
     start = time.perf_counter()
@@ -102,31 +105,42 @@ def bare_kernel(n: int, days: int, seed: int = 0) -> float:
                 idx = np.flatnonzero(starting)
                 episode_end[idx] = t + episode_len
                 next_onset[idx] = t + rng.exponential(1.0 / episode_rate[idx])
-            in_episode = episode_end > t
             # drug: spinal and supraspinal Hill effects on the current state
-            spinal = x[2] ** hill
-            spinal /= spinal + ec50_spinal ** hill
-            brain = x[4] ** hill
-            brain /= brain + ec50_brain ** hill
-            pain = base_pain * (1.0 - 0.9 * spinal) + 3.0 * in_episode
+            np.power(x[2], hill, out=spinal)
+            np.add(spinal, ec50_spinal_h, out=tmp)
+            spinal /= tmp
+            np.power(x[4], hill, out=brain)
+            np.add(brain, ec50_brain_h, out=tmp)
+            brain /= tmp
+            np.multiply(spinal, -0.9, out=pain)
+            pain += 1.0
+            pain *= base_pain
+            np.greater(episode_end, t, out=flag)  # in an episode
+            np.multiply(flag, 3.0, out=tmp)
+            pain += tmp
             pain_sum += pain
-            sedated |= brain > 0.6
+            np.greater(brain, 0.6, out=flag)
+            sedated |= flag
             # the pump: basal, and a bolus when pain is high and the rules allow it
             np.multiply(basal, DT_MIN / 1440.0, out=dose)
-            press = ((pain > 6.0) & (t - last_bolus >= lockout_min)
-                     & (boluses_today < per_day) & (reservoir > bolus_mg))
-            dose += bolus_mg * press
+            np.greater(pain, 6.0, out=press)
+            np.subtract(t, last_bolus, out=tmp)
+            press &= np.greater_equal(tmp, lockout_min, out=flag)
+            press &= np.less(boluses_today, per_day, out=flag)
+            press &= np.greater(reservoir, bolus_mg, out=flag)
+            np.multiply(press, bolus_mg, out=tmp)
+            dose += tmp
             last_bolus[press] = t
             boluses_today += press
             np.minimum(dose, reservoir, out=dose)
             reservoir -= dose
-            # exact PK step: x' = Phi x + Gamma u, 25 fused multiply-adds on rows
+            # exact PK step: x' = Phi x + Gamma u, 25 multiply-adds on rows, no temporaries
             for i in range(STATES):
                 row = new[i]
                 np.multiply(phi[i, 0], x[0], out=row)
                 for j in range(1, STATES):
-                    row += phi[i, j] * x[j]
-                row += gamma[i] * dose
+                    row += np.multiply(phi[i, j], x[j], out=tmp)
+                row += np.multiply(gamma[i], dose, out=tmp)
             x, new = new, x
         # the day's titration and refills
         mean_pain = pain_sum / STEPS

@@ -6,7 +6,7 @@ processes (psutil); prints ONE JSON line: patients, days, workers, seconds, pati
 second, the peak of the summed resident memory of the process tree and of the main process
 alone. Batches come back as per-patient outcomes and sums (`idds.trial.summary`), and the
 daily histories of only the first --histories patients (10,000) are kept, so memory grows
-with the patients' outcomes (about a hundred bytes each per arm), not with their days.
+with the patients' outcomes (about 500 bytes each per arm), not with their days.
 Sizes: IDDS_BENCH_PATIENTS (default 1,000,000), IDDS_BENCH_DAYS (7), IDDS_BENCH_WORKERS
 (this machine's cores), IDDS_BENCH_BATCH (5000).
 Run: OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/bench_scale.py

@@ -157,6 +157,7 @@ def test_cli_runs_to_a_precision_and_keeps_few_histories(tmp_path: Path) -> None
     rows = (tmp_path / "patient_days.csv").read_text().splitlines()
     assert len(rows) == 1 + 4 * 5  # header, then 4 patients x 5 days
     assert "the first 4 patients" in done.stdout
+    assert "Sample size: set by a stopping rule" in (tmp_path / "report.html").read_text()
 
 
 def test_cli_refuses_bad_precision_and_histories_cleanly() -> None:
@@ -168,3 +169,33 @@ def test_cli_refuses_bad_precision_and_histories_cleanly() -> None:
     assert_clean_refusal(idds(*small, "--histories", "0"), "--histories must be at least 1")
     assert_clean_refusal(idds(*small, "--histories", "2", "--patient", "2"),
                          "choose 0 to 1 or raise --histories")
+    assert_clean_refusal(idds("trial", "--patients", "9", "--days", "1", "--arms", "cmm",
+                              "--batch-size", "3", "--target-precision", "0.5", "--patient",
+                              "4"), "may stop after its first batch of 3 patients")
+
+
+def test_an_estimating_arm_keeps_its_beliefs_for_the_kept_patients_only() -> None:
+    result = run_trial(TrialConfig(patients=5, days=3, arms=("it-intelligent",), seed=3,
+                                   batch_size=2, histories=3))
+    arm = result.arms["it-intelligent"]
+    assert len(arm.calibration.believed) == 3 == arm.histories_kept
+    assert arm.outcomes.alive_days.size == 5  # every patient has outcomes
+
+
+def test_a_severe_side_effect_day_is_a_rare_outcome_with_an_exact_interval() -> None:
+    from idds.physiology.symptoms import N_SYMPTOMS, Symptom
+    from idds.trial.history import severe_side_effect
+
+    grades = np.zeros((N_SYMPTOMS, 3), dtype=np.int8)
+    grades[Symptom.CONSTIPATION, 0] = 3  # severe: counts
+    grades[Symptom.NAUSEA, 1] = 2  # moderate: out of target, not severe
+    grades[Symptom.FATIGUE, 2] = 4  # the cancer's own burden, not the opioid's
+    assert list(severe_side_effect(grades)) == [1.0, 0.0, 0.0]
+    result = run_trial(TrialConfig(patients=6, days=3, arms=("cmm",), seed=2))
+    arm = result.arms["cmm"]
+    days = arm.outcomes.severe_side_effect_days
+    np.testing.assert_array_equal(days, np.nansum(arm.history["severe_side_effect"], axis=0))
+    rate = arm.metrics["severe_side_effect_days_per_100_patient_days"]
+    assert rate.low <= rate.mean <= rate.high and rate.low >= 0
+    assert rate.n == round(float(arm.outcomes.alive_days.sum()))
+    Precision(0.5, "severe_side_effect_days_per_100_patient_days")  # one of the rare outcomes

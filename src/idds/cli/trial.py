@@ -167,8 +167,9 @@ def trial(
         "no wider than this share of the rate (0.5: about +-25%), or --patients is spent."
     )] = None,
     target_outcome: Annotated[str, typer.Option(
-        help="The rare outcome of --target-precision: "
-        "respiratory_events_per_100_patient_days or withdrawal_episodes_per_100_patient_days."
+        help="The rare outcome of --target-precision: respiratory_events_per_100_patient_days, "
+        "withdrawal_episodes_per_100_patient_days or "
+        "severe_side_effect_days_per_100_patient_days."
     )] = "respiratory_events_per_100_patient_days",
     as_json: Annotated[bool, typer.Option("--json", help="Print metrics.json to stdout.")] = False,
 ) -> None:
@@ -196,6 +197,9 @@ def trial(
                                                                   target_outcome),
     )
     check_patient(patient, patients, histories)
+    if target_precision is not None and patient >= batch_size:
+        raise IddsError(f"--patient {patient}: a trial run to a precision may stop after its "
+                        f"first batch of {batch_size} patients: choose 0 to {batch_size - 1}")
     executor: Executor = DaskExecutor(scheduler) if scheduler else LocalExecutor(workers)
     _writable_folder(out)
     result = run_with_progress(config, executor, quiet=as_json)

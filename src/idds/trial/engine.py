@@ -32,7 +32,7 @@ from idds.pump.twin import GIVEN, PumpArrays
 from idds.trial.arms import Arm, ArmContext, Reason
 from idds.trial.calibration import Calibration
 from idds.trial.care import SupportiveCare
-from idds.trial.history import DayAccumulator, History, observe, time_in_target
+from idds.trial.history import DayAccumulator, History, grade_day, observe
 from idds.trial.intake import Selection
 from idds.trial.pump_draws import systematic_errors
 from idds.trial.pumping import PumpSetup, program_pumps, refill_due
@@ -251,7 +251,7 @@ def _step_day(run: _Run, settings: TrialSettings, uses_pump: bool) -> dict[str, 
     row["oral_programmed_mg_per_day"] = run.therapy.oral_mg_per_day.copy()
     row["rescue_prescribed_mg"] = run.therapy.oral_rescue_mg.copy()
     grades, inventory = _symptoms_of_day(run, row, means, settings)
-    row["time_in_target"] = time_in_target(row["waking_controlled_fraction"], grades)
+    grade_day(row, grades)
     run.history.append(row, presses_by_hour.T, refused_by_hour.T, grades, inventory)
     return row
 

@@ -35,6 +35,8 @@ DAILY_FIELDS: dict[str, str] = {
     "side_effect_burden": "worst dose-limiting side effect of the day (nausea, vomiting, "
     "somnolence, confusion, pruritus, urinary retention), patient-reported 0-10",
     "respiratory_events": "onsets of respiratory depression (rate below 8/min)",
+    "severe_side_effect": "1 if a treatment-related side effect (`TARGET_SIDE_EFFECTS`) "
+    "reached CTCAE grade >= 3 that day (`SEVERE_GRADE`), else 0",
     "presses": "patient remote presses",
     "refused": "patient remote presses refused by the pump",
     "given": "patient boluses given",
@@ -64,6 +66,9 @@ TARGET_SIDE_EFFECTS = (Symptom.CONSTIPATION, Symptom.NAUSEA, Symptom.VOMITING,
                        Symptom.SOMNOLENCE, Symptom.CONFUSION, Symptom.PRURITUS,
                        Symptom.URINARY_RETENTION, Symptom.RESPIRATORY_DEPRESSION)
 TARGET_GRADE = 2
+#: CTCAE grade 3: severe or medically significant, limiting self-care (CTCAE v5.0): the
+#: grade at which trials of these pumps report a side effect as a serious safety outcome.
+SEVERE_GRADE = 3
 
 
 def time_in_target(waking_controlled_fraction: Array, grades: NDArray[np.int8]) -> Array:
@@ -72,6 +77,21 @@ def time_in_target(waking_controlled_fraction: Array, grades: NDArray[np.int8]) 
     limited = grades[list(TARGET_SIDE_EFFECTS)].max(axis=0) >= TARGET_GRADE
     out: Array = np.where(limited, 0.0, waking_controlled_fraction)
     return out
+
+
+def severe_side_effect(grades: NDArray[np.int8]) -> Array:
+    """1 where a `TARGET_SIDE_EFFECTS` grade reached `SEVERE_GRADE` that day, else 0, per
+    patient (n,) from the day's grades (N_SYMPTOMS, n)."""
+    out: Array = (grades[list(TARGET_SIDE_EFFECTS)].max(axis=0) >= SEVERE_GRADE).astype(
+        np.float64)
+    return out
+
+
+def grade_day(row: dict[str, Array], grades: NDArray[np.int8]) -> None:
+    """Add the day's outcomes that follow from its grades (N_SYMPTOMS, n) to its row:
+    `time_in_target` and `severe_side_effect`."""
+    row["time_in_target"] = time_in_target(row["waking_controlled_fraction"], grades)
+    row["severe_side_effect"] = severe_side_effect(grades)
 
 
 #: Per-step sums of one day that feed the day's symptoms but are not kept (exposures at the

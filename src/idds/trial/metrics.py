@@ -18,13 +18,16 @@ Definitions (documented key by key in docs/trial.md):
 - composite toxicity: the sum of the CTCAE grades of the ten treatment-related toxicities
   (`idds.physiology.symptoms`); its change (%) as pain change;
 - respiratory depression events per 100 patient-days (onsets of a rate below 8/min);
+- severe side-effect days per 100 patient-days: days with a treatment-related side effect at
+  CTCAE grade >= 3;
 - clinical success (as in trials of these pumps): a >= 20% fall in pain, or no rise in pain
   with a >= 20% fall in toxicity;
 - drug per unit of relief: mean OME (mg/day) divided by the mean fall in pain (NRS points),
   both over the whole trial (the same days: drug given early is weighed against the relief it
   gave early, not against the pain of the last week only).
 Means use a t interval; shares use the Wilson interval; the event rate uses the exact Poisson
-(Garwood) interval; the ratio uses a seeded bootstrap.
+(Garwood) interval (the rare outcomes: respiratory depression, withdrawal, severe side
+effects); the ratio uses a seeded bootstrap.
 """
 
 from __future__ import annotations
@@ -201,6 +204,8 @@ class PatientOutcomes:
     success: NDArray[np.bool_]
     has_outcome: NDArray[np.bool_]
     respiratory_events: Array
+    #: Days with a treatment-related side effect at CTCAE grade >= 3, per patient.
+    severe_side_effect_days: Array
     #: Days alive in the trial per patient.
     alive_days: Array
     toxicity_composite: Array
@@ -286,6 +291,7 @@ def patient_outcomes(
         success=success,
         has_outcome=has_outcome,
         respiratory_events=np.nansum(field("respiratory_events"), axis=0),
+        severe_side_effect_days=np.nansum(field("severe_side_effect"), axis=0),
         alive_days=alive_days,
         toxicity_composite=tox_end,
         nights_without_waking_percent=100.0 * (1.0 - mean("woken_night")),
@@ -320,6 +326,9 @@ METRIC_KEYS: dict[str, str] = {
     "alive, %",
     "respiratory_events_per_100_patient_days": "respiratory depression onsets (below 8/min) "
     "per 100 patient-days alive",
+    "severe_side_effect_days_per_100_patient_days": "days with a treatment-related side "
+    "effect at CTCAE grade >= 3 (severe: the opioid's own, as in time in target) per 100 "
+    "patient-days alive",
     "presses_per_day": "patient remote presses per day",
     "refused_per_day": "patient remote presses refused per day",
     "clinic_visits": "clinic visits per patient while alive",
@@ -346,7 +355,8 @@ def arm_metrics(outcomes: PatientOutcomes, seed: int = 0) -> dict[str, Estimate]
     o = outcomes
     special = (*COUNT_METRICS, "clinical_success_percent", "ome_mg_per_nrs_point_relief",
                "respiratory_events_per_100_patient_days", "prior_oral_per_it",
-               "off_systemic_end_percent", "withdrawal_episodes_per_100_patient_days")
+               "off_systemic_end_percent", "withdrawal_episodes_per_100_patient_days",
+               "severe_side_effect_days_per_100_patient_days")
     out = {name: mean_ci(getattr(o, name)[o.has_outcome]) for name in METRIC_KEYS
            if name not in special}
     for name in COUNT_METRICS:
@@ -356,6 +366,8 @@ def arm_metrics(outcomes: PatientOutcomes, seed: int = 0) -> dict[str, Estimate]
         int(o.respiratory_events.sum()), patient_days)
     out["withdrawal_episodes_per_100_patient_days"] = event_rate_ci(
         int(o.withdrawal_episodes.sum()), patient_days)
+    out["severe_side_effect_days_per_100_patient_days"] = event_rate_ci(
+        int(o.severe_side_effect_days.sum()), patient_days)
     out["clinical_success_percent"] = share_ci(o.success[o.has_outcome])
     out["off_systemic_end_percent"] = share_ci(o.off_systemic_end[o.has_outcome])
     out["ome_mg_per_nrs_point_relief"] = ratio_ci(

@@ -72,7 +72,7 @@ def reproduce_command(result: TrialResult) -> str:
     the patients it ran, which the stopping rule guarantees is the same)."""
     c = result.config
     return (f"idds trial --patients {c.patients} --days {c.days} --arms {','.join(c.arms)} "
-            f"--seed {c.seed} --archetype {c.archetype}"
+            f"--seed {c.seed} --archetype {c.archetype} --batch-size {c.batch_size}"
             + ("" if c.histories == TrialConfig.histories else f" --histories {c.histories}")
             + ("" if c.scenario is None else f" --scenario {c.scenario}")
             + ("" if not c.screened_arms() else
@@ -97,6 +97,16 @@ def methods(result: TrialResult) -> list[str]:
                f"{scenario.description or 'no description'} ({len(scenario.breakthrough)} "
                f"scheduled breakthrough-pain events, {len(scenario.missing_diary)} "
                "missing-diary events, on top of the model's own)."])
+    found = result.precision
+    stopped = ([] if found is None else [
+        f"Sample size: set by a stopping rule. Batches ran in patient order until the exact "
+        f"95% interval of {found.precision.outcome} was no wider than "
+        f"{100 * found.precision.width:.0f}% of the rate in every arm, within a budget of "
+        f"{found.patients_budget:,} patients: "
+        + ("reached" if found.reached else "not reached, the budget was spent")
+        + f" after {found.patients_run:,}. A stop that depends on the events counted makes "
+        "the interval's coverage approximate rather than exact (slightly, at the tens of "
+        "events such a target needs)."])
     return [
         f"Cohort: {c.patients} virtual patients of the archetype '{c.archetype}' "
         f"({archetype.description}), sampled with seed {c.seed}. Every arm treats the same "
@@ -108,6 +118,7 @@ def methods(result: TrialResult) -> list[str]:
         "pharmacology, side-effect grading and survival assumptions are documented with "
         "their sources in docs/physiology.md and docs/trial.md.",
         *events,
+        *stopped,
         f"Reproduce this report: {reproduce_command(result)}",
     ]
 

@@ -27,6 +27,9 @@ RARE_OUTCOMES: dict[str, tuple[str, str]] = {
         "respiratory_events", "respiratory depression onsets (rate below 8/min)"),
     "withdrawal_episodes_per_100_patient_days": (
         "withdrawal_episodes", "days with a withdrawal score >= 3"),
+    "severe_side_effect_days_per_100_patient_days": (
+        "severe_side_effect_days", "days with a treatment-related side effect at CTCAE "
+        "grade >= 3"),
 }
 
 
@@ -53,13 +56,9 @@ class Precision:
             raise PrecisionError(f"--target-outcome {self.outcome!r} is not a rare outcome: "
                                  f"{', '.join(RARE_OUTCOMES)}")
 
-    def estimate(self, events: int, patient_days: float) -> Estimate:
-        """The rate per 100 patient-days with its exact interval."""
-        return event_rate_ci(events, patient_days)
-
     def relative_width(self, events: int, patient_days: float) -> float:
         """(high - low) / rate; infinite with no events."""
-        est = self.estimate(events, patient_days)
+        est = event_rate_ci(events, patient_days)
         return (est.high - est.low) / est.mean if events > 0 else math.inf
 
     def reached(self, events: int, patient_days: float) -> bool:
@@ -116,7 +115,7 @@ class PrecisionResult:
 def conclude(precision: Precision, tallies: dict[str, Tally], patients_run: int,
              patients_budget: int) -> PrecisionResult:
     """The result from each arm's tally so far."""
-    arms = {name: (precision.estimate(t.events, t.patient_days),
+    arms = {name: (event_rate_ci(t.events, t.patient_days),
                    precision.relative_width(t.events, t.patient_days))
             for name, t in tallies.items()}
     reached = all(precision.reached(t.events, t.patient_days) for t in tallies.values())

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from idds.control.intelligent import LADDER_ORAL_PER_IT_MG
 from idds.control.registry import oral_to_it_ratio
@@ -205,11 +205,12 @@ class LocalExecutor:
 
 @dataclass(frozen=True)
 class DaskExecutor:
-    """On a Dask distributed cluster at `address` (e.g. tcp://127.0.0.1:8786); `parallel`:
-    the batches of a wave when a trial runs to a precision (the cluster's worker count)."""
+    """On a Dask distributed cluster at `address` (e.g. tcp://127.0.0.1:8786). `workers`:
+    the batches of a wave when a trial runs to a precision; 0 (the default): the cluster's
+    worker threads, asked of the scheduler."""
 
     address: str
-    parallel: int = 4
+    workers: int = 0
 
     def __post_init__(self) -> None:
         """Refuse an address without a host and a port 1-65535 before anything runs."""
@@ -218,16 +219,30 @@ class DaskExecutor:
         if not host or not port.isascii() or not port.isdigit() or not 0 < int(port) < 65536:
             raise TrialError(f"--scheduler {self.address!r} is not a Dask scheduler address "
                              "like tcp://127.0.0.1:8786 (a host and a port 1-65535)")
+        if self.workers < 0:
+            raise TrialError(f"Dask workers per wave must be 0 (ask the cluster) or more, not "
+                             f"{self.workers}")
 
-    def run(self, tasks: Sequence[BatchTask]) -> Iterator[tuple[int, list[ArmSummary]]]:
+    def _client(self) -> Any:
         from distributed import Client
-        from distributed import as_completed as dask_completed
 
         try:
-            client = Client(self.address, timeout="10s")  # type: ignore[no-untyped-call]
+            return Client(self.address, timeout="10s")  # type: ignore[no-untyped-call]
         except (OSError, TimeoutError, ValueError) as exc:
             raise TrialError(f"cannot reach the Dask scheduler at {self.address}: {exc}") from exc
-        with client:
+
+    @property
+    def parallel(self) -> int:
+        if self.workers:
+            return self.workers
+        with self._client() as client:
+            threads: dict[str, int] = client.nthreads()
+        return max(1, sum(threads.values()))
+
+    def run(self, tasks: Sequence[BatchTask]) -> Iterator[tuple[int, list[ArmSummary]]]:
+        from distributed import as_completed as dask_completed
+
+        with self._client() as client:
             futures = client.map(run_batch, list(tasks), pure=False)
             positions = {future.key: i for i, future in enumerate(futures)}
             for future in dask_completed(futures):  # type: ignore[no-untyped-call]
@@ -249,11 +264,6 @@ class TrialResult:
     def histories_kept(self) -> int:
         """Patients (the cohort's first) whose daily histories every arm holds."""
         return min(arm.histories_kept for arm in self.arms.values())
-
-
-def _waves(tasks: list[BatchTask], size: int) -> Iterator[list[BatchTask]]:
-    for first in range(0, len(tasks), size):
-        yield tasks[first:first + size]
 
 
 def _run_batches(config: TrialConfig, executor: Executor,
@@ -303,4 +313,5 @@ def run_trial(
               for a, name in enumerate(config.arms)}
     outcome = (None if config.precision is None
                else conclude(config.precision, tallies, ran, config.patients))
-    return TrialResult(replace(config, patients=ran), merged, it_to_oral, outcome)
+    ran_config = config if ran == config.patients else replace(config, patients=ran)
+    return TrialResult(ran_config, merged, it_to_oral, outcome)

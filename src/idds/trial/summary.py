@@ -12,7 +12,7 @@ uses every patient. Merging is in patient order, so the numbers do not depend on
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -34,9 +34,10 @@ Array = NDArray[np.float64]
 class ArmSummary:
     """One arm on one batch, reduced: per-patient outcomes, baseline and death days; sums of
     the weekly series, of pain, presses and refusals by hour of day (24,) and of the
-    reasons; the forecast calibration; a screened arm's intake; the daily histories of the
-    batch's first `kept` patients (history (days, kept), grades (days, N_SYMPTOMS, kept),
-    inventory (days, N_ITEMS, kept))."""
+    reasons; the forecast calibration (its per-patient beliefs for the first `kept` patients
+    only); a screened arm's intake; the daily histories of the batch's first `kept`
+    patients (history (days, kept), grades (days, N_SYMPTOMS, kept), inventory (days,
+    N_ITEMS, kept))."""
 
     name: str
     outcomes: PatientOutcomes
@@ -71,7 +72,8 @@ def summarize(run: ArmRun, it_to_oral: float, kept: int) -> ArmSummary:
         pain_by_hour_count=run.pain_by_hour_count,
         presses_by_hour=run.presses_by_hour,
         refused_by_hour=run.refused_by_hour,
-        calibration=run.calibration,
+        # the beliefs per patient serve the day-by-day patient only: kept like the histories
+        calibration=replace(run.calibration, believed=run.calibration.believed[keep]),
         selection=run.selection,
         history={k: v[:, keep].copy() for k, v in run.history.items()},
         grades=run.grades[:, :, keep].copy(),

@@ -163,5 +163,6 @@ def weekly_sums(history: dict[str, NDArray[np.float32]], grades: NDArray[np.int8
 def weekly_series(history: dict[str, NDArray[np.float32]], grades: NDArray[np.int8],
                   inventory: NDArray[np.float32], baseline: Baseline,
                   it_to_oral: float) -> dict[str, Any]:
-    """The weekly series of one arm (see `WEEKLY_KEYS`), lists of equal length."""
+    """The weekly series of one batch taken whole (see `WEEKLY_KEYS`), lists of equal
+    length: `weekly_sums(...).series()`."""
     return weekly_sums(history, grades, inventory, baseline, it_to_oral).series()
