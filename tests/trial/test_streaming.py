@@ -122,6 +122,13 @@ def test_a_bad_precision_is_refused(width: float, outcome: str, fragment: str) -
         Precision(width, outcome)
 
 
+def test_every_event_rate_can_be_run_to_a_precision() -> None:
+    from idds.trial.metrics import EVENT_RATES
+    from idds.trial.precision import RARE_OUTCOMES
+
+    assert RARE_OUTCOMES.keys() == EVENT_RATES.keys()
+
+
 def test_histories_must_keep_one_patient() -> None:
     with pytest.raises(TrialError, match="--histories must be at least 1"):
         TrialConfig(patients=3, days=1, arms=("cmm",), histories=0)

@@ -33,6 +33,7 @@ effects); the ratio uses a seeded bootstrap.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
@@ -94,6 +95,15 @@ def share_ci(successes: NDArray[np.bool_], confidence: float = 0.95) -> Estimate
     return Estimate(100 * p, 100 * (centre - half), 100 * (centre + half), n)
 
 
+def _resamples(rng: np.random.Generator, n: int) -> Iterator[NDArray[np.int64]]:
+    """The patient indices of `BOOTSTRAP_RESAMPLES` bootstrap resamples of n patients, in
+    blocks of resamples (k, n) of at most `BOOTSTRAP_CELLS` indices: bounded memory at any
+    size, and the same draws as one block of all of them."""
+    chunk = max(1, BOOTSTRAP_CELLS // n)
+    for done in range(0, BOOTSTRAP_RESAMPLES, chunk):
+        yield rng.integers(0, n, size=(min(chunk, BOOTSTRAP_RESAMPLES - done), n))
+
+
 def ratio_ci(numerator: Array, denominator: Array, seed: int = 0) -> Estimate:
     """mean(numerator) / mean(denominator) with a seeded percentile bootstrap interval."""
     n = int(numerator.size)
@@ -108,10 +118,8 @@ def ratio_ci(numerator: Array, denominator: Array, seed: int = 0) -> Estimate:
 
     point = float(ratio(np.array([numerator.mean()]), np.array([denominator.mean()]))[0])
     rng = np.random.default_rng(np.random.SeedSequence([seed, 0x7A710]))
-    chunk = max(1, BOOTSTRAP_CELLS // n)  # resamples per draw: bounded memory at any size
     nums, dens = [], []
-    for done in range(0, BOOTSTRAP_RESAMPLES, chunk):
-        picks = rng.integers(0, n, size=(min(chunk, BOOTSTRAP_RESAMPLES - done), n))
+    for picks in _resamples(rng, n):
         nums.append(numerator[picks].mean(axis=1))
         dens.append(denominator[picks].mean(axis=1))
     boot = ratio(np.concatenate(nums), np.concatenate(dens))
@@ -132,10 +140,7 @@ def count_ci(values: Array, seed: int = 0) -> Estimate:
     if n == 1:
         return Estimate(mean, math.nan, math.nan, 1)
     rng = np.random.default_rng(np.random.SeedSequence([seed, 0xC0047]))
-    chunk = max(1, BOOTSTRAP_CELLS // n)  # resamples per draw: bounded memory at any size
-    means = np.concatenate([
-        finite[rng.integers(0, n, size=(min(chunk, BOOTSTRAP_RESAMPLES - done), n))].mean(axis=1)
-        for done in range(0, BOOTSTRAP_RESAMPLES, chunk)])
+    means = np.concatenate([finite[picks].mean(axis=1) for picks in _resamples(rng, n)])
     low, high = np.percentile(means, [2.5, 97.5])
     return Estimate(mean, float(low), float(high), n)
 
@@ -346,6 +351,14 @@ METRIC_KEYS: dict[str, str] = {
 }
 
 
+#: Event rates per 100 patient-days alive (exact Garwood intervals, `event_rate_ci`): metric
+#: key -> the per-patient event count of `PatientOutcomes`.
+EVENT_RATES: dict[str, str] = {
+    "respiratory_events_per_100_patient_days": "respiratory_events",
+    "withdrawal_episodes_per_100_patient_days": "withdrawal_episodes",
+    "severe_side_effect_days_per_100_patient_days": "severe_side_effect_days",
+}
+
 #: Per-patient counts: their intervals come from `count_ci`.
 COUNT_METRICS = ("presses_per_day", "refused_per_day", "clinic_visits", "refills")
 
@@ -353,21 +366,15 @@ COUNT_METRICS = ("presses_per_day", "refused_per_day", "clinic_visits", "refills
 def arm_metrics(outcomes: PatientOutcomes, seed: int = 0) -> dict[str, Estimate]:
     """Every metric of METRIC_KEYS for one arm (patients without an outcome left out)."""
     o = outcomes
-    special = (*COUNT_METRICS, "clinical_success_percent", "ome_mg_per_nrs_point_relief",
-               "respiratory_events_per_100_patient_days", "prior_oral_per_it",
-               "off_systemic_end_percent", "withdrawal_episodes_per_100_patient_days",
-               "severe_side_effect_days_per_100_patient_days")
+    special = (*COUNT_METRICS, *EVENT_RATES, "clinical_success_percent",
+               "ome_mg_per_nrs_point_relief", "prior_oral_per_it", "off_systemic_end_percent")
     out = {name: mean_ci(getattr(o, name)[o.has_outcome]) for name in METRIC_KEYS
            if name not in special}
     for name in COUNT_METRICS:
         out[name] = count_ci(getattr(o, name)[o.has_outcome], seed)
     patient_days = float(o.alive_days.sum())
-    out["respiratory_events_per_100_patient_days"] = event_rate_ci(
-        int(o.respiratory_events.sum()), patient_days)
-    out["withdrawal_episodes_per_100_patient_days"] = event_rate_ci(
-        int(o.withdrawal_episodes.sum()), patient_days)
-    out["severe_side_effect_days_per_100_patient_days"] = event_rate_ci(
-        int(o.severe_side_effect_days.sum()), patient_days)
+    for name, events in EVENT_RATES.items():
+        out[name] = event_rate_ci(int(getattr(o, events).sum()), patient_days)
     out["clinical_success_percent"] = share_ci(o.success[o.has_outcome])
     out["off_systemic_end_percent"] = share_ci(o.off_systemic_end[o.has_outcome])
     out["ome_mg_per_nrs_point_relief"] = ratio_ci(

@@ -18,18 +18,16 @@ import math
 from dataclasses import dataclass
 
 from idds.errors import IddsError
-from idds.trial.metrics import Estimate, PatientOutcomes, event_rate_ci
+from idds.trial.metrics import EVENT_RATES, Estimate, PatientOutcomes, event_rate_ci
 
-#: Rare outcomes a trial can run to precision: metric key -> the per-patient event count of
-#: `PatientOutcomes` and what it is.
-RARE_OUTCOMES: dict[str, tuple[str, str]] = {
-    "respiratory_events_per_100_patient_days": (
-        "respiratory_events", "respiratory depression onsets (rate below 8/min)"),
-    "withdrawal_episodes_per_100_patient_days": (
-        "withdrawal_episodes", "days with a withdrawal score >= 3"),
-    "severe_side_effect_days_per_100_patient_days": (
-        "severe_side_effect_days", "days with a treatment-related side effect at CTCAE "
-        "grade >= 3"),
+#: Rare outcomes a trial can run to precision: the event rates of the metrics
+#: (`metrics.EVENT_RATES`, metric key -> per-patient event count), each said in words.
+RARE_OUTCOMES: dict[str, str] = {
+    "respiratory_events_per_100_patient_days": "respiratory depression onsets (rate below "
+    "8/min)",
+    "withdrawal_episodes_per_100_patient_days": "days with a withdrawal score >= 3",
+    "severe_side_effect_days_per_100_patient_days": "days with a treatment-related side effect "
+    "at CTCAE grade >= 3",
 }
 
 
@@ -73,7 +71,7 @@ class Tally:
     patient_days: float = 0.0
 
     def add(self, outcomes: PatientOutcomes, precision: Precision) -> None:
-        counts = getattr(outcomes, RARE_OUTCOMES[precision.outcome][0])
+        counts = getattr(outcomes, EVENT_RATES[precision.outcome])
         self.events += int(counts.sum())
         self.patient_days += float(outcomes.alive_days.sum())
 
@@ -103,7 +101,7 @@ class PrecisionResult:
 
     def line(self) -> str:
         """One sentence for the terminal."""
-        what = RARE_OUTCOMES[self.precision.outcome][1]
+        what = RARE_OUTCOMES[self.precision.outcome]
         widths = ", ".join(f"{name} {'-' if not math.isfinite(w) else f'{100 * w:.0f}%'}"
                            for name, (_est, w) in self.arms.items())
         ending = "reached" if self.reached else "not reached: the budget (--patients) is spent"

@@ -279,10 +279,10 @@ def _run_batches(config: TrialConfig, executor: Executor,
     for first in range(0, len(tasks), wave):
         group = tasks[first:first + wave]
         results: list[list[ArmSummary]] = [[] for _ in group]
-        for position, summaries in executor.run(group):
+        for finished, (position, summaries) in enumerate(executor.run(group), 1):
             results[position] = summaries
             if progress is not None:
-                progress(first + sum(1 for r in results if r), len(tasks))
+                progress(first + finished, len(tasks))
         for summaries in results:
             done.append(summaries)
             if precision is None:
