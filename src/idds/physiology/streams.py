@@ -77,17 +77,20 @@ def _mix_int(z: int) -> int:
     return z ^ (z >> 31)
 
 
+def salt(stream: int, counter: int) -> int:
+    """The 64-bit salt of a stream and counter: a number is `_mix(key ^ salt)` (its top 53
+    bits, centred in (0, 1))."""
+    return _mix_int(
+        ((stream * 0x632BE59BD9B4E019 + counter * 0x9E3779B97F4A7C15) % 2**64)
+        * int(_STREAM_MULT)
+        & _MASK
+    )
+
+
 def uniforms(keys: NDArray[np.uint64], streams: Sequence[int], counter: int) -> NDArray[np.float64]:
     """Uniform numbers in (0, 1), shape (len(streams), len(keys)): row s is
     `uniform(keys, streams[s], counter)` (one pass for several streams)."""
-    salts = [
-        _mix_int(
-            ((stream * 0x632BE59BD9B4E019 + counter * 0x9E3779B97F4A7C15) % 2**64)
-            * int(_STREAM_MULT)
-            & _MASK
-        )
-        for stream in streams
-    ]
+    salts = [salt(stream, counter) for stream in streams]
     # uint64 array arithmetic wraps silently (only numpy scalars warn on overflow)
     z = _mix_inplace(keys[None, :] ^ np.asarray(salts, dtype=np.uint64)[:, None])
     z >>= _S11

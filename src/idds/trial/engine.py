@@ -3,7 +3,8 @@
 A batch of patients first runs one day on their prior oral regimen (the run-in, the baseline
 of every arm: same patients, same random streams), then each arm runs `days` days from that
 state. Each step: the oral schedule and the pump twin give the deliveries, the physiology
-steps, the pump twin decides the remote presses, the day's sums are updated. Each midnight the
+steps, the pump twin decides the remote presses, the day's sums are updated
+(`idds.trial.daysteps`; compiled by `idds.trial.dayloop` where it applies). Each midnight the
 day's symptoms are evaluated and graded (`idds.physiology.symptoms`), side effects at grade 2
 are treated from the next day (`SupportiveCare`), the day is recorded, pumps due are
 refilled, and the arm decides tomorrow's therapy from what can be observed. Days after a
@@ -18,20 +19,19 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from numpy.typing import NDArray
 
-from idds.control.prescription import HOURS, Prescription
+from idds.control.prescription import Prescription
 from idds.control.sideeffects import DOSE_LIMITING
 from idds.drugs import DrugLibrary
-from idds.physiology import Cohort, CohortState, Delivery, initial_state, step
+from idds.physiology import Cohort, CohortState, initial_state
 from idds.physiology import symptoms as sx
 from idds.physiology.exposure import site_exposure
-from idds.physiology.pain import start_episodes
-from idds.physiology.parameters import SYMPTOMS
 from idds.physiology.symptoms import Care, SymptomState
-from idds.pump import twin as pump_twin
-from idds.pump.twin import GIVEN, PumpArrays
+from idds.pump.twin import PumpArrays
+from idds.trial import dayloop
 from idds.trial.arms import Arm, ArmContext, Reason
 from idds.trial.calibration import Calibration
 from idds.trial.care import SupportiveCare
+from idds.trial.daysteps import DAY_MIN, ArmState, compiled_steps, readable_steps
 from idds.trial.history import DayAccumulator, History, grade_day, observe
 from idds.trial.intake import Selection
 from idds.trial.pump_draws import systematic_errors
@@ -39,10 +39,6 @@ from idds.trial.pumping import PumpSetup, program_pumps, refill_due
 from idds.trial.scenario import DayEvents, Scenario
 
 Array = NDArray[np.float64]
-
-DAY_MIN = 1440
-#: Around-the-clock oral doses (sustained release q12h), minutes after midnight.
-ORAL_TIMES_MIN = (480, 1200)
 
 
 @dataclass(frozen=True)
@@ -53,6 +49,9 @@ class TrialSettings:
     pump: PumpSetup = field(default_factory=PumpSetup)
     #: Scheduled breakthrough episodes and missing diaries (`idds.trial.scenario`), or None.
     scenario: Scenario | None = None
+    #: Days the compiled loop can compute are run by it (`idds.trial.dayloop`); False: every
+    #: day by the readable loop (`_steps`), as the differential tests compare.
+    compiled: bool = True
 
     def __post_init__(self) -> None:
         if self.days < 1:
@@ -116,32 +115,7 @@ class Start:
     weight_kg: Array
 
 
-@dataclass
-class _Run:
-    """Mutable per-arm working state of one batch (engine-internal)."""
-
-    cohort: Cohort
-    state: CohortState
-    symptoms: SymptomState
-    care: Care
-    weight_kg: Array
-    therapy: Prescription
-    pumps: PumpArrays | None
-    acc: DayAccumulator
-    history: History
-    previous_event: NDArray[np.bool_]
-    visits: Array
-    refills: Array
-    reasons: NDArray[np.int64]
-    alive: NDArray[np.bool_]
-    pain_by_hour_sum: Array = field(default_factory=lambda: np.zeros(HOURS))
-    pain_by_hour_count: Array = field(default_factory=lambda: np.zeros(HOURS))
-    presses_by_hour: Array = field(default_factory=lambda: np.zeros(HOURS))
-    refused_by_hour: Array = field(default_factory=lambda: np.zeros(HOURS))
-    bolus_duration_min: Array = field(default_factory=lambda: np.zeros(0))
-
-
-def _program(run: _Run, settings: TrialSettings, arm: str, max_conc: float) -> None:
+def _program(run: ArmState, settings: TrialSettings, arm: str, max_conc: float) -> None:
     """Check the arm's program against the device limits (`pumping.program_pumps`); pumps
     refilled with a deliverable strength count as refills."""
     assert run.pumps is not None
@@ -165,87 +139,15 @@ def _scenario_day(settings: TrialSettings, day: int, cohort: Cohort) -> DayEvent
                                                       cohort.keys)
 
 
-def _step_day(run: _Run, settings: TrialSettings, uses_pump: bool) -> dict[str, Array]:
+def _step_day(run: ArmState, settings: TrialSettings, uses_pump: bool) -> dict[str, Array]:
     """Simulate one day for one arm; return the closed day row."""
-    dt = settings.dt_min
-    steps = int(DAY_MIN // dt)
-    oral_steps = {int(t // dt): t for t in ORAL_TIMES_MIN}
-    values, exposure = run.acc.values, run.acc.exposure
-    threshold = run.cohort.press_threshold_nrs
-    presses_by_hour = np.zeros((HOURS, run.cohort.n))  # hour-major: contiguous row updates
-    refused_by_hour = np.zeros((HOURS, run.cohort.n))
-    dose_per_intake = run.therapy.oral_mg_per_day / len(ORAL_TIMES_MIN)
-    night_end, night_start = SYMPTOMS.night_end_min, SYMPTOMS.night_start_min
-    alive = run.alive.astype(np.float64)
-    alive_count = float(alive.sum())
-    program = run.therapy.pump_program()
     day = run.history.filled + 1  # the trial day being simulated, 1-based
     events = _scenario_day(settings, day, run.cohort)
-    onsets = {} if events is None else events.onsets
-    for s in range(steps):
-        hour = int((s * dt) // 60)
-        if s in onsets:  # a scheduled breakthrough episode starts in this step
-            episodes = start_episodes(run.state.episodes, run.cohort, run.state.t_min, onsets[s],
-                                      run.state.step_index)
-            run.state = replace(run.state, episodes=episodes)
-        gut = dose_per_intake if s in oral_steps else 0.0
-        csf: Array | float = 0.0
-        if uses_pump and run.pumps is not None:
-            csf = pump_twin.deliver(run.pumps, program, hour, dt)
-            if events is not None:  # an obstructed catheter: nothing reaches the CSF
-                csf = events.reaching_csf(csf)
-            values["it_mg"] += csf
-        values["oral_mg"] += gut
-        run.state, out = step(run.state, run.cohort, [Delivery("morphine", gut_mg=gut,
-                                                               csf_mg=csf)], dt)
-        eff, exp = out.effects, out.exposure
-        pain = out.pain_nrs
-        values["oral_mg"] += out.oral_rescue_mg
-        values["pain_mean"] += pain
-        values["controlled_fraction"] += pain <= 3.0
-        if night_end <= s * dt < night_start:
-            values["waking_controlled_fraction"] += pain <= 3.0
-            run.acc.waking_steps += 1
-        values["severe_fraction"] += pain >= 7.0
-        values["plasma_mean"] += exp.plasma
-        exposure["supraspinal"] += exp.supraspinal
-        exposure["spinal"] += exp.spinal
-        exposure["gut_mg"] += exp.gut_mg
-        exposure["sedation"] += eff.sedation
-        if not night_end <= (s + 1) * dt < night_start:
-            np.maximum(values["woken_night"], pain >= threshold, out=values["woken_night"])
-        event = out.respiratory_event
-        values["respiratory_events"] += event & ~run.previous_event
-        run.previous_event = event
-        diary = out.diary_nrs
-        if not np.isnan(diary).all():
-            if events is not None:  # missing or noisier entries (the step's own draw)
-                diary = events.diary(diary, pain, run.cohort.keys, run.state.step_index - 1)
-            has = ~np.isnan(diary)
-            values["diary_sum"] += np.where(has, diary, 0.0)
-            values["diary_count"] += has
-        np.maximum(values["sedation_max"], eff.sedation_poss, out=values["sedation_max"])
-        np.minimum(values["respiratory_rate_min"], eff.respiratory_rate_per_min,
-                   out=values["respiratory_rate_min"])
-        np.maximum(values["withdrawal_max"], eff.withdrawal, out=values["withdrawal_max"])
-        run.pain_by_hour_sum[hour] += pain @ alive
-        run.pain_by_hour_count[hour] += alive_count
-        if uses_pump and run.pumps is not None:
-            press = out.wants_bolus
-            if events is not None:  # a scenario's remote behaviour
-                press = events.presses(press, run.pumps, program, out.t_min)
-            codes = pump_twin.demand(run.pumps, press, out.t_min, program,
-                                     run.bolus_duration_min)
-            pressed = codes >= 0
-            refused = pressed & (codes != GIVEN)
-            values["presses"] += pressed
-            values["refused"] += refused
-            values["given"] += codes == GIVEN
-            presses_by_hour[hour] += pressed
-            refused_by_hour[hour] += refused
-            run.presses_by_hour[hour] += pressed.sum()
-            run.refused_by_hour[hour] += refused.sum()
-        run.acc.steps += 1
+    if settings.compiled and dayloop.applies(run.cohort, settings.dt_min, events):
+        presses_by_hour, refused_by_hour = compiled_steps(run, settings.dt_min, uses_pump)
+    else:
+        presses_by_hour, refused_by_hour = readable_steps(run, settings.dt_min, uses_pump,
+                                                          events)
     row, means = run.acc.close()
     row["it_programmed_mg_per_day"] = run.therapy.it_mg_per_day.copy()
     row["oral_programmed_mg_per_day"] = run.therapy.oral_mg_per_day.copy()
@@ -264,7 +166,7 @@ def _day_exposure(row: dict[str, Array], means: dict[str, Array]) -> sx.Interval
     )
 
 
-def _symptoms_of_day(run: _Run, row: dict[str, Array], means: dict[str, Array],
+def _symptoms_of_day(run: ArmState, row: dict[str, Array], means: dict[str, Array],
                      settings: TrialSettings) -> tuple[NDArray[np.int8], Array]:
     """The day's symptoms: graded, written into the row (composite, burden, intake, weight),
     and the adaptation, supportive care and weight carried to tomorrow."""
@@ -281,7 +183,7 @@ def _symptoms_of_day(run: _Run, row: dict[str, Array], means: dict[str, Array],
     return grades, sx.inventory(day, row["pain_mean"])
 
 
-def _refill_due(run: _Run, settings: TrialSettings, max_conc: float) -> None:
+def _refill_due(run: ArmState, settings: TrialSettings, max_conc: float) -> None:
     assert run.pumps is not None
     run.refills += refill_due(run.pumps, run.therapy, settings.pump, max_conc) & run.alive
 
@@ -303,9 +205,9 @@ def run_in(cohort: Cohort, settings: TrialSettings) -> tuple[Start, Baseline]:
 
 
 def _new_run(cohort: Cohort, start: Start, therapy: Prescription, pumps: PumpArrays | None,
-             days: int) -> _Run:
+             days: int) -> ArmState:
     n = cohort.n
-    return _Run(
+    return ArmState(
         cohort=_with_rescue(cohort, therapy.oral_rescue_mg),
         state=start.state,
         symptoms=start.symptoms,

@@ -1,0 +1,419 @@
+"""The compiled kernel of `idds.trial.dayloop`: one day of steps for every patient (numba).
+
+The state of every patient is a block of rows (`pack_state`), the day's sums another
+(`ACC_FIELDS`); `_day` steps both in place, each patient's steps with its state in local
+variables. The rules are those of the readable forms each section names (physiology
+`model.step` and `kernel`, `pain`, `behaviour`; the pump twin's `deliver` and `demand`; the
+sums of `daysteps.readable_steps`), in their order of operations.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import llvmlite.binding as llvm
+import numpy as np
+from numba import njit, types
+from numba.extending import get_cython_function_address
+from numpy.typing import NDArray
+
+from idds.physiology import CohortState
+from idds.physiology.pain import Episodes
+from idds.physiology.pk import N_COMPARTMENTS
+from idds.physiology.streams import Stream
+from idds.pump.twin import BOLUS_DONE_MG
+
+Array = NDArray[np.float64]
+
+# scipy's own ndtri, by its C interface, registered under a name so the compiled code caches
+llvm.add_symbol("idds_scipy_ndtri",
+                get_cython_function_address("scipy.special.cython_special", "ndtri"))
+_ndtri: Any = types.ExternalFunction("idds_scipy_ndtri", types.float64(types.float64))
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_S11, _S27, _S30, _S31 = (np.uint64(s) for s in (11, 27, 30, 31))
+
+#: Rows of the state block (patients on the second axis).
+_PK, _TOL_SU, _TOL_SP = 0, 7, 8
+_EP_ON, _EP_TTP, _EP_DUR, _EP_AMP = 9, 10, 11, 12
+_LAST_PRESS, _LAST_RESCUE, _PENDING, _RELIEF, _FACTOR = 13, 14, 15, 16, 17
+_STATE_ROWS = 18
+#: Streams drawn in a step, in the order of `Schedule.salts`' rows.
+STREAMS = (Stream.ONSET, Stream.TIME_TO_PEAK, Stream.DURATION, Stream.AMPLITUDE, Stream.DIARY)
+#: The day's sums, in the order of the accumulator block's rows: (dictionary, key) of
+#: `history.DayAccumulator`.
+ACC_FIELDS = (
+    ("values", "it_mg"), ("values", "oral_mg"), ("values", "pain_mean"),
+    ("values", "controlled_fraction"), ("values", "waking_controlled_fraction"),
+    ("values", "severe_fraction"), ("values", "plasma_mean"), ("values", "woken_night"),
+    ("values", "respiratory_events"), ("values", "diary_sum"), ("values", "diary_count"),
+    ("values", "sedation_max"), ("values", "respiratory_rate_min"),
+    ("values", "withdrawal_max"), ("values", "presses"), ("values", "refused"),
+    ("values", "given"), ("exposure", "supraspinal"), ("exposure", "spinal"),
+    ("exposure", "gut_mg"), ("exposure", "sedation"),
+)
+(_IT, _ORAL, _PAIN, _CONTROLLED, _WAKING, _SEVERE, _PLASMA, _WOKEN, _RESP, _DIARY_SUM,
+ _DIARY_N, _SED_MAX, _RR_MIN, _WD_MAX, _PRESSES, _REFUSED, _GIVEN, _X_SU, _X_SP, _X_GUT,
+ _X_SED) = range(len(ACC_FIELDS))
+
+
+class Model(NamedTuple):
+    """Per-patient constants of a cohort for one step length (rows (n,) unless noted)."""
+
+    diagonal: Array  # (7, n): Phi's diagonal
+    #: (n, 10, 7): [Phi | Gamma] transposed per patient, its diagonal set to 0 (columns 7, 8, 9:
+    #: gut, plasma and lumbar CSF inputs). Row r of a step is diagonal x state, then + each
+    #: column's term in column order: `pk.advance_terms`' order (the zeros add nothing).
+    off_diagonal: Array
+    plasma_ng_per_ml_per_mg: Array
+    c50_supraspinal: Array
+    c50_spinal: Array
+    c50_breathing: Array
+    c50_sedation: Array
+    apnoea_floor: Array
+    unreachable: Array  # 0 where the whole pain drive is reachable
+    spontaneous_per_step: Array
+    activity_min: Array  # (rows, n)
+    incident_per_step: Array  # (rows, n)
+    max_relief: Array
+    respiratory_rate_baseline: Array
+    drive0_nrs: Array
+    progression_nrs_per_day: Array
+    time_to_peak_min: Array
+    duration_min: Array
+    amplitude_nrs: Array
+
+
+class Scalars(NamedTuple):
+    """The step's scalar parameters (units of `physiology.parameters`)."""
+
+    dt_min: float
+    tolerance_decay: float
+    systemic_potency: float
+    spinal_potency: float
+    brainstem_weight: float
+    shift: float
+    hill_analgesia: float
+    hill_apnoea: float
+    hill_sedation: float
+    apnoea_adapted_multiple: float
+    withdrawal_full_scale: float
+    respiratory_event_threshold: float
+    half_width_min: float
+    radiotherapy_relief: float
+    press_interval_min: float
+    rescue_interval_min: float
+    diary_sd_nrs: float
+    has_rescue: bool
+    uses_pump: bool
+    has_unreachable: bool
+
+
+class Schedule(NamedTuple):
+    """The day's steps: times (min) at each step's start and end, hour, what happens."""
+
+    start_min: Array
+    end_min: Array
+    #: Time of day at each step's middle (min after midnight) and days at each step's end.
+    middle_of_day_min: Array
+    end_day: Array
+    hour: NDArray[np.int64]
+    oral: NDArray[np.bool_]
+    waking: NDArray[np.bool_]
+    night_after: NDArray[np.bool_]
+    diary: NDArray[np.bool_]
+    salts: NDArray[np.uint64]  # (len(STREAMS), steps)
+
+
+class Pump(NamedTuple):
+    """`PumpArrays` and the `TwinProgram` in force (arrays changed in place), and the codes."""
+
+    implanted: NDArray[np.bool_]
+    concentration: Array
+    reservoir_ml: Array
+    estimate_ml: Array
+    flow_factor: Array
+    starts: Array
+    slot: NDArray[np.int64]
+    bolus_left_mg: Array
+    bolus_rate_mg_per_min: Array
+    basal_mg_per_day: Array
+    flex: Array
+    bolus_mg: Array
+    lockout_min: Array
+    max_per_24h: NDArray[np.int64]
+    duration_min: Array
+    codes: NDArray[np.int64]  # given, critical alarm, in progress, disabled, lockout, maximum
+
+
+@njit(cache=True)
+def _uniform(key: np.uint64, salt_: np.uint64) -> float:
+    """`streams.uniform` of one key with a precomputed salt (`streams.salt`)."""
+    z = key ^ salt_
+    z = (z ^ (z >> _S30)) * _M1
+    z = (z ^ (z >> _S27)) * _M2
+    z = z ^ (z >> _S31)
+    return (float(z >> _S11) + 0.5) * (1.0 / 2.0**53)
+
+
+@njit(cache=True)
+def _power(r: float, gamma: float) -> float:
+    """r ** gamma for r >= 0, by the products `kernel.power` uses for 1, 1.5, 2 and 4."""
+    if gamma == 1.0:
+        return r
+    if gamma == 2.0:
+        return r * r
+    if gamma == 1.5:
+        return float(np.sqrt(r)) * r
+    if gamma == 4.0:
+        r2 = r * r
+        return r2 * r2
+    return float(max(r, 1e-300) ** gamma)
+
+
+@njit(cache=True)
+def _decide(pump: Pump, i: int, now: float) -> int:
+    """`twin.demand`'s outcome for a press on pump i at `now`; starts a given bolus."""
+    codes = pump.codes
+    if pump.reservoir_ml[i] <= 0.0:
+        return int(codes[1])
+    if pump.bolus_left_mg[i] > BOLUS_DONE_MG:
+        return int(codes[2])
+    maximum = pump.max_per_24h[i]
+    if pump.bolus_mg[i] <= 0.0 or maximum <= 0:
+        return int(codes[3])
+    last, count = -np.inf, 0
+    for b in range(pump.starts.shape[1]):
+        start = pump.starts[i, b]
+        last = max(last, start)
+        if start > now - 1440.0 and start <= now:
+            count += 1
+    if now < last + pump.lockout_min[i]:
+        return int(codes[4])
+    if count >= maximum:
+        return int(codes[5])
+    pump.starts[i, pump.slot[i]] = now
+    pump.slot[i] = (pump.slot[i] + 1) % pump.starts.shape[1]
+    pump.bolus_left_mg[i] += pump.bolus_mg[i]
+    pump.bolus_rate_mg_per_min[i] = pump.bolus_mg[i] / pump.duration_min[i]
+    return int(codes[0])
+
+
+@njit(cache=True)
+def _deliver(pump: Pump, i: int, hour: int, dt: float) -> float:
+    """`twin.deliver` for pump i: drug reaching the CSF in the step, mg; drains the reservoir."""
+    basal = pump.basal_mg_per_day[i] * pump.flex[i, hour] * (dt / 1440.0)
+    bolus = min(pump.bolus_left_mg[i], pump.bolus_rate_mg_per_min[i] * dt)
+    pump.bolus_left_mg[i] -= bolus
+    programmed_mg = basal + bolus if pump.implanted[i] else 0.0
+    programmed_ml = programmed_mg / pump.concentration[i]
+    actual_ml = min(programmed_ml * pump.flow_factor[i], pump.reservoir_ml[i])
+    pump.reservoir_ml[i] -= actual_ml
+    pump.estimate_ml[i] = max(pump.estimate_ml[i] - programmed_ml, 0.0)
+    return float(actual_ml * pump.concentration[i])
+
+
+@njit(cache=True)
+def day_steps(st: Array, m: Model, c: Scalars, day: Schedule, pump: Pump, keys: NDArray[np.uint64],
+         threshold: Array, rescue_dose: Array, oral_dose: Array, acc: Array,
+         presses_h: Array, refused_h: Array, pain_h: Array,
+         previous: NDArray[np.bool_]) -> None:  # pragma: no cover - compiled
+    """Every step of the day for every patient; state, sums and pumps updated in place.
+
+    A patient's state and sums live in local variables over the day (loaded before its first
+    step, stored after its last), so the compiler keeps them in registers.
+    """
+    dt = c.dt_min
+    per_min = 1.0 / dt
+    h = c.half_width_min
+    full = c.withdrawal_full_scale
+    x = np.empty(N_COMPARTMENTS + 3)
+    xn = np.empty(N_COMPARTMENTS)
+    for i in range(st.shape[1]):
+        off = m.off_diagonal[i]
+        key, thr = keys[i], threshold[i]
+        for r in range(N_COMPARTMENTS):
+            x[r] = st[_PK + r, i]
+        tol_su, tol_sp = st[_TOL_SU, i], st[_TOL_SP, i]
+        ep_on, ep_ttp, ep_dur, ep_amp = st[_EP_ON, i], st[_EP_TTP, i], st[_EP_DUR, i], \
+            st[_EP_AMP, i]
+        last_press, last_rescue, pending = st[_LAST_PRESS, i], st[_LAST_RESCUE, i], \
+            st[_PENDING, i]
+        relief_start, factor = st[_RELIEF, i], st[_FACTOR, i]
+        it_mg, oral_mg, pain_sum = acc[_IT, i], acc[_ORAL, i], acc[_PAIN, i]
+        controlled, waking, severe = acc[_CONTROLLED, i], acc[_WAKING, i], acc[_SEVERE, i]
+        plasma_sum, woken, resp = acc[_PLASMA, i], acc[_WOKEN, i], acc[_RESP, i]
+        diary_sum, diary_n = acc[_DIARY_SUM, i], acc[_DIARY_N, i]
+        sed_max, rr_min, wd_max = acc[_SED_MAX, i], acc[_RR_MIN, i], acc[_WD_MAX, i]
+        presses, refused, given = acc[_PRESSES, i], acc[_REFUSED, i], acc[_GIVEN, i]
+        x_su, x_sp, x_gut, x_sed = acc[_X_SU, i], acc[_X_SP, i], acc[_X_GUT, i], acc[_X_SED, i]
+        prev = previous[i]
+        for s in range(day.hour.size):
+            t, t_new, hour = day.start_min[s], day.end_min[s], day.hour[s]
+            gut = oral_dose[i] if day.oral[s] else 0.0
+            csf = 0.0
+            if c.uses_pump:
+                csf = _deliver(pump, i, hour, dt)
+                it_mg += csf
+            oral_mg += gut
+            # PK (`pk.advance_terms`): inputs are constant rates over the step
+            x[N_COMPARTMENTS] = (gut + pending) * per_min
+            x[N_COMPARTMENTS + 1] = 0.0
+            x[N_COMPARTMENTS + 2] = csf * per_min
+            for r in range(N_COMPARTMENTS):
+                xn[r] = m.diagonal[r, i] * x[r]
+            for j in range(N_COMPARTMENTS + 3):
+                for r in range(N_COMPARTMENTS):
+                    xn[r] += off[j, r] * x[j]
+            for r in range(N_COMPARTMENTS):
+                x[r] = xn[r]
+            # exposures (`kernel.site_exposure`), occupancy and tolerance
+            su = xn[2] * c.systemic_potency
+            su += xn[6] * c.brainstem_weight
+            sp = xn[4] * c.spinal_potency
+            plasma = xn[1] * m.plasma_ng_per_ml_per_mg[i] * c.systemic_potency
+            gut_x = xn[0] * c.systemic_potency
+            occ_su = su / (su + m.c50_supraspinal[i])
+            occ_sp = sp / (sp + m.c50_spinal[i])
+            tol_su = (tol_su - occ_su) * c.tolerance_decay + occ_su
+            tol_sp = (tol_sp - occ_sp) * c.tolerance_decay + occ_sp
+            # effects (`kernel.effects`)
+            c_su = su / (tol_su * c.shift + 1.0)
+            c_sp = sp / (tol_sp * c.shift + 1.0)
+            x0 = _power(c_su / m.c50_supraspinal[i], c.hill_analgesia) + 1.0
+            x1 = _power(c_sp / m.c50_spinal[i], c.hill_analgesia) + 1.0
+            if c.has_unreachable:
+                x1 = 1.0 / (m.unreachable[i] + (1.0 - m.unreachable[i]) / x1)
+            analgesia = 1.0 - 1.0 / (x0 * x1)
+            rr = (1.0 - c_su / (c_su + m.c50_breathing[i])) * m.respiratory_rate_baseline[i]
+            adapted = tol_su / max(1.0 - tol_su, 1e-12)
+            adapted = adapted * m.c50_supraspinal[i] * c.apnoea_adapted_multiple
+            adapted = su / max(adapted, m.apnoea_floor[i])
+            ap = _power(adapted, c.hill_apnoea)
+            rr *= 1.0 - ap / (ap + 1.0)
+            sd = _power(c_su / m.c50_sedation[i], c.hill_sedation)
+            sedation = sd / (sd + 1.0)
+            poss = 1.0 + (sedation >= 0.25) + (sedation >= 0.5) + (sedation >= 0.75)
+            withdrawal = min(max(tol_su - occ_su, 0.0), full) * (10.0 / full)
+            relief = m.max_relief[i] * analgesia
+            # breakthrough onsets (`kernel.onsets_per_step`, `model._onsets`)
+            tod = day.middle_of_day_min[s]
+            rate = m.spontaneous_per_step[i]
+            for j in range(m.activity_min.shape[0]):
+                at = m.activity_min[j, i]
+                for centre in (tod - 1440.0, tod, tod + 1440.0):
+                    if centre - h <= at < centre + h:
+                        d = (at - centre) * (1.0 / h)
+                        d = max(1.0 - d * d, 0.0)
+                        rate += d * d * m.incident_per_step[j, i]
+            p = rate * (rate * -0.5 + 1.0)
+            if _uniform(key, day.salts[0, s]) < p and t - ep_on >= ep_dur:
+                # `pain.start_episodes`
+                ttp = m.time_to_peak_min[i] * np.exp(
+                    0.5 * _ndtri(_uniform(key, day.salts[1, s])) * 0.7)
+                ep_ttp = min(max(ttp, 2.0), 15.0)
+                dur = m.duration_min[i] * np.exp(0.2 * _ndtri(_uniform(key, day.salts[2, s])))
+                ep_dur = min(max(dur, max(ep_ttp + 5.0, 20.0)), 120.0)
+                ep_amp = m.amplitude_nrs[i] * np.exp(
+                    0.25 * _ndtri(_uniform(key, day.salts[3, s])))
+                ep_on = t
+            # pain (`pain.background_drive`, `episode_increment`, `perceived_nrs`)
+            bg = m.progression_nrs_per_day[i] * day.end_day[s] + m.drive0_nrs[i]
+            bg *= factor
+            if relief_start < t_new:
+                ramp = min(max((t_new - relief_start) / 10080.0, 0.0), 1.0)
+                bg = bg * (1.0 - c.radiotherapy_relief * ramp)
+            since = t_new - ep_on
+            fall = (ep_dur - since) / (ep_dur - ep_ttp)
+            bt = min(max(min(since / ep_ttp, fall), 0.0), 1.0) * ep_amp
+            pain = min(max((bg + bt) * (1.0 - relief), 0.0), 10.0)
+            # behaviour (`behaviour.wants_bolus`, `takes_rescue`, `diary_entry`)
+            press = pain >= thr and t_new - last_press >= c.press_interval_min
+            pending = 0.0
+            if (c.has_rescue and rescue_dose[i] > 0.0 and bt > 0.0 and pain >= thr
+                    and t_new - last_rescue >= c.rescue_interval_min):
+                pending = rescue_dose[i]
+                last_rescue = t_new
+            if press:
+                last_press = t_new
+            event = rr < c.respiratory_event_threshold
+            # the day's sums (`daysteps.readable_steps`)
+            oral_mg += pending
+            pain_sum += pain
+            controlled += pain <= 3.0
+            if day.waking[s]:
+                waking += pain <= 3.0
+            severe += pain >= 7.0
+            plasma_sum += plasma
+            x_su += su
+            x_sp += sp
+            x_gut += gut_x
+            x_sed += sedation
+            if day.night_after[s] and pain >= thr:
+                woken = max(woken, 1.0)
+            if event and not prev:
+                resp += 1.0
+            prev = event
+            if day.diary[s]:
+                noisy = pain + c.diary_sd_nrs * _ndtri(_uniform(key, day.salts[4, s]))
+                diary_sum += min(max(np.rint(noisy), 0.0), 10.0)
+                diary_n += 1.0
+            sed_max = max(sed_max, poss)
+            rr_min = min(rr_min, rr)
+            wd_max = max(wd_max, withdrawal)
+            pain_h[hour, i] += pain
+            if c.uses_pump and press and pump.implanted[i]:  # `twin.demand`
+                code = _decide(pump, i, t_new)
+                presses += 1.0
+                presses_h[hour, i] += 1.0
+                if code == pump.codes[0]:
+                    given += 1.0
+                else:
+                    refused += 1.0
+                    refused_h[hour, i] += 1.0
+        for r in range(N_COMPARTMENTS):
+            st[_PK + r, i] = x[r]
+        st[_TOL_SU, i], st[_TOL_SP, i] = tol_su, tol_sp
+        st[_EP_ON, i], st[_EP_TTP, i], st[_EP_DUR, i], st[_EP_AMP, i] = \
+            ep_on, ep_ttp, ep_dur, ep_amp
+        st[_LAST_PRESS, i], st[_LAST_RESCUE, i], st[_PENDING, i] = \
+            last_press, last_rescue, pending
+        acc[_IT, i], acc[_ORAL, i], acc[_PAIN, i] = it_mg, oral_mg, pain_sum
+        acc[_CONTROLLED, i], acc[_WAKING, i], acc[_SEVERE, i] = controlled, waking, severe
+        acc[_PLASMA, i], acc[_WOKEN, i], acc[_RESP, i] = plasma_sum, woken, resp
+        acc[_DIARY_SUM, i], acc[_DIARY_N, i] = diary_sum, diary_n
+        acc[_SED_MAX, i], acc[_RR_MIN, i], acc[_WD_MAX, i] = sed_max, rr_min, wd_max
+        acc[_PRESSES, i], acc[_REFUSED, i], acc[_GIVEN, i] = presses, refused, given
+        acc[_X_SU, i], acc[_X_SP, i], acc[_X_GUT, i], acc[_X_SED, i] = x_su, x_sp, x_gut, x_sed
+        previous[i] = prev
+
+
+def pack_state(state: CohortState) -> Array:
+    """The state block (`_STATE_ROWS`, n) `_day` steps in place, from a `CohortState`."""
+    n = state.tol_supra.shape[0]
+    ep = state.episodes
+    factor = np.ones(n) if state.coanalgesic_factor is None else state.coanalgesic_factor
+    st = np.empty((_STATE_ROWS, n))
+    st[_PK:_PK + N_COMPARTMENTS] = state.pk[0]
+    for row, values in ((_TOL_SU, state.tol_supra), (_TOL_SP, state.tol_spinal),
+                        (_EP_ON, ep.onset_min), (_EP_TTP, ep.time_to_peak_min),
+                        (_EP_DUR, ep.duration_min), (_EP_AMP, ep.amplitude_nrs),
+                        (_LAST_PRESS, state.last_press_min),
+                        (_LAST_RESCUE, state.last_rescue_min),
+                        (_PENDING, state.pending_rescue_mg), (_RELIEF, state.relief_start_min),
+                        (_FACTOR, factor)):
+        st[row] = values
+    return st
+
+
+def unpack_state(st: Array, before: CohortState, day: Schedule) -> CohortState:
+    """The `CohortState` after the day `_day` stepped `pack_state(before)` through (views of
+    the block's rows)."""
+    return CohortState(
+        t_min=float(day.end_min[-1]), step_index=before.step_index + day.hour.size,
+        pk=st[None, _PK:_PK + N_COMPARTMENTS], tol_supra=st[_TOL_SU], tol_spinal=st[_TOL_SP],
+        episodes=Episodes(st[_EP_ON], st[_EP_TTP], st[_EP_DUR], st[_EP_AMP]),
+        last_press_min=st[_LAST_PRESS], last_rescue_min=st[_LAST_RESCUE],
+        pending_rescue_mg=st[_PENDING], relief_start_min=st[_RELIEF],
+        coanalgesic_factor=before.coanalgesic_factor,
+    )

@@ -1,0 +1,197 @@
+"""The compiled day loop: one trial day of one arm, every step of it, fused per patient.
+
+The readable loop (`daysteps.readable_steps`) steps a day as 288 calls of `physiology.step`
+on whole-cohort arrays, then the pump twin (`pump.twin.deliver`, `demand`) and the day's
+sums: about a hundred array passes a step, each over every patient. This one computes the
+same day in one compiled pass over the patients (`daykernel.day_steps`, numba), each
+patient's steps with its state in local variables: the same model in the same order of
+operations (physiology `model.step`: PK, exposures, tolerance, effects, breakthrough onsets,
+pain and behaviour; the pump twin's delivery and bolus decisions; the day's sums). It is the
+second, fast form of that loop (docs/design.md principle 8), about 1.5x faster for a whole
+trial (`bench/bench_bound.py`); `tests/trial/test_dayloop.py` keeps the two equal: the same
+discrete events (onsets, presses and their outcomes, diary entries, respiratory events) and
+the continuous values to round-off (exp, log and pow are libm's scalar forms here, numpy's
+vectorised ones there; the 2.4 power is exact here, `kernel.power`'s refined estimate there).
+
+It applies where the readable loop has nothing this one leaves out (`applies`): a
+morphine-only cohort on exact propagators and no scenario day (scheduled onsets, diaries or
+presses changed, an obstructed catheter). Everything else takes the readable loop.
+
+Random numbers are `physiology.streams`' counter-based ones (the same splitmix64 hash of the
+patient key and a salt per stream and step; normals by scipy's own `ndtri`, called through
+its C interface), so both loops draw identical numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from idds.physiology import Cohort, CohortState, kernel
+from idds.physiology.behaviour import diary_due
+from idds.physiology.parameters import BEHAVIOUR, PAIN, PD, SYMPTOMS
+from idds.physiology.pk import N_COMPARTMENTS, Propagator
+from idds.physiology.streams import salt
+from idds.pump.errors import Limit
+from idds.pump.twin import GIVEN, HOURS, MAX_BOLUSES_PER_DAY, PumpArrays, TwinProgram, code_of
+from idds.trial.daykernel import (
+    ACC_FIELDS,
+    STREAMS,
+    Model,
+    Pump,
+    Scalars,
+    Schedule,
+    day_steps,
+    pack_state,
+    unpack_state,
+)
+from idds.trial.history import DayAccumulator
+
+Array = NDArray[np.float64]
+
+@dataclass(frozen=True)
+class DayResult:
+    """What a compiled day hands back (the pumps and the accumulator were changed in place):
+    the state at the day's end, the last step's respiratory events (n,), and presses, refused
+    presses and the summed perceived pain per hour of day and patient (24, n)."""
+
+    state: CohortState
+    previous_event: NDArray[np.bool_]
+    presses_by_hour: Array
+    refused_by_hour: Array
+    pain_by_hour: Array
+
+
+def applies(cohort: Cohort, dt_min: float, scenario_day: object | None) -> bool:
+    """Whether this loop computes the day `engine` would: a morphine-only cohort on exact
+    propagators, with no scenario changing the day."""
+    return (scenario_day is None and cohort.drugs == ("morphine",)
+            and isinstance(cohort.propagators(dt_min)[0], Propagator))
+
+
+def _model(cohort: Cohort, dt_min: float) -> Model:
+    """The cohort's `Model` for steps of dt_min (cached on the cohort like `kernel.constants`)."""
+    k = kernel.constants(cohort, dt_min)
+
+    def build() -> Model:
+        prop = k.propagators[0]
+        off = prop.matrix.transpose(2, 1, 0).copy()  # (n, 10, 7)
+        off[:, range(N_COMPARTMENTS), range(N_COMPARTMENTS)] = 0.0
+        incident = np.empty_like(k.incident_sorted_per_step)
+        np.put_along_axis(incident, k.activity_order, k.incident_sorted_per_step, axis=1)
+        s, p = cohort.sensitivity, cohort.pain
+        n = cohort.n
+        return Model(
+            diagonal=np.ascontiguousarray(prop.diagonal),
+            off_diagonal=off,
+            plasma_ng_per_ml_per_mg=k.plasma_ng_per_ml_per_mg[0] * np.ones(n),
+            c50_supraspinal=k.c50_sites[0].copy(), c50_spinal=k.c50_sites[1].copy(),
+            c50_breathing=k.c50_breathing, c50_sedation=k.c50_sedation,
+            apnoea_floor=k.apnoea_floor,
+            unreachable=np.zeros(n) if k.unreachable is None else k.unreachable,
+            spontaneous_per_step=k.spontaneous_per_step,
+            activity_min=np.ascontiguousarray(p.activity_times_min), incident_per_step=incident,
+            max_relief=s.max_relief, respiratory_rate_baseline=s.respiratory_rate_baseline_per_min,
+            drive0_nrs=p.drive0_nrs, progression_nrs_per_day=p.progression_nrs_per_day,
+            time_to_peak_min=p.time_to_peak_min, duration_min=p.duration_min,
+            amplitude_nrs=p.amplitude_nrs,
+        )
+
+    cached = cohort.cached("day_model", dt_min, lambda: (k, build()),
+                           lambda entry: entry[0] is k)
+    return cached[1]
+
+
+def _scalars(cohort: Cohort, k: kernel.StepConstants, uses_pump: bool) -> Scalars:
+    drug = cohort.drug_params[0]
+    return Scalars(
+        dt_min=k.dt_min, tolerance_decay=k.tolerance_decay,
+        systemic_potency=drug.systemic_potency_vs_morphine,
+        spinal_potency=drug.spinal_potency_vs_morphine,
+        brainstem_weight=drug.spinal_potency_vs_morphine * PD.brainstem_potency,
+        shift=PD.tolerance_max_shift, hill_analgesia=PD.hill_analgesia,
+        hill_apnoea=PD.hill_apnoea, hill_sedation=PD.hill_sedation,
+        apnoea_adapted_multiple=PD.apnoea_adapted_multiple,
+        withdrawal_full_scale=PD.withdrawal_full_scale_occupancy,
+        respiratory_event_threshold=PD.respiratory_event_threshold_per_min,
+        half_width_min=PAIN.activity_half_width_min,
+        radiotherapy_relief=PAIN.radiotherapy_relief_fraction,
+        press_interval_min=BEHAVIOUR.press_interval_min,
+        rescue_interval_min=BEHAVIOUR.rescue_interval_min,
+        diary_sd_nrs=BEHAVIOUR.diary_noise_sd_nrs,
+        has_rescue=bool(cohort.oral_rescue_mg.any()), uses_pump=uses_pump,
+        has_unreachable=k.unreachable is not None,
+    )
+
+
+def _schedule(state: CohortState, dt_min: float, oral_steps: frozenset[int]) -> Schedule:
+    """The day's steps from `state.t_min` (times added step by step, as `model.step` does)."""
+    steps = int(1440 // dt_min)
+    start, end = np.empty(steps), np.empty(steps)
+    t = state.t_min
+    for s in range(steps):
+        start[s] = t
+        t = t + dt_min
+        end[s] = t
+    offset = np.arange(steps) * dt_min
+    night_end, night_start = SYMPTOMS.night_end_min, SYMPTOMS.night_start_min
+    return Schedule(
+        start_min=start, end_min=end, middle_of_day_min=(start + 0.5 * dt_min) % 1440.0,
+        end_day=end / 1440.0, hour=(offset // 60).astype(np.int64),
+        oral=np.isin(np.arange(steps), sorted(oral_steps)),
+        waking=(night_end <= offset) & (offset < night_start),
+        night_after=~((night_end <= offset + dt_min) & (offset + dt_min < night_start)),
+        diary=np.array([diary_due(t0, dt_min) for t0 in start]),
+        salts=np.array([[salt(stream, state.step_index + s) for s in range(steps)]
+                        for stream in STREAMS], dtype=np.uint64),
+    )
+
+
+def _pump(pumps: PumpArrays | None, program: TwinProgram | None, duration_min: Array,
+          n: int) -> Pump:
+    codes = np.array([GIVEN] + [code_of(limit) for limit in (
+        Limit.CRITICAL_ALARM, Limit.BOLUS_IN_PROGRESS, Limit.DEMAND_DISABLED,
+        Limit.LOCKOUT_ACTIVE, Limit.MAX_PER_24H_REACHED)], dtype=np.int64)
+    if pumps is None or program is None:
+        none, flat = np.zeros(0), np.zeros((0, MAX_BOLUSES_PER_DAY))
+        return Pump(np.zeros(0, dtype=bool), none, none, none, none, flat,
+                    np.zeros(0, dtype=np.int64), none, none, none, flat, none, none,
+                    np.zeros(0, dtype=np.int64), none, codes)
+    as_f = np.ascontiguousarray
+    return Pump(
+        pumps.implanted, pumps.concentration_mg_per_ml, pumps.reservoir_ml, pumps.estimate_ml,
+        pumps.flow_factor, pumps.starts, pumps.slot, pumps.bolus_left_mg,
+        pumps.bolus_rate_mg_per_min, as_f(program.basal_mg_per_day, dtype=np.float64),
+        as_f(program.flex, dtype=np.float64), as_f(program.bolus_mg, dtype=np.float64),
+        as_f(program.lockout_min, dtype=np.float64), as_f(program.max_per_24h, dtype=np.int64),
+        as_f(np.broadcast_to(np.asarray(duration_min, dtype=np.float64), (n,))), codes)
+
+
+def simulate_day(state: CohortState, cohort: Cohort, dt_min: float, oral_steps: frozenset[int],
+                 oral_dose_mg: Array, pumps: PumpArrays | None, program: TwinProgram | None,
+                 duration_min: Array, acc: DayAccumulator,
+                 previous_event: NDArray[np.bool_]) -> DayResult:
+    """One day of `daysteps.readable_steps` from `state` (`applies` must hold): around-the-
+    clock oral doses `oral_dose_mg` (n,) at `oral_steps`, the pumps (None: no pump) running
+    `program` with boluses over `duration_min`; the day's sums added to `acc`."""
+    n = cohort.n
+    k = kernel.constants(cohort, dt_min)
+    st = pack_state(state)
+    sums = np.stack([getattr(acc, part)[name] for part, name in ACC_FIELDS])
+    day = _schedule(state, dt_min, oral_steps)
+    previous = previous_event.copy()
+    by_hour = np.zeros((3, HOURS, n))
+    day_steps(st, _model(cohort, dt_min), _scalars(cohort, k, pumps is not None), day,
+         _pump(pumps, program, duration_min, n), cohort.keys,
+         np.ascontiguousarray(cohort.press_threshold_nrs, dtype=np.float64),
+         np.ascontiguousarray(cohort.oral_rescue_mg, dtype=np.float64),
+         np.ascontiguousarray(np.broadcast_to(oral_dose_mg, (n,)), dtype=np.float64),
+         sums, by_hour[0], by_hour[1], by_hour[2], previous)
+    for (part, name), values in zip(ACC_FIELDS, sums, strict=True):
+        getattr(acc, part)[name][...] = values
+    acc.steps += day.hour.size
+    acc.waking_steps += int(day.waking.sum())
+    new = unpack_state(st, state, day)
+    return DayResult(new, previous, by_hour[0], by_hour[1], by_hour[2])
