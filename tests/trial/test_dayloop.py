@@ -33,7 +33,8 @@ COUNTS = ("presses", "refused", "given", "respiratory_events", "diary_count", "d
           "woken_night", "sedation_max")
 
 
-def _day_pair(seed: int, n: int, pumped: bool, fill_ml: float) -> tuple[ArmState, ArmState]:
+def _day_pair(seed: int, n: int, pumped: bool, fill_ml: float,
+              overdosed: float = 0.0) -> tuple[ArmState, ArmState]:
     """Two identical runs, one day into the trial, from a random but reachable state."""
     rng = np.random.default_rng(seed)
     cohort = sample_cohort(n, seed=seed)
@@ -44,6 +45,9 @@ def _day_pair(seed: int, n: int, pumped: bool, fill_ml: float) -> tuple[ArmState
         np.isfinite(state.relief_start_min), rng.uniform(-20_000.0, 3_000.0, n), np.inf))
     state = start_coanalgesics(state, rng.random(n) < 0.3)
     state = replace(state, pending_rescue_mg=np.where(rng.random(n) < 0.2, 10.0, 0.0))
+    # a share of patients far above their regimen: breathing falls below the event threshold
+    scale = np.where(rng.random(n) < overdosed, 8.0, 1.0)
+    state = replace(state, pk=state.pk * scale)
     start = replace(start, state=state)
     prior = cohort.prior_oral_morphine_mg_per_day
     if pumped:
@@ -60,6 +64,7 @@ def _day_pair(seed: int, n: int, pumped: bool, fill_ml: float) -> tuple[ArmState
         assert run.pumps is not None
         run.bolus_duration_min, _ = program_pumps(run.pumps, therapy, TrialSettings(1).pump,
                                                   "test", 25.0)
+    run.previous_event = rng.random(n) < overdosed / 2
     twin = copy.deepcopy(run, {id(run.cohort): run.cohort})
     return run, twin
 
@@ -102,10 +107,10 @@ def _assert_same_day(readable: ArmState, compiled: ArmState, hours: tuple[object
 
 @settings(max_examples=12, deadline=None)
 @given(seed=st.integers(0, 10_000), n=st.integers(1, 40), pumped=st.booleans(),
-       fill_ml=st.sampled_from([0.05, 0.5, 20.0]))
+       fill_ml=st.sampled_from([0.05, 0.5, 20.0]), overdosed=st.sampled_from([0.0, 0.5]))
 def test_compiled_day_equals_readable_day(seed: int, n: int, pumped: bool,
-                                          fill_ml: float) -> None:
-    readable, compiled = _day_pair(seed, n, pumped, fill_ml)
+                                          fill_ml: float, overdosed: float) -> None:
+    readable, compiled = _day_pair(seed, n, pumped, fill_ml, overdosed)
     settings_ = TrialSettings(days=1)
     assert dayloop.applies(compiled.cohort, settings_.dt_min, None)
     hours_a = readable_steps(readable, settings_.dt_min, pumped, None)
@@ -113,13 +118,34 @@ def test_compiled_day_equals_readable_day(seed: int, n: int, pumped: bool,
     _assert_same_day(readable, compiled, (hours_a, hours_b))
 
 
-def test_presses_meet_every_refusal_in_the_differential() -> None:
-    """The day-level comparison exercises the pump's refusals, not only given boluses."""
-    readable, _ = _day_pair(3, 40, True, 0.05)
-    readable_steps(readable, 5.0, True, None)
+def test_the_differential_meets_refusals_empty_pumps_and_respiratory_events() -> None:
+    """The day-level states reach what the comparison must cover: given and refused presses,
+    reservoirs running empty, respiratory events starting and continuing from midnight."""
+    readable, compiled = _day_pair(3, 40, True, 0.05, overdosed=0.5)
+    hours_a = readable_steps(readable, 5.0, True, None)
+    hours_b = compiled_steps(compiled, 5.0, True)
     values = readable.acc.values
     assert values["given"].sum() > 0 and values["refused"].sum() > 0
+    assert values["respiratory_events"].sum() > 0
     assert (readable.pumps is not None and (readable.pumps.reservoir_ml <= 0).any())
+    _assert_same_day(readable, compiled, (hours_a, hours_b))
+
+
+def test_trials_run_the_compiled_loop_unless_told_or_a_scenario(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    calls: list[int] = []
+    real = dayloop.simulate_day
+
+    def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(dayloop, "simulate_day", counting)
+    config = dict(patients=4, days=2, arms=("it-standard",), seed=1)
+    run_trial(TrialConfig(**config))  # type: ignore[arg-type]
+    assert len(calls) == 3  # the run-in day and two trial days
+    run_trial(TrialConfig(**config, compiled=False))  # type: ignore[arg-type]
+    run_trial(TrialConfig(**config, scenario=Path("catheter-obstruction")))  # type: ignore[arg-type]
+    assert len(calls) == 3
 
 
 def test_whole_trials_agree_compiled_and_readable() -> None:

@@ -1,7 +1,7 @@
 """The compiled kernel of `idds.trial.dayloop`: one day of steps for every patient (numba).
 
 The state of every patient is a block of rows (`pack_state`), the day's sums another
-(`ACC_FIELDS`); `_day` steps both in place, each patient's steps with its state in local
+(`ACC_FIELDS`); `day_steps` steps both in place, each patient's steps with its state in local
 variables. The rules are those of the readable forms each section names (physiology
 `model.step` and `kernel`, `pain`, `behaviour`; the pump twin's `deliver` and `demand`; the
 sums of `daysteps.readable_steps`), in their order of operations.
@@ -17,8 +17,6 @@ from numba import njit, types
 from numba.extending import get_cython_function_address
 from numpy.typing import NDArray
 
-from idds.physiology import CohortState
-from idds.physiology.pain import Episodes
 from idds.physiology.pk import N_COMPARTMENTS
 from idds.physiology.streams import Stream
 from idds.pump.twin import BOLUS_DONE_MG
@@ -34,10 +32,10 @@ _M2 = np.uint64(0x94D049BB133111EB)
 _S11, _S27, _S30, _S31 = (np.uint64(s) for s in (11, 27, 30, 31))
 
 #: Rows of the state block (patients on the second axis).
-_PK, _TOL_SU, _TOL_SP = 0, 7, 8
-_EP_ON, _EP_TTP, _EP_DUR, _EP_AMP = 9, 10, 11, 12
-_LAST_PRESS, _LAST_RESCUE, _PENDING, _RELIEF, _FACTOR = 13, 14, 15, 16, 17
-_STATE_ROWS = 18
+ROW_PK, ROW_TOL_SU, ROW_TOL_SP = 0, 7, 8
+ROW_EP_ON, ROW_EP_TTP, ROW_EP_DUR, ROW_EP_AMP = 9, 10, 11, 12
+ROW_LAST_PRESS, ROW_LAST_RESCUE, ROW_PENDING, ROW_RELIEF, ROW_FACTOR = 13, 14, 15, 16, 17
+STATE_ROWS = 18
 #: Streams drawn in a step, in the order of `Schedule.salts`' rows.
 STREAMS = (Stream.ONSET, Stream.TIME_TO_PEAK, Stream.DURATION, Stream.AMPLITUDE, Stream.DIARY)
 #: The day's sums, in the order of the accumulator block's rows: (dictionary, key) of
@@ -125,7 +123,7 @@ class Schedule(NamedTuple):
     salts: NDArray[np.uint64]  # (len(STREAMS), steps)
 
 
-class Pump(NamedTuple):
+class PumpBlock(NamedTuple):
     """`PumpArrays` and the `TwinProgram` in force (arrays changed in place), and the codes."""
 
     implanted: NDArray[np.bool_]
@@ -172,7 +170,7 @@ def _power(r: float, gamma: float) -> float:
 
 
 @njit(cache=True)
-def _decide(pump: Pump, i: int, now: float) -> int:
+def _decide(pump: PumpBlock, i: int, now: float) -> int:
     """`twin.demand`'s outcome for a press on pump i at `now`; starts a given bolus."""
     codes = pump.codes
     if pump.reservoir_ml[i] <= 0.0:
@@ -200,7 +198,7 @@ def _decide(pump: Pump, i: int, now: float) -> int:
 
 
 @njit(cache=True)
-def _deliver(pump: Pump, i: int, hour: int, dt: float) -> float:
+def _deliver(pump: PumpBlock, i: int, hour: int, dt: float) -> float:
     """`twin.deliver` for pump i: drug reaching the CSF in the step, mg; drains the reservoir."""
     basal = pump.basal_mg_per_day[i] * pump.flex[i, hour] * (dt / 1440.0)
     bolus = min(pump.bolus_left_mg[i], pump.bolus_rate_mg_per_min[i] * dt)
@@ -214,10 +212,10 @@ def _deliver(pump: Pump, i: int, hour: int, dt: float) -> float:
 
 
 @njit(cache=True)
-def day_steps(st: Array, m: Model, c: Scalars, day: Schedule, pump: Pump, keys: NDArray[np.uint64],
-         threshold: Array, rescue_dose: Array, oral_dose: Array, acc: Array,
-         presses_h: Array, refused_h: Array, pain_h: Array,
-         previous: NDArray[np.bool_]) -> None:  # pragma: no cover - compiled
+def day_steps(st: Array, m: Model, c: Scalars, day: Schedule, pump: PumpBlock,
+              keys: NDArray[np.uint64], threshold: Array, rescue_dose: Array,
+              oral_dose: Array, acc: Array, presses_h: Array, refused_h: Array,
+              pain_h: Array, previous: NDArray[np.bool_]) -> None:  # pragma: no cover - compiled
     """Every step of the day for every patient; state, sums and pumps updated in place.
 
     A patient's state and sums live in local variables over the day (loaded before its first
@@ -233,13 +231,13 @@ def day_steps(st: Array, m: Model, c: Scalars, day: Schedule, pump: Pump, keys: 
         off = m.off_diagonal[i]
         key, thr = keys[i], threshold[i]
         for r in range(N_COMPARTMENTS):
-            x[r] = st[_PK + r, i]
-        tol_su, tol_sp = st[_TOL_SU, i], st[_TOL_SP, i]
-        ep_on, ep_ttp, ep_dur, ep_amp = st[_EP_ON, i], st[_EP_TTP, i], st[_EP_DUR, i], \
-            st[_EP_AMP, i]
-        last_press, last_rescue, pending = st[_LAST_PRESS, i], st[_LAST_RESCUE, i], \
-            st[_PENDING, i]
-        relief_start, factor = st[_RELIEF, i], st[_FACTOR, i]
+            x[r] = st[ROW_PK + r, i]
+        tol_su, tol_sp = st[ROW_TOL_SU, i], st[ROW_TOL_SP, i]
+        ep_on, ep_ttp, ep_dur, ep_amp = st[ROW_EP_ON, i], st[ROW_EP_TTP, i], st[ROW_EP_DUR, i], \
+            st[ROW_EP_AMP, i]
+        last_press, last_rescue, pending = st[ROW_LAST_PRESS, i], st[ROW_LAST_RESCUE, i], \
+            st[ROW_PENDING, i]
+        relief_start, factor = st[ROW_RELIEF, i], st[ROW_FACTOR, i]
         it_mg, oral_mg, pain_sum = acc[_IT, i], acc[_ORAL, i], acc[_PAIN, i]
         controlled, waking, severe = acc[_CONTROLLED, i], acc[_WAKING, i], acc[_SEVERE, i]
         plasma_sum, woken, resp = acc[_PLASMA, i], acc[_WOKEN, i], acc[_RESP, i]
@@ -372,11 +370,11 @@ def day_steps(st: Array, m: Model, c: Scalars, day: Schedule, pump: Pump, keys: 
                     refused += 1.0
                     refused_h[hour, i] += 1.0
         for r in range(N_COMPARTMENTS):
-            st[_PK + r, i] = x[r]
-        st[_TOL_SU, i], st[_TOL_SP, i] = tol_su, tol_sp
-        st[_EP_ON, i], st[_EP_TTP, i], st[_EP_DUR, i], st[_EP_AMP, i] = \
+            st[ROW_PK + r, i] = x[r]
+        st[ROW_TOL_SU, i], st[ROW_TOL_SP, i] = tol_su, tol_sp
+        st[ROW_EP_ON, i], st[ROW_EP_TTP, i], st[ROW_EP_DUR, i], st[ROW_EP_AMP, i] = \
             ep_on, ep_ttp, ep_dur, ep_amp
-        st[_LAST_PRESS, i], st[_LAST_RESCUE, i], st[_PENDING, i] = \
+        st[ROW_LAST_PRESS, i], st[ROW_LAST_RESCUE, i], st[ROW_PENDING, i] = \
             last_press, last_rescue, pending
         acc[_IT, i], acc[_ORAL, i], acc[_PAIN, i] = it_mg, oral_mg, pain_sum
         acc[_CONTROLLED, i], acc[_WAKING, i], acc[_SEVERE, i] = controlled, waking, severe
@@ -387,33 +385,3 @@ def day_steps(st: Array, m: Model, c: Scalars, day: Schedule, pump: Pump, keys: 
         acc[_X_SU, i], acc[_X_SP, i], acc[_X_GUT, i], acc[_X_SED, i] = x_su, x_sp, x_gut, x_sed
         previous[i] = prev
 
-
-def pack_state(state: CohortState) -> Array:
-    """The state block (`_STATE_ROWS`, n) `_day` steps in place, from a `CohortState`."""
-    n = state.tol_supra.shape[0]
-    ep = state.episodes
-    factor = np.ones(n) if state.coanalgesic_factor is None else state.coanalgesic_factor
-    st = np.empty((_STATE_ROWS, n))
-    st[_PK:_PK + N_COMPARTMENTS] = state.pk[0]
-    for row, values in ((_TOL_SU, state.tol_supra), (_TOL_SP, state.tol_spinal),
-                        (_EP_ON, ep.onset_min), (_EP_TTP, ep.time_to_peak_min),
-                        (_EP_DUR, ep.duration_min), (_EP_AMP, ep.amplitude_nrs),
-                        (_LAST_PRESS, state.last_press_min),
-                        (_LAST_RESCUE, state.last_rescue_min),
-                        (_PENDING, state.pending_rescue_mg), (_RELIEF, state.relief_start_min),
-                        (_FACTOR, factor)):
-        st[row] = values
-    return st
-
-
-def unpack_state(st: Array, before: CohortState, day: Schedule) -> CohortState:
-    """The `CohortState` after the day `_day` stepped `pack_state(before)` through (views of
-    the block's rows)."""
-    return CohortState(
-        t_min=float(day.end_min[-1]), step_index=before.step_index + day.hour.size,
-        pk=st[None, _PK:_PK + N_COMPARTMENTS], tol_supra=st[_TOL_SU], tol_spinal=st[_TOL_SP],
-        episodes=Episodes(st[_EP_ON], st[_EP_TTP], st[_EP_DUR], st[_EP_AMP]),
-        last_press_min=st[_LAST_PRESS], last_rescue_min=st[_LAST_RESCUE],
-        pending_rescue_mg=st[_PENDING], relief_start_min=st[_RELIEF],
-        coanalgesic_factor=before.coanalgesic_factor,
-    )

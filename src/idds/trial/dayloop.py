@@ -11,11 +11,11 @@ second, fast form of that loop (docs/design.md principle 8), about 1.5x faster f
 trial (`bench/bench_bound.py`); `tests/trial/test_dayloop.py` keeps the two equal: the same
 discrete events (onsets, presses and their outcomes, diary entries, respiratory events) and
 the continuous values to round-off (exp, log and pow are libm's scalar forms here, numpy's
-vectorised ones there; the 2.4 power is exact here, `kernel.power`'s refined estimate there).
+vectorised ones there; the 2.4 power is libm's pow here, `kernel.power`'s refined estimate there).
 
 It applies where the readable loop has nothing this one leaves out (`applies`): a
-morphine-only cohort on exact propagators and no scenario day (scheduled onsets, diaries or
-presses changed, an obstructed catheter). Everything else takes the readable loop.
+morphine-only cohort on exact propagators, in a trial without a scenario (a scenario's
+`DayEvents` are consulted every day, so a scenario trial takes the readable loop throughout).
 
 Random numbers are `physiology.streams`' counter-based ones (the same splitmix64 hash of the
 patient key and a salt per stream and step; normals by scipy's own `ndtri`, called through
@@ -31,6 +31,7 @@ from numpy.typing import NDArray
 
 from idds.physiology import Cohort, CohortState, kernel
 from idds.physiology.behaviour import diary_due
+from idds.physiology.pain import Episodes
 from idds.physiology.parameters import BEHAVIOUR, PAIN, PD, SYMPTOMS
 from idds.physiology.pk import N_COMPARTMENTS, Propagator
 from idds.physiology.streams import salt
@@ -38,14 +39,25 @@ from idds.pump.errors import Limit
 from idds.pump.twin import GIVEN, HOURS, MAX_BOLUSES_PER_DAY, PumpArrays, TwinProgram, code_of
 from idds.trial.daykernel import (
     ACC_FIELDS,
+    ROW_EP_AMP,
+    ROW_EP_DUR,
+    ROW_EP_ON,
+    ROW_EP_TTP,
+    ROW_FACTOR,
+    ROW_LAST_PRESS,
+    ROW_LAST_RESCUE,
+    ROW_PENDING,
+    ROW_PK,
+    ROW_RELIEF,
+    ROW_TOL_SP,
+    ROW_TOL_SU,
+    STATE_ROWS,
     STREAMS,
     Model,
-    Pump,
+    PumpBlock,
     Scalars,
     Schedule,
     day_steps,
-    pack_state,
-    unpack_state,
 )
 from idds.trial.history import DayAccumulator
 
@@ -150,23 +162,56 @@ def _schedule(state: CohortState, dt_min: float, oral_steps: frozenset[int]) -> 
 
 
 def _pump(pumps: PumpArrays | None, program: TwinProgram | None, duration_min: Array,
-          n: int) -> Pump:
+          n: int) -> PumpBlock:
     codes = np.array([GIVEN] + [code_of(limit) for limit in (
         Limit.CRITICAL_ALARM, Limit.BOLUS_IN_PROGRESS, Limit.DEMAND_DISABLED,
         Limit.LOCKOUT_ACTIVE, Limit.MAX_PER_24H_REACHED)], dtype=np.int64)
     if pumps is None or program is None:
         none, flat = np.zeros(0), np.zeros((0, MAX_BOLUSES_PER_DAY))
-        return Pump(np.zeros(0, dtype=bool), none, none, none, none, flat,
+        return PumpBlock(np.zeros(0, dtype=bool), none, none, none, none, flat,
                     np.zeros(0, dtype=np.int64), none, none, none, flat, none, none,
                     np.zeros(0, dtype=np.int64), none, codes)
     as_f = np.ascontiguousarray
-    return Pump(
+    return PumpBlock(
         pumps.implanted, pumps.concentration_mg_per_ml, pumps.reservoir_ml, pumps.estimate_ml,
         pumps.flow_factor, pumps.starts, pumps.slot, pumps.bolus_left_mg,
         pumps.bolus_rate_mg_per_min, as_f(program.basal_mg_per_day, dtype=np.float64),
         as_f(program.flex, dtype=np.float64), as_f(program.bolus_mg, dtype=np.float64),
         as_f(program.lockout_min, dtype=np.float64), as_f(program.max_per_24h, dtype=np.int64),
         as_f(np.broadcast_to(np.asarray(duration_min, dtype=np.float64), (n,))), codes)
+
+
+def pack_state(state: CohortState) -> Array:
+    """The state block (`STATE_ROWS`, n) `day_steps` steps in place, from a `CohortState`."""
+    n = state.tol_supra.shape[0]
+    ep = state.episodes
+    factor = np.ones(n) if state.coanalgesic_factor is None else state.coanalgesic_factor
+    st = np.empty((STATE_ROWS, n))
+    st[ROW_PK:ROW_PK + N_COMPARTMENTS] = state.pk[0]
+    for row, values in ((ROW_TOL_SU, state.tol_supra), (ROW_TOL_SP, state.tol_spinal),
+                        (ROW_EP_ON, ep.onset_min), (ROW_EP_TTP, ep.time_to_peak_min),
+                        (ROW_EP_DUR, ep.duration_min), (ROW_EP_AMP, ep.amplitude_nrs),
+                        (ROW_LAST_PRESS, state.last_press_min),
+                        (ROW_LAST_RESCUE, state.last_rescue_min),
+                        (ROW_PENDING, state.pending_rescue_mg),
+                        (ROW_RELIEF, state.relief_start_min),
+                        (ROW_FACTOR, factor)):
+        st[row] = values
+    return st
+
+
+def unpack_state(st: Array, before: CohortState, day: Schedule) -> CohortState:
+    """The `CohortState` after the day `day_steps` stepped `pack_state(before)` through
+    (views of the block's rows)."""
+    return CohortState(
+        t_min=float(day.end_min[-1]), step_index=before.step_index + day.hour.size,
+        pk=st[None, ROW_PK:ROW_PK + N_COMPARTMENTS], tol_supra=st[ROW_TOL_SU],
+        tol_spinal=st[ROW_TOL_SP],
+        episodes=Episodes(st[ROW_EP_ON], st[ROW_EP_TTP], st[ROW_EP_DUR], st[ROW_EP_AMP]),
+        last_press_min=st[ROW_LAST_PRESS], last_rescue_min=st[ROW_LAST_RESCUE],
+        pending_rescue_mg=st[ROW_PENDING], relief_start_min=st[ROW_RELIEF],
+        coanalgesic_factor=before.coanalgesic_factor,
+    )
 
 
 def simulate_day(state: CohortState, cohort: Cohort, dt_min: float, oral_steps: frozenset[int],

@@ -148,7 +148,9 @@ def compiled_steps(run: ArmState, dt: float, uses_pump: bool) -> tuple[Array, Ar
         run.acc, run.previous_event)
     run.state, run.previous_event = result.state, result.previous_event
     run.pain_by_hour_sum += result.pain_by_hour @ run.alive.astype(np.float64)
-    run.pain_by_hour_count += float(run.alive.sum()) * (DAY_MIN // dt // HOURS)
+    steps_by_hour = np.bincount((np.arange(int(DAY_MIN // dt)) * dt // 60).astype(np.intp),
+                                minlength=HOURS)
+    run.pain_by_hour_count += float(run.alive.sum()) * steps_by_hour
     run.presses_by_hour += result.presses_by_hour.sum(axis=1)
     run.refused_by_hour += result.refused_by_hour.sum(axis=1)
     return result.presses_by_hour, result.refused_by_hour

@@ -50,7 +50,7 @@ class TrialSettings:
     #: Scheduled breakthrough episodes and missing diaries (`idds.trial.scenario`), or None.
     scenario: Scenario | None = None
     #: Days the compiled loop can compute are run by it (`idds.trial.dayloop`); False: every
-    #: day by the readable loop (`_steps`), as the differential tests compare.
+    #: day by the readable loop (`daysteps.readable_steps`), as the differential tests compare.
     compiled: bool = True
 
     def __post_init__(self) -> None:
