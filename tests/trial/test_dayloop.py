@@ -26,6 +26,7 @@ from idds.trial import TrialConfig, TrialSettings, dayloop, run_trial
 from idds.trial.daysteps import ArmState, compiled_steps, readable_steps
 from idds.trial.engine import _new_run, run_in
 from idds.trial.pumping import program_pumps
+from idds.trial.scenario import DayEvents
 
 LIBRARY = load_library()
 #: Sums that count events: equal, not close.
@@ -170,7 +171,7 @@ def test_whole_trials_agree_compiled_and_readable() -> None:
 def test_scenario_days_and_other_drugs_take_the_readable_loop() -> None:
     cohort = sample_cohort(5, seed=1)
     assert dayloop.applies(cohort, 5.0, None)
-    assert not dayloop.applies(cohort, 5.0, object())  # a scenario changes the day
+    assert not dayloop.applies(cohort, 5.0, DayEvents(onsets={}))  # a scenario's day
     other = sample_cohort(5, seed=1, drugs=("morphine", "ziconotide"))
     assert not dayloop.applies(other, 5.0, None)
     result = run_trial(TrialConfig(patients=6, days=3, arms=("it-standard",), seed=2,

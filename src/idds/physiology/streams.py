@@ -18,11 +18,13 @@ from numpy.typing import NDArray
 from scipy.special import ndtri
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_M1 = np.uint64(0xBF58476D1CE4E5B9)
-_M2 = np.uint64(0x94D049BB133111EB)
+#: The splitmix64 finaliser's multipliers and shifts (`_mix`; public for the compiled day
+#: loop, `idds.trial.daykernel`, which hashes the same way).
+MIX_M1 = np.uint64(0xBF58476D1CE4E5B9)
+MIX_M2 = np.uint64(0x94D049BB133111EB)
 _STREAM_MULT = np.uint64(0xD1B54A32D192ED03)
 _MASK = 2**64 - 1
-_S11, _S27, _S30, _S31 = (np.uint64(s) for s in (11, 27, 30, 31))
+MIX_S11, MIX_S27, MIX_S30, MIX_S31 = (np.uint64(s) for s in (11, 27, 30, 31))
 
 
 class Stream(IntEnum):
@@ -53,11 +55,11 @@ def _mix(z: NDArray[np.uint64]) -> NDArray[np.uint64]:
 def _mix_inplace(z: NDArray[np.uint64]) -> NDArray[np.uint64]:
     """The splitmix64 finaliser applied to z in place (returns z)."""
     t = np.empty_like(z)
-    for shift, mult in ((_S30, _M1), (_S27, _M2)):
+    for shift, mult in ((MIX_S30, MIX_M1), (MIX_S27, MIX_M2)):
         np.right_shift(z, shift, out=t)
         z ^= t
         z *= mult
-    np.right_shift(z, _S31, out=t)
+    np.right_shift(z, MIX_S31, out=t)
     z ^= t
     return z
 
@@ -72,8 +74,8 @@ def patient_keys(seed: int, indices: NDArray[np.int64]) -> NDArray[np.uint64]:
 
 def _mix_int(z: int) -> int:
     """`_mix` of one 64-bit number, in Python integers (no array overhead)."""
-    z = ((z ^ (z >> 30)) * int(_M1)) & _MASK
-    z = ((z ^ (z >> 27)) * int(_M2)) & _MASK
+    z = ((z ^ (z >> 30)) * int(MIX_M1)) & _MASK
+    z = ((z ^ (z >> 27)) * int(MIX_M2)) & _MASK
     return z ^ (z >> 31)
 
 
@@ -93,7 +95,7 @@ def uniforms(keys: NDArray[np.uint64], streams: Sequence[int], counter: int) -> 
     salts = [salt(stream, counter) for stream in streams]
     # uint64 array arithmetic wraps silently (only numpy scalars warn on overflow)
     z = _mix_inplace(keys[None, :] ^ np.asarray(salts, dtype=np.uint64)[:, None])
-    z >>= _S11
+    z >>= MIX_S11
     out = z.astype(np.float64)
     out += 0.5
     out *= 1.0 / 2.0**53

@@ -18,7 +18,7 @@ from numba.extending import get_cython_function_address
 from numpy.typing import NDArray
 
 from idds.physiology.pk import N_COMPARTMENTS
-from idds.physiology.streams import Stream
+from idds.physiology.streams import MIX_M1, MIX_M2, MIX_S11, MIX_S27, MIX_S30, MIX_S31, Stream
 from idds.pump.twin import BOLUS_DONE_MG
 
 Array = NDArray[np.float64]
@@ -27,9 +27,6 @@ Array = NDArray[np.float64]
 llvm.add_symbol("idds_scipy_ndtri",
                 get_cython_function_address("scipy.special.cython_special", "ndtri"))
 _ndtri: Any = types.ExternalFunction("idds_scipy_ndtri", types.float64(types.float64))
-_M1 = np.uint64(0xBF58476D1CE4E5B9)
-_M2 = np.uint64(0x94D049BB133111EB)
-_S11, _S27, _S30, _S31 = (np.uint64(s) for s in (11, 27, 30, 31))
 
 #: Rows of the state block (patients on the second axis).
 ROW_PK, ROW_TOL_SU, ROW_TOL_SP = 0, 7, 8
@@ -124,7 +121,7 @@ class Schedule(NamedTuple):
 
 
 class PumpBlock(NamedTuple):
-    """`PumpArrays` and the `TwinProgram` in force (arrays changed in place), and the codes."""
+    """`PumpArrays` and the `TwinProgram` in force (arrays changed in place)."""
 
     implanted: NDArray[np.bool_]
     concentration: Array
@@ -141,17 +138,16 @@ class PumpBlock(NamedTuple):
     lockout_min: Array
     max_per_24h: NDArray[np.int64]
     duration_min: Array
-    codes: NDArray[np.int64]  # given, critical alarm, in progress, disabled, lockout, maximum
 
 
 @njit(cache=True)
 def _uniform(key: np.uint64, salt_: np.uint64) -> float:
     """`streams.uniform` of one key with a precomputed salt (`streams.salt`)."""
     z = key ^ salt_
-    z = (z ^ (z >> _S30)) * _M1
-    z = (z ^ (z >> _S27)) * _M2
-    z = z ^ (z >> _S31)
-    return (float(z >> _S11) + 0.5) * (1.0 / 2.0**53)
+    z = (z ^ (z >> MIX_S30)) * MIX_M1
+    z = (z ^ (z >> MIX_S27)) * MIX_M2
+    z = z ^ (z >> MIX_S31)
+    return (float(z >> MIX_S11) + 0.5) * (1.0 / 2.0**53)
 
 
 @njit(cache=True)
@@ -170,31 +166,29 @@ def _power(r: float, gamma: float) -> float:
 
 
 @njit(cache=True)
-def _decide(pump: PumpBlock, i: int, now: float) -> int:
-    """`twin.demand`'s outcome for a press on pump i at `now`; starts a given bolus."""
-    codes = pump.codes
-    if pump.reservoir_ml[i] <= 0.0:
-        return int(codes[1])
-    if pump.bolus_left_mg[i] > BOLUS_DONE_MG:
-        return int(codes[2])
+def _gives_bolus(pump: PumpBlock, i: int, now: float) -> bool:
+    """Whether pump i gives a bolus for a press at `now` (`twin.demand`'s rules: not from an
+    empty reservoir, nor while a bolus runs, nor without a patient bolus programmed, nor in the
+    lockout, nor at the rolling 24 h maximum); starts it if so. Which rule refuses is not
+    needed here: the day's sums count given and refused presses only."""
+    if pump.reservoir_ml[i] <= 0.0 or pump.bolus_left_mg[i] > BOLUS_DONE_MG:
+        return False
     maximum = pump.max_per_24h[i]
     if pump.bolus_mg[i] <= 0.0 or maximum <= 0:
-        return int(codes[3])
+        return False
     last, count = -np.inf, 0
     for b in range(pump.starts.shape[1]):
         start = pump.starts[i, b]
         last = max(last, start)
         if start > now - 1440.0 and start <= now:
             count += 1
-    if now < last + pump.lockout_min[i]:
-        return int(codes[4])
-    if count >= maximum:
-        return int(codes[5])
+    if now < last + pump.lockout_min[i] or count >= maximum:
+        return False
     pump.starts[i, pump.slot[i]] = now
     pump.slot[i] = (pump.slot[i] + 1) % pump.starts.shape[1]
     pump.bolus_left_mg[i] += pump.bolus_mg[i]
     pump.bolus_rate_mg_per_min[i] = pump.bolus_mg[i] / pump.duration_min[i]
-    return int(codes[0])
+    return True
 
 
 @njit(cache=True)
@@ -361,10 +355,9 @@ def day_steps(st: Array, m: Model, c: Scalars, day: Schedule, pump: PumpBlock,
             wd_max = max(wd_max, withdrawal)
             pain_h[hour, i] += pain
             if c.uses_pump and press and pump.implanted[i]:  # `twin.demand`
-                code = _decide(pump, i, t_new)
                 presses += 1.0
                 presses_h[hour, i] += 1.0
-                if code == pump.codes[0]:
+                if _gives_bolus(pump, i, t_new):
                     given += 1.0
                 else:
                     refused += 1.0

@@ -35,8 +35,7 @@ from idds.physiology.pain import Episodes
 from idds.physiology.parameters import BEHAVIOUR, PAIN, PD, SYMPTOMS
 from idds.physiology.pk import N_COMPARTMENTS, Propagator
 from idds.physiology.streams import salt
-from idds.pump.errors import Limit
-from idds.pump.twin import GIVEN, HOURS, MAX_BOLUSES_PER_DAY, PumpArrays, TwinProgram, code_of
+from idds.pump.twin import HOURS, MAX_BOLUSES_PER_DAY, PumpArrays, TwinProgram
 from idds.trial.daykernel import (
     ACC_FIELDS,
     ROW_EP_AMP,
@@ -60,8 +59,10 @@ from idds.trial.daykernel import (
     day_steps,
 )
 from idds.trial.history import DayAccumulator
+from idds.trial.scenario import DayEvents
 
 Array = NDArray[np.float64]
+
 
 @dataclass(frozen=True)
 class DayResult:
@@ -76,7 +77,7 @@ class DayResult:
     pain_by_hour: Array
 
 
-def applies(cohort: Cohort, dt_min: float, scenario_day: object | None) -> bool:
+def applies(cohort: Cohort, dt_min: float, scenario_day: DayEvents | None) -> bool:
     """Whether this loop computes the day `engine` would: a morphine-only cohort on exact
     propagators, with no scenario changing the day."""
     return (scenario_day is None and cohort.drugs == ("morphine",)
@@ -163,14 +164,11 @@ def _schedule(state: CohortState, dt_min: float, oral_steps: frozenset[int]) -> 
 
 def _pump(pumps: PumpArrays | None, program: TwinProgram | None, duration_min: Array,
           n: int) -> PumpBlock:
-    codes = np.array([GIVEN] + [code_of(limit) for limit in (
-        Limit.CRITICAL_ALARM, Limit.BOLUS_IN_PROGRESS, Limit.DEMAND_DISABLED,
-        Limit.LOCKOUT_ACTIVE, Limit.MAX_PER_24H_REACHED)], dtype=np.int64)
     if pumps is None or program is None:
         none, flat = np.zeros(0), np.zeros((0, MAX_BOLUSES_PER_DAY))
         return PumpBlock(np.zeros(0, dtype=bool), none, none, none, none, flat,
-                    np.zeros(0, dtype=np.int64), none, none, none, flat, none, none,
-                    np.zeros(0, dtype=np.int64), none, codes)
+                         np.zeros(0, dtype=np.int64), none, none, none, flat, none, none,
+                         np.zeros(0, dtype=np.int64), none)
     as_f = np.ascontiguousarray
     return PumpBlock(
         pumps.implanted, pumps.concentration_mg_per_ml, pumps.reservoir_ml, pumps.estimate_ml,
@@ -178,7 +176,7 @@ def _pump(pumps: PumpArrays | None, program: TwinProgram | None, duration_min: A
         pumps.bolus_rate_mg_per_min, as_f(program.basal_mg_per_day, dtype=np.float64),
         as_f(program.flex, dtype=np.float64), as_f(program.bolus_mg, dtype=np.float64),
         as_f(program.lockout_min, dtype=np.float64), as_f(program.max_per_24h, dtype=np.int64),
-        as_f(np.broadcast_to(np.asarray(duration_min, dtype=np.float64), (n,))), codes)
+        as_f(np.broadcast_to(np.asarray(duration_min, dtype=np.float64), (n,))))
 
 
 def pack_state(state: CohortState) -> Array:

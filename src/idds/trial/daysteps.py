@@ -154,3 +154,12 @@ def compiled_steps(run: ArmState, dt: float, uses_pump: bool) -> tuple[Array, Ar
     run.presses_by_hour += result.presses_by_hour.sum(axis=1)
     run.refused_by_hour += result.refused_by_hour.sum(axis=1)
     return result.presses_by_hour, result.refused_by_hour
+
+
+def day_of_steps(run: ArmState, dt: float, uses_pump: bool, events: DayEvents | None,
+                 compiled: bool) -> tuple[Array, Array]:
+    """The day's steps by the compiled loop where it applies (and `compiled`), else by the
+    readable one; presses and refused presses per hour and patient (24, n)."""
+    if compiled and dayloop.applies(run.cohort, dt, events):
+        return compiled_steps(run, dt, uses_pump)
+    return readable_steps(run, dt, uses_pump, events)

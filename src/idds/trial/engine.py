@@ -27,11 +27,10 @@ from idds.physiology import symptoms as sx
 from idds.physiology.exposure import site_exposure
 from idds.physiology.symptoms import Care, SymptomState
 from idds.pump.twin import PumpArrays
-from idds.trial import dayloop
 from idds.trial.arms import Arm, ArmContext, Reason
 from idds.trial.calibration import Calibration
 from idds.trial.care import SupportiveCare
-from idds.trial.daysteps import DAY_MIN, ArmState, compiled_steps, readable_steps
+from idds.trial.daysteps import DAY_MIN, ArmState, day_of_steps
 from idds.trial.history import DayAccumulator, History, grade_day, observe
 from idds.trial.intake import Selection
 from idds.trial.pump_draws import systematic_errors
@@ -143,11 +142,8 @@ def _step_day(run: ArmState, settings: TrialSettings, uses_pump: bool) -> dict[s
     """Simulate one day for one arm; return the closed day row."""
     day = run.history.filled + 1  # the trial day being simulated, 1-based
     events = _scenario_day(settings, day, run.cohort)
-    if settings.compiled and dayloop.applies(run.cohort, settings.dt_min, events):
-        presses_by_hour, refused_by_hour = compiled_steps(run, settings.dt_min, uses_pump)
-    else:
-        presses_by_hour, refused_by_hour = readable_steps(run, settings.dt_min, uses_pump,
-                                                          events)
+    presses_by_hour, refused_by_hour = day_of_steps(run, settings.dt_min, uses_pump, events,
+                                                    settings.compiled)
     row, means = run.acc.close()
     row["it_programmed_mg_per_day"] = run.therapy.it_mg_per_day.copy()
     row["oral_programmed_mg_per_day"] = run.therapy.oral_mg_per_day.copy()
