@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from idds.control import sideeffects
 from idds.control.bounds import ClinicianBounds
 from idds.control.daily import DailyState, recover
-from idds.control.intelligent import IntelligentController
+from idds.control.intelligent import CANDIDATES_MG, IntelligentController
 from idds.control.loop import closed_loop_step, start_loop
 from idds.control.sideeffects import (
     LIMITING_BURDEN,
@@ -187,11 +187,28 @@ def test_expected_utility_prices_in_the_side_effects_a_dose_brings() -> None:
         _, state = ctl.recommend(state, dataclasses.replace(obs, day=day), cur)
     side = SideEffectEstimate(np.array([[0.0, 0.0, 0.5], [0.0, 0.8, 0.5]]),
                               np.tile(np.diag([0.01, 1e-4, 0.01]), (2, 1, 1)))
-    targets = ctl.target_dose(dataclasses.replace(state, side_effects=side), cur)
+    targets = ctl.target_dose(dataclasses.replace(state, side_effects=side), cur, np.zeros(2))
     assert targets.best[1] < targets.best[0]
     mu, _ = sideeffects.predictive(side.rows(1, 2), MODEL, targets.best[1:], np.zeros(1),
                                    ctl.horizon_days)
     assert mu[0] < LIMITING_BURDEN  # it stops short of a moderate side effect
+
+
+def test_the_dose_the_estimate_points_to_counts_the_boluses_the_patient_takes() -> None:
+    """The estimate learns from basal + boluses + oral: a patient who takes 3 mg/day by bolus
+    is pointed to a basal about 3 mg/day lower than the same estimate without boluses, so
+    the whole daily dose it aims at is the same (within the candidate grid's spacing)."""
+    ctl = IntelligentController()
+    cur = therapy(n=1, it_mg=3.0)
+    state = ctl.initial(cur)
+    obs = observations(n=1, day=12, window_days=1, diary_mean_nrs=5.5, diary_entries=3)
+    for day in range(12, 30):
+        _, state = ctl.recommend(state, dataclasses.replace(obs, day=day), cur)
+    without = ctl.target_dose(state, cur, np.zeros(1)).best[0]
+    with_boluses = ctl.target_dose(state, cur, np.full(1, 3.0)).best[0]
+    spacing = float(CANDIDATES_MG[1] / CANDIDATES_MG[0])
+    assert 4.0 < without < 30.0  # not at an end of the grid
+    assert without / spacing**2 <= with_boluses + 3.0 <= without * spacing**2
 
 
 def test_an_assessment_of_grades_reads_as_the_rating_of_its_worst_dose_limiting_grade() -> None:

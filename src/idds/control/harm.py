@@ -54,11 +54,18 @@ def boluses_taken(obs: Observations, current: Prescription, plan: Prescription) 
     return out
 
 
+def bolus_dose(obs: Observations, current: Prescription, plan: Prescription) -> Array:
+    """Intrathecal drug the patient is expected to take by bolus under `plan` (n,), mg/day:
+    boluses taken (`boluses_taken`) x the plan's bolus dose."""
+    out: Array = boluses_taken(obs, current, plan) * plan.bolus_mg
+    return out
+
+
 def plan_dose(obs: Observations, current: Prescription, plan: Prescription,
               oral_per_it_mg: float) -> Array:
     """The IT-equivalent daily dose of `plan` (n,), mg/day: basal + boluses taken x bolus dose
     + oral morphine / `oral_per_it_mg`."""
-    out: Array = (plan.it_mg_per_day + boluses_taken(obs, current, plan) * plan.bolus_mg
+    out: Array = (plan.it_mg_per_day + bolus_dose(obs, current, plan)
                   + plan.oral_mg_per_day / oral_per_it_mg)
     return out
 

@@ -11,7 +11,8 @@ Each evening it
    with the intrathecal and the oral dose from the reported burden (side-effect sensitivity,
    `idds.control.sideeffects`);
 3. scores each candidate daily dose by its expected utility per day `horizon_days` ahead (the
-   next possible increase after the monitoring window), over the posteriors: the expected
+   next possible increase after the monitoring window), over the posteriors, at the dose they
+   learn from (candidate basal + the boluses taken, `harm.bolus_dose`, + oral): the expected
    share of waking time with pain at or below target on a day no side effect limits (the
    trials' time in target: the pain estimate's share times the probability that the
    side-effect burden stays below moderate at that dose), plus
@@ -61,7 +62,7 @@ from idds.control.breathing import BreathingEstimate, BreathingModel
 from idds.control.daily import DailyState, recover
 from idds.control.estimator import ResponseEstimate, ResponseModel
 from idds.control.flex import FlexShaper
-from idds.control.harm import boluses_taken, hold_predicted_worse, plan_dose
+from idds.control.harm import bolus_dose, hold_predicted_worse, plan_dose
 from idds.control.observations import Observations
 from idds.control.prescription import Prescription
 from idds.control.reasons import Reason
@@ -248,60 +249,68 @@ class IntelligentController:
             out[a:a + UTILITY_ROWS] = np.matmul(by_k, part.weights[:, :, None])[..., 0]
         return out
 
-    def step_gain(self, state: IntelligentState, therapy: Prescription, step_mg: Array
-                  ) -> Array:
+    def step_gain(self, state: IntelligentState, therapy: Prescription, step_mg: Array,
+                  bolus_mg_per_day: Array) -> Array:
         """Per grid point k (n, K): utility at the daily dose `step_mg` (n,) mg/day IT minus
-        utility at the current dose, less the drug cost of the change."""
-        oral_eq = therapy.oral_mg_per_day / self.oral_per_it_mg
+        utility at the current dose (both with the boluses), less the change's drug cost."""
         it_doses = np.stack([therapy.it_mg_per_day, step_mg], axis=1)
-        u = self.utility_by_point(state.response, it_doses + oral_eq[:, None],
-                                  self.tolerable(state, therapy, it_doses))
+        whole = self.whole_dose(therapy, it_doses, bolus_mg_per_day)
+        u = self.utility_by_point(state.response, whole,
+                                  self.tolerable(state, therapy, it_doses, bolus_mg_per_day))
         gain: Array = (u[:, 1, :] - u[:, 0, :]
                        - (self.drug_cost_per_mg * (step_mg - therapy.it_mg_per_day))[:, None])
         return gain
 
-    def worth_trying(self, state: IntelligentState, therapy: Prescription, step_mg: Array
-                     ) -> NDArray[np.bool_]:
+    def worth_trying(self, state: IntelligentState, therapy: Prescription, step_mg: Array,
+                     bolus_mg_per_day: Array) -> NDArray[np.bool_]:
         """Whether a step up to `step_mg` (n,) mg/day IT is worth a trial in a patient above
         target: the step is reversible, so a patient in whom it helps keeps the gain for
         `keep_days` while one in whom it does not pays for it for `trial_days`. Try when
         keep_days x E[max(gain, 0)] > trial_days x E[max(-gain, 0)] (`step_gain`)."""
-        gain = self.step_gain(state, therapy, step_mg)
+        gain = self.step_gain(state, therapy, step_mg, bolus_mg_per_day)
         w = state.response.weights
         up = np.sum(w * np.maximum(gain, 0.0), axis=1)
         down = np.sum(w * np.maximum(-gain, 0.0), axis=1)
         out: NDArray[np.bool_] = self.keep_days * up > self.trial_days * down
         return out
 
-    def surely_better(self, state: IntelligentState, therapy: Prescription, step_mg: Array
-                      ) -> NDArray[np.bool_]:
+    def surely_better(self, state: IntelligentState, therapy: Prescription, step_mg: Array,
+                      bolus_mg_per_day: Array) -> NDArray[np.bool_]:
         """Whether a step up to `step_mg` (n,) is better with probability `confidence_down`
         (`step_gain` > 0): a dose the diary shows at target is raised only when the estimate
         is sure it buys more time in target than the drug costs."""
-        gain = self.step_gain(state, therapy, step_mg)
+        gain = self.step_gain(state, therapy, step_mg, bolus_mg_per_day)
         out: NDArray[np.bool_] = (np.sum(state.response.weights * (gain > 0), axis=1)
                                   >= self.confidence_down)
         return out
 
-    def tolerable(self, state: IntelligentState, therapy: Prescription, it_doses: Array
-                  ) -> Array:
-        """P(no limiting side effect) `horizon_days` ahead at each candidate daily dose (n, m)
-        mg/day IT, with tomorrow's oral morphine (`therapy`)."""
-        return sideeffects.tolerable(state.side_effects, self.side_effect_model, it_doses,
+    def whole_dose(self, therapy: Prescription, it_doses: Array, bolus_mg_per_day: Array
+                   ) -> Array:
+        """The whole IT-equivalent dose (`harm.plan_dose`) at each candidate basal (n, m)."""
+        out: Array = (it_doses + bolus_mg_per_day[:, None]
+                      + (therapy.oral_mg_per_day / self.oral_per_it_mg)[:, None])
+        return out
+
+    def tolerable(self, state: IntelligentState, therapy: Prescription, it_doses: Array,
+                  bolus_mg_per_day: Array) -> Array:
+        """P(no limiting side effect) `horizon_days` ahead at each candidate basal dose (n, m)
+        mg/day IT, with the patient's boluses (n,) mg/day IT and tomorrow's oral."""
+        return sideeffects.tolerable(state.side_effects, self.side_effect_model,
+                                     it_doses + bolus_mg_per_day[:, None],
                                      therapy.oral_mg_per_day[:, None], self.horizon_days)
 
-    def target_dose(self, state: IntelligentState, therapy: Prescription) -> DoseTargets:
-        """The doses this patient's estimate points to (mg/day IT, see `DoseTargets`).
-        Tomorrow's oral (in `therapy`) counts toward the dose."""
-        n = therapy.n
-        oral_eq = therapy.oral_mg_per_day / self.oral_per_it_mg
-        it_doses = np.tile(CANDIDATES_MG, (n, 1))
-        doses = it_doses + oral_eq[:, None]
+    def target_dose(self, state: IntelligentState, therapy: Prescription,
+                    bolus_mg_per_day: Array) -> DoseTargets:
+        """The basal doses this patient's estimate points to (mg/day IT, see `DoseTargets`),
+        each scored with tomorrow's oral and the patient's boluses (n,) mg/day IT."""
+        it_doses = np.tile(CANDIDATES_MG, (therapy.n, 1))
+        doses = self.whole_dose(therapy, it_doses, bolus_mg_per_day)
         cap = breathing.dose_cap(state.breathing, self.breathing_floor_per_min,
                                  self.breathing_z)
         allowed = it_doses <= np.maximum(cap, CANDIDATES_MG[0])[:, None]
         picks = []
-        before_cost = self.utility(state, doses, self.tolerable(state, therapy, it_doses))
+        before_cost = self.utility(state, doses, self.tolerable(state, therapy, it_doses,
+                                                                bolus_mg_per_day))
         for cost in (self.drug_cost_per_mg, 0.5 * self.drug_cost_per_mg):
             u = np.where(allowed, before_cost - cost * it_doses, -np.inf)
             picks.append(np.maximum(CANDIDATES_MG[np.argmax(u, axis=1)], self.min_daily_mg))
@@ -311,7 +320,8 @@ class IntelligentController:
                   ) -> tuple[Recommendation, IntelligentState]:
         state = self.learn(state, obs, therapy)
         cur = therapy.it_mg_per_day
-        t = self.target_dose(state, therapy)
+        boluses = bolus_dose(obs, therapy, therapy)
+        t = self.target_dose(state, therapy, boluses)
         nrs = obs.diary_mean_nrs
         no_data = np.isnan(nrs)
         unsafe = must_reduce(obs, self.sedation_reduce_poss, self.slow_breathing_per_min,
@@ -324,9 +334,9 @@ class IntelligentController:
         capped = t.breathing_cap < cur * (1 - self.deadband)
         down = t.keep < cur * (1 - self.deadband)
         wants_up = np.where(
-            above, better | (room & ~down & self.worth_trying(state, therapy, step)),
+            above, better | (room & ~down & self.worth_trying(state, therapy, step, boluses)),
             better & (obs.presses_per_day >= self.presses_for_more)
-            & self.surely_better(state, therapy, np.minimum(t.best, step)))
+            & self.surely_better(state, therapy, np.minimum(t.best, step), boluses))
         calm = obs.side_effect_burden < self.burden_hold
         reasons = np.select(
             [unsafe, no_data, capped, wants_up & calm & above, wants_up & calm, wants_up, down,
@@ -376,7 +386,7 @@ class IntelligentController:
         """What the estimate predicts `horizon_days` ahead for `plan` (with the boluses the
         patient is expected to take on it), for each patient (`idds.control.beliefs`), for a
         day's diary mean of as many entries as the patient's days in the window had."""
-        it_mg = plan.it_mg_per_day + boluses_taken(obs, current, plan) * plan.bolus_mg
+        it_mg = plan.it_mg_per_day + bolus_dose(obs, current, plan)
         dose = PlanDoses(plan_dose(obs, current, plan, self.oral_per_it_mg), it_mg,
                          plan.oral_mg_per_day)
         entries = obs.diary_entries / max(obs.window_days, 1)
@@ -393,7 +403,7 @@ class IntelligentController:
         """Per patient: beliefs, best dose and forecasts at `current` and `proposed` (state:
         the one `recommend` returned, which has learned today)."""
         beliefs = self.beliefs(state)
-        best = self.target_dose(state, proposed).best
+        best = self.target_dose(state, proposed, bolus_dose(obs, current, current)).best
         now = self.forecast(state, obs, current, current, self.horizon_days)
         then = self.forecast(state, obs, current, proposed, self.horizon_days)
         return [Explanation(beliefs[i], float(best[i]), now.one(i), then.one(i),
