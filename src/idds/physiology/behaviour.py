@@ -12,6 +12,7 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
+from idds.physiology import backend
 from idds.physiology.parameters import BEHAVIOUR
 from idds.physiology.streams import Stream, normal
 
@@ -35,7 +36,8 @@ def diary_entry(pain_nrs: Array, keys: NDArray[np.uint64], counter: int,
     The same keys and counter give the same standard normal draw whatever the SD."""
     sd = BEHAVIOUR.diary_noise_sd_nrs if noise_sd_nrs is None else noise_sd_nrs
     noisy = pain_nrs + sd * normal(keys, Stream.DIARY, counter)
-    out: Array = np.clip(np.round(noisy), 0.0, 10.0)
+    xp = backend.of(noisy)
+    out: Array = xp.clip(xp.round(noisy), 0.0, 10.0)
     return out
 
 

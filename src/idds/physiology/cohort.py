@@ -140,6 +140,11 @@ class Cohort:
             self._cache[key] = tuple(propagator(pk, key) for pk in self.pk)
         return cast(tuple[Propagator, ...], self._cache[key])
 
+    def use_propagators(self, dt_min: float, propagators: tuple[Propagator, ...]) -> None:
+        """Use these maps for steps of dt_min (the cohort's own, e.g. copied onto another
+        array backend: `idds.physiology.model.on_backend`)."""
+        self._cache[float(dt_min)] = propagators
+
     def cached(
         self, name: str, dt_min: float, build: Callable[[], T], valid: Callable[[T], bool]
     ) -> T:

@@ -14,13 +14,15 @@ Order within a step (t -> t + dt):
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from idds.physiology import behaviour, kernel, pain
+from idds.physiology import backend, behaviour, kernel, pain
 from idds.physiology.cohort import Cohort, steady_state_states
 from idds.physiology.errors import PhysiologyError
 from idds.physiology.exposure import site_exposure
@@ -139,18 +141,31 @@ def initial_state(
     )
 
 
+def on_backend(cohort: Cohort, state: CohortState, dt_min: float, xp: Any
+               ) -> tuple[Cohort, CohortState]:
+    """The cohort and state copied onto the array backend `xp`
+    (`idds.physiology.backend.namespace`), with the cohort's propagators for steps of
+    `dt_min` computed here first (scipy's expm) and moved with it: `reference_step` on them
+    runs on that backend."""
+    moved = backend.to_backend(cohort, xp)
+    moved.use_propagators(dt_min, backend.to_backend(cohort.propagators(dt_min), xp))
+    return moved, backend.to_backend(state, xp)
+
+
 def _amounts(cohort: Cohort, deliveries: Sequence[Delivery]) -> Iterator[tuple[int, int, Array]]:
     """Each delivered amount as (drug index, route: gut, plasma, lumbar CSF, mg: a scalar array
     or shape (n,)); refuses another shape, and negative, infinite or NaN amounts."""
     n = cohort.n
+    xp = backend.of(cohort.keys)
     for dl in deliveries:
         d = cohort.drug_index(dl.drug)
         for r, amount in enumerate((dl.gut_mg, dl.plasma_mg, dl.csf_mg)):
-            a = np.asarray(amount, dtype=np.float64)
+            a = xp.asarray(amount, dtype=xp.float64)
             if a.ndim > 1 or (a.ndim == 1 and a.shape[0] != n):
                 raise PhysiologyError(f"delivery of {dl.drug} must be a scalar or shape ({n},)")
             if a.size:
-                lo, hi = (float(a), float(a)) if a.ndim == 0 else (a.min(), a.max())
+                lo, hi = ((float(a), float(a)) if a.ndim == 0
+                          else (float(xp.min(a)), float(xp.max(a))))
                 if not (lo >= 0.0 and hi < np.inf):  # also refuses NaN
                     raise PhysiologyError(f"delivery of {dl.drug} must be finite and >= 0 mg")
             yield d, r, a
@@ -158,10 +173,13 @@ def _amounts(cohort: Cohort, deliveries: Sequence[Delivery]) -> Iterator[tuple[i
 
 def _inputs(cohort: Cohort, deliveries: Sequence[Delivery], rescue_mg: Array) -> Array:
     """Delivered mg per drug and route, shape (n_drugs, 3, n); refuses negative amounts."""
-    out = np.zeros((len(cohort.drugs), N_INPUTS, cohort.n))
+    xp = backend.of(rescue_mg)
+    zero = xp.zeros(cohort.n, dtype=xp.float64)
+    rows = [[zero] * N_INPUTS for _ in cohort.drugs]
     for d, r, a in _amounts(cohort, deliveries):
-        out[d, r] += a
-    out[0, 0] += rescue_mg  # morphine is always drug 0; rescue is oral
+        rows[d][r] = rows[d][r] + a
+    rows[0][0] = rows[0][0] + rescue_mg  # morphine is always drug 0; rescue is oral
+    out: Array = xp.stack([xp.stack(routes) for routes in rows])
     return out
 
 
@@ -169,12 +187,13 @@ def reference_step(
     state: CohortState, cohort: Cohort, deliveries: Sequence[Delivery], dt_min: float
 ) -> tuple[CohortState, StepOutputs]:
     """The readable form of `step` (same model, same results to round-off), composed of the
-    per-topic modules; `tests/physiology/test_physiology_kernel.py` keeps the two equal."""
+    per-topic modules; `tests/physiology/test_physiology_kernel.py` keeps the two equal.
+    It runs on the array backend of its arrays (`on_backend`, `idds.physiology.backend`)."""
+    xp = backend.of(state.pk)
     props = cohort.propagators(dt_min)
     delivered = _inputs(cohort, deliveries, state.pending_rescue_mg)
-    pk_new = np.empty_like(state.pk)
-    for d, prop in enumerate(props):
-        pk_new[d] = advance(state.pk[d], prop, delivered[d])
+    pk_new = xp.stack([advance(state.pk[d, ...], prop, delivered[d, ...])
+                       for d, prop in enumerate(props)])
     counter = state.step_index
 
     drugs = cohort.drug_params
@@ -185,8 +204,8 @@ def reference_step(
     eff = effects(exp, cohort.sensitivity, tol_supra, tol_spinal, occ_supra)
 
     episodes, onset = pain.advance_episodes(state.episodes, cohort, state.t_min, dt_min, counter)
-    plasma = np.stack([plasma_ng_per_ml(pk_new[d], pk) for d, pk in enumerate(cohort.pk)])
-    csf = np.stack([csf_ng_per_ml(pk_new[d], pk) for d, pk in enumerate(cohort.pk)])
+    plasma = xp.stack([plasma_ng_per_ml(pk_new[d, ...], pk) for d, pk in enumerate(cohort.pk)])
+    csf = xp.stack([csf_ng_per_ml(pk_new[d, ...], pk) for d, pk in enumerate(cohort.pk)])
     return _finish(state, cohort, dt_min, pk_new, (tol_supra, tol_spinal), episodes, onset,
                    (plasma, csf, exp, eff))
 
@@ -279,6 +298,7 @@ def _finish(
     """The part of a step both forms share: perceived pain, behaviour (remote press, oral
     rescue, diary) and the new state and outputs at t + dt."""
     plasma, csf, exp, eff = exposure
+    xp = backend.of(pk_new)
     t_new = state.t_min + dt_min
     bg = pain.background_drive(cohort.pain, t_new, state.relief_start_min,
                                state.coanalgesic_factor)
@@ -288,7 +308,7 @@ def _finish(
     press = behaviour.wants_bolus(
         perceived, cohort.press_threshold_nrs, state.last_press_min, t_new
     )
-    if cohort.oral_rescue_mg.any():
+    if bool(xp.any(cohort.oral_rescue_mg)):
         rescue = behaviour.takes_rescue(
             perceived,
             cohort.press_threshold_nrs,
@@ -297,15 +317,15 @@ def _finish(
             state.last_rescue_min,
             t_new,
         )
-        rescue_mg = np.where(rescue, cohort.oral_rescue_mg, 0.0)
-        last_rescue = np.where(rescue, t_new, state.last_rescue_min)
+        rescue_mg = xp.where(rescue, cohort.oral_rescue_mg, 0.0)
+        last_rescue = xp.where(rescue, t_new, state.last_rescue_min)
     else:  # nobody has oral rescue: nothing to decide
-        rescue_mg = np.zeros(cohort.n)
+        rescue_mg = xp.zeros(cohort.n, dtype=xp.float64)
         last_rescue = state.last_rescue_min
     if behaviour.diary_due(state.t_min, dt_min):
         diary = behaviour.diary_entry(perceived, cohort.keys, state.step_index)
     else:
-        diary = np.full(cohort.n, np.nan)
+        diary = xp.full(cohort.n, math.nan, dtype=xp.float64)
 
     new_state = CohortState(
         t_min=t_new,
@@ -314,7 +334,7 @@ def _finish(
         tol_supra=tol[0],
         tol_spinal=tol[1],
         episodes=episodes,
-        last_press_min=np.where(press, t_new, state.last_press_min),
+        last_press_min=xp.where(press, t_new, state.last_press_min),
         last_rescue_min=last_rescue,
         pending_rescue_mg=rescue_mg,
         relief_start_min=state.relief_start_min,

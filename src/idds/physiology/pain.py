@@ -1,5 +1,6 @@
 """The pain process: background cancer pain with progression, breakthrough episodes,
-radiotherapy relief. Pure functions over patient arrays; randomness from counter streams.
+radiotherapy relief. Pure functions over patient arrays (the step's on any array backend,
+`idds.physiology.backend`); randomness from counter streams.
 
 Pain "drive" is the nociceptive input on the NRS scale before analgesia (it may exceed 10 in
 patients whose current therapy holds them at NRS 7-8). Perceived NRS = clip(drive x (1 -
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from idds.physiology import backend
 from idds.physiology.cohort import Cohort, PainTraits
 from idds.physiology.parameters import PAIN
 from idds.physiology.streams import Stream, normal, normals, uniform
@@ -57,14 +59,15 @@ def background_drive(traits: PainTraits, t_min: float, relief_start_min: Array,
     None: 1); radiotherapy responders lose `radiotherapy_relief_fraction` of it over one week
     from their response time (relief_start_min, +inf for none).
     """
+    xp = backend.of(relief_start_min)
     drive = traits.progression_nrs_per_day * (t_min / _MIN_PER_DAY)
     drive += traits.drive0_nrs
     if factor is not None:
         drive *= factor
-    if relief_start_min.size == 0 or relief_start_min.min() >= t_min:
+    if relief_start_min.size == 0 or float(xp.min(relief_start_min)) >= t_min:
         return drive  # no relief yet for anyone: the factor below is exactly 1
     since = t_min - relief_start_min
-    ramp = np.clip(since / (7.0 * _MIN_PER_DAY), 0.0, 1.0)
+    ramp = xp.clip(since / (7.0 * _MIN_PER_DAY), 0.0, 1.0)
     out: Array = drive * (1.0 - PAIN.radiotherapy_relief_fraction * ramp)
     return out
 
@@ -72,13 +75,14 @@ def background_drive(traits: PainTraits, t_min: float, relief_start_min: Array,
 def onset_rate_per_min(traits: PainTraits, time_of_day_min: float) -> Array:
     """Breakthrough onset rate per minute at a time of day (min after midnight)."""
     daily = traits.breakthrough_per_day
+    xp = backend.of(daily)
     h = PAIN.activity_half_width_min
-    incident = np.zeros(daily.shape)
+    incident = xp.zeros(daily.shape, dtype=xp.float64)
     for k in range(traits.activity_times_min.shape[0]):
-        d = np.abs(traits.activity_times_min[k] - time_of_day_min)
-        d = np.minimum(d, _MIN_PER_DAY - d) * (1.0 / h)
-        u = 1.0 - np.minimum(d * d, 1.0)
-        incident += traits.activity_weights[k] * (u * u)
+        d = xp.abs(traits.activity_times_min[k, ...] - time_of_day_min)
+        d = xp.minimum(d, _MIN_PER_DAY - d) * (1.0 / h)
+        u = 1.0 - xp.minimum(d * d, 1.0)
+        incident += traits.activity_weights[k, ...] * (u * u)
     incident *= 15.0 / (16.0 * h)
     out: Array = daily * (
         traits.incident_fraction * incident + (1.0 - traits.incident_fraction) / _MIN_PER_DAY
@@ -88,14 +92,12 @@ def onset_rate_per_min(traits: PainTraits, time_of_day_min: float) -> Array:
 
 def episode_increment(ep: Episodes, t_min: float) -> Array:
     """Added pain drive (NRS points) of the current episode at t_min; 0 outside an episode."""
+    xp = backend.of(ep.onset_min)
     s = t_min - ep.onset_min
-    fall = ep.duration_min - s
-    fall /= ep.duration_min - ep.time_to_peak_min
-    np.divide(s, ep.time_to_peak_min, out=s)  # rise
-    np.minimum(s, fall, out=s)
-    np.clip(s, 0.0, 1.0, out=s)
-    s *= ep.amplitude_nrs
-    return s
+    fall = (ep.duration_min - s) / (ep.duration_min - ep.time_to_peak_min)
+    rise = s / ep.time_to_peak_min
+    out: Array = xp.clip(xp.minimum(rise, fall), 0.0, 1.0) * ep.amplitude_nrs
+    return out
 
 
 def advance_episodes(
@@ -115,28 +117,44 @@ def advance_episodes(
 def start_episodes(
     ep: Episodes, cohort: Cohort, t_min: float, onset: NDArray[np.bool_], counter: int
 ) -> Episodes:
-    """Episodes with new ones starting at t_min for the patients in onset (ep if none)."""
-    if not onset.any():
+    """Episodes with new ones starting at t_min for the patients in onset (ep if none).
+    On numpy only the patients with an onset are drawn (about 1 in 70 a step); on another
+    array backend every patient is, and the onsets are selected (the same numbers: each
+    patient's draws depend on its key and the counter only)."""
+    xp = backend.of(onset)
+    if not bool(xp.any(onset)):
         return ep
     traits = cohort.pain
+    if xp is not np:
+        drawn = _episode_draws(traits.time_to_peak_min, traits.duration_min,
+                               traits.amplitude_nrs, cohort.keys, counter)
+        old = (ep.time_to_peak_min, ep.duration_min, ep.amplitude_nrs)
+        return Episodes(xp.where(onset, t_min, ep.onset_min),
+                        *(xp.where(onset, d, o) for d, o in zip(drawn, old, strict=True)))
     idx = np.flatnonzero(onset)
-    z = normals(cohort.keys[idx], (Stream.TIME_TO_PEAK, Stream.DURATION, Stream.AMPLITUDE), counter)
-    ttp = traits.time_to_peak_min[idx] * np.exp(0.5 * z[0] * 0.7)
-    ttp = np.minimum(np.maximum(ttp, 2.0), 15.0)  # np.clip, without its overhead
-    dur = traits.duration_min[idx] * np.exp(0.2 * z[1])
-    dur = np.minimum(np.maximum(dur, np.maximum(ttp + 5.0, 20.0)), 120.0)
-    amp = traits.amplitude_nrs[idx] * np.exp(0.25 * z[2])
     new = np.stack((ep.onset_min, ep.time_to_peak_min, ep.duration_min, ep.amplitude_nrs))
     new[0, idx] = t_min
-    new[1, idx] = ttp
-    new[2, idx] = dur
-    new[3, idx] = amp
+    new[1:, idx] = _episode_draws(traits.time_to_peak_min[idx], traits.duration_min[idx],
+                                  traits.amplitude_nrs[idx], cohort.keys[idx], counter)
     return Episodes(*new)
+
+
+def _episode_draws(time_to_peak_min: Array, duration_min: Array, amplitude_nrs: Array,
+                   keys: NDArray[np.uint64], counter: int) -> tuple[Array, Array, Array]:
+    """A new episode's time to peak, duration (min) and amplitude (NRS) around the patient's
+    typical ones, from the patient's streams at this counter."""
+    xp = backend.of(keys)
+    z = normals(keys, (Stream.TIME_TO_PEAK, Stream.DURATION, Stream.AMPLITUDE), counter)
+    ttp = time_to_peak_min * xp.exp(0.5 * z[0, ...] * 0.7)
+    ttp = xp.minimum(xp.maximum(ttp, 2.0), 15.0)  # a clip, without its overhead
+    dur = duration_min * xp.exp(0.2 * z[1, ...])
+    dur = xp.minimum(xp.maximum(dur, xp.maximum(ttp + 5.0, 20.0)), 120.0)
+    return ttp, dur, amplitude_nrs * xp.exp(0.25 * z[2, ...])
 
 
 def perceived_nrs(drive: Array, relief: Array) -> Array:
     """Perceived pain on the 0-10 NRS after analgesia."""
-    out: Array = np.clip(drive * (1.0 - relief), 0.0, 10.0)
+    out: Array = backend.of(drive).clip(drive * (1.0 - relief), 0.0, 10.0)
     return out
 
 

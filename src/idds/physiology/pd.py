@@ -1,7 +1,8 @@
 """Pharmacodynamics: analgesia, tolerance, side effects, withdrawal, toxicity score.
 
-All functions are pure and vectorised over patients (arrays of shape (n,)). Opioid exposure is
-in morphine-equivalent ng/mL at three sites (see `SiteExposure`). Parameters and sources are in
+All functions are pure and vectorised over patients (arrays of shape (n,)), on any array
+backend (`idds.physiology.backend`). Opioid exposure is in morphine-equivalent ng/mL at three
+sites (see `SiteExposure`). Parameters and sources are in
 `idds.physiology.parameters.PDParams`.
 
 Analgesia (Dahan 2004 sigmoid Emax, ref): E_site = (C/C50)^g / (1 + (C/C50)^g) at the spinal
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from idds.physiology import backend
 from idds.physiology.parameters import PD, PDParams
 
 Array = NDArray[np.float64]
@@ -35,20 +37,21 @@ def hill(c: Array, c50: Array | float, gamma: float) -> Array:
 
     Exponents 1, 1.5, 2 and 4 avoid the (slow) general power; all-zero exposure short-cuts.
     """
-    if not c.any():
-        return np.zeros(c.shape)
-    r = np.maximum(c, 0.0) / c50
+    xp = backend.of(c)
+    if not bool(xp.any(c)):
+        return xp.zeros(c.shape, dtype=xp.float64)  # type: ignore[no-any-return]
+    r = xp.maximum(c, 0.0) / c50
     if gamma == 1.0:
         x = r
     elif gamma == 2.0:
         x = r * r
     elif gamma == 1.5:
-        x = r * np.sqrt(r)
+        x = r * xp.sqrt(r)
     elif gamma == 4.0:
         x = r * r
         x *= x
     else:
-        x = np.exp(gamma * np.log(np.maximum(r, 1e-300)))
+        x = xp.exp(gamma * xp.log(xp.maximum(r, 1e-300)))
     out: Array = x / (1.0 + x)
     return out
 
@@ -154,9 +157,9 @@ class Effects:
 
 def poss(sedation: Array) -> NDArray[np.int64]:
     """POSS 1-4 from sedation 0-1: 1 + the number of the thresholds 0.25, 0.5, 0.75 reached."""
-    out: NDArray[np.int64] = (
-        1 + (sedation >= 0.25).astype(np.int64) + (sedation >= 0.5) + (sedation >= 0.75)
-    )
+    xp = backend.of(sedation)
+    out: NDArray[np.int64] = 1 + sum(xp.astype(sedation >= level, xp.int64)
+                                     for level in (0.25, 0.5, 0.75))
     return out
 
 
@@ -179,9 +182,10 @@ def effects(
 
     c50_breath = s.c50_breathing_ng_per_ml * s.tolerance_factor_breathing * dynamic_supra
     depression = hill(exposure.supraspinal, c50_breath, p.hill_breathing)
+    xp = backend.of(tol_supra)
     adapted = (s.c50_supraspinal_ng_per_ml * s.tolerance_factor * tol_supra
-               / np.maximum(1.0 - tol_supra, 1e-12))
-    c50_apnoea = np.maximum(p.apnoea_naive_multiple * s.c50_breathing_ng_per_ml,
+               / xp.maximum(1.0 - tol_supra, 1e-12))
+    c50_apnoea = xp.maximum(p.apnoea_naive_multiple * s.c50_breathing_ng_per_ml,
                             p.apnoea_adapted_multiple * adapted)
     apnoea = hill(exposure.supraspinal, c50_apnoea, p.hill_apnoea)
     rr = s.respiratory_rate_baseline_per_min * (1.0 - depression) * (1.0 - apnoea)
@@ -195,7 +199,8 @@ def effects(
     sed_zic = hill(exposure.ziconotide_brainstem, p.ziconotide_cns_c50_ng_per_ml, 1.5)
     sedation = 1.0 - (1.0 - sed_opioid) * (1.0 - sed_zic)
 
-    withdrawal = 10.0 * np.clip((tol_supra - occ_supra) / p.withdrawal_full_scale_occupancy, 0, 1)
+    withdrawal = 10.0 * xp.clip((tol_supra - occ_supra) / p.withdrawal_full_scale_occupancy,
+                                0.0, 1.0)
     return Effects(
         analgesia=analgesia,
         relief=s.max_relief * analgesia,

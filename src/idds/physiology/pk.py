@@ -17,9 +17,9 @@ three effect sites BRAIN (plasma-equivalent), SPINAL (lumbar-CSF-equivalent) and
 so dx/dt = A x + B u. Over a step of dt minutes with u constant (a dose delivered during a step
 is a constant-rate infusion over it), x(t + dt) = Phi x(t) + Gamma u with Phi = exp(A dt) and
 Gamma = int_0^dt exp(A s) ds B, both read off exp([[A, B], [0, 0]] dt) (the augmented-matrix
-trick). Arrays keep patients on the last axis (state (7, n)). `advance` applies the map with
-one einsum (readable); `advance_terms` with a few multiply-adds over the entries that are not
-structurally zero (fast; about 25 of 70).
+trick). Arrays keep patients on the last axis (state (7, n)). `advance` applies the map as
+one product over the full matrix (readable, any array backend); `advance_terms` with a few
+multiply-adds over the entries that are not structurally zero (fast; about 25 of 70).
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ from enum import IntEnum
 import numpy as np
 from numpy.typing import NDArray
 from scipy.linalg import expm
+
+from idds.physiology import backend
 
 Array = NDArray[np.float64]
 
@@ -187,12 +189,12 @@ def _column_blocks(matrix: Array) -> tuple[tuple[int, int, int, Array], ...]:
 def advance(x: Array, prop: Propagator, delivered_mg: Array) -> Array:
     """State after one step. x: (7, n); delivered_mg: (3, n) mg into gut, plasma, CSF.
 
-    The readable form (one einsum over the full matrix); `advance_terms` is the fast one.
+    The readable form (the full matrix times [state | input rates], on any array backend:
+    `idds.physiology.backend`); `advance_terms` is the fast one.
     """
-    xu = np.empty((N_COMPARTMENTS + N_INPUTS, x.shape[1]))
-    xu[:N_COMPARTMENTS] = x
-    np.multiply(delivered_mg, 1.0 / prop.dt_min, out=xu[N_COMPARTMENTS:])
-    out: Array = np.einsum("ijp,jp->ip", prop.matrix, xu)
+    xp = backend.of(x)
+    xu = xp.concat([x, delivered_mg * (1.0 / prop.dt_min)], axis=0)
+    out: Array = xp.sum(prop.matrix * xu[None, :, :], axis=1)
     return out
 
 
@@ -228,11 +230,11 @@ def steady_state(pk: PatientPK, rate_mg_per_min: Array) -> Array:
 
 def plasma_ng_per_ml(x: Array, pk: PatientPK) -> Array:
     """Plasma concentration, ng/mL, from a state (7, n)."""
-    out: Array = x[Compartment.PLASMA] * 1e3 / pk.v_plasma_l
+    out: Array = x[Compartment.PLASMA, ...] * 1e3 / pk.v_plasma_l
     return out
 
 
 def csf_ng_per_ml(x: Array, pk: PatientPK) -> Array:
     """Lumbar CSF concentration, ng/mL, from a state (7, n)."""
-    out: Array = x[Compartment.LUMBAR] * 1e6 / pk.v_csf_lumbar_ml
+    out: Array = x[Compartment.LUMBAR, ...] * 1e6 / pk.v_csf_lumbar_ml
     return out

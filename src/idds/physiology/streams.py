@@ -15,7 +15,8 @@ from enum import IntEnum
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.special import ndtri
+
+from idds.physiology import backend
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 #: The splitmix64 finaliser's multipliers and shifts (`_mix`; public for the compiled day
@@ -53,14 +54,16 @@ def _mix(z: NDArray[np.uint64]) -> NDArray[np.uint64]:
 
 
 def _mix_inplace(z: NDArray[np.uint64]) -> NDArray[np.uint64]:
-    """The splitmix64 finaliser applied to z in place (returns z)."""
-    t = np.empty_like(z)
-    for shift, mult in ((MIX_S30, MIX_M1), (MIX_S27, MIX_M2)):
-        np.right_shift(z, shift, out=t)
-        z ^= t
+    """The splitmix64 finaliser applied to z in place where its backend allows (returns the
+    result; any array backend, `idds.physiology.backend`)."""
+    xp = backend.of(z)
+    m1, m2 = ((MIX_M1, MIX_M2) if xp is np
+              else (xp.asarray(int(MIX_M1), dtype=xp.uint64),
+                    xp.asarray(int(MIX_M2), dtype=xp.uint64)))
+    for shift, mult in ((int(MIX_S30), m1), (int(MIX_S27), m2)):
+        z ^= z >> shift
         z *= mult
-    np.right_shift(z, MIX_S31, out=t)
-    z ^= t
+    z ^= z >> int(MIX_S31)
     return z
 
 
@@ -94,9 +97,9 @@ def uniforms(keys: NDArray[np.uint64], streams: Sequence[int], counter: int) -> 
     `uniform(keys, streams[s], counter)` (one pass for several streams)."""
     salts = [salt(stream, counter) for stream in streams]
     # uint64 array arithmetic wraps silently (only numpy scalars warn on overflow)
-    z = _mix_inplace(keys[None, :] ^ np.asarray(salts, dtype=np.uint64)[:, None])
-    z >>= MIX_S11
-    out = z.astype(np.float64)
+    xp = backend.of(keys)
+    z = _mix_inplace(keys[None, :] ^ xp.asarray(salts, dtype=xp.uint64)[:, None])
+    out: NDArray[np.float64] = xp.astype(z >> int(MIX_S11), xp.float64)
     out += 0.5
     out *= 1.0 / 2.0**53
     return out
@@ -104,17 +107,17 @@ def uniforms(keys: NDArray[np.uint64], streams: Sequence[int], counter: int) -> 
 
 def uniform(keys: NDArray[np.uint64], stream: int, counter: int) -> NDArray[np.float64]:
     """Uniform numbers in (0, 1), one per key, for this stream and counter."""
-    out: NDArray[np.float64] = uniforms(keys, (stream,), counter)[0]
+    out: NDArray[np.float64] = uniforms(keys, (stream,), counter)[0, ...]
     return out
 
 
 def normal(keys: NDArray[np.uint64], stream: int, counter: int) -> NDArray[np.float64]:
     """Standard normal numbers, one per key (inverse CDF of `uniform`)."""
-    out: NDArray[np.float64] = ndtri(uniform(keys, stream, counter))
+    out: NDArray[np.float64] = backend.ndtri(uniform(keys, stream, counter))
     return out
 
 
 def normals(keys: NDArray[np.uint64], streams: Sequence[int], counter: int) -> NDArray[np.float64]:
     """Standard normal numbers, shape (len(streams), len(keys)), as `normal` per stream."""
-    out: NDArray[np.float64] = ndtri(uniforms(keys, streams, counter))
+    out: NDArray[np.float64] = backend.ndtri(uniforms(keys, streams, counter))
     return out
