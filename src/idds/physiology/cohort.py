@@ -141,8 +141,7 @@ class Cohort:
         return cast(tuple[Propagator, ...], self._cache[key])
 
     def use_propagators(self, dt_min: float, propagators: tuple[Propagator, ...]) -> None:
-        """Use these maps for steps of dt_min (the cohort's own, e.g. copied onto another
-        array backend: `idds.physiology.model.on_backend`)."""
+        """Use these maps for steps of dt_min (its own, on another backend: `on_backend`)."""
         self._cache[float(dt_min)] = propagators
 
     def cached(
