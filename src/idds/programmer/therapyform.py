@@ -87,7 +87,8 @@ def _down(value: float) -> Fraction:
 
 def _segments(rates: list[float]) -> list[tuple[int, int, Fraction]]:
     """Hourly rates (mg/day) -> at most MAX_STEPS (start h, end h, rate) segments, merging the
-    closest neighbours into their time-weighted mean, rates rounded down."""
+    closest neighbours into the mean of their hours' rates, rounded down once (rounding the
+    mean of rounded rates again lost a step at each merge: more than two steps a day)."""
     segs: list[tuple[int, int, Fraction]] = []
     for h, r in enumerate(rates):
         q = _down(r)
@@ -97,9 +98,8 @@ def _segments(rates: list[float]) -> list[tuple[int, int, Fraction]]:
             segs.append((h, h + 1, q))
     while len(segs) > MAX_STEPS:
         i = min(range(len(segs) - 1), key=lambda k: abs(segs[k][2] - segs[k + 1][2]))
-        (a0, a1, ra), (_, b1, rb) = segs[i], segs[i + 1]
-        mean = (ra * (a1 - a0) + rb * (b1 - a1)) / (b1 - a0)
-        segs[i:i + 2] = [(a0, b1, _down(float(mean)))]
+        a0, b1 = segs[i][0], segs[i + 1][1]
+        segs[i:i + 2] = [(a0, b1, _down(math.fsum(rates[a0:b1]) / (b1 - a0)))]
     return segs
 
 
