@@ -18,7 +18,8 @@ Each evening it
    side-effect burden stays below moderate at that dose), plus
    `relief_value` per NRS point of mean relief, minus `drug_cost_per_mg` per mg/day IT; only
    doses below the breathing cap count (predicted lowest rate above the interlock's warning
-   limit with 95% probability: a bounded risk of respiratory depression);
+   limit with 95% probability: a bounded risk of respiratory depression); the best of 90
+   candidates is found by a coarse-to-fine search (`idds.control.search`);
 4. raises the dose by at most one library step when the diary shows pain above target and
    either the best dose is higher or a step is worth trying (`worth_trying`: a step is
    reversible, so its expected gain where it helps, kept `keep_days`, is weighed against its
@@ -28,8 +29,7 @@ Each evening it
    most `max_cut` a day toward the best dose at half the drug cost (a cut must be clearly
    worth it: an increase can be re-tried only after the monitoring window); holds with
    `HOLD_LITTLE_BENEFIT` above target where no step is worth its drug; holds on missing diary;
-   reduces on sedation, slow breathing or intolerable side effects (Pasero 2009: POSS 3 ->
-   reduce 25-50%);
+   reduces on sedation, slow breathing or intolerable side effects (Pasero 2009: POSS 3: -25-50%);
 5. shapes the flex schedule from remote presses by hour (`idds.control.flex`: same daily dose,
    moved ahead of the busy hours) and meets refused presses (unmet need) with one more
    allowed bolus a day rather than a higher basal rate; the patient bolus follows the daily
@@ -68,6 +68,7 @@ from idds.control.prescription import Prescription
 from idds.control.reasons import Reason
 from idds.control.recommendation import Recommendation
 from idds.control.rules import must_reduce
+from idds.control.search import capped, coarse_to_fine
 from idds.control.sideeffects import SideEffectEstimate, SideEffectModel
 
 Array = NDArray[np.float64]
@@ -303,17 +304,16 @@ class IntelligentController:
                     bolus_mg_per_day: Array) -> DoseTargets:
         """The basal doses this patient's estimate points to (mg/day IT, see `DoseTargets`),
         each scored with tomorrow's oral and the patient's boluses (n,) mg/day IT."""
-        it_doses = np.tile(CANDIDATES_MG, (therapy.n, 1))
-        doses = self.whole_dose(therapy, it_doses, bolus_mg_per_day)
-        cap = breathing.dose_cap(state.breathing, self.breathing_floor_per_min,
-                                 self.breathing_z)
-        allowed = it_doses <= np.maximum(cap, CANDIDATES_MG[0])[:, None]
-        picks = []
-        before_cost = self.utility(state, doses, self.tolerable(state, therapy, it_doses,
-                                                                bolus_mg_per_day))
-        for cost in (self.drug_cost_per_mg, 0.5 * self.drug_cost_per_mg):
-            u = np.where(allowed, before_cost - cost * it_doses, -np.inf)
-            picks.append(np.maximum(CANDIDATES_MG[np.argmax(u, axis=1)], self.min_daily_mg))
+        cap = breathing.dose_cap(state.breathing, self.breathing_floor_per_min, self.breathing_z)
+
+        def before_cost(i: NDArray[np.int64]) -> Array:
+            return self.utility(state, self.whole_dose(therapy, CANDIDATES_MG[i], bolus_mg_per_day),
+                                self.tolerable(state, therapy, CANDIDATES_MG[i], bolus_mg_per_day))
+
+        costs = (self.drug_cost_per_mg, 0.5 * self.drug_cost_per_mg)
+        found = coarse_to_fine(before_cost, therapy.n, CANDIDATES_MG.size,
+                               [capped(CANDIDATES_MG, cap, cost) for cost in costs])
+        picks = [np.maximum(CANDIDATES_MG[i], self.min_daily_mg) for i in found]
         return DoseTargets(picks[0], picks[1], cap)
 
     def recommend(self, state: IntelligentState, obs: Observations, therapy: Prescription
