@@ -252,11 +252,11 @@ def day_steps(st: Array, m: Model, c: Scalars, day: Schedule, pump: PumpBlock,
             x[N_COMPARTMENTS] = (gut + pending) * per_min
             x[N_COMPARTMENTS + 1] = 0.0
             x[N_COMPARTMENTS + 2] = csf * per_min
-            for r in range(N_COMPARTMENTS):
-                xn[r] = m.diagonal[r, i] * x[r]
-            for j in range(N_COMPARTMENTS + 3):
-                for r in range(N_COMPARTMENTS):
-                    xn[r] += off[j, r] * x[j]
+            for r in range(N_COMPARTMENTS):  # each row summed in a register, in `pk`'s order
+                total = m.diagonal[r, i] * x[r]
+                for j in range(N_COMPARTMENTS + 3):
+                    total += off[j, r] * x[j]
+                xn[r] = total
             for r in range(N_COMPARTMENTS):
                 x[r] = xn[r]
             # exposures (`kernel.site_exposure`), occupancy and tolerance
