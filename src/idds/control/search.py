@@ -8,8 +8,9 @@ still split between a good and a poor responder). So every `every`-th candidate 
 last) is scored, then the candidates between each objective's `peaks` highest coarse local
 maxima and their coarse neighbours: the pick of the whole grid wherever each of the highest
 peaks is among them, at size / every + 1 + objectives x peaks x (2 every - 1) scores (51 of
-the intelligent controller's 90). Measured against the whole grid on 400 patients x 90 days
-(`tests/control/test_search.py` keeps a smaller comparison).
+the intelligent controller's 90). Against scoring the whole grid on the controller's own days
+(400 patients x 90 days, seeds 0-2), 3 of 216,000 picks differed, near-ties losing at most
+0.00016 of a day in target; `tests/control/test_search.py` repeats a smaller comparison.
 """
 
 from __future__ import annotations
