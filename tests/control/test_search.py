@@ -83,11 +83,11 @@ def controller_days() -> tuple[int, int, float]:
 
     def compared(score, n, size, objectives):  # type: ignore[no-untyped-def]
         picks = coarse_to_fine(score, n, size, objectives)
-        every = np.tile(np.arange(size), (n, 1))
-        whole = score(every)
+        whole_idx = np.tile(np.arange(size), (n, 1))
+        whole = score(whole_idx)
         rows = np.arange(n)
         for pick, objective in zip(picks, objectives, strict=True):
-            value = objective(whole, every)
+            value = objective(whole, whole_idx)
             best = np.argmax(value, axis=1)
             tally["picks"] += n
             tally["differ"] += int(np.sum(value[rows, pick] < value[rows, best]))

@@ -7,7 +7,7 @@ drug: more relief, then side effects and cost outweigh it), sometimes to two (a 
 still split between a good and a poor responder). So every `every`-th candidate (and the
 last) is scored, then the candidates between each objective's `peaks` highest coarse local
 maxima and their coarse neighbours: the pick of the whole grid wherever each of the highest
-peaks is among them, at size / every + 1 + objectives x peaks x (2 every - 1) scores (51 of
+peaks is among them, at size / every + 1 + objectives x peaks x 2 (every - 1) scores (47 of
 the intelligent controller's 90). Against scoring the whole grid on the controller's own days
 (400 patients x 90 days, seeds 0-2), 3 of 216,000 picks differed, near-ties losing at most
 0.00016 of a day in target; `tests/control/test_search.py` repeats a smaller comparison.
@@ -39,7 +39,7 @@ def coarse_to_fine(score: Score, n: int, size: int, objectives: Sequence[Objecti
     coarse_idx = np.broadcast_to(coarse, (n, coarse.size))
     coarse_scores = score(coarse_idx)
     rows = np.arange(n)
-    reach = np.arange(-(every - 1), every)
+    reach = np.r_[np.arange(-(every - 1), 0), np.arange(1, every)]  # the peak itself is scored
     windows = []
     for objective in objectives:
         for best in _peaks(objective(coarse_scores, coarse_idx), peaks):
