@@ -177,3 +177,15 @@ def test_scenario_days_and_other_drugs_take_the_readable_loop() -> None:
     result = run_trial(TrialConfig(patients=6, days=3, arms=("it-standard",), seed=2,
                                    scenario=Path("catheter-obstruction")))
     assert result.arms["it-standard"].history["it_mg"].shape == (3, 6)
+
+
+def test_a_propagator_with_a_term_the_kernel_leaves_out_takes_the_readable_loop() -> None:
+    """The compiled PK step writes out `PK_TERMS`; a map with any other non-zero entry (here
+    lumbar CSF into the gut) is not the kernel's to step."""
+    cohort = sample_cohort(4, seed=3)
+    prop = cohort.propagators(5.0)[0]
+    terms = dayloop._pk_terms(prop)
+    assert terms is not None and terms.shape == (4, 27)
+    matrix = prop.matrix.copy()
+    matrix[0, 3] = 1e-6
+    assert dayloop._pk_terms(replace(prop, matrix=matrix)) is None

@@ -4,7 +4,11 @@ The state of every patient is a block of rows (`pack_state`), the day's sums ano
 (`ACC_FIELDS`); `day_steps` steps both in place, each patient's steps with its state in local
 variables. The rules are those of the readable forms each section names (physiology
 `model.step` and `kernel`, `pain`, `behaviour`; the pump twin's `deliver` and `demand`; the
-sums of `daysteps.readable_steps`), in their order of operations.
+sums of `daysteps.readable_steps`), in their order of operations but where the cost of a step
+asked otherwise: the PK map written out term by term (`PK_TERMS`), the effects' quotients
+merged (a division costs more than a product; the same values to round-off), the analgesia
+power computed inline (`fastpow`), every per-step helper inlined (a call costs the step the
+saving and reloading of its live values).
 """
 
 from __future__ import annotations
@@ -17,9 +21,9 @@ from numba import njit, types
 from numba.extending import get_cython_function_address
 from numpy.typing import NDArray
 
-from idds.physiology.pk import N_COMPARTMENTS
 from idds.physiology.streams import MIX_M1, MIX_M2, MIX_S11, MIX_S27, MIX_S30, MIX_S31, Stream
 from idds.pump.twin import BOLUS_DONE_MG
+from idds.trial.fastpow import power_2_4
 
 Array = NDArray[np.float64]
 
@@ -52,14 +56,20 @@ ACC_FIELDS = (
  _X_SED) = range(len(ACC_FIELDS))
 
 
+#: The columns of [Phi | Gamma] (0-6 state, 7 gut and 9 lumbar CSF input) each row of a step
+#: of `day_steps` multiplies, in `pk.advance_terms`' order (the diagonal, then the others in
+#: order): every entry that is not structurally zero (`pk.reachable`) for the morphine
+#: model's rate matrix but the plasma input's (no step has one). `_pk_step` writes these 27
+#: terms out, so the state stays in registers.
+PK_TERMS = ((0, 7), (1, 0, 3, 5, 7, 9), (2, 0, 1, 3, 5, 7, 9), (3, 9), (4, 3, 9), (5, 3, 9),
+            (6, 3, 5, 9))
+
+
 class Model(NamedTuple):
     """Per-patient constants of a cohort for one step length (rows (n,) unless noted)."""
 
-    diagonal: Array  # (7, n): Phi's diagonal
-    #: (n, 10, 7): [Phi | Gamma] transposed per patient, its diagonal set to 0 (columns 7, 8, 9:
-    #: gut, plasma and lumbar CSF inputs). Row r of a step is diagonal x state, then + each
-    #: column's term in column order: `pk.advance_terms`' order (the zeros add nothing).
-    off_diagonal: Array
+    #: (n, 27): the entries of [Phi | Gamma] of `PK_TERMS`, in its order.
+    pk_terms: Array
     plasma_ng_per_ml_per_mg: Array
     c50_supraspinal: Array
     c50_spinal: Array
@@ -140,7 +150,7 @@ class PumpBlock(NamedTuple):
     duration_min: Array
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _uniform(key: np.uint64, salt_: np.uint64) -> float:
     """`streams.uniform` of one key with a precomputed salt (`streams.salt`)."""
     z = key ^ salt_
@@ -150,7 +160,7 @@ def _uniform(key: np.uint64, salt_: np.uint64) -> float:
     return (float(z >> MIX_S11) + 0.5) * (1.0 / 2.0**53)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _power(r: float, gamma: float) -> float:
     """r ** gamma for r >= 0, by the products `kernel.power` uses for 1, 1.5, 2 and 4."""
     if gamma == 1.0:
@@ -162,7 +172,25 @@ def _power(r: float, gamma: float) -> float:
     if gamma == 4.0:
         r2 = r * r
         return r2 * r2
+    if gamma == 2.4:
+        return power_2_4(r)
     return float(max(r, 1e-300) ** gamma)
+
+
+@njit(cache=True, inline="always")
+def _pk_step(c: Array, x0: float, x1: float, x2: float, x3: float, x4: float, x5: float,
+             x6: float, gut: float, csf: float) -> tuple[float, float, float, float, float,
+                                                         float, float]:
+    """One step of `pk.advance_terms` by `PK_TERMS` (c: a patient's `Model.pk_terms`; gut
+    and csf: input rates, mg/min)."""
+    return (c[0] * x0 + c[1] * gut,
+            c[2] * x1 + c[3] * x0 + c[4] * x3 + c[5] * x5 + c[6] * gut + c[7] * csf,
+            c[8] * x2 + c[9] * x0 + c[10] * x1 + c[11] * x3 + c[12] * x5 + c[13] * gut
+            + c[14] * csf,
+            c[15] * x3 + c[16] * csf,
+            c[17] * x4 + c[18] * x3 + c[19] * csf,
+            c[20] * x5 + c[21] * x3 + c[22] * csf,
+            c[23] * x6 + c[24] * x3 + c[25] * x5 + c[26] * csf)
 
 
 @njit(cache=True)
@@ -191,7 +219,7 @@ def _gives_bolus(pump: PumpBlock, i: int, now: float) -> bool:
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _deliver(pump: PumpBlock, i: int, hour: int, dt: float) -> float:
     """`twin.deliver` for pump i: drug reaching the CSF in the step, mg; drains the reservoir."""
     basal = pump.basal_mg_per_day[i] * pump.flex[i, hour] * (dt / 1440.0)
@@ -219,13 +247,11 @@ def day_steps(st: Array, m: Model, c: Scalars, day: Schedule, pump: PumpBlock,
     per_min = 1.0 / dt
     h = c.half_width_min
     full = c.withdrawal_full_scale
-    x = np.empty(N_COMPARTMENTS + 3)
-    xn = np.empty(N_COMPARTMENTS)
     for i in range(st.shape[1]):
-        off = m.off_diagonal[i]
+        coef = m.pk_terms[i]
         key, thr = keys[i], threshold[i]
-        for r in range(N_COMPARTMENTS):
-            x[r] = st[ROW_PK + r, i]
+        p0, p1, p2, p3 = st[ROW_PK, i], st[ROW_PK + 1, i], st[ROW_PK + 2, i], st[ROW_PK + 3, i]
+        p4, p5, p6 = st[ROW_PK + 4, i], st[ROW_PK + 5, i], st[ROW_PK + 6, i]
         tol_su, tol_sp = st[ROW_TOL_SU, i], st[ROW_TOL_SP, i]
         ep_on, ep_ttp, ep_dur, ep_amp = st[ROW_EP_ON, i], st[ROW_EP_TTP, i], st[ROW_EP_DUR, i], \
             st[ROW_EP_AMP, i]
@@ -249,41 +275,36 @@ def day_steps(st: Array, m: Model, c: Scalars, day: Schedule, pump: PumpBlock,
                 it_mg += csf
             oral_mg += gut
             # PK (`pk.advance_terms`): inputs are constant rates over the step
-            x[N_COMPARTMENTS] = (gut + pending) * per_min
-            x[N_COMPARTMENTS + 1] = 0.0
-            x[N_COMPARTMENTS + 2] = csf * per_min
-            for r in range(N_COMPARTMENTS):  # each row summed in a register, in `pk`'s order
-                total = m.diagonal[r, i] * x[r]
-                for j in range(N_COMPARTMENTS + 3):
-                    total += off[j, r] * x[j]
-                xn[r] = total
-            for r in range(N_COMPARTMENTS):
-                x[r] = xn[r]
+            p0, p1, p2, p3, p4, p5, p6 = _pk_step(coef, p0, p1, p2, p3, p4, p5, p6,
+                                                  (gut + pending) * per_min, csf * per_min)
             # exposures (`kernel.site_exposure`), occupancy and tolerance
-            su = xn[2] * c.systemic_potency
-            su += xn[6] * c.brainstem_weight
-            sp = xn[4] * c.spinal_potency
-            plasma = xn[1] * m.plasma_ng_per_ml_per_mg[i] * c.systemic_potency
-            gut_x = xn[0] * c.systemic_potency
+            su = p2 * c.systemic_potency
+            su += p6 * c.brainstem_weight
+            sp = p4 * c.spinal_potency
+            plasma = p1 * m.plasma_ng_per_ml_per_mg[i] * c.systemic_potency
+            gut_x = p0 * c.systemic_potency
             occ_su = su / (su + m.c50_supraspinal[i])
             occ_sp = sp / (sp + m.c50_spinal[i])
             tol_su = (tol_su - occ_su) * c.tolerance_decay + occ_su
             tol_sp = (tol_sp - occ_sp) * c.tolerance_decay + occ_sp
-            # effects (`kernel.effects`)
-            c_su = su / (tol_su * c.shift + 1.0)
-            c_sp = sp / (tol_sp * c.shift + 1.0)
-            x0 = _power(c_su / m.c50_supraspinal[i], c.hill_analgesia) + 1.0
-            x1 = _power(c_sp / m.c50_spinal[i], c.hill_analgesia) + 1.0
+            # effects (`kernel.effects`), its quotients merged (a division costs the step more
+            # than a product): with g = 1 + shift x tol, c_su = su / g and c_sp = sp / g_sp,
+            # c / C50 = su / (g C50); 1 - c_su / (c_su + C50_br) = g C50_br / (su + g C50_br);
+            # 1 - a / (a + 1) = 1 / (a + 1); su / max(tol / d C, floor) = su d / max(tol C,
+            # floor d) for d = max(1 - tol, 1e-12) > 0
+            g_su = tol_su * c.shift + 1.0
+            x0 = _power(su / (g_su * m.c50_supraspinal[i]), c.hill_analgesia) + 1.0
+            x1 = _power(sp / ((tol_sp * c.shift + 1.0) * m.c50_spinal[i]), c.hill_analgesia) + 1.0
+            spared = 1.0  # 1 / x1' = u + (1 - u) / x1, so 1 / (x0 x1') = (u x1 + 1 - u) / (x0 x1)
             if c.has_unreachable:
-                x1 = 1.0 / (m.unreachable[i] + (1.0 - m.unreachable[i]) / x1)
-            analgesia = 1.0 - 1.0 / (x0 * x1)
-            rr = (1.0 - c_su / (c_su + m.c50_breathing[i])) * m.respiratory_rate_baseline[i]
-            adapted = tol_su / max(1.0 - tol_su, 1e-12)
-            adapted = adapted * m.c50_supraspinal[i] * c.apnoea_adapted_multiple
-            adapted = su / max(adapted, m.apnoea_floor[i])
-            ap = _power(adapted, c.hill_apnoea)
-            rr *= 1.0 - ap / (ap + 1.0)
-            sd = _power(c_su / m.c50_sedation[i], c.hill_sedation)
+                spared = m.unreachable[i] * x1 + (1.0 - m.unreachable[i])
+            analgesia = 1.0 - spared / (x0 * x1)
+            d = max(1.0 - tol_su, 1e-12)
+            ap = _power(su * d / max(tol_su * m.c50_supraspinal[i] * c.apnoea_adapted_multiple,
+                                     m.apnoea_floor[i] * d), c.hill_apnoea)
+            g_br = g_su * m.c50_breathing[i]
+            rr = g_br * m.respiratory_rate_baseline[i] / ((su + g_br) * (ap + 1.0))
+            sd = _power(su / (g_su * m.c50_sedation[i]), c.hill_sedation)
             sedation = sd / (sd + 1.0)
             poss = 1.0 + (sedation >= 0.25) + (sedation >= 0.5) + (sedation >= 0.75)
             withdrawal = min(max(tol_su - occ_su, 0.0), full) * (10.0 / full)
@@ -362,8 +383,8 @@ def day_steps(st: Array, m: Model, c: Scalars, day: Schedule, pump: PumpBlock,
                 else:
                     refused += 1.0
                     refused_h[hour, i] += 1.0
-        for r in range(N_COMPARTMENTS):
-            st[ROW_PK + r, i] = x[r]
+        st[ROW_PK, i], st[ROW_PK + 1, i], st[ROW_PK + 2, i], st[ROW_PK + 3, i] = p0, p1, p2, p3
+        st[ROW_PK + 4, i], st[ROW_PK + 5, i], st[ROW_PK + 6, i] = p4, p5, p6
         st[ROW_TOL_SU, i], st[ROW_TOL_SP, i] = tol_su, tol_sp
         st[ROW_EP_ON, i], st[ROW_EP_TTP, i], st[ROW_EP_DUR, i], st[ROW_EP_AMP, i] = \
             ep_on, ep_ttp, ep_dur, ep_amp

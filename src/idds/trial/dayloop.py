@@ -7,11 +7,12 @@ same day in one compiled pass over the patients (`daykernel.day_steps`, numba), 
 patient's steps with its state in local variables: the same model in the same order of
 operations (physiology `model.step`: PK, exposures, tolerance, effects, breakthrough onsets,
 pain and behaviour; the pump twin's delivery and bolus decisions; the day's sums). It is the
-second, fast form of that loop (docs/design.md principle 8), about 1.5x faster for a whole
+second, fast form of that loop (docs/design.md principle 8), about 2-2.5x faster for a whole
 trial (`bench/bench_bound.py`); `tests/trial/test_dayloop.py` keeps the two equal: the same
 discrete events (onsets, presses and their outcomes, diary entries, respiratory events) and
 the continuous values to round-off (exp, log and pow are libm's scalar forms here, numpy's
-vectorised ones there; the 2.4 power is libm's pow here, `kernel.power`'s refined estimate there).
+vectorised ones there; the 2.4 power is `fastpow.power_2_4` here, `kernel.power`'s refined
+estimate there; some quotients of the effects are merged here).
 
 It applies where the readable loop has nothing this one leaves out (`applies`): a
 morphine-only cohort on exact propagators, in a trial without a scenario (a scenario's
@@ -38,6 +39,7 @@ from idds.physiology.streams import salt
 from idds.pump.twin import HOURS, MAX_BOLUSES_PER_DAY, PumpArrays, TwinProgram
 from idds.trial.daykernel import (
     ACC_FIELDS,
+    PK_TERMS,
     ROW_EP_AMP,
     ROW_EP_DUR,
     ROW_EP_ON,
@@ -81,24 +83,25 @@ def applies(cohort: Cohort, dt_min: float, scenario_day: DayEvents | None) -> bo
     """Whether this loop computes the day `engine` would: a morphine-only cohort on exact
     propagators, with no scenario changing the day."""
     return (scenario_day is None and cohort.drugs == ("morphine",)
-            and isinstance(cohort.propagators(dt_min)[0], Propagator))
+            and isinstance(cohort.propagators(dt_min)[0], Propagator)
+            and _model(cohort, dt_min) is not None)
 
 
-def _model(cohort: Cohort, dt_min: float) -> Model:
-    """The cohort's `Model` for steps of dt_min (cached on the cohort like `kernel.constants`)."""
+def _model(cohort: Cohort, dt_min: float) -> Model | None:
+    """The cohort's `Model` for steps of dt_min (cached on the cohort like `kernel.constants`);
+    None where its propagator has a term the kernel's `PK_TERMS` leaves out."""
     k = kernel.constants(cohort, dt_min)
 
-    def build() -> Model:
-        prop = k.propagators[0]
-        off = prop.matrix.transpose(2, 1, 0).copy()  # (n, 10, 7)
-        off[:, range(N_COMPARTMENTS), range(N_COMPARTMENTS)] = 0.0
+    def build() -> Model | None:
+        pk_terms = _pk_terms(k.propagators[0])
+        if pk_terms is None:
+            return None
         incident = np.empty_like(k.incident_sorted_per_step)
         np.put_along_axis(incident, k.activity_order, k.incident_sorted_per_step, axis=1)
         s, p = cohort.sensitivity, cohort.pain
         n = cohort.n
         return Model(
-            diagonal=np.ascontiguousarray(prop.diagonal),
-            off_diagonal=off,
+            pk_terms=pk_terms,
             plasma_ng_per_ml_per_mg=k.plasma_ng_per_ml_per_mg[0] * np.ones(n),
             c50_supraspinal=k.c50_sites[0].copy(), c50_spinal=k.c50_sites[1].copy(),
             c50_breathing=k.c50_breathing, c50_sedation=k.c50_sedation,
@@ -115,6 +118,19 @@ def _model(cohort: Cohort, dt_min: float) -> Model:
     cached = cohort.cached("day_model", dt_min, lambda: (k, build()),
                            lambda entry: entry[0] is k)
     return cached[1]
+
+
+def _pk_terms(prop: Propagator) -> Array | None:
+    """`Model.pk_terms` of a propagator (n, 27), or None where one of its entries outside
+    `PK_TERMS` is not zero for some patient (the plasma input's aside: no step has one)."""
+    rows = [row for row, columns in enumerate(PK_TERMS) for _ in columns]
+    columns = [column for row_columns in PK_TERMS for column in row_columns]
+    covered = np.zeros(prop.matrix.shape[:2], dtype=bool)
+    covered[rows, columns] = True
+    covered[:, N_COMPARTMENTS + 1] = True
+    if ((prop.matrix != 0) & ~covered[:, :, None]).any():
+        return None
+    return np.ascontiguousarray(prop.matrix[rows, columns].T)
 
 
 def _scalars(cohort: Cohort, k: kernel.StepConstants, uses_pump: bool) -> Scalars:
@@ -226,7 +242,9 @@ def simulate_day(state: CohortState, cohort: Cohort, dt_min: float, oral_steps: 
     day = _schedule(state, dt_min, oral_steps)
     previous = previous_event.copy()
     by_hour = np.zeros((3, HOURS, n))
-    day_steps(st, _model(cohort, dt_min), _scalars(cohort, k, pumps is not None), day,
+    model = _model(cohort, dt_min)
+    assert model is not None, "simulate_day needs `applies`"
+    day_steps(st, model, _scalars(cohort, k, pumps is not None), day,
          _pump(pumps, program, duration_min, n), cohort.keys,
          np.ascontiguousarray(cohort.press_threshold_nrs, dtype=np.float64),
          np.ascontiguousarray(cohort.oral_rescue_mg, dtype=np.float64),
