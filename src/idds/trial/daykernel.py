@@ -283,8 +283,17 @@ def day_steps(st: Array, m: Model, c: Scalars, day: Schedule, pump: PumpBlock,
             sp = p4 * c.spinal_potency
             plasma = p1 * m.plasma_ng_per_ml_per_mg[i] * c.systemic_potency
             gut_x = p0 * c.systemic_potency
-            occ_su = su / (su + m.c50_supraspinal[i])
-            occ_sp = sp / (sp + m.c50_spinal[i])
+            # the analgesia ratios su / (g C50), g = 1 + shift x tol', without waiting for the
+            # occupancy's quotient: with S = su + C50, occ = su / S and tol' = tol decay +
+            # (1 - decay) occ, g S = (tol decay S + (1 - decay) su) shift + S, so su / (g C50) =
+            # su S / (g S C50): one division, not two in a row
+            s_su, s_sp = su + m.c50_supraspinal[i], sp + m.c50_spinal[i]
+            kept, gained = c.tolerance_decay, 1.0 - c.tolerance_decay
+            r_su = su * s_su / (((tol_su * kept * s_su + gained * su) * c.shift + s_su)
+                                * m.c50_supraspinal[i])
+            r_sp = sp * s_sp / (((tol_sp * kept * s_sp + gained * sp) * c.shift + s_sp)
+                                * m.c50_spinal[i])
+            occ_su, occ_sp = su / s_su, sp / s_sp
             tol_su = (tol_su - occ_su) * c.tolerance_decay + occ_su
             tol_sp = (tol_sp - occ_sp) * c.tolerance_decay + occ_sp
             # effects (`kernel.effects`), its quotients merged (a division costs the step more
@@ -293,8 +302,8 @@ def day_steps(st: Array, m: Model, c: Scalars, day: Schedule, pump: PumpBlock,
             # 1 - a / (a + 1) = 1 / (a + 1); su / max(tol / d C, floor) = su d / max(tol C,
             # floor d) for d = max(1 - tol, 1e-12) > 0
             g_su = tol_su * c.shift + 1.0
-            x0 = _power(su / (g_su * m.c50_supraspinal[i]), c.hill_analgesia) + 1.0
-            x1 = _power(sp / ((tol_sp * c.shift + 1.0) * m.c50_spinal[i]), c.hill_analgesia) + 1.0
+            x0 = _power(r_su, c.hill_analgesia) + 1.0
+            x1 = _power(r_sp, c.hill_analgesia) + 1.0
             spared = 1.0  # 1 / x1' = u + (1 - u) / x1, so 1 / (x0 x1') = (u x1 + 1 - u) / (x0 x1)
             if c.has_unreachable:
                 spared = m.unreachable[i] * x1 + (1.0 - m.unreachable[i])
