@@ -162,7 +162,7 @@ def _uniform(key: np.uint64, salt_: np.uint64) -> float:
 
 @njit(cache=True, inline="always")
 def _power(r: float, gamma: float) -> float:
-    """r ** gamma for r >= 0, by the products `kernel.power` uses for 1, 1.5, 2 and 4."""
+    """r ** gamma for r >= 0: `kernel.power`'s products for 1, 1.5, 2 and 4, `fastpow` for 2.4."""
     if gamma == 1.0:
         return r
     if gamma == 2.0:
@@ -247,6 +247,7 @@ def day_steps(st: Array, m: Model, c: Scalars, day: Schedule, pump: PumpBlock,
     per_min = 1.0 / dt
     h = c.half_width_min
     full = c.withdrawal_full_scale
+    kept, gained = c.tolerance_decay, 1.0 - c.tolerance_decay
     for i in range(st.shape[1]):
         coef = m.pk_terms[i]
         key, thr = keys[i], threshold[i]
@@ -288,17 +289,16 @@ def day_steps(st: Array, m: Model, c: Scalars, day: Schedule, pump: PumpBlock,
             # (1 - decay) occ, g S = (tol decay S + (1 - decay) su) shift + S, so su / (g C50) =
             # su S / (g S C50): one division, not two in a row
             s_su, s_sp = su + m.c50_supraspinal[i], sp + m.c50_spinal[i]
-            kept, gained = c.tolerance_decay, 1.0 - c.tolerance_decay
             r_su = su * s_su / (((tol_su * kept * s_su + gained * su) * c.shift + s_su)
                                 * m.c50_supraspinal[i])
             r_sp = sp * s_sp / (((tol_sp * kept * s_sp + gained * sp) * c.shift + s_sp)
                                 * m.c50_spinal[i])
             occ_su, occ_sp = su / s_su, sp / s_sp
-            tol_su = (tol_su - occ_su) * c.tolerance_decay + occ_su
-            tol_sp = (tol_sp - occ_sp) * c.tolerance_decay + occ_sp
+            tol_su = (tol_su - occ_su) * kept + occ_su
+            tol_sp = (tol_sp - occ_sp) * kept + occ_sp
             # effects (`kernel.effects`), its quotients merged (a division costs the step more
-            # than a product): with g = 1 + shift x tol, c_su = su / g and c_sp = sp / g_sp,
-            # c / C50 = su / (g C50); 1 - c_su / (c_su + C50_br) = g C50_br / (su + g C50_br);
+            # than a product): with g = 1 + shift x tol and c_su = su / g,
+            # 1 - c_su / (c_su + C50_br) = g C50_br / (su + g C50_br);
             # 1 - a / (a + 1) = 1 / (a + 1); su / max(tol / d C, floor) = su d / max(tol C,
             # floor d) for d = max(1 - tol, 1e-12) > 0
             g_su = tol_su * c.shift + 1.0

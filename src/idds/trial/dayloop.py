@@ -7,7 +7,7 @@ same day in one compiled pass over the patients (`daykernel.day_steps`, numba), 
 patient's steps with its state in local variables: the same model in the same order of
 operations (physiology `model.step`: PK, exposures, tolerance, effects, breakthrough onsets,
 pain and behaviour; the pump twin's delivery and bolus decisions; the day's sums). It is the
-second, fast form of that loop (docs/design.md principle 8), about 2-2.5x faster for a whole
+second, fast form of that loop (docs/design.md principle 8), about 2.2x faster for a whole
 trial (`bench/bench_bound.py`); `tests/trial/test_dayloop.py` keeps the two equal: the same
 discrete events (onsets, presses and their outcomes, diary entries, respiratory events) and
 the continuous values to round-off (exp, log and pow are libm's scalar forms here, numpy's
