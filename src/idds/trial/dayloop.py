@@ -3,16 +3,16 @@
 The readable loop (`daysteps.readable_steps`) steps a day as 288 calls of `physiology.step`
 on whole-cohort arrays, then the pump twin (`pump.twin.deliver`, `demand`) and the day's
 sums: about a hundred array passes a step, each over every patient. This one computes the
-same day in one compiled pass over the patients (`daykernel.day_steps`, numba), each
-patient's steps with its state in local variables: the same model in the same order of
+same day in one compiled pass over the patients (`daykernel.day_steps`, numba), a block of
+`daylanes.LANES` patients side by side in vector lanes: the same model in the same order of
 operations (physiology `model.step`: PK, exposures, tolerance, effects, breakthrough onsets,
 pain and behaviour; the pump twin's delivery and bolus decisions; the day's sums). It is the
-second, fast form of that loop (docs/design.md principle 8), about 2.2x faster for a whole
-trial (`bench/bench_bound.py`); `tests/trial/test_dayloop.py` keeps the two equal: the same
-discrete events (onsets, presses and their outcomes, diary entries, respiratory events) and
-the continuous values to round-off (exp, log and pow are libm's scalar forms here, numpy's
-vectorised ones there; the 2.4 power is `fastpow.power_2_4` here, `kernel.power`'s refined
-estimate there; some quotients of the effects are merged here).
+second, fast form of that loop (docs/design.md principle 8), about 3.8x faster for a whole
+trial in one process (`bench/bench_bound.py`); `tests/trial/test_dayloop.py` keeps the two
+equal: the same discrete events (onsets, presses and their outcomes, diary entries,
+respiratory events) and the continuous values to round-off (exp, log and pow are libm's
+scalar forms here, numpy's vectorised ones there; the 2.4 power is `fastpow.power_2_4` here,
+`kernel.power`'s refined estimate there; some quotients of the effects are merged here).
 
 It applies where the readable loop has nothing this one leaves out (`applies`): a
 morphine-only cohort on exact propagators, in a trial without a scenario (a scenario's
@@ -246,9 +246,8 @@ def simulate_day(state: CohortState, cohort: Cohort, dt_min: float, oral_steps: 
     assert model is not None, "simulate_day needs `applies`"
     day_steps(st, model, _scalars(cohort, k, pumps is not None), day,
          _pump(pumps, program, duration_min, n), cohort.keys,
-         np.ascontiguousarray(cohort.press_threshold_nrs, dtype=np.float64),
-         np.ascontiguousarray(cohort.oral_rescue_mg, dtype=np.float64),
-         np.ascontiguousarray(np.broadcast_to(oral_dose_mg, (n,)), dtype=np.float64),
+         np.stack([np.broadcast_to(np.asarray(x, dtype=np.float64), (n,)) for x in
+                   (cohort.press_threshold_nrs, cohort.oral_rescue_mg, oral_dose_mg)]),
          sums, by_hour[0], by_hour[1], by_hour[2], previous)
     for (part, name), values in zip(ACC_FIELDS, sums, strict=True):
         getattr(acc, part)[name][...] = values
