@@ -10,8 +10,9 @@ process): patient-days per second of
   matrix exponential of each patient's own rate matrix (precomputed, applied as 25
   multiply-adds on structure-of-arrays rows into preallocated buffers: no temporaries in the
   loop), Hill pharmacodynamics of the spinal and the supraspinal site (the Hill power 1.5 as
-  x * sqrt(x), a tenth of numpy's pow: 24.5 ns a value on this machine on 2026-12-07), Poisson breakthrough pain (exponential inter-arrival times, so one draw a
-  patient per episode, not per step), a basal infusion with patient boluses (dose, lockout,
+  x * sqrt(x), a tenth of numpy's pow: 24.5 ns a value on this machine on 2026-12-07),
+  Poisson breakthrough pain (exponential inter-arrival times, so one draw a patient per
+  episode, not per step), a basal infusion with patient boluses (dose, lockout,
   daily maximum), a reservoir refilled when low, and a daily titration rule (+20% when the
   day's mean pain is above NRS 4 without sedation, -20% on sedation);
 and the compiled engine's ratio to the kernel (issue 19's target: the engine at >= 50% of

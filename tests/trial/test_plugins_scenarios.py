@@ -50,6 +50,20 @@ def test_a_plugin_is_guarded_in_the_advisory_mode_too() -> None:
     assert isinstance(controller, GuardedController) and controller.name == "night-aware"
 
 
+GENEROUS = "controller:examples/controllers/generous_boluses.py:build"
+
+
+def test_the_generous_bolus_check_gives_more_boluses_on_the_same_basal_rule() -> None:
+    """docs/control.md's sensitivity check: the daily clinician's basal rule with the bounds'
+    shortest lockout and most boluses a day gives more of the presses it is asked for."""
+    result = run_trial(TrialConfig(patients=30, days=8, arms=("it-daily-target", GENEROUS),
+                                   seed=1))
+    daily, generous = (result.arms[a].history for a in ("it-daily-target", GENEROUS))
+    assert np.nansum(generous["given"]) > 1.1 * np.nansum(daily["given"])
+    assert np.nansum(generous["refused"]) < np.nansum(daily["refused"])
+    assert np.nanmax(generous["it_programmed_mg_per_day"]) <= 15.0 + 1e-9  # library ceiling
+
+
 @pytest.mark.parametrize(("spec", "fragment"), [
     ("examples/controllers/nope.py:build", "no file"),
     ("idds_no_such_module:build", "cannot import 'idds_no_such_module'"),
