@@ -258,12 +258,12 @@ def _start_episode(w: Array, lane: int, m: Model, i: int, key: np.uint64, day: S
 
 
 #: (workspace row, state block row) of what a day changes and the next one starts from.
-_STATE = ((PK, ROW_PK), (PK + LANES, ROW_PK + 1), (PK + 2 * LANES, ROW_PK + 2),
-          (PK + 3 * LANES, ROW_PK + 3), (PK + 4 * LANES, ROW_PK + 4),
-          (PK + 5 * LANES, ROW_PK + 5), (PK + 6 * LANES, ROW_PK + 6), (TOL_SU, ROW_TOL_SU),
-          (TOL_SP, ROW_TOL_SP), (EP_ON, ROW_EP_ON), (EP_TTP, ROW_EP_TTP), (EP_DUR, ROW_EP_DUR),
-          (EP_AMP, ROW_EP_AMP), (LAST_PRESS, ROW_LAST_PRESS), (LAST_RESCUE, ROW_LAST_RESCUE),
-          (PENDING, ROW_PENDING), (RELIEF_START, ROW_RELIEF), (FACTOR, ROW_FACTOR))
+_STATE = (
+    *((PK + k * LANES, ROW_PK + k) for k in range(7)),
+    (TOL_SU, ROW_TOL_SU), (TOL_SP, ROW_TOL_SP), (EP_ON, ROW_EP_ON), (EP_TTP, ROW_EP_TTP),
+    (EP_DUR, ROW_EP_DUR), (EP_AMP, ROW_EP_AMP), (LAST_PRESS, ROW_LAST_PRESS),
+    (LAST_RESCUE, ROW_LAST_RESCUE), (PENDING, ROW_PENDING), (RELIEF_START, ROW_RELIEF),
+    (FACTOR, ROW_FACTOR))
 
 
 @njit(cache=True)

@@ -52,7 +52,7 @@ _offsets = np.cumsum([0] + [size for _, size in _ROWS]) * LANES
  PRESS, PAIN, HOUR_PAIN) = (int(x) for x in _offsets[:-1])
 WORKSPACE = int(_offsets[-1])
 #: The sums' rows together (`daykernel.ACC_FIELDS`' 21 of LANES).
-A_ROWS = 21 * LANES
+A_ROWS = dict(_ROWS)["ACC"] * LANES
 #: Offsets of the day's sums, in `daykernel.ACC_FIELDS`' order.
 (A_IT, A_ORAL, A_PAIN, A_CONTROLLED, A_WAKING, A_SEVERE, A_PLASMA, A_WOKEN, A_RESP, A_DIARY_SUM,
  A_DIARY_N, A_SED_MAX, A_RR_MIN, A_WD_MAX, A_PRESSES, A_REFUSED, A_GIVEN, A_X_SU, A_X_SP,
