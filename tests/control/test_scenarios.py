@@ -149,6 +149,23 @@ def test_poor_responder_is_not_escalated_past_the_benefit_limit() -> None:
     assert expect["reason"] in reasons[-expect["last_days"]:]
 
 
+def test_near_target_responder_is_raised_for_time_in_target_then_held() -> None:
+    case = load("near_target_responder.json")
+    expect = case["expect"]["intelligent"]
+    p = case["patient"]
+    u = (case["therapy"]["it_mg"] / p["ed50_mg_per_day"]) ** p["hill"]
+    assert p["drive0_nrs"] * (1 - p["max_relief"] * u / (1 + u)) >= expect["start_nrs_min"]
+    d, nrs, reasons, _ = run_synthetic(IntelligentController(), case)
+    steps = d[1:] / d[:-1] - 1
+    assert reasons[0] == expect["reason"] and steps[0] > 0  # at target, no presses: raised
+    assert steps.max() <= expect["max_daily_increase"] + 1e-9
+    assert d[-1] <= d[0] * expect["final_it_ratio_max"]  # and held once more no longer pays
+    assert nrs <= expect["final_nrs_max"]
+    assert np.all(steps[-expect["last_days_held"]:] == 0.0)
+    never_sure, _, held, _ = run_synthetic(IntelligentController(confidence_down=1.01), case)
+    assert np.all(never_sure == d[0]) and expect["reason"] not in held
+
+
 def test_poor_responder_started_high_is_brought_down_to_the_benefit_limit() -> None:
     case = load("poor_responder.json")
     high = {**case, "therapy": {"it_mg": 15.0}, "days": 20}

@@ -40,6 +40,16 @@ def normalise(flex: Array, low: float | Array, high: float) -> Array:
     return result
 
 
+#: A flex shape moved by more than this (a multiplier, at any hour) is a reshape.
+RESHAPED = 0.05
+
+
+def moved(new: Array, current: Array) -> NDArray[np.bool_]:
+    """Per patient, whether the flex shape `new` (n, 24) reshapes `current` (`RESHAPED`)."""
+    out: NDArray[np.bool_] = np.abs(new - current).max(axis=1) > RESHAPED
+    return out
+
+
 @dataclass(frozen=True)
 class FlexShaper:
     """Flex shape from presses by hour.

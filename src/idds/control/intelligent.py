@@ -23,11 +23,12 @@ Each evening it
 4. raises the dose by at most one library step when the diary shows pain above target and
    either the best dose is higher or a step is worth trying (`worth_trying`: a step is
    reversible, so its expected gain where it helps, kept `keep_days`, is weighed against its
-   expected cost where it does not, paid `trial_days`); at or below target, only when the
-   patient presses for boluses (`presses_for_more` a day: part of the day is above target)
-   and the step is better with probability `confidence_down` (`surely_better`); cuts by at
-   most `max_cut` a day toward the best dose at half the drug cost (a cut must be clearly
-   worth it: an increase can be re-tried only after the monitoring window); holds with
+   expected cost where it does not, paid `trial_days`); at or below target, when the step is
+   better with probability `confidence_down` (`surely_better`: part of the day is above
+   target, and the step buys more of it back than the drug costs) on a day the flex shape is
+   not being moved (presses at a regular hour are the flex's to meet first); cuts by at most
+   `max_cut` a day toward the best dose at half the drug cost (a cut must be clearly worth it:
+   an increase can be re-tried only after the monitoring window); holds with
    `HOLD_LITTLE_BENEFIT` above target where no step is worth its drug; holds on missing diary;
    reduces on sedation, slow breathing or intolerable side effects (Pasero 2009: POSS 3: -25-50%);
 5. shapes the flex schedule from remote presses by hour (`idds.control.flex`: same daily dose,
@@ -61,7 +62,7 @@ from idds.control.bolus import follow_dose, one_more_bolus
 from idds.control.breathing import BreathingEstimate, BreathingModel
 from idds.control.daily import DailyState, recover
 from idds.control.estimator import ResponseEstimate, ResponseModel
-from idds.control.flex import FlexShaper
+from idds.control.flex import FlexShaper, moved
 from idds.control.harm import bolus_dose, hold_predicted_worse, plan_dose
 from idds.control.observations import Observations
 from idds.control.prescription import Prescription
@@ -135,9 +136,6 @@ class IntelligentController:
     keep_days 28 (a month to the next clinic review: how long a gain found by a trial step is
     kept) and trial_days 5 (the 72 h monitoring window to see a step's effect plus two days of
     `max_cut` to undo a 20% step): the horizon of a trial step.
-    presses_for_more 2 a day: at or below target on the diary, boluses pressed on most days
-    more than once show part of the day above target (one a day at a regular hour is the flex
-    shape's to meet); IDDS assumption from PTM practice.
     confidence_down 0.85: the posterior probability that a step helps before a dose that the
     diary shows at target is raised.
     """
@@ -166,7 +164,6 @@ class IntelligentController:
     drug_cost_per_mg: float = 0.02
     relief_value: float = 0.05
     keep_days: float = 28.0
-    presses_for_more: float = 2.0
     trial_days: float = 5.0
     baseline_nrs: float = 7.6
     baseline_sd: float = 1.5
@@ -333,9 +330,11 @@ class IntelligentController:
         room = step > cur * (1 + self.deadband)
         capped = t.breathing_cap < cur * (1 - self.deadband)
         down = t.keep < cur * (1 - self.deadband)
+        low_now = self.min_rate_mg_per_day / np.maximum(cur, 1e-12)
+        reshaping = moved(self.flex.shape(obs, therapy.flex, low_now), therapy.flex)
         wants_up = np.where(
             above, better | (room & ~down & self.worth_trying(state, therapy, step, boluses)),
-            better & (obs.presses_per_day >= self.presses_for_more)
+            better & ~reshaping
             & self.surely_better(state, therapy, np.minimum(t.best, step), boluses))
         calm = obs.side_effect_burden < self.burden_hold
         reasons = np.select(
@@ -367,7 +366,7 @@ class IntelligentController:
                                     ~unsafe & ~np.isin(reasons, INCREASES),
                                     self.refused_for_more_boluses, self.max_boluses_per_day)
         held = reasons == Reason.HOLD_CONTROLLED
-        reshaped = held & (np.abs(flex - therapy.flex).max(axis=1) > 0.05)
+        reshaped = held & moved(flex, therapy.flex)
         reasons = np.where(reshaped, Reason.RESHAPE_FLEX, reasons)
         reasons = np.where(held & more, Reason.ADJUST_BOLUS, reasons).astype(np.int64)
         rec = therapy.with_(it_mg_per_day=it, flex=flex, bolus_mg=bolus,
