@@ -2,11 +2,16 @@
 
 The `oracle` arm knows each virtual patient's hidden physiology and aims at a predicted mean
 pain of NRS 3 (`idds.control.oracle`). Time in target counts the waking time at NRS <= 3, so a
-controller that knew the patient and aimed lower might do better. This script runs the oracle
-at several mean-pain targets, every one behind the same supervisor and bounds as the real
-controllers, beside `it-standard` and `it-daily-target`, on the same patients, and prints
-each arm's time in target, intrathecal dose and OME per NRS point of relief. The best of the
-oracles is a lower bound on what knowing the patient can buy under these limits.
+controller that knew the patient and aimed lower, or spent its drug where it relieves most,
+might do better. This script runs, on the same patients and each behind the same supervisor
+and bounds as the real controllers, beside `it-standard` and `it-daily-target`:
+- the oracle aiming at a mean NRS of 2.5, 2, 1.5 and 1 (`oracle-nrs-T`);
+- the daily clinician treating to a diary mean of 2.5 and 2 (`it-daily-target-nrs-T`);
+- the lean oracle (`LeanOracle`: less drug where the target cannot be reached);
+- oracles dosing by marginal relief at 0.1, 0.2 and 0.4 NRS per mg/day (`MarginalOracle`);
+and prints each arm's time in target, time controlled, intrathecal dose, OME per NRS point of
+relief and respiratory depression. The best of the oracles is a lower bound on what knowing
+the patient can buy under these limits (docs/control.md, "The room under the supervisor").
 
     .venv/bin/python examples/oracle_ceiling.py --seed 0 [--patients 400 --days 90]
 
@@ -111,23 +116,16 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
-    names = ["it-standard", "it-daily-target", "oracle"]
-    for target in TARGETS:
-        oracle = TargetOracleArm(name=f"oracle-nrs-{target:g}", target_nrs=target)
-        ARMS[oracle.name] = oracle  # this process and its forked workers only
-        names.append(oracle.name)
-    for target in (2.5, 2.0):
-        daily = TargetDailyArm(name=f"it-daily-target-nrs-{target:g}", target_nrs=target)
-        ARMS[daily.name] = daily
-        names.append(daily.name)
-    for target in (3.0, 2.5):
-        lean = TargetOracleArm(name=f"oracle-lean-nrs-{target:g}", target_nrs=target, lean=True)
-        ARMS[lean.name] = lean
-        names.append(lean.name)
-    for price in (0.1, 0.2, 0.4):
-        marginal = TargetOracleArm(name=f"oracle-marginal-{price:g}", nrs_per_mg=price)
-        ARMS[marginal.name] = marginal
-        names.append(marginal.name)
+    extra: list[OracleArm | DailyTargetArm] = [
+        *(TargetOracleArm(name=f"oracle-nrs-{t:g}", target_nrs=t) for t in TARGETS),
+        *(TargetDailyArm(name=f"it-daily-target-nrs-{t:g}", target_nrs=t) for t in (2.5, 2.0)),
+        *(TargetOracleArm(name=f"oracle-lean-nrs-{t:g}", target_nrs=t, lean=True)
+          for t in (3.0, 2.5)),
+        *(TargetOracleArm(name=f"oracle-marginal-{p:g}", nrs_per_mg=p) for p in (0.1, 0.2, 0.4)),
+    ]
+    for arm in extra:
+        ARMS[arm.name] = arm  # this process and its forked workers only
+    names = ["it-standard", "it-daily-target", "oracle", *(arm.name for arm in extra)]
     config = TrialConfig(patients=args.patients, days=args.days, arms=tuple(names),
                          seed=args.seed, batch_size=200)
     result = run_trial(config, LocalExecutor(workers=args.workers))
