@@ -29,7 +29,7 @@ from numpy.typing import NDArray
 
 from idds.control.bounds import ClinicianBounds
 from idds.control.controller import Controller
-from idds.control.oracle import CANDIDATES_MG, OracleController, predict_steady
+from idds.control.oracle import CANDIDATES_MG, OracleController
 from idds.control.target import DailyTargetController
 from idds.trial.arms import ArmContext
 from idds.trial.controlled_arms import DailyTargetArm, OracleArm
@@ -52,8 +52,7 @@ class LeanOracle(OracleController):
     lean_nrs: float = 0.25
 
     def best_dose(self, day: float) -> Array:
-        pred = predict_steady(self.cohort, CANDIDATES_MG, day)
-        safe = pred.respiratory_rate_per_min >= self.breathing_floor_per_min
+        pred, safe = self.safe_prediction(day)
         pain = np.where(safe, pred.pain_nrs, np.inf)
         floor = pain.min(axis=0)
         enough = pain <= np.where(floor <= self.target_nrs, self.target_nrs,
@@ -71,8 +70,7 @@ class MarginalOracle(OracleController):
     nrs_per_mg: float = 0.3
 
     def best_dose(self, day: float) -> Array:
-        pred = predict_steady(self.cohort, CANDIDATES_MG, day)
-        safe = pred.respiratory_rate_per_min >= self.breathing_floor_per_min
+        pred, safe = self.safe_prediction(day)
         score = np.where(safe, -pred.pain_nrs - self.nrs_per_mg * CANDIDATES_MG[:, None],
                          -np.inf)
         out: Array = np.maximum(CANDIDATES_MG[np.argmax(score, axis=0)], self.min_daily_mg)

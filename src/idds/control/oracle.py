@@ -101,11 +101,16 @@ class OracleController:
     def initial(self, therapy: Prescription) -> OracleState:
         return OracleState(day=-1)
 
+    def safe_prediction(self, day: float) -> tuple[SteadyPrediction, NDArray[np.bool_]]:
+        """The steady state at each of `CANDIDATES_MG` on `day`, and where its breathing stays
+        above the floor (m, n)."""
+        pred = predict_steady(self.cohort, CANDIDATES_MG, day)
+        return pred, pred.respiratory_rate_per_min >= self.breathing_floor_per_min
+
     def best_dose(self, day: float) -> Array:
         """The smallest candidate dose meeting the target within the breathing floor, per
         patient, mg/day (the largest safe one if none meets it)."""
-        pred = predict_steady(self.cohort, CANDIDATES_MG, day)
-        safe = pred.respiratory_rate_per_min >= self.breathing_floor_per_min
+        pred, safe = self.safe_prediction(day)
         ok = safe & (pred.pain_nrs <= self.target_nrs)
         first_ok = np.where(ok.any(axis=0), np.argmax(ok, axis=0), -1)
         last_safe = np.where(safe.any(axis=0), safe.shape[0] - 1 - np.argmax(safe[::-1], axis=0),
