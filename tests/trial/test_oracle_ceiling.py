@@ -3,10 +3,8 @@ patient can buy under the supervisor (issue 20), and the script end to end."""
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
-from pathlib import Path
 from types import ModuleType
 
 import numpy as np
@@ -15,19 +13,14 @@ from idds.control.oracle import CANDIDATES_MG, OracleController, predict_steady
 from idds.drugs import load_library
 from idds.physiology import sample_cohort
 from idds.trial.arms import ArmContext
+from tests.trial.example_scripts import EXAMPLES, load
 
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "examples" / "oracle_ceiling.py"
+SCRIPT = EXAMPLES / "oracle_ceiling.py"
 LIBRARY = load_library()
 
 
 def _script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("oracle_ceiling", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the file runs
-    spec.loader.exec_module(module)
-    return module
+    return load("oracle_ceiling")
 
 
 def _context(n: int) -> ArmContext:
@@ -68,7 +61,7 @@ def test_the_oracles_differ_only_in_the_dose_they_aim_at() -> None:
 def test_the_script_prints_a_row_per_arm() -> None:
     out = subprocess.run([sys.executable, str(SCRIPT), "--patients", "6", "--days", "3",
                           "--workers", "1"], capture_output=True, text=True, check=True,
-                         cwd=ROOT, timeout=600)
+                         cwd=EXAMPLES.parent, timeout=600)
     rows = [line.split(" | ") for line in out.stdout.splitlines()[1:]]
     names = [row[0] for row in rows]
     assert names[:3] == ["it-standard", "it-daily-target", "oracle"]

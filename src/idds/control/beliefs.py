@@ -241,8 +241,7 @@ def forecast(response: ResponseEstimate, model: ResponseModel, side: SideEffectE
     (`sideeffects.predictive`), its interval clipped to the 0-10 scale."""
     weights = response.weights
     prob, mu = estimator.by_point(response, model, dose.equivalent[:, None], horizon_days,
-                                  target_nrs,
-                                  float(np.hypot(model.diary_sd, estimator.DAY_SD)))
+                                  target_nrs, model.waking_spread)
     mu = mu[:, 0, :]
     _, var = estimator.drive_ahead(response, model, horizon_days)
     g = model.response(dose.equivalent[:, None])

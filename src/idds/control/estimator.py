@@ -57,6 +57,10 @@ class ResponseModel:
     drive_step_sd, slope_step_sd: daily random walk; diary_sd: one entry's noise (reporting
     noise plus breakthrough hits); model_sd: day-level misfit; diffusion: share of each theta
     weight moving to each neighbour per day (tolerance drift).
+    waking_sd: spread of one waking moment's pain around the day mean in the controllers'
+    share of the waking day in target, NRS (IDDS choice, a margin, not a measured spread: the
+    virtual patients' own within-day spread is about 0.2 NRS; a smaller value spends less drug
+    per NRS point and buys less time in target, docs/control.md "The waking-time spread").
     """
 
     theta_grid: tuple[float, ...] = tuple(np.geomspace(0.3, 40.0, 48).tolist())
@@ -73,11 +77,18 @@ class ResponseModel:
     diary_sd: float = 1.2
     model_sd: float = 0.35
     diffusion: float = 0.02
+    waking_sd: float = 1.2
 
     @property
     def theta(self) -> Array:
         """ED50 at each of the K flattened grid points (r-major), mg/day IT."""
         return np.tile(np.asarray(self.theta_grid, dtype=np.float64), len(self.relief_grid))
+
+    @property
+    def waking_spread(self) -> float:
+        """Spread of one waking moment's pain around the model, NRS: `waking_sd` and the day
+        mean's (`DAY_SD`)."""
+        return float(np.hypot(self.waking_sd, DAY_SD))
 
     @property
     def relief(self) -> Array:

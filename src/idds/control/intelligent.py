@@ -224,11 +224,9 @@ class IntelligentController:
         (with oral), (n, m) mg/day; tolerable: P(no limiting side effect) at each candidate
         (n, m) (`idds.control.sideeffects`). The waking-time share is the probability that
         one moment's pain is at or below target: the model's day mean with the spread of one
-        diary entry around it (`ResponseModel.diary_sd`) and of the day mean around the model
-        (`estimator.DAY_SD`)."""
-        spread = float(np.hypot(self.model.diary_sd, estimator.DAY_SD))
-        in_target, pain = estimator.by_point(response, self.model, doses,
-                                             self.horizon_days, self.target_nrs, spread)
+        waking moment around it (`ResponseModel.waking_spread`)."""
+        in_target, pain = estimator.by_point(response, self.model, doses, self.horizon_days,
+                                             self.target_nrs, self.model.waking_spread)
         in_target *= tolerable[:, :, None]
         pain *= -self.relief_value  # in place: (n, m, K) arrays
         pain += in_target
