@@ -59,8 +59,9 @@ class ResponseModel:
     weight moving to each neighbour per day (tolerance drift).
     waking_sd: spread of one waking moment's pain around the day mean in the controllers'
     share of the waking day in target, NRS (IDDS choice, a margin, not a measured spread: the
-    virtual patients' own within-day spread is about 0.2 NRS; a smaller value spends less drug
-    per NRS point and buys less time in target, docs/control.md "The waking-time spread").
+    virtual patients' own within-day spread is about 0.1 NRS, `examples/waking_spread.py`; a
+    smaller value spends less drug per NRS point and buys less time in target,
+    docs/control.md "The waking-time spread").
     """
 
     theta_grid: tuple[float, ...] = tuple(np.geomspace(0.3, 40.0, 48).tolist())
