@@ -84,7 +84,11 @@ def main() -> None:
         print(f"waking_spread: no such file: {path}", file=sys.stderr)
         sys.exit(2)
     for arm, (mean, share) in read(path).items():
-        r = fit(arm, mean, share)
+        try:
+            r = fit(arm, mean, share)
+        except ValueError as exc:  # an arm whose days are all far from the target
+            print(f"{exc}: not fitted")
+            continue
         print(f"{r.arm}: spread {r.spread_nrs:.2f} NRS, offset {r.offset_nrs:+.2f} NRS, "
               f"{100 * r.partial:.1f}% of {r.days} days partly in target "
               f"({r.fitted} days fitted)")

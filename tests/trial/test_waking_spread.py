@@ -50,10 +50,12 @@ def test_the_script_reads_a_patient_days_file_and_prints_each_arm(tmp_path: Path
             for i, (m, s) in enumerate(zip(*_days(spread, 0.0, 200), strict=True)):
                 w.writerow([arm, i, 1, m, s])
             w.writerow([arm, 999, 0, 3.0, 0.0])  # a day after death is not counted
+        w.writerow(["cmm", 0, 1, 7.0, 0.0])  # no day near the target: said, not a traceback
     out = subprocess.run([sys.executable, str(SCRIPT), str(path)], capture_output=True,
                          text=True, check=True).stdout
     assert "narrow: spread 0.10 NRS" in out and "wide: spread 0.80 NRS" in out
     assert "of 200 days" in out
+    assert "cmm: fewer than 3 days with a mean NRS in (2.0, 4.0): not fitted" in out
 
 
 def test_a_missing_file_is_one_line_and_exit_status_2(tmp_path: Path) -> None:
